@@ -1,0 +1,69 @@
+#pragma once
+
+#include <drogon/HttpRequest.h>
+#include <json/value.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "api/event_hub.h"
+#include "api/metrics.h"
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "image/limits.h"
+#include "queue/queue.h"
+
+namespace argus::api {
+
+struct ApiOptions {
+  image::Limits limits;  // per uploaded file
+  std::size_t max_files_per_request = 100;
+  // Above this many waiting jobs, uploads get 503 with Retry-After instead of growing the
+  // backlog without bound.
+  std::uint64_t max_queue_depth = 10'000;
+  // How long POST / waits for its result before answering 504.
+  std::chrono::milliseconds sync_timeout{60'000};
+  std::chrono::milliseconds max_long_poll{60'000};  // cap of ?wait=
+  bool allow_anonymous_classify = true;
+};
+
+// Everything the HTTP handlers share. Owned by the process that runs the web tier.
+struct ApiContext {
+  ApiContext(catalog::Catalog& catalog, queue::Queue& queue, blob::BlobStore& blobs,
+             EventHub& hub, Metrics& metrics, ApiOptions options)
+      : catalog(catalog),
+        queue(queue),
+        blobs(blobs),
+        hub(hub),
+        metrics(metrics),
+        options(std::move(options)) {}
+
+  catalog::Catalog& catalog;
+  queue::Queue& queue;
+  blob::BlobStore& blobs;
+  EventHub& hub;
+  Metrics& metrics;
+  ApiOptions options;
+  // The scaler's view (workers, decisions) when it runs in this process, for /api/v1/ops.
+  std::function<Json::Value()> scaler_status;
+  // Set on SIGTERM: new uploads are refused, waiting clients are still answered.
+  std::atomic<bool> draining = false;
+
+  // The queue's stats, refreshed at most every 100 ms so that every upload does not count
+  // the queue.
+  Result<queue::QueueStats> QueueStats();
+
+ private:
+  std::mutex stats_mutex_;
+  std::chrono::steady_clock::time_point stats_time_{};
+  queue::QueueStats stats_{};
+};
+
+// The owner of the request's images. Until accounts exist every request is anonymous ("").
+std::string OwnerOf(const drogon::HttpRequestPtr& request);
+
+}  // namespace argus::api

@@ -1,0 +1,117 @@
+#include "api/event_hub.h"
+
+namespace argus::api {
+namespace {
+
+constexpr std::size_t kRecentEvents = 10'000;
+constexpr auto kRecheckInterval = std::chrono::seconds(1);
+
+}  // namespace
+
+EventHub::EventHub() : timer_([this](std::stop_token stop) { RunTimer(stop); }) {}
+
+EventHub::~EventHub() {
+  timer_.request_stop();
+  changed_.notify_all();
+}
+
+void EventHub::OnStatus(std::string image_id, std::string status) {
+  std::vector<Wake> wakes;
+  {
+    std::lock_guard lock(mutex_);
+    recent_.push_back({++sequence_, image_id, std::move(status)});
+    if (recent_.size() > kRecentEvents) recent_.pop_front();
+    wakes = TakeAll(image_waiters_, image_id);
+    for (Waiter& waiter : event_waiters_) wakes.push_back(std::move(waiter.wake));
+    event_waiters_.clear();
+  }
+  for (Wake& wake : wakes) wake();
+}
+
+std::vector<EventHub::Wake> EventHub::TakeAll(std::multimap<std::string, Waiter>& from,
+                                              const std::string& key) {
+  std::vector<Wake> wakes;
+  auto [begin, end] = from.equal_range(key);
+  for (auto it = begin; it != end; ++it) wakes.push_back(std::move(it->second.wake));
+  from.erase(begin, end);
+  return wakes;
+}
+
+void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadline, Wake wake) {
+  {
+    std::lock_guard lock(mutex_);
+    image_waiters_.emplace(image_id, Waiter{deadline, std::move(wake)});
+    waiters_added_ = true;
+  }
+  changed_.notify_all();
+}
+
+void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline,
+                             Wake wake) {
+  {
+    std::unique_lock lock(mutex_);
+    if (sequence_ <= after_sequence) {
+      event_waiters_.push_back({deadline, std::move(wake)});
+      waiters_added_ = true;
+      lock.unlock();
+      changed_.notify_all();
+      return;
+    }
+  }
+  wake();
+}
+
+std::vector<StatusEvent> EventHub::EventsAfter(std::uint64_t after_sequence) const {
+  std::lock_guard lock(mutex_);
+  std::vector<StatusEvent> events;
+  for (const StatusEvent& event : recent_) {
+    if (event.sequence > after_sequence) events.push_back(event);
+  }
+  return events;
+}
+
+std::uint64_t EventHub::last_sequence() const {
+  std::lock_guard lock(mutex_);
+  return sequence_;
+}
+
+std::size_t EventHub::waiting_for_images() const {
+  std::lock_guard lock(mutex_);
+  return image_waiters_.size();
+}
+
+void EventHub::RunTimer(std::stop_token stop) {
+  auto next_recheck = Clock::now() + kRecheckInterval;
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    Clock::time_point wake_at = next_recheck;
+    for (const auto& [id, waiter] : image_waiters_) wake_at = std::min(wake_at, waiter.deadline);
+    for (const Waiter& waiter : event_waiters_) wake_at = std::min(wake_at, waiter.deadline);
+    changed_.wait_until(lock, stop, wake_at, [&] { return waiters_added_; });
+    waiters_added_ = false;
+    if (stop.stop_requested()) break;
+
+    const auto now = Clock::now();
+    const bool recheck = now >= next_recheck;
+    if (recheck) next_recheck = now + kRecheckInterval;
+    std::vector<Wake> wakes;
+    for (auto it = image_waiters_.begin(); it != image_waiters_.end();) {
+      if (recheck || it->second.deadline <= now) {
+        wakes.push_back(std::move(it->second.wake));
+        it = image_waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::erase_if(event_waiters_, [&](Waiter& waiter) {
+      if (!recheck && waiter.deadline > now) return false;
+      wakes.push_back(std::move(waiter.wake));
+      return true;
+    });
+    lock.unlock();
+    for (Wake& wake : wakes) wake();
+    lock.lock();
+  }
+}
+
+}  // namespace argus::api

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace argus::api {
+
+// A status change of one image, numbered in the order this process learned of it.
+struct StatusEvent {
+  std::uint64_t sequence = 0;
+  std::string image_id;
+  std::string status;
+};
+
+// Wakes clients that wait for images (synchronous POST /, ?wait=, server-sent events).
+// Events come from the event bus; since the bus may drop events, every waiter is also woken
+// once a second so it re-reads the catalog. A waiter is woken exactly once.
+class EventHub {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Wake = std::function<void()>;
+
+  EventHub();
+  ~EventHub();
+
+  void OnStatus(std::string image_id, std::string status);
+
+  // `wake` runs once: on an event for `image_id`, on the periodic re-check, or at `deadline`.
+  void WaitForImage(const std::string& image_id, Clock::time_point deadline, Wake wake);
+  // `wake` runs once: when an event after `after_sequence` exists, on the periodic
+  // re-check, or at `deadline`.
+  void WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake);
+
+  // Events after `after_sequence` still in the recent-events window, oldest first.
+  std::vector<StatusEvent> EventsAfter(std::uint64_t after_sequence) const;
+  std::uint64_t last_sequence() const;
+  // Clients waiting for an image (not counting event streams): drained before shutdown.
+  std::size_t waiting_for_images() const;
+
+ private:
+  struct Waiter {
+    Clock::time_point deadline;
+    Wake wake;
+  };
+  void RunTimer(std::stop_token stop);
+  std::vector<Wake> TakeAll(std::multimap<std::string, Waiter>& from, const std::string& key);
+
+  mutable std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::deque<StatusEvent> recent_;
+  std::uint64_t sequence_ = 0;
+  std::multimap<std::string, Waiter> image_waiters_;
+  std::vector<Waiter> event_waiters_;
+  bool waiters_added_ = false;  // tells the timer to recompute its next deadline
+  std::jthread timer_;
+};
+
+}  // namespace argus::api

@@ -1,0 +1,86 @@
+// GET /api/v1/events: status changes of the caller's images as server-sent events.
+//
+// Drogon 1.9.0 (Debian 13) cannot keep a response open and push to it later, so each
+// response carries the events that are ready — waiting up to 25 s for the first — and
+// ends; EventSource reconnects after `retry` ms with Last-Event-ID, and the next response
+// continues from there. Clients see a live stream; nothing is lost while the id is still
+// in the server's window of recent events.
+#include <drogon/drogon.h>
+#include <json/json.h>
+
+#include <charconv>
+
+#include "api/http_errors.h"
+#include "api/image_json.h"
+#include "api/routes.h"
+
+namespace argus::api {
+namespace {
+
+using drogon::HttpRequestPtr;
+using drogon::HttpResponse;
+using drogon::HttpResponsePtr;
+using Callback = std::function<void(const HttpResponsePtr&)>;
+
+constexpr auto kLongPoll = std::chrono::seconds(25);
+constexpr int kReconnectMs = 100;
+
+HttpResponsePtr EventStream(std::string body) {
+  auto response = HttpResponse::newHttpResponse();
+  response->setContentTypeString("text/event-stream; charset=utf-8");
+  response->addHeader("Cache-Control", "no-cache");
+  response->setBody(std::format("retry: {}\n", kReconnectMs) + body);
+  return response;
+}
+
+std::optional<std::uint64_t> LastEventId(const HttpRequestPtr& request) {
+  std::string text = request->getHeader("last-event-id");
+  if (text.empty()) text = request->getParameter("after");
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owner,
+             std::uint64_t after, EventHub::Clock::time_point deadline, Callback callback) {
+  const std::vector<StatusEvent> events = context->hub.EventsAfter(after);
+  std::string body;
+  Json::StreamWriterBuilder writer;
+  writer["indentation"] = "";
+  std::uint64_t last = after;
+  for (const StatusEvent& event : events) {
+    last = event.sequence;
+    auto record = context->catalog.Get(owner, event.image_id);
+    if (!record) continue;  // another owner's image, or deleted since
+    body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
+                        Json::writeString(writer, ImageJson(*record)));
+  }
+  if (!body.empty() || EventHub::Clock::now() >= deadline) {
+    // Carry the id forward even when only other owners' events passed.
+    if (body.empty()) body = std::format(": no news\nid: {}\n\n", last);
+    return callback(EventStream(std::move(body)));
+  }
+  context->hub.WaitForEvents(last, deadline, [=] { Respond(context, owner, last, deadline, callback); });
+}
+
+}  // namespace
+
+void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
+  drogon::app().registerHandler(
+      "/api/v1/events",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        const auto after = LastEventId(request);
+        // No id, or one from before a restart of this process: the stream starts now.
+        if (!after || *after > context->hub.last_sequence()) {
+          // A new stream starts now: tell the client where "now" is.
+          return callback(EventStream(std::format("id: {}\nevent: ready\ndata: {{}}\n\n",
+                                                  context->hub.last_sequence())));
+        }
+        Respond(context, OwnerOf(request), *after, EventHub::Clock::now() + kLongPoll,
+                std::move(callback));
+      },
+      {drogon::Get});
+}
+
+}  // namespace argus::api

@@ -1,0 +1,45 @@
+#include "api/http_errors.h"
+
+#include <json/json.h>
+
+namespace argus::api {
+
+drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string_view code,
+                                      std::string_view message) {
+  Json::Value body(Json::objectValue);
+  body["error"]["code"] = std::string(code);
+  body["error"]["message"] = std::string(message);
+  auto response = drogon::HttpResponse::newHttpJsonResponse(body);
+  response->setStatusCode(status);
+  if (status == drogon::k503ServiceUnavailable || status == drogon::k429TooManyRequests) {
+    response->addHeader("Retry-After", "1");
+  }
+  return response;
+}
+
+drogon::HttpResponsePtr ErrorResponse(const Error& error) {
+  const drogon::HttpStatusCode status = [&] {
+    switch (error.code) {
+      case ErrorCode::kInvalidArgument:
+      case ErrorCode::kCorrupt:
+        return drogon::k400BadRequest;
+      case ErrorCode::kNotFound:
+        return drogon::k404NotFound;
+      case ErrorCode::kTooLarge:
+        return drogon::k413RequestEntityTooLarge;
+      case ErrorCode::kUnsupportedMedia:
+        return drogon::k415UnsupportedMediaType;
+      case ErrorCode::kUnavailable:
+        return drogon::k503ServiceUnavailable;
+      case ErrorCode::kConflict:
+        return drogon::k409Conflict;
+      case ErrorCode::kIo:
+      case ErrorCode::kInternal:
+        break;
+    }
+    return drogon::k500InternalServerError;
+  }();
+  return ErrorResponse(status, ErrorCodeName(error.code), error.message);
+}
+
+}  // namespace argus::api

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <drogon/HttpResponse.h>
+
+#include <string_view>
+
+#include "common/error.h"
+
+namespace argus::api {
+
+// {"error":{"code":CODE,"message":MESSAGE}} with the given status.
+drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string_view code,
+                                      std::string_view message);
+
+// Maps an expected failure onto its HTTP status: invalid or corrupt → 400, not found → 404,
+// conflict → 409, too large → 413, unsupported media → 415, unavailable → 503 (with
+// Retry-After), anything else → 500.
+drogon::HttpResponsePtr ErrorResponse(const Error& error);
+
+}  // namespace argus::api

@@ -1,0 +1,150 @@
+// Reading and deleting images: GET/DELETE /api/v1/images[/{id}[/file]].
+#include <drogon/drogon.h>
+
+#include <charconv>
+
+#include "api/http_errors.h"
+#include "api/image_json.h"
+#include "api/routes.h"
+#include "worker/worker.h"
+
+namespace argus::api {
+namespace {
+
+using drogon::HttpRequestPtr;
+using drogon::HttpResponse;
+using drogon::HttpResponsePtr;
+using Callback = std::function<void(const HttpResponsePtr&)>;
+
+bool IsFinal(catalog::ImageStatus status) {
+  return status == catalog::ImageStatus::kDone || status == catalog::ImageStatus::kFailed;
+}
+
+// Parses a non-negative integer query parameter; nullopt when absent.
+Result<std::optional<int>> IntParameter(const HttpRequestPtr& request, const std::string& name,
+                                        int min, int max) {
+  const std::string& text = request->getParameter(name);
+  if (text.empty()) return std::nullopt;
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Fail(ErrorCode::kInvalidArgument, std::format("{} must be an integer from {} to {}",
+                                                         name, min, max));
+  }
+  return value;
+}
+
+void GetImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+              Callback&& callback, const std::string& id) {
+  const int max_wait = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::seconds>(context->options.max_long_poll).count());
+  auto wait = IntParameter(request, "wait", 0, max_wait);
+  if (!wait) return callback(ErrorResponse(wait.error()));
+  const auto deadline = EventHub::Clock::now() + std::chrono::seconds(wait->value_or(0));
+  AwaitImage(context, OwnerOf(request), id, deadline,
+             [callback = std::move(callback)](Result<catalog::ImageRecord> record) {
+               if (!record) return callback(ErrorResponse(record.error()));
+               callback(HttpResponse::newHttpJsonResponse(ImageJson(*record)));
+             });
+}
+
+void ListImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                Callback&& callback) {
+  auto limit = IntParameter(request, "limit", 1, 200);
+  if (!limit) return callback(ErrorResponse(limit.error()));
+  auto page = context->catalog.List({.owner = OwnerOf(request),
+                                     .label = request->getParameter("label"),
+                                     .cursor = request->getParameter("cursor"),
+                                     .limit = limit->value_or(50)});
+  if (!page) return callback(ErrorResponse(page.error()));
+  Json::Value body(Json::objectValue);
+  body["images"] = Json::Value(Json::arrayValue);
+  for (const catalog::ImageRecord& record : page->images) body["images"].append(ImageJson(record));
+  body["next_cursor"] = page->next_cursor;
+  callback(HttpResponse::newHttpJsonResponse(body));
+}
+
+void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+             Callback&& callback, const std::string& id) {
+  auto record = context->catalog.Get(OwnerOf(request), id);
+  if (!record) return callback(ErrorResponse(record.error()));
+  auto bytes = context->blobs.Get(worker::InputKey(id));
+  if (!bytes) return callback(ErrorResponse(bytes.error()));
+  auto response = HttpResponse::newHttpResponse();
+  response->setContentTypeString(record->content_type);
+  response->setBody(std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  // Content-addressed: the bytes behind an id never change.
+  response->addHeader("Cache-Control", "private, max-age=31536000, immutable");
+  response->addHeader("ETag", "\"" + id + "\"");
+  callback(response);
+}
+
+void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                 Callback&& callback, const std::string& id) {
+  auto last_owner = context->catalog.Remove(OwnerOf(request), id);
+  if (!last_owner) return callback(ErrorResponse(last_owner.error()));
+  if (*last_owner) {
+    for (const std::string& key : {worker::InputKey(id), worker::OutputKey(id)}) {
+      if (auto deleted = context->blobs.Delete(key); !deleted) {
+        return callback(ErrorResponse(deleted.error()));
+      }
+    }
+  }
+  auto response = HttpResponse::newHttpResponse();
+  response->setStatusCode(drogon::k204NoContent);
+  callback(response);
+}
+
+}  // namespace
+
+void AwaitImage(const std::shared_ptr<ApiContext>& context, std::string owner, std::string id,
+                EventHub::Clock::time_point deadline,
+                std::function<void(Result<catalog::ImageRecord>)> callback) {
+  // Register before reading so an event between the read and the registration still wakes
+  // us; `answered` makes the later wake-up of an already answered wait a no-op.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto shared_callback =
+      std::make_shared<std::function<void(Result<catalog::ImageRecord>)>>(std::move(callback));
+  const bool can_wait = EventHub::Clock::now() < deadline;
+  if (can_wait) {
+    context->hub.WaitForImage(id, deadline, [=] {
+      if (answered->exchange(true)) return;
+      AwaitImage(context, owner, id, deadline, std::move(*shared_callback));
+    });
+  }
+  auto record = context->catalog.Get(owner, id);
+  if (!record || IsFinal(record->status) || !can_wait) {
+    if (answered->exchange(true)) return;
+    (*shared_callback)(std::move(record));
+  }
+}
+
+void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context) {
+  auto& app = drogon::app();
+  app.registerHandler(
+      "/api/v1/images",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        ListImages(context, request, std::move(callback));
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/api/v1/images/{id}",
+      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
+        GetImage(context, request, std::move(callback), id);
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/api/v1/images/{id}",
+      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
+        DeleteImage(context, request, std::move(callback), id);
+      },
+      {drogon::Delete});
+  app.registerHandler(
+      "/api/v1/images/{id}/file",
+      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
+        GetFile(context, request, std::move(callback), id);
+      },
+      {drogon::Get});
+}
+
+}  // namespace argus::api

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <drogon/utils/monitoring/Counter.h>
+#include <drogon/utils/monitoring/Gauge.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "queue/queue.h"
+
+namespace argus::api {
+
+// The service's Prometheus metrics, exported at /metrics by Drogon's PromExporter.
+class Metrics {
+ public:
+  Metrics();
+
+  void ObserveRequest(const std::string& route, const std::string& method, int status,
+                      double seconds);
+  void ObserveBatch(std::size_t size, double inference_ms, double decode_ms,
+                    double queue_wait_ms);
+  void CountImage(const std::string& status);  // done / failed
+  void SetQueue(const queue::QueueStats& stats);
+  void SetWorkers(int running, int desired);
+  // The scaler's running totals; counters advance by the difference to the last call.
+  void SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins, std::uint64_t crashes);
+
+  // Registers every collector with the PromExporter plugin; call once the app runs.
+  void RegisterWithExporter();
+
+ private:
+  struct Collectors;
+  std::shared_ptr<Collectors> collectors_;
+};
+
+}  // namespace argus::api

@@ -1,0 +1,88 @@
+// Health, readiness, the OpenAPI document and the operators' status.
+#include <drogon/drogon.h>
+
+#include "api/http_errors.h"
+#include "api/routes.h"
+
+namespace argus::api {
+namespace {
+
+#include "api/openapi_json.inc"  // kOpenApiJson: src/api/openapi.json
+
+using drogon::HttpRequestPtr;
+using drogon::HttpResponse;
+using drogon::HttpResponsePtr;
+using Callback = std::function<void(const HttpResponsePtr&)>;
+
+Json::Value QueueJson(const queue::QueueStats& stats) {
+  Json::Value queue(Json::objectValue);
+  queue["ready"] = static_cast<Json::UInt64>(stats.ready);
+  queue["in_flight"] = static_cast<Json::UInt64>(stats.in_flight);
+  queue["dead"] = static_cast<Json::UInt64>(stats.dead);
+  return queue;
+}
+
+}  // namespace
+
+void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
+  auto& app = drogon::app();
+  app.registerHandler(
+      "/healthz",
+      [](const HttpRequestPtr&, Callback&& callback) {
+        Json::Value body(Json::objectValue);
+        body["status"] = "ok";
+        callback(HttpResponse::newHttpJsonResponse(body));
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/readyz",
+      [context](const HttpRequestPtr&, Callback&& callback) {
+        if (context->draining) {
+          return callback(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                                        "the server is shutting down"));
+        }
+        auto stats = context->queue.Stats();
+        if (!stats) return callback(ErrorResponse(drogon::k503ServiceUnavailable, "queue_unavailable", stats.error().message));
+        auto counts = context->catalog.CountByStatus();
+        if (!counts) return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable", counts.error().message));
+        Json::Value body(Json::objectValue);
+        body["status"] = "ready";
+        callback(HttpResponse::newHttpJsonResponse(body));
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/api/openapi.json",
+      [](const HttpRequestPtr&, Callback&& callback) {
+        auto response = HttpResponse::newHttpResponse();
+        response->setContentTypeCode(drogon::CT_APPLICATION_JSON);
+        response->setBody(std::string(kOpenApiJson));
+        callback(response);
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/api/v1/ops/status",
+      [context](const HttpRequestPtr&, Callback&& callback) {
+        auto stats = context->queue.Stats();
+        if (!stats) return callback(ErrorResponse(stats.error()));
+        auto counts = context->catalog.CountByStatus();
+        if (!counts) return callback(ErrorResponse(counts.error()));
+        Json::Value body(Json::objectValue);
+        body["queue"] = QueueJson(*stats);
+        body["images"]["queued"] = static_cast<Json::Int64>(counts->queued);
+        body["images"]["processing"] = static_cast<Json::Int64>(counts->processing);
+        body["images"]["done"] = static_cast<Json::Int64>(counts->done);
+        body["images"]["failed"] = static_cast<Json::Int64>(counts->failed);
+        if (context->scaler_status) body["scaler"] = context->scaler_status();
+        callback(HttpResponse::newHttpJsonResponse(body));
+      },
+      {drogon::Get});
+}
+
+void RegisterRoutes(const std::shared_ptr<ApiContext>& context) {
+  RegisterUploadRoutes(context);
+  RegisterImageRoutes(context);
+  RegisterEventRoutes(context);
+  RegisterOpsRoutes(context);
+}
+
+}  // namespace argus::api

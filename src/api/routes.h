@@ -1,0 +1,23 @@
+#pragma once
+
+#include <memory>
+
+#include "api/api_context.h"
+
+namespace argus::api {
+
+// Registers every route of the HTTP API on drogon::app().
+void RegisterRoutes(const std::shared_ptr<ApiContext>& context);
+
+void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context);
+void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context);
+void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context);
+void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context);
+
+// Answers `callback` with the image once it is done or failed, or as it stands at
+// `deadline`; kNotFound when `owner` has no such image.
+void AwaitImage(const std::shared_ptr<ApiContext>& context, std::string owner, std::string id,
+                EventHub::Clock::time_point deadline,
+                std::function<void(Result<catalog::ImageRecord>)> callback);
+
+}  // namespace argus::api

@@ -1,0 +1,218 @@
+// POST / and /classify (the classic course protocol) and POST /api/v1/images.
+#include <drogon/drogon.h>
+#include <sodium.h>
+
+#include <format>
+
+#include "api/http_errors.h"
+#include "api/image_json.h"
+#include "api/routes.h"
+#include "common/clock.h"
+#include "image/completeness.h"
+#include "image/probe.h"
+#include "worker/job.h"
+#include "worker/worker.h"
+
+namespace argus::api {
+namespace {
+
+using drogon::HttpRequestPtr;
+using drogon::HttpResponse;
+using drogon::HttpResponsePtr;
+using Callback = std::function<void(const HttpResponsePtr&)>;
+
+struct ValidUpload {
+  std::string id;
+  std::string filename;
+  std::string content_type;
+  std::string_view bytes;
+  image::ImageInfo info;
+};
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  std::string hex;
+  for (unsigned char byte : digest) hex += std::format("{:02x}", byte);
+  return hex;
+}
+
+std::string ContentTypeOf(std::string_view format) {
+  if (format == "jpeg") return "image/jpeg";
+  if (format == "heif") return "image/heic";
+  return "image/" + std::string(format);
+}
+
+std::span<const std::byte> AsBytes(std::string_view text) {
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
+Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& limits) {
+  const std::string name = file.getFileName().empty() ? file.getItemName() : file.getFileName();
+  const std::string_view bytes = file.fileContent();
+  if (bytes.empty()) return Fail(ErrorCode::kInvalidArgument, name + ": the file is empty");
+  if (bytes.size() > limits.max_bytes) {
+    return Fail(ErrorCode::kTooLarge, std::format("{}: {} bytes is over the limit of {} bytes",
+                                                  name, bytes.size(), limits.max_bytes));
+  }
+  auto info = image::Probe(AsBytes(bytes), limits);
+  if (!info) return Fail(info.error().code, name + ": " + info.error().message);
+  if (auto complete = image::CheckComplete(AsBytes(bytes), info->format); !complete) {
+    return Fail(complete.error().code, name + ": " + complete.error().message);
+  }
+  return ValidUpload{Sha256Hex(bytes), name, ContentTypeOf(info->format), bytes, *info};
+}
+
+// Parses the multipart body and validates every file; nothing is stored unless all pass.
+Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
+                                              drogon::MultiPartParser& parser,
+                                              const ApiOptions& options,
+                                              std::string_view required_field) {
+  if (request->contentType() != drogon::CT_MULTIPART_FORM_DATA) {
+    return Fail(ErrorCode::kInvalidArgument, "expected a multipart/form-data body with image files");
+  }
+  if (parser.parse(request) != 0) {
+    return Fail(ErrorCode::kInvalidArgument, "malformed multipart/form-data body");
+  }
+  std::vector<ValidUpload> uploads;
+  for (const drogon::HttpFile& file : parser.getFiles()) {
+    if (!required_field.empty() && file.getItemName() != required_field) continue;
+    auto upload = Validate(file, options.limits);
+    if (!upload) return std::unexpected(upload.error());
+    uploads.push_back(std::move(*upload));
+  }
+  if (uploads.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                required_field.empty()
+                    ? std::string("no image file in the request")
+                    : "missing file field \"" + std::string(required_field) + "\"");
+  }
+  if (uploads.size() > options.max_files_per_request) {
+    return Fail(ErrorCode::kTooLarge, std::format("at most {} files per request",
+                                                  options.max_files_per_request));
+  }
+  return uploads;
+}
+
+// Stores the bytes, records the upload and, for new content, enqueues its job. The job is
+// enqueued only after the bytes and the catalog row are durable, and MarkEnqueued only
+// after the job is, so a crash at any point leaves either nothing the client was promised
+// or an image that start-up recovery re-enqueues.
+Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
+                                   const ValidUpload& upload) {
+  const std::string key = worker::InputKey(upload.id);
+  auto exists = context.blobs.Exists(key);
+  if (!exists) return std::unexpected(exists.error());
+  if (!*exists) {
+    if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type); !put) {
+      return std::unexpected(put.error());
+    }
+  }
+  auto added = context.catalog.AddUpload({.id = upload.id,
+                                          .owner = owner,
+                                          .filename = upload.filename,
+                                          .content_type = upload.content_type,
+                                          .size_bytes = static_cast<std::int64_t>(upload.bytes.size()),
+                                          .width = upload.info.width,
+                                          .height = upload.info.height});
+  if (!added) return std::unexpected(added.error());
+  if (added->needs_job) {
+    auto enqueued = context.queue.Enqueue(worker::EncodeJob({upload.id, NowMs()}));
+    if (!enqueued) return std::unexpected(enqueued.error());
+    if (auto marked = context.catalog.MarkEnqueued(upload.id); !marked) {
+      return std::unexpected(marked.error());
+    }
+  }
+  return added->record;
+}
+
+// Refuses new work while shutting down or when the backlog is over its bound.
+std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context) {
+  if (context.draining) {
+    return ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                         "the server is shutting down; retry shortly");
+  }
+  auto stats = context.QueueStats();
+  if (!stats) return ErrorResponse(stats.error());
+  if (stats->ready >= context.options.max_queue_depth) {
+    return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
+                         std::format("{} images are waiting; retry shortly", stats->ready));
+  }
+  return std::nullopt;
+}
+
+void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                  Callback&& callback) {
+  if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
+  drogon::MultiPartParser parser;
+  auto uploads = ParseUploads(request, parser, context->options, "myfile");
+  if (!uploads) return callback(ErrorResponse(uploads.error()));
+  const std::string owner = OwnerOf(request);
+  auto record = Store(*context, owner, uploads->front());
+  if (!record) return callback(ErrorResponse(record.error()));
+  AwaitImage(context, owner, record->id,
+             EventHub::Clock::now() + context->options.sync_timeout,
+             [callback = std::move(callback)](Result<catalog::ImageRecord> image) {
+               if (!image) return callback(ErrorResponse(image.error()));
+               if (image->status == catalog::ImageStatus::kFailed) {
+                 return callback(ErrorResponse(drogon::k422UnprocessableEntity,
+                                               "classification_failed", image->error));
+               }
+               if (image->status != catalog::ImageStatus::kDone) {
+                 return callback(ErrorResponse(drogon::k504GatewayTimeout, "timeout",
+                                               "no result yet; poll /api/v1/images/" + image->id));
+               }
+               const Json::Value json = ImageJson(*image);
+               auto response = HttpResponse::newHttpResponse();
+               response->setContentTypeCode(drogon::CT_TEXT_PLAIN);
+               response->setBody(json["labels"][0]["name"].asString());
+               callback(response);
+             });
+}
+
+void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                  Callback&& callback) {
+  if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
+  drogon::MultiPartParser parser;
+  auto uploads = ParseUploads(request, parser, context->options, "");
+  if (!uploads) return callback(ErrorResponse(uploads.error()));
+  const std::string owner = OwnerOf(request);
+  Json::Value body(Json::objectValue);
+  body["images"] = Json::Value(Json::arrayValue);
+  for (const ValidUpload& upload : *uploads) {
+    auto record = Store(*context, owner, upload);
+    if (!record) return callback(ErrorResponse(record.error()));
+    body["images"].append(ImageJson(*record));
+  }
+  auto response = HttpResponse::newHttpJsonResponse(body);
+  response->setStatusCode(drogon::k202Accepted);
+  if (uploads->size() == 1) {
+    response->addHeader("Location", "/api/v1/images/" + uploads->front().id);
+  }
+  callback(response);
+}
+
+}  // namespace
+
+void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context) {
+  if (sodium_init() < 0) std::abort();  // libsodium cannot work without its RNG
+  if (context->options.allow_anonymous_classify) {
+    for (const char* path : {"/", "/classify"}) {
+      // Drogon keeps a reference to an lvalue handler, so each route gets its own rvalue.
+      drogon::app().registerHandler(
+          path,
+          [context](const HttpRequestPtr& request, Callback&& callback) {
+            ClassifySync(context, request, std::move(callback));
+          },
+          {drogon::Post});
+    }
+  }
+  drogon::app().registerHandler(
+      "/api/v1/images",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        UploadImages(context, request, std::move(callback));
+      },
+      {drogon::Post});
+}
+
+}  // namespace argus::api

@@ -1,0 +1,200 @@
+#include "blob/local_blob_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <format>
+#include <random>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "blob/key.h"
+
+namespace argus::blob {
+namespace {
+
+// Closes the descriptor on every way out of a function.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  int get() const { return fd_; }
+  // Closes now, to see the error that a destructor would have to drop.
+  int Close() { return ::close(std::exchange(fd_, -1)); }
+
+ private:
+  int fd_;
+};
+
+Error SystemError(int error, std::string_view action, const std::string& path) {
+  // The file system's view of keys: a file where a folder is needed or the reverse.
+  const bool conflict = error == ENOTDIR || error == EISDIR || error == EEXIST;
+  return Error{conflict ? ErrorCode::kConflict : ErrorCode::kIo,
+               std::format("blob store: cannot {} {}: {}", action, path,
+                           std::generic_category().message(error))};
+}
+
+bool IsMissing(int error) { return error == ENOENT || error == ENOTDIR; }
+
+std::string RandomSuffix() {
+  std::random_device random;
+  const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
+  return std::format("{:016x}", value);
+}
+
+Result<void> SyncFolder(const std::string& folder) {
+  FileDescriptor fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+    return std::unexpected(SystemError(errno, "sync folder", folder));
+  }
+  return {};
+}
+
+Result<void> WriteAll(int fd, std::span<const std::byte> data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t written = ::write(fd, data.data(), data.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(SystemError(errno, "write", path));
+    }
+    data = data.subspan(static_cast<std::size_t>(written));
+  }
+  return {};
+}
+
+// Writes `data` to a new file `temp` and makes it durable before anyone can see it.
+Result<void> WriteDurably(const std::string& temp, std::span<const std::byte> data) {
+  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+  if (fd.get() < 0) return std::unexpected(SystemError(errno, "create", temp));
+  if (auto written = WriteAll(fd.get(), data, temp); !written) return written;
+  if (::fsync(fd.get()) != 0) return std::unexpected(SystemError(errno, "sync", temp));
+  if (fd.Close() != 0) return std::unexpected(SystemError(errno, "close", temp));
+  return {};
+}
+
+class LocalBlobStore final : public BlobStore {
+ public:
+  explicit LocalBlobStore(std::string root) : root_(std::move(root)) {}
+
+  Result<void> Put(std::string_view key, std::span<const std::byte> data,
+                   std::string_view /*content_type*/) override {
+    if (auto valid = ValidateKey(key); !valid) return valid;
+    if (auto made = MakeFolders(key); !made) return made;
+    const std::string path = PathOf(key);
+    const std::size_t slash = path.rfind('/');
+    const std::string folder = path.substr(0, slash);
+    const std::string temp =
+        std::format("{}/.{}~{}", folder, path.substr(slash + 1), RandomSuffix());
+    auto written = WriteDurably(temp, data);
+    if (written && ::rename(temp.c_str(), path.c_str()) != 0) {
+      written = std::unexpected(SystemError(errno, "replace", path));
+    }
+    if (!written) {
+      ::unlink(temp.c_str());
+      return written;
+    }
+    return SyncFolder(folder);
+  }
+
+  Result<std::vector<std::byte>> Get(std::string_view key) override {
+    if (auto valid = ValidateKey(key); !valid) return std::unexpected(valid.error());
+    const std::string path = PathOf(key);
+    // The descriptor pins the file: a concurrent Put renames a new file over the name and
+    // leaves this one whole.
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat info{};
+    if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) {
+      const int error = errno;
+      if (IsMissing(error)) return NotFound(key);
+      return std::unexpected(SystemError(error, "read", path));
+    }
+    if (!S_ISREG(info.st_mode)) return NotFound(key);
+    std::vector<std::byte> data(static_cast<std::size_t>(info.st_size));
+    std::size_t filled = 0;
+    while (filled < data.size()) {
+      const ssize_t got = ::read(fd.get(), data.data() + filled, data.size() - filled);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return std::unexpected(SystemError(errno, "read", path));
+      if (got == 0) {
+        return Fail(ErrorCode::kIo, "blob store: " + path + " was truncated while reading");
+      }
+      filled += static_cast<std::size_t>(got);
+    }
+    return data;
+  }
+
+  Result<void> Delete(std::string_view key) override {
+    if (auto valid = ValidateKey(key); !valid) return valid;
+    const std::string path = PathOf(key);
+    // EISDIR: the key names a folder of other keys, so there is no such object.
+    if (::unlink(path.c_str()) != 0 && !IsMissing(errno) && errno != EISDIR) {
+      return std::unexpected(SystemError(errno, "delete", path));
+    }
+    return {};
+  }
+
+  Result<bool> Exists(std::string_view key) override {
+    if (auto valid = ValidateKey(key); !valid) return std::unexpected(valid.error());
+    const std::string path = PathOf(key);
+    struct stat info{};
+    if (::stat(path.c_str(), &info) != 0) {
+      if (IsMissing(errno)) return false;
+      return std::unexpected(SystemError(errno, "look up", path));
+    }
+    return S_ISREG(info.st_mode);
+  }
+
+ private:
+  std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
+
+  static std::unexpected<Error> NotFound(std::string_view key) {
+    return Fail(ErrorCode::kNotFound, "no blob \"" + std::string(key) + "\"");
+  }
+
+  // Creates the folders of `key` below the root. A new folder's entry in its parent is
+  // synced too, or a power loss could orphan the objects put into it.
+  Result<void> MakeFolders(std::string_view key) const {
+    for (std::size_t slash = key.find('/'); slash != std::string_view::npos;
+         slash = key.find('/', slash + 1)) {
+      const std::string folder = PathOf(key.substr(0, slash));
+      if (::mkdir(folder.c_str(), 0777) == 0) {
+        if (auto synced = SyncFolder(folder.substr(0, folder.rfind('/'))); !synced) return synced;
+      } else if (errno != EEXIST) {
+        return std::unexpected(SystemError(errno, "create folder", folder));
+      }
+    }
+    return {};
+  }
+
+  const std::string root_;  // absolute, without a trailing '/' ("" for the file system root)
+};
+
+}  // namespace
+
+Result<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::filesystem::path& root) {
+  if (root.empty()) return Fail(ErrorCode::kInvalidArgument, "blob store folder is empty");
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(root, error);
+  if (!error) std::filesystem::create_directories(absolute, error);
+  if (error) {
+    return Fail(ErrorCode::kIo, std::format("cannot create blob store folder {}: {}", root.string(),
+                                            error.message()));
+  }
+  if (!std::filesystem::is_directory(absolute, error)) {
+    return Fail(ErrorCode::kIo,
+                std::format("blob store folder {} is not a folder", absolute.string()));
+  }
+  std::string normal = absolute.lexically_normal().string();
+  while (normal.ends_with('/')) normal.pop_back();
+  return std::make_unique<LocalBlobStore>(std::move(normal));
+}
+
+}  // namespace argus::blob

@@ -1,0 +1,149 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+
+namespace argus::catalog {
+
+enum class ImageStatus { kQueued, kProcessing, kDone, kFailed };
+std::string_view StatusName(ImageStatus status);  // "queued", "processing", "done", "failed"
+
+// One photo as its owner sees it. Images are stored once per content (id = sha256 of the
+// bytes); each owner who uploaded it has their own entry (filename, upload time).
+struct ImageRecord {
+  std::string id;     // sha256 hex of the bytes
+  std::string owner;  // "" for anonymous uploads
+  std::string filename;
+  std::string content_type;
+  std::int64_t size_bytes = 0;
+  int width = 0;
+  int height = 0;
+  ImageStatus status = ImageStatus::kQueued;
+  std::string error;                // why it failed, when status is kFailed
+  std::string result_json;          // engine::ToJson of the classification, when kDone
+  std::string model;                // model name that produced the result
+  int attempts = 0;                 // failed processing attempts so far
+  std::int64_t uploaded_at_ms = 0;  // this owner's upload (gallery order)
+  std::int64_t created_at_ms = 0;   // first upload of this content by anyone
+  std::int64_t started_at_ms = 0;   // last time a worker took it (0: never)
+  std::int64_t finished_at_ms = 0;  // result or final failure stored (0: not yet)
+  double inference_ms = 0;          // this image's share of its batch's inference time
+};
+
+struct NewUpload {
+  std::string id;
+  std::string owner;
+  std::string filename;
+  std::string content_type;
+  std::int64_t size_bytes = 0;
+  int width = 0;
+  int height = 0;
+};
+
+struct AddOutcome {
+  ImageRecord record;
+  bool needs_job =
+      false;  // no job has been enqueued for this content yet: enqueue one, then MarkEnqueued
+};
+
+struct ClassificationResult {
+  std::string result_json;
+  std::string model;
+  double inference_ms = 0;
+  // Lowercased words a search should find it by: the confident label names and their
+  // parent categories ("labrador retriever", "dog", "mammal", "animal").
+  std::vector<std::string> search_terms;
+};
+
+struct ListQuery {
+  std::string owner;
+  std::string label;   // "" for all; otherwise exact (case-insensitive) search term
+  std::string cursor;  // "" for the first page; next_cursor of the previous page
+  int limit = 50;      // 1..200
+};
+
+struct ListPage {
+  std::vector<ImageRecord> images;  // newest upload first
+  std::string next_cursor;          // "" when there is no further page; opaque
+};
+
+struct StatusCounts {
+  std::int64_t queued = 0, processing = 0, done = 0, failed = 0;
+};
+
+// The metadata catalog. Thread-safe; several processes may share one catalog (the web
+// process and the workers open the same URL). Nothing throws: database failures come back as
+// kUnavailable (database busy, locked past its timeout, or unreachable) or kInternal, with a
+// message naming the operation.
+//
+// Image status: queued → processing → done; a non-final failure puts it back to queued
+// (its job will be delivered again) and a final one marks it failed. done is terminal; a
+// late result may still replace a final failure. Timestamps are Unix milliseconds.
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // Records an upload by `owner`. Uploading content that already exists only adds the
+  // owner's entry (or refreshes its filename and upload time) and returns the stored state.
+  // needs_job is true while the content is queued and MarkEnqueued has not been called for
+  // it, so a retried or concurrent upload of unfinished content may enqueue twice (harmless:
+  // StoreResult keeps the first result). kInvalidArgument for an empty id or one longer than
+  // 128 characters, or negative sizes.
+  virtual Result<AddOutcome> AddUpload(const NewUpload& upload) = 0;
+  // Notes that a job for `id` is in the queue. kNotFound for an unknown id.
+  virtual Result<void> MarkEnqueued(std::string_view id) = 0;
+  // Images whose job may never have been enqueued (crash between AddUpload and
+  // MarkEnqueued), uploaded before `before_ms`: to re-enqueue at start-up. Only queued
+  // images, oldest first.
+  virtual Result<std::vector<std::string>> ImagesAwaitingJob(std::int64_t before_ms) = 0;
+
+  // kNotFound unless `owner` uploaded `id`.
+  virtual Result<ImageRecord> Get(std::string_view owner, std::string_view id) = 0;
+  // The image whatever its owners, for workers (owner and filename left empty,
+  // uploaded_at_ms 0). kNotFound for an unknown id.
+  virtual Result<ImageRecord> GetImage(std::string_view id) = 0;
+  // One page of the owner's gallery, newest upload first (ties broken by id). The cursor
+  // holds the position of the previous page's last entry (not an offset), so uploads and
+  // removals between requests neither repeat nor skip other entries (an entry uploaded again
+  // meanwhile moves to the front). kInvalidArgument for a limit outside 1..200 or a cursor
+  // this catalog did not make.
+  virtual Result<ListPage> List(const ListQuery& query) = 0;
+  // Removes the owner's entry. Returns true when no owner is left, so the caller deletes the
+  // blobs; the image row goes too (with its search terms; an upload of the same content
+  // later starts afresh). kNotFound unless `owner` uploaded `id`.
+  virtual Result<bool> Remove(std::string_view owner, std::string_view id) = 0;
+
+  // A worker took the image: status processing, started_at_ms = now_ms. A no-op for a done
+  // image (a duplicate delivery); kNotFound for an unknown id (removed while queued).
+  virtual Result<void> MarkProcessing(std::string_view id, std::int64_t now_ms) = 0;
+  // Idempotent: the first result stored for an image wins; returns false when the image
+  // already had one (or is gone), true when this call stored it (status done, its search
+  // terms indexed lowercased for List's label filter).
+  virtual Result<bool> StoreResult(std::string_view id, const ClassificationResult& result,
+                                   std::int64_t now_ms) = 0;
+  // A failed attempt: counts it and keeps the error; `final` marks the image failed
+  // (finished_at_ms = now_ms), otherwise it goes back to queued. A no-op for an image
+  // already done or failed (a late duplicate); kNotFound for an unknown id.
+  virtual Result<void> RecordFailure(std::string_view id, std::string_view error, bool final,
+                                     std::int64_t now_ms) = 0;
+  // Distinct contents per status (an image uploaded by two owners counts once).
+  virtual Result<StatusCounts> CountByStatus() = 0;
+};
+
+// Opens the catalog at `url` and applies pending schema migrations:
+//   "sqlite:///abs/path/catalog.db" or "sqlite://relative.db" (relative to the working
+//     directory; created when missing, its directory must exist): one connection in WAL
+//     mode, waiting up to 5 s for another process's write lock;
+//   "postgresql://user:pass@host:port/db?param=value" (or "postgres://"; percent-encoded
+//     parts; query parameters are libpq keywords such as sslmode or connect_timeout).
+// kInvalidArgument for a malformed or unsupported URL, kIo when the SQLite file cannot be
+// opened, kUnavailable when PostgreSQL cannot be reached (within connect_timeout, else 10 s).
+Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url);
+
+}  // namespace argus::catalog

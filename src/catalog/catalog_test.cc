@@ -1,0 +1,908 @@
+#include "catalog/catalog.h"
+
+#include <drogon/orm/DbClient.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <format>
+#include <ostream>
+#include <set>
+#include <source_location>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/catalog_url.h"
+#include "catalog/sql_catalog.h"
+
+namespace argus::catalog {
+
+// Readable statuses in assertion messages (found by argument-dependent lookup).
+void PrintTo(ImageStatus status, std::ostream* os) { *os << StatusName(status); }
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+template <typename T>
+T Must(Result<T> result, std::source_location where = std::source_location::current()) {
+  if (!result) {
+    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+        << ErrorCodeName(result.error().code) << ": " << result.error().message;
+    return T{};
+  }
+  return std::move(*result);
+}
+
+void MustOk(Result<void> result, std::source_location where = std::source_location::current()) {
+  if (!result) {
+    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+        << ErrorCodeName(result.error().code) << ": " << result.error().message;
+  }
+}
+
+template <typename T>
+ErrorCode CodeOf(const Result<T>& result) {
+  return result ? ErrorCode::kInternal : result.error().code;
+}
+
+// A stand-in for the sha256 hex of some content.
+std::string Id(int n) { return std::format("{:064x}", n); }
+
+NewUpload Upload(std::string owner, std::string id, std::string filename = "photo.jpg") {
+  return {.id = std::move(id),
+          .owner = std::move(owner),
+          .filename = std::move(filename),
+          .content_type = "image/jpeg",
+          .size_bytes = 12345,
+          .width = 640,
+          .height = 480};
+}
+
+ClassificationResult Labrador() {
+  return {.result_json = R"({"labels":[{"name":"Labrador Retriever"}]})",
+          .model = "mobilenetv2-12-int8",
+          .inference_ms = 1.5,
+          .search_terms = {"labrador retriever", "dog", "mammal", "animal"}};
+}
+
+ClassificationResult Tabby() {
+  return {.result_json = R"({"labels":[{"name":"Tabby Cat"}]})",
+          .model = "mobilenetv2-12-int8",
+          .inference_ms = 2.25,
+          .search_terms = {"Tabby Cat", "cat", "mammal", "animal"}};
+}
+
+std::int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class TempDir {
+ public:
+  explicit TempDir(std::string_view name_with_xs = "argus-catalog-XXXXXX") {
+    std::string pattern = (fs::temp_directory_path() / name_with_xs).string();
+    if (mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::vector<std::string> Ids(const std::vector<ImageRecord>& images) {
+  std::vector<std::string> ids;
+  for (const auto& image : images) ids.push_back(image.id);
+  return ids;
+}
+
+// Every page of `query`, following next_cursor.
+std::vector<ImageRecord> ListAll(Catalog& catalog, ListQuery query, int* pages = nullptr) {
+  std::vector<ImageRecord> all;
+  int count = 0;
+  do {
+    ListPage page = Must(catalog.List(query));
+    ++count;
+    all.insert(all.end(), page.images.begin(), page.images.end());
+    query.cursor = page.next_cursor;
+    if (count > 1000) break;
+  } while (!query.cursor.empty());
+  if (pages != nullptr) *pages = count;
+  return all;
+}
+
+// ---------------------------------------------------------------------------------------
+// Backends: every behaviour test runs on SQLite (a fresh file per test) and, when
+// ARGUS_TEST_POSTGRES_URL names a server, on PostgreSQL (a fresh database per test).
+
+enum class Backend { kSqlite, kPostgres };
+
+void PrintTo(Backend backend, std::ostream* os) {
+  *os << (backend == Backend::kSqlite ? "SQLite" : "PostgreSQL");
+}
+
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+}
+
+constexpr const char* kPostgresUrlVariable = "ARGUS_TEST_POSTGRES_URL";
+
+// Splits "postgresql://...host:port/db?query" into the part before "/db" and "?query".
+bool SplitPostgresUrl(const std::string& url, std::string* server, std::string* query) {
+  std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  std::size_t q = url.find('?');
+  std::string main = url.substr(0, q);
+  *query = q == std::string::npos ? "" : url.substr(q);
+  std::size_t slash = main.find('/', scheme + 3);
+  *server = main.substr(0, slash);
+  return true;
+}
+
+// Runs one statement on the maintenance database named by ARGUS_TEST_POSTGRES_URL.
+Result<void> PostgresAdmin(const std::string& sql) {
+  auto parsed = ParseCatalogUrl(std::getenv(kPostgresUrlVariable));
+  if (!parsed) return std::unexpected(parsed.error());
+  auto db = drogon::orm::DbClient::newPgClient(parsed->pg_conninfo, 1);
+  for (int i = 0; i < 5000 && !db->hasAvailableConnections(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  Result<void> outcome;
+  try {
+    db->execSqlSync(sql);
+  } catch (const drogon::orm::DrogonDbException& e) {
+    outcome = Fail(ErrorCode::kUnavailable, e.base().what());
+  }
+  ReleaseDbClient(std::move(db));
+  return outcome;
+}
+
+class CatalogTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      const char* base = std::getenv(kPostgresUrlVariable);
+      if (base == nullptr || *base == '\0') {
+        GTEST_SKIP() << kPostgresUrlVariable
+                     << " is unset: set it to a PostgreSQL server URL whose user may CREATE "
+                        "DATABASE (e.g. postgresql://postgres@127.0.0.1:5432/postgres) to run "
+                        "the catalog tests on PostgreSQL too";
+      }
+      static std::atomic<int> counter = 0;
+      pg_database_ = std::format("argus_catalog_test_{}_{}", getpid(), counter++);
+      ASSERT_TRUE(SplitPostgresUrl(base, &pg_server_, &pg_query_)) << base;
+      url_ = CreatePostgresDatabase(pg_database_);
+    } else {
+      url_ = "sqlite://" + (dir_.path() / "catalog.db").string();
+    }
+    catalog_ = OpenOrFail();
+    ASSERT_NE(catalog_, nullptr);
+  }
+
+  void TearDown() override {
+    catalog_.reset();
+    for (const std::string& name : pg_databases_) {
+      MustOk(PostgresAdmin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"));
+    }
+  }
+
+  // Creates an empty PostgreSQL database (dropped after the test) and returns its URL.
+  std::string CreatePostgresDatabase(const std::string& name) {
+    MustOk(PostgresAdmin("CREATE DATABASE " + name));
+    pg_databases_.push_back(name);
+    return pg_server_ + "/" + name + pg_query_;
+  }
+
+  std::unique_ptr<Catalog> OpenOrFail(
+      std::source_location where = std::source_location::current()) {
+    auto opened = OpenCatalog(url_);
+    if (!opened) {
+      ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+          << url_ << ": " << opened.error().message;
+      return nullptr;
+    }
+    return std::move(*opened);
+  }
+
+  // Adds, enqueues and classifies one upload.
+  void AddDone(const std::string& owner, const std::string& id, const ClassificationResult& r) {
+    AddOutcome added = Must(catalog_->AddUpload(Upload(owner, id)));
+    if (added.needs_job) MustOk(catalog_->MarkEnqueued(id));
+    Must(catalog_->StoreResult(id, r, Now()));
+  }
+
+  TempDir dir_;
+  std::string url_;
+  std::string pg_database_, pg_server_, pg_query_;
+  std::vector<std::string> pg_databases_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, CatalogTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+// ---------------------------------------------------------------------------------------
+// AddUpload, MarkEnqueued, Get
+
+TEST_P(CatalogTest, NewContentNeedsAJobUntilEnqueued) {
+  const std::int64_t before = Now();
+  AddOutcome first = Must(catalog_->AddUpload(Upload("alice", Id(1), "dog.jpg")));
+  EXPECT_TRUE(first.needs_job);
+  const ImageRecord& r = first.record;
+  EXPECT_EQ(r.id, Id(1));
+  EXPECT_EQ(r.owner, "alice");
+  EXPECT_EQ(r.filename, "dog.jpg");
+  EXPECT_EQ(r.content_type, "image/jpeg");
+  EXPECT_EQ(r.size_bytes, 12345);
+  EXPECT_EQ(r.width, 640);
+  EXPECT_EQ(r.height, 480);
+  EXPECT_EQ(r.status, ImageStatus::kQueued);
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_GE(r.created_at_ms, before);
+  EXPECT_EQ(r.uploaded_at_ms, r.created_at_ms);
+  EXPECT_EQ(r.started_at_ms, 0);
+  EXPECT_EQ(r.finished_at_ms, 0);
+
+  // Not enqueued yet (say the enqueue failed): the next upload is told to enqueue again.
+  AddOutcome again = Must(catalog_->AddUpload(Upload("alice", Id(1), "renamed.jpg")));
+  EXPECT_TRUE(again.needs_job);
+  EXPECT_EQ(again.record.filename, "renamed.jpg");
+
+  MustOk(catalog_->MarkEnqueued(Id(1)));
+  AddOutcome third = Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  EXPECT_FALSE(third.needs_job);
+  AddOutcome other_owner = Must(catalog_->AddUpload(Upload("bob", Id(1))));
+  EXPECT_FALSE(other_owner.needs_job);
+  EXPECT_EQ(other_owner.record.owner, "bob");
+  EXPECT_EQ(other_owner.record.created_at_ms, r.created_at_ms);
+
+  EXPECT_EQ(CodeOf(catalog_->MarkEnqueued(Id(99))), ErrorCode::kNotFound);
+}
+
+TEST_P(CatalogTest, ReuploadRefreshesFilenameAndUploadTime) {
+  ImageRecord first = Must(catalog_->AddUpload(Upload("alice", Id(1), "a.jpg"))).record;
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  ImageRecord second = Must(catalog_->AddUpload(Upload("alice", Id(1), "b.jpg"))).record;
+  EXPECT_EQ(second.filename, "b.jpg");
+  EXPECT_GT(second.uploaded_at_ms, first.uploaded_at_ms);
+  EXPECT_EQ(second.created_at_ms, first.created_at_ms);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice"})).images.size(), 1u);
+}
+
+TEST_P(CatalogTest, SecondOwnerIsAnsweredFromTheStoredResult) {
+  AddDone("alice", Id(7), Labrador());
+  AddOutcome bob = Must(catalog_->AddUpload(Upload("bob", Id(7), "my-dog.png")));
+  EXPECT_FALSE(bob.needs_job);
+  EXPECT_EQ(bob.record.status, ImageStatus::kDone);
+  EXPECT_EQ(bob.record.result_json, Labrador().result_json);
+  EXPECT_EQ(bob.record.model, "mobilenetv2-12-int8");
+  EXPECT_DOUBLE_EQ(bob.record.inference_ms, 1.5);
+  EXPECT_EQ(bob.record.owner, "bob");
+  EXPECT_EQ(bob.record.filename, "my-dog.png");
+  // Bob's gallery finds it by label at once.
+  EXPECT_EQ(Ids(Must(catalog_->List({.owner = "bob", .label = "dog"})).images),
+            std::vector<std::string>{Id(7)});
+}
+
+TEST_P(CatalogTest, GetIsPerOwnerAndGetImageIsNot) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1), "mine.jpg")));
+  ImageRecord mine = Must(catalog_->Get("alice", Id(1)));
+  EXPECT_EQ(mine.owner, "alice");
+  EXPECT_EQ(mine.filename, "mine.jpg");
+  EXPECT_EQ(CodeOf(catalog_->Get("bob", Id(1))), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(catalog_->Get("", Id(1))), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(catalog_->Get("alice", Id(2))), ErrorCode::kNotFound);
+
+  ImageRecord image = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(image.id, Id(1));
+  EXPECT_EQ(image.owner, "");
+  EXPECT_EQ(image.filename, "");
+  EXPECT_EQ(image.width, 640);
+  EXPECT_EQ(CodeOf(catalog_->GetImage(Id(2))), ErrorCode::kNotFound);
+}
+
+TEST_P(CatalogTest, AnonymousUploadsHaveTheirOwnGallery) {
+  Must(catalog_->AddUpload(Upload("", Id(1))));
+  Must(catalog_->AddUpload(Upload("alice", Id(2))));
+  EXPECT_EQ(Ids(Must(catalog_->List({.owner = ""})).images), std::vector<std::string>{Id(1)});
+  EXPECT_EQ(Must(catalog_->Get("", Id(1))).owner, "");
+}
+
+TEST_P(CatalogTest, RejectsInvalidUploads) {
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(Upload("alice", ""))), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(Upload("alice", std::string(200, 'a')))),
+            ErrorCode::kInvalidArgument);
+  NewUpload negative = Upload("alice", Id(1));
+  negative.size_bytes = -1;
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(negative)), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(CatalogTest, RejectsTextWithNulBytes) {
+  using namespace std::string_literals;
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(Upload("alice\0bob"s, Id(2)))), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(Upload("alice", Id(2), "a\0.jpg"s))),
+            ErrorCode::kInvalidArgument);
+  // A truncated owner must not reach Alice's images.
+  EXPECT_EQ(CodeOf(catalog_->Get("alice\0x"s, Id(1))), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->Remove("alice\0x"s, Id(1))), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice\0x"s})), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->RecordFailure(Id(1), "bad\0error"s, false, 1)),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).attempts, 0);
+}
+
+TEST_P(CatalogTest, TextIsStoredVerbatim) {
+  const std::string filename = "it's \"quoted\"; DROP TABLE images; -- ünïcødé 🐕.jpg";
+  Must(catalog_->AddUpload(Upload("o'brien", Id(1), filename)));
+  ImageRecord r = Must(catalog_->Get("o'brien", Id(1)));
+  EXPECT_EQ(r.filename, filename);
+  ClassificationResult result = Labrador();
+  result.result_json = R"({"text":"line\nbreak \\ 'single' \"double\""})";
+  EXPECT_TRUE(Must(catalog_->StoreResult(Id(1), result, Now())));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).result_json, result.result_json);
+}
+
+// ---------------------------------------------------------------------------------------
+// List
+
+TEST_P(CatalogTest, ListsNewestFirst) {
+  for (int i = 1; i <= 3; ++i) {
+    Must(catalog_->AddUpload(Upload("alice", Id(i))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  EXPECT_EQ(Ids(Must(catalog_->List({.owner = "alice"})).images),
+            (std::vector<std::string>{Id(3), Id(2), Id(1)}));
+  // Uploading old content again moves it to the top of that owner's gallery.
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  EXPECT_EQ(Ids(Must(catalog_->List({.owner = "alice"})).images),
+            (std::vector<std::string>{Id(1), Id(3), Id(2)}));
+}
+
+TEST_P(CatalogTest, PaginatesWithoutDuplicatesOrGaps) {
+  // Quick uploads share milliseconds: the order within one must come from the id.
+  std::vector<ImageRecord> uploaded;
+  for (int i = 0; i < 25; ++i) {
+    uploaded.push_back(Must(catalog_->AddUpload(Upload("alice", Id(1000 - i * 7)))).record);
+  }
+  std::ranges::sort(uploaded, [](const ImageRecord& a, const ImageRecord& b) {
+    return std::tie(a.uploaded_at_ms, a.id) > std::tie(b.uploaded_at_ms, b.id);
+  });
+
+  ListPage first = Must(catalog_->List({.owner = "alice", .limit = 10}));
+  ASSERT_EQ(first.images.size(), 10u);
+  ASSERT_FALSE(first.next_cursor.empty());
+  ListPage second =
+      Must(catalog_->List({.owner = "alice", .cursor = first.next_cursor, .limit = 10}));
+  ASSERT_EQ(second.images.size(), 10u);
+  ASSERT_FALSE(second.next_cursor.empty());
+  ListPage third =
+      Must(catalog_->List({.owner = "alice", .cursor = second.next_cursor, .limit = 10}));
+  ASSERT_EQ(third.images.size(), 5u);
+  EXPECT_EQ(third.next_cursor, "");
+
+  std::vector<std::string> listed = Ids(first.images);
+  for (const auto& page : {second, third}) {
+    for (const auto& id : Ids(page.images)) listed.push_back(id);
+  }
+  EXPECT_EQ(listed, Ids(uploaded));
+
+  // An exact multiple of the limit ends without an empty extra page.
+  int pages = 0;
+  EXPECT_EQ(ListAll(*catalog_, {.owner = "alice", .limit = 5}, &pages).size(), 25u);
+  EXPECT_EQ(pages, 5);
+  EXPECT_EQ(ListAll(*catalog_, {.owner = "alice", .limit = 1}).size(), 25u);
+}
+
+TEST_P(CatalogTest, PagesStayStableWhileNewUploadsArrive) {
+  for (int i = 0; i < 6; ++i) {
+    Must(catalog_->AddUpload(Upload("alice", Id(i))));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ListPage first = Must(catalog_->List({.owner = "alice", .limit = 3}));
+  // New uploads land in front of the first page and do not shift the later ones.
+  Must(catalog_->AddUpload(Upload("alice", Id(100))));
+  Must(catalog_->AddUpload(Upload("alice", Id(101))));
+  ListPage second =
+      Must(catalog_->List({.owner = "alice", .cursor = first.next_cursor, .limit = 3}));
+  EXPECT_EQ(Ids(first.images), (std::vector<std::string>{Id(5), Id(4), Id(3)}));
+  EXPECT_EQ(Ids(second.images), (std::vector<std::string>{Id(2), Id(1), Id(0)}));
+  EXPECT_EQ(second.next_cursor, "");
+}
+
+TEST_P(CatalogTest, ListIsPerOwner) {
+  for (int i = 0; i < 4; ++i) Must(catalog_->AddUpload(Upload("alice", Id(i))));
+  for (int i = 2; i < 7; ++i) Must(catalog_->AddUpload(Upload("bob", Id(i))));
+  std::vector<std::string> alice = Ids(ListAll(*catalog_, {.owner = "alice", .limit = 2}));
+  std::vector<std::string> bob = Ids(ListAll(*catalog_, {.owner = "bob", .limit = 2}));
+  std::ranges::sort(alice);
+  std::ranges::sort(bob);
+  EXPECT_EQ(alice, (std::vector<std::string>{Id(0), Id(1), Id(2), Id(3)}));
+  EXPECT_EQ(bob, (std::vector<std::string>{Id(2), Id(3), Id(4), Id(5), Id(6)}));
+  EXPECT_TRUE(Must(catalog_->List({.owner = "carol"})).images.empty());
+  // Bob's cursor does not reveal Alice's images.
+  ListPage bob_first = Must(catalog_->List({.owner = "bob", .limit = 1}));
+  for (const auto& image :
+       Must(catalog_->List({.owner = "alice", .cursor = bob_first.next_cursor})).images) {
+    EXPECT_EQ(image.owner, "alice");
+  }
+}
+
+TEST_P(CatalogTest, LabelFilterMatchesSearchTermsIncludingParents) {
+  AddDone("alice", Id(1), Labrador());
+  AddDone("alice", Id(2), Tabby());
+  Must(catalog_->AddUpload(Upload("alice", Id(3))));  // not classified yet
+  AddDone("bob", Id(4), Labrador());
+
+  auto labelled = [&](std::string label, int limit = 50) {
+    std::vector<std::string> ids =
+        Ids(ListAll(*catalog_, {.owner = "alice", .label = std::move(label), .limit = limit}));
+    std::ranges::sort(ids);
+    return ids;
+  };
+  EXPECT_EQ(labelled("dog"), std::vector<std::string>{Id(1)});
+  EXPECT_EQ(labelled("DOG"), std::vector<std::string>{Id(1)});
+  EXPECT_EQ(labelled("Labrador Retriever"), std::vector<std::string>{Id(1)});
+  EXPECT_EQ(labelled("cat"), std::vector<std::string>{Id(2)});
+  EXPECT_EQ(labelled("tabby cat"), std::vector<std::string>{Id(2)});  // stored lowercased
+  EXPECT_EQ(labelled("mammal"), (std::vector<std::string>{Id(1), Id(2)}));
+  EXPECT_EQ(labelled("animal", 1), (std::vector<std::string>{Id(1), Id(2)}));  // paginated
+  EXPECT_TRUE(labelled("fish").empty());
+  EXPECT_TRUE(labelled("do").empty());  // whole terms only
+  EXPECT_EQ(labelled("").size(), 3u);
+}
+
+TEST_P(CatalogTest, ListRejectsBadLimitsAndCursors) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice", .limit = 0})), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice", .limit = -5})), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice", .limit = 201})), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .limit = 1})).images.size(), 1u);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .limit = 200})).images.size(), 1u);
+
+  for (std::string cursor : {"!!!", "a", "abc=", "not a cursor", "MTIz",  // "123"
+                             "OmFiYw",                                    // ":abc"
+                             "MTIzOg",                                    // "123:"
+                             "LTE6YWJj",                                  // "-1:abc"
+                             "eHl6OmFiYw"}) {                             // "xyz:abc"
+    EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice", .cursor = cursor})),
+              ErrorCode::kInvalidArgument)
+        << cursor;
+  }
+  // A well-formed cursor past the end is simply an empty page.
+  EXPECT_TRUE(Must(catalog_->List({.owner = "alice", .cursor = "MDphYmM"})).images.empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker side
+
+TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  MustOk(catalog_->MarkEnqueued(Id(1)));
+  MustOk(catalog_->MarkProcessing(Id(1), 1000));
+  EXPECT_TRUE(Must(catalog_->StoreResult(Id(1), Labrador(), 2000)));
+  EXPECT_FALSE(Must(catalog_->StoreResult(Id(1), Tabby(), 3000)));
+
+  ImageRecord r = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(r.status, ImageStatus::kDone);
+  EXPECT_EQ(r.result_json, Labrador().result_json);
+  EXPECT_DOUBLE_EQ(r.inference_ms, 1.5);
+  EXPECT_EQ(r.started_at_ms, 1000);
+  EXPECT_EQ(r.finished_at_ms, 2000);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .label = "dog"})).images.size(), 1u);
+  EXPECT_TRUE(Must(catalog_->List({.owner = "alice", .label = "cat"})).images.empty());
+
+  // A late duplicate job does not move a finished image back.
+  MustOk(catalog_->MarkProcessing(Id(1), 4000));
+  MustOk(catalog_->RecordFailure(Id(1), "duplicate failed", true, 5000));
+  r = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(r.status, ImageStatus::kDone);
+  EXPECT_EQ(r.started_at_ms, 1000);
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_EQ(r.error, "");
+
+  EXPECT_FALSE(Must(catalog_->StoreResult(Id(99), Labrador(), 1)));  // gone
+}
+
+TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  MustOk(catalog_->MarkEnqueued(Id(1)));
+  MustOk(catalog_->MarkProcessing(Id(1), 100));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).status, ImageStatus::kProcessing);
+
+  MustOk(catalog_->RecordFailure(Id(1), "blob store unavailable", false, 200));
+  ImageRecord r = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.status, ImageStatus::kQueued);  // waits for the redelivery
+  EXPECT_EQ(r.error, "blob store unavailable");
+  EXPECT_EQ(r.finished_at_ms, 0);
+
+  MustOk(catalog_->MarkProcessing(Id(1), 300));
+  MustOk(catalog_->RecordFailure(Id(1), "timeout", false, 400));
+  MustOk(catalog_->MarkProcessing(Id(1), 500));
+  MustOk(catalog_->RecordFailure(Id(1), "corrupt JPEG", true, 600));
+  r = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(r.status, ImageStatus::kFailed);
+  EXPECT_EQ(r.error, "corrupt JPEG");
+  EXPECT_EQ(r.finished_at_ms, 600);
+  EXPECT_EQ(Must(catalog_->Get("alice", Id(1))).status, ImageStatus::kFailed);
+
+  // A late duplicate failure leaves the final state alone.
+  MustOk(catalog_->RecordFailure(Id(1), "late", false, 700));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).status, ImageStatus::kFailed);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).attempts, 3);
+
+  // Unknown images.
+  EXPECT_EQ(CodeOf(catalog_->RecordFailure(Id(99), "x", false, 1)), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(catalog_->MarkProcessing(Id(99), 1)), ErrorCode::kNotFound);
+}
+
+TEST_P(CatalogTest, AResultStillReplacesAFinalFailure) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  MustOk(catalog_->RecordFailure(Id(1), "gave up", true, 100));
+  EXPECT_TRUE(Must(catalog_->StoreResult(Id(1), Labrador(), 200)));
+  ImageRecord r = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(r.status, ImageStatus::kDone);
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.finished_at_ms, 200);
+}
+
+TEST_P(CatalogTest, ImagesAwaitingJobAreThoseNeverMarkedEnqueued) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  Must(catalog_->AddUpload(Upload("alice", Id(2))));
+  Must(catalog_->AddUpload(Upload("bob", Id(3))));
+  Must(catalog_->AddUpload(Upload("bob", Id(4))));
+  MustOk(catalog_->MarkEnqueued(Id(2)));
+  Must(catalog_->StoreResult(Id(4), Labrador(), Now()));  // finished anyway
+  const std::int64_t later = Now() + 1;
+
+  std::vector<std::string> awaiting = Must(catalog_->ImagesAwaitingJob(later));
+  std::ranges::sort(awaiting);
+  EXPECT_EQ(awaiting, (std::vector<std::string>{Id(1), Id(3)}));
+
+  // Only images uploaded before the cut-off (those still being uploaded are left alone).
+  const std::int64_t created = Must(catalog_->GetImage(Id(1))).created_at_ms;
+  for (const std::string& id : Must(catalog_->ImagesAwaitingJob(created))) {
+    EXPECT_LT(Must(catalog_->GetImage(id)).created_at_ms, created);
+  }
+  EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(0)).empty());
+
+  MustOk(catalog_->MarkEnqueued(Id(1)));
+  MustOk(catalog_->MarkEnqueued(Id(3)));
+  EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(later)).empty());
+}
+
+TEST_P(CatalogTest, CountsByStatus) {
+  StatusCounts empty = Must(catalog_->CountByStatus());
+  EXPECT_EQ(empty.queued + empty.processing + empty.done + empty.failed, 0);
+  for (int i = 0; i < 7; ++i) Must(catalog_->AddUpload(Upload("alice", Id(i))));
+  Must(catalog_->AddUpload(Upload("bob", Id(0))));  // same content: counted once
+  MustOk(catalog_->MarkProcessing(Id(1), 1));
+  MustOk(catalog_->MarkProcessing(Id(2), 1));
+  Must(catalog_->StoreResult(Id(3), Labrador(), 2));
+  Must(catalog_->StoreResult(Id(4), Tabby(), 2));
+  Must(catalog_->StoreResult(Id(5), Tabby(), 2));
+  MustOk(catalog_->RecordFailure(Id(6), "bad", true, 2));
+  StatusCounts counts = Must(catalog_->CountByStatus());
+  EXPECT_EQ(counts.queued, 1);
+  EXPECT_EQ(counts.processing, 2);
+  EXPECT_EQ(counts.done, 3);
+  EXPECT_EQ(counts.failed, 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Remove
+
+TEST_P(CatalogTest, RemovingTheOnlyOwnerRemovesTheImage) {
+  AddDone("alice", Id(1), Labrador());
+  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->Get("alice", Id(1))), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(catalog_->GetImage(Id(1))), ErrorCode::kNotFound);
+  EXPECT_TRUE(Must(catalog_->List({.owner = "alice"})).images.empty());
+  EXPECT_EQ(CodeOf(catalog_->Remove("alice", Id(1))), ErrorCode::kNotFound);
+
+  // The content comes back as new: no stale result, no stale search terms.
+  AddOutcome again = Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  EXPECT_TRUE(again.needs_job);
+  EXPECT_EQ(again.record.status, ImageStatus::kQueued);
+  EXPECT_EQ(again.record.result_json, "");
+  EXPECT_TRUE(Must(catalog_->List({.owner = "alice", .label = "dog"})).images.empty());
+}
+
+TEST_P(CatalogTest, RemovingOneOfTwoOwnersKeepsTheImage) {
+  AddDone("alice", Id(1), Labrador());
+  Must(catalog_->AddUpload(Upload("bob", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->Remove("carol", Id(1))), ErrorCode::kNotFound);
+  EXPECT_FALSE(Must(catalog_->Remove("alice", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->Get("alice", Id(1))), ErrorCode::kNotFound);
+  ImageRecord bobs = Must(catalog_->Get("bob", Id(1)));
+  EXPECT_EQ(bobs.status, ImageStatus::kDone);
+  EXPECT_EQ(Ids(Must(catalog_->List({.owner = "bob", .label = "dog"})).images),
+            std::vector<std::string>{Id(1)});
+  EXPECT_TRUE(Must(catalog_->Remove("bob", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->GetImage(Id(1))), ErrorCode::kNotFound);
+  StatusCounts counts = Must(catalog_->CountByStatus());
+  EXPECT_EQ(counts.done, 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema and reopening
+
+TEST_P(CatalogTest, ReopeningKeepsDataAndSchemaWithoutReapplyingMigrations) {
+  auto* sql = dynamic_cast<SqlCatalog*>(catalog_.get());
+  ASSERT_NE(sql, nullptr);
+  std::vector<AppliedMigration> before = Must(sql->AppliedMigrations());
+  ASSERT_EQ(before.size(), SchemaMigrations().size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(before[i].version, SchemaMigrations()[i].version);
+    EXPECT_EQ(before[i].name, SchemaMigrations()[i].name);
+  }
+  AddDone("alice", Id(1), Labrador());
+  catalog_.reset();
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  catalog_ = OpenOrFail();
+  ASSERT_NE(catalog_, nullptr);
+  sql = dynamic_cast<SqlCatalog*>(catalog_.get());
+  std::vector<AppliedMigration> after = Must(sql->AppliedMigrations());
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].version, before[i].version);
+    EXPECT_EQ(after[i].applied_at_ms, before[i].applied_at_ms);  // not applied again
+  }
+  ImageRecord r = Must(catalog_->Get("alice", Id(1)));
+  EXPECT_EQ(r.status, ImageStatus::kDone);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .label = "dog"})).images.size(), 1u);
+}
+
+TEST_P(CatalogTest, SimultaneousOpenersApplyEachMigrationOnce) {
+  // A second, empty database opened by several threads at once.
+  const std::string url = GetParam() == Backend::kSqlite
+                              ? "sqlite://" + (dir_.path() / "fresh.db").string()
+                              : CreatePostgresDatabase(pg_database_ + "_fresh");
+  std::vector<std::unique_ptr<Catalog>> opened(4);
+  std::vector<std::string> errors(opened.size());
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < opened.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto catalog = OpenCatalog(url);
+        if (catalog) {
+          opened[i] = std::move(*catalog);
+        } else {
+          errors[i] = catalog.error().message;
+        }
+      });
+    }
+  }
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    ASSERT_NE(opened[i], nullptr) << errors[i];
+  }
+  auto* sql = dynamic_cast<SqlCatalog*>(opened[0].get());
+  EXPECT_EQ(Must(sql->AppliedMigrations()).size(), SchemaMigrations().size());
+}
+
+// ---------------------------------------------------------------------------------------
+// Concurrency: several catalogs, threads and a separate process write to one database.
+
+constexpr int kWriterImages = 30;
+constexpr int kSharedImages = 8;
+
+std::string SharedId(int n) { return Id(900000 + n); }
+
+// The work of one writer: its own images end to end, plus uploads of content every writer
+// uploads, each racing to store the result. Returns how many of those races it won.
+Result<int> RunWriter(Catalog& catalog, int writer) {
+  const std::string owner = "writer" + std::to_string(writer);
+  int wins = 0;
+  for (int i = 0; i < kWriterImages + kSharedImages; ++i) {
+    const bool shared = i >= kWriterImages;
+    const std::string id = shared ? SharedId(i - kWriterImages) : Id(writer * 1000 + i);
+    auto added = catalog.AddUpload(Upload(owner, id));
+    if (!added) return std::unexpected(added.error());
+    if (added->needs_job) {
+      if (auto r = catalog.MarkEnqueued(id); !r) return std::unexpected(r.error());
+    }
+    if (auto r = catalog.MarkProcessing(id, Now()); !r) return std::unexpected(r.error());
+    if (i % 5 == 0) {
+      if (auto r = catalog.RecordFailure(id, "transient", false, Now()); !r) {
+        return std::unexpected(r.error());
+      }
+    }
+    auto stored = catalog.StoreResult(id, i % 2 ? Labrador() : Tabby(), Now());
+    if (!stored) return std::unexpected(stored.error());
+    if (shared && *stored) ++wins;
+    if (auto page = catalog.List({.owner = owner, .label = "mammal", .limit = 5}); !page) {
+      return std::unexpected(page.error());
+    }
+    if (auto counts = catalog.CountByStatus(); !counts) return std::unexpected(counts.error());
+  }
+  return wins;
+}
+
+TEST_P(CatalogTest, ConcurrentWritersInThreadsAndAnotherProcess) {
+  catalog_.reset();  // no database threads of ours while forking
+
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(pipe_fds[0]);
+    int status = 1;
+    std::string report;
+    {
+      auto catalog = OpenCatalog(url_);
+      if (!catalog) {
+        report = "open: " + catalog.error().message;
+      } else {
+        auto wins = RunWriter(**catalog, 3);
+        if (wins) {
+          report = std::to_string(*wins);
+          status = 0;
+        } else {
+          report = "writer: " + wins.error().message;
+        }
+      }
+    }
+    ssize_t written = write(pipe_fds[1], report.data(), report.size());
+    (void)written;
+    close(pipe_fds[1]);
+    _exit(status);
+  }
+  close(pipe_fds[1]);
+
+  std::unique_ptr<Catalog> first = OpenOrFail();
+  std::unique_ptr<Catalog> second = OpenOrFail();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  std::vector<Result<int>> results(3, 0);
+  {
+    // Writers 0 and 2 share one catalog object from two threads; writer 1 has its own.
+    std::jthread w0([&] { results[0] = RunWriter(*first, 0); });
+    std::jthread w1([&] { results[1] = RunWriter(*second, 1); });
+    std::jthread w2([&] { results[2] = RunWriter(*first, 2); });
+  }
+  std::string report;
+  char buffer[512];
+  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) report.append(buffer, n);
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child: " << report;
+
+  int wins = std::stoi(report);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].has_value()) << "writer " << i << ": " << results[i].error().message;
+    wins += *results[i];
+  }
+  EXPECT_EQ(wins, kSharedImages);  // every shared image got exactly one result
+
+  catalog_ = OpenOrFail();
+  StatusCounts counts = Must(catalog_->CountByStatus());
+  EXPECT_EQ(counts.done, 4 * kWriterImages + kSharedImages);
+  EXPECT_EQ(counts.queued + counts.processing + counts.failed, 0);
+  for (int writer = 0; writer < 4; ++writer) {
+    const std::string owner = "writer" + std::to_string(writer);
+    EXPECT_EQ(ListAll(*catalog_, {.owner = owner, .limit = 7}).size(),
+              static_cast<std::size_t>(kWriterImages + kSharedImages))
+        << owner;
+  }
+  for (int s = 0; s < kSharedImages; ++s) {
+    EXPECT_EQ(Must(catalog_->GetImage(SharedId(s))).status, ImageStatus::kDone);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Opening
+
+TEST(OpenCatalogTest, RejectsBadUrls) {
+  for (std::string_view url :
+       {"", "catalog.db", "/abs/catalog.db", "sqlite:", "sqlite://", "mysql://u:p@h/db",
+        "file:///tmp/x.db", "postgresql://host:99999/db", "postgresql://host:port/db",
+        "postgresql://h/db?bad key=1", "postgresql://h/db?=1", "postgresql://u%zz@h/db",
+        "postgresql://[::1/db"}) {
+    auto opened = OpenCatalog(url);
+    ASSERT_FALSE(opened) << url;
+    EXPECT_EQ(opened.error().code, ErrorCode::kInvalidArgument)
+        << url << ": " << opened.error().message;
+  }
+  // The message never repeats a password.
+  auto opened = OpenCatalog("mysql://user:secret@host/db");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().message.find("secret"), std::string::npos) << opened.error().message;
+}
+
+TEST(OpenCatalogTest, MissingDirectoryIsAnIoError) {
+  TempDir dir;
+  auto opened = OpenCatalog("sqlite://" + (dir.path() / "no" / "such" / "catalog.db").string());
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kIo) << opened.error().message;
+  auto directory = OpenCatalog("sqlite://" + dir.path().string());
+  ASSERT_FALSE(directory);
+  EXPECT_EQ(directory.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(OpenCatalogTest, NotADatabaseFileIsAnError) {
+  TempDir dir;
+  const fs::path file = dir.path() / "junk.db";
+  {
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::string junk(8192, 'x');
+    std::fwrite(junk.data(), 1, junk.size(), f);
+    std::fclose(f);
+  }
+  auto opened = OpenCatalog("sqlite://" + file.string());
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().message.find("not a database"), std::string::npos)
+      << opened.error().message;
+}
+
+TEST(OpenCatalogTest, RelativeAndUnusualSqlitePaths) {
+  TempDir dir;
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  {
+    auto relative = OpenCatalog("sqlite://relative.db");
+    ASSERT_TRUE(relative) << relative.error().message;
+    Must((*relative)->AddUpload(Upload("alice", Id(1))));
+  }
+  EXPECT_TRUE(fs::exists(dir.path() / "relative.db"));
+  fs::current_path(previous);
+
+  // Spaces and quotes survive the connection string.
+  fs::create_directory(dir.path() / "with space's");
+  const fs::path odd = dir.path() / "with space's" / "cat alog.db";
+  {
+    auto opened = OpenCatalog("sqlite://" + odd.string());
+    ASSERT_TRUE(opened) << opened.error().message;
+    Must((*opened)->AddUpload(Upload("alice", Id(1))));
+  }
+  EXPECT_TRUE(fs::exists(odd));
+}
+
+TEST(OpenCatalogTest, UsesWriteAheadLogging) {
+  TempDir dir;
+  const fs::path file = dir.path() / "catalog.db";
+  auto opened = OpenCatalog("sqlite://" + file.string());
+  ASSERT_TRUE(opened) << opened.error().message;
+  Must((*opened)->AddUpload(Upload("alice", Id(1))));
+  EXPECT_TRUE(fs::exists(dir.path() / "catalog.db-wal"));
+}
+
+TEST(OpenCatalogTest, UnreachablePostgresIsUnavailable) {
+  // Nothing listens on port 1 of the loopback interface.
+  const auto start = std::chrono::steady_clock::now();
+  auto opened = OpenCatalog("postgresql://argus:secret@127.0.0.1:1/argus?connect_timeout=1");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable) << opened.error().message;
+  EXPECT_EQ(opened.error().message.find("secret"), std::string::npos) << opened.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(StatusNameTest, NamesEveryStatus) {
+  EXPECT_EQ(StatusName(ImageStatus::kQueued), "queued");
+  EXPECT_EQ(StatusName(ImageStatus::kProcessing), "processing");
+  EXPECT_EQ(StatusName(ImageStatus::kDone), "done");
+  EXPECT_EQ(StatusName(ImageStatus::kFailed), "failed");
+}
+
+}  // namespace
+}  // namespace argus::catalog

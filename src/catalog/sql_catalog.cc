@@ -1,0 +1,748 @@
+#include "catalog/sql_catalog.h"
+
+#include <drogon/orm/DbClient.h>
+#include <drogon/orm/Exception.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <exception>
+#include <future>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include "common/clock.h"
+
+namespace argus::catalog {
+namespace {
+
+namespace orm = drogon::orm;
+
+// ---------------------------------------------------------------------------------------
+// Schema. Portable SQL only (SQLite 3.35+ and PostgreSQL 12+): TEXT, INTEGER, BIGINT,
+// DOUBLE PRECISION, NOT NULL defaults instead of NULLs, partial indexes, ON CONFLICT.
+
+const std::vector<Migration>& MigrationList() {
+  static const std::vector<Migration> migrations = {
+      {1,
+       "images, uploads, image_terms",
+       {
+           // One row per distinct content (id = sha256 hex of the bytes).
+           "CREATE TABLE images ("
+           " id TEXT NOT NULL PRIMARY KEY,"
+           " content_type TEXT NOT NULL DEFAULT '',"
+           " size_bytes BIGINT NOT NULL DEFAULT 0,"
+           " width INTEGER NOT NULL DEFAULT 0,"
+           " height INTEGER NOT NULL DEFAULT 0,"
+           " status TEXT NOT NULL DEFAULT 'queued'"
+           "  CHECK (status IN ('queued', 'processing', 'done', 'failed')),"
+           " error TEXT NOT NULL DEFAULT '',"
+           " result_json TEXT NOT NULL DEFAULT '',"
+           " model TEXT NOT NULL DEFAULT '',"
+           " attempts INTEGER NOT NULL DEFAULT 0,"
+           " created_at_ms BIGINT NOT NULL,"
+           " started_at_ms BIGINT NOT NULL DEFAULT 0,"
+           " finished_at_ms BIGINT NOT NULL DEFAULT 0,"
+           " inference_ms DOUBLE PRECISION NOT NULL DEFAULT 0,"
+           " job_enqueued INTEGER NOT NULL DEFAULT 0)",
+           // Start-up re-enqueue scan: only the few rows still waiting for a job.
+           "CREATE INDEX images_awaiting_job ON images (created_at_ms) WHERE job_enqueued = 0",
+           "CREATE INDEX images_by_status ON images (status)",
+           // One row per (owner, content): the owner's gallery entry.
+           "CREATE TABLE uploads ("
+           " owner TEXT NOT NULL,"
+           " image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+           " filename TEXT NOT NULL DEFAULT '',"
+           " uploaded_at_ms BIGINT NOT NULL,"
+           " PRIMARY KEY (owner, image_id))",
+           // Newest-first keyset pagination per owner (scanned backwards).
+           "CREATE INDEX uploads_by_owner_time ON uploads (owner, uploaded_at_ms, image_id)",
+           // "Is any owner left?" on Remove, and the cascade from images.
+           "CREATE INDEX uploads_by_image ON uploads (image_id)",
+           // Lowercased search words of a result: labels and their parent categories.
+           "CREATE TABLE image_terms ("
+           " image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+           " term TEXT NOT NULL,"
+           " PRIMARY KEY (image_id, term))",
+           "CREATE INDEX image_terms_by_term ON image_terms (term, image_id)",
+       }},
+  };
+  return migrations;
+}
+
+constexpr std::string_view kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at_ms BIGINT NOT NULL)";
+constexpr std::string_view kClaimMigration =
+    "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)"
+    " ON CONFLICT (version) DO NOTHING";
+constexpr std::string_view kSelectMigrations =
+    "SELECT version, name, applied_at_ms FROM schema_migrations ORDER BY version";
+
+// ---------------------------------------------------------------------------------------
+// Statements. Placeholders are numbered in order of first appearance (SQLite binds them
+// positionally). Parameter C++ types match the column types exactly: PostgreSQL receives
+// integers in binary form, so int goes with INTEGER and std::int64_t with BIGINT.
+
+// Columns 0..14 of the image, 15..17 of the owner's upload.
+#define ARGUS_IMAGE_COLUMNS                                                                   \
+  "i.id, i.content_type, i.size_bytes, i.width, i.height, i.status, i.error, i.result_json,"  \
+  " i.model, i.attempts, i.created_at_ms, i.started_at_ms, i.finished_at_ms, i.inference_ms," \
+  " i.job_enqueued"
+#define ARGUS_UPLOAD_COLUMNS ARGUS_IMAGE_COLUMNS ", u.owner, u.filename, u.uploaded_at_ms"
+
+// The no-op DO UPDATE locks an existing image row (PostgreSQL), which serialises AddUpload
+// against a concurrent Remove of the same content.
+constexpr std::string_view kInsertImage =
+    "INSERT INTO images (id, content_type, size_bytes, width, height, created_at_ms)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (id) DO UPDATE SET attempts = images.attempts";
+constexpr std::string_view kUpsertUpload =
+    "INSERT INTO uploads (owner, image_id, filename, uploaded_at_ms) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (owner, image_id) DO UPDATE"
+    " SET filename = excluded.filename, uploaded_at_ms = excluded.uploaded_at_ms";
+constexpr std::string_view kSelectUpload = "SELECT " ARGUS_UPLOAD_COLUMNS
+                                           " FROM uploads u JOIN images i ON i.id = u.image_id"
+                                           " WHERE u.owner = $1 AND u.image_id = $2";
+constexpr std::string_view kSelectImage =
+    "SELECT " ARGUS_IMAGE_COLUMNS " FROM images i WHERE i.id = $1";
+constexpr std::string_view kImageExists = "SELECT id FROM images WHERE id = $1";
+constexpr std::string_view kMarkEnqueued = "UPDATE images SET job_enqueued = 1 WHERE id = $1";
+constexpr std::string_view kAwaitingJob =
+    "SELECT id FROM images"
+    " WHERE job_enqueued = 0 AND status = 'queued' AND created_at_ms < $1"
+    " ORDER BY created_at_ms, id";
+constexpr std::string_view kListHead =
+    "SELECT " ARGUS_UPLOAD_COLUMNS
+    " FROM uploads u JOIN images i ON i.id = u.image_id WHERE u.owner = $1";
+// Same as kInsertImage's DO UPDATE: lock the image row before looking at its owners.
+constexpr std::string_view kLockImage = "UPDATE images SET attempts = attempts WHERE id = $1";
+constexpr std::string_view kDeleteUpload = "DELETE FROM uploads WHERE owner = $1 AND image_id = $2";
+// image_terms go with the image (ON DELETE CASCADE).
+constexpr std::string_view kDeleteOrphanImage =
+    "DELETE FROM images WHERE id = $1"
+    " AND NOT EXISTS (SELECT 1 FROM uploads WHERE image_id = $1)";
+constexpr std::string_view kMarkProcessing =
+    "UPDATE images SET status = 'processing', started_at_ms = $1"
+    " WHERE id = $2 AND status <> 'done'";
+constexpr std::string_view kStoreResult =
+    "UPDATE images SET status = 'done', error = '', result_json = $1, model = $2,"
+    " inference_ms = $3, finished_at_ms = $4"
+    " WHERE id = $5 AND status <> 'done'";
+constexpr std::string_view kRecordRetryableFailure =
+    "UPDATE images SET attempts = attempts + 1, error = $1, status = 'queued'"
+    " WHERE id = $2 AND status NOT IN ('done', 'failed')";
+constexpr std::string_view kRecordFinalFailure =
+    "UPDATE images SET attempts = attempts + 1, error = $1, status = 'failed',"
+    " finished_at_ms = $2"
+    " WHERE id = $3 AND status NOT IN ('done', 'failed')";
+constexpr std::string_view kCountByStatus = "SELECT status, COUNT(*) FROM images GROUP BY status";
+
+#undef ARGUS_UPLOAD_COLUMNS
+#undef ARGUS_IMAGE_COLUMNS
+
+constexpr int kMaxListLimit = 200;
+constexpr std::size_t kMaxIdLength = 128;
+constexpr std::size_t kTermsPerInsert = 100;
+// PostgreSQL: how long one statement, a pooled connection or a COMMIT may take. SQLite
+// statements have no such limit: they wait at most busy_timeout for the file lock, and one
+// must never be abandoned half-way through a BEGIN ... COMMIT on the shared connection.
+constexpr std::chrono::seconds kPostgresStatementTimeout{30};
+
+// ---------------------------------------------------------------------------------------
+// Execution helpers.
+
+using Param = std::variant<std::string, std::int64_t, int, double>;
+
+// True when $1, $2, ... first appear in the text in that order and match the parameter
+// count. SQLite numbers "$N" parameters by first appearance and Drogon binds by position,
+// so "SET a = $2 WHERE id = $1" would silently swap the values there.
+bool PlaceholdersInOrder(std::string_view sql, std::size_t count) {
+  std::size_t highest = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] == '\'') {  // skip string literals
+      i = sql.find('\'', i + 1);
+      if (i == std::string_view::npos) return false;
+      continue;
+    }
+    if (sql[i] != '$') continue;
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(sql.data() + i + 1, sql.data() + sql.size(), n);
+    if (ec != std::errc()) continue;
+    if (n > highest + 1) return false;
+    highest = std::max(highest, n);
+    i = static_cast<std::size_t>(end - sql.data()) - 1;
+  }
+  return highest == count;
+}
+
+// Runs single statements on a client (or a transaction) and waits for each. Throws
+// orm::DrogonDbException on failure, orm::TimeoutError after `timeout` (when set), and
+// std::logic_error for a statement whose placeholders are out of order.
+//
+// The wait is ours rather than DbClient::setTimeout's: Drogon 1.9 keeps a reference to the
+// client in every timeout timer, so a client closed within the timeout is destroyed later
+// on its own event-loop thread, which aborts the process (the thread joins itself).
+class Sql {
+ public:
+  Sql(orm::DbClient& db, std::optional<std::chrono::milliseconds> timeout)
+      : db_(db), timeout_(timeout) {}
+
+  orm::Result operator()(std::string_view sql, const std::vector<Param>& params = {}) const {
+    if (!PlaceholdersInOrder(sql, params.size())) {
+      throw std::logic_error("placeholders out of order or miscounted in: " + std::string(sql));
+    }
+    auto done = std::make_shared<std::promise<orm::Result>>();
+    std::future<orm::Result> result = done->get_future();
+    {
+      auto binder = db_ << std::string(sql);
+      for (const Param& param : params) {
+        std::visit([&binder](const auto& value) { binder << value; }, param);
+      }
+      binder >> [done](const orm::Result& r) { done->set_value(r); };
+      binder >> [done](const std::exception_ptr& e) { done->set_exception(e); };
+      binder.exec();
+    }
+    if (timeout_ && result.wait_for(*timeout_) != std::future_status::ready) {
+      throw orm::TimeoutError("no answer from the database within " +
+                              std::to_string(timeout_->count()) + " ms");
+    }
+    return result.get();
+  }
+
+ private:
+  orm::DbClient& db_;
+  std::optional<std::chrono::milliseconds> timeout_;
+};
+
+Error DbError(std::string_view what, const orm::DrogonDbException& e) {
+  const std::exception& base = e.base();
+  std::string message = "catalog: " + std::string(what) + ": " + base.what();
+  ErrorCode code = ErrorCode::kInternal;
+  std::string_view text = base.what();
+  if (dynamic_cast<const orm::BrokenConnection*>(&base) != nullptr ||
+      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr ||
+      text.find("database is locked") != std::string_view::npos ||
+      text.find("database table is locked") != std::string_view::npos) {
+    code = ErrorCode::kUnavailable;
+  } else if (dynamic_cast<const orm::IntegrityConstraintViolation*>(&base) != nullptr) {
+    code = ErrorCode::kConflict;
+  }
+  return Error{code, std::move(message)};
+}
+
+Error OtherError(std::string_view what, const std::exception& e) {
+  return Error{ErrorCode::kInternal, "catalog: " + std::string(what) + ": " + e.what()};
+}
+
+orm::Field Column(const orm::Row& row, std::size_t index) {
+  return row[static_cast<orm::Row::SizeType>(index)];
+}
+
+ImageStatus ParseStatus(std::string_view name) {
+  if (name == "processing") return ImageStatus::kProcessing;
+  if (name == "done") return ImageStatus::kDone;
+  if (name == "failed") return ImageStatus::kFailed;
+  return ImageStatus::kQueued;  // the CHECK constraint allows nothing else
+}
+
+struct Loaded {
+  ImageRecord record;
+  bool job_enqueued = false;
+};
+
+Loaded LoadRow(const orm::Row& row, bool with_upload) {
+  Loaded loaded;
+  ImageRecord& r = loaded.record;
+  r.id = Column(row, 0).as<std::string>();
+  r.content_type = Column(row, 1).as<std::string>();
+  r.size_bytes = Column(row, 2).as<std::int64_t>();
+  r.width = Column(row, 3).as<int>();
+  r.height = Column(row, 4).as<int>();
+  r.status = ParseStatus(Column(row, 5).as<std::string>());
+  r.error = Column(row, 6).as<std::string>();
+  r.result_json = Column(row, 7).as<std::string>();
+  r.model = Column(row, 8).as<std::string>();
+  r.attempts = Column(row, 9).as<int>();
+  r.created_at_ms = Column(row, 10).as<std::int64_t>();
+  r.started_at_ms = Column(row, 11).as<std::int64_t>();
+  r.finished_at_ms = Column(row, 12).as<std::int64_t>();
+  r.inference_ms = Column(row, 13).as<double>();
+  loaded.job_enqueued = Column(row, 14).as<int>() != 0;
+  if (with_upload) {
+    r.owner = Column(row, 15).as<std::string>();
+    r.filename = Column(row, 16).as<std::string>();
+    r.uploaded_at_ms = Column(row, 17).as<std::int64_t>();
+  }
+  return loaded;
+}
+
+std::string LowerAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view TrimSpaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// Text with a NUL byte cannot be stored faithfully (SQLite binding stops at it, PostgreSQL
+// rejects it), and a truncated owner could match someone else's.
+Result<void> CheckText(std::initializer_list<std::string_view> texts) {
+  for (std::string_view text : texts) {
+    if (text.find('\0') != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument, "catalog: text contains a NUL byte");
+    }
+  }
+  return {};
+}
+
+Result<void> CheckId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdLength) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "catalog: image id must be 1.." + std::to_string(kMaxIdLength) + " characters");
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Cursors: base64url (no padding) of "<uploaded_at_ms>:<image_id>", the last entry of the
+// previous page. Opaque to clients; anything that does not decode is kInvalidArgument.
+
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : data) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kBase64Url[(buffer >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kBase64Url[(buffer << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    std::size_t value = kBase64Url.find(c);
+    if (value == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical tail
+  return out;
+}
+
+struct Cursor {
+  std::int64_t uploaded_at_ms = 0;
+  std::string image_id;
+};
+
+std::string EncodeCursor(const ImageRecord& last) {
+  return Base64UrlEncode(std::to_string(last.uploaded_at_ms) + ":" + last.id);
+}
+
+Result<Cursor> DecodeCursor(std::string_view text) {
+  auto bad = [] { return Fail(ErrorCode::kInvalidArgument, "catalog: malformed list cursor"); };
+  std::optional<std::string> decoded = Base64UrlDecode(text);
+  if (!decoded) return bad();
+  std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos || colon == 0) return bad();
+  Cursor cursor;
+  const char* begin = decoded->data();
+  auto [end, ec] = std::from_chars(begin, begin + colon, cursor.uploaded_at_ms);
+  if (ec != std::errc() || end != begin + colon || cursor.uploaded_at_ms < 0) return bad();
+  cursor.image_id = decoded->substr(colon + 1);
+  if (cursor.image_id.empty() || cursor.image_id.size() > kMaxIdLength) return bad();
+  for (unsigned char c : cursor.image_id) {
+    if (c < 0x20 || c == 0x7f) return bad();
+  }
+  return cursor;
+}
+
+}  // namespace
+
+std::span<const Migration> SchemaMigrations() { return MigrationList(); }
+
+// ---------------------------------------------------------------------------------------
+
+SqlCatalog::SqlCatalog(std::shared_ptr<orm::DbClient> db, SqlDialect dialect)
+    : db_(std::move(db)), dialect_(dialect) {
+  if (dialect_ == SqlDialect::kPostgres) statement_timeout_ = kPostgresStatementTimeout;
+}
+
+SqlCatalog::~SqlCatalog() { ReleaseDbClient(std::move(db_)); }
+
+void ReleaseDbClient(std::shared_ptr<orm::DbClient> db) {
+  if (!db) return;
+  db->closeAll();
+  // Callbacks on Drogon's threads hold short-lived references of their own; wait until ours
+  // has been the only one for a few milliseconds in a row (bounded: 2 s).
+  for (int checks = 0, quiet = 0; checks < 2000 && quiet < 3; ++checks) {
+    quiet = db.use_count() == 1 ? quiet + 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  db.reset();
+}
+
+Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClient> db,
+                                                     SqlDialect dialect) {
+  if (!db) return Fail(ErrorCode::kInvalidArgument, "catalog: no database client");
+  std::unique_ptr<SqlCatalog> catalog(new SqlCatalog(std::move(db), dialect));
+  if (auto migrated = catalog->Migrate(); !migrated) return std::unexpected(migrated.error());
+  return catalog;
+}
+
+template <typename T, typename Body>
+Result<T> SqlCatalog::Run(std::string_view what, Body&& body) {
+  std::unique_lock<std::mutex> lock(sqlite_mutex_, std::defer_lock);
+  if (dialect_ == SqlDialect::kSqlite) lock.lock();
+  try {
+    return body(Sql(*db_, statement_timeout_));
+  } catch (const orm::DrogonDbException& e) {
+    return std::unexpected(DbError(what, e));
+  } catch (const std::exception& e) {
+    return std::unexpected(OtherError(what, e));
+  }
+}
+
+template <typename T, typename Body>
+Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
+  auto run_body = [&](orm::DbClient& db) -> Result<T> {
+    try {
+      return body(Sql(db, statement_timeout_));
+    } catch (const orm::DrogonDbException& e) {
+      return std::unexpected(DbError(what, e));
+    } catch (const std::exception& e) {
+      return std::unexpected(OtherError(what, e));
+    }
+  };
+  auto fail = [what](ErrorCode code, std::string_view why) {
+    return Fail(code, "catalog: " + std::string(what) + ": " + std::string(why));
+  };
+
+  if (dialect_ == SqlDialect::kSqlite) {
+    std::lock_guard lock(sqlite_mutex_);
+    Sql db(*db_, statement_timeout_);
+    try {
+      db("BEGIN IMMEDIATE");
+    } catch (const orm::DrogonDbException& e) {
+      return std::unexpected(DbError(what, e));
+    }
+    Result<T> result = run_body(*db_);
+    try {
+      db(result ? "COMMIT" : "ROLLBACK");
+      return result;
+    } catch (const orm::DrogonDbException& e) {
+      // A failed COMMIT leaves the transaction open: end it before anyone else comes.
+      try {
+        db("ROLLBACK");
+      } catch (const orm::DrogonDbException&) {
+        // Already ended by SQLite.
+      }
+      if (!result) return result;
+      return std::unexpected(DbError(what, e));
+    }
+  }
+
+  // PostgreSQL: a Drogon transaction holds one pooled connection; it commits when the last
+  // reference goes and reports the outcome through its commit callback.
+  const auto wait = statement_timeout_.value_or(std::chrono::hours(24));
+  auto granted = std::make_shared<std::promise<std::shared_ptr<orm::Transaction>>>();
+  std::future<std::shared_ptr<orm::Transaction>> grant = granted->get_future();
+  db_->newTransactionAsync(
+      [granted](const std::shared_ptr<orm::Transaction>& tx) { granted->set_value(tx); });
+  if (grant.wait_for(wait) != std::future_status::ready) {
+    // When a connection turns up later, the transaction it gets is dropped unused.
+    return fail(ErrorCode::kUnavailable, "no database connection available");
+  }
+  std::shared_ptr<orm::Transaction> tx = grant.get();
+  if (!tx) return fail(ErrorCode::kUnavailable, "no database connection available");
+  auto committed = std::make_shared<std::promise<bool>>();
+  std::future<bool> commit_outcome = committed->get_future();
+  tx->setCommitCallback([committed](bool ok) { committed->set_value(ok); });
+
+  Result<T> result = run_body(*tx);
+  if (!result) {
+    tx->rollback();  // a no-op when a failed statement already rolled it back
+    return result;
+  }
+  tx.reset();
+  if (commit_outcome.wait_for(wait) != std::future_status::ready) {
+    return fail(ErrorCode::kUnavailable, "no answer to COMMIT");
+  }
+  if (!commit_outcome.get()) return fail(ErrorCode::kUnavailable, "COMMIT failed");
+  return result;
+}
+
+Result<void> SqlCatalog::Migrate() {
+  // CREATE TABLE IF NOT EXISTS can still collide when two PostgreSQL sessions create the
+  // table at the same moment; the loser simply tries again.
+  Result<void> created;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    created = Run<void>("creating schema_migrations", [](const Sql& db) -> Result<void> {
+      db(kCreateMigrationsTable);
+      return {};
+    });
+    if (created) break;
+  }
+  if (!created) return created;
+
+  for (const Migration& migration : MigrationList()) {
+    std::string what = "schema migration " + std::to_string(migration.version) + " (" +
+                       std::string(migration.name) + ")";
+    auto applied = InTransaction<bool>(what, [&](const Sql& db) -> Result<bool> {
+      // Claiming the version first makes a concurrent opener wait here (PostgreSQL) or at
+      // BEGIN IMMEDIATE (SQLite), then find it taken.
+      orm::Result claim =
+          db(kClaimMigration, {migration.version, std::string(migration.name), NowMs()});
+      if (claim.affectedRows() == 0) return false;
+      for (std::string_view statement : migration.statements) db(statement);
+      return true;
+    });
+    if (!applied) return std::unexpected(applied.error());
+  }
+  return {};
+}
+
+Result<std::vector<AppliedMigration>> SqlCatalog::AppliedMigrations() {
+  using Out = std::vector<AppliedMigration>;
+  return Run<Out>("reading schema_migrations", [](const Sql& db) -> Result<Out> {
+    Out out;
+    for (const auto& row : db(kSelectMigrations)) {
+      out.push_back({.version = Column(row, 0).as<int>(),
+                     .name = Column(row, 1).as<std::string>(),
+                     .applied_at_ms = Column(row, 2).as<std::int64_t>()});
+    }
+    return out;
+  });
+}
+
+Result<AddOutcome> SqlCatalog::AddUpload(const NewUpload& upload) {
+  if (auto ok = CheckText({upload.id, upload.owner, upload.filename, upload.content_type}); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = CheckId(upload.id); !ok) return std::unexpected(ok.error());
+  if (upload.size_bytes < 0 || upload.width < 0 || upload.height < 0) {
+    return Fail(ErrorCode::kInvalidArgument, "catalog: negative size or dimensions");
+  }
+  return InTransaction<AddOutcome>("adding an upload", [&](const Sql& db) -> Result<AddOutcome> {
+    std::int64_t now = NowMs();
+    db(kInsertImage,
+       {upload.id, upload.content_type, upload.size_bytes, upload.width, upload.height, now});
+    db(kUpsertUpload, {upload.owner, upload.id, upload.filename, now});
+    orm::Result rows = db(kSelectUpload, {upload.owner, upload.id});
+    if (rows.empty()) {
+      return Fail(ErrorCode::kInternal, "catalog: upload vanished inside its own transaction");
+    }
+    Loaded loaded = LoadRow(rows[0], true);
+    AddOutcome outcome;
+    outcome.needs_job = !loaded.job_enqueued && loaded.record.status == ImageStatus::kQueued;
+    outcome.record = std::move(loaded.record);
+    return outcome;
+  });
+}
+
+Result<void> SqlCatalog::MarkEnqueued(std::string_view id) {
+  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  return Run<void>("marking a job enqueued", [&](const Sql& db) -> Result<void> {
+    if (db(kMarkEnqueued, {std::string(id)}).affectedRows() == 0) {
+      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    }
+    return {};
+  });
+}
+
+Result<std::vector<std::string>> SqlCatalog::ImagesAwaitingJob(std::int64_t before_ms) {
+  using Out = std::vector<std::string>;
+  return Run<Out>("listing images awaiting a job", [&](const Sql& db) -> Result<Out> {
+    Out ids;
+    for (const auto& row : db(kAwaitingJob, {before_ms})) {
+      ids.push_back(Column(row, 0).as<std::string>());
+    }
+    return ids;
+  });
+}
+
+Result<ImageRecord> SqlCatalog::Get(std::string_view owner, std::string_view id) {
+  if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
+  return Run<ImageRecord>("reading an image", [&](const Sql& db) -> Result<ImageRecord> {
+    orm::Result rows = db(kSelectUpload, {std::string(owner), std::string(id)});
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    return LoadRow(rows[0], true).record;
+  });
+}
+
+Result<ImageRecord> SqlCatalog::GetImage(std::string_view id) {
+  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  return Run<ImageRecord>("reading an image", [&](const Sql& db) -> Result<ImageRecord> {
+    orm::Result rows = db(kSelectImage, {std::string(id)});
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    return LoadRow(rows[0], false).record;
+  });
+}
+
+Result<ListPage> SqlCatalog::List(const ListQuery& query) {
+  if (auto ok = CheckText({query.owner, query.label}); !ok) return std::unexpected(ok.error());
+  if (query.limit < 1 || query.limit > kMaxListLimit) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "catalog: list limit must be 1.." + std::to_string(kMaxListLimit));
+  }
+  std::string sql(kListHead);
+  std::vector<Param> params = {query.owner};
+  auto next_placeholder = [&params] { return "$" + std::to_string(params.size() + 1); };
+  if (!query.cursor.empty()) {
+    auto cursor = DecodeCursor(query.cursor);
+    if (!cursor) return std::unexpected(cursor.error());
+    sql += " AND (u.uploaded_at_ms, u.image_id) < (" + next_placeholder();
+    params.emplace_back(cursor->uploaded_at_ms);
+    sql += ", " + next_placeholder() + ")";
+    params.emplace_back(std::move(cursor->image_id));
+  }
+  if (std::string label = LowerAscii(TrimSpaces(query.label)); !label.empty()) {
+    sql += " AND EXISTS (SELECT 1 FROM image_terms t WHERE t.image_id = u.image_id AND t.term = " +
+           next_placeholder() + ")";
+    params.emplace_back(std::move(label));
+  }
+  // One row more than asked tells whether another page follows.
+  sql += " ORDER BY u.uploaded_at_ms DESC, u.image_id DESC LIMIT " + next_placeholder();
+  params.emplace_back(static_cast<std::int64_t>(query.limit) + 1);
+
+  return Run<ListPage>("listing images", [&](const Sql& db) -> Result<ListPage> {
+    ListPage page;
+    orm::Result rows = db(sql, params);
+    for (const auto& row : rows) {
+      if (page.images.size() == static_cast<std::size_t>(query.limit)) {
+        page.next_cursor = EncodeCursor(page.images.back());
+        break;
+      }
+      page.images.push_back(LoadRow(row, true).record);
+    }
+    return page;
+  });
+}
+
+Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id) {
+  if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
+  return InTransaction<bool>("removing an image", [&](const Sql& db) -> Result<bool> {
+    db(kLockImage, {std::string(id)});
+    if (db(kDeleteUpload, {std::string(owner), std::string(id)}).affectedRows() == 0) {
+      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    }
+    return db(kDeleteOrphanImage, {std::string(id)}).affectedRows() > 0;
+  });
+}
+
+Result<void> SqlCatalog::MarkProcessing(std::string_view id, std::int64_t now_ms) {
+  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  return Run<void>("marking an image processing", [&](const Sql& db) -> Result<void> {
+    if (db(kMarkProcessing, {now_ms, std::string(id)}).affectedRows() > 0) return {};
+    // Nothing changed: either the image is done (fine, a duplicate job) or gone.
+    if (db(kImageExists, {std::string(id)}).empty()) {
+      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    }
+    return {};
+  });
+}
+
+Result<bool> SqlCatalog::StoreResult(std::string_view id, const ClassificationResult& result,
+                                     std::int64_t now_ms) {
+  if (auto ok = CheckText({id, result.result_json, result.model}); !ok) {
+    return std::unexpected(ok.error());
+  }
+  for (const std::string& term : result.search_terms) {
+    if (auto ok = CheckText({term}); !ok) return std::unexpected(ok.error());
+  }
+  std::set<std::string> terms;
+  for (const std::string& term : result.search_terms) {
+    std::string normalized = LowerAscii(TrimSpaces(term));
+    if (!normalized.empty()) terms.insert(std::move(normalized));
+  }
+  std::vector<std::string> term_list(terms.begin(), terms.end());
+  return InTransaction<bool>("storing a result", [&](const Sql& db) -> Result<bool> {
+    orm::Result updated = db(kStoreResult, {result.result_json, result.model, result.inference_ms,
+                                            now_ms, std::string(id)});
+    if (updated.affectedRows() == 0) return false;  // already has a result, or gone
+    for (std::size_t start = 0; start < term_list.size(); start += kTermsPerInsert) {
+      std::size_t end = std::min(term_list.size(), start + kTermsPerInsert);
+      std::string sql = "INSERT INTO image_terms (image_id, term) VALUES ";
+      std::vector<Param> params = {std::string(id)};
+      for (std::size_t i = start; i < end; ++i) {
+        sql += (i == start ? "($1, $" : ", ($1, $") + std::to_string(params.size() + 1) + ")";
+        params.emplace_back(term_list[i]);
+      }
+      sql += " ON CONFLICT (image_id, term) DO NOTHING";
+      db(sql, params);
+    }
+    return true;
+  });
+}
+
+Result<void> SqlCatalog::RecordFailure(std::string_view id, std::string_view error, bool final,
+                                       std::int64_t now_ms) {
+  if (auto ok = CheckText({id, error}); !ok) return std::unexpected(ok.error());
+  return Run<void>("recording a failure", [&](const Sql& db) -> Result<void> {
+    orm::Result updated =
+        final ? db(kRecordFinalFailure, {std::string(error), now_ms, std::string(id)})
+              : db(kRecordRetryableFailure, {std::string(error), std::string(id)});
+    if (updated.affectedRows() > 0) return {};
+    // Nothing changed: already done or failed (a late duplicate), or gone.
+    if (db(kImageExists, {std::string(id)}).empty()) {
+      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    }
+    return {};
+  });
+}
+
+Result<StatusCounts> SqlCatalog::CountByStatus() {
+  return Run<StatusCounts>("counting images", [](const Sql& db) -> Result<StatusCounts> {
+    StatusCounts counts;
+    for (const auto& row : db(kCountByStatus)) {
+      std::int64_t n = Column(row, 1).as<std::int64_t>();
+      switch (ParseStatus(Column(row, 0).as<std::string>())) {
+        case ImageStatus::kQueued:
+          counts.queued += n;
+          break;
+        case ImageStatus::kProcessing:
+          counts.processing += n;
+          break;
+        case ImageStatus::kDone:
+          counts.done += n;
+          break;
+        case ImageStatus::kFailed:
+          counts.failed += n;
+          break;
+      }
+    }
+    return counts;
+  });
+}
+
+}  // namespace argus::catalog

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+
+namespace drogon::orm {
+class DbClient;
+}  // namespace drogon::orm
+
+namespace argus::catalog {
+
+// The SQL engine behind a Drogon client. The SQL text is shared by both; the one
+// difference that cannot be written away is how a transaction is held:
+//
+//   | dialect   | connections | transaction                                          |
+//   |-----------|-------------|------------------------------------------------------|
+//   | kSqlite   | exactly 1   | "BEGIN IMMEDIATE" … "COMMIT" on that connection,     |
+//   |           |             | every call serialised by the catalog's mutex         |
+//   | kPostgres | a pool      | Drogon transaction (one pooled connection), commit   |
+//   |           |             | awaited through its commit callback                  |
+//
+// BEGIN IMMEDIATE takes SQLite's write lock up front (waiting up to busy_timeout), so a
+// transaction never has to upgrade a read snapshot to a write lock — the case that fails
+// at once with "database is locked" when another process wrote in between.
+enum class SqlDialect { kSqlite, kPostgres };
+
+// One step of the schema history. Statements run in order in one transaction together with
+// the schema_migrations row that records the version; one SQL statement per string
+// (Drogon's SQLite binding runs exactly one). Append new versions; never edit applied ones.
+struct Migration {
+  int version;  // 1, 2, 3, ... in order
+  std::string_view name;
+  std::vector<std::string_view> statements;
+};
+std::span<const Migration> SchemaMigrations();
+
+// Drops a Drogon client safely: closes its connections and lets go of the last reference
+// on this thread. (Drogon's callbacks briefly hold references of their own; if one of them
+// ends up last, the client is destroyed on its own event-loop thread, whose join of itself
+// aborts the process.) Blocks for a few milliseconds; never call it on one of the
+// client's own threads.
+void ReleaseDbClient(std::shared_ptr<drogon::orm::DbClient> db);
+
+struct AppliedMigration {
+  int version = 0;
+  std::string name;
+  std::int64_t applied_at_ms = 0;
+};
+
+// The catalog on SQL through drogon::orm::DbClient (SQLite or PostgreSQL).
+//
+// Statuses: queued → processing → done, or → failed after a final failure; a non-final
+// failure puts the image back to queued (its job will be delivered again). "done" is
+// terminal: nothing but Remove changes it. A result may still replace a final failure
+// (a redelivered job that succeeded).
+class SqlCatalog final : public Catalog {
+ public:
+  // Takes a connected client (SQLite: one connection with its PRAGMAs already set) and
+  // applies the pending migrations, each in its own transaction. Safe when several
+  // processes open the same database at once: a version is applied exactly once.
+  static Result<std::unique_ptr<SqlCatalog>> Open(std::shared_ptr<drogon::orm::DbClient> db,
+                                                  SqlDialect dialect);
+  ~SqlCatalog() override;
+
+  Result<AddOutcome> AddUpload(const NewUpload& upload) override;
+  Result<void> MarkEnqueued(std::string_view id) override;
+  Result<std::vector<std::string>> ImagesAwaitingJob(std::int64_t before_ms) override;
+  Result<ImageRecord> Get(std::string_view owner, std::string_view id) override;
+  Result<ImageRecord> GetImage(std::string_view id) override;
+  Result<ListPage> List(const ListQuery& query) override;
+  Result<bool> Remove(std::string_view owner, std::string_view id) override;
+  Result<void> MarkProcessing(std::string_view id, std::int64_t now_ms) override;
+  Result<bool> StoreResult(std::string_view id, const ClassificationResult& result,
+                           std::int64_t now_ms) override;
+  Result<void> RecordFailure(std::string_view id, std::string_view error, bool final,
+                             std::int64_t now_ms) override;
+  Result<StatusCounts> CountByStatus() override;
+
+  // The schema_migrations rows, oldest first (for tests and diagnostics).
+  Result<std::vector<AppliedMigration>> AppliedMigrations();
+
+ private:
+  SqlCatalog(std::shared_ptr<drogon::orm::DbClient> db, SqlDialect dialect);
+
+  Result<void> Migrate();
+  // Runs `body(db)` in a transaction, `db` being a statement runner (sql_catalog.cc);
+  // commits when it returns a value, rolls back when it returns an error or the database
+  // throws. Database exceptions become Errors here.
+  template <typename T, typename Body>
+  Result<T> InTransaction(std::string_view what, Body&& body);
+  // Runs `body(db)` outside a transaction (single statements); SQLite: under the mutex.
+  template <typename T, typename Body>
+  Result<T> Run(std::string_view what, Body&& body);
+
+  std::shared_ptr<drogon::orm::DbClient> db_;
+  SqlDialect dialect_;
+  // How long one statement may take (PostgreSQL); none for SQLite.
+  std::optional<std::chrono::milliseconds> statement_timeout_;
+  // SQLite only: the single connection must not interleave another caller's statements
+  // into an open transaction.
+  std::mutex sqlite_mutex_;
+};
+
+}  // namespace argus::catalog

@@ -1,0 +1,139 @@
+// Runs the real `argus` binary the way users do.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <json/json.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace argus::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
+
+struct Outcome {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+Outcome RunArgus(const std::string& arguments, const std::string& environment = "") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string out = dir / ("argus-cli-out-" + std::to_string(getpid()));
+  const std::string err = dir / ("argus-cli-err-" + std::to_string(getpid()));
+  const std::string command = "cd " ARGUS_TEST_SOURCE_DIR " && " + environment + " " ARGUS_BINARY
+                              " " + arguments + " >" + out + " 2>" + err + " </dev/null";
+  const int status = std::system(command.c_str());
+  auto slurp = [](const std::string& path) {
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    return text.str();
+  };
+  Outcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return outcome;
+}
+
+std::vector<Json::Value> JsonLines(const std::string& text) {
+  std::vector<Json::Value> lines;
+  std::istringstream in(text);
+  std::string line;
+  Json::CharReaderBuilder builder;
+  while (std::getline(in, line)) {
+    Json::Value value;
+    std::istringstream line_in(line);
+    std::string errors;
+    EXPECT_TRUE(Json::parseFromStream(builder, line_in, &value, &errors)) << line;
+    lines.push_back(value);
+  }
+  return lines;
+}
+
+TEST(ClassifyCommandTest, PrintsJsonLinesInTheApiShape) {
+  const Outcome o = RunArgus("classify --json --top-k 3 " + kSamples +
+                             "/n02099712_Labrador_retriever.JPEG " + kSamples + "/n01440764_tench.JPEG");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto lines = JsonLines(o.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["file"].asString(), kSamples + "/n02099712_Labrador_retriever.JPEG");
+  EXPECT_EQ(lines[0]["model"].asString(), "mobilenetv2-12-int8");
+  ASSERT_EQ(lines[0]["labels"].size(), 3u);
+  EXPECT_EQ(lines[0]["labels"][0]["wnid"].asString(), "n02099712");
+  EXPECT_EQ(lines[0]["labels"][0]["name"].asString(), "Labrador Retriever");
+  EXPECT_GT(lines[0]["labels"][0]["confidence"].asDouble(), 0.5);
+  EXPECT_EQ(lines[0]["labels"][0]["parents"][0].asString(), "dog");
+  EXPECT_EQ(lines[0]["spirit_dog"]["wnid"].asString(), "n02099712");
+  EXPECT_EQ(lines[1]["labels"][0]["parents"][0].asString(), "fish");
+}
+
+TEST(ClassifyCommandTest, EngineStartupNoiseNeverReachesTheUser) {
+  const Outcome o = RunArgus("classify " + kSamples + "/n01440764_tench.JPEG");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.err, Not(HasSubstr("Schema error")));
+  EXPECT_EQ(o.err, "");
+  EXPECT_THAT(o.out, HasSubstr("tench"));
+  EXPECT_THAT(o.out, HasSubstr("fish, animal"));
+}
+
+TEST(ClassifyCommandTest, FailedFilesAreNamedWithTheirReasonAndExitNonZero) {
+  const auto dir = std::filesystem::temp_directory_path() / ("argus-cli-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "notes.jpg") << "plain text";
+  const Outcome o = RunArgus("classify --json " + (dir / "notes.jpg").string() + " " + kSamples +
+                             "/n01440764_tench.JPEG " + (dir / "gone.png").string());
+  EXPECT_EQ(o.exit_code, 1);
+  const auto lines = JsonLines(o.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["error"]["code"].asString(), "unsupported_media");
+  EXPECT_TRUE(lines[1]["error"].isNull());
+  EXPECT_EQ(lines[2]["error"]["code"].asString(), "not_found");
+  EXPECT_THAT(o.err, HasSubstr("2 of 3 files failed"));
+
+  const Outcome table = RunArgus("classify " + (dir / "notes.jpg").string());
+  EXPECT_EQ(table.exit_code, 1);
+  EXPECT_THAT(table.err, HasSubstr("notes.jpg: "));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ClassifyCommandTest, HelpExplainsEveryOption) {
+  const Outcome top = RunArgus("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_THAT(top.out, HasSubstr("classify"));
+  EXPECT_THAT(top.out, HasSubstr("--assets-dir"));
+  const Outcome classify = RunArgus("classify --help");
+  EXPECT_EQ(classify.exit_code, 0);
+  for (const char* option : {"--json", "--top-k", "--model", "--batch", "--decode-threads",
+                             "--engine-threads", "--max-bytes", "--max-pixels", "--quiet"}) {
+    EXPECT_THAT(classify.out, HasSubstr(option));
+  }
+}
+
+TEST(ClassifyCommandTest, BadUsageAndSetupProblemsExitWithTwo) {
+  EXPECT_EQ(RunArgus("classify").exit_code, 2);
+  EXPECT_EQ(RunArgus("classify --top-k 0 x.jpg").exit_code, 2);
+  const Outcome model = RunArgus("classify --model nosuchmodel " + kSamples);
+  EXPECT_EQ(model.exit_code, 2);
+  EXPECT_THAT(model.err, HasSubstr("unknown model"));
+  const Outcome assets = RunArgus("classify " + kSamples, "ARGUS_ASSETS_DIR=/nonexistent");
+  EXPECT_EQ(assets.exit_code, 2);
+  EXPECT_THAT(assets.err, HasSubstr("ARGUS_ASSETS_DIR"));
+}
+
+TEST(ClassifyCommandTest, TheSecondModelWorksToo) {
+  const Outcome o = RunArgus("classify --json --model mobilenetv2-12-fp32-from-int8 " + kSamples +
+                             "/n01440764_tench.JPEG");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto lines = JsonLines(o.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["model"].asString(), "mobilenetv2-12-fp32-from-int8");
+  EXPECT_EQ(lines[0]["labels"][0]["wnid"].asString(), "n01440764");
+}
+
+}  // namespace
+}  // namespace argus::cli

@@ -1,0 +1,30 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/classify_command.h"
+#include "cli/service_commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Argus: elastic image recognition. Classifies photos with an ImageNet CNN (ONNX Runtime),\n"
+      "offline from the command line or as a service."};
+  app.require_subcommand(1);
+  app.set_config("--config", "", "Read options from a TOML or INI file ([serve], [worker], ... sections); flags override environment variables, which override the file");
+  app.set_version_flag("--version", "argus " ARGUS_VERSION);
+  argus::cli::GlobalOptions global;
+  app.add_option("--assets-dir", global.assets_dir,
+                 "Folder with models/, labels/ and breeds/ (default: ../shared/assets when present)")
+      ->envname("ARGUS_ASSETS_DIR");
+
+  int exit_code = 0;
+  argus::cli::AddServeCommands(app, global, exit_code);
+  argus::cli::AddWorkerCommand(app, global, exit_code);
+  argus::cli::AddScalerCommand(app, global, exit_code);
+  argus::cli::AddClassifyCommand(app, global, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    return status == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,76 @@
+#include <memory>
+
+#include "cli/service_commands.h"
+#include "cli/service_options.h"
+#include "cli/signals.h"
+#include "engine/assets.h"
+#include "scaler/scaler.h"
+
+namespace argus::cli {
+namespace {
+
+struct ScalerCommandOptions {
+  StorageOptions storage;
+  WorkerSettings settings;
+  scaler::ScalingOptions scaling{
+      .min_workers = 0,
+      .max_workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
+  int scale_in_cooldown_s = 30;
+};
+
+int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
+  BlockTerminationSignals();
+  if (auto resolved = options.storage.Resolve(); !resolved) {
+    LogLine("error", "scaler", resolved.error().message);
+    return 2;
+  }
+  auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
+  if (!assets_dir) {
+    LogLine("error", "scaler", assets_dir.error().message);
+    return 2;
+  }
+  auto queue = queue::OpenQueue(options.storage.queue_url, {});
+  if (!queue) {
+    LogLine("error", "scaler", "queue: " + queue.error().message);
+    return 2;
+  }
+  options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
+  scaler::WorkerPool pool(WorkerCommand(options.storage, options.settings, assets_dir->string()));
+  scaler::Scaler scaler(**queue, pool, options.scaling);
+  std::stop_source stop;
+  auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+  LogLine("info", "scaler", "following " + options.storage.queue_url);
+  scaler.Run(stop.get_token());
+  return 0;
+}
+
+}  // namespace
+
+void AddScalerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto options = std::make_shared<ScalerCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "scaler", "Start and stop worker processes on this machine as the queue's depth changes");
+  AddStorageOptions(*command, options->storage);
+  AddWorkerSettings(*command, options->settings);
+  command->add_option("--min-workers", options->scaling.min_workers, "Fewest workers (0 allowed)")
+      ->envname("ARGUS_MIN_WORKERS")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  command->add_option("--max-workers", options->scaling.max_workers, "Most workers")
+      ->envname("ARGUS_MAX_WORKERS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command->add_option("--jobs-per-worker", options->scaling.jobs_per_worker,
+                      "Queue depth one worker is expected to handle")
+      ->envname("ARGUS_JOBS_PER_WORKER")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  command->add_option("--scale-in-cooldown", options->scale_in_cooldown_s,
+                      "Seconds of lower demand before workers are stopped")
+      ->envname("ARGUS_SCALE_IN_COOLDOWN")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  command->callback([options, &global, &exit_code] { exit_code = RunScaler(*options, global); });
+}
+
+}  // namespace argus::cli

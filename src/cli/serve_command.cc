@@ -1,0 +1,329 @@
+#include <arpa/inet.h>
+#include <drogon/drogon.h>
+#include <json/json.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "api/http_errors.h"
+#include "api/routes.h"
+#include "cli/service_commands.h"
+#include "cli/service_options.h"
+#include "cli/signals.h"
+#include "common/clock.h"
+#include "engine/assets.h"
+#include "engine/manifest.h"
+#include "scaler/scaler.h"
+#include "worker/job.h"
+
+namespace argus::cli {
+namespace {
+
+struct ServeOptions {
+  std::string host = "0.0.0.0";
+  int port = 8080;
+  int http_threads = 0;
+  std::size_t max_request_bytes = 256 * 1024 * 1024;
+  StorageOptions storage;
+  WorkerSettings settings;
+  scaler::ScalingOptions scaling{
+      .min_workers = 1,
+      .max_workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
+  int scale_in_cooldown_s = 30;
+  api::ApiOptions api;
+  int sync_timeout_s = 60;
+};
+
+// Drogon exits the process when it cannot bind; check first to fail with a clear message.
+Result<void> CheckPortFree(const std::string& host, int port) {
+  const int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return Fail(ErrorCode::kIo, std::strerror(errno));
+  const int yes = 1;
+  setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    close(probe);
+    return Fail(ErrorCode::kInvalidArgument, "--host must be an IPv4 address, got " + host);
+  }
+  const bool bound = bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  const std::string reason = std::strerror(errno);
+  close(probe);
+  if (!bound) {
+    return Fail(ErrorCode::kUnavailable,
+                "cannot listen on " + host + ":" + std::to_string(port) + ": " + reason);
+  }
+  return {};
+}
+
+// Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
+Result<std::size_t> RecoverUnqueuedImages(Stores& stores) {
+  auto awaiting = stores.catalog->ImagesAwaitingJob(NowMs());
+  if (!awaiting) return std::unexpected(awaiting.error());
+  for (const std::string& id : *awaiting) {
+    if (auto enqueued = stores.queue->Enqueue(worker::EncodeJob({id, NowMs()})); !enqueued) {
+      return std::unexpected(enqueued.error());
+    }
+    if (auto marked = stores.catalog->MarkEnqueued(id); !marked) return std::unexpected(marked.error());
+  }
+  return awaiting->size();
+}
+
+// Events from workers: status changes wake waiting clients; batch facts feed the metrics.
+void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metrics) {
+  Json::CharReaderBuilder builder;
+  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  Json::Value event;
+  std::string errors;
+  if (!reader->parse(payload.data(), payload.data() + payload.size(), &event, &errors)) return;
+  const std::string kind = event["kind"].asString();
+  if (kind == "image") {
+    const std::string status = event["status"].asString();
+    if (status == "done" || status == "failed") metrics.CountImage(status);
+    hub.OnStatus(event["id"].asString(), status);
+  } else if (kind == "batch") {
+    metrics.ObserveBatch(event["size"].asUInt64(), event["inference_ms"].asDouble(),
+                         event["decode_ms"].asDouble(), event["queue_wait_ms"].asDouble());
+  }
+}
+
+Json::Value ScalerJson(const scaler::ScalerStatus& status) {
+  Json::Value json(Json::objectValue);
+  json["desired"] = status.desired;
+  json["running"] = status.running;
+  json["stopping"] = status.stopping;
+  json["crashes"] = static_cast<Json::UInt64>(status.crashes);
+  json["decisions"] = Json::Value(Json::arrayValue);
+  for (const scaler::TimedDecision& timed : status.recent_decisions) {
+    Json::Value decision(Json::objectValue);
+    decision["at_ms"] = static_cast<Json::Int64>(timed.at_ms);
+    decision["action"] = std::string(scaler::ActionName(timed.decision.action));
+    decision["from"] = timed.decision.from;
+    decision["to"] = timed.decision.to;
+    decision["depth"] = static_cast<Json::UInt64>(timed.decision.depth);
+    decision["reason"] = timed.decision.reason;
+    json["decisions"].append(decision);
+  }
+  return json;
+}
+
+void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
+  auto& app = drogon::app();
+  const int threads = options.http_threads > 0
+                          ? options.http_threads
+                          : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
+  app.setLogLevel(trantor::Logger::kWarn)
+      .addListener(options.host, static_cast<std::uint16_t>(options.port))
+      .setThreadNum(static_cast<std::size_t>(threads))
+      .setClientMaxBodySize(options.max_request_bytes)
+      .setClientMaxMemoryBodySize(1024 * 1024)  // larger bodies are spooled to files
+      .setUploadPath(options.storage.data_dir + "/tmp")
+      .setIdleConnectionTimeout(120)
+      .disableSigtermHandling()
+      .setCustom404Page(api::ErrorResponse(drogon::k404NotFound, "not_found", "no such route"))
+      .setCustomErrorHandler([](drogon::HttpStatusCode status) {
+        return api::ErrorResponse(status, "http_" + std::to_string(static_cast<int>(status)),
+                                  status == drogon::k413RequestEntityTooLarge
+                                      ? "the request body is too large"
+                                      : "the request could not be handled");
+      });
+  Json::Value exporter(Json::objectValue);
+  exporter["path"] = "/metrics";
+  app.addPlugin("drogon::plugin::PromExporter", {}, exporter);
+  app.registerPostHandlingAdvice(
+      [&metrics](const drogon::HttpRequestPtr& request, const drogon::HttpResponsePtr& response) {
+        const double seconds =
+            static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
+                                request->creationDate().microSecondsSinceEpoch()) /
+            1e6;
+        std::string route(request->matchedPathPattern());
+        if (route.empty()) route = "unmatched";
+        const int status = static_cast<int>(response->statusCode());
+        metrics.ObserveRequest(route, request->methodString(), status, seconds);
+        Json::Value line(Json::objectValue);
+        line["time_ms"] = static_cast<Json::Int64>(NowMs());
+        line["level"] = "info";
+        line["component"] = "http";
+        line["method"] = request->methodString();
+        line["path"] = request->path();
+        line["route"] = route;
+        line["status"] = status;
+        line["duration_ms"] = seconds * 1000.0;
+        line["peer"] = request->peerAddr().toIp();
+        Json::StreamWriterBuilder writer;
+        writer["indentation"] = "";
+        std::cerr << Json::writeString(writer, line) + "\n";
+      });
+  app.registerBeginningAdvice([&metrics] { metrics.RegisterWithExporter(); });
+}
+
+int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {
+  BlockTerminationSignals();
+  auto fail = [](const std::string& message) {
+    LogLine("error", "serve", message);
+    return 2;
+  };
+  if (auto resolved = options.storage.Resolve(); !resolved) return fail(resolved.error().message);
+  std::filesystem::create_directories(options.storage.data_dir + "/tmp");
+  if (auto port = CheckPortFree(options.host, options.port); !port) return fail(port.error().message);
+  std::string assets_dir;
+  if (with_workers) {
+    // Fail now rather than in every worker the scaler would start.
+    auto resolved = engine::ResolveAssetsDir(global.assets_dir);
+    if (!resolved) return fail(resolved.error().message);
+    auto manifest = engine::LoadManifest(options.settings.model, *resolved);
+    if (!manifest) return fail(manifest.error().message);
+    if (!std::filesystem::exists(manifest->model_file)) {
+      return fail("model file " + manifest->model_file.string() +
+                  " not found (set ARGUS_ASSETS_DIR or run scripts/fetch-assets)");
+    }
+    assets_dir = resolved->string();
+  }
+  auto stores = OpenStores(options.storage);
+  if (!stores) return fail(stores.error().message);
+  auto recovered = RecoverUnqueuedImages(*stores);
+  if (!recovered) return fail("recovery: " + recovered.error().message);
+  if (*recovered > 0) {
+    LogLine("warning", "serve", std::to_string(*recovered) + " images re-enqueued after a crash");
+  }
+
+  api::EventHub hub;
+  api::Metrics metrics;
+  auto subscription = stores->events->Subscribe(
+      [&hub, &metrics](std::string_view payload) { Dispatch(payload, hub, metrics); });
+  if (!subscription) return fail(subscription.error().message);
+
+  options.api.limits = options.settings.worker.limits;
+  options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
+  auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue,
+                                                   *stores->blobs, hub, metrics, options.api);
+
+  std::unique_ptr<scaler::WorkerPool> pool;
+  std::unique_ptr<scaler::Scaler> scaler;
+  if (with_workers) {
+    options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
+    pool = std::make_unique<scaler::WorkerPool>(
+        WorkerCommand(options.storage, options.settings, assets_dir));
+    scaler = std::make_unique<scaler::Scaler>(*stores->queue, *pool, options.scaling);
+    context->scaler_status = [&scaler] { return ScalerJson(scaler->Status()); };
+  }
+  api::RegisterRoutes(context);
+  ConfigureHttp(options, metrics);
+
+  std::jthread scaling;
+  if (scaler) scaling = std::jthread([&scaler](std::stop_token stop) { scaler->Run(stop); });
+  std::jthread metrics_pump([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
+      if (scaler) {
+        const scaler::ScalerStatus status = scaler->Status();
+        metrics.SetWorkers(status.running, status.desired);
+        metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.crashes);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  std::jthread drain;
+  auto watcher = WatchTerminationSignals([&] {
+    LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
+    context->draining = true;
+    drain = std::jthread([&hub] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      drogon::app().quit();
+    });
+  });
+  LogLine("info", "serve",
+          "listening on http://" + options.host + ":" + std::to_string(options.port) +
+              (with_workers ? " with " + std::to_string(options.scaling.min_workers) + ".." +
+                                  std::to_string(options.scaling.max_workers) + " workers"
+                            : std::string(" (web tier only)")));
+  drogon::app().run();
+
+  metrics_pump.request_stop();
+  if (scaling.joinable()) {
+    scaling.request_stop();
+    scaling.join();  // stops the workers; each finishes the batch in hand
+  }
+  LogLine("info", "serve", "stopped");
+  return 0;
+}
+
+void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers) {
+  command.add_option("--host", options.host, "Address to listen on")
+      ->envname("ARGUS_HOST")
+      ->capture_default_str();
+  command.add_option("-p,--port", options.port, "Port to listen on")
+      ->envname("ARGUS_PORT")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  command.add_option("--http-threads", options.http_threads, "HTTP I/O threads (0: two per core)")
+      ->envname("ARGUS_HTTP_THREADS")
+      ->check(CLI::Range(0, 256));
+  command.add_option("--max-request-bytes", options.max_request_bytes,
+                     "Largest request body (all files of one upload)")
+      ->envname("ARGUS_MAX_REQUEST_BYTES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_option("--max-queue-depth", options.api.max_queue_depth,
+                     "Waiting jobs above which uploads get 503 + Retry-After")
+      ->envname("ARGUS_MAX_QUEUE_DEPTH")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_option("--sync-timeout", options.sync_timeout_s,
+                     "Seconds POST / waits for its result before answering 504")
+      ->envname("ARGUS_SYNC_TIMEOUT")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  command.add_flag("!--no-anonymous-classify", options.api.allow_anonymous_classify,
+                   "Disable the account-free POST / and POST /classify endpoints")
+      ->envname("ARGUS_ANONYMOUS_CLASSIFY");
+  AddStorageOptions(command, options.storage);
+  AddWorkerSettings(command, options.settings);
+  if (!with_workers) return;
+  command.add_option("--min-workers", options.scaling.min_workers,
+                     "Fewest worker processes (0: scale to zero when idle)")
+      ->envname("ARGUS_MIN_WORKERS")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  command.add_option("--max-workers", options.scaling.max_workers, "Most worker processes")
+      ->envname("ARGUS_MAX_WORKERS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command.add_option("--jobs-per-worker", options.scaling.jobs_per_worker,
+                     "Queue depth one worker is expected to handle")
+      ->envname("ARGUS_JOBS_PER_WORKER")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  command.add_option("--scale-in-cooldown", options.scale_in_cooldown_s,
+                     "Seconds of lower demand before workers are stopped")
+      ->envname("ARGUS_SCALE_IN_COOLDOWN")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void AddServeCommands(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  for (const bool with_workers : {true, false}) {
+    auto options = std::make_shared<ServeOptions>();
+    CLI::App* command =
+        with_workers
+            ? app.add_subcommand("serve",
+                                 "Run the whole service on this machine: web tier, queue, "
+                                 "autoscaled workers, catalog and blob store")
+            : app.add_subcommand("web", "Run only the web tier (workers run elsewhere)");
+    AddServeOptions(*command, *options, with_workers);
+    command->callback([options, &global, &exit_code, with_workers] {
+      exit_code = RunWebTier(*options, global, with_workers);
+    });
+  }
+}
+
+}  // namespace argus::cli

@@ -1,0 +1,149 @@
+#include "cli/service_options.h"
+
+#include <json/json.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "common/clock.h"
+#include "engine/manifest.h"
+
+namespace argus::cli {
+
+Result<void> StorageOptions::Resolve() {
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  if (error) {
+    return Fail(ErrorCode::kIo, "cannot create data directory " + data_dir + ": " + error.message());
+  }
+  const std::string dir = std::filesystem::absolute(data_dir).lexically_normal().string();
+  if (catalog_url.empty()) catalog_url = "sqlite://" + dir + "/catalog.db";
+  if (queue_url.empty()) queue_url = "sqlite://" + dir + "/queue.db";
+  if (blob_url.empty()) blob_url = "file://" + dir + "/blobs";
+  if (events_url.empty()) events_url = "unix://" + dir + "/events.sock";
+  return {};
+}
+
+Result<Stores> OpenStores(const StorageOptions& options) {
+  Stores stores;
+  auto catalog = catalog::OpenCatalog(options.catalog_url);
+  if (!catalog) return Fail(catalog.error().code, "catalog: " + catalog.error().message);
+  auto queue = queue::OpenQueue(
+      options.queue_url, {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s)});
+  if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
+  auto blobs = blob::OpenBlobStore(options.blob_url);
+  if (!blobs) return Fail(blobs.error().code, "blob store: " + blobs.error().message);
+  auto events = events::OpenEventBus(options.events_url);
+  if (!events) return Fail(events.error().code, "events: " + events.error().message);
+  stores.catalog = std::move(*catalog);
+  stores.queue = std::move(*queue);
+  stores.blobs = std::move(*blobs);
+  stores.events = std::move(*events);
+  return stores;
+}
+
+void AddStorageOptions(CLI::App& command, StorageOptions& options) {
+  command.add_option("--data-dir", options.data_dir, "Folder for the embedded catalog, queue and blobs")
+      ->envname("ARGUS_DATA_DIR")
+      ->capture_default_str();
+  command.add_option("--catalog", options.catalog_url,
+                     "Catalog URL (default sqlite://DATA_DIR/catalog.db)")
+      ->envname("ARGUS_CATALOG_URL");
+  command.add_option("--queue", options.queue_url, "Queue URL (default sqlite://DATA_DIR/queue.db)")
+      ->envname("ARGUS_QUEUE_URL");
+  command.add_option("--blobs", options.blob_url, "Blob store URL (default file://DATA_DIR/blobs)")
+      ->envname("ARGUS_BLOB_URL");
+  command.add_option("--events", options.events_url,
+                     "Event bus URL (default unix://DATA_DIR/events.sock)")
+      ->envname("ARGUS_EVENTS_URL");
+  command.add_option("--visibility-timeout", options.visibility_timeout_s,
+                     "Seconds a received job stays hidden before it is delivered again")
+      ->envname("ARGUS_VISIBILITY_TIMEOUT")
+      ->check(CLI::Range(1, 43200))
+      ->capture_default_str();
+}
+
+void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
+  settings.model = std::string(engine::kDefaultModel);
+  command.add_option("-m,--model", settings.model, "Built-in model name or manifest path")
+      ->envname("ARGUS_MODEL")
+      ->capture_default_str();
+  command.add_option("--max-batch", settings.worker.max_batch, "Most images per inference run")
+      ->envname("ARGUS_MAX_BATCH")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  command
+      .add_option_function<int>(
+          "--max-batch-delay-ms",
+          [&settings](int ms) { settings.worker.max_batch_delay = std::chrono::milliseconds(ms); },
+          "Longest wait for more jobs once a batch has its first (default 2)")
+      ->envname("ARGUS_MAX_BATCH_DELAY_MS")
+      ->check(CLI::Range(0, 10'000));
+  command.add_option("--max-attempts", settings.worker.max_attempts,
+                     "Deliveries of a job before it is dead-lettered")
+      ->envname("ARGUS_MAX_ATTEMPTS")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  command.add_option("--engine-threads", settings.engine_threads,
+                     "ONNX Runtime threads per worker (0: one per core)")
+      ->envname("ARGUS_ENGINE_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  command.add_option("--decode-threads", settings.worker.decode_threads,
+                     "Decoding threads per worker (0: one per core)")
+      ->envname("ARGUS_DECODE_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  command.add_option("--max-bytes", settings.worker.limits.max_bytes, "Largest image file, in bytes")
+      ->envname("ARGUS_MAX_BYTES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_option("--max-pixels", settings.worker.limits.max_pixels,
+                     "Largest image, in pixels (width x height)")
+      ->envname("ARGUS_MAX_PIXELS")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+std::vector<std::string> WorkerCommand(const StorageOptions& storage,
+                                       const WorkerSettings& settings,
+                                       const std::string& assets_dir) {
+  std::error_code error;
+  const std::string executable = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  const auto& w = settings.worker;
+  std::vector<std::string> command{
+      executable,
+      "worker",
+      "--catalog=" + storage.catalog_url,
+      "--queue=" + storage.queue_url,
+      "--blobs=" + storage.blob_url,
+      "--events=" + storage.events_url,
+      "--visibility-timeout=" + std::to_string(storage.visibility_timeout_s),
+      "--model=" + settings.model,
+      "--max-batch=" + std::to_string(w.max_batch),
+      "--max-batch-delay-ms=" + std::to_string(w.max_batch_delay.count()),
+      "--max-attempts=" + std::to_string(w.max_attempts),
+      "--engine-threads=" + std::to_string(settings.engine_threads),
+      "--decode-threads=" + std::to_string(w.decode_threads),
+      "--max-bytes=" + std::to_string(w.limits.max_bytes),
+      "--max-pixels=" + std::to_string(w.limits.max_pixels)};
+  if (!assets_dir.empty()) command.insert(command.begin() + 1, "--assets-dir=" + assets_dir);
+  return command;
+}
+
+void LogLine(std::string_view level, std::string_view component, std::string_view message) {
+  static std::mutex mutex;
+  Json::Value line(Json::objectValue);
+  line["time_ms"] = static_cast<Json::Int64>(NowMs());
+  line["level"] = std::string(level);
+  line["component"] = std::string(component);
+  line["message"] = std::string(message);
+  Json::StreamWriterBuilder writer;
+  writer["indentation"] = "";
+  std::lock_guard lock(mutex);
+  std::cerr << Json::writeString(writer, line) << '\n';
+}
+
+}  // namespace argus::cli

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "events/event_bus.h"
+#include "queue/queue.h"
+#include "worker/worker.h"
+
+namespace argus::cli {
+
+// Where the service keeps its state. Each URL defaults to a place inside the data
+// directory (the embedded profile); the cluster profile points them at real servers.
+struct StorageOptions {
+  std::string data_dir = "./argus-data";
+  std::string catalog_url;  // default sqlite://DATA/catalog.db
+  std::string queue_url;    // default sqlite://DATA/queue.db
+  std::string blob_url;     // default file://DATA/blobs
+  std::string events_url;   // default unix://DATA/events.sock
+  int visibility_timeout_s = 30;
+
+  // Fills in the defaults and creates the data directory.
+  Result<void> Resolve();
+};
+
+struct Stores {
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<queue::Queue> queue;
+  std::unique_ptr<blob::BlobStore> blobs;
+  std::unique_ptr<events::EventBus> events;
+};
+Result<Stores> OpenStores(const StorageOptions& options);
+
+// How workers classify; `serve` and `scaler` pass these on to the workers they start.
+struct WorkerSettings {
+  std::string model;
+  worker::WorkerOptions worker;
+  int engine_threads = 0;
+};
+
+void AddStorageOptions(CLI::App& command, StorageOptions& options);
+void AddWorkerSettings(CLI::App& command, WorkerSettings& settings);
+
+// The command line that starts one `argus worker` with these settings.
+std::vector<std::string> WorkerCommand(const StorageOptions& storage,
+                                       const WorkerSettings& settings,
+                                       const std::string& assets_dir);
+
+// One JSON log line on stderr: {"time_ms", "level", "component", "message", ...extra}.
+void LogLine(std::string_view level, std::string_view component, std::string_view message);
+
+}  // namespace argus::cli

@@ -1,0 +1,39 @@
+#include "cli/signals.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <ctime>
+
+namespace argus::cli {
+namespace {
+
+sigset_t TerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+}  // namespace
+
+void BlockTerminationSignals() {
+  const sigset_t signals = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+std::jthread WatchTerminationSignals(std::function<void()> on_signal) {
+  return std::jthread([on_signal = std::move(on_signal)](std::stop_token stop) {
+    const sigset_t signals = TerminationSignals();
+    const timespec poll_interval{.tv_sec = 0, .tv_nsec = 100'000'000};
+    while (!stop.stop_requested()) {
+      if (sigtimedwait(&signals, nullptr, &poll_interval) > 0) {
+        on_signal();
+        return;
+      }
+    }
+  });
+}
+
+}  // namespace argus::cli

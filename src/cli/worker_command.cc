@@ -1,0 +1,56 @@
+#include <memory>
+
+#include "cli/service_commands.h"
+#include "cli/service_options.h"
+#include "cli/signals.h"
+#include "engine/assets.h"
+#include "engine/classifier.h"
+
+namespace argus::cli {
+namespace {
+
+struct WorkerCommandOptions {
+  StorageOptions storage;
+  WorkerSettings settings;
+};
+
+int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
+  BlockTerminationSignals();
+  auto fail = [](const std::string& message) {
+    LogLine("error", "worker", message);
+    return 2;
+  };
+  if (auto resolved = options.storage.Resolve(); !resolved) return fail(resolved.error().message);
+  auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
+  if (!assets_dir) return fail(assets_dir.error().message);
+  auto manifest = engine::LoadManifest(options.settings.model, *assets_dir);
+  if (!manifest) return fail(manifest.error().message);
+  // Workers share the cores with the web tier's decoding, so intra-op threads do not spin.
+  auto classifier = engine::Classifier::Create(
+      *manifest, {.intra_op_threads = options.settings.engine_threads, .allow_spinning = false});
+  if (!classifier) return fail(classifier.error().message);
+  auto stores = OpenStores(options.storage);
+  if (!stores) return fail(stores.error().message);
+
+  worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
+                        *stores->events, options.settings.worker);
+  std::stop_source stop;
+  auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+  LogLine("info", "worker", "worker " + std::to_string(getpid()) + " ready with model " + manifest->name);
+  worker.Run(stop.get_token());
+  LogLine("info", "worker", "worker " + std::to_string(getpid()) + " stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddWorkerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto options = std::make_shared<WorkerCommandOptions>();
+  CLI::App* command = app.add_subcommand(
+      "worker", "Run one worker process: take jobs from the queue, classify, store results");
+  AddStorageOptions(*command, options->storage);
+  AddWorkerSettings(*command, options->settings);
+  command->callback([options, &global, &exit_code] { exit_code = RunWorker(*options, global); });
+}
+
+}  // namespace argus::cli

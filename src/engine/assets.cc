@@ -1,0 +1,32 @@
+#include "engine/assets.h"
+
+#include <cstdlib>
+#include <vector>
+
+namespace argus::engine {
+
+Result<std::filesystem::path> ResolveAssetsDir(const std::string& configured) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!configured.empty()) {
+    if (fs::is_directory(configured, error)) return fs::absolute(configured);
+    return Fail(ErrorCode::kNotFound, "assets directory \"" + configured +
+                                          "\" (--assets-dir or ARGUS_ASSETS_DIR) does not exist");
+  }
+  std::vector<fs::path> candidates{fs::path("..") / "shared" / "assets"};
+  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    candidates.push_back(executable.parent_path() / ".." / ".." / "shared" / "assets");
+  }
+  if (const char* home = std::getenv("HOME")) {
+    candidates.push_back(fs::path(home) / ".local" / "share" / "argus" / "assets");
+  }
+  for (const fs::path& candidate : candidates) {
+    if (fs::is_directory(candidate / "models", error)) return fs::weakly_canonical(candidate);
+  }
+  return Fail(ErrorCode::kNotFound,
+              "no assets directory found: set ARGUS_ASSETS_DIR (or --assets-dir) to a folder "
+              "with models/ and labels/, or run scripts/fetch-assets to download them");
+}
+
+}  // namespace argus::engine

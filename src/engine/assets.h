@@ -1,0 +1,16 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/error.h"
+
+namespace argus::engine {
+
+// Where models, labels and breed photos live. An explicit setting (flag or ARGUS_ASSETS_DIR)
+// wins and must exist; otherwise the first existing of ../shared/assets (from the working
+// directory, then from the executable's build folder) and the folder scripts/fetch-assets
+// fills (~/.local/share/argus/assets).
+Result<std::filesystem::path> ResolveAssetsDir(const std::string& configured);
+
+}  // namespace argus::engine

@@ -1,0 +1,74 @@
+#include "engine/classification.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace argus::engine {
+
+Classification Interpret(std::span<const float> probabilities, const LabelSet& labels,
+                         std::size_t top_k) {
+  std::vector<std::size_t> order(probabilities.size());
+  std::iota(order.begin(), order.end(), 0);
+  const std::size_t k = std::min(top_k, order.size());
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](std::size_t a, std::size_t b) { return probabilities[a] > probabilities[b]; });
+
+  Classification result;
+  for (std::size_t i = 0; i < k; ++i) {
+    const Label& label = labels[order[i]];
+    result.labels.push_back({label.wnid, label.name, probabilities[order[i]], label.parents});
+  }
+
+  const std::vector<std::size_t>& dogs = labels.dog_indices();
+  if (!dogs.empty()) {
+    const std::size_t best_dog =
+        *std::ranges::max_element(dogs, {}, [&](std::size_t i) { return probabilities[i]; });
+    float dog_total = 0.0f;
+    for (std::size_t index : dogs) dog_total += probabilities[index];
+    if (dog_total > 0.0f) {
+      result.spirit_dog = {labels[best_dog].wnid, labels[best_dog].name,
+                           probabilities[best_dog] / dog_total};
+    }
+  }
+  return result;
+}
+
+std::vector<std::string> SearchTerms(const Classification& classification, float min_confidence) {
+  std::vector<std::string> terms;
+  auto add = [&](std::string_view term) {
+    std::string lower(term);
+    std::ranges::transform(lower, lower.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::ranges::find(terms, lower) == terms.end()) terms.push_back(std::move(lower));
+  };
+  for (std::size_t i = 0; i < classification.labels.size(); ++i) {
+    const LabelScore& label = classification.labels[i];
+    if (i > 0 && label.confidence < min_confidence) continue;
+    add(label.name);
+    for (std::string_view parent : label.parents) add(parent);
+  }
+  return terms;
+}
+
+Json::Value ToJson(const Classification& classification) {
+  Json::Value root(Json::objectValue);
+  Json::Value& labels = root["labels"] = Json::Value(Json::arrayValue);
+  for (const LabelScore& score : classification.labels) {
+    Json::Value label(Json::objectValue);
+    label["wnid"] = score.wnid;
+    label["name"] = score.name;
+    label["confidence"] = score.confidence;
+    Json::Value& parents = label["parents"] = Json::Value(Json::arrayValue);
+    for (std::string_view parent : score.parents) parents.append(std::string(parent));
+    labels.append(std::move(label));
+  }
+  if (!classification.spirit_dog.wnid.empty()) {
+    Json::Value& dog = root["spirit_dog"];
+    dog["wnid"] = classification.spirit_dog.wnid;
+    dog["name"] = classification.spirit_dog.name;
+    dog["confidence"] = classification.spirit_dog.confidence;
+  }
+  return root;
+}
+
+}  // namespace argus::engine

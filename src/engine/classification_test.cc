@@ -1,0 +1,74 @@
+#include "engine/classification.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace argus::engine {
+namespace {
+
+class ClassificationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::filesystem::path dir = ARGUS_TEST_SHARED_DIR "/assets/labels";
+    labels_ = new LabelSet(
+        LabelSet::Load(dir / "synset_words.txt", dir / "imagenet-simple-labels.json").value());
+  }
+  static void TearDownTestSuite() { delete labels_; }
+  static LabelSet* labels_;
+};
+LabelSet* ClassificationTest::labels_ = nullptr;
+
+TEST_F(ClassificationTest, ReportsTheTopKBestFirstWithParents) {
+  std::vector<float> probabilities(1000, 0.0f);
+  probabilities[207] = 0.5f;  // golden retriever
+  probabilities[208] = 0.2f;  // Labrador retriever
+  probabilities[281] = 0.1f;  // tabby cat
+  probabilities[0] = 0.05f;
+  const Classification c = Interpret(probabilities, *labels_, 3);
+  ASSERT_EQ(c.labels.size(), 3u);
+  EXPECT_EQ(c.labels[0].wnid, "n02099601");
+  EXPECT_EQ(c.labels[0].name, "Golden Retriever");
+  EXPECT_FLOAT_EQ(c.labels[0].confidence, 0.5f);
+  EXPECT_EQ(c.labels[1].wnid, "n02099712");
+  EXPECT_EQ(c.labels[2].wnid, "n02123045");
+  EXPECT_EQ(c.labels[2].parents, (std::vector<std::string_view>{"cat", "mammal", "animal"}));
+}
+
+TEST_F(ClassificationTest, SpiritDogIsRenormalisedOverTheDogBreeds) {
+  std::vector<float> probabilities(1000, 0.0f);
+  probabilities[281] = 0.9f;   // tabby cat wins overall
+  probabilities[151] = 0.03f;  // Chihuahua
+  probabilities[207] = 0.06f;  // golden retriever
+  probabilities[269] = 0.01f;  // timber wolf: not a dog
+  const Classification c = Interpret(probabilities, *labels_, 1);
+  EXPECT_EQ(c.labels[0].wnid, "n02123045");
+  EXPECT_EQ(c.spirit_dog.wnid, "n02099601");
+  EXPECT_NEAR(c.spirit_dog.confidence, 0.06f / 0.09f, 1e-6);
+}
+
+TEST_F(ClassificationTest, SearchTermsCoverConfidentLabelsAndTheirCategories) {
+  std::vector<float> probabilities(1000, 0.0f);
+  probabilities[207] = 0.6f;   // golden retriever
+  probabilities[281] = 0.3f;   // tabby cat
+  probabilities[0] = 0.05f;    // tench: not confident enough
+  const auto terms = SearchTerms(Interpret(probabilities, *labels_, 5));
+  EXPECT_EQ(terms, (std::vector<std::string>{"golden retriever", "dog", "mammal", "animal",
+                                             "tabby cat", "cat"}));
+}
+
+TEST_F(ClassificationTest, JsonHasTheDocumentedShape) {
+  std::vector<float> probabilities(1000, 0.0f);
+  probabilities[207] = 1.0f;
+  const Json::Value json = ToJson(Interpret(probabilities, *labels_, 2));
+  ASSERT_EQ(json["labels"].size(), 2u);
+  EXPECT_EQ(json["labels"][0]["wnid"].asString(), "n02099601");
+  EXPECT_EQ(json["labels"][0]["name"].asString(), "Golden Retriever");
+  EXPECT_DOUBLE_EQ(json["labels"][0]["confidence"].asDouble(), 1.0);
+  EXPECT_EQ(json["labels"][0]["parents"][0].asString(), "dog");
+  EXPECT_EQ(json["spirit_dog"]["name"].asString(), "Golden Retriever");
+  EXPECT_DOUBLE_EQ(json["spirit_dog"]["confidence"].asDouble(), 1.0);
+}
+
+}  // namespace
+}  // namespace argus::engine

@@ -1,0 +1,131 @@
+#include "engine/classifier.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include "image/read_file.h"
+
+namespace argus::engine {
+namespace {
+
+const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
+const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
+
+std::unique_ptr<Classifier> Make(std::string_view model) {
+  auto manifest = LoadManifest(model, kAssets);
+  EXPECT_TRUE(manifest) << manifest.error().message;
+  auto classifier = Classifier::Create(*manifest, {.intra_op_threads = 2});
+  EXPECT_TRUE(classifier) << classifier.error().message;
+  return classifier ? std::move(*classifier) : nullptr;
+}
+
+std::vector<float> Decode(const Classifier& classifier, const std::string& file) {
+  std::vector<float> tensor(classifier.tensor_size());
+  auto bytes = image::ReadFile(kSamples / file, 1 << 24);
+  EXPECT_TRUE(bytes);
+  auto status = classifier.Preprocess(*bytes, {}, tensor);
+  EXPECT_TRUE(status) << status.error().message;
+  return tensor;
+}
+
+class ClassifierTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ClassifierTest, RecognisesRealPhotos) {
+  auto classifier = Make(GetParam());
+  ASSERT_TRUE(classifier);
+  // labels.tsv: file, class index, wnid; check a golden retriever and a tench among others.
+  std::ifstream labels(kSamples / "labels.tsv");
+  std::string file, wnid;
+  int index = 0;
+  std::size_t correct = 0, total = 0;
+  while (labels >> file >> index >> wnid && total < 20) {
+    const auto tensor = Decode(*classifier, file);
+    auto result = classifier->Classify(tensor, 1, 5);
+    ASSERT_TRUE(result) << result.error().message;
+    ASSERT_EQ(result->size(), 1u);
+    const auto& top = (*result)[0].labels;
+    ASSERT_EQ(top.size(), 5u);
+    for (std::size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].confidence, top[i].confidence);
+    correct += std::ranges::any_of(top, [&](const LabelScore& l) { return l.wnid == wnid; });
+    ++total;
+  }
+  EXPECT_EQ(total, 20u);
+  EXPECT_GE(correct, 17u) << "top-5 hits among the first 20 sample photos";
+}
+
+TEST_P(ClassifierTest, BatchedAndSingleRunsAgree) {
+  auto classifier = Make(GetParam());
+  ASSERT_TRUE(classifier);
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> value(-2.0f, 2.0f);
+  const std::size_t count = 8;
+  std::vector<float> batch(count * classifier->tensor_size());
+  for (float& v : batch) v = value(random);
+
+  auto together = classifier->Classify(batch, count, 3);
+  ASSERT_TRUE(together) << together.error().message;
+  ASSERT_EQ(together->size(), count);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto alone = classifier->Classify(
+        std::span(batch).subspan(i * classifier->tensor_size(), classifier->tensor_size()), 1, 3);
+    ASSERT_TRUE(alone);
+    EXPECT_EQ((*alone)[0].labels[0].wnid, (*together)[i].labels[0].wnid);
+    EXPECT_NEAR((*alone)[0].labels[0].confidence, (*together)[i].labels[0].confidence, 1e-3);
+  }
+}
+
+TEST_P(ClassifierTest, ProbabilitiesSumToOne) {
+  auto classifier = Make(GetParam());
+  ASSERT_TRUE(classifier);
+  const auto tensor = Decode(*classifier, "n01440764_tench.JPEG");
+  auto result = classifier->Classify(tensor, 1, 1000);
+  ASSERT_TRUE(result);
+  float sum = 0.0f;
+  for (const auto& label : (*result)[0].labels) sum += label.confidence;
+  EXPECT_NEAR(sum, 1.0f, 1e-3);
+  EXPECT_EQ((*result)[0].labels[0].wnid, "n01440764");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModels, ClassifierTest,
+                         ::testing::Values("mobilenetv2-12-int8", "mobilenetv2-12-fp32-from-int8"));
+
+TEST(ClassifierErrorsTest, MissingModelFileIsReportedWithTheSettingToFix) {
+  auto manifest = LoadManifest("mobilenetv2-12-int8", "/nonexistent-assets");
+  ASSERT_TRUE(manifest);
+  auto classifier = Classifier::Create(*manifest, {});
+  ASSERT_FALSE(classifier);
+  // Labels are read first, so the missing assets are reported through them.
+  EXPECT_EQ(classifier.error().code, ErrorCode::kNotFound);
+}
+
+TEST(ClassifierErrorsTest, ManifestThatDoesNotMatchTheModelIsRefused) {
+  auto manifest = LoadManifest("mobilenetv2-12-int8", kAssets);
+  ASSERT_TRUE(manifest);
+  manifest->input_name = "pixels";
+  auto classifier = Classifier::Create(*manifest, {});
+  ASSERT_FALSE(classifier);
+  EXPECT_NE(classifier.error().message.find("\"pixels\""), std::string::npos)
+      << classifier.error().message;
+
+  manifest = LoadManifest("mobilenetv2-12-int8", kAssets);
+  manifest->preprocessing.crop_width = 200;
+  classifier = Classifier::Create(*manifest, {});
+  ASSERT_FALSE(classifier);
+  EXPECT_NE(classifier.error().message.find("shape"), std::string::npos);
+}
+
+TEST(ClassifierErrorsTest, NotAModelFileIsAnErrorNotACrash) {
+  auto manifest = LoadManifest("mobilenetv2-12-int8", kAssets);
+  ASSERT_TRUE(manifest);
+  manifest->model_file = kAssets / "labels" / "synset_words.txt";
+  auto classifier = Classifier::Create(*manifest, {});
+  ASSERT_FALSE(classifier);
+  EXPECT_EQ(classifier.error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace argus::engine

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace argus::engine {
+
+// Everyday categories (dog, bird, vehicle, ...) derived at build time from WordNet 3.0,
+// whose noun offsets are the numeric part of ImageNet ids ("n02099601").
+class Taxonomy {
+ public:
+  // All category names, from the most specific to the most general.
+  static std::span<const std::string_view> Categories();
+
+  // The categories a synset belongs to, in the order of Categories().
+  static std::vector<std::string_view> ParentsOf(std::uint32_t wordnet_offset);
+
+  static bool IsIn(std::uint32_t wordnet_offset, std::string_view category);
+
+  // "n02099601" -> 2099601; nullopt for anything that is not an ImageNet-style id.
+  static std::optional<std::uint32_t> OffsetOfWnid(std::string_view wnid);
+};
+
+}  // namespace argus::engine

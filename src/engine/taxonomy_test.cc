@@ -1,0 +1,62 @@
+#include "engine/taxonomy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace argus::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::vector<std::string_view> ParentsOfWnid(std::string_view wnid) {
+  return Taxonomy::ParentsOf(Taxonomy::OffsetOfWnid(wnid).value());
+}
+
+TEST(TaxonomyTest, DogBreedsAreDogsMammalsAnimalsFromSpecificToGeneral) {
+  EXPECT_THAT(ParentsOfWnid("n02099601"), ElementsAre("dog", "mammal", "animal"));  // golden retriever
+  EXPECT_THAT(ParentsOfWnid("n02085620"), ElementsAre("dog", "mammal", "animal"));  // Chihuahua
+}
+
+TEST(TaxonomyTest, OtherFamiliesGetTheirOwnCategories) {
+  EXPECT_THAT(ParentsOfWnid("n02123045"), ElementsAre("cat", "mammal", "animal"));  // tabby
+  EXPECT_THAT(ParentsOfWnid("n02129165"), ElementsAre("cat", "mammal", "animal"));  // lion
+  EXPECT_THAT(ParentsOfWnid("n01530575"), ElementsAre("bird", "animal"));           // brambling
+  EXPECT_THAT(ParentsOfWnid("n01440764"), ElementsAre("fish", "animal"));           // tench
+  EXPECT_THAT(ParentsOfWnid("n04285008"), ElementsAre("car", "vehicle"));           // sports car
+  EXPECT_THAT(ParentsOfWnid("n07753592"), ElementsAre("fruit", "food"));            // banana
+}
+
+TEST(TaxonomyTest, WolvesAreNotDogs) {
+  const auto wolf = Taxonomy::OffsetOfWnid("n02114367").value();  // timber wolf
+  EXPECT_FALSE(Taxonomy::IsIn(wolf, "dog"));
+  EXPECT_TRUE(Taxonomy::IsIn(wolf, "mammal"));
+}
+
+TEST(TaxonomyTest, UnknownSynsetsAndCategoriesHaveNoParents) {
+  EXPECT_THAT(Taxonomy::ParentsOf(99999999), IsEmpty());
+  EXPECT_FALSE(Taxonomy::IsIn(Taxonomy::OffsetOfWnid("n02099601").value(), "no such category"));
+}
+
+TEST(TaxonomyTest, CategoriesStartSpecificAndEndGeneral) {
+  const auto categories = Taxonomy::Categories();
+  ASSERT_GE(categories.size(), 15u);
+  EXPECT_EQ(categories.front(), "dog");
+  const auto position = [&](std::string_view name) {
+    return std::find(categories.begin(), categories.end(), name) - categories.begin();
+  };
+  EXPECT_LT(position("dog"), position("mammal"));
+  EXPECT_LT(position("mammal"), position("animal"));
+  EXPECT_LT(position("car"), position("vehicle"));
+}
+
+TEST(TaxonomyTest, ParsesImageNetIds) {
+  EXPECT_EQ(Taxonomy::OffsetOfWnid("n02099601"), 2099601u);
+  EXPECT_EQ(Taxonomy::OffsetOfWnid("n0209960"), std::nullopt);
+  EXPECT_EQ(Taxonomy::OffsetOfWnid("x02099601"), std::nullopt);
+  EXPECT_EQ(Taxonomy::OffsetOfWnid("n0209960a"), std::nullopt);
+  EXPECT_EQ(Taxonomy::OffsetOfWnid(""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace argus::engine

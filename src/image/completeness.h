@@ -1,0 +1,18 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace argus::image {
+
+// A cheap check, without decoding, that a file of a probed `format` is not cut short: a
+// JPEG has its end-of-image marker after the last start-of-scan, a PNG its IEND chunk, a
+// GIF its trailer, a WebP as many bytes as its RIFF header declares. Lets the web tier
+// refuse truncated uploads at once (kCorrupt) instead of queueing them. Formats without
+// such a check (HEIF, AVIF) pass; their decoder reports damage later.
+Result<void> CheckComplete(std::span<const std::byte> bytes, std::string_view format);
+
+}  // namespace argus::image

@@ -1,0 +1,169 @@
+#include "image/probe.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "image/test_images.h"
+
+namespace argus::image {
+namespace {
+
+using testing::Bytes;
+using testing::Encode;
+using ::testing::HasSubstr;
+using testing::MakeImage;
+using testing::PngDeclaring;
+using testing::ReadSample;
+using testing::SampleDir;
+using testing::Solid;
+using testing::WithOrientation;
+
+const Limits kDefaultLimits;
+
+TEST(ProbeTest, RecognisesFormatsMadeByLibvipsSavers) {
+  auto image = Solid(40, 30, 200, 100, 50);
+  const std::pair<const char*, const char*> cases[] = {
+      {".jpg", "jpeg"}, {".png", "png"}, {".webp", "webp"}, {".gif", "gif"}};
+  for (const auto& [suffix, format] : cases) {
+    SCOPED_TRACE(suffix);
+    auto bytes = Encode(image.get(), suffix);
+    ASSERT_FALSE(bytes.empty());
+    auto info = Probe(bytes, kDefaultLimits);
+    ASSERT_TRUE(info.has_value()) << info.error().message;
+    EXPECT_EQ(info->format, format);
+    EXPECT_EQ(info->width, 40);
+    EXPECT_EQ(info->height, 30);
+  }
+}
+
+TEST(ProbeTest, RecognisesHeifAndAvifWhenAnEncoderIsInstalled) {
+  auto image = Solid(64, 48, 200, 100, 50);
+  int encoded = 0;
+  for (const auto& [suffix, format] : {std::pair{".heic", "heif"}, std::pair{".avif", "avif"}}) {
+    auto bytes = Encode(image.get(), suffix);
+    if (bytes.empty()) {
+      continue;
+    }
+    ++encoded;
+    auto info = Probe(bytes, kDefaultLimits);
+    ASSERT_TRUE(info.has_value()) << info.error().message;
+    EXPECT_EQ(info->format, format);
+    EXPECT_EQ(info->width, 64);
+    EXPECT_EQ(info->height, 48);
+  }
+  if (encoded == 0) {
+    GTEST_SKIP() << "libheif has no HEVC or AV1 encoder plugin here, so no HEIC/AVIF can be made";
+  }
+}
+
+TEST(ProbeTest, ReportsSizeAfterExifOrientation) {
+  auto image = Solid(40, 20, 10, 20, 30);
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    SCOPED_TRACE(orientation);
+    auto bytes = Encode(WithOrientation(image.get(), orientation).get(), ".jpg");
+    auto info = Probe(bytes, kDefaultLimits);
+    ASSERT_TRUE(info.has_value()) << info.error().message;
+    const bool turned = orientation >= 5;
+    EXPECT_EQ(info->width, turned ? 20 : 40);
+    EXPECT_EQ(info->height, turned ? 40 : 20);
+  }
+}
+
+TEST(ProbeTest, ReadsASamplePhoto) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  auto info = Probe(bytes, kDefaultLimits);
+  ASSERT_TRUE(info.has_value()) << info.error().message;
+  EXPECT_EQ(info->format, "jpeg");
+  EXPECT_EQ(info->width, 500);
+  EXPECT_EQ(info->height, 375);
+}
+
+TEST(ProbeTest, RefusesEmptyInput) {
+  auto info = Probe({}, kDefaultLimits);
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(info.error().message, "empty file");
+}
+
+TEST(ProbeTest, RefusesTextAndRandomBytes) {
+  std::mt19937 random(42);
+  std::vector<std::byte> noise(4096);
+  for (auto& b : noise) {
+    b = static_cast<std::byte>(random());
+  }
+  for (const auto& bytes : {Bytes("this is a text file, not a photo\n"), noise}) {
+    auto info = Probe(bytes, kDefaultLimits);
+    ASSERT_FALSE(info.has_value());
+    EXPECT_EQ(info.error().code, ErrorCode::kUnsupportedMedia);
+    EXPECT_THAT(info.error().message, HasSubstr("not a supported image"));
+  }
+}
+
+TEST(ProbeTest, RefusesFormatsLibvipsKnowsButTheServiceDoesNotAccept) {
+  auto svg = Bytes(R"(<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>)");
+  auto tiff = Encode(Solid(8, 8, 1, 2, 3).get(), ".tif");
+  ASSERT_FALSE(tiff.empty());
+  for (const auto& bytes : {svg, tiff}) {
+    auto info = Probe(bytes, kDefaultLimits);
+    ASSERT_FALSE(info.has_value());
+    EXPECT_EQ(info.error().code, ErrorCode::kUnsupportedMedia);
+  }
+}
+
+TEST(ProbeTest, ReportsADamagedHeaderAsCorrupt) {
+  // A JPEG signature followed by garbage: the loader is chosen, the header cannot be read.
+  std::vector<std::byte> bytes = Bytes("\xff\xd8\xff\xe0 garbage where the header should be");
+  auto info = Probe(bytes, kDefaultLimits);
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kCorrupt);
+}
+
+TEST(ProbeTest, RefusesInputOverTheByteLimit) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  auto info = Probe(bytes, Limits{.max_bytes = bytes.size() - 1});
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kTooLarge);
+  EXPECT_TRUE(Probe(bytes, Limits{.max_bytes = bytes.size()}).has_value());
+}
+
+TEST(ProbeTest, RefusesImagesOverThePixelLimitNamingTheirSize) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  auto info = Probe(bytes, Limits{.max_pixels = std::uint64_t{500} * 375 - 1});
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kTooLarge);
+  EXPECT_THAT(info.error().message, HasSubstr("500 x 375"));
+  EXPECT_TRUE(Probe(bytes, Limits{.max_pixels = std::uint64_t{500} * 375}).has_value());
+}
+
+TEST(ProbeTest, RefusesADecompressionBombFromItsHeader) {
+  auto bomb = PngDeclaring(50'000, 50'000);
+  ASSERT_LT(bomb.size(), 100u);
+  auto info = Probe(bomb, kDefaultLimits);
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kTooLarge);
+  EXPECT_THAT(info.error().message, HasSubstr("50000 x 50000"));
+}
+
+TEST(ProbeTest, ReadsOnlyTheHeaderOfATruncatedFile) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  bytes.resize(bytes.size() / 2);
+  auto info = Probe(bytes, kDefaultLimits);
+  ASSERT_TRUE(info.has_value()) << info.error().message;
+  EXPECT_EQ(info->width, 500);
+}
+
+TEST(ProbeTest, AcceptsGreyAndAlphaImages) {
+  auto grey = MakeImage(9, 7, 1, VIPS_FORMAT_UCHAR, [](int x, int, int) { return x * 20; });
+  auto rgba = MakeImage(9, 7, 4, VIPS_FORMAT_UCHAR, [](int, int, int) { return 128; });
+  for (VipsImage* image : {grey.get(), rgba.get()}) {
+    auto info = Probe(Encode(image, ".png"), kDefaultLimits);
+    ASSERT_TRUE(info.has_value()) << info.error().message;
+    EXPECT_EQ(info->width, 9);
+    EXPECT_EQ(info->height, 7);
+  }
+}
+
+}  // namespace
+}  // namespace argus::image

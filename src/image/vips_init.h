@@ -1,0 +1,12 @@
+#pragma once
+
+namespace argus::image {
+
+// Initialises libvips once per process; safe to call from any thread, any number of times.
+// Every function of this module calls it, so calling it up front only moves the start-up cost.
+//
+// The operation cache is disabled because callers free their input buffers right after a call,
+// and each image is processed on one thread because callers parallelise across images.
+void InitializeVips();
+
+}  // namespace argus::image

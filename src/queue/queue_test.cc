@@ -1,0 +1,479 @@
+#include "queue/queue.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace argus::queue {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+std::vector<Message> MustReceive(Queue& queue, std::size_t max,
+                                 std::chrono::milliseconds wait = 0ms) {
+  auto received = queue.Receive(max, wait);
+  EXPECT_TRUE(received) << received.error().message;
+  return received ? std::move(*received) : std::vector<Message>{};
+}
+
+// {ready, in_flight, dead}
+std::vector<std::uint64_t> Counts(Queue& queue) {
+  auto stats = queue.Stats();
+  EXPECT_TRUE(stats) << stats.error().message;
+  if (!stats) return {};
+  return {stats->ready, stats->in_flight, stats->dead};
+}
+
+using Counted = std::vector<std::uint64_t>;
+
+class QueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "argus-queue-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Url() const { return "sqlite://" + (dir_ / "queue.db").string(); }
+
+  std::unique_ptr<Queue> Open(std::chrono::milliseconds visibility_timeout = 30s) {
+    auto queue = OpenQueue(Url(), {.visibility_timeout = visibility_timeout});
+    if (!queue) {
+      ADD_FAILURE() << queue.error().message;
+      return nullptr;
+    }
+    return std::move(*queue);
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(QueueTest, DeliversInEnqueueOrder) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(queue->Enqueue("job " + std::to_string(i)).value());
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 5u);
+
+  auto messages = MustReceive(*queue, 10);
+  ASSERT_EQ(messages.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(messages[i].id, ids[i]);
+    EXPECT_EQ(messages[i].body, "job " + std::to_string(i));
+    EXPECT_EQ(messages[i].delivery_count, 1);
+    EXPECT_FALSE(messages[i].receipt.empty());
+  }
+  EXPECT_EQ(Counts(*queue), (Counted{0, 5, 0}));
+}
+
+TEST_F(QueueTest, ReceiveTakesAtMostMax) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(queue->Enqueue(std::to_string(i)));
+  std::vector<std::string> bodies;
+  for (std::size_t expected : {2u, 2u, 1u, 0u}) {
+    auto batch = MustReceive(*queue, 2);
+    EXPECT_EQ(batch.size(), expected);
+    for (const Message& message : batch) bodies.push_back(message.body);
+  }
+  EXPECT_EQ(bodies, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  EXPECT_EQ(queue->Receive(0, 0ms).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(QueueTest, KeepsBodiesByteForByte) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  const std::string binary("\0\xff{\"a\":1}\n\0", 12);
+  const std::string large(1 << 20, 'x');
+  ASSERT_TRUE(queue->Enqueue(binary));
+  ASSERT_TRUE(queue->Enqueue(""));
+  ASSERT_TRUE(queue->Enqueue(large));
+  auto messages = MustReceive(*queue, 3);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].body, binary);
+  EXPECT_EQ(messages[1].body, "");
+  EXPECT_EQ(messages[2].body, large);
+}
+
+TEST_F(QueueTest, WaitsAboutTheWaitWhenEmpty) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  const auto start = Clock::now();
+  EXPECT_TRUE(MustReceive(*queue, 1, 150ms).empty());
+  const auto waited = Clock::now() - start;
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 5s);
+}
+
+TEST_F(QueueTest, WaitEndsWhenAMessageArrivesFromAnotherThread) {
+  auto receiver = Open();
+  auto sender = Open();
+  ASSERT_TRUE(receiver && sender);
+  std::thread enqueue([&] {
+    std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(sender->Enqueue("late"));
+  });
+  const auto start = Clock::now();
+  auto messages = MustReceive(*receiver, 4, 20s);
+  const auto waited = Clock::now() - start;
+  enqueue.join();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].body, "late");
+  EXPECT_LT(waited, 10s);
+}
+
+TEST_F(QueueTest, RedeliversAfterTheVisibilityTimeoutWithANewReceipt) {
+  auto queue = Open(200ms);
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("slow job"));
+  auto first = MustReceive(*queue, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(MustReceive(*queue, 1).empty()) << "hidden while in flight";
+
+  auto second = MustReceive(*queue, 1, 5s);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].id, first[0].id);
+  EXPECT_EQ(second[0].body, "slow job");
+  EXPECT_EQ(second[0].delivery_count, 2);
+  EXPECT_NE(second[0].receipt, first[0].receipt);
+
+  auto stale = queue->Ack(first[0]);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
+  EXPECT_THAT(stale.error().message, HasSubstr(first[0].id));
+  EXPECT_TRUE(queue->Ack(second[0]));
+  EXPECT_EQ(Counts(*queue), (Counted{0, 0, 0}));
+}
+
+TEST_F(QueueTest, AStaleReceiptChangesNothing) {
+  auto queue = Open(200ms);
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("job"));
+  auto first = MustReceive(*queue, 1);
+  ASSERT_EQ(first.size(), 1u);
+  auto second = MustReceive(*queue, 1, 5s);
+  ASSERT_EQ(second.size(), 1u);
+
+  EXPECT_EQ(queue->Ack(first[0]).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(queue->Release(first[0], 0ms).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(queue->ExtendVisibility(first[0]).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(queue->MoveToDeadLetter(first[0], "stale").error().code, ErrorCode::kConflict);
+  EXPECT_EQ(Counts(*queue), (Counted{0, 1, 0}));
+  EXPECT_TRUE(queue->ListDeadLetters(10).value().empty());
+  EXPECT_TRUE(queue->Ack(second[0])) << "the current delivery is untouched";
+
+  Message foreign = second[0];
+  foreign.id = "not-an-id";
+  EXPECT_EQ(queue->Ack(foreign).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(QueueTest, AckRemovesTheMessage) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("a"));
+  ASSERT_TRUE(queue->Enqueue("b"));
+  auto messages = MustReceive(*queue, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  ASSERT_TRUE(queue->Ack(messages[0]));
+  EXPECT_EQ(Counts(*queue), (Counted{1, 0, 0}));
+  EXPECT_EQ(queue->Ack(messages[0]).error().code, ErrorCode::kConflict) << "acked once only";
+  auto rest = MustReceive(*queue, 10);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].body, "b");
+}
+
+TEST_F(QueueTest, ReleaseRetriesAfterTheDelay) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("retry me"));
+  auto first = MustReceive(*queue, 1);
+  ASSERT_EQ(first.size(), 1u);
+
+  ASSERT_TRUE(queue->Release(first[0], 0ms));
+  EXPECT_EQ(queue->Ack(first[0]).error().code, ErrorCode::kConflict) << "release spends it";
+  auto second = MustReceive(*queue, 1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].delivery_count, 2);
+
+  const auto released_at = Clock::now();
+  ASSERT_TRUE(queue->Release(second[0], 300ms));
+  EXPECT_TRUE(MustReceive(*queue, 1).empty()) << "hidden during the delay";
+  EXPECT_EQ(Counts(*queue), (Counted{0, 1, 0}));
+  auto third = MustReceive(*queue, 1, 5s);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_GE(Clock::now() - released_at, 250ms);
+  EXPECT_EQ(third[0].body, "retry me");
+  EXPECT_EQ(third[0].delivery_count, 3);
+}
+
+TEST_F(QueueTest, ExtendVisibilityKeepsTheMessageHiddenPastTheTimeout) {
+  auto queue = Open(400ms);
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("long job"));
+  auto messages = MustReceive(*queue, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  std::this_thread::sleep_for(250ms);
+  ASSERT_TRUE(queue->ExtendVisibility(messages[0]));
+  std::this_thread::sleep_for(250ms);  // past the first timeout, inside the extended one
+  EXPECT_TRUE(MustReceive(*queue, 1).empty());
+  EXPECT_TRUE(queue->Ack(messages[0]));
+}
+
+TEST_F(QueueTest, DeadLettersKeepTheirReasonAndTime) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("poison"));
+  ASSERT_TRUE(queue->Enqueue("fine"));
+  ASSERT_TRUE(queue->Enqueue("also poison"));
+  auto messages = MustReceive(*queue, 3);
+  ASSERT_EQ(messages.size(), 3u);
+  const std::int64_t before = NowMs();
+  ASSERT_TRUE(queue->MoveToDeadLetter(messages[0], "cannot decode image"));
+  ASSERT_TRUE(queue->MoveToDeadLetter(messages[2], "too large"));
+  const std::int64_t after = NowMs();
+  EXPECT_EQ(Counts(*queue), (Counted{0, 1, 2}));
+
+  auto letters = queue->ListDeadLetters(10);
+  ASSERT_TRUE(letters) << letters.error().message;
+  ASSERT_EQ(letters->size(), 2u);
+  EXPECT_EQ((*letters)[0].id, messages[0].id);
+  EXPECT_EQ((*letters)[0].body, "poison");
+  EXPECT_EQ((*letters)[0].reason, "cannot decode image");
+  EXPECT_GE((*letters)[0].dead_at_ms, before);
+  EXPECT_LE((*letters)[0].dead_at_ms, after);
+  EXPECT_EQ((*letters)[1].reason, "too large");
+  EXPECT_EQ(queue->ListDeadLetters(1).value().size(), 1u);
+
+  EXPECT_EQ(queue->Ack(messages[0]).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(queue->MoveToDeadLetter(messages[0], "again").error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(queue->Release(messages[1], 0ms));
+  auto left = MustReceive(*queue, 10);
+  ASSERT_EQ(left.size(), 1u) << "dead letters are never delivered";
+  EXPECT_EQ(left[0].body, "fine");
+}
+
+TEST_F(QueueTest, SurvivesReopeningAndReturnsUnackedMessagesAfterTheirTimeout) {
+  std::string in_flight_id;
+  {
+    auto queue = Open(300ms);
+    ASSERT_TRUE(queue);
+    for (std::string body : {"one", "two", "three"}) ASSERT_TRUE(queue->Enqueue(body));
+    auto taken = MustReceive(*queue, 1);
+    ASSERT_EQ(taken.size(), 1u);
+    in_flight_id = taken[0].id;
+  }  // as if the worker process died holding "one"
+  auto queue = Open(300ms);
+  ASSERT_TRUE(queue);
+  EXPECT_EQ(Counts(*queue), (Counted{2, 1, 0}));
+  auto rest = MustReceive(*queue, 10);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].body, "two");
+  EXPECT_EQ(rest[1].body, "three");
+  auto returned = MustReceive(*queue, 1, 5s);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].id, in_flight_id);
+  EXPECT_EQ(returned[0].body, "one");
+  EXPECT_EQ(returned[0].delivery_count, 2);
+}
+
+TEST_F(QueueTest, IdsAreNeverReused) {
+  std::string last_id;
+  {
+    auto queue = Open();
+    ASSERT_TRUE(queue);
+    last_id = queue->Enqueue("x").value();
+    auto messages = MustReceive(*queue, 1);
+    ASSERT_EQ(messages.size(), 1u);
+    ASSERT_TRUE(queue->Ack(messages[0]));
+  }
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  EXPECT_GT(std::stoll(queue->Enqueue("y").value()), std::stoll(last_id));
+}
+
+// Receives and acknowledges until nothing is left; false on any error or redelivery.
+bool Drain(Queue& queue, std::vector<std::string>& acked) {
+  while (true) {
+    auto received = queue.Receive(7, 300ms);
+    if (!received) return false;
+    if (received->empty()) return true;
+    for (const Message& message : *received) {
+      if (message.delivery_count != 1 || !queue.Ack(message)) return false;
+      acked.push_back(message.id);
+    }
+  }
+}
+
+// The forked child's side: open the queue, report ready, wait for the start, drain, write
+// the acknowledged ids to `out_path`. Returns the exit status.
+int DrainInChild(const std::string& url, int ready_fd, int go_fd, const std::string& out_path) {
+  auto queue = OpenQueue(url, {});
+  if (!queue) return 2;
+  char byte = 'r';
+  if (::write(ready_fd, &byte, 1) != 1 || ::read(go_fd, &byte, 1) != 1) return 3;
+  std::vector<std::string> acked;
+  if (!Drain(**queue, acked)) return 4;
+  queue->reset();
+  std::ofstream out(out_path);
+  for (const std::string& id : acked) out << id << '\n';
+  return out.good() ? 0 : 5;
+}
+
+class Pipe {
+ public:
+  Pipe() { EXPECT_EQ(::pipe(fds_), 0); }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    CloseRead();
+    CloseWrite();
+  }
+  int read_fd() const { return fds_[0]; }
+  int write_fd() const { return fds_[1]; }
+  void CloseRead() { Close(fds_[0]); }
+  void CloseWrite() { Close(fds_[1]); }
+
+ private:
+  static void Close(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  int fds_[2] = {-1, -1};
+};
+
+TEST_F(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
+  constexpr int kMessages = 500;
+  const std::string child_ids = (dir_ / "child-ids").string();
+  Pipe ready;
+  Pipe go;
+  // Forked before this process opens a queue, so the child starts with a single thread.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ready.CloseRead();
+    go.CloseWrite();
+    ::_exit(DrainInChild(Url(), ready.write_fd(), go.read_fd(), child_ids));
+  }
+  ready.CloseWrite();
+  go.CloseRead();
+  char byte = 0;
+  ASSERT_EQ(::read(ready.read_fd(), &byte, 1), 1) << "the child could not open the queue";
+
+  auto first = Open();
+  auto second = Open();
+  ASSERT_TRUE(first && second);
+  std::set<std::string> enqueued;
+  for (int i = 0; i < kMessages; ++i) {
+    enqueued.insert(first->Enqueue("job " + std::to_string(i)).value());
+  }
+  std::vector<std::string> acked_first, acked_second;
+  std::atomic<bool> first_ok = false, second_ok = false;
+  ASSERT_EQ(::write(go.write_fd(), &byte, 1), 1);
+  std::thread first_thread([&] { first_ok = Drain(*first, acked_first); });
+  std::thread second_thread([&] { second_ok = Drain(*second, acked_second); });
+  first_thread.join();
+  second_thread.join();
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  EXPECT_TRUE(first_ok);
+  EXPECT_TRUE(second_ok);
+
+  std::map<std::string, int> deliveries;
+  for (const std::string& id : acked_first) ++deliveries[id];
+  for (const std::string& id : acked_second) ++deliveries[id];
+  std::ifstream in(child_ids);
+  std::size_t child_count = 0;
+  for (std::string id; std::getline(in, id); ++child_count) ++deliveries[id];
+  std::set<std::string> delivered;
+  for (const auto& [id, count] : deliveries) {
+    EXPECT_EQ(count, 1) << "message " << id;
+    delivered.insert(id);
+  }
+  EXPECT_EQ(delivered, enqueued);
+  EXPECT_EQ(Counts(*first), (Counted{0, 0, 0}));
+  std::cout << "acked: " << acked_first.size() << " + " << acked_second.size()
+            << " in this process, " << child_count << " in the child\n";
+}
+
+TEST_F(QueueTest, ProcessesOpeningANewFileTogetherCreateTheSchemaOnce) {
+  std::vector<std::unique_ptr<Queue>> queues(4);
+  std::vector<std::thread> threads;
+  for (auto& queue : queues) threads.emplace_back([&] { queue = Open(); });
+  for (auto& thread : threads) thread.join();
+  for (auto& queue : queues) ASSERT_TRUE(queue);
+  ASSERT_TRUE(queues[0]->Enqueue("x"));
+  EXPECT_EQ(Counts(*queues[3]), (Counted{1, 0, 0}));
+}
+
+TEST_F(QueueTest, RelativeUrlsAreRelativeToTheWorkingDirectory) {
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  auto queue = OpenQueue("sqlite://data/queue.db", {});
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(queue) << queue.error().message;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "data/queue.db"));
+}
+
+TEST_F(QueueTest, HandlesPathsThatNeedQuoting) {
+  auto queue = OpenQueue("sqlite://" + (dir_ / "it's a \\ queue.db").string(), {});
+  ASSERT_TRUE(queue) << queue.error().message;
+  ASSERT_TRUE((*queue)->Enqueue("x"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "it's a \\ queue.db"));
+}
+
+TEST(OpenQueueTest, RejectsBadUrls) {
+  for (std::string_view url : {"", "/plain/path.db", "queue.db", "sqlite://", "sqlite:/x.db",
+                               "nats://localhost:4222", "postgresql://user:secret@host/db"}) {
+    SCOPED_TRACE(url);
+    auto queue = OpenQueue(url, {});
+    ASSERT_FALSE(queue);
+    EXPECT_EQ(queue.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_THAT(queue.error().message, HasSubstr("sqlite://"));
+    EXPECT_THAT(queue.error().message, ::testing::Not(HasSubstr("secret")));
+  }
+}
+
+TEST_F(QueueTest, RejectsANonPositiveVisibilityTimeout) {
+  auto queue = OpenQueue(Url(), {.visibility_timeout = 0ms});
+  ASSERT_FALSE(queue);
+  EXPECT_EQ(queue.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(QueueTest, ExplainsAnUnwritablePath) {
+  std::ofstream(dir_ / "file") << "a file, not a folder";
+  const std::string path = (dir_ / "file/queue.db").string();
+  auto queue = OpenQueue("sqlite://" + path, {});
+  ASSERT_FALSE(queue);
+  EXPECT_EQ(queue.error().code, ErrorCode::kIo);
+  EXPECT_THAT(queue.error().message, HasSubstr(path));
+}
+
+TEST_F(QueueTest, ExplainsAFileThatIsNotADatabase) {
+  std::ofstream(dir_ / "junk.db") << std::string(8192, 'j');
+  auto queue = OpenQueue("sqlite://" + (dir_ / "junk.db").string(), {});
+  ASSERT_FALSE(queue);
+  EXPECT_EQ(queue.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(queue.error().message, HasSubstr((dir_ / "junk.db").string()));
+  EXPECT_THAT(queue.error().message, HasSubstr("not a database"));
+}
+
+}  // namespace
+}  // namespace argus::queue

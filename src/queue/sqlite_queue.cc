@@ -1,0 +1,389 @@
+#include "queue/sqlite_queue.h"
+
+#include <drogon/orm/DbClient.h>
+#include <drogon/orm/Exception.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <format>
+#include <random>
+#include <span>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace argus::queue {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Web tier and workers write the same file; a statement waits this long for another
+// process's write lock before it fails.
+constexpr int kBusyTimeoutMs = 5000;
+constexpr milliseconds kFirstPollInterval{1};
+constexpr milliseconds kMaxPollInterval{20};
+// How long a new Drogon client gets to open its connection: 20, 40, ... 2560 ms.
+constexpr milliseconds kFirstConnectWait{20};
+constexpr milliseconds kLastConnectWait{2560};
+
+// The schema history: version N is kMigrations[N - 1], applied in one transaction with its
+// schema_version row. One statement per string (Drogon's SQLite binding runs exactly one).
+// Append new versions; never edit applied ones.
+constexpr std::string_view kVersion1[] = {
+    // state 'queued': ready when visible_at_ms <= now, otherwise in flight (received, or
+    // released with a delay). state 'dead': dead-lettered. AUTOINCREMENT: an id is never
+    // reused, not even after the newest message is acknowledged.
+    R"sql(CREATE TABLE messages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      body BLOB NOT NULL,
+      enqueued_at_ms INTEGER NOT NULL,
+      visible_at_ms INTEGER NOT NULL,
+      delivery_count INTEGER NOT NULL DEFAULT 0,
+      receipt TEXT,
+      state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'dead')),
+      dead_reason TEXT,
+      dead_at_ms INTEGER))sql",
+    // Receive walks the queued messages in id order and skips invisible ones without
+    // reading the table; Stats counts from the index alone.
+    "CREATE INDEX messages_by_state ON messages (state, id, visible_at_ms)",
+};
+constexpr std::span<const std::string_view> kMigrations[] = {kVersion1};
+
+// Claims the oldest visible messages in one statement: SQLite runs it under the database's
+// write lock, so concurrent receivers (threads or processes) never claim the same delivery.
+constexpr char kReceiveSql[] = R"sql(
+  UPDATE messages
+  SET receipt = $1, visible_at_ms = $2, delivery_count = delivery_count + 1
+  WHERE id IN (SELECT id FROM messages
+               WHERE state = 'queued' AND visible_at_ms <= $3
+               ORDER BY id LIMIT $4)
+  RETURNING id, body, delivery_count)sql";
+
+// 128 random bits, new for every Receive; with the id it names one delivery.
+std::string NewReceipt() {
+  std::random_device random;
+  std::string receipt;
+  for (int i = 0; i < 4; ++i) receipt += std::format("{:08x}", random());
+  return receipt;
+}
+
+// A value in Drogon's keyword=value connection string.
+std::string QuoteConnectionValue(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+// Lets go of a Drogon client on this thread. Callbacks on Drogon's threads briefly hold
+// references of their own; when one of them drops the last, the client is destroyed on its
+// own event-loop thread, which then joins itself and aborts the process. So: close, wait
+// until ours has been the only reference for a few milliseconds (at most 2 s), then drop.
+void ReleaseClient(std::shared_ptr<drogon::orm::DbClient> db) {
+  db->closeAll();
+  for (int checks = 0, quiet = 0; checks < 2000 && quiet < 3; ++checks) {
+    quiet = db.use_count() == 1 ? quiet + 1 : 0;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+}
+
+bool WaitUntilConnected(const drogon::orm::DbClient& db, milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!db.hasAvailableConnections()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return true;
+}
+
+// Drogon 1.9 opens a SQLite connection on the connection's own thread and may finish before
+// the client has installed its "connected" callback; such a client never runs a statement
+// (seen in about one open in five). Opening takes well under a millisecond, so a client
+// that is not connected soon is replaced.
+Result<std::shared_ptr<drogon::orm::DbClient>> Connect(const std::string& path) {
+  // One connection: SQLite has one writer per file anyway, and the PRAGMAs and the
+  // migration transaction need every statement on the same connection.
+  const std::string connection = "filename=" + QuoteConnectionValue(path);
+  for (milliseconds wait = kFirstConnectWait; wait <= kLastConnectWait; wait *= 2) {
+    auto db = drogon::orm::DbClient::newSqlite3Client(connection, 1);
+    if (!db) return Fail(ErrorCode::kUnavailable, "Drogon was built without SQLite support");
+    if (WaitUntilConnected(*db, wait)) return db;
+    ReleaseClient(std::move(db));
+  }
+  return Fail(ErrorCode::kUnavailable, "cannot connect to queue database " + path);
+}
+
+class SqliteQueue final : public Queue {
+ public:
+  SqliteQueue(std::shared_ptr<drogon::orm::DbClient> db, std::string path,
+              milliseconds visibility_timeout)
+      : db_(std::move(db)), path_(std::move(path)), visibility_timeout_(visibility_timeout) {}
+  SqliteQueue(const SqliteQueue&) = delete;
+  SqliteQueue& operator=(const SqliteQueue&) = delete;
+  ~SqliteQueue() override { ReleaseClient(std::move(db_)); }
+
+  // Sets up the connection and brings the schema up to date.
+  Result<void> Prepare() {
+    // busy_timeout first: the journal-mode switch and the migration may have to wait for
+    // other processes.
+    if (auto set =
+            Exec("set busy_timeout", std::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs));
+        !set) {
+      return std::unexpected(set.error());
+    }
+    auto mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
+    if (!mode) return std::unexpected(mode.error());
+    const std::string mode_name = mode->empty() ? "" : mode->front()[0].as<std::string>();
+    if (mode_name != "wal") {
+      return Fail(ErrorCode::kUnavailable,
+                  std::format("queue {}: SQLite cannot use a write-ahead log here (journal mode "
+                              "\"{}\"); put the queue on a local file system",
+                              path_, mode_name));
+    }
+    if (auto set = Exec("set synchronous", "PRAGMA synchronous = NORMAL"); !set) {
+      return std::unexpected(set.error());
+    }
+    return Migrate();
+  }
+
+  Result<std::string> Enqueue(std::string_view body) override {
+    auto inserted = Exec("enqueue",
+                         // Drogon binds an empty blob as NULL.
+                         "INSERT INTO messages (body, enqueued_at_ms, visible_at_ms) "
+                         "VALUES (COALESCE($1, ''), $2, $2) RETURNING id",
+                         std::vector<char>(body.begin(), body.end()), NowMs());
+    if (!inserted) return std::unexpected(inserted.error());
+    return inserted->front()[0].as<std::string>();
+  }
+
+  Result<std::vector<Message>> Receive(std::size_t max, milliseconds wait) override {
+    if (max == 0) return Fail(ErrorCode::kInvalidArgument, "Receive needs max >= 1");
+    const auto deadline = std::chrono::steady_clock::now() + std::max(wait, milliseconds(0));
+    milliseconds interval = kFirstPollInterval;
+    while (true) {
+      auto received = TryReceive(max);
+      if (!received || !received->empty()) return received;
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= left.zero()) return received;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(interval, left));
+      interval = std::min(interval * 2, kMaxPollInterval);
+    }
+  }
+
+  Result<void> Ack(const Message& message) override {
+    return ChangeDelivery(
+        "acknowledge", message,
+        "DELETE FROM messages WHERE state = 'queued' AND id = $1 AND receipt = $2");
+  }
+
+  Result<void> Release(const Message& message, milliseconds delay) override {
+    return ChangeDelivery("release", message,
+                          "UPDATE messages SET visible_at_ms = $1, receipt = NULL "
+                          "WHERE state = 'queued' AND id = $2 AND receipt = $3",
+                          NowMs() + std::max(delay, milliseconds(0)).count());
+  }
+
+  Result<void> ExtendVisibility(const Message& message) override {
+    return ChangeDelivery("extend the visibility of", message,
+                          "UPDATE messages SET visible_at_ms = $1 "
+                          "WHERE state = 'queued' AND id = $2 AND receipt = $3",
+                          NowMs() + visibility_timeout_.count());
+  }
+
+  Result<void> MoveToDeadLetter(const Message& message, std::string_view reason) override {
+    return ChangeDelivery("dead-letter", message,
+                          "UPDATE messages "
+                          "SET state = 'dead', dead_reason = $1, dead_at_ms = $2, receipt = NULL "
+                          "WHERE state = 'queued' AND id = $3 AND receipt = $4",
+                          std::string(reason), NowMs());
+  }
+
+  Result<std::vector<DeadLetter>> ListDeadLetters(std::size_t limit) override {
+    auto rows = Exec("list dead letters",
+                     "SELECT id, body, dead_reason, dead_at_ms FROM messages "
+                     "WHERE state = 'dead' ORDER BY id LIMIT $1",
+                     static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    if (!rows) return std::unexpected(rows.error());
+    std::vector<DeadLetter> letters;
+    letters.reserve(rows->size());
+    for (const auto& row : *rows) {
+      letters.push_back({.id = row[0].as<std::string>(),
+                         .body = row[1].as<std::string>(),
+                         .reason = row[2].as<std::string>(),
+                         .dead_at_ms = row[3].as<std::int64_t>()});
+    }
+    return letters;
+  }
+
+  Result<QueueStats> Stats() override {
+    // One statement: the three counts come from the same snapshot.
+    auto counts = Exec(
+        "count messages",
+        "SELECT (SELECT COUNT(*) FROM messages WHERE state = 'queued' AND visible_at_ms <= $1),"
+        "       (SELECT COUNT(*) FROM messages WHERE state = 'queued' AND visible_at_ms > $1),"
+        "       (SELECT COUNT(*) FROM messages WHERE state = 'dead')",
+        NowMs());
+    if (!counts) return std::unexpected(counts.error());
+    const auto& row = counts->front();
+    return QueueStats{.ready = row[0].as<std::uint64_t>(),
+                      .in_flight = row[1].as<std::uint64_t>(),
+                      .dead = row[2].as<std::uint64_t>()};
+  }
+
+ private:
+  // Runs one statement; Drogon's exceptions end here.
+  template <typename... Args>
+  Result<drogon::orm::Result> Exec(std::string_view what, const std::string& sql, Args&&... args) {
+    try {
+      return db_->execSqlSync(sql, std::forward<Args>(args)...);
+    } catch (const drogon::orm::DrogonDbException& e) {
+      return Fail(ErrorCode::kUnavailable,
+                  std::format("queue {}: cannot {}: {}", path_, what, e.base().what()));
+    }
+  }
+
+  Result<std::vector<Message>> TryReceive(std::size_t max) {
+    const std::int64_t now = NowMs();
+    const std::string receipt = NewReceipt();
+    auto rows = Exec("receive", kReceiveSql, receipt, now + visibility_timeout_.count(), now,
+                     static_cast<std::int64_t>(std::min<std::size_t>(max, INT64_MAX)));
+    if (!rows) return std::unexpected(rows.error());
+    std::vector<std::pair<std::int64_t, Message>> claimed;
+    claimed.reserve(rows->size());
+    for (const auto& row : *rows) {
+      const auto id = row[0].as<std::int64_t>();
+      claimed.emplace_back(id, Message{.id = std::to_string(id),
+                                       .body = row[1].as<std::string>(),
+                                       .delivery_count = row[2].as<int>(),
+                                       .receipt = receipt});
+    }
+    // RETURNING has no defined order.
+    std::ranges::sort(claimed, {}, &std::pair<std::int64_t, Message>::first);
+    std::vector<Message> messages;
+    messages.reserve(claimed.size());
+    for (auto& [id, message] : claimed) messages.push_back(std::move(message));
+    return messages;
+  }
+
+  // Runs `sql`, which changes one delivery and ends in "... id = $n AND receipt = $n+1",
+  // with `args` bound before the id and receipt.
+  template <typename... Args>
+  Result<void> ChangeDelivery(std::string_view what, const Message& message, const std::string& sql,
+                              Args&&... args) {
+    std::int64_t id = 0;
+    const char* end = message.id.data() + message.id.size();
+    if (auto [ptr, ec] = std::from_chars(message.id.data(), end, id);
+        ec != std::errc() || ptr != end) {
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          std::format("cannot {} message \"{}\": not an id of this queue", what, message.id));
+    }
+    auto changed = Exec(what, sql, std::forward<Args>(args)..., id, message.receipt);
+    if (!changed) return std::unexpected(changed.error());
+    if (changed->affectedRows() == 0) {
+      return Fail(ErrorCode::kConflict,
+                  std::format("cannot {} message {}: this delivery is over (it timed out and "
+                              "was received again, or was acknowledged, released or "
+                              "dead-lettered)",
+                              what, message.id));
+    }
+    return {};
+  }
+
+  // BEGIN IMMEDIATE takes the write lock before reading the version, so processes that
+  // open a new file together apply each migration exactly once. Nothing else uses the
+  // connection yet, so the transaction cannot interleave with other statements.
+  Result<void> Migrate() {
+    if (auto begun = Exec("lock the schema", "BEGIN IMMEDIATE"); !begun) {
+      return std::unexpected(begun.error());
+    }
+    Result<void> migrated = ApplyMigrations();
+    if (migrated) {
+      auto committed = Exec("commit the schema", "COMMIT");
+      if (committed) return {};
+      migrated = std::unexpected(committed.error());
+    }
+    (void)Exec("roll back the schema", "ROLLBACK");  // the error that matters is `migrated`
+    return migrated;
+  }
+
+  Result<void> ApplyMigrations() {
+    if (auto created = Exec("create the schema_version table",
+                            "CREATE TABLE IF NOT EXISTS schema_version ("
+                            "version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)");
+        !created) {
+      return std::unexpected(created.error());
+    }
+    auto current =
+        Exec("read the schema version", "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (!current) return std::unexpected(current.error());
+    const auto version = current->front()[0].as<std::size_t>();
+    if (version > std::size(kMigrations)) {
+      return Fail(ErrorCode::kUnavailable,
+                  std::format("queue {} has schema version {}, newer than this build knows ({})",
+                              path_, version, std::size(kMigrations)));
+    }
+    for (std::size_t next = version; next < std::size(kMigrations); ++next) {
+      for (std::string_view statement : kMigrations[next]) {
+        if (auto applied = Exec("migrate the schema", std::string(statement)); !applied) {
+          return std::unexpected(applied.error());
+        }
+      }
+      if (auto recorded = Exec("record the schema version",
+                               "INSERT INTO schema_version (version, applied_at_ms) "
+                               "VALUES ($1, $2)",
+                               static_cast<std::int64_t>(next + 1), NowMs());
+          !recorded) {
+        return std::unexpected(recorded.error());
+      }
+    }
+    return {};
+  }
+
+  std::shared_ptr<drogon::orm::DbClient> db_;
+  const std::string path_;
+  const milliseconds visibility_timeout_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file,
+                                               const QueueOptions& options) {
+  if (options.visibility_timeout <= milliseconds(0)) {
+    return Fail(ErrorCode::kInvalidArgument, "queue visibility timeout must be positive");
+  }
+  std::error_code error;
+  const std::filesystem::path path = std::filesystem::absolute(file, error);
+  if (error || path.string().find_first_of(std::string_view("\0\n", 2)) != std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "queue database path is not usable: " + file.string());
+  }
+  std::filesystem::create_directories(path.parent_path(), error);
+  if (error) {
+    return Fail(ErrorCode::kIo, std::format("cannot create the folder of queue database {}: {}",
+                                            path.string(), error.message()));
+  }
+  // Drogon retries a connection that fails to open forever instead of reporting it, so the
+  // file is opened (and created) here first.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Fail(ErrorCode::kIo, std::format("cannot open queue database {}: {}", path.string(),
+                                            std::generic_category().message(errno)));
+  }
+  ::close(fd);
+  auto db = Connect(path.string());
+  if (!db) return std::unexpected(db.error());
+  auto queue =
+      std::make_unique<SqliteQueue>(std::move(*db), path.string(), options.visibility_timeout);
+  if (auto prepared = queue->Prepare(); !prepared) return std::unexpected(prepared.error());
+  return queue;
+}
+
+}  // namespace argus::queue

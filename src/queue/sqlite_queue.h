@@ -1,0 +1,40 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "common/error.h"
+#include "queue/queue.h"
+
+namespace argus::queue {
+
+// The embedded durable queue: one SQLite file that the web tier and every worker process
+// open at once, reached through Drogon's DbClient with one connection per Queue object.
+//
+// Every operation is a single SQL statement, so it is atomic across threads and processes
+// without an explicit transaction; Receive claims its batch with one
+// UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING, so two receivers can never take
+// the same delivery. Each Receive sets a fresh random receipt on the messages it claims;
+// Ack, Release, ExtendVisibility and MoveToDeadLetter match on id and receipt, so a
+// delivery whose visibility timeout passed and that was delivered again is kConflict.
+// Release spends the receipt; acknowledging a message whose timeout passed but that
+// nobody has received again still succeeds (as in SQS).
+//
+// Durability: WAL journal with synchronous=NORMAL. A returned Enqueue/Ack survives the
+// crash or kill of any process; a power loss or kernel crash may lose the last few
+// commits (the file itself stays consistent).
+//
+// Receive waits by polling, about every 1 ms at first and backing off to every 20 ms the
+// longer nothing arrives: a job enqueued by another process is seen within 20 ms while a
+// waiting receiver costs almost no CPU.
+//
+// Dead letters stay in the same table (state 'dead', with reason and time), so moving one
+// is a single atomic UPDATE. Timestamps are wall-clock milliseconds, shared by every
+// process on the machine.
+//
+// Missing parent folders of `file` are created; kIo when the file cannot be opened or
+// created, kUnavailable when it is not a usable queue database.
+Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file,
+                                               const QueueOptions& options);
+
+}  // namespace argus::queue

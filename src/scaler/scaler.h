@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <stop_token>
+
+#include "queue/queue.h"
+#include "scaler/scaling_policy.h"
+#include "scaler/worker_pool.h"
+
+namespace argus::scaler {
+
+struct TimedDecision {
+  std::int64_t at_ms = 0;
+  ScalingDecision decision;
+};
+
+struct ScalerStatus {
+  int desired = 0;
+  int running = 0;
+  int stopping = 0;
+  queue::QueueStats queue;
+  std::uint64_t crashes = 0;  // workers that exited without being asked to
+  std::uint64_t scale_outs = 0;
+  std::uint64_t scale_ins = 0;
+  std::deque<TimedDecision> recent_decisions;  // newest last
+};
+
+// Follows the queue's depth (waiting plus in-flight jobs): each tick it reaps exited
+// workers, asks the policy for the desired count and resizes the pool. A crashed worker
+// simply leaves the pool short, so the next tick starts a replacement.
+class Scaler {
+ public:
+  Scaler(queue::Queue& queue, WorkerPool& pool, ScalingOptions options,
+         std::chrono::milliseconds tick = std::chrono::milliseconds(250));
+
+  // Ticks until stop is requested, then stops every worker gracefully.
+  void Run(std::stop_token stop);
+  void Tick();
+  ScalerStatus Status() const;
+
+ private:
+  queue::Queue& queue_;
+  WorkerPool& pool_;
+  ScalingPolicy policy_;
+  std::chrono::milliseconds tick_;
+  mutable std::mutex mutex_;
+  ScalerStatus status_;
+};
+
+}  // namespace argus::scaler

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace argus::scaler {
+
+struct ScalingOptions {
+  int min_workers = 1;  // 0 allows scaling to zero when idle
+  int max_workers = 2;
+  std::uint64_t jobs_per_worker = 16;
+  std::chrono::milliseconds scale_in_cooldown{30'000};
+};
+
+enum class ScalingAction { kHold, kScaleOut, kScaleIn };
+std::string_view ActionName(ScalingAction action);  // "hold", "scale_out", "scale_in"
+
+struct ScalingDecision {
+  ScalingAction action = ScalingAction::kHold;
+  int from = 0;
+  int to = 0;
+  std::uint64_t depth = 0;
+  std::string reason;
+};
+
+// desired = clamp(ceil(depth / jobs_per_worker), min, max). Scale out at once; scale in
+// only after demand has stayed below the current size for the whole cooldown, so a pause
+// between bursts does not stop workers that are about to be needed again.
+class ScalingPolicy {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  explicit ScalingPolicy(ScalingOptions options);
+
+  ScalingDecision Decide(std::uint64_t depth, int current, TimePoint now);
+  int Desired(std::uint64_t depth) const;
+  const ScalingOptions& options() const { return options_; }
+
+ private:
+  ScalingOptions options_;
+  std::optional<TimePoint> below_since_;
+};
+
+}  // namespace argus::scaler

@@ -1,0 +1,67 @@
+#include "scaler/scaling_policy.h"
+
+#include <gtest/gtest.h>
+
+namespace argus::scaler {
+namespace {
+
+using std::chrono::seconds;
+const auto t0 = std::chrono::steady_clock::time_point{} + seconds(1000);
+
+TEST(ScalingPolicyTest, DesiredIsDepthOverJobsPerWorkerClamped) {
+  ScalingPolicy policy({.min_workers = 1, .max_workers = 4, .jobs_per_worker = 10});
+  EXPECT_EQ(policy.Desired(0), 1);
+  EXPECT_EQ(policy.Desired(1), 1);
+  EXPECT_EQ(policy.Desired(10), 1);
+  EXPECT_EQ(policy.Desired(11), 2);
+  EXPECT_EQ(policy.Desired(40), 4);
+  EXPECT_EQ(policy.Desired(1000), 4);
+}
+
+TEST(ScalingPolicyTest, ScalesOutAtOnce) {
+  ScalingPolicy policy({.min_workers = 0, .max_workers = 8, .jobs_per_worker = 5});
+  const auto decision = policy.Decide(23, 1, t0);
+  EXPECT_EQ(decision.action, ScalingAction::kScaleOut);
+  EXPECT_EQ(decision.from, 1);
+  EXPECT_EQ(decision.to, 5);
+  EXPECT_EQ(decision.depth, 23u);
+  EXPECT_FALSE(decision.reason.empty());
+}
+
+TEST(ScalingPolicyTest, ScalesInOnlyAfterTheCooldownAndToZeroWhenAllowed) {
+  ScalingPolicy policy({.min_workers = 0, .max_workers = 4, .jobs_per_worker = 10,
+                        .scale_in_cooldown = std::chrono::seconds(30)});
+  EXPECT_EQ(policy.Decide(0, 3, t0).action, ScalingAction::kHold);
+  EXPECT_EQ(policy.Decide(0, 3, t0 + seconds(29)).action, ScalingAction::kHold);
+  const auto decision = policy.Decide(0, 3, t0 + seconds(30));
+  EXPECT_EQ(decision.action, ScalingAction::kScaleIn);
+  EXPECT_EQ(decision.to, 0);
+}
+
+TEST(ScalingPolicyTest, RenewedDemandRestartsTheCooldown) {
+  ScalingPolicy policy({.min_workers = 1, .max_workers = 4, .jobs_per_worker = 10,
+                        .scale_in_cooldown = std::chrono::seconds(30)});
+  EXPECT_EQ(policy.Decide(0, 2, t0).action, ScalingAction::kHold);
+  EXPECT_EQ(policy.Decide(15, 2, t0 + seconds(20)).action, ScalingAction::kHold);  // 2 needed
+  EXPECT_EQ(policy.Decide(0, 2, t0 + seconds(40)).action, ScalingAction::kHold);
+  EXPECT_EQ(policy.Decide(0, 2, t0 + seconds(69)).action, ScalingAction::kHold);
+  const auto decision = policy.Decide(0, 2, t0 + seconds(70));
+  EXPECT_EQ(decision.action, ScalingAction::kScaleIn);
+  EXPECT_EQ(decision.to, 1);  // never below the minimum
+}
+
+TEST(ScalingPolicyTest, RestoresTheMinimumWhenWorkersAreMissing) {
+  ScalingPolicy policy({.min_workers = 2, .max_workers = 4});
+  const auto decision = policy.Decide(0, 0, t0);
+  EXPECT_EQ(decision.action, ScalingAction::kScaleOut);
+  EXPECT_EQ(decision.to, 2);
+}
+
+TEST(ScalingPolicyTest, InconsistentBoundsAreMadeSafe) {
+  ScalingPolicy policy({.min_workers = 3, .max_workers = 1, .jobs_per_worker = 0});
+  EXPECT_EQ(policy.options().max_workers, 3);
+  EXPECT_EQ(policy.Desired(100), 3);
+}
+
+}  // namespace
+}  // namespace argus::scaler

@@ -1,0 +1,72 @@
+#include "scaler/worker_pool.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace argus::scaler {
+
+WorkerPool::WorkerPool(std::vector<std::string> command) : command_(std::move(command)) {}
+
+WorkerPool::~WorkerPool() { StopAll(std::chrono::seconds(30)); }
+
+Result<void> WorkerPool::Resize(int count) {
+  while (running() < count) {
+    std::vector<char*> argv;
+    for (std::string& argument : command_) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid < 0) return Fail(ErrorCode::kUnavailable, std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+      // The parent blocks termination signals in favour of a watcher thread; the mask is
+      // inherited, and a worker must react to SIGTERM.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    running_.insert(pid);
+  }
+  while (running() > count) {
+    // The newest worker is the one most likely to be idle.
+    const pid_t pid = *running_.rbegin();
+    running_.erase(pid);
+    stopping_.insert(pid);
+    kill(pid, SIGTERM);
+  }
+  return {};
+}
+
+std::vector<WorkerPool::Exit> WorkerPool::Reap() {
+  std::vector<Exit> exits;
+  int status = 0;
+  for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
+    const bool requested = stopping_.erase(pid) > 0;
+    if (!requested && running_.erase(pid) == 0) continue;  // not one of ours
+    exits.push_back({pid, requested, status});
+  }
+  return exits;
+}
+
+void WorkerPool::StopAll(std::chrono::milliseconds grace) {
+  (void)Resize(0);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (!stopping_.empty() && std::chrono::steady_clock::now() < deadline) {
+    Reap();
+    if (!stopping_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (pid_t pid : stopping_) kill(pid, SIGKILL);
+  for (pid_t pid : stopping_) waitpid(pid, nullptr, 0);
+  stopping_.clear();
+}
+
+}  // namespace argus::scaler

@@ -1,0 +1,61 @@
+#include "worker/job.h"
+
+#include <json/json.h>
+
+#include <memory>
+
+namespace argus::worker {
+namespace {
+
+std::string Compact(const Json::Value& value) {
+  Json::StreamWriterBuilder writer;
+  writer["indentation"] = "";
+  return Json::writeString(writer, value);
+}
+
+bool IsSha256Hex(std::string_view text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string EncodeJob(const Job& job) {
+  Json::Value value(Json::objectValue);
+  value["image_id"] = job.image_id;
+  value["enqueued_at_ms"] = static_cast<Json::Int64>(job.enqueued_at_ms);
+  return Compact(value);
+}
+
+Result<Job> DecodeJob(std::string_view body) {
+  Json::CharReaderBuilder builder;
+  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  Json::Value value;
+  std::string errors;
+  if (!reader->parse(body.data(), body.data() + body.size(), &value, &errors) ||
+      !value.isObject() || !value["image_id"].isString() ||
+      !IsSha256Hex(value["image_id"].asString())) {
+    return Fail(ErrorCode::kInvalidArgument, "malformed job: " + std::string(body.substr(0, 200)));
+  }
+  return Job{value["image_id"].asString(),
+             value["enqueued_at_ms"].isInt64() ? value["enqueued_at_ms"].asInt64() : 0};
+}
+
+std::string EncodeImageEvent(const ImageEvent& event) {
+  Json::Value value(Json::objectValue);
+  value["kind"] = "image";
+  value["id"] = event.image_id;
+  value["status"] = event.status;
+  return Compact(value);
+}
+
+std::string EncodeBatchEvent(const BatchEvent& event) {
+  Json::Value value(Json::objectValue);
+  value["kind"] = "batch";
+  value["size"] = static_cast<Json::UInt64>(event.size);
+  value["inference_ms"] = event.inference_ms;
+  value["decode_ms"] = event.decode_ms;
+  value["queue_wait_ms"] = event.queue_wait_ms;
+  return Compact(value);
+}
+
+}  // namespace argus::worker

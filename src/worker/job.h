@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace argus::worker {
+
+// What the web tier puts on the queue for each new image.
+struct Job {
+  std::string image_id;
+  std::int64_t enqueued_at_ms = 0;
+};
+
+std::string EncodeJob(const Job& job);
+Result<Job> DecodeJob(std::string_view body);
+
+// What workers publish on the event bus, read by the web tier for waiting clients, live
+// updates and metrics.
+struct ImageEvent {
+  std::string image_id;
+  std::string status;  // catalog::StatusName
+};
+
+struct BatchEvent {
+  std::size_t size = 0;
+  double inference_ms = 0;
+  double decode_ms = 0;
+  double queue_wait_ms = 0;  // mean time the batch's jobs waited in the queue
+};
+
+std::string EncodeImageEvent(const ImageEvent& event);
+std::string EncodeBatchEvent(const BatchEvent& event);
+
+}  // namespace argus::worker

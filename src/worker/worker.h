@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <stop_token>
+
+#include "blob/blob_store.h"
+#include "catalog/catalog.h"
+#include "engine/classifier.h"
+#include "events/event_bus.h"
+#include "image/limits.h"
+#include "queue/queue.h"
+
+namespace argus::worker {
+
+struct WorkerOptions {
+  std::size_t max_batch = 16;
+  // After the first job arrives, wait at most this long for more to fill the batch.
+  std::chrono::milliseconds max_batch_delay{2};
+  // Deliveries of one job before it is dead-lettered and its image marked failed.
+  int max_attempts = 3;
+  std::chrono::milliseconds retry_delay{1'000};
+  std::size_t decode_threads = 0;  // 0: one per core
+  std::size_t top_k = 5;
+  image::Limits limits;
+};
+
+// The app tier: takes batches of jobs from the queue, decodes their images, runs one
+// batched inference, stores each result idempotently (catalog row and output object),
+// then acknowledges. A job is acknowledged only after its result is stored, so a crash
+// anywhere leads to redelivery, never to a lost image.
+class Worker {
+ public:
+  Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
+         blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options);
+
+  // Processes one batch, waiting up to `wait` for its first job. Returns the number of jobs
+  // taken from the queue (0 when none came).
+  Result<std::size_t> RunOnce(std::chrono::milliseconds wait);
+
+  // Processes batches until stop is requested; the batch in hand is finished first.
+  void Run(std::stop_token stop);
+
+ private:
+  struct Item;
+  void FailPermanently(Item& item, const std::string& reason);
+  void Retry(Item& item, const std::string& reason);
+  void Publish(const std::string& image_id, catalog::ImageStatus status);
+
+  const engine::Classifier& classifier_;
+  queue::Queue& queue_;
+  catalog::Catalog& catalog_;
+  blob::BlobStore& blobs_;
+  events::EventBus& events_;
+  WorkerOptions options_;
+};
+
+// Object keys in the blob store.
+std::string InputKey(std::string_view image_id);
+std::string OutputKey(std::string_view image_id);
+
+}  // namespace argus::worker
