@@ -1,7 +1,6 @@
 #include "api/metrics.h"
 
 #include <drogon/drogon.h>
-#include <drogon/plugins/PromExporter.h>
 #include <drogon/utils/monitoring/Collector.h>
 
 #include <algorithm>
@@ -194,15 +193,32 @@ void Metrics::SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
   advance(collectors_->crashes->metric({}), collectors_->crashes_seen, crashes);
 }
 
-void Metrics::RegisterWithExporter() {
-  auto* exporter = drogon::app().getPlugin<drogon::plugin::PromExporter>();
-  if (!exporter) return;
+std::string Metrics::Render() const {
   const std::shared_ptr<CollectorBase> all[] = {
-      collectors_->requests, collectors_->latency,   collectors_->batch_size,
-      collectors_->inference, collectors_->decode,   collectors_->queue_wait,
-      collectors_->images,   collectors_->queue,     collectors_->workers,
+      collectors_->requests,  collectors_->latency, collectors_->batch_size,
+      collectors_->inference, collectors_->decode,  collectors_->queue_wait,
+      collectors_->images,    collectors_->queue,   collectors_->workers,
       collectors_->decisions, collectors_->crashes};
-  for (const auto& collector : all) exporter->registerCollector(collector);
+  std::string text;
+  for (const auto& collector : all) {
+    text += std::format("# HELP {} {}\n# TYPE {} {}\n", collector->name(), collector->help(),
+                        collector->name(), collector->type());
+    for (const SamplesGroup& group : collector->collect()) {
+      for (const drogon::monitoring::Sample& sample : group.samples) {
+        std::string labels;
+        for (const auto& [name, value] : group.metric->labels()) {
+          labels += std::format("{}{}=\"{}\"", labels.empty() ? "" : ",", name, value);
+        }
+        for (const auto& [name, value] : sample.exLabels) {
+          labels += std::format("{}{}=\"{}\"", labels.empty() ? "" : ",", name, value);
+        }
+        const std::string name = sample.name.empty() ? group.metric->name() : sample.name;
+        text += labels.empty() ? std::format("{} {}\n", name, sample.value)
+                               : std::format("{}{{{}}} {}\n", name, labels, sample.value);
+      }
+    }
+  }
+  return text;
 }
 
 }  // namespace argus::api

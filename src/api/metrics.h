@@ -11,7 +11,10 @@
 
 namespace argus::api {
 
-// The service's Prometheus metrics, exported at /metrics by Drogon's PromExporter.
+// The service's Prometheus metrics, kept in Drogon's monitoring collectors and served at
+// /metrics. Debian's Drogon 1.9.0 crashes at start-up now and then when its PromExporter
+// plugin registers its route while the server starts (seen in our end-to-end tests), so
+// the exposition text is rendered here and served by an ordinary route.
 class Metrics {
  public:
   Metrics();
@@ -26,8 +29,8 @@ class Metrics {
   // The scaler's running totals; counters advance by the difference to the last call.
   void SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins, std::uint64_t crashes);
 
-  // Registers every collector with the PromExporter plugin; call once the app runs.
-  void RegisterWithExporter();
+  // The Prometheus text exposition format of every metric.
+  std::string Render() const;
 
  private:
   struct Collectors;

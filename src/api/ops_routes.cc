@@ -51,6 +51,15 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
       },
       {drogon::Get});
   app.registerHandler(
+      "/metrics",
+      [context](const HttpRequestPtr&, Callback&& callback) {
+        auto response = HttpResponse::newHttpResponse();
+        response->setContentTypeString("text/plain; version=0.0.4; charset=utf-8");
+        response->setBody(context->metrics.Render());
+        callback(response);
+      },
+      {drogon::Get});
+  app.registerHandler(
       "/api/openapi.json",
       [](const HttpRequestPtr&, Callback&& callback) {
         auto response = HttpResponse::newHttpResponse();

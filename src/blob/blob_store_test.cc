@@ -143,15 +143,17 @@ TEST_F(BlobStoreTest, AcceptsTheKeysArgusUses) {
 // Writers replace one key with whole objects of different sizes, each filled with one byte
 // value that encodes its size; readers must only ever see such whole objects.
 TEST_F(BlobStoreTest, ConcurrentReadersNeverSeeAPartialObject) {
+  constexpr std::size_t kUnit = std::size_t{64} * 1024;
   auto object = [](int version) {
-    const std::size_t size = 64 * 1024 * static_cast<std::size_t>(1 + version % 4);
-    return std::vector<std::byte>(size, static_cast<std::byte>(size / (64 * 1024)));
+    const std::size_t units = 1 + static_cast<std::size_t>(version % 4);
+    return std::vector<std::byte>(units * kUnit, static_cast<std::byte>(units));
   };
   ASSERT_TRUE(store_->Put("shared/key", object(0), ""));
   std::atomic<bool> stop = false;
   std::atomic<int> failures = 0;
   std::atomic<int> reads = 0;
   std::vector<std::thread> threads;
+  threads.reserve(6);
   for (int writer = 0; writer < 3; ++writer) {
     threads.emplace_back([&, writer] {
       for (int i = 0; i < 40; ++i) {
@@ -164,11 +166,11 @@ TEST_F(BlobStoreTest, ConcurrentReadersNeverSeeAPartialObject) {
       while (!stop) {
         auto got = store_->Get("shared/key");
         ++reads;
-        if (!got || got->empty() || got->size() % (64 * 1024) != 0) {
+        if (!got || got->empty() || got->size() % kUnit != 0) {
           ++failures;
           continue;
         }
-        const auto expected = static_cast<std::byte>(got->size() / (64 * 1024));
+        const auto expected = static_cast<std::byte>(got->size() / kUnit);
         for (std::byte b : *got) {
           if (b != expected) {
             ++failures;

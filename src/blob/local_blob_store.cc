@@ -26,7 +26,7 @@ class FileDescriptor {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  int get() const { return fd_; }
+  int Get() const { return fd_; }
   // Closes now, to see the error that a destructor would have to drop.
   int Close() { return ::close(std::exchange(fd_, -1)); }
 
@@ -52,7 +52,7 @@ std::string RandomSuffix() {
 
 Result<void> SyncFolder(const std::string& folder) {
   FileDescriptor fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+  if (fd.Get() < 0 || ::fsync(fd.Get()) != 0) {
     return std::unexpected(SystemError(errno, "sync folder", folder));
   }
   return {};
@@ -73,9 +73,9 @@ Result<void> WriteAll(int fd, std::span<const std::byte> data, const std::string
 // Writes `data` to a new file `temp` and makes it durable before anyone can see it.
 Result<void> WriteDurably(const std::string& temp, std::span<const std::byte> data) {
   FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-  if (fd.get() < 0) return std::unexpected(SystemError(errno, "create", temp));
-  if (auto written = WriteAll(fd.get(), data, temp); !written) return written;
-  if (::fsync(fd.get()) != 0) return std::unexpected(SystemError(errno, "sync", temp));
+  if (fd.Get() < 0) return std::unexpected(SystemError(errno, "create", temp));
+  if (auto written = WriteAll(fd.Get(), data, temp); !written) return written;
+  if (::fsync(fd.Get()) != 0) return std::unexpected(SystemError(errno, "sync", temp));
   if (fd.Close() != 0) return std::unexpected(SystemError(errno, "close", temp));
   return {};
 }
@@ -111,7 +111,7 @@ class LocalBlobStore final : public BlobStore {
     // leaves this one whole.
     FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat info{};
-    if (fd.get() < 0 || ::fstat(fd.get(), &info) != 0) {
+    if (fd.Get() < 0 || ::fstat(fd.Get(), &info) != 0) {
       const int error = errno;
       if (IsMissing(error)) return NotFound(key);
       return std::unexpected(SystemError(error, "read", path));
@@ -120,7 +120,7 @@ class LocalBlobStore final : public BlobStore {
     std::vector<std::byte> data(static_cast<std::size_t>(info.st_size));
     std::size_t filled = 0;
     while (filled < data.size()) {
-      const ssize_t got = ::read(fd.get(), data.data() + filled, data.size() - filled);
+      const ssize_t got = ::read(fd.Get(), data.data() + filled, data.size() - filled);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) return std::unexpected(SystemError(errno, "read", path));
       if (got == 0) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <format>
 #include <thread>
 
 #include "api/http_errors.h"
@@ -97,6 +98,8 @@ Json::Value ScalerJson(const scaler::ScalerStatus& status) {
   json["running"] = status.running;
   json["stopping"] = status.stopping;
   json["crashes"] = static_cast<Json::UInt64>(status.crashes);
+  json["worker_pids"] = Json::Value(Json::arrayValue);
+  for (int pid : status.worker_pids) json["worker_pids"].append(pid);
   json["decisions"] = Json::Value(Json::arrayValue);
   for (const scaler::TimedDecision& timed : status.recent_decisions) {
     Json::Value decision(Json::objectValue);
@@ -119,7 +122,9 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   app.setLogLevel(trantor::Logger::kWarn)
       .addListener(options.host, static_cast<std::uint16_t>(options.port))
       .setThreadNum(static_cast<std::size_t>(threads))
-      .setClientMaxBodySize(options.max_request_bytes)
+      // Drogon answers bodies over its own limit with a bare 413; up to four times ours the
+      // advice below answers with the JSON error body instead.
+      .setClientMaxBodySize(4 * options.max_request_bytes)
       .setClientMaxMemoryBodySize(1024 * 1024)  // larger bodies are spooled to files
       .setUploadPath(options.storage.data_dir + "/tmp")
       .setIdleConnectionTimeout(120)
@@ -131,9 +136,17 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
                                       ? "the request body is too large"
                                       : "the request could not be handled");
       });
-  Json::Value exporter(Json::objectValue);
-  exporter["path"] = "/metrics";
-  app.addPlugin("drogon::plugin::PromExporter", {}, exporter);
+  app.registerPreRoutingAdvice([max = options.max_request_bytes](
+                                    const drogon::HttpRequestPtr& request,
+                                    drogon::AdviceCallback&& respond,
+                                    drogon::AdviceChainCallback&& next) {
+    if (request->bodyLength() > max) {
+      return respond(api::ErrorResponse(
+          drogon::k413RequestEntityTooLarge, "too_large",
+          std::format("the request body is over the limit of {} bytes", max)));
+    }
+    next();
+  });
   app.registerPostHandlingAdvice(
       [&metrics](const drogon::HttpRequestPtr& request, const drogon::HttpResponsePtr& response) {
         const double seconds =
@@ -158,7 +171,6 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
         writer["indentation"] = "";
         std::cerr << Json::writeString(writer, line) + "\n";
       });
-  app.registerBeginningAdvice([&metrics] { metrics.RegisterWithExporter(); });
 }
 
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {

@@ -18,8 +18,6 @@ using internal::VipsError;
 using internal::VipsImagePtr;
 using internal::VipsRegionPtr;
 
-constexpr int kBandRows = 32;
-
 Result<void> CheckGeometry(const Preprocessing& p) {
   if (p.resize_short_side < 1 || p.crop_width < 1 || p.crop_height < 1 ||
       p.crop_width > p.resize_short_side || p.crop_height > p.resize_short_side) {
@@ -103,11 +101,15 @@ Result<VipsImagePtr> CropUpright(VipsImagePtr resized, const internal::Header& h
   return VipsImagePtr(out);
 }
 
-// Runs the lazy pipeline on the calling thread, a band of rows at a time, straight into a buffer
-// libvips reuses: no thread pool hand-off and no copy of the whole crop. Asking for the whole
-// crop at once would make every stage upstream produce its whole input in one piece, which for
-// a large image decoded at full size (PNG has no shrink-on-load) is most of the image.
+// Runs the lazy pipeline on the calling thread: one region covering the whole crop is computed
+// straight into a buffer libvips reuses, without a thread pool hand-off or an extra copy.
 Result<void> WriteTensor(VipsImage* rgb, const Preprocessing& p, std::span<float> out) {
+  VipsRegionPtr region(vips_region_new(rgb));
+  VipsRect all{0, 0, p.crop_width, p.crop_height};
+  if (vips_region_prepare(region.get(), &all) != 0) {
+    return std::unexpected(VipsError(ErrorCode::kCorrupt, "corrupt or truncated image data"));
+  }
+
   // A table per channel turns the affine normalisation into one load per value and gives the
   // exact float result of the formula a model's training code uses.
   std::array<int, 3> band{0, 1, 2};
@@ -126,20 +128,12 @@ Result<void> WriteTensor(VipsImage* rgb, const Preprocessing& p, std::span<float
   float* c0 = out.data();
   float* c1 = c0 + plane;
   float* c2 = c1 + plane;
-  VipsRegionPtr region(vips_region_new(rgb));
-  for (int top = 0; top < p.crop_height; top += kBandRows) {
-    VipsRect band_rect{0, top, p.crop_width, std::min(kBandRows, p.crop_height - top)};
-    if (vips_region_prepare(region.get(), &band_rect) != 0) {
-      return std::unexpected(VipsError(ErrorCode::kCorrupt, "corrupt or truncated image data"));
-    }
-    for (int y = top; y < top + band_rect.height; ++y) {
-      const auto* pixel =
-          reinterpret_cast<const std::uint8_t*>(VIPS_REGION_ADDR(region.get(), 0, y));
-      for (int x = 0; x < p.crop_width; ++x, pixel += 3) {
-        *c0++ = table[0][pixel[band[0]]];
-        *c1++ = table[1][pixel[band[1]]];
-        *c2++ = table[2][pixel[band[2]]];
-      }
+  for (int y = 0; y < p.crop_height; ++y) {
+    const auto* pixel = reinterpret_cast<const std::uint8_t*>(VIPS_REGION_ADDR(region.get(), 0, y));
+    for (int x = 0; x < p.crop_width; ++x, pixel += 3) {
+      *c0++ = table[0][pixel[band[0]]];
+      *c1++ = table[1][pixel[band[1]]];
+      *c2++ = table[2][pixel[band[2]]];
     }
   }
   return {};

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -22,28 +23,28 @@ namespace argus::image::testing {
 
 using internal::VipsImagePtr;
 
-// An image whose sample (x, y, band) is value(x, y, band).
+// An image whose sample (x, y, band) is value(x, y, band); format is uchar or ushort.
 inline VipsImagePtr MakeImage(int width, int height, int bands, VipsBandFormat format,
                               const std::function<int(int, int, int)>& value) {
   InitializeVips();
-  const std::size_t count = std::size_t{static_cast<unsigned>(width)} * height * bands;
-  std::vector<std::uint16_t> wide(count);
-  std::vector<std::uint8_t> narrow(count);
-  std::size_t i = 0;
+  const std::size_t sample_size = format == VIPS_FORMAT_USHORT ? 2 : 1;
+  std::vector<std::byte> data(std::size_t{static_cast<unsigned>(width)} * height * bands *
+                              sample_size);
+  std::byte* out = data.data();
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      for (int b = 0; b < bands; ++b, ++i) {
-        wide[i] = static_cast<std::uint16_t>(value(x, y, b));
-        narrow[i] = static_cast<std::uint8_t>(value(x, y, b));
+      for (int b = 0; b < bands; ++b, out += sample_size) {
+        const auto sample = static_cast<std::uint16_t>(value(x, y, b));
+        if (sample_size == 2) {
+          std::memcpy(out, &sample, 2);
+        } else {
+          *out = static_cast<std::byte>(sample);
+        }
       }
     }
   }
-  if (format == VIPS_FORMAT_USHORT) {
-    return VipsImagePtr(
-        vips_image_new_from_memory_copy(wide.data(), count * 2, width, height, bands, format));
-  }
   return VipsImagePtr(
-      vips_image_new_from_memory_copy(narrow.data(), count, width, height, bands, format));
+      vips_image_new_from_memory_copy(data.data(), data.size(), width, height, bands, format));
 }
 
 inline VipsImagePtr Solid(int width, int height, int r, int g, int b) {

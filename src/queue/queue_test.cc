@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ namespace argus::queue {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace std::string_view_literals;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 
@@ -69,6 +71,7 @@ TEST_F(QueueTest, DeliversInEnqueueOrder) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   std::vector<std::string> ids;
+  ids.reserve(5);
   for (int i = 0; i < 5; ++i) ids.push_back(queue->Enqueue("job " + std::to_string(i)).value());
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 5u);
 
@@ -100,7 +103,7 @@ TEST_F(QueueTest, ReceiveTakesAtMostMax) {
 TEST_F(QueueTest, KeepsBodiesByteForByte) {
   auto queue = Open();
   ASSERT_TRUE(queue);
-  const std::string binary("\0\xff{\"a\":1}\n\0", 12);
+  const std::string binary("\0\xff{\"a\":1}\n\0"sv);
   const std::string large(1 << 20, 'x');
   ASSERT_TRUE(queue->Enqueue(binary));
   ASSERT_TRUE(queue->Enqueue(""));
@@ -293,6 +296,37 @@ TEST_F(QueueTest, SurvivesReopeningAndReturnsUnackedMessagesAfterTheirTimeout) {
   EXPECT_EQ(returned[0].delivery_count, 2);
 }
 
+TEST_F(QueueTest, KeepsWhatAKilledProcessCommitted) {
+  // Forked before this process opens a queue, so the child starts with a single thread.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto queue = OpenQueue(Url(), {.visibility_timeout = 300ms});
+    if (!queue) ::_exit(2);
+    for (std::string body : {"one", "two", "three"}) {
+      if (!(*queue)->Enqueue(body)) ::_exit(3);
+    }
+    auto taken = (*queue)->Receive(1, 0ms);
+    if (!taken || taken->size() != 1) ::_exit(4);
+    ::kill(::getpid(), SIGKILL);  // no destructor, no checkpoint: as in a crash
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+
+  auto queue = Open(300ms);
+  ASSERT_TRUE(queue);
+  EXPECT_EQ(Counts(*queue), (Counted{2, 1, 0}));
+  auto returned = MustReceive(*queue, 3, 5s);
+  ASSERT_EQ(returned.size(), 2u);
+  EXPECT_EQ(returned[0].body, "two");
+  for (const Message& message : returned) ASSERT_TRUE(queue->Ack(message));
+  returned = MustReceive(*queue, 3, 5s);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].body, "one");
+  EXPECT_EQ(returned[0].delivery_count, 2);
+}
+
 TEST_F(QueueTest, IdsAreNeverReused) {
   std::string last_id;
   {
@@ -345,8 +379,8 @@ class Pipe {
     CloseRead();
     CloseWrite();
   }
-  int read_fd() const { return fds_[0]; }
-  int write_fd() const { return fds_[1]; }
+  int ReadFd() const { return fds_[0]; }
+  int WriteFd() const { return fds_[1]; }
   void CloseRead() { Close(fds_[0]); }
   void CloseWrite() { Close(fds_[1]); }
 
@@ -369,12 +403,12 @@ TEST_F(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
   if (child == 0) {
     ready.CloseRead();
     go.CloseWrite();
-    ::_exit(DrainInChild(Url(), ready.write_fd(), go.read_fd(), child_ids));
+    ::_exit(DrainInChild(Url(), ready.WriteFd(), go.ReadFd(), child_ids));
   }
   ready.CloseWrite();
   go.CloseRead();
   char byte = 0;
-  ASSERT_EQ(::read(ready.read_fd(), &byte, 1), 1) << "the child could not open the queue";
+  ASSERT_EQ(::read(ready.ReadFd(), &byte, 1), 1) << "the child could not open the queue";
 
   auto first = Open();
   auto second = Open();
@@ -385,7 +419,7 @@ TEST_F(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
   }
   std::vector<std::string> acked_first, acked_second;
   std::atomic<bool> first_ok = false, second_ok = false;
-  ASSERT_EQ(::write(go.write_fd(), &byte, 1), 1);
+  ASSERT_EQ(::write(go.WriteFd(), &byte, 1), 1);
   std::thread first_thread([&] { first_ok = Drain(*first, acked_first); });
   std::thread second_thread([&] { second_ok = Drain(*second, acked_second); });
   first_thread.join();
@@ -416,6 +450,7 @@ TEST_F(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
 TEST_F(QueueTest, ProcessesOpeningANewFileTogetherCreateTheSchemaOnce) {
   std::vector<std::unique_ptr<Queue>> queues(4);
   std::vector<std::thread> threads;
+  threads.reserve(queues.size());
   for (auto& queue : queues) threads.emplace_back([&] { queue = Open(); });
   for (auto& thread : threads) thread.join();
   for (auto& queue : queues) ASSERT_TRUE(queue);

@@ -11,28 +11,28 @@ namespace argus::queue {
 // The embedded durable queue: one SQLite file that the web tier and every worker process
 // open at once, reached through Drogon's DbClient with one connection per Queue object.
 //
-// Every operation is a single SQL statement, so it is atomic across threads and processes
-// without an explicit transaction; Receive claims its batch with one
-// UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING, so two receivers can never take
-// the same delivery. Each Receive sets a fresh random receipt on the messages it claims;
-// Ack, Release, ExtendVisibility and MoveToDeadLetter match on id and receipt, so a
-// delivery whose visibility timeout passed and that was delivered again is kConflict.
-// Release spends the receipt; acknowledging a message whose timeout passed but that
-// nobody has received again still succeeds (as in SQS).
+// Every change is a single SQL statement, atomic across threads and processes without an
+// explicit transaction. Receive claims its batch with one
+// UPDATE ... WHERE id IN (SELECT ... ORDER BY id LIMIT n) RETURNING, so two receivers never
+// take the same delivery; each claim sets a fresh random receipt on the messages it takes.
+// Ack, Release, ExtendVisibility and MoveToDeadLetter match on id and receipt, so using a
+// delivery that timed out and was received again is kConflict and changes nothing.
+// Release spends the receipt; acknowledging a message whose timeout passed but that nobody
+// has received again still succeeds (as in SQS).
 //
 // Durability: WAL journal with synchronous=NORMAL. A returned Enqueue/Ack survives the
-// crash or kill of any process; a power loss or kernel crash may lose the last few
-// commits (the file itself stays consistent).
+// crash or kill of any process; a power loss or kernel crash may lose the last few commits
+// (the file itself stays consistent).
 //
-// Receive waits by polling, about every 1 ms at first and backing off to every 20 ms the
-// longer nothing arrives: a job enqueued by another process is seen within 20 ms while a
-// waiting receiver costs almost no CPU.
+// Receive waits by polling with a read-only query, every 1 ms at first and backing off to
+// every 20 ms while nothing arrives: a job that another process enqueues is seen within
+// about 20 ms, and a waiting receiver costs well under 1% of a core.
 //
 // Dead letters stay in the same table (state 'dead', with reason and time), so moving one
-// is a single atomic UPDATE. Timestamps are wall-clock milliseconds, shared by every
-// process on the machine.
+// is a single UPDATE; ListDeadLetters returns them in enqueue order. Timestamps are
+// wall-clock milliseconds, shared by every process on the machine.
 //
-// Missing parent folders of `file` are created; kIo when the file cannot be opened or
+// Missing parent folders of `file` are created. kIo when the file cannot be opened or
 // created, kUnavailable when it is not a usable queue database.
 Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file,
                                                const QueueOptions& options);

@@ -73,6 +73,8 @@ void Scaler::Tick() {
   status_.desired = policy_.Desired(depth);
   status_.running = pool_.running();
   status_.stopping = pool_.stopping();
+  const auto pids = pool_.running_pids();
+  status_.worker_pids.assign(pids.begin(), pids.end());
   status_.queue = *stats;
   if (decision.action == ScalingAction::kScaleOut) ++status_.scale_outs;
   if (decision.action == ScalingAction::kScaleIn) ++status_.scale_ins;

@@ -21,6 +21,7 @@ struct ScalerStatus {
   int desired = 0;
   int running = 0;
   int stopping = 0;
+  std::vector<int> worker_pids;
   queue::QueueStats queue;
   std::uint64_t crashes = 0;  // workers that exited without being asked to
   std::uint64_t scale_outs = 0;

@@ -1,0 +1,214 @@
+#include "serve_process.h"
+
+#include <drogon/HttpRequest.h>
+#include <drogon/UploadFile.h>
+#include <gtest/gtest.h>
+#include <json/json.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace argus::e2e {
+namespace {
+
+int FreePort() {
+  const int probe = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  close(probe);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace
+
+HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
+  HttpResult out;
+  if (result != drogon::ReqResult::Ok || !response) return out;
+  out.status = static_cast<int>(response->statusCode());
+  out.body = std::string(response->body());
+  out.content_type = std::string(response->getHeader("content-type"));
+  out.header_retry_after = response->getHeader("retry-after");
+  Json::CharReaderBuilder builder;
+  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  std::string errors;
+  reader->parse(out.body.data(), out.body.data() + out.body.size(), &out.json, &errors);
+  return out;
+}
+
+ServeProcess::ServeProcess(std::filesystem::path data_dir, std::string command)
+    : data_dir_(std::move(data_dir)), command_(std::move(command)) {
+  loop_.run();
+}
+
+ServeProcess::~ServeProcess() {
+  if (pid_ > 0) Kill9();
+  client_.reset();
+}
+
+void ServeProcess::Start(const std::vector<std::string>& arguments) {
+  if (port_ == 0) port_ = FreePort();
+  last_arguments_ = arguments;
+  std::vector<std::string> argv{ARGUS_BINARY, command_, "--host=127.0.0.1",
+                                "--port=" + std::to_string(port_),
+                                "--data-dir=" + data_dir_.string()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  std::filesystem::create_directories(data_dir_);
+  const std::string log_path = (data_dir_ / "serve.log").string();
+  pid_ = fork();
+  if (pid_ == 0) {
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log, STDERR_FILENO);
+    dup2(log, STDOUT_FILENO);
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  client_ = drogon::HttpClient::newHttpClient("http://127.0.0.1:" + std::to_string(port_),
+                                              loop_.getLoop());
+  for (int i = 0; i < 300; ++i) {
+    if (Get("/readyz").status == 200) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL() << "argus " << command_ << " exited at start ("
+             << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                     : "status " + std::to_string(WEXITSTATUS(status)))
+             << "):\n"
+             << log().substr(0, 6000);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL() << "argus " << command_ << " did not become ready:\n" << log().substr(0, 6000);
+}
+
+void ServeProcess::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int ServeProcess::Terminate(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+std::string ServeProcess::log() const {
+  std::stringstream text;
+  text << std::ifstream(data_dir_ / "serve.log").rdbuf();
+  return text.str();
+}
+
+HttpResult ServeProcess::Send(const drogon::HttpRequestPtr& request, double timeout_s) {
+  auto [result, response] = client_->sendRequest(request, timeout_s);
+  return ToResult(result, response);
+}
+
+HttpResult ServeProcess::Get(const std::string& path,
+                             const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto request = drogon::HttpRequest::newHttpRequest();
+  request->setMethod(drogon::Get);
+  const auto query = path.find('?');
+  request->setPath(path.substr(0, query));
+  if (query != std::string::npos) {
+    std::istringstream pairs(path.substr(query + 1));
+    std::string pair;
+    while (std::getline(pairs, pair, '&')) {
+      const auto equals = pair.find('=');
+      request->setParameter(pair.substr(0, equals),
+                            equals == std::string::npos ? "" : pair.substr(equals + 1));
+    }
+  }
+  for (const auto& [name, value] : headers) request->addHeader(name, value);
+  return Send(request, 120);
+}
+
+HttpResult ServeProcess::Delete(const std::string& path) {
+  auto request = drogon::HttpRequest::newHttpRequest();
+  request->setMethod(drogon::Delete);
+  request->setPath(path);
+  return Send(request, 30);
+}
+
+HttpResult ServeProcess::Upload(const std::string& path,
+                                const std::vector<std::pair<std::string, std::filesystem::path>>& files,
+                                double timeout_s) {
+  std::vector<drogon::UploadFile> uploads;
+  for (const auto& [field, file] : files) uploads.emplace_back(file.string(), "", field);
+  auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
+  request->setMethod(drogon::Post);
+  request->setPath(path);
+  return Send(request, timeout_s);
+}
+
+HttpResult ServeProcess::PostRaw(const std::string& path, const std::string& content_type,
+                                 const std::string& body) {
+  auto request = drogon::HttpRequest::newHttpRequest();
+  request->setMethod(drogon::Post);
+  request->setPath(path);
+  request->setContentTypeString(content_type);
+  request->setBody(body);
+  return Send(request, 30);
+}
+
+std::vector<Json::Value> ServeProcess::AwaitAll(const std::vector<std::string>& ids, int timeout_s) {
+  std::vector<Json::Value> records;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (const std::string& id : ids) {
+    Json::Value record;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const HttpResult result = Get("/api/v1/images/" + id + "?wait=10");
+      record = result.json;
+      const std::string status = record["status"].asString();
+      if (result.status == 200 && (status == "done" || status == "failed")) break;
+    }
+    records.push_back(record);
+  }
+  return records;
+}
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/argus-e2e-XXXXXX";
+  path_ = mkdtemp(pattern);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::filesystem::path SharedData() { return ARGUS_TEST_SHARED_DIR "/data"; }
+
+std::vector<std::filesystem::path> SamplePhotos() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(SharedData() / "imagenet-sample")) {
+    if (entry.path().extension() == ".JPEG") files.push_back(entry.path());
+  }
+  std::ranges::sort(files);
+  return files;
+}
+
+}  // namespace argus::e2e

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <drogon/HttpClient.h>
+#include <json/value.h>
+#include <sys/types.h>
+#include <trantor/net/EventLoopThread.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace argus::e2e {
+
+struct HttpResult {
+  int status = 0;  // 0: no response (connection failed or timed out)
+  std::string body;
+  std::string content_type;
+  std::string header_retry_after;
+  Json::Value json;  // parsed body when it is JSON
+};
+
+// A real `argus serve` (or `web`) process on a free loopback port with its own data
+// directory, and an HTTP client for it.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::filesystem::path data_dir, std::string command = "serve");
+  ~ServeProcess();
+
+  // Starts the binary with the extra arguments and waits until /readyz answers 200.
+  void Start(const std::vector<std::string>& arguments = {});
+  void Kill9();
+  // SIGTERM and wait; returns the exit status (-1 when it did not exit in time).
+  int Terminate(std::chrono::seconds timeout = std::chrono::seconds(60));
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+  std::string log() const;
+
+  HttpResult Get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers = {});
+  HttpResult Delete(const std::string& path);
+  // multipart/form-data with one part per (field, file path).
+  HttpResult Upload(const std::string& path,
+                    const std::vector<std::pair<std::string, std::filesystem::path>>& files,
+                    double timeout_s = 120);
+  HttpResult PostRaw(const std::string& path, const std::string& content_type, const std::string& body);
+  drogon::HttpClientPtr client() const { return client_; }
+
+  // Blocks until every id is done or failed (long-polling), returns the final records.
+  std::vector<Json::Value> AwaitAll(const std::vector<std::string>& ids, int timeout_s = 120);
+
+ private:
+  HttpResult Send(const drogon::HttpRequestPtr& request, double timeout_s);
+
+  std::filesystem::path data_dir_;
+  std::string command_;
+  std::vector<std::string> last_arguments_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  trantor::EventLoopThread loop_;
+  drogon::HttpClientPtr client_;
+};
+
+HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response);
+
+// A fresh temporary directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::filesystem::path SharedData();
+std::vector<std::filesystem::path> SamplePhotos();  // the 500 labelled photos
+
+}  // namespace argus::e2e

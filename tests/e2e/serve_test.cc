@@ -1,0 +1,425 @@
+// End-to-end tests of `argus serve`: the real binary on a free loopback port, real SQLite,
+// real worker processes, real HTTP.
+#include <drogon/HttpClient.h>
+#include <drogon/UploadFile.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "serve_process.h"
+
+namespace argus::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ReadAll(const std::filesystem::path& path) {
+  std::stringstream text;
+  text << std::ifstream(path, std::ios::binary).rdbuf();
+  return text.str();
+}
+
+std::size_t FilesIn(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir)) return 0;
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    count += entry.is_regular_file() && entry.path().extension() != ".tmp";
+  }
+  return count;
+}
+
+std::map<std::string, std::pair<int, std::string>> SampleTruth() {
+  std::map<std::string, std::pair<int, std::string>> truth;
+  std::ifstream tsv(SharedData() / "imagenet-sample" / "labels.tsv");
+  std::string file, wnid;
+  int index = 0;
+  while (tsv >> file >> index >> wnid) truth[file] = {index, wnid};
+  return truth;
+}
+
+// Uploads files concurrently in requests of `per_request` files from `clients` connections.
+// Returns the ids answered 202, in any order.
+std::vector<std::string> UploadConcurrently(ServeProcess& serve,
+                                            const std::vector<std::filesystem::path>& files,
+                                            std::size_t per_request, std::size_t clients,
+                                            std::atomic<std::size_t>* answered = nullptr) {
+  std::mutex mutex;
+  std::vector<std::string> ids;
+  std::atomic<std::size_t> next = 0;
+  std::vector<std::jthread> threads;
+  for (std::size_t c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      trantor::EventLoopThread loop;
+      loop.run();
+      auto client = drogon::HttpClient::newHttpClient(
+          "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop());
+      for (std::size_t start = next.fetch_add(per_request); start < files.size();
+           start = next.fetch_add(per_request)) {
+        std::vector<drogon::UploadFile> uploads;
+        for (std::size_t i = start; i < std::min(files.size(), start + per_request); ++i) {
+          uploads.emplace_back(files[i].string(), "", "file" + std::to_string(i));
+        }
+        auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
+        request->setMethod(drogon::Post);
+        request->setPath("/api/v1/images");
+        auto [result, response] = client->sendRequest(request, 60);
+        const HttpResult r = ToResult(result, response);
+        if (r.status != 202) continue;
+        std::lock_guard lock(mutex);
+        for (const auto& image : r.json["images"]) ids.push_back(image["id"].asString());
+        if (answered) answered->fetch_add(uploads.size());
+      }
+    });
+  }
+  threads.clear();
+  return ids;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+};
+
+// The classic course workload: 100 requests at once, one image each, answered with the
+// label as plain text.
+TEST_F(ServeTest, CourseWorkloadOfOneHundredConcurrentRequestsAllGetLabels) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  std::vector<std::filesystem::path> files;
+  for (int i = 0; i < 100; ++i) {
+    files.push_back(SharedData() / "cse546-imagenet-100" / ("test_" + std::to_string(i) + ".JPEG"));
+  }
+  std::vector<HttpResult> results(files.size());
+  std::vector<drogon::HttpClientPtr> clients;
+  trantor::EventLoopThread loop;
+  loop.run();
+  std::latch done(static_cast<std::ptrdiff_t>(files.size()));
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    clients.push_back(drogon::HttpClient::newHttpClient(
+        "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop()));
+    auto request = drogon::HttpRequest::newFileUploadRequest({drogon::UploadFile(files[i].string(), "", "myfile")});
+    request->setMethod(drogon::Post);
+    request->setPath("/");
+    clients.back()->sendRequest(
+        request,
+        [&, i](drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
+          results[i] = ToResult(result, response);
+          done.count_down();
+        },
+        120);
+  }
+  done.wait();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].status, 200) << files[i] << ": " << results[i].body;
+    EXPECT_THAT(results[i].content_type, HasSubstr("text/plain"));
+    EXPECT_FALSE(results[i].body.empty());
+    EXPECT_EQ(results[i].body.find('\n'), std::string::npos);
+  }
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// The 500 labelled photos through the asynchronous API reach `argus classify`'s accuracy.
+TEST_F(ServeTest, LabelledPhotosThroughTheApiReachTheEngineAccuracy) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const auto files = SamplePhotos();
+  ASSERT_EQ(files.size(), 500u);
+  const auto ids = UploadConcurrently(serve, files, 10, 4);
+  ASSERT_EQ(ids.size(), files.size());
+  const auto records = serve.AwaitAll(ids);
+  const auto truth = SampleTruth();
+  std::size_t top1 = 0, top5 = 0;
+  for (const Json::Value& record : records) {
+    ASSERT_EQ(record["status"].asString(), "done") << record.toStyledString();
+    const auto& [index, wnid] = truth.at(record["filename"].asString());
+    top1 += record["labels"][0]["wnid"].asString() == wnid;
+    for (const auto& label : record["labels"]) top5 += label["wnid"].asString() == wnid;
+  }
+  EXPECT_GE(top1, 400u) << "top-1 of 500";
+  EXPECT_GE(top5, 470u) << "top-5 of 500";
+  // The output bucket holds one result object per image.
+  EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), files.size());
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST_F(ServeTest, ADuplicateUploadIsAnsweredFromTheStoredResult) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const auto photo = SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG";
+  const HttpResult first = serve.Upload("/api/v1/images", {{"file", photo}});
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string id = first.json["images"][0]["id"].asString();
+  const auto done = serve.AwaitAll({id});
+  ASSERT_EQ(done[0]["status"].asString(), "done");
+  EXPECT_EQ(done[0]["spirit_dog"]["wnid"].asString(), "n02099712");
+  EXPECT_EQ(done[0]["labels"][0]["parents"][0].asString(), "dog");
+
+  const HttpResult again = serve.Upload("/api/v1/images", {{"file", photo}});
+  ASSERT_EQ(again.status, 202);
+  EXPECT_EQ(again.json["images"][0]["id"].asString(), id);
+  EXPECT_EQ(again.json["images"][0]["status"].asString(), "done");
+  EXPECT_EQ(again.json["images"][0]["labels"][0]["wnid"].asString(), "n02099712");
+  const HttpResult sync = serve.Upload("/", {{"myfile", photo}});
+  EXPECT_EQ(sync.status, 200);
+  EXPECT_EQ(sync.body, "Labrador Retriever");
+  const HttpResult ops = serve.Get("/api/v1/ops/status");
+  EXPECT_EQ(ops.json["images"]["done"].asInt(), 1);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--max-bytes=150000", "--max-request-bytes=400000"});
+  const auto scratch = dir_.path() / "bad";
+  std::filesystem::create_directories(scratch);
+  std::ofstream(scratch / "empty.jpg").flush();
+  std::ofstream(scratch / "notes.jpg") << "this is not a photo";
+  const std::string photo = ReadAll(SharedData() / "imagenet-sample" / "n01440764_tench.JPEG");
+  std::ofstream(scratch / "truncated.jpg", std::ios::binary) << photo.substr(0, photo.size() / 2);
+  std::filesystem::path big;
+  for (const auto& file : SamplePhotos()) {
+    if (std::filesystem::file_size(file) > 160000 && std::filesystem::file_size(file) < 390000) {
+      big = file;
+      break;
+    }
+  }
+  ASSERT_FALSE(big.empty());
+  const std::pair<std::filesystem::path, int> cases[] = {
+      {scratch / "empty.jpg", 400}, {scratch / "notes.jpg", 415},
+      {scratch / "truncated.jpg", 400}, {big, 413}};
+  for (const auto& [file, status] : cases) {
+    for (const char* path : {"/api/v1/images", "/"}) {
+      const HttpResult result = serve.Upload(path, {{"myfile", file}});
+      EXPECT_EQ(result.status, status) << path << " " << file << ": " << result.body;
+      EXPECT_TRUE(result.json["error"]["code"].isString()) << result.body;
+      EXPECT_FALSE(result.json["error"]["message"].asString().empty());
+    }
+  }
+  // One bad file refuses the whole request.
+  EXPECT_EQ(serve.Upload("/api/v1/images", {{"a", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"},
+                                            {"b", scratch / "notes.jpg"}}).status, 415);
+  // Missing field, no files, malformed multipart, wrong content type, too large a request.
+  EXPECT_EQ(serve.Upload("/", {{"other", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}}).status, 400);
+  const HttpResult malformed = serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz", "--xyz\r\ngarbage");
+  EXPECT_EQ(malformed.status, 400) << malformed.body;
+  EXPECT_EQ(serve.PostRaw("/api/v1/images", "application/json", "{}").status, 400);
+  const HttpResult huge = serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz",
+                                        std::string(500000, 'x'));
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_EQ(huge.json["error"]["code"].asString(), "too_large") << huge.body;
+  // Unknown routes and ids.
+  EXPECT_EQ(serve.Get("/api/v1/images/nope").status, 404);
+  EXPECT_EQ(serve.Get("/no/such/route").json["error"]["code"].asString(), "not_found");
+  EXPECT_EQ(serve.Get("/api/v1/images?limit=0").status, 400);
+  EXPECT_EQ(serve.Get("/api/v1/images?cursor=garbage").status, 400);
+
+  EXPECT_EQ(serve.Get("/api/v1/images").json["images"].size(), 0u);
+  EXPECT_EQ(FilesIn(serve.data_dir() / "blobs"), 0u);
+  EXPECT_EQ(serve.Get("/api/v1/ops/status").json["queue"]["ready"].asInt(), 0);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const auto photos = SharedData() / "imagenet-sample";
+  const std::vector<std::filesystem::path> files{
+      photos / "n01440764_tench.JPEG", photos / "n02099712_Labrador_retriever.JPEG",
+      photos / "n02085782_Japanese_spaniel.JPEG"};
+  std::vector<std::string> ids;
+  for (const auto& file : files) {
+    const HttpResult result = serve.Upload("/api/v1/images", {{"file", file}});
+    ASSERT_EQ(result.status, 202);
+    ids.push_back(result.json["images"][0]["id"].asString());
+  }
+  serve.AwaitAll(ids);
+
+  const HttpResult all = serve.Get("/api/v1/images?limit=2");
+  ASSERT_EQ(all.json["images"].size(), 2u);
+  EXPECT_EQ(all.json["images"][0]["id"].asString(), ids[2]) << "newest first";
+  const std::string cursor = all.json["next_cursor"].asString();
+  ASSERT_FALSE(cursor.empty());
+  const HttpResult rest = serve.Get("/api/v1/images?limit=2&cursor=" + cursor);
+  ASSERT_EQ(rest.json["images"].size(), 1u);
+  EXPECT_EQ(rest.json["images"][0]["id"].asString(), ids[0]);
+  EXPECT_EQ(rest.json["next_cursor"].asString(), "");
+
+  const HttpResult dogs = serve.Get("/api/v1/images?label=dog");
+  std::set<std::string> dog_ids;
+  for (const auto& image : dogs.json["images"]) dog_ids.insert(image["id"].asString());
+  EXPECT_EQ(dog_ids, (std::set<std::string>{ids[1], ids[2]}));
+  EXPECT_EQ(serve.Get("/api/v1/images?label=fish").json["images"].size(), 1u);
+
+  const HttpResult file = serve.Get("/api/v1/images/" + ids[0] + "/file");
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.content_type, "image/jpeg");
+  EXPECT_EQ(file.body, ReadAll(files[0]));
+
+  EXPECT_EQ(serve.Delete("/api/v1/images/" + ids[0]).status, 204);
+  EXPECT_EQ(serve.Get("/api/v1/images/" + ids[0]).status, 404);
+  EXPECT_EQ(serve.Get("/api/v1/images/" + ids[0] + "/file").status, 404);
+  EXPECT_EQ(serve.Delete("/api/v1/images/" + ids[0]).status, 404);
+  EXPECT_FALSE(std::filesystem::exists(serve.data_dir() / "blobs" / "inputs" / ids[0]));
+  EXPECT_EQ(serve.Get("/api/v1/images").json["images"].size(), 2u);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const HttpResult ready = serve.Get("/api/v1/events");
+  ASSERT_EQ(ready.status, 200);
+  EXPECT_THAT(ready.content_type, HasSubstr("text/event-stream"));
+  EXPECT_THAT(ready.body, HasSubstr("event: ready"));
+  const auto id_at = ready.body.find("id: ");
+  ASSERT_NE(id_at, std::string::npos);
+  const std::string last_id = ready.body.substr(id_at + 4, ready.body.find('\n', id_at) - id_at - 4);
+
+  std::string stream;
+  std::jthread listener([&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string after = last_id;
+    while (stream.find("\"status\":\"done\"") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      const HttpResult events = serve.Get("/api/v1/events", {{"Last-Event-ID", after}});
+      stream += events.body;
+      const auto last = events.body.rfind("id: ");
+      if (last != std::string::npos) {
+        after = events.body.substr(last + 4, events.body.find('\n', last) - last - 4);
+      }
+    }
+  });
+  const HttpResult upload = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(upload.status, 202);
+  listener.join();
+  EXPECT_THAT(stream, HasSubstr("event: image"));
+  EXPECT_THAT(stream, HasSubstr("\"status\":\"done\""));
+  EXPECT_THAT(stream, HasSubstr(upload.json["images"][0]["id"].asString()));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  ASSERT_EQ(serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}}).status, 200);
+  EXPECT_EQ(serve.Get("/healthz").json["status"].asString(), "ok");
+  EXPECT_EQ(serve.Get("/readyz").status, 200);
+  const HttpResult metrics = serve.Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* name : {"argus_http_requests_total{", "argus_http_request_duration_seconds_bucket",
+                           "argus_queue_jobs{state=\"ready\"}", "argus_workers{state=\"running\"}",
+                           "argus_batch_size_bucket", "argus_inference_seconds_count",
+                           "argus_images_total{status=\"done\"}", "argus_scaler_decisions_total"}) {
+    EXPECT_THAT(metrics.body, HasSubstr(name));
+  }
+  const HttpResult openapi = serve.Get("/api/openapi.json");
+  EXPECT_EQ(openapi.json["openapi"].asString(), "3.0.3");
+  EXPECT_TRUE(openapi.json["paths"].isMember("/api/v1/images/{id}"));
+  EXPECT_NE(serve.log().find("\"component\":\"http\""), std::string::npos);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// The web tier alone never takes jobs, so the backlog bound is reached and reported.
+TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--max-queue-depth=3"});
+  const auto files = SamplePhotos();
+  int accepted = 0;
+  HttpResult refused;
+  for (std::size_t i = 0; i < 6 && refused.status == 0; ++i) {
+    const HttpResult result = web.Upload("/api/v1/images", {{"file", files[i]}});
+    if (result.status == 202) {
+      ++accepted;
+    } else {
+      refused = result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));  // the depth is cached 100 ms
+  }
+  EXPECT_EQ(accepted, 3);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.header_retry_after, "1");
+  EXPECT_EQ(refused.json["error"]["code"].asString(), "queue_full");
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+// kill -9 of a worker in the middle of a batch: its jobs come back after the visibility
+// timeout and every image ends with exactly one stored result.
+TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=1", "--max-workers=1", "--visibility-timeout=2"});
+  const auto files = SamplePhotos();
+  const std::vector<std::filesystem::path> some(files.begin(), files.begin() + 200);
+  std::atomic<std::size_t> answered = 0;
+  std::vector<std::string> ids;
+  std::jthread uploader([&] { ids = UploadConcurrently(serve, some, 5, 2, &answered); });
+  int killed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (killed == 0 && std::chrono::steady_clock::now() < deadline) {
+    const HttpResult ops = serve.Get("/api/v1/ops/status");
+    if (ops.json["queue"]["in_flight"].asInt() > 0 && !ops.json["scaler"]["worker_pids"].empty()) {
+      killed = ops.json["scaler"]["worker_pids"][0].asInt();
+      kill(killed, SIGKILL);
+    }
+  }
+  ASSERT_GT(killed, 0) << "never saw a batch in flight";
+  uploader.join();
+  ASSERT_EQ(ids.size(), some.size());
+  const auto records = serve.AwaitAll(ids);
+  for (const Json::Value& record : records) EXPECT_EQ(record["status"].asString(), "done");
+  const HttpResult ops = serve.Get("/api/v1/ops/status");
+  EXPECT_EQ(ops.json["images"]["done"].asInt(), 200);
+  EXPECT_EQ(ops.json["images"]["failed"].asInt(), 0);
+  EXPECT_EQ(ops.json["queue"]["dead"].asInt(), 0);
+  EXPECT_GE(ops.json["scaler"]["crashes"].asInt(), 1);
+  EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), 200u);
+  EXPECT_NE(serve.log().find("worker_crashed"), std::string::npos);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// kill -9 of the whole service during a burst, then a restart: every upload answered 202
+// is classified.
+TEST_F(ServeTest, KillingTheServiceDuringABurstLosesNoAcceptedUpload) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--visibility-timeout=2"});
+  const auto files = SamplePhotos();
+  std::atomic<std::size_t> answered = 0;
+  std::vector<std::string> ids;
+  std::jthread uploader([&] { ids = UploadConcurrently(serve, files, 2, 4, &answered); });
+  while (answered < 150) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  serve.Kill9();
+  uploader.join();
+  ASSERT_GE(ids.size(), 150u);
+  ASSERT_LT(ids.size(), files.size()) << "the burst ended before the kill";
+
+  serve.Start({"--visibility-timeout=2"});
+  const auto records = serve.AwaitAll(ids);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i]["status"].asString(), "done") << ids[i] << " " << records[i].toStyledString();
+  }
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST_F(ServeTest, SigtermFinishesWaitingRequestsAndExitsZero) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=0"});
+  HttpResult sync;
+  std::jthread client([&] {
+    sync = serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(serve.Terminate(), 0);
+  client.join();
+  EXPECT_EQ(sync.status, 200) << sync.body;
+  EXPECT_EQ(sync.body, "tench");
+}
+
+}  // namespace
+}  // namespace argus::e2e
