@@ -16,7 +16,7 @@ bench: build
 	$(DEVROOT) bench/run
 
 run: build
-	$(DEVROOT) ./$(BUILD_DIR)/argus classify ../shared/data/imagenet-sample
+	$(DEVROOT) ./$(BUILD_DIR)/argus serve
 
 format:
 	$(DEVROOT) bash -c 'clang-format -i $$(git ls-files "*.cc" "*.h")'

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""End-to-end figures of `argus serve` on this machine, beside `argus classify`'s.
+
+Each phase starts a fresh service (own data directory, free port) so that no image is
+answered from an earlier result. Figures are medians or ratios; run with `make bench`.
+"""
+import concurrent.futures
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARGUS = os.path.join(ROOT, "build", "argus")
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
+SAMPLES = sorted(os.path.join(SHARED, "imagenet-sample", f)
+                 for f in os.listdir(os.path.join(SHARED, "imagenet-sample")) if f.endswith(".JPEG"))
+COURSE = [os.path.join(SHARED, "cse546-imagenet-100", f"test_{i}.JPEG") for i in range(100)]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def multipart(field, path):
+    boundary = uuid.uuid4().hex
+    with open(path, "rb") as f:
+        data = f.read()
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+            f"filename=\"{os.path.basename(path)}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class Service:
+    def __init__(self, *args):
+        self.dir = tempfile.mkdtemp(prefix="argus-bench-")
+        self.port = free_port()
+        self.log = open(os.path.join(self.dir, "serve.log"), "w")
+        self.process = subprocess.Popen(
+            [ARGUS, "serve", "--host=127.0.0.1", f"--port={self.port}",
+             f"--data-dir={self.dir}/data", *args], stdout=self.log, stderr=self.log)
+        local = threading.local()
+        self.local = local
+        for _ in range(200):
+            try:
+                if self.request("GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        # A worker that has loaded its model, so that start-up is not measured.
+        for _ in range(200):
+            status = json.loads(self.request("GET", "/api/v1/ops/status")[1])
+            if status.get("scaler", {}).get("running", 0) >= 1:
+                break
+            time.sleep(0.05)
+
+    def connection(self):
+        if not hasattr(self.local, "connection"):
+            self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        return self.local.connection
+
+    def request(self, method, path, body=None, content_type=None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        connection = self.connection()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            del self.local.connection
+            raise
+
+    def classify(self, path):
+        body, content_type = multipart("myfile", path)
+        start = time.perf_counter()
+        status, text = self.request("POST", "/", body, content_type)
+        return status, time.perf_counter() - start, text
+
+    def upload(self, path):
+        body, content_type = multipart("file", path)
+        return self.request("POST", "/api/v1/images", body, content_type)
+
+    def done_count(self):
+        return json.loads(self.request("GET", "/api/v1/ops/status")[1])["images"]["done"]
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def classify_throughput():
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([ARGUS, "classify", "--json", "-q", os.path.join(SHARED, "imagenet-sample")],
+                       stdout=subprocess.DEVNULL, check=True)
+        runs.append(len(SAMPLES) / (time.perf_counter() - start))
+    return statistics.median(runs)
+
+
+def end_to_end_throughput(clients=8):
+    service = Service()
+    try:
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            statuses = list(pool.map(lambda p: service.upload(p)[0], SAMPLES))
+        assert all(s == 202 for s in statuses), statuses
+        while service.done_count() < len(SAMPLES):
+            time.sleep(0.005)
+        return len(SAMPLES) / (time.perf_counter() - start)
+    finally:
+        service.close()
+
+
+def single_image_latency(count=100):
+    service = Service("--min-workers=1", "--max-workers=1")
+    try:
+        for path in COURSE[:5]:
+            service.classify(path)  # warm-up with other images
+        latencies = []
+        for path in SAMPLES[:count]:
+            status, seconds, _ = service.classify(path)
+            assert status == 200
+            latencies.append(seconds)
+        return latencies
+    finally:
+        service.close()
+
+
+def fixed_rate_latency(rate=40, seconds=8):
+    service = Service()
+    try:
+        files = SAMPLES[:rate * seconds]
+        latencies = []
+        lock = threading.Lock()
+
+        def send(path):
+            status, took, _ = service.classify(path)
+            assert status == 200
+            with lock:
+                latencies.append(took)
+
+        with concurrent.futures.ThreadPoolExecutor(64) as pool:
+            start = time.perf_counter()
+            futures = []
+            for i, path in enumerate(files):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                futures.append(pool.submit(send, path))
+            for future in futures:
+                future.result()
+        return latencies
+    finally:
+        service.close()
+
+
+def course_workload():
+    service = Service()
+    try:
+        service.classify(SAMPLES[0])  # the worker is warm, as in a running deployment
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(100) as pool:
+            results = list(pool.map(service.classify, COURSE))
+        wall = time.perf_counter() - start
+        assert all(status == 200 for status, _, _ in results)
+        return wall
+    finally:
+        service.close()
+
+
+def main():
+    print(f"cores: {os.cpu_count()}")
+    classify = classify_throughput()
+    e2e = end_to_end_throughput()
+    print(f"argus classify, 500 photos:           {classify:7.1f} images/s (median of 3)")
+    print(f"argus serve end to end, 500 photos:   {e2e:7.1f} images/s "
+          f"({100 * e2e / classify:.0f}% of classify), 8 clients, upload to stored result")
+    single = single_image_latency()
+    print(f"single image, one warm worker:        p50 {1000 * percentile(single, 50):.1f} ms  "
+          f"p95 {1000 * percentile(single, 95):.1f} ms  p99 {1000 * percentile(single, 99):.1f} ms")
+    rate = fixed_rate_latency()
+    print(f"POST / at 40 requests/s for 8 s:      p50 {1000 * percentile(rate, 50):.1f} ms  "
+          f"p95 {1000 * percentile(rate, 95):.1f} ms  p99 {1000 * percentile(rate, 99):.1f} ms")
+    wall = course_workload()
+    print(f"course workload, 100 concurrent POST /: {wall:.3f} s wall")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
