@@ -4,13 +4,19 @@ DEVROOT := scripts/devroot
 BUILD_DIR := build
 JOBS ?= $(shell nproc)
 
-.PHONY: build test bench run format tidy clean
+.PHONY: build web test bench run format tidy clean
 
-build:
+build: web
 	$(DEVROOT) bash -c 'cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && cmake --build $(BUILD_DIR) -j $(JOBS)'
 
+# The React front end (web/dist, served by argus) and the npm test tools (s3rver).
+web:
+	$(DEVROOT) bash -c 'cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build'
+	$(DEVROOT) bash -c 'cd tests/tools && npm ci --no-audit --no-fund --loglevel=error'
+
 test: build
-	$(DEVROOT) ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	$(DEVROOT) bash -c 'cd web && npm test'
+	$(DEVROOT) scripts/with-postgres ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 bench: build
 	$(DEVROOT) bench/run

@@ -2,6 +2,8 @@
 
 #include <drogon/HttpRequest.h>
 
+#include "api/http_errors.h"
+
 namespace argus::api {
 
 Result<queue::QueueStats> ApiContext::QueueStats() {
@@ -16,6 +18,45 @@ Result<queue::QueueStats> ApiContext::QueueStats() {
   return stats_;
 }
 
-std::string OwnerOf(const drogon::HttpRequestPtr&) { return ""; }
+std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
+    ApiContext& context, const drogon::HttpRequestPtr& request) {
+  const std::string& authorization = request->getHeader("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string bearer =
+      authorization.starts_with(kBearer) ? authorization.substr(kBearer.size()) : "";
+  if (!authorization.empty() && bearer.empty()) {
+    return std::unexpected(ErrorResponse(drogon::k401Unauthorized, "unauthenticated",
+                                         "the Authorization header must be \"Bearer TOKEN\""));
+  }
+  auto principal = context.accounts.Authenticate(request->getCookie("argus_session"), bearer);
+  if (!principal) {
+    if (principal.error().code != ErrorCode::kNotFound) {
+      return std::unexpected(ErrorResponse(principal.error()));
+    }
+    return std::unexpected(ErrorResponse(
+        drogon::k401Unauthorized, "unauthenticated",
+        bearer.empty() ? "the session has ended; log in again" : "the API token is not valid"));
+  }
+  const auto method = request->method();
+  const bool changes_state =
+      method != drogon::Get && method != drogon::Head && method != drogon::Options;
+  if (*principal && !(*principal)->csrf_token.empty() && changes_state &&
+      request->getHeader("x-csrf-token") != (*principal)->csrf_token) {
+    return std::unexpected(ErrorResponse(drogon::k403Forbidden, "csrf",
+                                         "missing or wrong X-CSRF-Token header"));
+  }
+  return std::move(*principal);
+}
+
+std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
+    ApiContext& context, const drogon::HttpRequestPtr& request) {
+  auto principal = Identify(context, request);
+  if (!principal) return std::unexpected(principal.error());
+  if (!*principal) {
+    return std::unexpected(ErrorResponse(drogon::k401Unauthorized, "unauthenticated",
+                                         "log in or send an API token"));
+  }
+  return std::move(**principal);
+}
 
 }  // namespace argus::api

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <drogon/HttpRequest.h>
+#include <drogon/HttpResponse.h>
 #include <json/value.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 
 #include "api/event_hub.h"
 #include "api/metrics.h"
+#include "auth/accounts.h"
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
 #include "image/limits.h"
@@ -29,19 +31,23 @@ struct ApiOptions {
   std::chrono::milliseconds sync_timeout{60'000};
   std::chrono::milliseconds max_long_poll{60'000};  // cap of ?wait=
   bool allow_anonymous_classify = true;
+  std::filesystem::path assets_dir;  // breed photos (assets/breeds); empty: none
+  std::filesystem::path web_dir;     // the built web app (web/dist); empty: none
 };
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
 struct ApiContext {
   ApiContext(catalog::Catalog& catalog, queue::Queue& queue, blob::BlobStore& blobs,
              EventHub& hub, Metrics& metrics, ApiOptions options)
-      : catalog(catalog),
+      : accounts(catalog),
+        catalog(catalog),
         queue(queue),
         blobs(blobs),
         hub(hub),
         metrics(metrics),
         options(std::move(options)) {}
 
+  auth::Accounts accounts;
   catalog::Catalog& catalog;
   queue::Queue& queue;
   blob::BlobStore& blobs;
@@ -63,7 +69,13 @@ struct ApiContext {
   queue::QueueStats stats_{};
 };
 
-// The owner of the request's images. Until accounts exist every request is anonymous ("").
-std::string OwnerOf(const drogon::HttpRequestPtr& request);
+// The account a request acts for, by bearer token or session cookie; nullopt when it
+// presents neither. Invalid credentials are a ready 401 response, and a state-changing
+// request authenticated by the cookie without the matching X-CSRF-Token a 403.
+std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
+    ApiContext& context, const drogon::HttpRequestPtr& request);
+// As Identify, and no credentials is a 401 too.
+std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
+    ApiContext& context, const drogon::HttpRequestPtr& request);
 
 }  // namespace argus::api

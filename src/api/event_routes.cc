@@ -70,6 +70,8 @@ void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
   drogon::app().registerHandler(
       "/api/v1/events",
       [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
         const auto after = LastEventId(request);
         // No id, or one from before a restart of this process: the stream starts now.
         if (!after || *after > context->hub.last_sequence()) {
@@ -77,7 +79,7 @@ void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
           return callback(EventStream(std::format("id: {}\nevent: ready\ndata: {{}}\n\n",
                                                   context->hub.last_sequence())));
         }
-        Respond(context, OwnerOf(request), *after, EventHub::Clock::now() + kLongPoll,
+        Respond(context, principal->user.id, *after, EventHub::Clock::now() + kLongPoll,
                 std::move(callback));
       },
       {drogon::Get});

@@ -36,12 +36,15 @@ Result<std::optional<int>> IntParameter(const HttpRequestPtr& request, const std
 
 void GetImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
               Callback&& callback, const std::string& id) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const std::string& owner = principal->user.id;
   const int max_wait = static_cast<int>(
       std::chrono::duration_cast<std::chrono::seconds>(context->options.max_long_poll).count());
   auto wait = IntParameter(request, "wait", 0, max_wait);
   if (!wait) return callback(ErrorResponse(wait.error()));
   const auto deadline = EventHub::Clock::now() + std::chrono::seconds(wait->value_or(0));
-  AwaitImage(context, OwnerOf(request), id, deadline,
+  AwaitImage(context, owner, id, deadline,
              [callback = std::move(callback)](Result<catalog::ImageRecord> record) {
                if (!record) return callback(ErrorResponse(record.error()));
                callback(HttpResponse::newHttpJsonResponse(ImageJson(*record)));
@@ -50,9 +53,12 @@ void GetImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& 
 
 void ListImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                 Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const std::string& owner = principal->user.id;
   auto limit = IntParameter(request, "limit", 1, 200);
   if (!limit) return callback(ErrorResponse(limit.error()));
-  auto page = context->catalog.List({.owner = OwnerOf(request),
+  auto page = context->catalog.List({.owner = owner,
                                      .label = request->getParameter("label"),
                                      .cursor = request->getParameter("cursor"),
                                      .limit = limit->value_or(50)});
@@ -66,7 +72,10 @@ void ListImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
 
 void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
              Callback&& callback, const std::string& id) {
-  auto record = context->catalog.Get(OwnerOf(request), id);
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const std::string& owner = principal->user.id;
+  auto record = context->catalog.Get(owner, id);
   if (!record) return callback(ErrorResponse(record.error()));
   auto bytes = context->blobs.Get(worker::InputKey(id));
   if (!bytes) return callback(ErrorResponse(bytes.error()));
@@ -79,12 +88,32 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
   callback(response);
 }
 
+void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                  Callback&& callback, const std::string& id) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  if (auto record = context->catalog.Get(principal->user.id, id); !record) {
+    return callback(ErrorResponse(record.error()));
+  }
+  auto bytes = context->blobs.Get(worker::ThumbnailKey(id));
+  if (!bytes) return callback(ErrorResponse(bytes.error()));
+  auto response = HttpResponse::newHttpResponse();
+  response->setContentTypeString("image/jpeg");
+  response->setBody(std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  response->addHeader("Cache-Control", "private, max-age=31536000, immutable");
+  callback(response);
+}
+
 void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                  Callback&& callback, const std::string& id) {
-  auto last_owner = context->catalog.Remove(OwnerOf(request), id);
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const std::string& owner = principal->user.id;
+  auto last_owner = context->catalog.Remove(owner, id);
   if (!last_owner) return callback(ErrorResponse(last_owner.error()));
   if (*last_owner) {
-    for (const std::string& key : {worker::InputKey(id), worker::OutputKey(id)}) {
+    for (const std::string& key :
+         {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {
       if (auto deleted = context->blobs.Delete(key); !deleted) {
         return callback(ErrorResponse(deleted.error()));
       }
@@ -139,6 +168,12 @@ void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context) {
         DeleteImage(context, request, std::move(callback), id);
       },
       {drogon::Delete});
+  app.registerHandler(
+      "/api/v1/images/{id}/thumbnail",
+      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
+        GetThumbnail(context, request, std::move(callback), id);
+      },
+      {drogon::Get});
   app.registerHandler(
       "/api/v1/images/{id}/file",
       [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {

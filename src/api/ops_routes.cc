@@ -70,7 +70,13 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
       {drogon::Get});
   app.registerHandler(
       "/api/v1/ops/status",
-      [context](const HttpRequestPtr&, Callback&& callback) {
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        if (!principal->user.is_admin) {
+          return callback(ErrorResponse(drogon::k403Forbidden, "forbidden",
+                                        "the operations status is for administrators"));
+        }
         auto stats = context->queue.Stats();
         if (!stats) return callback(ErrorResponse(stats.error()));
         auto counts = context->catalog.CountByStatus();
@@ -88,10 +94,12 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
 }
 
 void RegisterRoutes(const std::shared_ptr<ApiContext>& context) {
+  RegisterAuthRoutes(context);
   RegisterUploadRoutes(context);
   RegisterImageRoutes(context);
   RegisterEventRoutes(context);
   RegisterOpsRoutes(context);
+  RegisterWebRoutes(context);
 }
 
 }  // namespace argus::api

@@ -9,6 +9,8 @@ namespace argus::api {
 // Registers every route of the HTTP API on drogon::app().
 void RegisterRoutes(const std::shared_ptr<ApiContext>& context);
 
+void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context);
+void RegisterWebRoutes(const std::shared_ptr<ApiContext>& context);
 void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context);
 void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context);
 void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context);

@@ -1,6 +1,5 @@
 // POST / and /classify (the classic course protocol) and POST /api/v1/images.
 #include <drogon/drogon.h>
-#include <sodium.h>
 
 #include <format>
 
@@ -8,6 +7,7 @@
 #include "api/image_json.h"
 #include "api/routes.h"
 #include "common/clock.h"
+#include "common/sha256.h"
 #include "image/completeness.h"
 #include "image/probe.h"
 #include "worker/job.h"
@@ -28,14 +28,6 @@ struct ValidUpload {
   std::string_view bytes;
   image::ImageInfo info;
 };
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  std::string hex;
-  for (unsigned char byte : digest) hex += std::format("{:02x}", byte);
-  return hex;
-}
 
 std::string ContentTypeOf(std::string_view format) {
   if (format == "jpeg") return "image/jpeg";
@@ -143,11 +135,18 @@ std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context) {
 
 void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                   Callback&& callback) {
+  auto principal = Identify(*context, request);
+  if (!principal) return callback(principal.error());
+  if (!*principal && !context->options.allow_anonymous_classify) {
+    return callback(ErrorResponse(drogon::k401Unauthorized, "unauthenticated",
+                                  "log in or send an API token"));
+  }
   if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "myfile");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
-  const std::string owner = OwnerOf(request);
+  // Anonymous uploads belong to nobody: no account can list or fetch them.
+  const std::string owner = *principal ? (*principal)->user.id : "";
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
   AwaitImage(context, owner, record->id,
@@ -172,11 +171,13 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
 
 void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                   Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
   if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
-  const std::string owner = OwnerOf(request);
+  const std::string& owner = principal->user.id;
   Json::Value body(Json::objectValue);
   body["images"] = Json::Value(Json::arrayValue);
   for (const ValidUpload& upload : *uploads) {
@@ -195,8 +196,7 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
 }  // namespace
 
 void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context) {
-  if (sodium_init() < 0) std::abort();  // libsodium cannot work without its RNG
-  if (context->options.allow_anonymous_classify) {
+  {
     for (const char* path : {"/", "/classify"}) {
       // Drogon keeps a reference to an lvalue handler, so each route gets its own rvalue.
       drogon::app().registerHandler(

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "blob/local_blob_store.h"
+#include "blob/s3_blob_store.h"
 
 namespace argus::blob {
 namespace {
@@ -23,8 +24,16 @@ Result<std::unique_ptr<BlobStore>> OpenFileUrl(std::string_view path) {
   return OpenLocalBlobStore(std::filesystem::path(path));
 }
 
+Result<std::unique_ptr<BlobStore>> OpenS3Url(std::string_view rest) {
+  auto options = ParseS3Url(rest);
+  if (!options) return std::unexpected(options.error());
+  return OpenS3BlobStore(std::move(*options));
+}
+
 constexpr Backend kBackends[] = {
     {"file", "file:///abs/dir", OpenFileUrl},
+    {"s3", "s3://[ACCESS:SECRET@]HOST[:PORT]/BUCKET[?region=R&scheme=http&addressing=virtual]",
+     OpenS3Url},
 };
 
 }  // namespace

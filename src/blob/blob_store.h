@@ -1,8 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,9 +27,20 @@ class BlobStore {
   // Deleting a missing object succeeds.
   virtual Result<void> Delete(std::string_view key) = 0;
   virtual Result<bool> Exists(std::string_view key) = 0;
+  // A URL that lets anyone GET the object for `expires` without credentials, so clients can
+  // fetch files and thumbnails from the store directly. The object need not exist yet.
+  // kInvalidArgument when the store cannot make one (a local folder) or `expires` is not
+  // between 1 s and 7 days (S3's limit).
+  virtual Result<std::string> PresignedGetUrl(std::string_view key,
+                                              std::chrono::seconds expires) = 0;
 };
 
-// "file:///abs/dir" or a plain directory path: a local folder (created when missing).
+// By URL:
+// - "file:///abs/dir" or a plain directory path: a local folder (created when missing).
+// - "s3://[ACCESS:SECRET@]HOST[:PORT]/BUCKET[?region=us-east-1&scheme=https|http
+//   &addressing=path|virtual&timeout=SECONDS]": a bucket of an S3-compatible service,
+//   created when missing; credentials default to AWS_ACCESS_KEY_ID and
+//   AWS_SECRET_ACCESS_KEY (see s3_blob_store.h).
 Result<std::unique_ptr<BlobStore>> OpenBlobStore(std::string_view url);
 
 }  // namespace argus::blob

@@ -152,6 +152,11 @@ class LocalBlobStore final : public BlobStore {
     return S_ISREG(info.st_mode);
   }
 
+  Result<std::string> PresignedGetUrl(std::string_view /*key*/,
+                                      std::chrono::seconds /*expires*/) override {
+    return Fail(ErrorCode::kInvalidArgument, "presigned URLs need an S3 blob store");
+  }
+
  private:
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
 

@@ -77,6 +77,31 @@ struct StatusCounts {
   std::int64_t queued = 0, processing = 0, done = 0, failed = 0;
 };
 
+// A person with an account. The first account created is an administrator.
+struct UserRecord {
+  std::string id;             // random; the owner of the user's uploads
+  std::string email;          // lowercased
+  std::string password_hash;  // argon2id string (auth module)
+  bool is_admin = false;
+  std::int64_t created_at_ms = 0;
+};
+
+// A signed-in browser session; the token itself is never stored, only its hash.
+struct SessionRecord {
+  UserRecord user;
+  std::string csrf_token;  // the value state-changing requests must echo
+  std::int64_t expires_at_ms = 0;
+};
+
+// A personal API token (sent as "Authorization: Bearer"); only its hash is stored.
+struct TokenRecord {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::int64_t created_at_ms = 0;
+  std::int64_t last_used_at_ms = 0;  // 0: never used
+};
+
 // The metadata catalog. Thread-safe; several processes may share one catalog (the web
 // process and the workers open the same URL). Nothing throws: database failures come back as
 // kUnavailable (database busy, locked past its timeout, or unreachable) or kInternal, with a
@@ -134,6 +159,24 @@ class Catalog {
                                      std::int64_t now_ms) = 0;
   // Distinct contents per status (an image uploaded by two owners counts once).
   virtual Result<StatusCounts> CountByStatus() = 0;
+
+  // Accounts. Emails are compared lowercased; kConflict when the email is taken.
+  virtual Result<UserRecord> CreateUser(std::string_view email, std::string_view password_hash,
+                                        std::int64_t now_ms) = 0;
+  virtual Result<UserRecord> FindUserByEmail(std::string_view email) = 0;  // kNotFound
+  virtual Result<void> CreateSession(std::string_view token_hash, std::string_view user_id,
+                                     std::string_view csrf_token, std::int64_t expires_at_ms) = 0;
+  // kNotFound for an unknown or expired session.
+  virtual Result<SessionRecord> FindSession(std::string_view token_hash, std::int64_t now_ms) = 0;
+  virtual Result<void> DeleteSession(std::string_view token_hash) = 0;
+  virtual Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
+                                             std::string_view token_hash, std::int64_t now_ms) = 0;
+  virtual Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) = 0;
+  // kNotFound unless `user_id` owns the token.
+  virtual Result<void> RevokeApiToken(std::string_view user_id, std::string_view token_id) = 0;
+  // The token's user (kNotFound when revoked or unknown); records the use.
+  virtual Result<UserRecord> FindUserByApiToken(std::string_view token_hash,
+                                                std::int64_t now_ms) = 0;
 };
 
 // Opens the catalog at `url` and applies pending schema migrations:

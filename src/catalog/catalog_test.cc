@@ -588,6 +588,55 @@ TEST_P(CatalogTest, ImagesAwaitingJobAreThoseNeverMarkedEnqueued) {
   EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(later)).empty());
 }
 
+TEST_P(CatalogTest, TheFirstAccountIsAdminAndEmailsAreUniqueIgnoringCase) {
+  UserRecord alice = Must(catalog_->CreateUser("Alice@Example.com", "hash-a", 10));
+  EXPECT_TRUE(alice.is_admin);
+  EXPECT_EQ(alice.email, "alice@example.com");
+  EXPECT_EQ(alice.created_at_ms, 10);
+  UserRecord bob = Must(catalog_->CreateUser("bob@example.com", "hash-b", 11));
+  EXPECT_FALSE(bob.is_admin);
+  EXPECT_NE(alice.id, bob.id);
+  auto again = catalog_->CreateUser("ALICE@example.com", "other", 12);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  UserRecord found = Must(catalog_->FindUserByEmail("alice@EXAMPLE.com"));
+  EXPECT_EQ(found.id, alice.id);
+  EXPECT_EQ(found.password_hash, "hash-a");
+  EXPECT_EQ(catalog_->FindUserByEmail("nobody@example.com").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(CatalogTest, SessionsExpireAndEnd) {
+  UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "hash", 1));
+  MustOk(catalog_->CreateSession("session-hash", alice.id, "csrf-1", 1000));
+  SessionRecord session = Must(catalog_->FindSession("session-hash", 999));
+  EXPECT_EQ(session.user.id, alice.id);
+  EXPECT_EQ(session.csrf_token, "csrf-1");
+  EXPECT_EQ(catalog_->FindSession("session-hash", 1000).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->FindSession("other-hash", 1).error().code, ErrorCode::kNotFound);
+  MustOk(catalog_->CreateSession("second", alice.id, "csrf-2", 5000));
+  MustOk(catalog_->DeleteSession("second"));
+  EXPECT_EQ(catalog_->FindSession("second", 1).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(CatalogTest, ApiTokensBelongToTheirUser) {
+  UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "hash", 1));
+  UserRecord bob = Must(catalog_->CreateUser("bob@example.com", "hash", 1));
+  TokenRecord laptop = Must(catalog_->CreateApiToken(alice.id, "laptop", "hash-1", 5));
+  Must(catalog_->CreateApiToken(alice.id, "ci", "hash-2", 6));
+  auto tokens = Must(catalog_->ListApiTokens(alice.id));
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].name, "laptop");
+  EXPECT_EQ(tokens[0].last_used_at_ms, 0);
+  EXPECT_TRUE(Must(catalog_->ListApiTokens(bob.id)).empty());
+
+  EXPECT_EQ(Must(catalog_->FindUserByApiToken("hash-1", 42)).id, alice.id);
+  EXPECT_EQ(Must(catalog_->ListApiTokens(alice.id))[0].last_used_at_ms, 42);
+  EXPECT_EQ(catalog_->RevokeApiToken(bob.id, laptop.id).error().code, ErrorCode::kNotFound);
+  MustOk(catalog_->RevokeApiToken(alice.id, laptop.id));
+  EXPECT_EQ(catalog_->FindUserByApiToken("hash-1", 43).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->FindUserByApiToken("hash-2", 43)->id, alice.id);
+}
+
 TEST_P(CatalogTest, CountsByStatus) {
   StatusCounts empty = Must(catalog_->CountByStatus());
   EXPECT_EQ(empty.queued + empty.processing + empty.done + empty.failed, 0);

@@ -11,6 +11,8 @@
 #include <initializer_list>
 #include <mutex>
 #include <optional>
+#include <format>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -71,6 +73,31 @@ const std::vector<Migration>& MigrationList() {
            " term TEXT NOT NULL,"
            " PRIMARY KEY (image_id, term))",
            "CREATE INDEX image_terms_by_term ON image_terms (term, image_id)",
+       }},
+      {2,
+       "users, sessions, api_tokens",
+       {
+           "CREATE TABLE users ("
+           " id TEXT NOT NULL PRIMARY KEY,"
+           " email TEXT NOT NULL UNIQUE,"
+           " password_hash TEXT NOT NULL,"
+           " is_admin INTEGER NOT NULL DEFAULT 0,"
+           " created_at_ms BIGINT NOT NULL)",
+           // Keyed by the sha256 of the cookie's token, so a leaked table opens no session.
+           "CREATE TABLE sessions ("
+           " token_hash TEXT NOT NULL PRIMARY KEY,"
+           " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+           " csrf_token TEXT NOT NULL,"
+           " expires_at_ms BIGINT NOT NULL)",
+           "CREATE INDEX sessions_by_expiry ON sessions (expires_at_ms)",
+           "CREATE TABLE api_tokens ("
+           " id TEXT NOT NULL PRIMARY KEY,"
+           " user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+           " name TEXT NOT NULL,"
+           " token_hash TEXT NOT NULL UNIQUE,"
+           " created_at_ms BIGINT NOT NULL,"
+           " last_used_at_ms BIGINT NOT NULL DEFAULT 0)",
+           "CREATE INDEX api_tokens_by_user ON api_tokens (user_id, created_at_ms)",
        }},
   };
   return migrations;
@@ -742,6 +769,162 @@ Result<StatusCounts> SqlCatalog::CountByStatus() {
       }
     }
     return counts;
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts.
+
+namespace {
+
+// The first account becomes the administrator, decided inside the insert itself.
+constexpr std::string_view kInsertUser =
+    "INSERT INTO users (id, email, password_hash, is_admin, created_at_ms)"
+    " SELECT $1, $2, $3, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 0 ELSE 1 END, $4"
+    " ON CONFLICT (email) DO NOTHING";
+constexpr std::string_view kSelectUserByEmail =
+    "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE email = $1";
+constexpr std::string_view kSelectUserById =
+    "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE id = $1";
+constexpr std::string_view kDeleteExpiredSessions = "DELETE FROM sessions WHERE expires_at_ms <= $1";
+constexpr std::string_view kInsertSession =
+    "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at_ms) VALUES ($1, $2, $3, $4)";
+constexpr std::string_view kSelectSession =
+    "SELECT u.id, u.email, u.password_hash, u.is_admin, u.created_at_ms, s.csrf_token,"
+    " s.expires_at_ms FROM sessions s JOIN users u ON u.id = s.user_id"
+    " WHERE s.token_hash = $1 AND s.expires_at_ms > $2";
+constexpr std::string_view kDeleteSession = "DELETE FROM sessions WHERE token_hash = $1";
+constexpr std::string_view kInsertToken =
+    "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at_ms)"
+    " VALUES ($1, $2, $3, $4, $5)";
+constexpr std::string_view kSelectTokens =
+    "SELECT id, user_id, name, created_at_ms, last_used_at_ms FROM api_tokens"
+    " WHERE user_id = $1 ORDER BY created_at_ms, id";
+constexpr std::string_view kDeleteToken = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
+constexpr std::string_view kUseToken =
+    "UPDATE api_tokens SET last_used_at_ms = $1 WHERE token_hash = $2 RETURNING user_id";
+
+std::string Lowercase(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+std::string RandomId() {
+  std::random_device random;
+  return std::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
+}
+
+UserRecord LoadUser(const orm::Row& row) {
+  return UserRecord{.id = Column(row, 0).as<std::string>(),
+                    .email = Column(row, 1).as<std::string>(),
+                    .password_hash = Column(row, 2).as<std::string>(),
+                    .is_admin = Column(row, 3).as<std::int64_t>() != 0,
+                    .created_at_ms = Column(row, 4).as<std::int64_t>()};
+}
+
+}  // namespace
+
+Result<UserRecord> SqlCatalog::CreateUser(std::string_view email, std::string_view password_hash,
+                                          std::int64_t now_ms) {
+  if (auto ok = CheckText({email, password_hash}); !ok) return std::unexpected(ok.error());
+  const std::string lower = Lowercase(email);
+  return InTransaction<UserRecord>("creating a user", [&](const Sql& db) -> Result<UserRecord> {
+    if (db(kInsertUser, {RandomId(), lower, std::string(password_hash), now_ms}).affectedRows() ==
+        0) {
+      return Fail(ErrorCode::kConflict, "catalog: an account with this email exists");
+    }
+    return LoadUser(db(kSelectUserByEmail, {lower})[0]);
+  });
+}
+
+Result<UserRecord> SqlCatalog::FindUserByEmail(std::string_view email) {
+  if (auto ok = CheckText({email}); !ok) return std::unexpected(ok.error());
+  return Run<UserRecord>("finding a user", [&](const Sql& db) -> Result<UserRecord> {
+    orm::Result rows = db(kSelectUserByEmail, {Lowercase(email)});
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such user");
+    return LoadUser(rows[0]);
+  });
+}
+
+Result<void> SqlCatalog::CreateSession(std::string_view token_hash, std::string_view user_id,
+                                       std::string_view csrf_token, std::int64_t expires_at_ms) {
+  if (auto ok = CheckText({token_hash, user_id, csrf_token}); !ok) return ok;
+  return InTransaction<void>("creating a session", [&](const Sql& db) -> Result<void> {
+    db(kDeleteExpiredSessions, {NowMs()});
+    db(kInsertSession,
+       {std::string(token_hash), std::string(user_id), std::string(csrf_token), expires_at_ms});
+    return {};
+  });
+}
+
+Result<SessionRecord> SqlCatalog::FindSession(std::string_view token_hash, std::int64_t now_ms) {
+  if (auto ok = CheckText({token_hash}); !ok) return std::unexpected(ok.error());
+  return Run<SessionRecord>("finding a session", [&](const Sql& db) -> Result<SessionRecord> {
+    orm::Result rows = db(kSelectSession, {std::string(token_hash), now_ms});
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such session");
+    return SessionRecord{.user = LoadUser(rows[0]),
+                         .csrf_token = Column(rows[0], 5).as<std::string>(),
+                         .expires_at_ms = Column(rows[0], 6).as<std::int64_t>()};
+  });
+}
+
+Result<void> SqlCatalog::DeleteSession(std::string_view token_hash) {
+  if (auto ok = CheckText({token_hash}); !ok) return ok;
+  return Run<void>("deleting a session", [&](const Sql& db) -> Result<void> {
+    db(kDeleteSession, {std::string(token_hash)});
+    return {};
+  });
+}
+
+Result<TokenRecord> SqlCatalog::CreateApiToken(std::string_view user_id, std::string_view name,
+                                               std::string_view token_hash, std::int64_t now_ms) {
+  if (auto ok = CheckText({user_id, name, token_hash}); !ok) return std::unexpected(ok.error());
+  return Run<TokenRecord>("creating an API token", [&](const Sql& db) -> Result<TokenRecord> {
+    TokenRecord token{.id = RandomId(),
+                      .user_id = std::string(user_id),
+                      .name = std::string(name),
+                      .created_at_ms = now_ms};
+    db(kInsertToken, {token.id, token.user_id, token.name, std::string(token_hash), now_ms});
+    return token;
+  });
+}
+
+Result<std::vector<TokenRecord>> SqlCatalog::ListApiTokens(std::string_view user_id) {
+  if (auto ok = CheckText({user_id}); !ok) return std::unexpected(ok.error());
+  using Out = std::vector<TokenRecord>;
+  return Run<Out>("listing API tokens", [&](const Sql& db) -> Result<Out> {
+    Out tokens;
+    for (const auto& row : db(kSelectTokens, {std::string(user_id)})) {
+      tokens.push_back({.id = Column(row, 0).as<std::string>(),
+                        .user_id = Column(row, 1).as<std::string>(),
+                        .name = Column(row, 2).as<std::string>(),
+                        .created_at_ms = Column(row, 3).as<std::int64_t>(),
+                        .last_used_at_ms = Column(row, 4).as<std::int64_t>()});
+    }
+    return tokens;
+  });
+}
+
+Result<void> SqlCatalog::RevokeApiToken(std::string_view user_id, std::string_view token_id) {
+  if (auto ok = CheckText({user_id, token_id}); !ok) return ok;
+  return Run<void>("revoking an API token", [&](const Sql& db) -> Result<void> {
+    if (db(kDeleteToken, {std::string(token_id), std::string(user_id)}).affectedRows() == 0) {
+      return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+    }
+    return {};
+  });
+}
+
+Result<UserRecord> SqlCatalog::FindUserByApiToken(std::string_view token_hash,
+                                                  std::int64_t now_ms) {
+  if (auto ok = CheckText({token_hash}); !ok) return std::unexpected(ok.error());
+  return Run<UserRecord>("checking an API token", [&](const Sql& db) -> Result<UserRecord> {
+    orm::Result used = db(kUseToken, {now_ms, std::string(token_hash)});
+    if (used.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+    orm::Result rows = db(kSelectUserById, {Column(used[0], 0).as<std::string>()});
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+    return LoadUser(rows[0]);
   });
 }
 

@@ -84,6 +84,18 @@ class SqlCatalog final : public Catalog {
   Result<void> RecordFailure(std::string_view id, std::string_view error, bool final,
                              std::int64_t now_ms) override;
   Result<StatusCounts> CountByStatus() override;
+  Result<UserRecord> CreateUser(std::string_view email, std::string_view password_hash,
+                                std::int64_t now_ms) override;
+  Result<UserRecord> FindUserByEmail(std::string_view email) override;
+  Result<void> CreateSession(std::string_view token_hash, std::string_view user_id,
+                             std::string_view csrf_token, std::int64_t expires_at_ms) override;
+  Result<SessionRecord> FindSession(std::string_view token_hash, std::int64_t now_ms) override;
+  Result<void> DeleteSession(std::string_view token_hash) override;
+  Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
+                                     std::string_view token_hash, std::int64_t now_ms) override;
+  Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) override;
+  Result<void> RevokeApiToken(std::string_view user_id, std::string_view token_id) override;
+  Result<UserRecord> FindUserByApiToken(std::string_view token_hash, std::int64_t now_ms) override;
 
   // The schema_migrations rows, oldest first (for tests and diagnostics).
   Result<std::vector<AppliedMigration>> AppliedMigrations();

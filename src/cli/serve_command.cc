@@ -36,6 +36,7 @@ struct ServeOptions {
   int scale_in_cooldown_s = 30;
   api::ApiOptions api;
   int sync_timeout_s = 60;
+  std::string web_dir;
 };
 
 // Drogon exits the process when it cannot bind; check first to fail with a clear message.
@@ -59,6 +60,16 @@ Result<void> CheckPortFree(const std::string& host, int port) {
                 "cannot listen on " + host + ":" + std::to_string(port) + ": " + reason);
   }
   return {};
+}
+
+// The built web app: --web-dir, else web/dist beside the build folder of this binary.
+std::filesystem::path WebDir(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  std::error_code error;
+  const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  const auto beside = executable.parent_path().parent_path() / "web" / "dist";
+  return std::filesystem::is_regular_file(beside / "index.html", error) ? beside
+                                                                         : std::filesystem::path();
 }
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
@@ -183,6 +194,10 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   std::filesystem::create_directories(options.storage.data_dir + "/tmp");
   if (auto port = CheckPortFree(options.host, options.port); !port) return fail(port.error().message);
   std::string assets_dir;
+  if (auto resolved = engine::ResolveAssetsDir(global.assets_dir); resolved) {
+    options.api.assets_dir = *resolved;
+  }
+  options.api.web_dir = WebDir(options.web_dir);
   if (with_workers) {
     // Fail now rather than in every worker the scaler would start.
     auto resolved = engine::ResolveAssetsDir(global.assets_dir);
@@ -227,8 +242,12 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   ConfigureHttp(options, metrics);
 
   std::jthread scaling;
+  std::jthread metrics_pump;
+  // Threads that use the database start once Drogon has finished starting up.
+  // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
+  drogon::app().registerBeginningAdvice([&] {
   if (scaler) scaling = std::jthread([&scaler](std::stop_token stop) { scaler->Run(stop); });
-  std::jthread metrics_pump([&](std::stop_token stop) {
+  metrics_pump = std::jthread([&](std::stop_token stop) {
     while (!stop.stop_requested()) {
       if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
       if (scaler) {
@@ -238,6 +257,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
+  });
   });
   std::jthread drain;
   auto watcher = WatchTerminationSignals([&] {
@@ -293,6 +313,9 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
       ->envname("ARGUS_SYNC_TIMEOUT")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  command.add_option("--web-dir", options.web_dir,
+                     "The built web app to serve (default: web/dist beside the build folder)")
+      ->envname("ARGUS_WEB_DIR");
   command.add_flag("!--no-anonymous-classify", options.api.allow_anonymous_classify,
                    "Disable the account-free POST / and POST /classify endpoints")
       ->envname("ARGUS_ANONYMOUS_CLASSIFY");

@@ -29,6 +29,8 @@ class EventBus {
 };
 
 // "unix:///abs/path.sock": a datagram socket on this machine (one subscriber, the web tier).
+// "nats://host:port[/NAME]": NATS publish/subscribe, every subscriber (one per web replica)
+// gets every event; see nats_event_bus.h.
 Result<std::unique_ptr<EventBus>> OpenEventBus(std::string_view url);
 
 }  // namespace argus::events

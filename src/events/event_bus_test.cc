@@ -2,51 +2,90 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
+#include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <ostream>
 #include <set>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
+
+#include "events/nats_test_server.h"
 
 namespace argus::events {
 namespace {
 
-class EventBusTest : public ::testing::Test {
+// Collects payloads and lets a test wait for a number of them.
+struct Inbox {
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::vector<std::string> payloads;
+  void Add(std::string_view payload) {
+    std::lock_guard lock(mutex);
+    payloads.emplace_back(payload);
+    arrived.notify_all();
+  }
+  bool WaitFor(std::size_t count) {
+    std::unique_lock lock(mutex);
+    return arrived.wait_for(lock, std::chrono::seconds(5),
+                            [&] { return payloads.size() >= count; });
+  }
+  std::size_t Size() {
+    std::lock_guard lock(mutex);
+    return payloads.size();
+  }
+};
+
+class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("argus-events-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    url_ = "unix://" + (dir_ / "events.sock").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "argus-events-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Collects payloads and lets a test wait for a number of them.
-  struct Inbox {
-    std::mutex mutex;
-    std::condition_variable arrived;
-    std::vector<std::string> payloads;
-    void Add(std::string_view payload) {
-      std::lock_guard lock(mutex);
-      payloads.emplace_back(payload);
-      arrived.notify_all();
-    }
-    bool WaitFor(std::size_t count) {
-      std::unique_lock lock(mutex);
-      return arrived.wait_for(lock, std::chrono::seconds(5), [&] { return payloads.size() >= count; });
-    }
-  };
-
   std::filesystem::path dir_;
+};
+
+enum class Backend { kUnix, kNats };
+std::string_view Name(Backend backend) { return backend == Backend::kUnix ? "unix" : "nats"; }
+void PrintTo(Backend backend, std::ostream* out) { *out << Name(backend); }
+
+// The behaviour every back end shares, run on each.
+class EventBusTest : public TempDirTest, public ::testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    if (GetParam() == Backend::kUnix) {
+      url_ = "unix://" + (dir_ / "events.sock").string();
+      return;
+    }
+    auto server = nats::TestServer::Start(dir_ / "nats");
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+    url_ = server_->url();
+  }
+  void TearDown() override {
+    server_.reset();
+    TempDirTest::TearDown();
+  }
+
+  std::unique_ptr<nats::TestServer> server_;
   std::string url_;
 };
 
-TEST_F(EventBusTest, DeliversPublishedEventsWhole) {
+INSTANTIATE_TEST_SUITE_P(Backends, EventBusTest, ::testing::Values(Backend::kUnix, Backend::kNats),
+                         [](const auto& info) { return std::string(Name(info.param)); });
+
+TEST_P(EventBusTest, DeliversPublishedEventsWhole) {
   auto subscriber_bus = OpenEventBus(url_);
   ASSERT_TRUE(subscriber_bus);
   Inbox inbox;
@@ -63,7 +102,7 @@ TEST_F(EventBusTest, DeliversPublishedEventsWhole) {
   EXPECT_EQ(inbox.payloads[1], big);
 }
 
-TEST_F(EventBusTest, ABurstFromSeveralThreadsArrivesComplete) {
+TEST_P(EventBusTest, ABurstFromSeveralThreadsArrivesComplete) {
   auto bus = OpenEventBus(url_);
   ASSERT_TRUE(bus);
   Inbox inbox;
@@ -81,7 +120,7 @@ TEST_F(EventBusTest, ABurstFromSeveralThreadsArrivesComplete) {
   EXPECT_EQ(std::set<std::string>(inbox.payloads.begin(), inbox.payloads.end()).size(), 1000u);
 }
 
-TEST_F(EventBusTest, PublishingWithoutSubscriberIsFineAndDropped) {
+TEST_P(EventBusTest, PublishingWithoutSubscriberIsFineAndDropped) {
   auto bus = OpenEventBus(url_);
   ASSERT_TRUE(bus);
   EXPECT_TRUE((*bus)->Publish("nobody listens"));
@@ -93,7 +132,18 @@ TEST_F(EventBusTest, PublishingWithoutSubscriberIsFineAndDropped) {
   EXPECT_EQ(inbox.payloads, std::vector<std::string>{"now"});
 }
 
-TEST_F(EventBusTest, ASocketLeftByAKilledProcessIsReplaced) {
+// The Unix socket's own concerns.
+class UnixEventBusTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    url_ = "unix://" + (dir_ / "events.sock").string();
+  }
+
+  std::string url_;
+};
+
+TEST_F(UnixEventBusTest, ASocketLeftByAKilledProcessIsReplaced) {
   std::ofstream(dir_ / "events.sock") << "stale";
   auto bus = OpenEventBus(url_);
   Inbox inbox;
@@ -105,14 +155,113 @@ TEST_F(EventBusTest, ASocketLeftByAKilledProcessIsReplaced) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "events.sock"));
 }
 
-TEST_F(EventBusTest, RejectsBadUrlsAndOversizedEvents) {
-  EXPECT_EQ(OpenEventBus("nats://x").error().code, ErrorCode::kInvalidArgument);
+TEST_F(UnixEventBusTest, RejectsBadUrlsAndOversizedEvents) {
   EXPECT_EQ(OpenEventBus("unix://").error().code, ErrorCode::kInvalidArgument);
   auto bus = OpenEventBus(url_);
   EXPECT_EQ((*bus)->Publish(std::string(65 * 1024, 'x')).error().code, ErrorCode::kInvalidArgument);
   auto long_path = OpenEventBus("unix:///" + std::string(200, 'a'));
   ASSERT_TRUE(long_path);
   EXPECT_FALSE((*long_path)->Subscribe([](std::string_view) {}));
+}
+
+TEST(OpenEventBusTest, RejectsBadUrls) {
+  for (std::string_view url : {"", "/events.sock", "redis://x", "nats://", "nats:///NAME",
+                               "nats://user:secret@127.0.0.1:4222/a.b"}) {
+    SCOPED_TRACE(url);
+    auto bus = OpenEventBus(url);
+    ASSERT_FALSE(bus);
+    EXPECT_EQ(bus.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_THAT(bus.error().message, ::testing::Not(::testing::HasSubstr("secret")));
+  }
+}
+
+// NATS's own concerns: several web replicas, a server that goes away.
+class NatsEventBusTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto server = nats::TestServer::Start(dir_);
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    server_.reset();
+    TempDirTest::TearDown();
+  }
+
+  std::unique_ptr<EventBus> Open() {
+    auto bus = OpenEventBus(server_->url());
+    if (!bus) {
+      ADD_FAILURE() << bus.error().message;
+      return nullptr;
+    }
+    return std::move(*bus);
+  }
+
+  std::unique_ptr<nats::TestServer> server_;
+};
+
+TEST_F(NatsEventBusTest, EveryReplicaGetsEveryEvent) {
+  auto replica_a = Open();
+  auto replica_b = Open();
+  auto worker = Open();
+  ASSERT_TRUE(replica_a && replica_b && worker);
+  Inbox inbox_a, inbox_b;
+  auto subscription_a = replica_a->Subscribe([&](std::string_view p) { inbox_a.Add(p); });
+  auto subscription_b = replica_b->Subscribe([&](std::string_view p) { inbox_b.Add(p); });
+  ASSERT_TRUE(subscription_a && subscription_b);
+  std::vector<std::string> sent;
+  for (int i = 0; i < 100; ++i) {
+    sent.push_back(R"({"id":")" + std::to_string(i) + R"(","status":"done"})");
+    ASSERT_TRUE(worker->Publish(sent.back()));
+  }
+  ASSERT_TRUE(inbox_a.WaitFor(sent.size()));
+  ASSERT_TRUE(inbox_b.WaitFor(sent.size()));
+  EXPECT_EQ(inbox_a.payloads, sent);
+  EXPECT_EQ(inbox_b.payloads, sent);
+}
+
+TEST_F(NatsEventBusTest, AnEndedSubscriptionGetsNothingMore) {
+  auto bus = Open();
+  ASSERT_TRUE(bus);
+  Inbox ended, open;
+  auto subscription = bus->Subscribe([&](std::string_view p) { ended.Add(p); });
+  auto witness = bus->Subscribe([&](std::string_view p) { open.Add(p); });
+  ASSERT_TRUE(subscription && witness);
+  ASSERT_TRUE(bus->Publish("before"));
+  ASSERT_TRUE(ended.WaitFor(1));
+  subscription->reset();
+  ASSERT_TRUE(bus->Publish("after"));
+  ASSERT_TRUE(open.WaitFor(2));
+  EXPECT_EQ(ended.Size(), 1u);
+}
+
+TEST_F(NatsEventBusTest, SubscriptionsOutliveARestartOfTheServer) {
+  auto bus = Open();
+  ASSERT_TRUE(bus);
+  Inbox inbox;
+  auto subscription = bus->Subscribe([&](std::string_view p) { inbox.Add(p); });
+  ASSERT_TRUE(subscription);
+  server_->Stop(SIGTERM);
+  ASSERT_TRUE(server_->Launch());
+  // Events published before the client is back are lost (NATS keeps no core messages).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (inbox.Size() == 0 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(bus->Publish("are you there?"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(inbox.Size(), 0u);
+}
+
+TEST_F(NatsEventBusTest, AnUnreachableServerIsUnavailableAtOnce) {
+  auto port = nats::FreePort();
+  ASSERT_TRUE(port);
+  const auto start = std::chrono::steady_clock::now();
+  auto bus = OpenEventBus("nats://127.0.0.1:" + std::to_string(*port));
+  ASSERT_FALSE(bus);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(bus.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(bus.error().message, ::testing::HasSubstr(std::to_string(*port)));
 }
 
 }  // namespace

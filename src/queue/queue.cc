@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "queue/nats_queue.h"
 #include "queue/sqlite_queue.h"
 
 namespace argus::queue {
@@ -26,6 +27,7 @@ Result<std::unique_ptr<Queue>> OpenSqliteUrl(std::string_view path, const QueueO
 
 constexpr Backend kBackends[] = {
     {"sqlite", "sqlite:///abs/queue.db, sqlite://relative/queue.db", OpenSqliteUrl},
+    {"nats", "nats://host:port[/STREAM]", OpenNatsQueue},
 };
 
 }  // namespace

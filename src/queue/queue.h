@@ -61,6 +61,8 @@ class Queue {
 };
 
 // "sqlite:///abs/path/queue.db" or "sqlite://relative/path.db": the embedded queue.
+// "nats://host:port[/STREAM]" (credentials as "nats://user:password@host:port"): NATS
+// JetStream, stream ARGUS_JOBS unless named; see nats_queue.h.
 Result<std::unique_ptr<Queue>> OpenQueue(std::string_view url, const QueueOptions& options);
 
 }  // namespace argus::queue

@@ -3,21 +3,32 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <format>
 #include <fstream>
+#include <initializer_list>
+#include <iostream>
 #include <map>
+#include <ostream>
+#include <ranges>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "events/nats_test_server.h"
+
+extern char** environ;
 
 namespace argus::queue {
 namespace {
@@ -44,7 +55,7 @@ std::vector<std::uint64_t> Counts(Queue& queue) {
 
 using Counted = std::vector<std::uint64_t>;
 
-class QueueTest : public ::testing::Test {
+class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string pattern = (std::filesystem::temp_directory_path() / "argus-queue-XXXXXX").string();
@@ -53,10 +64,35 @@ class QueueTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string Url() const { return "sqlite://" + (dir_ / "queue.db").string(); }
+  std::filesystem::path dir_;
+};
 
+enum class Backend { kSqlite, kNats };
+std::string_view Name(Backend backend) { return backend == Backend::kSqlite ? "sqlite" : "nats"; }
+void PrintTo(Backend backend, std::ostream* out) { *out << Name(backend); }
+
+// The behaviour every back end shares, run on each.
+class QueueTest : public TempDirTest, public ::testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    if (GetParam() == Backend::kSqlite) {
+      url_ = "sqlite://" + (dir_ / "queue.db").string();
+      return;
+    }
+    auto server = nats::TestServer::Start(dir_ / "nats");
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+    url_ = server_->url();
+  }
+  void TearDown() override {
+    server_.reset();
+    TempDirTest::TearDown();
+  }
+
+  const std::string& Url() const { return url_; }
   std::unique_ptr<Queue> Open(std::chrono::milliseconds visibility_timeout = 30s) {
-    auto queue = OpenQueue(Url(), {.visibility_timeout = visibility_timeout});
+    auto queue = OpenQueue(url_, {.visibility_timeout = visibility_timeout});
     if (!queue) {
       ADD_FAILURE() << queue.error().message;
       return nullptr;
@@ -64,10 +100,14 @@ class QueueTest : public ::testing::Test {
     return std::move(*queue);
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<nats::TestServer> server_;
+  std::string url_;
 };
 
-TEST_F(QueueTest, DeliversInEnqueueOrder) {
+INSTANTIATE_TEST_SUITE_P(Backends, QueueTest, ::testing::Values(Backend::kSqlite, Backend::kNats),
+                         [](const auto& info) { return std::string(Name(info.param)); });
+
+TEST_P(QueueTest, DeliversInEnqueueOrder) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   std::vector<std::string> ids;
@@ -86,7 +126,7 @@ TEST_F(QueueTest, DeliversInEnqueueOrder) {
   EXPECT_EQ(Counts(*queue), (Counted{0, 5, 0}));
 }
 
-TEST_F(QueueTest, ReceiveTakesAtMostMax) {
+TEST_P(QueueTest, ReceiveTakesAtMostMax) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(queue->Enqueue(std::to_string(i)));
@@ -100,7 +140,7 @@ TEST_F(QueueTest, ReceiveTakesAtMostMax) {
   EXPECT_EQ(queue->Receive(0, 0ms).error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST_F(QueueTest, KeepsBodiesByteForByte) {
+TEST_P(QueueTest, KeepsBodiesByteForByte) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   const std::string binary("\0\xff{\"a\":1}\n\0"sv);
@@ -115,7 +155,7 @@ TEST_F(QueueTest, KeepsBodiesByteForByte) {
   EXPECT_EQ(messages[2].body, large);
 }
 
-TEST_F(QueueTest, WaitsAboutTheWaitWhenEmpty) {
+TEST_P(QueueTest, WaitsAboutTheWaitWhenEmpty) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   const auto start = Clock::now();
@@ -125,7 +165,7 @@ TEST_F(QueueTest, WaitsAboutTheWaitWhenEmpty) {
   EXPECT_LT(waited, 5s);
 }
 
-TEST_F(QueueTest, WaitEndsWhenAMessageArrivesFromAnotherThread) {
+TEST_P(QueueTest, WaitEndsWhenAMessageArrivesFromAnotherThread) {
   auto receiver = Open();
   auto sender = Open();
   ASSERT_TRUE(receiver && sender);
@@ -142,7 +182,7 @@ TEST_F(QueueTest, WaitEndsWhenAMessageArrivesFromAnotherThread) {
   EXPECT_LT(waited, 10s);
 }
 
-TEST_F(QueueTest, RedeliversAfterTheVisibilityTimeoutWithANewReceipt) {
+TEST_P(QueueTest, RedeliversAfterTheVisibilityTimeoutWithANewReceipt) {
   auto queue = Open(200ms);
   ASSERT_TRUE(queue);
   ASSERT_TRUE(queue->Enqueue("slow job"));
@@ -165,7 +205,7 @@ TEST_F(QueueTest, RedeliversAfterTheVisibilityTimeoutWithANewReceipt) {
   EXPECT_EQ(Counts(*queue), (Counted{0, 0, 0}));
 }
 
-TEST_F(QueueTest, AStaleReceiptChangesNothing) {
+TEST_P(QueueTest, AStaleReceiptChangesNothing) {
   auto queue = Open(200ms);
   ASSERT_TRUE(queue);
   ASSERT_TRUE(queue->Enqueue("job"));
@@ -187,7 +227,7 @@ TEST_F(QueueTest, AStaleReceiptChangesNothing) {
   EXPECT_EQ(queue->Ack(foreign).error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST_F(QueueTest, AckRemovesTheMessage) {
+TEST_P(QueueTest, AckRemovesTheMessage) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   ASSERT_TRUE(queue->Enqueue("a"));
@@ -202,7 +242,7 @@ TEST_F(QueueTest, AckRemovesTheMessage) {
   EXPECT_EQ(rest[0].body, "b");
 }
 
-TEST_F(QueueTest, ReleaseRetriesAfterTheDelay) {
+TEST_P(QueueTest, ReleaseRetriesAfterTheDelay) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   ASSERT_TRUE(queue->Enqueue("retry me"));
@@ -226,7 +266,7 @@ TEST_F(QueueTest, ReleaseRetriesAfterTheDelay) {
   EXPECT_EQ(third[0].delivery_count, 3);
 }
 
-TEST_F(QueueTest, ExtendVisibilityKeepsTheMessageHiddenPastTheTimeout) {
+TEST_P(QueueTest, ExtendVisibilityKeepsTheMessageHiddenPastTheTimeout) {
   auto queue = Open(400ms);
   ASSERT_TRUE(queue);
   ASSERT_TRUE(queue->Enqueue("long job"));
@@ -239,7 +279,7 @@ TEST_F(QueueTest, ExtendVisibilityKeepsTheMessageHiddenPastTheTimeout) {
   EXPECT_TRUE(queue->Ack(messages[0]));
 }
 
-TEST_F(QueueTest, DeadLettersKeepTheirReasonAndTime) {
+TEST_P(QueueTest, DeadLettersKeepTheirReasonAndTime) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   ASSERT_TRUE(queue->Enqueue("poison"));
@@ -272,7 +312,7 @@ TEST_F(QueueTest, DeadLettersKeepTheirReasonAndTime) {
   EXPECT_EQ(left[0].body, "fine");
 }
 
-TEST_F(QueueTest, SurvivesReopeningAndReturnsUnackedMessagesAfterTheirTimeout) {
+TEST_P(QueueTest, SurvivesReopeningAndReturnsUnackedMessagesAfterTheirTimeout) {
   std::string in_flight_id;
   {
     auto queue = Open(300ms);
@@ -296,20 +336,93 @@ TEST_F(QueueTest, SurvivesReopeningAndReturnsUnackedMessagesAfterTheirTimeout) {
   EXPECT_EQ(returned[0].delivery_count, 2);
 }
 
-TEST_F(QueueTest, KeepsWhatAKilledProcessCommitted) {
-  // Forked before this process opens a queue, so the child starts with a single thread.
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto queue = OpenQueue(Url(), {.visibility_timeout = 300ms});
-    if (!queue) ::_exit(2);
-    for (std::string body : {"one", "two", "three"}) {
-      if (!(*queue)->Enqueue(body)) ::_exit(3);
+// Receives and acknowledges until nothing is left; false on any error or redelivery.
+bool Drain(Queue& queue, std::vector<std::string>& acked) {
+  while (true) {
+    auto received = queue.Receive(7, 300ms);
+    if (!received) return false;
+    if (received->empty()) return true;
+    for (const Message& message : *received) {
+      if (message.delivery_count != 1 || !queue.Ack(message)) return false;
+      acked.push_back(message.id);
     }
-    auto taken = (*queue)->Receive(1, 0ms);
-    if (!taken || taken->size() != 1) ::_exit(4);
-    ::kill(::getpid(), SIGKILL);  // no destructor, no checkpoint: as in a crash
   }
+}
+
+// Child processes are new runs of this test binary: a fork alone would copy the locks of the
+// threads that nats.c and Drogon keep, but not the threads. The variable tells such a run
+// its task, which it does before main, then exits.
+constexpr char kChildTask[] = "ARGUS_QUEUE_TEST_CHILD";
+
+// Enqueues three jobs, takes one and dies holding it, as a crashing worker would.
+int CrashInChild(const std::string& url) {
+  auto queue = OpenQueue(url, {.visibility_timeout = 300ms});
+  if (!queue) return 2;
+  for (std::string body : {"one", "two", "three"}) {
+    if (!(*queue)->Enqueue(body)) return 3;
+  }
+  auto taken = (*queue)->Receive(1, 0ms);
+  if (!taken || taken->size() != 1) return 4;
+  ::kill(::getpid(), SIGKILL);  // no destructor, no checkpoint: as in a crash
+  return 5;
+}
+
+// Opens the queue, reports ready, waits for the start, drains, and writes the acknowledged
+// ids to `out_path`.
+int DrainInChild(const std::string& url, int ready_fd, int go_fd, const std::string& out_path) {
+  auto queue = OpenQueue(url, {});
+  if (!queue) return 2;
+  char byte = 'r';
+  if (::write(ready_fd, &byte, 1) != 1 || ::read(go_fd, &byte, 1) != 1) return 3;
+  std::vector<std::string> acked;
+  if (!Drain(**queue, acked)) return 4;
+  queue->reset();
+  std::ofstream out(out_path);
+  for (const std::string& id : acked) out << id << '\n';
+  return out.good() ? 0 : 5;
+}
+
+// The task is "crash\nURL" or "drain\nURL\nREADY_FD\nGO_FD\nOUT_PATH". Returns the exit status.
+int RunChildTask(std::string_view task) {
+  std::vector<std::string> words;
+  for (const auto word : std::views::split(task, '\n')) {
+    words.emplace_back(word.begin(), word.end());
+  }
+  if (words.size() == 2 && words[0] == "crash") return CrashInChild(words[1]);
+  if (words.size() == 5 && words[0] == "drain") {
+    return DrainInChild(words[1], std::stoi(words[2]), std::stoi(words[3]), words[4]);
+  }
+  return 100;
+}
+
+[[maybe_unused]] const bool kIsChild = [] {
+  if (const char* task = std::getenv(kChildTask)) std::_Exit(RunChildTask(task));
+  return false;
+}();
+
+// Runs `task` in a new run of this binary, with the descriptors `close` closed there.
+pid_t SpawnChild(const std::string& task, std::initializer_list<int> close = {}) {
+  std::string variable = std::string(kChildTask) + "=" + task;
+  std::vector<char*> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) environment.push_back(*entry);
+  environment.push_back(variable.data());
+  environment.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int fd : close) posix_spawn_file_actions_addclose(&actions, fd);
+  char name[] = "queue_test";
+  char* argv[] = {name, nullptr};
+  pid_t child = -1;
+  if (::posix_spawn(&child, "/proc/self/exe", &actions, nullptr, argv, environment.data()) != 0) {
+    child = -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  return child;
+}
+
+TEST_P(QueueTest, KeepsWhatAKilledProcessCommitted) {
+  const pid_t child = SpawnChild("crash\n" + Url());
+  ASSERT_GE(child, 0);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
@@ -327,7 +440,7 @@ TEST_F(QueueTest, KeepsWhatAKilledProcessCommitted) {
   EXPECT_EQ(returned[0].delivery_count, 2);
 }
 
-TEST_F(QueueTest, IdsAreNeverReused) {
+TEST_P(QueueTest, IdsAreNeverReused) {
   std::string last_id;
   {
     auto queue = Open();
@@ -340,34 +453,6 @@ TEST_F(QueueTest, IdsAreNeverReused) {
   auto queue = Open();
   ASSERT_TRUE(queue);
   EXPECT_GT(std::stoll(queue->Enqueue("y").value()), std::stoll(last_id));
-}
-
-// Receives and acknowledges until nothing is left; false on any error or redelivery.
-bool Drain(Queue& queue, std::vector<std::string>& acked) {
-  while (true) {
-    auto received = queue.Receive(7, 300ms);
-    if (!received) return false;
-    if (received->empty()) return true;
-    for (const Message& message : *received) {
-      if (message.delivery_count != 1 || !queue.Ack(message)) return false;
-      acked.push_back(message.id);
-    }
-  }
-}
-
-// The forked child's side: open the queue, report ready, wait for the start, drain, write
-// the acknowledged ids to `out_path`. Returns the exit status.
-int DrainInChild(const std::string& url, int ready_fd, int go_fd, const std::string& out_path) {
-  auto queue = OpenQueue(url, {});
-  if (!queue) return 2;
-  char byte = 'r';
-  if (::write(ready_fd, &byte, 1) != 1 || ::read(go_fd, &byte, 1) != 1) return 3;
-  std::vector<std::string> acked;
-  if (!Drain(**queue, acked)) return 4;
-  queue->reset();
-  std::ofstream out(out_path);
-  for (const std::string& id : acked) out << id << '\n';
-  return out.good() ? 0 : 5;
 }
 
 class Pipe {
@@ -392,19 +477,15 @@ class Pipe {
   int fds_[2] = {-1, -1};
 };
 
-TEST_F(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
+TEST_P(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
   constexpr int kMessages = 500;
   const std::string child_ids = (dir_ / "child-ids").string();
   Pipe ready;
   Pipe go;
-  // Forked before this process opens a queue, so the child starts with a single thread.
-  const pid_t child = ::fork();
+  const pid_t child = SpawnChild(
+      std::format("drain\n{}\n{}\n{}\n{}", Url(), ready.WriteFd(), go.ReadFd(), child_ids),
+      {ready.ReadFd(), go.WriteFd()});
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    ready.CloseRead();
-    go.CloseWrite();
-    ::_exit(DrainInChild(Url(), ready.WriteFd(), go.ReadFd(), child_ids));
-  }
   ready.CloseWrite();
   go.CloseRead();
   char byte = 0;
@@ -447,7 +528,7 @@ TEST_F(QueueTest, DeliversEachMessageOnceToConcurrentQueuesAndProcesses) {
             << " in this process, " << child_count << " in the child\n";
 }
 
-TEST_F(QueueTest, ProcessesOpeningANewFileTogetherCreateTheSchemaOnce) {
+TEST_P(QueueTest, QueuesOpenedTogetherShareOneQueue) {
   std::vector<std::unique_ptr<Queue>> queues(4);
   std::vector<std::thread> threads;
   threads.reserve(queues.size());
@@ -458,25 +539,15 @@ TEST_F(QueueTest, ProcessesOpeningANewFileTogetherCreateTheSchemaOnce) {
   EXPECT_EQ(Counts(*queues[3]), (Counted{1, 0, 0}));
 }
 
-TEST_F(QueueTest, RelativeUrlsAreRelativeToTheWorkingDirectory) {
-  const std::filesystem::path cwd = std::filesystem::current_path();
-  std::filesystem::current_path(dir_);
-  auto queue = OpenQueue("sqlite://data/queue.db", {});
-  std::filesystem::current_path(cwd);
-  ASSERT_TRUE(queue) << queue.error().message;
-  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "data/queue.db"));
-}
-
-TEST_F(QueueTest, HandlesPathsThatNeedQuoting) {
-  auto queue = OpenQueue("sqlite://" + (dir_ / "it's a \\ queue.db").string(), {});
-  ASSERT_TRUE(queue) << queue.error().message;
-  ASSERT_TRUE((*queue)->Enqueue("x"));
-  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "it's a \\ queue.db"));
+TEST_P(QueueTest, RejectsANonPositiveVisibilityTimeout) {
+  auto queue = OpenQueue(Url(), {.visibility_timeout = 0ms});
+  ASSERT_FALSE(queue);
+  EXPECT_EQ(queue.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(OpenQueueTest, RejectsBadUrls) {
   for (std::string_view url : {"", "/plain/path.db", "queue.db", "sqlite://", "sqlite:/x.db",
-                               "nats://localhost:4222", "postgresql://user:secret@host/db"}) {
+                               "nats:/localhost:4222", "postgresql://user:secret@host/db"}) {
     SCOPED_TRACE(url);
     auto queue = OpenQueue(url, {});
     ASSERT_FALSE(queue);
@@ -486,13 +557,26 @@ TEST(OpenQueueTest, RejectsBadUrls) {
   }
 }
 
-TEST_F(QueueTest, RejectsANonPositiveVisibilityTimeout) {
-  auto queue = OpenQueue(Url(), {.visibility_timeout = 0ms});
-  ASSERT_FALSE(queue);
-  EXPECT_EQ(queue.error().code, ErrorCode::kInvalidArgument);
+// The embedded queue's own concerns: its file.
+class SqliteQueueTest : public TempDirTest {};
+
+TEST_F(SqliteQueueTest, RelativeUrlsAreRelativeToTheWorkingDirectory) {
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  auto queue = OpenQueue("sqlite://data/queue.db", {});
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(queue) << queue.error().message;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "data/queue.db"));
 }
 
-TEST_F(QueueTest, ExplainsAnUnwritablePath) {
+TEST_F(SqliteQueueTest, HandlesPathsThatNeedQuoting) {
+  auto queue = OpenQueue("sqlite://" + (dir_ / "it's a \\ queue.db").string(), {});
+  ASSERT_TRUE(queue) << queue.error().message;
+  ASSERT_TRUE((*queue)->Enqueue("x"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "it's a \\ queue.db"));
+}
+
+TEST_F(SqliteQueueTest, ExplainsAnUnwritablePath) {
   std::ofstream(dir_ / "file") << "a file, not a folder";
   const std::string path = (dir_ / "file/queue.db").string();
   auto queue = OpenQueue("sqlite://" + path, {});
@@ -501,7 +585,7 @@ TEST_F(QueueTest, ExplainsAnUnwritablePath) {
   EXPECT_THAT(queue.error().message, HasSubstr(path));
 }
 
-TEST_F(QueueTest, ExplainsAFileThatIsNotADatabase) {
+TEST_F(SqliteQueueTest, ExplainsAFileThatIsNotADatabase) {
   std::ofstream(dir_ / "junk.db") << std::string(8192, 'j');
   auto queue = OpenQueue("sqlite://" + (dir_ / "junk.db").string(), {});
   ASSERT_FALSE(queue);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "image/thumbnail.h"
 #include "worker/job.h"
 
 namespace argus::worker {
@@ -40,6 +41,9 @@ void LogError(std::string_view what, const Error& error) {
 std::string InputKey(std::string_view image_id) { return "inputs/" + std::string(image_id); }
 std::string OutputKey(std::string_view image_id) {
   return "outputs/" + std::string(image_id) + ".json";
+}
+std::string ThumbnailKey(std::string_view image_id) {
+  return "thumbnails/" + std::string(image_id) + ".jpg";
 }
 
 struct Worker::Item {
@@ -213,6 +217,14 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       writer["indentation"] = "";
       writer["precision"] = 6;
       const std::string json = Json::writeString(writer, output);
+      // The gallery's thumbnail; the result stands without it, so a failure is only logged.
+      if (options_.thumbnail_size > 0) {
+        auto thumbnail = image::MakeThumbnail(item.bytes, options_.thumbnail_size, options_.limits);
+        auto stored = thumbnail ? blobs_.Put(ThumbnailKey(item.job.image_id), *thumbnail,
+                                             "image/jpeg")
+                                : Result<void>(std::unexpected(thumbnail.error()));
+        if (!stored) LogError("cannot store the thumbnail of " + item.job.image_id, stored.error());
+      }
       const auto* json_bytes = reinterpret_cast<const std::byte*>(json.data());
       if (auto put = blobs_.Put(OutputKey(item.job.image_id), {json_bytes, json.size()},
                                 "application/json");

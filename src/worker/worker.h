@@ -23,6 +23,7 @@ struct WorkerOptions {
   std::size_t decode_threads = 0;  // 0: one per core
   std::size_t top_k = 5;
   image::Limits limits;
+  int thumbnail_size = 256;  // longer side of the gallery thumbnail; 0: none
 };
 
 // The app tier: takes batches of jobs from the queue, decodes their images, runs one
@@ -58,5 +59,6 @@ class Worker {
 // Object keys in the blob store.
 std::string InputKey(std::string_view image_id);
 std::string OutputKey(std::string_view image_id);
+std::string ThumbnailKey(std::string_view image_id);
 
 }  // namespace argus::worker

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -39,6 +40,10 @@ HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& res
   out.body = std::string(response->body());
   out.content_type = std::string(response->getHeader("content-type"));
   out.header_retry_after = response->getHeader("retry-after");
+  for (const auto& [name, cookie] : response->getCookies()) {
+    out.cookies[name] = cookie.value();
+    out.set_cookies.push_back(cookie.cookieString());
+  }
   Json::CharReaderBuilder builder;
   std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   std::string errors;
@@ -57,6 +62,19 @@ ServeProcess::~ServeProcess() {
 }
 
 void ServeProcess::Start(const std::vector<std::string>& arguments) {
+  // Known issue (docs/ARCHITECTURE.md): now and then the process dies with SIGSEGV inside
+  // Drogon 1.9.0's main loop within its first second, with or without requests. Until that
+  // is fixed a start is tried up to three times, and every crash is reported on stderr.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    if (StartOnce(arguments)) return;
+    std::cerr << "WARNING: argus " << command_ << " crashed during start-up (attempt " << attempt
+              << "), known Drogon start-up crash; starting it again\n";
+  }
+  FAIL() << "argus " << command_ << " crashed during start-up three times:\n"
+         << log().substr(0, 6000);
+}
+
+bool ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
   if (port_ == 0) port_ = FreePort();
   last_arguments_ = arguments;
   std::vector<std::string> argv{ARGUS_BINARY, command_, "--host=127.0.0.1",
@@ -65,6 +83,7 @@ void ServeProcess::Start(const std::vector<std::string>& arguments) {
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::filesystem::create_directories(data_dir_);
   const std::string log_path = (data_dir_ / "serve.log").string();
+  const auto spawned = std::chrono::steady_clock::now();
   pid_ = fork();
   if (pid_ == 0) {
     const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -78,20 +97,26 @@ void ServeProcess::Start(const std::vector<std::string>& arguments) {
   }
   client_ = drogon::HttpClient::newHttpClient("http://127.0.0.1:" + std::to_string(port_),
                                               loop_.getLoop());
-  for (int i = 0; i < 300; ++i) {
-    if (Get("/readyz").status == 200) return;
+  // Ready, and past the first two seconds in which the start-up crash happens.
+  bool ready = false;
+  while (std::chrono::steady_clock::now() - spawned < std::chrono::seconds(15)) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      FAIL() << "argus " << command_ << " exited at start ("
-             << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                     : "status " + std::to_string(WEXITSTATUS(status)))
-             << "):\n"
-             << log().substr(0, 6000);
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) return false;
+      ADD_FAILURE() << "argus " << command_ << " exited at start ("
+                    << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                            : "status " + std::to_string(WEXITSTATUS(status)))
+                    << "):\n"
+                    << log().substr(0, 6000);
+      return true;
     }
+    if (!ready) ready = Get("/readyz").status == 200;
+    if (ready && std::chrono::steady_clock::now() - spawned > std::chrono::seconds(2)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  FAIL() << "argus " << command_ << " did not become ready:\n" << log().substr(0, 6000);
+  ADD_FAILURE() << "argus " << command_ << " did not become ready:\n" << log().substr(0, 6000);
+  return true;
 }
 
 void ServeProcess::Kill9() {
@@ -123,6 +148,9 @@ std::string ServeProcess::log() const {
 }
 
 HttpResult ServeProcess::Send(const drogon::HttpRequestPtr& request, double timeout_s) {
+  if (!bearer_.empty() && request->getHeader("authorization").empty()) {
+    request->addHeader("Authorization", "Bearer " + bearer_);
+  }
   auto [result, response] = client_->sendRequest(request, timeout_s);
   return ToResult(result, response);
 }
@@ -188,6 +216,35 @@ std::vector<Json::Value> ServeProcess::AwaitAll(const std::vector<std::string>& 
     records.push_back(record);
   }
   return records;
+}
+
+HttpResult ServeProcess::SendJson(drogon::HttpMethod method, const std::string& path,
+                                  const Json::Value& body,
+                                  const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto request = body.isNull() ? drogon::HttpRequest::newHttpRequest()
+                               : drogon::HttpRequest::newHttpJsonRequest(body);
+  request->setMethod(method);
+  request->setPath(path);
+  for (const auto& [name, value] : headers) request->addHeader(name, value);
+  auto [result, response] = client_->sendRequest(request, 30);
+  return ToResult(result, response);
+}
+
+std::string ServeProcess::UseNewAccount(const std::string& email) {
+  Json::Value credentials(Json::objectValue);
+  credentials["email"] = email;
+  credentials["password"] = "correct horse battery";
+  const HttpResult signup = SendJson(drogon::Post, "/api/v1/auth/signup", credentials);
+  EXPECT_EQ(signup.status, 201) << signup.body;
+  const std::string session = signup.cookies.contains("argus_session") ? signup.cookies.at("argus_session") : "";
+  const std::string csrf = signup.cookies.contains("argus_csrf") ? signup.cookies.at("argus_csrf") : "";
+  Json::Value name(Json::objectValue);
+  name["name"] = "e2e";
+  const HttpResult token = SendJson(drogon::Post, "/api/v1/tokens", name,
+                                    {{"Cookie", "argus_session=" + session}, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(token.status, 201) << token.body;
+  bearer_ = token.json["token"].asString();
+  return bearer_;
 }
 
 TempDir::TempDir() {

@@ -6,6 +6,7 @@
 #include <trantor/net/EventLoopThread.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct HttpResult {
   std::string body;
   std::string content_type;
   std::string header_retry_after;
+  std::map<std::string, std::string> cookies;  // name -> value, from Set-Cookie
+  std::vector<std::string> set_cookies;        // the Set-Cookie headers as sent
   Json::Value json;  // parsed body when it is JSON
 };
 
@@ -45,15 +48,27 @@ class ServeProcess {
   HttpResult PostRaw(const std::string& path, const std::string& content_type, const std::string& body);
   drogon::HttpClientPtr client() const { return client_; }
 
+  // Signs up (the first account is the administrator), creates an API token and sends it
+  // with every later request. Returns the token.
+  std::string UseNewAccount(const std::string& email);
+  void UseToken(std::string token) { bearer_ = std::move(token); }
+  const std::string& bearer() const { return bearer_; }
+  // A JSON request with optional cookie and extra headers, without the bearer token.
+  HttpResult SendJson(drogon::HttpMethod method, const std::string& path, const Json::Value& body,
+                      const std::vector<std::pair<std::string, std::string>>& headers = {});
+
   // Blocks until every id is done or failed (long-polling), returns the final records.
   std::vector<Json::Value> AwaitAll(const std::vector<std::string>& ids, int timeout_s = 120);
 
  private:
   HttpResult Send(const drogon::HttpRequestPtr& request, double timeout_s);
+  // false when the process died of SIGSEGV before it was ready (the known start-up crash).
+  bool StartOnce(const std::vector<std::string>& arguments);
 
   std::filesystem::path data_dir_;
   std::string command_;
   std::vector<std::string> last_arguments_;
+  std::string bearer_;
   int port_ = 0;
   pid_t pid_ = -1;
   trantor::EventLoopThread loop_;

@@ -69,6 +69,7 @@ std::vector<std::string> UploadConcurrently(ServeProcess& serve,
         auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
         request->setMethod(drogon::Post);
         request->setPath("/api/v1/images");
+        request->addHeader("Authorization", "Bearer " + serve.bearer());
         auto [result, response] = client->sendRequest(request, 60);
         const HttpResult r = ToResult(result, response);
         if (r.status != 202) continue;
@@ -129,6 +130,7 @@ TEST_F(ServeTest, CourseWorkloadOfOneHundredConcurrentRequestsAllGetLabels) {
 TEST_F(ServeTest, LabelledPhotosThroughTheApiReachTheEngineAccuracy) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
+  serve.UseNewAccount("owner@example.com");
   const auto files = SamplePhotos();
   ASSERT_EQ(files.size(), 500u);
   const auto ids = UploadConcurrently(serve, files, 10, 4);
@@ -152,6 +154,7 @@ TEST_F(ServeTest, LabelledPhotosThroughTheApiReachTheEngineAccuracy) {
 TEST_F(ServeTest, ADuplicateUploadIsAnsweredFromTheStoredResult) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
+  serve.UseNewAccount("owner@example.com");
   const auto photo = SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG";
   const HttpResult first = serve.Upload("/api/v1/images", {{"file", photo}});
   ASSERT_EQ(first.status, 202) << first.body;
@@ -177,6 +180,7 @@ TEST_F(ServeTest, ADuplicateUploadIsAnsweredFromTheStoredResult) {
 TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--max-bytes=150000", "--max-request-bytes=400000"});
+  serve.UseNewAccount("owner@example.com");
   const auto scratch = dir_.path() / "bad";
   std::filesystem::create_directories(scratch);
   std::ofstream(scratch / "empty.jpg").flush();
@@ -229,6 +233,7 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
 TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
+  serve.UseNewAccount("owner@example.com");
   const auto photos = SharedData() / "imagenet-sample";
   const std::vector<std::filesystem::path> files{
       photos / "n01440764_tench.JPEG", photos / "n02099712_Labrador_retriever.JPEG",
@@ -274,6 +279,7 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
 TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
+  serve.UseNewAccount("owner@example.com");
   const HttpResult ready = serve.Get("/api/v1/events");
   ASSERT_EQ(ready.status, 200);
   EXPECT_THAT(ready.content_type, HasSubstr("text/event-stream"));
@@ -309,10 +315,17 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
 TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
+  serve.UseNewAccount("owner@example.com");
   ASSERT_EQ(serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}}).status, 200);
   EXPECT_EQ(serve.Get("/healthz").json["status"].asString(), "ok");
   EXPECT_EQ(serve.Get("/readyz").status, 200);
-  const HttpResult metrics = serve.Get("/metrics");
+  // The worker's batch event may land just after the result it follows.
+  HttpResult metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = serve.Get("/metrics");
+    if (metrics.body.find("argus_batch_size_bucket") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   ASSERT_EQ(metrics.status, 200);
   for (const char* name : {"argus_http_requests_total{", "argus_http_request_duration_seconds_bucket",
                            "argus_queue_jobs{state=\"ready\"}", "argus_workers{state=\"running\"}",
@@ -331,6 +344,7 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
 TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   ServeProcess web(dir_.path() / "data", "web");
   web.Start({"--max-queue-depth=3"});
+  web.UseNewAccount("owner@example.com");
   const auto files = SamplePhotos();
   int accepted = 0;
   HttpResult refused;
@@ -355,6 +369,7 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
 TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--min-workers=1", "--max-workers=1", "--visibility-timeout=2"});
+  serve.UseNewAccount("owner@example.com");
   const auto files = SamplePhotos();
   const std::vector<std::filesystem::path> some(files.begin(), files.begin() + 200);
   std::atomic<std::size_t> answered = 0;
@@ -389,6 +404,7 @@ TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
 TEST_F(ServeTest, KillingTheServiceDuringABurstLosesNoAcceptedUpload) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--visibility-timeout=2"});
+  serve.UseNewAccount("owner@example.com");
   const auto files = SamplePhotos();
   std::atomic<std::size_t> answered = 0;
   std::vector<std::string> ids;

@@ -1,0 +1,210 @@
+// Accounts: sign-up, log-in, log-out, the current user, personal API tokens.
+#include <drogon/RateLimiter.h>
+#include <drogon/drogon.h>
+#include <json/json.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "api/http_errors.h"
+#include "api/routes.h"
+#include "common/clock.h"
+
+namespace argus::api {
+namespace {
+
+using drogon::HttpRequestPtr;
+using drogon::HttpResponse;
+using drogon::HttpResponsePtr;
+using Callback = std::function<void(const HttpResponsePtr&)>;
+
+constexpr char kSessionCookie[] = "argus_session";
+constexpr char kCsrfCookie[] = "argus_csrf";
+
+// Sign-up and log-in attempts per client address: 10 a minute, then 429.
+class AttemptLimiter {
+ public:
+  bool Allow(const std::string& address) {
+    std::lock_guard lock(mutex_);
+    auto& limiter = limiters_[address];
+    if (!limiter) {
+      limiter = drogon::RateLimiter::newRateLimiter(drogon::RateLimiterType::kSlidingWindow, 10,
+                                                    std::chrono::seconds(60));
+    }
+    return limiter->isAllowed();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, drogon::RateLimiterPtr> limiters_;
+};
+
+Json::Value UserJson(const catalog::UserRecord& user) {
+  Json::Value json(Json::objectValue);
+  json["id"] = user.id;
+  json["email"] = user.email;
+  json["is_admin"] = user.is_admin;
+  return json;
+}
+
+// Secure cookies when the client reached us over TLS (directly or through a proxy).
+bool OverTls(const HttpRequestPtr& request) {
+  return request->isOnSecureConnection() || request->getHeader("x-forwarded-proto") == "https";
+}
+
+void SetSessionCookies(const HttpResponsePtr& response, const HttpRequestPtr& request,
+                       const std::string& session, const std::string& csrf, int max_age_s) {
+  drogon::Cookie session_cookie(kSessionCookie, session);
+  session_cookie.setHttpOnly(true);
+  drogon::Cookie csrf_cookie(kCsrfCookie, csrf);
+  csrf_cookie.setHttpOnly(false);  // the page reads it to echo it in X-CSRF-Token
+  for (drogon::Cookie* cookie : {&session_cookie, &csrf_cookie}) {
+    cookie->setPath("/");
+    cookie->setSameSite(drogon::Cookie::SameSite::kLax);
+    cookie->setSecure(OverTls(request));
+    cookie->setMaxAge(max_age_s);
+    response->addCookie(*cookie);
+  }
+}
+
+Result<std::pair<std::string, std::string>> CredentialsOf(const HttpRequestPtr& request) {
+  const auto json = request->getJsonObject();
+  if (!json || !(*json)["email"].isString() || !(*json)["password"].isString()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "send a JSON object with \"email\" and \"password\" strings");
+  }
+  return std::pair{(*json)["email"].asString(), (*json)["password"].asString()};
+}
+
+HttpResponsePtr SessionResponse(const HttpRequestPtr& request, const auth::NewSession& session,
+                                drogon::HttpStatusCode status) {
+  Json::Value body(Json::objectValue);
+  body["user"] = UserJson(session.user);
+  auto response = HttpResponse::newHttpJsonResponse(body);
+  response->setStatusCode(status);
+  const int max_age = static_cast<int>((session.expires_at_ms - NowMs()) / 1000);
+  SetSessionCookies(response, request, session.token, session.csrf_token, max_age);
+  return response;
+}
+
+HttpResponsePtr TooManyAttempts() {
+  return ErrorResponse(drogon::k429TooManyRequests, "rate_limited",
+                       "too many attempts from this address; wait a minute");
+}
+
+Json::Value TokenJson(const catalog::TokenRecord& token) {
+  Json::Value json(Json::objectValue);
+  json["id"] = token.id;
+  json["name"] = token.name;
+  json["created_at_ms"] = static_cast<Json::Int64>(token.created_at_ms);
+  json["last_used_at_ms"] = static_cast<Json::Int64>(token.last_used_at_ms);
+  return json;
+}
+
+}  // namespace
+
+void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
+  auto& app = drogon::app();
+  auto limiter = std::make_shared<AttemptLimiter>();
+  app.registerHandler(
+      "/api/v1/auth/signup",
+      [context, limiter](const HttpRequestPtr& request, Callback&& callback) {
+        if (!limiter->Allow(request->peerAddr().toIp())) return callback(TooManyAttempts());
+        auto credentials = CredentialsOf(request);
+        if (!credentials) return callback(ErrorResponse(credentials.error()));
+        auto session = context->accounts.SignUp(credentials->first, credentials->second);
+        if (!session && session.error().code == ErrorCode::kConflict) {
+          // Same words as a failed log-in would use, without confirming the account.
+          return callback(ErrorResponse(drogon::k409Conflict, "signup_refused",
+                                        "cannot create an account with this email; log in "
+                                        "instead if it is yours"));
+        }
+        if (!session) return callback(ErrorResponse(session.error()));
+        callback(SessionResponse(request, *session, drogon::k201Created));
+      },
+      {drogon::Post});
+  app.registerHandler(
+      "/api/v1/auth/login",
+      [context, limiter](const HttpRequestPtr& request, Callback&& callback) {
+        if (!limiter->Allow(request->peerAddr().toIp())) return callback(TooManyAttempts());
+        auto credentials = CredentialsOf(request);
+        if (!credentials) return callback(ErrorResponse(credentials.error()));
+        auto session = context->accounts.LogIn(credentials->first, credentials->second);
+        if (!session && session.error().code == ErrorCode::kNotFound) {
+          return callback(ErrorResponse(drogon::k401Unauthorized, "invalid_credentials",
+                                        "wrong email or password"));
+        }
+        if (!session) return callback(ErrorResponse(session.error()));
+        callback(SessionResponse(request, *session, drogon::k200OK));
+      },
+      {drogon::Post});
+  app.registerHandler(
+      "/api/v1/auth/logout",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        if (auto ended = context->accounts.LogOut(request->getCookie(kSessionCookie)); !ended) {
+          return callback(ErrorResponse(ended.error()));
+        }
+        auto response = HttpResponse::newHttpResponse();
+        response->setStatusCode(drogon::k204NoContent);
+        SetSessionCookies(response, request, "", "", 0);
+        callback(response);
+      },
+      {drogon::Post});
+  app.registerHandler(
+      "/api/v1/auth/me",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        Json::Value body(Json::objectValue);
+        body["user"] = UserJson(principal->user);
+        callback(HttpResponse::newHttpJsonResponse(body));
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/api/v1/tokens",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        auto tokens = context->accounts.ListApiTokens(principal->user);
+        if (!tokens) return callback(ErrorResponse(tokens.error()));
+        Json::Value body(Json::objectValue);
+        body["tokens"] = Json::Value(Json::arrayValue);
+        for (const auto& token : *tokens) body["tokens"].append(TokenJson(token));
+        callback(HttpResponse::newHttpJsonResponse(body));
+      },
+      {drogon::Get});
+  app.registerHandler(
+      "/api/v1/tokens",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        const auto json = request->getJsonObject();
+        const std::string name = json && (*json)["name"].isString() ? (*json)["name"].asString() : "";
+        auto token = context->accounts.CreateApiToken(principal->user, name);
+        if (!token) return callback(ErrorResponse(token.error()));
+        Json::Value body = TokenJson(token->record);
+        body["token"] = token->token;
+        auto response = HttpResponse::newHttpJsonResponse(body);
+        response->setStatusCode(drogon::k201Created);
+        callback(response);
+      },
+      {drogon::Post});
+  app.registerHandler(
+      "/api/v1/tokens/{id}",
+      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        if (auto revoked = context->accounts.RevokeApiToken(principal->user, id); !revoked) {
+          return callback(ErrorResponse(revoked.error()));
+        }
+        auto response = HttpResponse::newHttpResponse();
+        response->setStatusCode(drogon::k204NoContent);
+        callback(response);
+      },
+      {drogon::Delete});
+}
+
+
+}  // namespace argus::api

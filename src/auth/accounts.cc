@@ -1,0 +1,115 @@
+#include "auth/accounts.h"
+
+#include "auth/secrets.h"
+#include "common/clock.h"
+
+namespace argus::auth {
+namespace {
+
+constexpr std::size_t kMinPasswordLength = 8;
+constexpr std::size_t kMaxPasswordLength = 1024;
+
+Result<void> ValidateCredentials(std::string_view email, std::string_view password) {
+  const auto at = email.find('@');
+  if (email.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
+      email.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "enter a valid email address");
+  }
+  if (password.size() < kMinPasswordLength) {
+    return Fail(ErrorCode::kInvalidArgument, "the password needs at least 8 characters");
+  }
+  if (password.size() > kMaxPasswordLength) {
+    return Fail(ErrorCode::kInvalidArgument, "the password is longer than 1024 characters");
+  }
+  return {};
+}
+
+Error InvalidCredentials() {
+  return Error{ErrorCode::kNotFound, "wrong email or password"};
+}
+
+}  // namespace
+
+Accounts::Accounts(catalog::Catalog& catalog, std::chrono::hours session_lifetime)
+    : catalog_(catalog),
+      session_lifetime_(session_lifetime),
+      decoy_hash_(HashPassword(NewSecret()).value_or("")) {}
+
+Result<NewSession> Accounts::StartSession(const catalog::UserRecord& user) {
+  NewSession session{.user = user,
+                     .token = NewSecret(),
+                     .csrf_token = NewSecret(),
+                     .expires_at_ms =
+                         NowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       session_lifetime_)
+                                       .count()};
+  if (auto created = catalog_.CreateSession(HashSecret(session.token), user.id,
+                                            session.csrf_token, session.expires_at_ms);
+      !created) {
+    return std::unexpected(created.error());
+  }
+  return session;
+}
+
+Result<NewSession> Accounts::SignUp(std::string_view email, std::string_view password) {
+  if (auto valid = ValidateCredentials(email, password); !valid) {
+    return std::unexpected(valid.error());
+  }
+  auto hash = HashPassword(password);
+  if (!hash) return std::unexpected(hash.error());
+  auto user = catalog_.CreateUser(email, *hash, NowMs());
+  if (!user) return std::unexpected(user.error());
+  return StartSession(*user);
+}
+
+Result<NewSession> Accounts::LogIn(std::string_view email, std::string_view password) {
+  auto user = catalog_.FindUserByEmail(email);
+  if (!user) {
+    if (user.error().code != ErrorCode::kNotFound) return std::unexpected(user.error());
+    VerifyPassword(decoy_hash_, password);  // same work as for a real account
+    return std::unexpected(InvalidCredentials());
+  }
+  if (!VerifyPassword(user->password_hash, password)) return std::unexpected(InvalidCredentials());
+  return StartSession(*user);
+}
+
+Result<void> Accounts::LogOut(std::string_view session_token) {
+  return catalog_.DeleteSession(HashSecret(session_token));
+}
+
+Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session_token,
+                                                        std::string_view bearer_token) {
+  if (!bearer_token.empty()) {
+    auto user = catalog_.FindUserByApiToken(HashSecret(bearer_token), NowMs());
+    if (!user) return std::unexpected(user.error());
+    return Principal{.user = std::move(*user)};
+  }
+  if (!session_token.empty()) {
+    auto session = catalog_.FindSession(HashSecret(session_token), NowMs());
+    if (!session) return std::unexpected(session.error());
+    return Principal{.user = std::move(session->user), .csrf_token = session->csrf_token};
+  }
+  return std::nullopt;
+}
+
+Result<NewApiToken> Accounts::CreateApiToken(const catalog::UserRecord& user,
+                                             std::string_view name) {
+  if (name.empty() || name.size() > 100) {
+    return Fail(ErrorCode::kInvalidArgument, "a token needs a name of 1 to 100 characters");
+  }
+  NewApiToken token{.token = "argus_" + NewSecret()};
+  auto record = catalog_.CreateApiToken(user.id, name, HashSecret(token.token), NowMs());
+  if (!record) return std::unexpected(record.error());
+  token.record = std::move(*record);
+  return token;
+}
+
+Result<std::vector<catalog::TokenRecord>> Accounts::ListApiTokens(const catalog::UserRecord& user) {
+  return catalog_.ListApiTokens(user.id);
+}
+
+Result<void> Accounts::RevokeApiToken(const catalog::UserRecord& user, std::string_view token_id) {
+  return catalog_.RevokeApiToken(user.id, token_id);
+}
+
+}  // namespace argus::auth

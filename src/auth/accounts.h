@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+
+namespace argus::auth {
+
+// Who a request acts for.
+struct Principal {
+  catalog::UserRecord user;
+  // Set when the request was authenticated by the session cookie: state-changing requests
+  // must then echo it (double-submit CSRF protection). Empty for bearer tokens, which a
+  // browser never sends on its own.
+  std::string csrf_token;
+};
+
+struct NewSession {
+  catalog::UserRecord user;
+  std::string token;  // the cookie value
+  std::string csrf_token;
+  std::int64_t expires_at_ms = 0;
+};
+
+struct NewApiToken {
+  catalog::TokenRecord record;
+  std::string token;  // shown once
+};
+
+// Sign-up, log-in and API tokens on top of the catalog's account tables.
+class Accounts {
+ public:
+  explicit Accounts(catalog::Catalog& catalog,
+                    std::chrono::hours session_lifetime = std::chrono::hours(24 * 14));
+
+  // kInvalidArgument for a malformed email or a password under 8 characters; kConflict
+  // when the email is taken.
+  Result<NewSession> SignUp(std::string_view email, std::string_view password);
+  // Any wrong email or password is the same kNotFound, after the same amount of work, so
+  // the answer does not reveal whether an account exists.
+  Result<NewSession> LogIn(std::string_view email, std::string_view password);
+  Result<void> LogOut(std::string_view session_token);
+
+  // nullopt: no credentials presented. kNotFound: credentials presented but not valid.
+  Result<std::optional<Principal>> Authenticate(std::string_view session_token,
+                                                std::string_view bearer_token);
+
+  Result<NewApiToken> CreateApiToken(const catalog::UserRecord& user, std::string_view name);
+  Result<std::vector<catalog::TokenRecord>> ListApiTokens(const catalog::UserRecord& user);
+  Result<void> RevokeApiToken(const catalog::UserRecord& user, std::string_view token_id);
+
+ private:
+  Result<NewSession> StartSession(const catalog::UserRecord& user);
+
+  catalog::Catalog& catalog_;
+  std::chrono::hours session_lifetime_;
+  std::string decoy_hash_;  // verified against when the email is unknown
+};
+
+}  // namespace argus::auth

@@ -1,0 +1,209 @@
+// What only the JetStream back end has: a server that goes away, AckWait, named streams.
+// The behaviour it shares with the embedded queue is tested in queue_test.cc.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <format>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "events/nats_test_server.h"
+#include "queue/queue.h"
+
+namespace argus::queue {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace std::string_view_literals;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+using Counted = std::vector<std::uint64_t>;
+
+// {ready, in_flight, dead}
+Counted Counts(Queue& queue) {
+  auto stats = queue.Stats();
+  EXPECT_TRUE(stats) << stats.error().message;
+  if (!stats) return {};
+  return {stats->ready, stats->in_flight, stats->dead};
+}
+
+std::vector<Message> MustReceive(Queue& queue, std::size_t max,
+                                 std::chrono::milliseconds wait = 0ms) {
+  auto received = queue.Receive(max, wait);
+  EXPECT_TRUE(received) << received.error().message;
+  return received ? std::move(*received) : std::vector<Message>{};
+}
+
+class NatsQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "argus-nats-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto server = nats::TestServer::Start(dir_);
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Queue> Open(std::chrono::milliseconds visibility_timeout = 30s,
+                              std::string_view path = "") {
+    auto queue =
+        OpenQueue(server_->url() + std::string(path), {.visibility_timeout = visibility_timeout});
+    if (!queue) {
+      ADD_FAILURE() << queue.error().message;
+      return nullptr;
+    }
+    return std::move(*queue);
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<nats::TestServer> server_;
+};
+
+TEST_F(NatsQueueTest, ARestartOfTheServerLosesNoJob) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(queue->Enqueue("job " + std::to_string(i)));
+
+  server_->Stop(SIGTERM);
+  const auto stopped_at = Clock::now();
+  auto enqueued = queue->Enqueue("during the outage");
+  ASSERT_FALSE(enqueued);
+  EXPECT_EQ(enqueued.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(enqueued.error().message, HasSubstr(std::to_string(server_->port())));
+  auto received = queue->Receive(1, 5s);
+  ASSERT_FALSE(received);
+  EXPECT_EQ(received.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(queue->Stats().error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(Clock::now() - stopped_at, 3s) << "failing during an outage is quick";
+
+  ASSERT_TRUE(server_->Launch());
+  // The client reconnects on its own, within its 2 s backoff.
+  const auto deadline = Clock::now() + 20s;
+  while (!queue->Stats() && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(Counts(*queue), (Counted{20, 0, 0}));
+  std::vector<std::string> bodies;
+  for (const Message& message : MustReceive(*queue, 100, 5s)) {
+    bodies.push_back(message.body);
+    EXPECT_EQ(message.delivery_count, 1);
+    EXPECT_TRUE(queue->Ack(message));
+  }
+  ASSERT_EQ(bodies.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(bodies[i], "job " + std::to_string(i));
+}
+
+TEST_F(NatsQueueTest, AnUnreachableServerIsUnavailableAtOnce) {
+  auto port = nats::FreePort();
+  ASSERT_TRUE(port);
+  const auto start = Clock::now();
+  auto queue = OpenQueue(std::format("nats://user:secret@127.0.0.1:{}", *port), {});
+  ASSERT_FALSE(queue);
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_EQ(queue.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(queue.error().message, HasSubstr(std::format("127.0.0.1:{}", *port)));
+  EXPECT_THAT(queue.error().message, ::testing::Not(HasSubstr("secret")));
+}
+
+TEST_F(NatsQueueTest, InProgressKeepsAJobPastItsAckWait) {
+  auto worker = Open(300ms);
+  auto other = Open(300ms);
+  ASSERT_TRUE(worker && other);
+  ASSERT_TRUE(worker->Enqueue("long batch"));
+  auto taken = MustReceive(*worker, 1);
+  ASSERT_EQ(taken.size(), 1u);
+  for (int i = 0; i < 8; ++i) {  // 1.2 s: four AckWaits
+    std::this_thread::sleep_for(150ms);
+    ASSERT_TRUE(worker->ExtendVisibility(taken[0]));
+    EXPECT_TRUE(MustReceive(*other, 1).empty());
+  }
+  EXPECT_TRUE(worker->Ack(taken[0]));
+  EXPECT_EQ(Counts(*other), (Counted{0, 0, 0}));
+}
+
+TEST_F(NatsQueueTest, TheReceiversVisibilityTimeoutBecomesTheAckWait) {
+  auto web = Open(30s);  // creates the consumer
+  ASSERT_TRUE(web);
+  ASSERT_TRUE(web->Enqueue("job"));
+  auto worker = Open(250ms);
+  ASSERT_TRUE(worker);
+  auto first = MustReceive(*worker, 1);
+  ASSERT_EQ(first.size(), 1u);
+  auto again = MustReceive(*worker, 1, 10s);
+  ASSERT_EQ(again.size(), 1u) << "redelivered after the worker's 250 ms, not the web's 30 s";
+  EXPECT_EQ(again[0].delivery_count, 2);
+  EXPECT_EQ(web->Ack(again[0]).error().code, ErrorCode::kConflict)
+      << "a receipt is good only on the Queue that received it";
+  EXPECT_TRUE(worker->Ack(again[0]));
+}
+
+TEST_F(NatsQueueTest, DeadLettersKeepAnyReasonAndAreSeenByEveryQueue) {
+  auto worker = Open();
+  auto web = Open();
+  ASSERT_TRUE(worker && web);
+  const std::string body("\0binary\xff"sv);
+  ASSERT_TRUE(worker->Enqueue(body));
+  auto taken = MustReceive(*worker, 1);
+  ASSERT_EQ(taken.size(), 1u);
+  const std::string reason = " gave up after 3 attempts:\r\n100% \"corrupt\" ünïcode\t ";
+  ASSERT_TRUE(worker->MoveToDeadLetter(taken[0], reason));
+
+  auto letters = web->ListDeadLetters(10);
+  ASSERT_TRUE(letters) << letters.error().message;
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].id, taken[0].id);
+  EXPECT_EQ((*letters)[0].body, body);
+  EXPECT_EQ((*letters)[0].reason, reason);
+  EXPECT_EQ(Counts(*web), (Counted{0, 0, 1}));
+  EXPECT_TRUE(web->ListDeadLetters(0).value().empty());
+}
+
+TEST_F(NatsQueueTest, NamedStreamsAreSeparateQueues) {
+  auto alpha = Open(30s, "/ALPHA");
+  auto beta = Open(30s, "/beta-2");
+  auto unnamed = Open();
+  ASSERT_TRUE(alpha && beta && unnamed);
+  ASSERT_TRUE(alpha->Enqueue("for alpha"));
+  EXPECT_EQ(Counts(*beta), (Counted{0, 0, 0}));
+  EXPECT_EQ(Counts(*unnamed), (Counted{0, 0, 0}));
+  EXPECT_TRUE(MustReceive(*beta, 1).empty());
+  auto taken = MustReceive(*alpha, 1);
+  ASSERT_EQ(taken.size(), 1u);
+  ASSERT_TRUE(alpha->MoveToDeadLetter(taken[0], "only here"));
+  EXPECT_EQ(Counts(*alpha), (Counted{0, 0, 1}));
+  EXPECT_EQ(Counts(*unnamed), (Counted{0, 0, 0}));
+}
+
+TEST_F(NatsQueueTest, AJobLargerThanTheServerTakesIsTooLarge) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  auto enqueued = queue->Enqueue(std::string((1 << 20) + 1, 'x'));
+  ASSERT_FALSE(enqueued);
+  EXPECT_EQ(enqueued.error().code, ErrorCode::kTooLarge);
+}
+
+TEST(OpenNatsQueueTest, RejectsBadUrls) {
+  for (std::string_view url :
+       {"nats://", "nats:///ARGUS", "nats://127.0.0.1:4222/a.b", "nats://127.0.0.1:4222/a/b",
+        "nats://127.0.0.1:4222/a b", "nats://user:secret@127.0.0.1:4222/x*"}) {
+    SCOPED_TRACE(url);
+    auto queue = OpenQueue(url, {});
+    ASSERT_FALSE(queue);
+    EXPECT_EQ(queue.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_THAT(queue.error().message, ::testing::Not(HasSubstr("secret")));
+  }
+  EXPECT_EQ(OpenQueue("nats://127.0.0.1:4222/" + std::string(65, 'n'), {}).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace argus::queue

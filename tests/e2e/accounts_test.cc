@@ -1,0 +1,148 @@
+// Accounts and access control against the real `argus serve`.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "serve_process.h"
+
+namespace argus::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+Json::Value Credentials(const std::string& email, const std::string& password) {
+  Json::Value json(Json::objectValue);
+  json["email"] = email;
+  json["password"] = password;
+  return json;
+}
+
+std::string CookieValue(const HttpResult& result, const std::string& name) {
+  return result.cookies.contains(name) ? result.cookies.at(name) : "";
+}
+
+class AccountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { serve_.Start({"--min-workers=1"}); }
+  TempDir dir_;
+  ServeProcess serve_{dir_.path() / "data"};
+  const std::filesystem::path photo_ =
+      SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG";
+};
+
+TEST_F(AccountsTest, NoUserSeesAnotherUsersImages) {
+  serve_.UseNewAccount("alice@example.com");
+  const HttpResult upload = serve_.Upload("/api/v1/images", {{"file", photo_}});
+  ASSERT_EQ(upload.status, 202);
+  const std::string id = upload.json["images"][0]["id"].asString();
+  ASSERT_EQ(serve_.AwaitAll({id})[0]["status"].asString(), "done");
+  const std::string alice = serve_.bearer();
+
+  serve_.UseNewAccount("bob@example.com");
+  EXPECT_EQ(serve_.Get("/api/v1/images").json["images"].size(), 0u);
+  EXPECT_EQ(serve_.Get("/api/v1/images/" + id).status, 404);
+  EXPECT_EQ(serve_.Get("/api/v1/images/" + id + "/file").status, 404);
+  EXPECT_EQ(serve_.Get("/api/v1/images?label=dog").json["images"].size(), 0u);
+  EXPECT_EQ(serve_.Delete("/api/v1/images/" + id).status, 404);
+  EXPECT_EQ(serve_.Get("/api/v1/ops/status").status, 403) << "only the first account is admin";
+
+  // Bob uploading the same photo gets his own entry; Alice's is untouched by his delete.
+  ASSERT_EQ(serve_.Upload("/api/v1/images", {{"file", photo_}}).json["images"][0]["status"].asString(), "done");
+  EXPECT_EQ(serve_.Delete("/api/v1/images/" + id).status, 204);
+  serve_.UseToken(alice);
+  EXPECT_EQ(serve_.Get("/api/v1/images/" + id).status, 200);
+  EXPECT_EQ(serve_.Get("/api/v1/images/" + id + "/file").status, 200);
+  EXPECT_EQ(serve_.Get("/api/v1/ops/status").status, 200);
+}
+
+TEST_F(AccountsTest, TheApiNeedsValidCredentials) {
+  EXPECT_EQ(serve_.Get("/api/v1/images").status, 401);
+  EXPECT_EQ(serve_.Upload("/api/v1/images", {{"file", photo_}}).status, 401);
+  EXPECT_EQ(serve_.Get("/api/v1/events").status, 401);
+  EXPECT_EQ(serve_.Get("/api/v1/auth/me").status, 401);
+  serve_.UseToken("argus_not-a-real-token");
+  const HttpResult bad = serve_.Get("/api/v1/images");
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(bad.json["error"]["code"].asString(), "unauthenticated");
+  // The classic endpoint stays open without an account.
+  serve_.UseToken("");
+  EXPECT_EQ(serve_.Upload("/", {{"myfile", photo_}}).status, 200);
+}
+
+TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
+  const HttpResult signup =
+      serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("carol@example.com", "longenough"));
+  ASSERT_EQ(signup.status, 201) << signup.body;
+  EXPECT_TRUE(signup.json["user"]["is_admin"].asBool());
+  std::string session_cookie;
+  for (const auto& cookie : signup.set_cookies) {
+    if (cookie.find("argus_session=") != std::string::npos) session_cookie = cookie;
+  }
+  EXPECT_THAT(session_cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(session_cookie, HasSubstr("SameSite=Lax"));
+  EXPECT_THAT(session_cookie, ::testing::Not(HasSubstr("Secure")));
+  const std::string session = CookieValue(signup, "argus_session");
+  const std::string csrf = CookieValue(signup, "argus_csrf");
+  ASSERT_FALSE(session.empty());
+  ASSERT_FALSE(csrf.empty());
+  const std::pair<std::string, std::string> cookie{"Cookie", "argus_session=" + session};
+
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie}).json["user"]["email"].asString(),
+            "carol@example.com");
+  Json::Value name(Json::objectValue);
+  name["name"] = "script";
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie}).status, 403);
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie, {"X-CSRF-Token", "wrong"}}).status, 403);
+  const HttpResult token =
+      serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie, {"X-CSRF-Token", csrf}});
+  ASSERT_EQ(token.status, 201);
+  EXPECT_THAT(token.json["token"].asString(), ::testing::StartsWith("argus_"));
+
+  // Tokens are listed without their secret and stop working when revoked.
+  serve_.UseToken(token.json["token"].asString());
+  EXPECT_EQ(serve_.Get("/api/v1/images").status, 200);
+  const HttpResult list = serve_.Get("/api/v1/tokens");
+  ASSERT_EQ(list.json["tokens"].size(), 1u);
+  EXPECT_FALSE(list.json["tokens"][0].isMember("token"));
+  EXPECT_GT(list.json["tokens"][0]["last_used_at_ms"].asInt64(), 0);
+  EXPECT_EQ(serve_.Delete("/api/v1/tokens/" + token.json["id"].asString()).status, 204);
+  EXPECT_EQ(serve_.Get("/api/v1/images").status, 401);
+
+  const HttpResult logout = serve_.SendJson(drogon::Post, "/api/v1/auth/logout", Json::Value(),
+                                            {cookie, {"X-CSRF-Token", csrf}});
+  EXPECT_EQ(logout.status, 204);
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie}).status, 401);
+}
+
+TEST_F(AccountsTest, LoginErrorsDoNotRevealWhetherAnAccountExists) {
+  ASSERT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("dave@example.com", "longenough")).status, 201);
+  const HttpResult wrong_password =
+      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("dave@example.com", "nottheone"));
+  const HttpResult no_account =
+      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("nobody@example.com", "nottheone"));
+  EXPECT_EQ(wrong_password.status, 401);
+  EXPECT_EQ(no_account.status, 401);
+  EXPECT_EQ(wrong_password.body, no_account.body);
+  const HttpResult ok =
+      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("DAVE@example.com", "longenough"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_FALSE(CookieValue(ok, "argus_session").empty());
+
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("no-at-sign", "longenough")).status, 400);
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("eve@example.com", "short")).status, 400);
+}
+
+TEST_F(AccountsTest, LoginAttemptsAreRateLimited) {
+  int limited = 0;
+  for (int i = 0; i < 12; ++i) {
+    const HttpResult result =
+        serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("x@example.com", "whatever1"));
+    if (result.status == 429) {
+      ++limited;
+      EXPECT_EQ(result.header_retry_after, "1");
+    }
+  }
+  EXPECT_GE(limited, 2);
+}
+
+}  // namespace
+}  // namespace argus::e2e

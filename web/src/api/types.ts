@@ -1,0 +1,85 @@
+// Shapes of the Argus JSON API (README "HTTP API", src/api/openapi.json).
+
+export type ImageStatus = 'queued' | 'processing' | 'done' | 'failed';
+
+export interface Label {
+  wnid: string;
+  name: string;
+  confidence: number;
+  parents: string[];
+}
+
+export interface SpiritDog {
+  wnid: string;
+  name: string;
+  confidence: number;
+}
+
+export interface Image {
+  id: string;
+  status: ImageStatus;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  width: number;
+  height: number;
+  uploaded_at_ms: number;
+  urls: { self: string; file: string };
+  labels?: Label[];
+  spirit_dog?: SpiritDog;
+  model?: string;
+  error?: string;
+  timings?: { queued_ms?: number; inference_ms?: number; total_ms?: number };
+}
+
+export interface ImagePage {
+  images: Image[];
+  next_cursor: string;
+}
+
+export interface User {
+  id: string | number;
+  email: string;
+  is_admin: boolean;
+}
+
+export interface ApiToken {
+  id: string | number;
+  name: string;
+  created_at_ms: number;
+  last_used_at_ms: number | null;
+}
+
+export interface CreatedToken {
+  id: string | number;
+  name: string;
+  token: string;
+}
+
+export interface ScalerDecision {
+  at_ms: number;
+  action: string;
+  from: number;
+  to: number;
+  depth: number;
+  reason: string;
+}
+
+export interface OpsStatus {
+  queue: { ready: number; in_flight: number; dead: number };
+  images: { queued: number; processing: number; done: number; failed: number };
+  scaler: {
+    desired: number;
+    running: number;
+    stopping: number;
+    crashes: number;
+    worker_pids: number[];
+    decisions: ScalerDecision[];
+  };
+}
+
+export const FINAL_STATUSES: readonly ImageStatus[] = ['done', 'failed'];
+
+export function isFinal(status: ImageStatus): boolean {
+  return status === 'done' || status === 'failed';
+}

@@ -1,0 +1,64 @@
+import { type DragEvent, useId, useRef, useState } from 'react';
+import { Icon } from './Icon';
+
+export const ACCEPT = 'image/*,.heic,.heif,.avif,.tif,.tiff';
+
+/** Drag and drop or a file picker; the label makes the whole area a keyboard-operable button. */
+export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; compact?: boolean }) {
+  const inputId = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const depth = useRef(0);
+
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    depth.current = 0;
+    setOver(false);
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length) onFiles(files);
+  };
+
+  return (
+    <div
+      className={`dropzone${over ? ' over' : ''}${compact ? ' compact' : ''}`}
+      data-testid="dropzone"
+      onDragEnter={(e) => {
+        e.preventDefault();
+        depth.current++;
+        setOver(true);
+      }}
+      onDragOver={(e) => {
+        e.preventDefault();
+        if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={() => {
+        depth.current = Math.max(0, depth.current - 1);
+        if (depth.current === 0) setOver(false);
+      }}
+      onDrop={onDrop}
+    >
+      <Icon name="upload" size={compact ? 22 : 32} />
+      <p className="dropzone-text">
+        <strong>Drop photos here</strong>
+        <span className="muted"> or </span>
+      </p>
+      <input
+        ref={input}
+        id={inputId}
+        className="visually-hidden file-input"
+        type="file"
+        accept={ACCEPT}
+        multiple
+        onChange={(e) => {
+          const files = [...(e.target.files ?? [])];
+          if (files.length) onFiles(files);
+          e.target.value = '';
+        }}
+      />
+      <label htmlFor={inputId} className="button primary">
+        Choose photos
+      </label>
+      {!compact && <p className="muted small">JPEG, PNG, WebP, GIF, HEIC, AVIF or TIFF · many at once</p>}
+    </div>
+  );
+}

@@ -1,0 +1,128 @@
+import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { useAuth } from '../lib/auth';
+import { useConnectionState } from '../lib/live';
+import { Link, navigate, useLocation } from '../lib/router';
+import { Icon } from './Icon';
+
+export function useTitle(title: string) {
+  useEffect(() => {
+    document.title = title ? `${title} · Argus` : 'Argus';
+  }, [title]);
+}
+
+function NavLink({ to, children, onClick }: { to: string; children: ReactNode; onClick?(): void }) {
+  const { pathname } = useLocation();
+  const current = pathname === to || (to !== '/' && pathname.startsWith(`${to}/`));
+  return (
+    <Link to={to} className="nav-link" aria-current={current ? 'page' : undefined} onClick={onClick}>
+      {children}
+    </Link>
+  );
+}
+
+function LiveIndicator() {
+  const state = useConnectionState();
+  const text = state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting' : 'Offline';
+  return (
+    <span className={`live live-${state}`} title={`Live updates: ${text.toLowerCase()}`}>
+      <span className="live-dot" aria-hidden="true" />
+      <span className="live-text">{text}</span>
+    </span>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { user, logout } = useAuth();
+  const { pathname } = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+
+  // Move focus to the new page's content after client-side navigation.
+  useEffect(() => {
+    setMenuOpen(false);
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: true });
+  }, [pathname]);
+
+  const close = () => setMenuOpen(false);
+  const onLogout = async () => {
+    close();
+    try {
+      await logout();
+    } finally {
+      navigate('/login');
+    }
+  };
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="topbar-inner">
+          <Link to={user ? '/gallery' : '/'} className="brand" aria-label="Argus home">
+            <span className="brand-mark">
+              <Icon name="logo" size={22} />
+            </span>
+            <span className="brand-name">Argus</span>
+          </Link>
+          {user && <LiveIndicator />}
+          <button
+            type="button"
+            className="icon-button menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="main-nav"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            <Icon name={menuOpen ? 'x' : 'menu'} />
+            <span className="visually-hidden">Menu</span>
+          </button>
+          <nav id="main-nav" className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">
+            {user ? (
+              <>
+                <NavLink to="/gallery" onClick={close}>
+                  Gallery
+                </NavLink>
+                <NavLink to="/settings" onClick={close}>
+                  Settings
+                </NavLink>
+                {user.is_admin && (
+                  <NavLink to="/ops" onClick={close}>
+                    Ops
+                  </NavLink>
+                )}
+                <span className="nav-user muted small" title={user.email}>
+                  {user.email}
+                </span>
+                <button type="button" className="button ghost small" onClick={onLogout}>
+                  Log out
+                </button>
+              </>
+            ) : (
+              <>
+                <NavLink to="/login" onClick={close}>
+                  Log in
+                </NavLink>
+                <Link to="/signup" className="button primary small" onClick={close}>
+                  Sign up
+                </Link>
+              </>
+            )}
+          </nav>
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1} className="main">
+        {children}
+      </main>
+      <footer className="footer muted small">
+        <span>Argus — image recognition that scales.</span>
+        <a href="/api/openapi.json">API reference</a>
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,121 @@
+import { act, fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api/client';
+import { FakeEventSource, controlledUploader, imageFile, makeImage, mockFetch, USER } from '../test/fakes';
+import { renderApp } from '../test/render';
+
+function rows() {
+  return screen.getAllByTestId('upload-row');
+}
+
+function rowFor(name: string) {
+  return rows().find((row) => row.textContent?.includes(name))!;
+}
+
+function statusOf(name: string) {
+  return within(rowFor(name)).getByTestId('upload-status').textContent;
+}
+
+function progressOf(name: string) {
+  return within(rowFor(name)).getByRole('progressbar').getAttribute('aria-valuenow');
+}
+
+async function startWith(files: File[]) {
+  mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+  const uploader = controlledUploader();
+  renderApp('/gallery', { user: USER, services: { upload: uploader.upload } });
+  await screen.findByTestId('empty-state');
+  const input = document.querySelector('input[type=file]') as HTMLInputElement;
+  await act(async () => {
+    fireEvent.change(input, { target: { files } });
+  });
+  return uploader;
+}
+
+describe('upload list', () => {
+  it('shows per-file progress, then queued → classifying → done live from events', async () => {
+    const { uploads } = await startWith([imageFile('cat.jpg'), imageFile('dog.png', 'image/png')]);
+    expect(uploads).toHaveLength(2);
+    expect(rows()).toHaveLength(2);
+    expect(statusOf('cat.jpg')).toBe('Uploading 0%');
+
+    await act(async () => uploads[0].progress(0.42));
+    expect(progressOf('cat.jpg')).toBe('42');
+    expect(statusOf('cat.jpg')).toBe('Uploading 42%');
+
+    const queued = makeImage({ id: 'cat1', filename: 'cat.jpg', status: 'queued', labels: undefined, spirit_dog: undefined });
+    await act(async () => uploads[0].resolve(queued));
+    expect(progressOf('cat.jpg')).toBe('100');
+    expect(statusOf('cat.jpg')).toBe('Queued');
+
+    const source = FakeEventSource.latest();
+    await act(async () => source.emit('image', { ...queued, status: 'processing' }));
+    expect(statusOf('cat.jpg')).toBe('Classifying');
+
+    const done = makeImage({
+      id: 'cat1',
+      filename: 'cat.jpg',
+      labels: [{ wnid: 'n02123045', name: 'tabby cat', confidence: 0.77, parents: ['cat', 'mammal', 'animal'] }],
+    });
+    await act(async () => source.emit('image', done));
+    expect(statusOf('cat.jpg')).toBe('Done');
+    expect(rowFor('cat.jpg').textContent).toContain('tabby cat');
+    expect(screen.getByTestId('upload-summary').textContent).toMatch(/1 done · 1 in progress/);
+    // The finished image also shows up in the gallery without a reload.
+    expect(screen.getAllByTestId('gallery-item')).toHaveLength(1);
+  });
+
+  it('shows the failure reason from the server', async () => {
+    const { uploads } = await startWith([imageFile('broken.jpg')]);
+    const queued = makeImage({ id: 'b1', filename: 'broken.jpg', status: 'queued', labels: undefined });
+    await act(async () => uploads[0].resolve(queued));
+    await act(async () =>
+      FakeEventSource.latest().emit('image', { ...queued, status: 'failed', error: 'corrupt JPEG data' }),
+    );
+    expect(statusOf('broken.jpg')).toMatch(/^Failed/);
+    expect(rowFor('broken.jpg').textContent).toContain('corrupt JPEG data');
+  });
+
+  it('reports a rejected upload (413) with its message', async () => {
+    const { uploads } = await startWith([imageFile('huge.jpg')]);
+    await act(async () => uploads[0].reject(new ApiError(413, 'too_large', 'the file is over 50 MiB')));
+    expect(statusOf('huge.jpg')).toBe('Failed');
+    expect(rowFor('huge.jpg').textContent).toContain('the file is over 50 MiB');
+  });
+
+  it('never moves a status backwards when an old answer arrives late', async () => {
+    const { uploads } = await startWith([imageFile('fast.jpg')]);
+    const done = makeImage({ id: 'f1', filename: 'fast.jpg' });
+    // The event arrives before the upload's own answer.
+    await act(async () => FakeEventSource.latest().emit('image', done));
+    await act(async () => uploads[0].resolve({ ...done, status: 'queued' }));
+    expect(statusOf('fast.jpg')).toBe('Done');
+  });
+
+  it('rejects files that are not images and uploads at most three at once', async () => {
+    const files = [
+      imageFile('notes.txt', 'text/plain'),
+      ...Array.from({ length: 5 }, (_, i) => imageFile(`p${i}.jpg`)),
+    ];
+    const { uploads } = await startWith(files);
+    expect(statusOf('notes.txt')).toBe('Failed');
+    expect(rowFor('notes.txt').textContent).toMatch(/Not an image/);
+    expect(uploads).toHaveLength(3);
+    expect(statusOf('p4.jpg')).toBe('Waiting');
+    await act(async () => uploads[0].resolve(makeImage({ id: 'x0', filename: 'p0.jpg', status: 'queued' })));
+    await act(async () => new Promise((r) => setTimeout(r, 10)));
+    expect(uploads).toHaveLength(4);
+  });
+
+  it('accepts dropped files', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+    const { upload, uploads } = controlledUploader();
+    renderApp('/gallery', { user: USER, services: { upload } });
+    const empty = await screen.findByTestId('empty-state');
+    const zone = within(empty).getByTestId('dropzone');
+    await act(async () => {
+      fireEvent.drop(zone, { dataTransfer: { files: [imageFile('drop.jpg')] } });
+    });
+    expect(uploads.map((u) => u.file.name)).toEqual(['drop.jpg']);
+  });
+});

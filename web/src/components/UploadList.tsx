@@ -1,0 +1,123 @@
+import { isFinal } from '../api/types';
+import { formatBytes, formatPercent, STATUS_TEXT } from '../lib/format';
+import { Link } from '../lib/router';
+import type { UploadItem } from '../lib/uploads';
+import { Icon } from './Icon';
+
+function phaseText(item: UploadItem): string {
+  switch (item.phase) {
+    case 'waiting':
+      return 'Waiting';
+    case 'uploading':
+      return `Uploading ${formatPercent(item.progress, 0)}`;
+    default:
+      return STATUS_TEXT[item.phase];
+  }
+}
+
+export function UploadRow({
+  item,
+  onDismiss,
+  onCancel,
+}: {
+  item: UploadItem;
+  onDismiss(key: string): void;
+  onCancel(key: string): void;
+}) {
+  const top = item.image?.labels?.[0];
+  const finished = item.phase === 'done' || item.phase === 'failed';
+  const uploading = item.phase === 'waiting' || item.phase === 'uploading';
+  const progress = Math.round(item.progress * 100);
+  return (
+    <li className={`upload-row phase-${item.phase}`} data-testid="upload-row" data-phase={item.phase}>
+      <div className="upload-main">
+        <div className="upload-name">
+          {item.image && item.phase !== 'failed' ? (
+            <Link to={`/images/${encodeURIComponent(item.image.id)}`}>{item.name}</Link>
+          ) : (
+            <span>{item.name}</span>
+          )}
+          <span className="muted small"> · {formatBytes(item.size)}</span>
+        </div>
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label={`Upload of ${item.name}`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={progress}
+        >
+          <div className="progress-fill" style={{ width: `${progress}%` }} />
+        </div>
+        <div className="upload-status">
+          <span className={`status-text status-${item.phase}`} data-testid="upload-status">
+            {(item.phase === 'queued' || item.phase === 'processing') && (
+              <span className="pulse" aria-hidden="true" />
+            )}
+            {phaseText(item)}
+          </span>
+          {item.phase === 'done' && top && (
+            <span className="upload-label">
+              {top.name} <span className="muted">{formatPercent(top.confidence, 0)}</span>
+            </span>
+          )}
+          {item.phase === 'failed' && item.error && (
+            <span className="upload-error" role="note">
+              {item.error}
+            </span>
+          )}
+        </div>
+      </div>
+      {uploading ? (
+        <button type="button" className="icon-button" onClick={() => onCancel(item.key)} aria-label={`Cancel upload of ${item.name}`}>
+          <Icon name="x" />
+        </button>
+      ) : finished ? (
+        <button type="button" className="icon-button" onClick={() => onDismiss(item.key)} aria-label={`Dismiss ${item.name}`}>
+          <Icon name="x" />
+        </button>
+      ) : null}
+    </li>
+  );
+}
+
+export function UploadList({
+  items,
+  onDismiss,
+  onCancel,
+  onClearFinished,
+}: {
+  items: UploadItem[];
+  onDismiss(key: string): void;
+  onCancel(key: string): void;
+  onClearFinished(): void;
+}) {
+  if (items.length === 0) return null;
+  const done = items.filter((item) => item.phase === 'done').length;
+  const failed = items.filter((item) => item.phase === 'failed').length;
+  const pending = items.length - done - failed;
+  const anyFinal = items.some((item) => item.phase !== 'waiting' && item.phase !== 'uploading' && isFinal(item.phase));
+  return (
+    <section className="card uploads" aria-labelledby="uploads-title">
+      <div className="section-head">
+        <h2 id="uploads-title" className="h3">
+          Uploads
+        </h2>
+        <p className="muted small" data-testid="upload-summary">
+          {done} done{failed ? ` · ${failed} failed` : ''}
+          {pending ? ` · ${pending} in progress` : ''}
+        </p>
+        {anyFinal && (
+          <button type="button" className="button ghost small" onClick={onClearFinished}>
+            Clear finished
+          </button>
+        )}
+      </div>
+      <ul className="upload-list">
+        {items.map((item) => (
+          <UploadRow key={item.key} item={item} onDismiss={onDismiss} onCancel={onCancel} />
+        ))}
+      </ul>
+    </section>
+  );
+}

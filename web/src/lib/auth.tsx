@@ -1,0 +1,91 @@
+import {
+  type ReactNode,
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+} from 'react';
+import { ApiError, api, onUnauthorized } from '../api/client';
+import type { User } from '../api/types';
+
+export type AuthState =
+  | { status: 'loading'; user: null }
+  | { status: 'anonymous'; user: null }
+  | { status: 'authenticated'; user: User };
+
+export interface AuthContextValue {
+  state: AuthState;
+  user: User | null;
+  login(email: string, password: string): Promise<User>;
+  signup(email: string, password: string): Promise<User>;
+  logout(): Promise<void>;
+}
+
+const AuthContext = createContext<AuthContextValue | null>(null);
+
+export function AuthProvider({
+  children,
+  initialUser,
+}: {
+  children: ReactNode;
+  /** Skips the /auth/me call (tests); null means "known to be logged out". */
+  initialUser?: User | null;
+}) {
+  const [state, setState] = useState<AuthState>(() =>
+    initialUser === undefined
+      ? { status: 'loading', user: null }
+      : initialUser
+        ? { status: 'authenticated', user: initialUser }
+        : { status: 'anonymous', user: null },
+  );
+
+  useEffect(() => {
+    if (initialUser !== undefined) return;
+    let cancelled = false;
+    api
+      .me()
+      .then(({ user }) => !cancelled && setState({ status: 'authenticated', user }))
+      .catch(() => !cancelled && setState({ status: 'anonymous', user: null }));
+    return () => {
+      cancelled = true;
+    };
+  }, [initialUser]);
+
+  useEffect(() => onUnauthorized(() => setState({ status: 'anonymous', user: null })), []);
+
+  const login = useCallback(async (email: string, password: string) => {
+    const { user } = await api.login(email.trim(), password);
+    setState({ status: 'authenticated', user });
+    return user;
+  }, []);
+
+  const signup = useCallback(async (email: string, password: string) => {
+    const { user } = await api.signup(email.trim(), password);
+    setState({ status: 'authenticated', user });
+    return user;
+  }, []);
+
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } catch (error) {
+      // A session that already ended is as good as logged out.
+      if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) throw error;
+    }
+    setState({ status: 'anonymous', user: null });
+  }, []);
+
+  const value = useMemo<AuthContextValue>(
+    () => ({ state, user: state.user, login, signup, logout }),
+    [state, login, signup, logout],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): AuthContextValue {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error('useAuth outside AuthProvider');
+  return value;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it, vi } from 'vitest';
+import { FakeEventSource, makeImage } from '../test/fakes';
+import { ImageEventHub } from './events';
+
+function setup() {
+  FakeEventSource.instances = [];
+  const timers: { fn: () => void; ms: number }[] = [];
+  const hub = new ImageEventHub(FakeEventSource.factory, {
+    setTimer: (fn, ms) => {
+      timers.push({ fn, ms });
+      return timers.length;
+    },
+    clearTimer: () => {},
+  });
+  return { hub, timers };
+}
+
+describe('ImageEventHub', () => {
+  it('opens /api/v1/events and delivers image events as Image objects', () => {
+    const { hub } = setup();
+    const seen = vi.fn();
+    hub.subscribe(seen);
+    hub.start();
+    const source = FakeEventSource.latest();
+    expect(source.url).toBe('/api/v1/events');
+    const image = makeImage({ status: 'processing' });
+    source.emit('ready', {});
+    source.emit('image', image, '17');
+    expect(seen).toHaveBeenCalledWith(image);
+    expect(hub.connectionState).toBe('open');
+  });
+
+  it('ignores malformed event data', () => {
+    const { hub } = setup();
+    const seen = vi.fn();
+    hub.subscribe(seen);
+    hub.start();
+    FakeEventSource.latest().emit('image', 'not json{');
+    FakeEventSource.latest().emit('image', { hello: 'world' });
+    expect(seen).not.toHaveBeenCalled();
+  });
+
+  it('lets the browser reconnect by itself when a response ends', () => {
+    const { hub, timers } = setup();
+    hub.start();
+    FakeEventSource.latest().emit('ready');
+    FakeEventSource.latest().endResponse();
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(FakeEventSource.latest().closed).toBe(false);
+    expect(timers).toHaveLength(0);
+  });
+
+  it('reopens a closed stream with backoff and asks for a resync', () => {
+    const { hub, timers } = setup();
+    const resync = vi.fn();
+    const states: string[] = [];
+    hub.onResync(resync);
+    hub.onState((s) => states.push(s));
+    hub.start();
+    FakeEventSource.latest().fail();
+    expect(hub.connectionState).toBe('closed');
+    expect(timers[0].ms).toBe(1000);
+    timers[0].fn();
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(resync).toHaveBeenCalledTimes(1);
+    FakeEventSource.latest().fail();
+    expect(timers[1].ms).toBe(2000);
+    expect(states).toEqual(['connecting', 'closed', 'connecting', 'closed']);
+  });
+
+  it('closes the stream and stops listening on stop()', () => {
+    const { hub } = setup();
+    const seen = vi.fn();
+    hub.subscribe(seen);
+    hub.start();
+    const source = FakeEventSource.latest();
+    hub.stop();
+    expect(source.closed).toBe(true);
+    expect(source.listenerCount('image')).toBe(0);
+    source.emit('image', makeImage());
+    expect(seen).not.toHaveBeenCalled();
+  });
+
+  it('publishes locally learned images to subscribers', () => {
+    const { hub } = setup();
+    const seen = vi.fn();
+    const unsubscribe = hub.subscribe(seen);
+    const image = makeImage();
+    hub.publish(image);
+    unsubscribe();
+    hub.publish(image);
+    expect(seen).toHaveBeenCalledTimes(1);
+  });
+});

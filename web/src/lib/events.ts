@@ -1,0 +1,164 @@
+// Live image updates over server-sent events. Argus ends each /api/v1/events response
+// after delivering what is ready (retry: 100) and the browser reconnects with
+// Last-Event-ID by itself; only a closed stream (e.g. 401, network gone) needs us.
+import type { Image } from '../api/types';
+
+/** The part of EventSource we use, so tests can inject a fake. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: (event: MessageEvent) => void): void;
+  removeEventListener(type: string, listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+export type EventSourceFactory = (url: string) => EventSourceLike;
+
+export const browserEventSource: EventSourceFactory = (url) =>
+  new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike;
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+const CLOSED = 2;
+
+export interface ImageEventHubOptions {
+  url?: string;
+  /** Delay before reopening a stream the browser gave up on; doubles up to maxDelayMs. */
+  retryDelayMs?: number;
+  maxDelayMs?: number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+}
+
+export class ImageEventHub {
+  private source: EventSourceLike | null = null;
+  private readonly imageListeners = new Set<(image: Image) => void>();
+  private readonly stateListeners = new Set<(state: ConnectionState) => void>();
+  private readonly resyncListeners = new Set<() => void>();
+  private state: ConnectionState = 'closed';
+  private retryTimer: unknown = null;
+  private delay: number;
+  private stopped = true;
+  private hadConnection = false;
+  private readonly options: Required<ImageEventHubOptions>;
+
+  constructor(
+    private readonly factory: EventSourceFactory,
+    options: ImageEventHubOptions = {},
+  ) {
+    this.options = {
+      url: options.url ?? '/api/v1/events',
+      retryDelayMs: options.retryDelayMs ?? 1000,
+      maxDelayMs: options.maxDelayMs ?? 30_000,
+      setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
+      clearTimer: options.clearTimer ?? ((handle) => clearTimeout(handle as number)),
+    };
+    this.delay = this.options.retryDelayMs;
+  }
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.open();
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.retryTimer !== null) this.options.clearTimer(this.retryTimer);
+    this.retryTimer = null;
+    this.detach();
+    this.setState('closed');
+  }
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  subscribe(listener: (image: Image) => void): () => void {
+    this.imageListeners.add(listener);
+    return () => {
+      this.imageListeners.delete(listener);
+    };
+  }
+
+  onState(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => {
+      this.stateListeners.delete(listener);
+    };
+  }
+
+  /** Called after a stream had to be reopened: events may have been missed. */
+  onResync(listener: () => void): () => void {
+    this.resyncListeners.add(listener);
+    return () => {
+      this.resyncListeners.delete(listener);
+    };
+  }
+
+  /** Delivers an image learned some other way (an upload answer, a fetch) to listeners. */
+  publish(image: Image) {
+    this.imageListeners.forEach((listener) => listener(image));
+  }
+
+  private readonly handleImage = (event: MessageEvent) => {
+    let image: Image;
+    try {
+      image = JSON.parse(String(event.data)) as Image;
+    } catch {
+      return;
+    }
+    if (!image || typeof image.id !== 'string' || typeof image.status !== 'string') return;
+    this.markOpen();
+    this.publish(image);
+  };
+
+  private readonly handleReady = () => this.markOpen();
+  private readonly handleOpen = () => this.markOpen();
+
+  private readonly handleError = () => {
+    // A finished response makes the browser reconnect by itself (readyState CONNECTING);
+    // only a CLOSED stream needs reopening.
+    if (!this.source || this.source.readyState !== CLOSED) return;
+    this.detach();
+    this.setState('closed');
+    if (this.stopped) return;
+    this.retryTimer = this.options.setTimer(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.open();
+    }, this.delay);
+    this.delay = Math.min(this.delay * 2, this.options.maxDelayMs);
+  };
+
+  private markOpen() {
+    this.delay = this.options.retryDelayMs;
+    if (this.state !== 'open') this.setState('open');
+  }
+
+  private open() {
+    this.setState('connecting');
+    const source = this.factory(this.options.url);
+    this.source = source;
+    source.addEventListener('image', this.handleImage);
+    source.addEventListener('ready', this.handleReady);
+    source.addEventListener('open', this.handleOpen);
+    source.addEventListener('error', this.handleError);
+    if (this.hadConnection) this.resyncListeners.forEach((listener) => listener());
+    this.hadConnection = true;
+  }
+
+  private detach() {
+    if (!this.source) return;
+    const source = this.source;
+    source.removeEventListener('image', this.handleImage);
+    source.removeEventListener('ready', this.handleReady);
+    source.removeEventListener('open', this.handleOpen);
+    source.removeEventListener('error', this.handleError);
+    source.close();
+    this.source = null;
+  }
+
+  private setState(state: ConnectionState) {
+    this.state = state;
+    this.stateListeners.forEach((listener) => listener(state));
+  }
+}

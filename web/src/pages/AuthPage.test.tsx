@@ -1,0 +1,134 @@
+import { act, fireEvent, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { mockFetch, USER } from '../test/fakes';
+import { renderApp } from '../test/render';
+import { safeNext } from './AuthPage';
+
+function fill(label: RegExp, value: string) {
+  fireEvent.change(screen.getByLabelText(label), { target: { value } });
+}
+
+const noImages = { 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } };
+
+describe('sign-up form', () => {
+  it('shows validation messages on submit without calling the server', () => {
+    const { calls } = mockFetch({});
+    renderApp('/signup');
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    expect(screen.getByText('Enter your email address.')).toBeTruthy();
+    expect(screen.getByText('Enter your password.')).toBeTruthy();
+    expect(screen.getByLabelText('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(screen.getByLabelText('Email'));
+    expect(calls).toHaveLength(0);
+  });
+
+  it('checks the email has an @, the password 8 characters and the confirmation', () => {
+    mockFetch({});
+    renderApp('/signup');
+    fill(/^Email/, 'ada.example.com');
+    fill(/^Password/, 'short');
+    fill(/^Confirm password/, 'different');
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    expect(screen.getByText(/Enter an email address like/)).toBeTruthy();
+    expect(screen.getByText('Use at least 8 characters.')).toBeTruthy();
+    fill(/^Password/, 'long enough');
+    expect(screen.queryByText('Use at least 8 characters.')).toBeNull();
+    expect(screen.getByText('The passwords do not match.')).toBeTruthy();
+  });
+
+  it('validates a field once it loses focus', () => {
+    mockFetch({});
+    renderApp('/signup');
+    fill(/^Email/, 'nope');
+    expect(screen.queryByText(/Enter an email address like/)).toBeNull();
+    fireEvent.blur(screen.getByLabelText(/^Email/));
+    expect(screen.getByText(/Enter an email address like/)).toBeTruthy();
+  });
+
+  it('signs up with the CSRF header and opens the gallery', async () => {
+    const { calls } = mockFetch({
+      'POST /api/v1/auth/signup': { status: 201, body: { user: USER } },
+      ...noImages,
+    });
+    renderApp('/signup');
+    fill(/^Email/, ' ada@example.com ');
+    fill(/^Password/, 'correct horse');
+    fill(/^Confirm password/, 'correct horse');
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    await screen.findByRole('heading', { name: 'Your photos' });
+    expect(window.location.pathname).toBe('/gallery');
+    const signup = calls.find((c) => c.path === '/api/v1/auth/signup')!;
+    expect(signup.body).toEqual({ email: 'ada@example.com', password: 'correct horse' });
+    expect(signup.headers['x-csrf-token']).toBe('test-csrf-token');
+  });
+
+  it('shows the server message for a rejected sign-up', async () => {
+    mockFetch({
+      'POST /api/v1/auth/signup': {
+        status: 400,
+        body: { error: { code: 'invalid_argument', message: 'password must be at least 8 characters' } },
+      },
+    });
+    renderApp('/signup');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, '12345678');
+    fill(/^Confirm password/, '12345678');
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('password must be at least 8 characters');
+  });
+});
+
+describe('log-in form', () => {
+  it('says the credentials do not match on 401', async () => {
+    mockFetch({
+      'POST /api/v1/auth/login': { status: 401, body: { error: { code: 'invalid_credentials', message: 'x' } } },
+    });
+    renderApp('/login');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'wrong');
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/do not match an account/);
+    expect(window.location.pathname).toBe('/login');
+  });
+
+  it('waits out Retry-After when rate limited', async () => {
+    mockFetch({
+      'POST /api/v1/auth/login': {
+        status: 429,
+        body: { error: { code: 'rate_limited', message: 'too many' } },
+        headers: { 'Retry-After': '30' },
+      },
+    });
+    renderApp('/login');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'whatever1');
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Try again in 30 seconds/);
+    const button = screen.getByRole('button', { name: /Try again in 30s/ }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+  });
+
+  it('returns to the page that asked for a log-in', async () => {
+    mockFetch({
+      'POST /api/v1/auth/login': { body: { user: USER } },
+      'GET /api/v1/tokens': { body: { tokens: [] } },
+    });
+    renderApp('/settings');
+    await waitFor(() => expect(window.location.pathname).toBe('/login'));
+    expect(window.location.search).toBe('?next=%2Fsettings');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'password1');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    });
+    await screen.findByRole('heading', { name: 'Settings' });
+    expect(window.location.pathname).toBe('/settings');
+  });
+
+  it('only follows same-site next paths', () => {
+    expect(safeNext('/images/abc')).toBe('/images/abc');
+    expect(safeNext('//evil.example')).toBe('/gallery');
+    expect(safeNext('https://evil.example')).toBe('/gallery');
+    expect(safeNext(null)).toBe('/gallery');
+  });
+});

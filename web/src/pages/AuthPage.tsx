@@ -1,0 +1,226 @@
+import { type FormEvent, type Ref, useEffect, useId, useRef, useState } from 'react';
+import { ApiError } from '../api/client';
+import { useTitle } from '../components/Layout';
+import { useAuth } from '../lib/auth';
+import { Link, navigate, useLocation } from '../lib/router';
+import {
+  type Credentials,
+  type FieldErrors,
+  MIN_PASSWORD_LENGTH,
+  validateCredentials,
+} from '../lib/validation';
+
+type Mode = 'login' | 'signup';
+
+/** Only same-site paths are followed after logging in. */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/api/')) return '/gallery';
+  return next;
+}
+
+function serverMessage(error: unknown, mode: Mode): string {
+  if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
+  if (error.status === 401 || error.code === 'invalid_credentials') {
+    return 'That email and password do not match an account.';
+  }
+  if (error.status === 429) {
+    const wait = error.retryAfter;
+    return wait
+      ? `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`
+      : 'Too many attempts. Please wait a moment and try again.';
+  }
+  if (error.status === 409 && mode === 'signup') {
+    // The server does not say whether the email is taken (signup_refused).
+    return 'Could not create an account with this email. If you already have one, log in instead.';
+  }
+  return error.message;
+}
+
+function Field({
+  label,
+  type,
+  value,
+  error,
+  hint,
+  autoComplete,
+  onChange,
+  onBlur,
+  inputRef,
+}: {
+  label: string;
+  type: string;
+  value: string;
+  error?: string;
+  hint?: string;
+  autoComplete: string;
+  onChange(value: string): void;
+  onBlur(): void;
+  inputRef?: Ref<HTMLInputElement>;
+}) {
+  const id = useId();
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div className={`field${error ? ' has-error' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        ref={inputRef}
+        type={type}
+        value={value}
+        autoComplete={autoComplete}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={described || undefined}
+        onChange={(e) => onChange(e.target.value)}
+        onBlur={onBlur}
+        spellCheck={false}
+        autoCapitalize="none"
+      />
+      {hint && !error && (
+        <p id={`${id}-hint`} className="hint">
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function AuthPage({ mode }: { mode: Mode }) {
+  const signup = mode === 'signup';
+  useTitle(signup ? 'Sign up' : 'Log in');
+  const auth = useAuth();
+  const { search } = useLocation();
+  const next = safeNext(search.get('next'));
+  const [values, setValues] = useState<Credentials>({ email: '', password: '', confirm: '' });
+  const [touched, setTouched] = useState<Partial<Record<keyof Credentials, boolean>>>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [formError, setFormError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [showPassword, setShowPassword] = useState(false);
+  const [lockedFor, setLockedFor] = useState(0);
+  const emailRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  const confirmRef = useRef<HTMLInputElement>(null);
+  const alertRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (auth.state.status === 'authenticated') navigate(next, { replace: true });
+  }, [auth.state.status, next]);
+
+  useEffect(() => {
+    if (lockedFor <= 0) return;
+    const timer = setTimeout(() => setLockedFor((s) => s - 1), 1000);
+    return () => clearTimeout(timer);
+  }, [lockedFor]);
+
+  const errors: FieldErrors = validateCredentials(values, mode);
+  const visible = (field: keyof Credentials) => (submitted || touched[field] ? errors[field] : undefined);
+
+  const set = (field: keyof Credentials) => (value: string) => {
+    setValues((v) => ({ ...v, [field]: value }));
+    setFormError('');
+  };
+  const blur = (field: keyof Credentials) => () => setTouched((t) => ({ ...t, [field]: true }));
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    setFormError('');
+    if (errors.email) return emailRef.current?.focus();
+    if (errors.password) return passwordRef.current?.focus();
+    if (errors.confirm) return confirmRef.current?.focus();
+    setBusy(true);
+    try {
+      if (signup) await auth.signup(values.email, values.password);
+      else await auth.login(values.email, values.password);
+      navigate(next, { replace: true });
+    } catch (error) {
+      setFormError(serverMessage(error, mode));
+      if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
+        setLockedFor(error.retryAfter);
+      }
+      setTimeout(() => alertRef.current?.focus(), 0);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="auth-page">
+      <form className="card auth-card" onSubmit={onSubmit} noValidate aria-labelledby="auth-title">
+        <h1 id="auth-title">{signup ? 'Create your account' : 'Welcome back'}</h1>
+        <p className="muted">
+          {signup ? 'Upload photos and get labels in seconds.' : 'Log in to see your photos.'}
+        </p>
+        {formError && (
+          <div className="alert error" role="alert" tabIndex={-1} ref={alertRef}>
+            {formError}
+          </div>
+        )}
+        <Field
+          label="Email"
+          type="email"
+          value={values.email}
+          error={visible('email')}
+          autoComplete="email"
+          onChange={set('email')}
+          onBlur={blur('email')}
+          inputRef={emailRef}
+        />
+        <Field
+          label="Password"
+          type={showPassword ? 'text' : 'password'}
+          value={values.password}
+          error={visible('password')}
+          hint={signup ? `At least ${MIN_PASSWORD_LENGTH} characters.` : undefined}
+          autoComplete={signup ? 'new-password' : 'current-password'}
+          onChange={set('password')}
+          onBlur={blur('password')}
+          inputRef={passwordRef}
+        />
+        {signup && (
+          <Field
+            label="Confirm password"
+            type={showPassword ? 'text' : 'password'}
+            value={values.confirm ?? ''}
+            error={visible('confirm')}
+            autoComplete="new-password"
+            onChange={set('confirm')}
+            onBlur={blur('confirm')}
+            inputRef={confirmRef}
+          />
+        )}
+        <label className="checkbox">
+          <input type="checkbox" checked={showPassword} onChange={(e) => setShowPassword(e.target.checked)} />
+          Show password
+        </label>
+        <button type="submit" className="button primary block" disabled={busy || lockedFor > 0}>
+          {busy
+            ? signup
+              ? 'Creating account…'
+              : 'Logging in…'
+            : lockedFor > 0
+              ? `Try again in ${lockedFor}s`
+              : signup
+                ? 'Sign up'
+                : 'Log in'}
+        </button>
+        <p className="muted small center">
+          {signup ? (
+            <>
+              Already have an account? <Link to={`/login${search.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Log in</Link>
+            </>
+          ) : (
+            <>
+              New to Argus? <Link to={`/signup${search.get('next') ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</Link>
+            </>
+          )}
+        </p>
+      </form>
+    </div>
+  );
+}

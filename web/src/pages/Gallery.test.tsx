@@ -1,0 +1,144 @@
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { FakeEventSource, FakeIntersectionObserver, makeImage, mockFetch, USER } from '../test/fakes';
+import { renderApp } from '../test/render';
+import { matchesLabel } from '../lib/search';
+
+const page1 = Array.from({ length: 3 }, (_, i) => makeImage({ id: `a${i}`, uploaded_at_ms: 3000 - i }));
+const page2 = Array.from({ length: 2 }, (_, i) => makeImage({ id: `b${i}`, uploaded_at_ms: 2000 - i }));
+
+function items() {
+  return screen.queryAllByTestId('gallery-item');
+}
+
+describe('gallery', () => {
+  it('invites a first upload when there are no photos', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    const empty = await screen.findByTestId('empty-state');
+    expect(within(empty).getByRole('heading').textContent).toBe('Upload your first photo');
+    expect(within(empty).getByLabelText('Choose photos')).toBeTruthy();
+    expect(screen.queryByRole('toolbar')).toBeNull();
+  });
+
+  it('shows newest first with the top label, and loads more when the end scrolls into view', async () => {
+    const { calls } = mockFetch({
+      'GET /api/v1/images': (url) =>
+        url.searchParams.get('cursor') === 'next1'
+          ? { body: { images: page2, next_cursor: '' } }
+          : { body: { images: page1, next_cursor: 'next1' } },
+    });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    expect(items().map((el) => el.dataset.id)).toEqual(['a0', 'a1', 'a2']);
+    expect(items()[0].textContent).toContain('golden retriever');
+    expect(items()[0].textContent).toContain('82%');
+    const thumb = items()[0].querySelector('img')!;
+    expect(thumb.getAttribute('src')).toBe('/api/v1/images/a0/thumbnail');
+    fireEvent.error(thumb);
+    expect(items()[0].querySelector('img')!.getAttribute('src')).toBe('/api/v1/images/a0/file');
+
+    const observer = FakeIntersectionObserver.instances.find((o) => o.elements.length > 0)!;
+    expect(observer.elements[0]).toBe(screen.getByTestId('scroll-sentinel'));
+    await act(async () => observer.trigger());
+    await waitFor(() => expect(items()).toHaveLength(5));
+    const listCalls = calls.filter((c) => c.path === '/api/v1/images');
+    expect(listCalls[1].url.searchParams.get('cursor')).toBe('next1');
+    expect(listCalls[1].url.searchParams.get('limit')).toBe('30');
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
+  it('searches by label, including parent categories', async () => {
+    const dog = makeImage({ id: 'dog1' });
+    const { calls } = mockFetch({
+      'GET /api/v1/images': (url) => ({
+        body: { images: url.searchParams.get('label') === 'dog' ? [dog] : page1, next_cursor: '' },
+      }),
+    });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    fireEvent.change(screen.getByLabelText('Search by label or category'), { target: { value: ' Dog ' } });
+    fireEvent.submit(screen.getByRole('search'));
+    await screen.findByRole('heading', { name: 'Photos of “dog”' });
+    await waitFor(() => expect(items()).toHaveLength(1));
+    expect(window.location.search).toBe('?label=dog');
+    expect(calls[calls.length - 1].url.searchParams.get('label')).toBe('dog');
+  });
+
+  it('says so when a search finds nothing', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+    renderApp('/gallery?label=vehicle', { user: USER });
+    expect((await screen.findByTestId('empty-search')).textContent).toContain('No photos of “vehicle” yet');
+  });
+
+  it('selects many photos and deletes them after confirming', async () => {
+    const { calls } = mockFetch({
+      'GET /api/v1/images': { body: { images: page1, next_cursor: '' } },
+      'DELETE /api/v1/images/a0': { status: 204 },
+      'DELETE /api/v1/images/a2': { status: 204 },
+    });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
+    const boxes = screen.getAllByRole('checkbox', { name: /^Select / });
+    expect(boxes).toHaveLength(3);
+    fireEvent.click(boxes[0]);
+    fireEvent.click(boxes[2]);
+    expect(screen.getByTestId('selected-count').textContent).toBe('2 selected');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete 2' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete 2 photos?' });
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Cancel' }));
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
+    });
+    await waitFor(() => expect(items().map((el) => el.dataset.id)).toEqual(['a1']));
+    const deletes = calls.filter((c) => c.method === 'DELETE');
+    expect(deletes.map((c) => c.path).sort()).toEqual(['/api/v1/images/a0', '/api/v1/images/a2']);
+    expect(deletes.every((c) => c.headers['x-csrf-token'] === 'test-csrf-token')).toBe(true);
+    expect(screen.getByText('Deleted 2 photos.')).toBeTruthy();
+  });
+
+  it('cancels the delete dialog with Escape and leaves select mode with Escape', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Select all' }));
+    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete 3' }));
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(items()).toHaveLength(3);
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByRole('checkbox', { name: /^Select / })).toBeNull();
+  });
+
+  it('updates cards live from events', async () => {
+    const pending = makeImage({ id: 'p1', status: 'processing', labels: undefined, uploaded_at_ms: 5000 });
+    mockFetch({ 'GET /api/v1/images': { body: { images: [pending], next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(1));
+    expect(items()[0].textContent).toContain('Classifying');
+    await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'p1', uploaded_at_ms: 5000 })));
+    expect(items()[0].textContent).toContain('golden retriever');
+    expect(items()[0].textContent).not.toContain('Classifying');
+  });
+});
+
+describe('matchesLabel', () => {
+  it('matches label names and parent categories', () => {
+    const image = makeImage();
+    expect(matchesLabel(image, 'dog')).toBe(true);
+    expect(matchesLabel(image, 'Golden Retriever')).toBe(true);
+    expect(matchesLabel(image, 'vehicle')).toBe(false);
+    // Like the server, a label under 10 % (after the top one) is not a search term.
+    const weak = makeImage({
+      labels: [
+        { wnid: 'n01440764', name: 'tench', confidence: 0.9, parents: ['fish', 'animal'] },
+        { wnid: 'n02099601', name: 'golden retriever', confidence: 0.05, parents: ['dog', 'mammal', 'animal'] },
+      ],
+    });
+    expect(matchesLabel(weak, 'fish')).toBe(true);
+    expect(matchesLabel(weak, 'dog')).toBe(false);
+  });
+});

@@ -1,0 +1,410 @@
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, api } from '../api/client';
+import type { Image } from '../api/types';
+import { ConfirmDialog } from '../components/Dialog';
+import { Dropzone } from '../components/Dropzone';
+import { Icon } from '../components/Icon';
+import { useTitle } from '../components/Layout';
+import { Spinner } from '../components/Spinner';
+import { StatusBadge } from '../components/StatusBadge';
+import { Thumbnail } from '../components/Thumbnail';
+import { UploadList } from '../components/UploadList';
+import { useAnnounce } from '../lib/announcer';
+import { formatPercent } from '../lib/format';
+import { useImageUpdates } from '../lib/live';
+import { Link, navigate, useLocation } from '../lib/router';
+import { matchesLabel } from '../lib/search';
+import { useUploads } from '../lib/uploads';
+
+export const PAGE_SIZE = 30;
+export const SUGGESTED_CATEGORIES = ['dog', 'cat', 'bird', 'fish', 'insect', 'vehicle', 'car', 'food', 'fruit', 'plant', 'building', 'instrument'];
+
+function upsert(list: Image[], image: Image, filter: string): Image[] {
+  const index = list.findIndex((item) => item.id === image.id);
+  if (index >= 0) {
+    if (filter && image.status === 'done' && !matchesLabel(image, filter)) {
+      return list.filter((item) => item.id !== image.id);
+    }
+    const copy = list.slice();
+    copy[index] = image;
+    return copy;
+  }
+  if (filter && (image.status !== 'done' || !matchesLabel(image, filter))) return list;
+  const at = list.findIndex((item) => item.uploaded_at_ms < image.uploaded_at_ms);
+  if (at < 0) return [...list, image];
+  return [...list.slice(0, at), image, ...list.slice(at)];
+}
+
+function useInfiniteScroll(onReach: () => void, enabled: boolean) {
+  const sentinel = useRef<HTMLDivElement>(null);
+  const callback = useRef(onReach);
+  callback.current = onReach;
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!enabled || !node || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) callback.current();
+      },
+      { rootMargin: '800px 0px' },
+    );
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [enabled]);
+  return sentinel;
+}
+
+function GalleryCard({
+  image,
+  selecting,
+  selected,
+  onToggle,
+}: {
+  image: Image;
+  selecting: boolean;
+  selected: boolean;
+  onToggle(id: string): void;
+}) {
+  const top = image.labels?.[0];
+  const name = top?.name ?? image.filename;
+  const body = (
+    <>
+      <div className="card-media">
+        <Thumbnail image={image} alt={top ? `${top.name} — ${image.filename}` : image.filename} />
+        {image.status !== 'done' && (
+          <span className="card-badge">
+            <StatusBadge status={image.status} />
+          </span>
+        )}
+      </div>
+      <div className="card-caption">
+        <span className="card-label" title={name}>
+          {image.status === 'done' ? name : image.status === 'failed' ? 'Could not classify' : image.filename}
+        </span>
+        {top && <span className="muted small">{formatPercent(top.confidence, 0)}</span>}
+      </div>
+    </>
+  );
+  return (
+    <li className={`gallery-item${selected ? ' selected' : ''}`} data-testid="gallery-item" data-id={image.id}>
+      {selecting ? (
+        <label className="gallery-card selectable">
+          <input
+            type="checkbox"
+            className="select-box"
+            checked={selected}
+            onChange={() => onToggle(image.id)}
+            aria-label={`Select ${name}`}
+          />
+          {body}
+        </label>
+      ) : (
+        <Link to={`/images/${encodeURIComponent(image.id)}`} className="gallery-card">
+          {body}
+        </Link>
+      )}
+    </li>
+  );
+}
+
+export function Gallery() {
+  const { search } = useLocation();
+  const label = (search.get('label') ?? '').trim();
+  useTitle(label ? `Photos of “${label}”` : 'Gallery');
+  const uploads = useUploads();
+  const announce = useAnnounce();
+  const [images, setImages] = useState<Image[]>([]);
+  const [cursor, setCursor] = useState('');
+  const [hasMore, setHasMore] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState('');
+  const [query, setQuery] = useState(label);
+  const [selecting, setSelecting] = useState(false);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [confirming, setConfirming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [notice, setNotice] = useState('');
+  const generation = useRef(0);
+  const loadingRef = useRef(false);
+
+  const load = useCallback(
+    async (reset: boolean, from: string) => {
+      if (loadingRef.current && !reset) return;
+      const mine = reset ? ++generation.current : generation.current;
+      loadingRef.current = true;
+      setLoading(true);
+      setError('');
+      try {
+        const page = await api.listImages({ label: label || undefined, cursor: from || undefined, limit: PAGE_SIZE });
+        if (mine !== generation.current) return;
+        setImages((current) => {
+          const base = reset ? [] : current;
+          const seen = new Set(base.map((image) => image.id));
+          return [...base, ...page.images.filter((image) => !seen.has(image.id))];
+        });
+        setCursor(page.next_cursor ?? '');
+        setHasMore(Boolean(page.next_cursor));
+      } catch (e) {
+        if (mine !== generation.current) return;
+        setError(e instanceof ApiError ? e.message : 'Could not load your photos.');
+      } finally {
+        if (mine === generation.current) {
+          loadingRef.current = false;
+          setLoading(false);
+        }
+      }
+    },
+    [label],
+  );
+
+  useEffect(() => {
+    setQuery(label);
+    setImages([]);
+    setSelected(new Set());
+    setHasMore(false);
+    loadingRef.current = false;
+    load(true, '');
+  }, [label, load]);
+
+  const loadMore = useCallback(() => {
+    if (hasMore && !loadingRef.current && !error) load(false, cursor);
+  }, [hasMore, cursor, load, error]);
+  const sentinel = useInfiniteScroll(loadMore, hasMore && !error);
+
+  useImageUpdates((image) => setImages((current) => upsert(current, image, label)));
+
+  useEffect(() => {
+    if (!selecting) setSelected(new Set());
+  }, [selecting]);
+
+  useEffect(() => {
+    if (!selecting) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape' && !confirming) setSelecting(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [selecting, confirming]);
+
+  const onSearch = (event: FormEvent) => {
+    event.preventDefault();
+    const term = query.trim().toLowerCase();
+    navigate(term ? `/gallery?label=${encodeURIComponent(term)}` : '/gallery');
+  };
+
+  const toggle = (id: string) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  const allSelected = images.length > 0 && images.every((image) => selected.has(image.id));
+
+  const deleteSelected = async () => {
+    setDeleting(true);
+    const ids = [...selected];
+    const failures: string[] = [];
+    const removed: string[] = [];
+    const queue = ids.slice();
+    const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        try {
+          await api.deleteImage(id);
+          removed.push(id);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) removed.push(id);
+          else failures.push(id);
+        }
+      }
+    });
+    await Promise.all(workers);
+    const gone = new Set(removed);
+    setImages((current) => current.filter((image) => !gone.has(image.id)));
+    setSelected(new Set(failures));
+    setDeleting(false);
+    setConfirming(false);
+    const message = failures.length
+      ? `Deleted ${removed.length} of ${ids.length} photos; ${failures.length} could not be deleted.`
+      : `Deleted ${removed.length} photo${removed.length === 1 ? '' : 's'}.`;
+    setNotice(message);
+    announce(message);
+    if (!failures.length) setSelecting(false);
+  };
+
+  const empty = !loading && !error && images.length === 0;
+  const hasUploads = uploads.items.length > 0;
+
+  return (
+    <div className="gallery-page">
+      <div className="page-head">
+        <div>
+          <h1>{label ? <>Photos of “{label}”</> : 'Your photos'}</h1>
+          {label && (
+            <p className="muted">
+              Labels and parent categories matching “{label}”. <Link to="/gallery">Show all photos</Link>
+            </p>
+          )}
+        </div>
+        <form className="search" role="search" onSubmit={onSearch}>
+          <label htmlFor="label-search" className="visually-hidden">
+            Search by label or category
+          </label>
+          <Icon name="search" />
+          <input
+            id="label-search"
+            type="search"
+            placeholder="Search: dog, bird, vehicle…"
+            value={query}
+            list="category-suggestions"
+            onChange={(e) => setQuery(e.target.value)}
+            autoComplete="off"
+          />
+          <datalist id="category-suggestions">
+            {SUGGESTED_CATEGORIES.map((c) => (
+              <option key={c} value={c} />
+            ))}
+          </datalist>
+          <button type="submit" className="button primary">
+            Search
+          </button>
+        </form>
+      </div>
+
+      <nav className="chips quick-filters" aria-label="Categories">
+        {SUGGESTED_CATEGORIES.slice(0, 8).map((category) => (
+          <Link
+            key={category}
+            to={label === category ? '/gallery' : `/gallery?label=${category}`}
+            className="chip"
+            aria-current={label === category ? 'true' : undefined}
+          >
+            {category}
+          </Link>
+        ))}
+      </nav>
+
+      {!empty || label ? <Dropzone onFiles={uploads.addFiles} compact /> : null}
+
+      <UploadList
+        items={uploads.items}
+        onDismiss={uploads.dismiss}
+        onCancel={uploads.cancel}
+        onClearFinished={uploads.clearFinished}
+      />
+
+      {notice && (
+        <div className="alert info" role="status">
+          {notice}
+          <button type="button" className="icon-button" onClick={() => setNotice('')} aria-label="Dismiss message">
+            <Icon name="x" size={16} />
+          </button>
+        </div>
+      )}
+
+      {images.length > 0 && (
+        <div className="toolbar" role="toolbar" aria-label="Selection">
+          {selecting ? (
+            <>
+              <span className="muted" aria-live="polite" data-testid="selected-count">
+                {selected.size} selected
+              </span>
+              <button
+                type="button"
+                className="button small"
+                onClick={() => setSelected(allSelected ? new Set() : new Set(images.map((image) => image.id)))}
+              >
+                {allSelected ? 'Select none' : 'Select all'}
+              </button>
+              <button
+                type="button"
+                className="button danger small"
+                disabled={selected.size === 0}
+                onClick={() => setConfirming(true)}
+              >
+                <Icon name="trash" size={16} /> Delete{selected.size ? ` ${selected.size}` : ''}
+              </button>
+              <button type="button" className="button ghost small" onClick={() => setSelecting(false)}>
+                Done
+              </button>
+            </>
+          ) : (
+            <button type="button" className="button small" onClick={() => setSelecting(true)}>
+              <Icon name="check" size={16} /> Select
+            </button>
+          )}
+        </div>
+      )}
+
+      {error && (
+        <div className="alert error" role="alert">
+          {error}{' '}
+          <button type="button" className="button small" onClick={() => load(images.length === 0, images.length ? cursor : '')}>
+            Retry
+          </button>
+        </div>
+      )}
+
+      {empty && !label && !hasUploads && (
+        <section className="empty-state card" data-testid="empty-state">
+          <h2>Upload your first photo</h2>
+          <p className="muted">
+            Drop a few pictures below. Argus labels each one in moments and tells you which dog breed it resembles.
+          </p>
+          <Dropzone onFiles={uploads.addFiles} />
+        </section>
+      )}
+      {empty && !label && hasUploads && (
+        <p className="muted center">Your photos will appear here as soon as they are uploaded.</p>
+      )}
+      {empty && label && (
+        <section className="empty-state card" data-testid="empty-search">
+          <h2>No photos of “{label}” yet</h2>
+          <p className="muted">Try a broader category such as “animal” or “vehicle”, or upload more photos.</p>
+          <Link to="/gallery" className="button">
+            Show all photos
+          </Link>
+        </section>
+      )}
+
+      {images.length > 0 && (
+        <ul className={`gallery-grid${selecting ? ' selecting' : ''}`} aria-label="Photos" aria-busy={loading}>
+          {images.map((image) => (
+            <GalleryCard
+              key={image.id}
+              image={image}
+              selecting={selecting}
+              selected={selected.has(image.id)}
+              onToggle={toggle}
+            />
+          ))}
+        </ul>
+      )}
+
+      <div ref={sentinel} className="sentinel" data-testid="scroll-sentinel" aria-hidden="true" />
+      {loading && <Spinner label="Loading photos" />}
+      {hasMore && !loading && !error && (
+        <div className="center">
+          <button type="button" className="button" onClick={loadMore}>
+            Load more
+          </button>
+        </div>
+      )}
+      {!hasMore && !loading && images.length > PAGE_SIZE && (
+        <p className="muted center small">That is all of them.</p>
+      )}
+
+      {confirming && (
+        <ConfirmDialog
+          title={`Delete ${selected.size} photo${selected.size === 1 ? '' : 's'}?`}
+          message="The photos and their labels are removed for good. This cannot be undone."
+          confirmLabel="Delete"
+          busy={deleting}
+          onConfirm={deleteSelected}
+          onCancel={() => !deleting && setConfirming(false)}
+        />
+      )}
+    </div>
+  );
+}

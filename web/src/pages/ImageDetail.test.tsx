@@ -1,0 +1,99 @@
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { Image } from '../api/types';
+import { FakeEventSource, makeImage, mockFetch, USER } from '../test/fakes';
+import { renderApp } from '../test/render';
+import { categoriesOf } from './ImageDetail';
+
+const dogPhoto: Image = makeImage({
+  id: 'abc123',
+  filename: 'rex.jpg',
+  labels: [
+    { wnid: 'n02099601', name: 'golden retriever', confidence: 0.71, parents: ['dog', 'mammal', 'animal'] },
+    { wnid: 'n02099712', name: 'Labrador retriever', confidence: 0.12, parents: ['dog', 'mammal', 'animal'] },
+    { wnid: 'n02104029', name: 'kuvasz', confidence: 0.06, parents: ['dog', 'mammal', 'animal'] },
+    { wnid: 'n02102318', name: 'cocker spaniel', confidence: 0.04, parents: ['dog', 'mammal', 'animal'] },
+    { wnid: 'n04409515', name: 'tennis ball', confidence: 0.02, parents: ['device'] },
+    { wnid: 'n00000001', name: 'sixth label', confidence: 0.01, parents: [] },
+  ],
+  spirit_dog: { wnid: 'n02099601', name: 'golden retriever', confidence: 0.74 },
+});
+
+describe('image detail', () => {
+  it('shows the photo, the top-5 labels with confidence bars, categories and the spirit dog', async () => {
+    mockFetch({ 'GET /api/v1/images/abc123': { body: dogPhoto } });
+    renderApp('/images/abc123', { user: USER });
+    await screen.findByRole('heading', { level: 1, name: 'golden retriever' });
+    expect(screen.getByAltText('Photo: golden retriever').getAttribute('src')).toBe('/api/v1/images/abc123/file');
+
+    const labels = within(screen.getByTestId('labels')).getAllByRole('listitem').filter((li) => li.classList.contains('label-row'));
+    expect(labels).toHaveLength(5);
+    expect(screen.queryByText('sixth label')).toBeNull();
+    const meters = within(screen.getByTestId('labels')).getAllByRole('meter');
+    expect(meters.map((m) => m.getAttribute('aria-valuetext'))).toEqual(['71.0%', '12.0%', '6.0%', '4.0%', '2.0%']);
+    expect(meters[0].getAttribute('aria-label')).toBe('golden retriever confidence');
+
+    const chips = within(screen.getByRole('list', { name: 'Parent categories' })).getAllByRole('link');
+    expect(chips.map((c) => c.textContent)).toEqual(['dog', 'mammal', 'animal']);
+    expect(chips[0].getAttribute('href')).toBe('/gallery?label=dog');
+
+    const spirit = screen.getByTestId('spirit-dog');
+    expect(within(spirit).getByText('golden retriever')).toBeTruthy();
+    expect(within(spirit).getByRole('meter').getAttribute('aria-valuetext')).toBe('74.0%');
+    expect(within(spirit).getByRole('img').getAttribute('src')).toBe('/api/v1/breeds/n02099601/photo');
+    expect(document.title).toBe('golden retriever · Argus');
+  });
+
+  it('updates from queued to done live over events', async () => {
+    const queued = { ...dogPhoto, status: 'queued' as const, labels: undefined, spirit_dog: undefined };
+    mockFetch({ 'GET /api/v1/images/abc123': { body: queued } });
+    renderApp('/images/abc123', { user: USER });
+    expect((await screen.findByTestId('pending')).textContent).toMatch(/Waiting for a worker/);
+    const source = FakeEventSource.latest();
+    await act(async () => source.emit('image', makeImage({ id: 'other' })));
+    expect(screen.getByTestId('pending')).toBeTruthy();
+    await act(async () => source.emit('image', { ...queued, status: 'processing' }));
+    expect(screen.getByTestId('pending').textContent).toMatch(/Classifying/);
+    await act(async () => source.emit('image', dogPhoto));
+    expect(screen.queryByTestId('pending')).toBeNull();
+    expect(screen.getByTestId('spirit-dog')).toBeTruthy();
+  });
+
+  it('shows why classification failed', async () => {
+    mockFetch({
+      'GET /api/v1/images/abc123': {
+        body: { ...dogPhoto, status: 'failed', labels: undefined, spirit_dog: undefined, error: 'unsupported image format' },
+      },
+    });
+    renderApp('/images/abc123', { user: USER });
+    expect((await screen.findByTestId('failure')).textContent).toContain('unsupported image format');
+  });
+
+  it('deletes after confirmation and returns to the gallery', async () => {
+    const { calls } = mockFetch({
+      'GET /api/v1/images/abc123': { body: dogPhoto },
+      'DELETE /api/v1/images/abc123': { status: 204 },
+      'GET /api/v1/images': { body: { images: [], next_cursor: '' } },
+    });
+    renderApp('/images/abc123', { user: USER });
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete photo' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete this photo?' });
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
+    });
+    await waitFor(() => expect(window.location.pathname).toBe('/gallery'));
+    const del = calls.find((c) => c.method === 'DELETE')!;
+    expect(del.path).toBe('/api/v1/images/abc123');
+    expect(del.headers['x-csrf-token']).toBe('test-csrf-token');
+  });
+
+  it('says not found for an unknown (or someone else’s) photo', async () => {
+    mockFetch({});
+    renderApp('/images/nope', { user: USER });
+    expect((await screen.findByTestId('detail-error')).textContent).toContain('Photo not found');
+  });
+
+  it('lists parent categories most specific first without repeats', () => {
+    expect(categoriesOf(dogPhoto)).toEqual(['dog', 'mammal', 'animal']);
+  });
+});

@@ -1,0 +1,260 @@
+import { useEffect, useState } from 'react';
+import { ApiError, api, urls } from '../api/client';
+import { type Image, isFinal } from '../api/types';
+import { CategoryChips } from '../components/CategoryChips';
+import { ConfidenceBar } from '../components/ConfidenceBar';
+import { ConfirmDialog } from '../components/Dialog';
+import { Icon } from '../components/Icon';
+import { useTitle } from '../components/Layout';
+import { Spinner } from '../components/Spinner';
+import { StatusBadge } from '../components/StatusBadge';
+import { useAnnounce } from '../lib/announcer';
+import { STATUS_TEXT, formatBytes, formatDate, formatDuration, formatPercent } from '../lib/format';
+import { useImageUpdates, useResync } from '../lib/live';
+import { Link, navigate } from '../lib/router';
+import { SEARCH_MIN_CONFIDENCE } from '../lib/search';
+import { rank } from '../lib/uploads';
+
+
+/**
+ * Parent categories of the labels the photo is found by (the top one and any of at least
+ * 10 %), most specific first, without repeats.
+ */
+export function categoriesOf(image: Image): string[] {
+  const seen = new Set<string>();
+  for (const [i, label] of (image.labels ?? []).entries()) {
+    if (i > 0 && label.confidence < SEARCH_MIN_CONFIDENCE) continue;
+    for (const parent of label.parents) seen.add(parent);
+  }
+  return [...seen];
+}
+
+function SpiritDog({ image }: { image: Image }) {
+  const dog = image.spirit_dog;
+  const [broken, setBroken] = useState(false);
+  if (!dog) return null;
+  return (
+    <section className="card spirit" aria-labelledby="spirit-title" data-testid="spirit-dog">
+      <div className="spirit-photo">
+        {broken ? (
+          <div className="thumb-placeholder" aria-hidden="true">
+            <Icon name="paw" size={36} />
+          </div>
+        ) : (
+          <img src={urls.breedPhoto(dog.wnid)} alt={`A ${dog.name}`} loading="lazy" onError={() => setBroken(true)} />
+        )}
+      </div>
+      <div className="spirit-text">
+        <h2 id="spirit-title" className="eyebrow">
+          Spirit dog
+        </h2>
+        <p className="spirit-name">{dog.name}</p>
+        <ConfidenceBar value={dog.confidence} label={`${dog.name} likeness`} />
+        <p className="muted small">
+          Of all 118 dog breeds, this photo looks most like a {dog.name} ({formatPercent(dog.confidence)}).
+        </p>
+      </div>
+    </section>
+  );
+}
+
+export function ImageDetail({ id }: { id: string }) {
+  const [image, setImage] = useState<Image | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState('');
+  const announce = useAnnounce();
+  useTitle(image ? image.labels?.[0]?.name ?? image.filename : 'Photo');
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setImage(null);
+    setError(null);
+    api
+      .getImage(id, controller.signal)
+      .then(setImage)
+      .catch((e) => {
+        if ((e as Error)?.name === 'AbortError') return;
+        setError(e instanceof ApiError ? e : new ApiError(0, 'unknown', 'Could not load the photo.'));
+      });
+    return () => controller.abort();
+  }, [id]);
+
+  useImageUpdates((update) => {
+    if (update.id !== id) return;
+    setImage((current) => {
+      if (current && rank(current.status) > rank(update.status)) return current;
+      if (current && current.status !== update.status) {
+        announce(`Status: ${STATUS_TEXT[update.status]}${update.status === 'done' && update.labels?.[0] ? `, ${update.labels[0].name}` : ''}`);
+      }
+      return update;
+    });
+  });
+
+  const pending = image !== null && !isFinal(image.status);
+  const refresh = () => {
+    api.getImage(id).then((fresh) => setImage((current) => (current && rank(current.status) > rank(fresh.status) ? current : fresh))).catch(() => {});
+  };
+  useResync(() => pending && refresh());
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setInterval(refresh, 10_000);
+    return () => clearInterval(timer);
+  }, [pending, id]);
+
+  const onDelete = async () => {
+    setDeleting(true);
+    setDeleteError('');
+    try {
+      await api.deleteImage(id);
+      announce('Photo deleted.');
+      navigate('/gallery');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        navigate('/gallery');
+        return;
+      }
+      setDeleteError(e instanceof ApiError ? e.message : 'Could not delete the photo.');
+      setDeleting(false);
+      setConfirming(false);
+    }
+  };
+
+  if (error) {
+    const missing = error.status === 404;
+    return (
+      <section className="card empty-state" data-testid="detail-error">
+        <h1>{missing ? 'Photo not found' : 'Could not load the photo'}</h1>
+        <p className="muted">{missing ? 'It may have been deleted, or it belongs to another account.' : error.message}</p>
+        <Link to="/gallery" className="button">
+          Back to the gallery
+        </Link>
+      </section>
+    );
+  }
+  if (!image) return <Spinner label="Loading photo" />;
+
+  const labels = (image.labels ?? []).slice(0, 5);
+  const categories = categoriesOf(image);
+  const title = labels[0]?.name ?? image.filename;
+
+  return (
+    <div className="detail">
+      <Link to="/gallery" className="back-link">
+        <Icon name="arrowLeft" size={18} /> Gallery
+      </Link>
+      <div className="detail-grid">
+        <figure className="detail-photo card">
+          <img src={urls.file(image.id)} alt={labels[0] ? `Photo: ${labels[0].name}` : image.filename} width={image.width || undefined} height={image.height || undefined} />
+          <figcaption className="muted small">
+            {image.filename} · {image.width}×{image.height} · {formatBytes(image.size_bytes)}
+          </figcaption>
+        </figure>
+        <div className="detail-info">
+          <div className="detail-head">
+            <h1>{title}</h1>
+            <StatusBadge status={image.status} />
+          </div>
+          {categories.length > 0 && <CategoryChips categories={categories} label="Parent categories" />}
+
+          {pending && (
+            <div className="alert info" data-testid="pending">
+              <span className="pulse" aria-hidden="true" />
+              {image.status === 'queued' ? 'Waiting for a worker…' : 'Classifying…'} This page updates by itself.
+            </div>
+          )}
+          {image.status === 'failed' && (
+            <div className="alert error" data-testid="failure">
+              <strong>Classification failed.</strong> {image.error || 'No reason was given.'}
+            </div>
+          )}
+
+          {labels.length > 0 && (
+            <section className="card" aria-labelledby="labels-title">
+              <h2 id="labels-title" className="h3">
+                Top {labels.length} labels
+              </h2>
+              <ol className="labels" data-testid="labels">
+                {labels.map((label) => (
+                  <li key={label.wnid} className="label-row">
+                    <div className="label-line">
+                      <span className="label-name">{label.name}</span>
+                    </div>
+                    <ConfidenceBar value={label.confidence} label={`${label.name} confidence`} />
+                    {label.parents.length > 0 && (
+                      <CategoryChips categories={label.parents} label={`Categories of ${label.name}`} />
+                    )}
+                  </li>
+                ))}
+              </ol>
+            </section>
+          )}
+
+          <SpiritDog image={image} />
+
+          <section className="card" aria-labelledby="facts-title">
+            <h2 id="facts-title" className="h3">
+              Details
+            </h2>
+            <dl className="facts">
+              <dt>Uploaded</dt>
+              <dd>{formatDate(image.uploaded_at_ms)}</dd>
+              <dt>File</dt>
+              <dd>
+                {image.content_type || 'image'} · {formatBytes(image.size_bytes)}
+              </dd>
+              {image.model && (
+                <>
+                  <dt>Model</dt>
+                  <dd>{image.model}</dd>
+                </>
+              )}
+              {image.timings?.queued_ms !== undefined && (
+                <>
+                  <dt>Waited in queue</dt>
+                  <dd>{formatDuration(image.timings.queued_ms)}</dd>
+                </>
+              )}
+              {image.timings?.inference_ms !== undefined && (
+                <>
+                  <dt>Inference</dt>
+                  <dd>{formatDuration(image.timings.inference_ms)}</dd>
+                </>
+              )}
+              {image.timings?.total_ms !== undefined && (
+                <>
+                  <dt>Total</dt>
+                  <dd>{formatDuration(image.timings.total_ms)}</dd>
+                </>
+              )}
+            </dl>
+            <div className="detail-actions">
+              <a className="button" href={urls.file(image.id)} download={image.filename}>
+                Download original
+              </a>
+              <button type="button" className="button danger" onClick={() => setConfirming(true)}>
+                <Icon name="trash" size={16} /> Delete photo
+              </button>
+            </div>
+            {deleteError && (
+              <p className="field-error" role="alert">
+                {deleteError}
+              </p>
+            )}
+          </section>
+        </div>
+      </div>
+      {confirming && (
+        <ConfirmDialog
+          title="Delete this photo?"
+          message={`“${image.filename}” and its labels are removed for good.`}
+          confirmLabel="Delete"
+          busy={deleting}
+          onConfirm={onDelete}
+          onCancel={() => !deleting && setConfirming(false)}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { act, fireEvent, screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { mockFetch, USER } from '../test/fakes';
+import { renderApp } from '../test/render';
+
+describe('settings: API tokens', () => {
+  it('lists, creates (showing the secret once) and revokes tokens', async () => {
+    const { calls } = mockFetch({
+      'GET /api/v1/tokens': {
+        body: { tokens: [{ id: 't1', name: 'laptop', created_at_ms: 1_700_000_000_000, last_used_at_ms: null }] },
+      },
+      'POST /api/v1/tokens': { status: 201, body: { id: 't2', name: 'backup script', token: 'argus_secret_123' } },
+      'DELETE /api/v1/tokens/t1': { status: 204 },
+    });
+    renderApp('/settings', { user: USER });
+    expect(await screen.findByRole('cell', { name: 'laptop' })).toBeTruthy();
+    expect(screen.getByText('Never')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: /Create token/ }));
+    expect(screen.getByText(/Give the token a name/)).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText('Token name'), { target: { value: 'backup script' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: /Create token/ }));
+    });
+    expect(screen.getByTestId('new-token').textContent).toBe('argus_secret_123');
+    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ name: 'backup script' });
+    expect(screen.getAllByRole('row')).toHaveLength(3);
+
+    fireEvent.click(screen.getByRole('button', { name: 'I have saved it' }));
+    expect(screen.queryByTestId('new-token')).toBeNull();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Revoke laptop' }));
+    const dialog = screen.getByRole('dialog');
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Revoke' }));
+    });
+    expect(screen.queryByRole('cell', { name: 'laptop' })).toBeNull();
+    expect(calls.find((c) => c.method === 'DELETE')!.headers['x-csrf-token']).toBe('test-csrf-token');
+  });
+});

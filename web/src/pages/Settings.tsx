@@ -1,0 +1,212 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { ApiError, api } from '../api/client';
+import type { ApiToken, CreatedToken } from '../api/types';
+import { ConfirmDialog } from '../components/Dialog';
+import { Icon } from '../components/Icon';
+import { useTitle } from '../components/Layout';
+import { Spinner } from '../components/Spinner';
+import { useAnnounce } from '../lib/announcer';
+import { useAuth } from '../lib/auth';
+import { formatDate, relativeTime } from '../lib/format';
+
+function message(error: unknown, fallback: string) {
+  return error instanceof ApiError ? error.message : fallback;
+}
+
+export function Settings() {
+  useTitle('Settings');
+  const { user } = useAuth();
+  const announce = useAnnounce();
+  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [name, setName] = useState('');
+  const [nameError, setNameError] = useState('');
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<CreatedToken | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .listTokens()
+      .then(({ tokens }) => setTokens(tokens))
+      .catch((e) => setLoadError(message(e, 'Could not load your tokens.')));
+  }, []);
+
+  const onCreate = async (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) {
+      setNameError('Give the token a name, such as “laptop script”.');
+      return;
+    }
+    setCreating(true);
+    setNameError('');
+    try {
+      const token = await api.createToken(trimmed);
+      setCreated(token);
+      setCopied(false);
+      setName('');
+      setTokens((current) => [
+        { id: token.id, name: token.name, created_at_ms: Date.now(), last_used_at_ms: null },
+        ...(current ?? []),
+      ]);
+      announce(`Token ${token.name} created.`);
+    } catch (e) {
+      setNameError(message(e, 'Could not create the token.'));
+    } finally {
+      setCreating(false);
+    }
+  };
+
+  const copy = async () => {
+    if (!created) return;
+    try {
+      await navigator.clipboard.writeText(created.token);
+      setCopied(true);
+      announce('Token copied to the clipboard.');
+    } catch {
+      setCopied(false);
+    }
+  };
+
+  const onRevoke = async () => {
+    if (!revoking) return;
+    setBusy(true);
+    try {
+      await api.deleteToken(revoking.id);
+      setTokens((current) => (current ?? []).filter((t) => t.id !== revoking.id));
+      if (created?.id === revoking.id) setCreated(null);
+      announce(`Token ${revoking.name} revoked.`);
+      setRevoking(null);
+    } catch (e) {
+      setLoadError(message(e, 'Could not revoke the token.'));
+      setRevoking(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="settings">
+      <h1>Settings</h1>
+      <section className="card" aria-labelledby="account-title">
+        <h2 id="account-title" className="h3">
+          Account
+        </h2>
+        <dl className="facts">
+          <dt>Email</dt>
+          <dd>{user?.email}</dd>
+          <dt>Role</dt>
+          <dd>{user?.is_admin ? 'Administrator' : 'Member'}</dd>
+        </dl>
+      </section>
+
+      <section className="card" aria-labelledby="tokens-title">
+        <h2 id="tokens-title" className="h3">
+          API tokens
+        </h2>
+        <p className="muted">
+          Tokens let scripts use the API as you: send <code>Authorization: Bearer &lt;token&gt;</code>.
+        </p>
+        <form className="inline-form" onSubmit={onCreate} noValidate>
+          <div className={`field grow${nameError ? ' has-error' : ''}`}>
+            <label htmlFor="token-name">Token name</label>
+            <input
+              id="token-name"
+              value={name}
+              maxLength={100}
+              onChange={(e) => {
+                setName(e.target.value);
+                setNameError('');
+              }}
+              aria-invalid={nameError ? true : undefined}
+              aria-describedby={nameError ? 'token-name-error' : undefined}
+              placeholder="e.g. backup script"
+            />
+            {nameError && (
+              <p id="token-name-error" className="field-error">
+                {nameError}
+              </p>
+            )}
+          </div>
+          <button type="submit" className="button primary" disabled={creating}>
+            <Icon name="key" size={16} /> {creating ? 'Creating…' : 'Create token'}
+          </button>
+        </form>
+
+        {created && (
+          <div className="alert success token-once" role="status">
+            <p>
+              <strong>Copy your new token now.</strong> It is shown only once.
+            </p>
+            <div className="token-value">
+              <code data-testid="new-token">{created.token}</code>
+              <button type="button" className="button small" onClick={copy}>
+                <Icon name="copy" size={16} /> {copied ? 'Copied' : 'Copy'}
+              </button>
+            </div>
+            <button type="button" className="button ghost small" onClick={() => setCreated(null)}>
+              I have saved it
+            </button>
+          </div>
+        )}
+
+        {loadError && (
+          <div className="alert error" role="alert">
+            {loadError}
+          </div>
+        )}
+        {tokens === null && !loadError && <Spinner label="Loading tokens" />}
+        {tokens && tokens.length === 0 && <p className="muted">No tokens yet.</p>}
+        {tokens && tokens.length > 0 && (
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {tokens.map((token) => (
+                  <tr key={token.id}>
+                    <td>{token.name}</td>
+                    <td>{formatDate(token.created_at_ms)}</td>
+                    <td>{token.last_used_at_ms ? relativeTime(token.last_used_at_ms) : 'Never'}</td>
+                    <td className="actions">
+                      <button
+                        type="button"
+                        className="button danger small"
+                        aria-label={`Revoke ${token.name}`}
+                        onClick={() => setRevoking(token)}
+                      >
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      {revoking && (
+        <ConfirmDialog
+          title={`Revoke “${revoking.name}”?`}
+          message="Scripts using this token will stop working at once."
+          confirmLabel="Revoke"
+          busyLabel="Revoking…"
+          busy={busy}
+          onConfirm={onRevoke}
+          onCancel={() => !busy && setRevoking(null)}
+        />
+      )}
+    </div>
+  );
+}
