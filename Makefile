@@ -17,6 +17,7 @@ web:
 test: build
 	$(DEVROOT) bash -c 'cd web && npm test'
 	$(DEVROOT) scripts/with-postgres ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	$(DEVROOT) web/e2e/with-argus.sh
 
 bench: build
 	$(DEVROOT) bench/run
