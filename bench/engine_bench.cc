@@ -40,8 +40,8 @@ std::vector<std::filesystem::path> SamplePhotos() {
 void SetPerImageCounters(benchmark::State& state, std::size_t images_per_iteration) {
   const double images = static_cast<double>(state.iterations() * images_per_iteration);
   state.SetItemsProcessed(static_cast<std::int64_t>(images));
-  state.counters["ms_per_image"] =
-      benchmark::Counter(images / 1000.0, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ms_per_image"] = benchmark::Counter(
+      images / 1000.0, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // The raw engine: preprocessed tensors in, probabilities and labels out.
@@ -59,9 +59,19 @@ void BM_Engine(benchmark::State& state, std::string_view model) {
   SetPerImageCounters(state, batch);
 }
 BENCHMARK_CAPTURE(BM_Engine, int8, std::string_view("mobilenetv2-12-int8"))
-    ->Arg(1)->Arg(8)->Arg(16)->ArgName("batch")->UseRealTime()->MinTime(2.0);
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(16)
+    ->ArgName("batch")
+    ->UseRealTime()
+    ->MinTime(2.0);
 BENCHMARK_CAPTURE(BM_Engine, fp32, std::string_view("mobilenetv2-12-fp32-from-int8"))
-    ->Arg(1)->Arg(8)->Arg(16)->ArgName("batch")->UseRealTime()->MinTime(2.0);
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(16)
+    ->ArgName("batch")
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 // `argus classify` end to end over the 500 labelled photos: read, decode, infer, label.
 void BM_ClassifyCommand(benchmark::State& state) {
@@ -87,8 +97,9 @@ void BM_Preprocess12Megapixel(benchmark::State& state) {
     VipsImage* large = nullptr;
     void* jpeg = nullptr;
     std::size_t size = 0;
-    if (!small || vips_thumbnail_image(small, &large, 4000, "height", 3000, "size",
-                                       VIPS_SIZE_FORCE, nullptr) ||
+    if (!small ||
+        vips_thumbnail_image(small, &large, 4000, "height", 3000, "size", VIPS_SIZE_FORCE,
+                             nullptr) ||
         vips_jpegsave_buffer(large, &jpeg, &size, "Q", 90, nullptr)) {
       state.SkipWithError(vips_error_buffer());
       return;
@@ -106,8 +117,7 @@ void BM_Preprocess12Megapixel(benchmark::State& state) {
     if (!status) state.SkipWithError(status.error().message);
   }
   SetPerImageCounters(state, 1);
-  state.counters["megabytes_per_photo"] =
-      static_cast<double>(photos[0].size()) / (1024.0 * 1024.0);
+  state.counters["megabytes_per_photo"] = static_cast<double>(photos[0].size()) / (1024.0 * 1024.0);
 }
 BENCHMARK(BM_Preprocess12Megapixel)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 

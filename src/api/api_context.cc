@@ -42,8 +42,8 @@ std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
       method != drogon::Get && method != drogon::Head && method != drogon::Options;
   if (*principal && !(*principal)->csrf_token.empty() && changes_state &&
       request->getHeader("x-csrf-token") != (*principal)->csrf_token) {
-    return std::unexpected(ErrorResponse(drogon::k403Forbidden, "csrf",
-                                         "missing or wrong X-CSRF-Token header"));
+    return std::unexpected(
+        ErrorResponse(drogon::k403Forbidden, "csrf", "missing or wrong X-CSRF-Token header"));
   }
   return std::move(*principal);
 }
@@ -53,8 +53,8 @@ std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
   auto principal = Identify(context, request);
   if (!principal) return std::unexpected(principal.error());
   if (!*principal) {
-    return std::unexpected(ErrorResponse(drogon::k401Unauthorized, "unauthenticated",
-                                         "log in or send an API token"));
+    return std::unexpected(
+        ErrorResponse(drogon::k401Unauthorized, "unauthenticated", "log in or send an API token"));
   }
   return std::move(**principal);
 }

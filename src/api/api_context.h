@@ -37,8 +37,8 @@ struct ApiOptions {
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
 struct ApiContext {
-  ApiContext(catalog::Catalog& catalog, queue::Queue& queue, blob::BlobStore& blobs,
-             EventHub& hub, Metrics& metrics, ApiOptions options)
+  ApiContext(catalog::Catalog& catalog, queue::Queue& queue, blob::BlobStore& blobs, EventHub& hub,
+             Metrics& metrics, ApiOptions options)
       : accounts(catalog),
         catalog(catalog),
         queue(queue),

@@ -152,45 +152,43 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
         callback(response);
       },
       {drogon::Post});
-  app.registerHandler(
-      "/api/v1/auth/me",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        auto principal = RequireUser(*context, request);
-        if (!principal) return callback(principal.error());
-        Json::Value body(Json::objectValue);
-        body["user"] = UserJson(principal->user);
-        callback(HttpResponse::newHttpJsonResponse(body));
-      },
-      {drogon::Get});
-  app.registerHandler(
-      "/api/v1/tokens",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        auto principal = RequireUser(*context, request);
-        if (!principal) return callback(principal.error());
-        auto tokens = context->accounts.ListApiTokens(principal->user);
-        if (!tokens) return callback(ErrorResponse(tokens.error()));
-        Json::Value body(Json::objectValue);
-        body["tokens"] = Json::Value(Json::arrayValue);
-        for (const auto& token : *tokens) body["tokens"].append(TokenJson(token));
-        callback(HttpResponse::newHttpJsonResponse(body));
-      },
-      {drogon::Get});
-  app.registerHandler(
-      "/api/v1/tokens",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        auto principal = RequireUser(*context, request);
-        if (!principal) return callback(principal.error());
-        const auto json = request->getJsonObject();
-        const std::string name = json && (*json)["name"].isString() ? (*json)["name"].asString() : "";
-        auto token = context->accounts.CreateApiToken(principal->user, name);
-        if (!token) return callback(ErrorResponse(token.error()));
-        Json::Value body = TokenJson(token->record);
-        body["token"] = token->token;
-        auto response = HttpResponse::newHttpJsonResponse(body);
-        response->setStatusCode(drogon::k201Created);
-        callback(response);
-      },
-      {drogon::Post});
+  app.registerHandler("/api/v1/auth/me",
+                      [context](const HttpRequestPtr& request, Callback&& callback) {
+                        auto principal = RequireUser(*context, request);
+                        if (!principal) return callback(principal.error());
+                        Json::Value body(Json::objectValue);
+                        body["user"] = UserJson(principal->user);
+                        callback(HttpResponse::newHttpJsonResponse(body));
+                      },
+                      {drogon::Get});
+  app.registerHandler("/api/v1/tokens",
+                      [context](const HttpRequestPtr& request, Callback&& callback) {
+                        auto principal = RequireUser(*context, request);
+                        if (!principal) return callback(principal.error());
+                        auto tokens = context->accounts.ListApiTokens(principal->user);
+                        if (!tokens) return callback(ErrorResponse(tokens.error()));
+                        Json::Value body(Json::objectValue);
+                        body["tokens"] = Json::Value(Json::arrayValue);
+                        for (const auto& token : *tokens) body["tokens"].append(TokenJson(token));
+                        callback(HttpResponse::newHttpJsonResponse(body));
+                      },
+                      {drogon::Get});
+  app.registerHandler("/api/v1/tokens",
+                      [context](const HttpRequestPtr& request, Callback&& callback) {
+                        auto principal = RequireUser(*context, request);
+                        if (!principal) return callback(principal.error());
+                        const auto json = request->getJsonObject();
+                        const std::string name =
+                            json && (*json)["name"].isString() ? (*json)["name"].asString() : "";
+                        auto token = context->accounts.CreateApiToken(principal->user, name);
+                        if (!token) return callback(ErrorResponse(token.error()));
+                        Json::Value body = TokenJson(token->record);
+                        body["token"] = token->token;
+                        auto response = HttpResponse::newHttpJsonResponse(body);
+                        response->setStatusCode(drogon::k201Created);
+                        callback(response);
+                      },
+                      {drogon::Post});
   app.registerHandler(
       "/api/v1/tokens/{id}",
       [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
@@ -205,6 +203,5 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       },
       {drogon::Delete});
 }
-
 
 }  // namespace argus::api

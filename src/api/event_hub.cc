@@ -46,8 +46,7 @@ void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadl
   changed_.notify_all();
 }
 
-void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline,
-                             Wake wake) {
+void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake) {
   {
     std::unique_lock lock(mutex_);
     if (sequence_ <= after_sequence) {

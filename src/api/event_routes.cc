@@ -61,7 +61,8 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
     if (body.empty()) body = std::format(": no news\nid: {}\n\n", last);
     return callback(EventStream(std::move(body)));
   }
-  context->hub.WaitForEvents(last, deadline, [=] { Respond(context, owner, last, deadline, callback); });
+  context->hub.WaitForEvents(last, deadline,
+                             [=] { Respond(context, owner, last, deadline, callback); });
 }
 
 }  // namespace
@@ -76,8 +77,8 @@ void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
         // No id, or one from before a restart of this process: the stream starts now.
         if (!after || *after > context->hub.last_sequence()) {
           // A new stream starts now: tell the client where "now" is.
-          return callback(EventStream(std::format("id: {}\nevent: ready\ndata: {{}}\n\n",
-                                                  context->hub.last_sequence())));
+          return callback(EventStream(
+              std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.last_sequence())));
         }
         Respond(context, principal->user.id, *after, EventHub::Clock::now() + kLongPoll,
                 std::move(callback));

@@ -28,8 +28,8 @@ Result<std::optional<int>> IntParameter(const HttpRequestPtr& request, const std
   int value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return Fail(ErrorCode::kInvalidArgument, std::format("{} must be an integer from {} to {}",
-                                                         name, min, max));
+    return Fail(ErrorCode::kInvalidArgument,
+                std::format("{} must be an integer from {} to {}", name, min, max));
   }
   return value;
 }
@@ -150,12 +150,11 @@ void AwaitImage(const std::shared_ptr<ApiContext>& context, std::string owner, s
 
 void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
-  app.registerHandler(
-      "/api/v1/images",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        ListImages(context, request, std::move(callback));
-      },
-      {drogon::Get});
+  app.registerHandler("/api/v1/images",
+                      [context](const HttpRequestPtr& request, Callback&& callback) {
+                        ListImages(context, request, std::move(callback));
+                      },
+                      {drogon::Get});
   app.registerHandler(
       "/api/v1/images/{id}",
       [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {

@@ -119,18 +119,17 @@ struct Metrics::Collectors {
   std::shared_ptr<HistogramCollector> batch_size = std::make_shared<HistogramCollector>(
       "argus_batch_size", "Images per inference batch", std::vector<std::string>{},
       std::vector<double>{1, 2, 4, 8, 16, 32, 64});
-  std::shared_ptr<HistogramCollector> inference = std::make_shared<HistogramCollector>(
-      "argus_inference_seconds", "Inference time per batch", std::vector<std::string>{},
-      kLatencyBuckets);
-  std::shared_ptr<HistogramCollector> decode = std::make_shared<HistogramCollector>(
-      "argus_decode_seconds", "Decoding time per batch", std::vector<std::string>{},
-      kLatencyBuckets);
+  std::shared_ptr<HistogramCollector> inference =
+      std::make_shared<HistogramCollector>("argus_inference_seconds", "Inference time per batch",
+                                           std::vector<std::string>{}, kLatencyBuckets);
+  std::shared_ptr<HistogramCollector> decode =
+      std::make_shared<HistogramCollector>("argus_decode_seconds", "Decoding time per batch",
+                                           std::vector<std::string>{}, kLatencyBuckets);
   std::shared_ptr<HistogramCollector> queue_wait = std::make_shared<HistogramCollector>(
       "argus_queue_wait_seconds", "Mean time a batch's jobs waited in the queue",
       std::vector<std::string>{}, kLatencyBuckets);
   std::shared_ptr<Collector<Counter>> images = std::make_shared<Collector<Counter>>(
-      "argus_images_total", "Images finished, by final status",
-      std::vector<std::string>{"status"});
+      "argus_images_total", "Images finished, by final status", std::vector<std::string>{"status"});
   std::shared_ptr<Collector<Gauge>> queue = std::make_shared<Collector<Gauge>>(
       "argus_queue_jobs", "Jobs in the queue by state (ready = depth, in_flight, dead)",
       std::vector<std::string>{"state"});

@@ -26,14 +26,13 @@ Json::Value QueueJson(const queue::QueueStats& stats) {
 
 void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
-  app.registerHandler(
-      "/healthz",
-      [](const HttpRequestPtr&, Callback&& callback) {
-        Json::Value body(Json::objectValue);
-        body["status"] = "ok";
-        callback(HttpResponse::newHttpJsonResponse(body));
-      },
-      {drogon::Get});
+  app.registerHandler("/healthz",
+                      [](const HttpRequestPtr&, Callback&& callback) {
+                        Json::Value body(Json::objectValue);
+                        body["status"] = "ok";
+                        callback(HttpResponse::newHttpJsonResponse(body));
+                      },
+                      {drogon::Get});
   app.registerHandler(
       "/readyz",
       [context](const HttpRequestPtr&, Callback&& callback) {
@@ -42,32 +41,34 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
                                         "the server is shutting down"));
         }
         auto stats = context->queue.Stats();
-        if (!stats) return callback(ErrorResponse(drogon::k503ServiceUnavailable, "queue_unavailable", stats.error().message));
+        if (!stats)
+          return callback(ErrorResponse(drogon::k503ServiceUnavailable, "queue_unavailable",
+                                        stats.error().message));
         auto counts = context->catalog.CountByStatus();
-        if (!counts) return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable", counts.error().message));
+        if (!counts)
+          return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable",
+                                        counts.error().message));
         Json::Value body(Json::objectValue);
         body["status"] = "ready";
         callback(HttpResponse::newHttpJsonResponse(body));
       },
       {drogon::Get});
-  app.registerHandler(
-      "/metrics",
-      [context](const HttpRequestPtr&, Callback&& callback) {
-        auto response = HttpResponse::newHttpResponse();
-        response->setContentTypeString("text/plain; version=0.0.4; charset=utf-8");
-        response->setBody(context->metrics.Render());
-        callback(response);
-      },
-      {drogon::Get});
-  app.registerHandler(
-      "/api/openapi.json",
-      [](const HttpRequestPtr&, Callback&& callback) {
-        auto response = HttpResponse::newHttpResponse();
-        response->setContentTypeCode(drogon::CT_APPLICATION_JSON);
-        response->setBody(std::string(kOpenApiJson));
-        callback(response);
-      },
-      {drogon::Get});
+  app.registerHandler("/metrics",
+                      [context](const HttpRequestPtr&, Callback&& callback) {
+                        auto response = HttpResponse::newHttpResponse();
+                        response->setContentTypeString("text/plain; version=0.0.4; charset=utf-8");
+                        response->setBody(context->metrics.Render());
+                        callback(response);
+                      },
+                      {drogon::Get});
+  app.registerHandler("/api/openapi.json",
+                      [](const HttpRequestPtr&, Callback&& callback) {
+                        auto response = HttpResponse::newHttpResponse();
+                        response->setContentTypeCode(drogon::CT_APPLICATION_JSON);
+                        response->setBody(std::string(kOpenApiJson));
+                        callback(response);
+                      },
+                      {drogon::Get});
   app.registerHandler(
       "/api/v1/ops/status",
       [context](const HttpRequestPtr& request, Callback&& callback) {

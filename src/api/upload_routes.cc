@@ -61,7 +61,8 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
                                               const ApiOptions& options,
                                               std::string_view required_field) {
   if (request->contentType() != drogon::CT_MULTIPART_FORM_DATA) {
-    return Fail(ErrorCode::kInvalidArgument, "expected a multipart/form-data body with image files");
+    return Fail(ErrorCode::kInvalidArgument,
+                "expected a multipart/form-data body with image files");
   }
   if (parser.parse(request) != 0) {
     return Fail(ErrorCode::kInvalidArgument, "malformed multipart/form-data body");
@@ -80,8 +81,8 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
                     : "missing file field \"" + std::string(required_field) + "\"");
   }
   if (uploads.size() > options.max_files_per_request) {
-    return Fail(ErrorCode::kTooLarge, std::format("at most {} files per request",
-                                                  options.max_files_per_request));
+    return Fail(ErrorCode::kTooLarge,
+                std::format("at most {} files per request", options.max_files_per_request));
   }
   return uploads;
 }
@@ -100,13 +101,14 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
       return std::unexpected(put.error());
     }
   }
-  auto added = context.catalog.AddUpload({.id = upload.id,
-                                          .owner = owner,
-                                          .filename = upload.filename,
-                                          .content_type = upload.content_type,
-                                          .size_bytes = static_cast<std::int64_t>(upload.bytes.size()),
-                                          .width = upload.info.width,
-                                          .height = upload.info.height});
+  auto added =
+      context.catalog.AddUpload({.id = upload.id,
+                                 .owner = owner,
+                                 .filename = upload.filename,
+                                 .content_type = upload.content_type,
+                                 .size_bytes = static_cast<std::int64_t>(upload.bytes.size()),
+                                 .width = upload.info.width,
+                                 .height = upload.info.height});
   if (!added) return std::unexpected(added.error());
   if (added->needs_job) {
     auto enqueued = context.queue.Enqueue(worker::EncodeJob({upload.id, NowMs()}));
@@ -138,8 +140,8 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   auto principal = Identify(*context, request);
   if (!principal) return callback(principal.error());
   if (!*principal && !context->options.allow_anonymous_classify) {
-    return callback(ErrorResponse(drogon::k401Unauthorized, "unauthenticated",
-                                  "log in or send an API token"));
+    return callback(
+        ErrorResponse(drogon::k401Unauthorized, "unauthenticated", "log in or send an API token"));
   }
   if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
   drogon::MultiPartParser parser;
@@ -149,8 +151,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   const std::string owner = *principal ? (*principal)->user.id : "";
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
-  AwaitImage(context, owner, record->id,
-             EventHub::Clock::now() + context->options.sync_timeout,
+  AwaitImage(context, owner, record->id, EventHub::Clock::now() + context->options.sync_timeout,
              [callback = std::move(callback)](Result<catalog::ImageRecord> image) {
                if (!image) return callback(ErrorResponse(image.error()));
                if (image->status == catalog::ImageStatus::kFailed) {
@@ -199,20 +200,18 @@ void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context) {
   {
     for (const char* path : {"/", "/classify"}) {
       // Drogon keeps a reference to an lvalue handler, so each route gets its own rvalue.
-      drogon::app().registerHandler(
-          path,
-          [context](const HttpRequestPtr& request, Callback&& callback) {
-            ClassifySync(context, request, std::move(callback));
-          },
-          {drogon::Post});
+      drogon::app().registerHandler(path,
+                                    [context](const HttpRequestPtr& request, Callback&& callback) {
+                                      ClassifySync(context, request, std::move(callback));
+                                    },
+                                    {drogon::Post});
     }
   }
-  drogon::app().registerHandler(
-      "/api/v1/images",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        UploadImages(context, request, std::move(callback));
-      },
-      {drogon::Post});
+  drogon::app().registerHandler("/api/v1/images",
+                                [context](const HttpRequestPtr& request, Callback&& callback) {
+                                  UploadImages(context, request, std::move(callback));
+                                },
+                                {drogon::Post});
 }
 
 }  // namespace argus::api

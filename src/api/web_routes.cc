@@ -17,7 +17,7 @@ using drogon::HttpResponsePtr;
 using Callback = std::function<void(const HttpResponsePtr&)>;
 
 // The client-side routes of the web app; each answers with index.html.
-constexpr const char* kAppRoutes[] = {"/",        "/login",  "/signup", "/gallery",
+constexpr const char* kAppRoutes[] = {"/",         "/login", "/signup",     "/gallery",
                                       "/settings", "/ops",   "/images/{id}"};
 
 HttpResponsePtr ImmutableImage(std::string bytes, const std::string& content_type) {
@@ -42,14 +42,14 @@ void RegisterWebRoutes(const std::shared_ptr<ApiContext>& context) {
         .setStaticFileHeaders({{"Cache-Control", "public, max-age=31536000, immutable"}});
     const std::filesystem::path index = web / "index.html";
     for (const char* route : kAppRoutes) {
-      app.registerHandler(
-          route,
-          [index](const HttpRequestPtr&, Callback&& callback) {
-            auto response = HttpResponse::newFileResponse(index.string(), "", drogon::CT_TEXT_HTML);
-            response->addHeader("Cache-Control", "no-cache");
-            callback(response);
-          },
-          {drogon::Get});
+      app.registerHandler(route,
+                          [index](const HttpRequestPtr&, Callback&& callback) {
+                            auto response = HttpResponse::newFileResponse(index.string(), "",
+                                                                          drogon::CT_TEXT_HTML);
+                            response->addHeader("Cache-Control", "no-cache");
+                            callback(response);
+                          },
+                          {drogon::Get});
     }
   }
   app.registerHandler(
@@ -68,8 +68,8 @@ void RegisterWebRoutes(const std::shared_ptr<ApiContext>& context) {
             return callback(ImmutableImage(bytes.str(), "image/jpeg"));
           }
         }
-        callback(ErrorResponse(drogon::k404NotFound, "not_found",
-                               "no reference photo for " + wnid));
+        callback(
+            ErrorResponse(drogon::k404NotFound, "not_found", "no reference photo for " + wnid));
       },
       {drogon::Get});
 }

@@ -24,9 +24,7 @@ Result<void> ValidateCredentials(std::string_view email, std::string_view passwo
   return {};
 }
 
-Error InvalidCredentials() {
-  return Error{ErrorCode::kNotFound, "wrong email or password"};
-}
+Error InvalidCredentials() { return Error{ErrorCode::kNotFound, "wrong email or password"}; }
 
 }  // namespace
 
@@ -36,15 +34,15 @@ Accounts::Accounts(catalog::Catalog& catalog, std::chrono::hours session_lifetim
       decoy_hash_(HashPassword(NewSecret()).value_or("")) {}
 
 Result<NewSession> Accounts::StartSession(const catalog::UserRecord& user) {
-  NewSession session{.user = user,
-                     .token = NewSecret(),
-                     .csrf_token = NewSecret(),
-                     .expires_at_ms =
-                         NowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       session_lifetime_)
-                                       .count()};
-  if (auto created = catalog_.CreateSession(HashSecret(session.token), user.id,
-                                            session.csrf_token, session.expires_at_ms);
+  NewSession session{
+      .user = user,
+      .token = NewSecret(),
+      .csrf_token = NewSecret(),
+      .expires_at_ms =
+          NowMs() +
+          std::chrono::duration_cast<std::chrono::milliseconds>(session_lifetime_).count()};
+  if (auto created = catalog_.CreateSession(HashSecret(session.token), user.id, session.csrf_token,
+                                            session.expires_at_ms);
       !created) {
     return std::unexpected(created.error());
   }

@@ -1,11 +1,11 @@
 #include "auth/secrets.h"
 
-#include "common/sha256.h"
-
 #include <sodium.h>
 
 #include <cstdlib>
 #include <mutex>
+
+#include "common/sha256.h"
 
 namespace argus::auth {
 namespace {
@@ -24,7 +24,8 @@ std::string NewSecret() {
   unsigned char bytes[32];
   randombytes_buf(bytes, sizeof bytes);
   char text[sodium_base64_ENCODED_LEN(sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(text, sizeof text, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(text, sizeof text, bytes, sizeof bytes,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return text;
 }
 

@@ -77,8 +77,8 @@ void PrintTableRow(const FileResult& result, std::size_t file_width) {
   const engine::Classification& c = *result.classification;
   for (std::size_t i = 0; i < c.labels.size(); ++i) {
     const engine::LabelScore& label = c.labels[i];
-    std::cout << std::format("{:<{}}  {:<28} {}  {}\n", i == 0 ? file : "", file_width,
-                             label.name, Percent(label.confidence), JoinParents(label.parents));
+    std::cout << std::format("{:<{}}  {:<28} {}  {}\n", i == 0 ? file : "", file_width, label.name,
+                             Percent(label.confidence), JoinParents(label.parents));
   }
   if (!c.spirit_dog.name.empty()) {
     std::cout << std::format("{:<{}}  spirit dog: {} ({:.1f}%)\n", "", file_width,
@@ -134,7 +134,8 @@ int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
   file_width = std::min<std::size_t>(file_width, 48);
 
   std::unique_ptr<ProgressBar> progress;
-  if (!options.quiet && isatty(STDERR_FILENO)) progress = std::make_unique<ProgressBar>(files->size());
+  if (!options.quiet && isatty(STDERR_FILENO))
+    progress = std::make_unique<ProgressBar>(files->size());
   std::size_t failed = 0;
   const PipelineOptions pipeline{.max_batch = options.max_batch,
                                  .decode_threads = options.decode_threads,
@@ -170,7 +171,8 @@ void AddClassifyCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
   auto options = std::make_shared<ClassifyOptions>();
   CLI::App* command = app.add_subcommand(
       "classify", "Classify image files offline and print their labels and spirit dog");
-  command->add_option("inputs", options->inputs, "Image files or directories (searched recursively)")
+  command
+      ->add_option("inputs", options->inputs, "Image files or directories (searched recursively)")
       ->required();
   command
       ->add_option("-m,--model", options->model,
@@ -188,19 +190,22 @@ void AddClassifyCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
   command->add_option("--batch", options->max_batch, "Images per inference run")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  command->add_option("--decode-threads", options->decode_threads,
-                      "Threads decoding images (0: one per core)")
+  command
+      ->add_option("--decode-threads", options->decode_threads,
+                   "Threads decoding images (0: one per core)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command->add_option("--engine-threads", options->engine_threads,
-                      "ONNX Runtime intra-op threads (0: one per core)")
+  command
+      ->add_option("--engine-threads", options->engine_threads,
+                   "ONNX Runtime intra-op threads (0: one per core)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   command->add_option("--max-bytes", options->limits.max_bytes, "Largest file accepted, in bytes")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command->add_option("--max-pixels", options->limits.max_pixels,
-                      "Largest image accepted, in pixels (width x height)")
+  command
+      ->add_option("--max-pixels", options->limits.max_pixels,
+                   "Largest image accepted, in pixels (width x height)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   command->callback([options, &global, &exit_code] { exit_code = RunClassify(*options, global); });

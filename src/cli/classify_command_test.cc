@@ -26,8 +26,9 @@ Outcome RunArgus(const std::string& arguments, const std::string& environment = 
   const auto dir = std::filesystem::temp_directory_path();
   const std::string out = dir / ("argus-cli-out-" + std::to_string(getpid()));
   const std::string err = dir / ("argus-cli-err-" + std::to_string(getpid()));
-  const std::string command = "cd " ARGUS_TEST_SOURCE_DIR " && " + environment + " " ARGUS_BINARY
-                              " " + arguments + " >" + out + " 2>" + err + " </dev/null";
+  const std::string command = "cd " ARGUS_TEST_SOURCE_DIR " && " + environment +
+                              " " ARGUS_BINARY " " + arguments + " >" + out + " 2>" + err +
+                              " </dev/null";
   const int status = std::system(command.c_str());
   auto slurp = [](const std::string& path) {
     std::stringstream text;
@@ -56,8 +57,9 @@ std::vector<Json::Value> JsonLines(const std::string& text) {
 }
 
 TEST(ClassifyCommandTest, PrintsJsonLinesInTheApiShape) {
-  const Outcome o = RunArgus("classify --json --top-k 3 " + kSamples +
-                             "/n02099712_Labrador_retriever.JPEG " + kSamples + "/n01440764_tench.JPEG");
+  const Outcome o =
+      RunArgus("classify --json --top-k 3 " + kSamples + "/n02099712_Labrador_retriever.JPEG " +
+               kSamples + "/n01440764_tench.JPEG");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto lines = JsonLines(o.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -82,7 +84,8 @@ TEST(ClassifyCommandTest, EngineStartupNoiseNeverReachesTheUser) {
 }
 
 TEST(ClassifyCommandTest, FailedFilesAreNamedWithTheirReasonAndExitNonZero) {
-  const auto dir = std::filesystem::temp_directory_path() / ("argus-cli-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-cli-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "notes.jpg") << "plain text";
   const Outcome o = RunArgus("classify --json " + (dir / "notes.jpg").string() + " " + kSamples +

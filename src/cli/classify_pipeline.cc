@@ -20,9 +20,8 @@ struct Slot {
 };
 
 bool HasImageExtension(const std::filesystem::path& path) {
-  static const std::set<std::string> kExtensions{".jpg", ".jpeg", ".jpe", ".png", ".webp",
-                                                 ".gif", ".heic", ".heif", ".avif", ".tif",
-                                                 ".tiff"};
+  static const std::set<std::string> kExtensions{".jpg",  ".jpeg", ".jpe",  ".png", ".webp", ".gif",
+                                                 ".heic", ".heif", ".avif", ".tif", ".tiff"};
   std::string extension = path.extension().string();
   std::ranges::transform(extension, extension.begin(),
                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -64,9 +63,9 @@ void ClassifyFiles(const engine::Classifier& classifier,
       slot_ready.notify_all();
     }
   };
-  const std::size_t thread_count =
-      options.decode_threads > 0 ? options.decode_threads
-                                 : std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t thread_count = options.decode_threads > 0
+                                       ? options.decode_threads
+                                       : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::jthread> decoders;
   for (std::size_t i = 0; i < std::min(thread_count, count); ++i) decoders.emplace_back(decode);
 
@@ -122,9 +121,11 @@ Result<std::vector<std::filesystem::path>> CollectImageFiles(
       for (auto it = fs::recursive_directory_iterator(
                argument, fs::directory_options::skip_permission_denied, error);
            !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-        if (it->is_regular_file(error) && HasImageExtension(it->path())) found.push_back(it->path());
+        if (it->is_regular_file(error) && HasImageExtension(it->path()))
+          found.push_back(it->path());
       }
-      if (error) return Fail(ErrorCode::kIo, "cannot read directory " + argument + ": " + error.message());
+      if (error)
+        return Fail(ErrorCode::kIo, "cannot read directory " + argument + ": " + error.message());
       std::ranges::sort(found);
       files.insert(files.end(), found.begin(), found.end());
     } else {

@@ -24,9 +24,11 @@ class ClassifyPipelineTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { classifier_.reset(); }
 
-  std::vector<FileResult> Run(std::span<const std::filesystem::path> files, PipelineOptions options) {
+  std::vector<FileResult> Run(std::span<const std::filesystem::path> files,
+                              PipelineOptions options) {
     std::vector<FileResult> results;
-    ClassifyFiles(*classifier_, files, options, [&](FileResult&& r) { results.push_back(std::move(r)); });
+    ClassifyFiles(*classifier_, files, options,
+                  [&](FileResult&& r) { results.push_back(std::move(r)); });
     return results;
   }
 
@@ -74,13 +76,14 @@ TEST_F(ClassifyPipelineTest, ReachesTheExpectedAccuracyOnTheLabelledPhotos) {
 }
 
 TEST_F(ClassifyPipelineTest, BadFilesFailAloneAndKeepTheirPlace) {
-  const auto dir = std::filesystem::temp_directory_path() / ("argus-pipeline-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-pipeline-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "empty.jpg").flush();
   std::ofstream(dir / "notes.jpg") << "this is text, not a photo";
-  std::vector<std::filesystem::path> files{
-      kSamples / "n01440764_tench.JPEG", dir / "empty.jpg", dir / "notes.jpg",
-      dir / "missing.jpg", kSamples / "n02099712_Labrador_retriever.JPEG"};
+  std::vector<std::filesystem::path> files{kSamples / "n01440764_tench.JPEG", dir / "empty.jpg",
+                                           dir / "notes.jpg", dir / "missing.jpg",
+                                           kSamples / "n02099712_Labrador_retriever.JPEG"};
   for (std::size_t batch : {1u, 2u, 16u}) {
     const auto results = Run(files, {.max_batch = batch, .decode_threads = 2, .top_k = 1});
     ASSERT_EQ(results.size(), files.size());
@@ -98,12 +101,11 @@ TEST_F(ClassifyPipelineTest, BadFilesFailAloneAndKeepTheirPlace) {
   std::filesystem::remove_all(dir);
 }
 
-TEST_F(ClassifyPipelineTest, NoFilesMeansNoResults) {
-  EXPECT_TRUE(Run({}, {}).empty());
-}
+TEST_F(ClassifyPipelineTest, NoFilesMeansNoResults) { EXPECT_TRUE(Run({}, {}).empty()); }
 
 TEST(CollectImageFilesTest, WalksDirectoriesRecursivelyForImagesOnly) {
-  const auto dir = std::filesystem::temp_directory_path() / ("argus-collect-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-collect-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir / "a" / "b");
   for (const char* name : {"a/b/z.JPG", "a/x.png", "a/readme.txt", "c.webp"}) {
     std::ofstream(dir / name) << "x";

@@ -8,11 +8,14 @@ int main(int argc, char** argv) {
       "Argus: elastic image recognition. Classifies photos with an ImageNet CNN (ONNX Runtime),\n"
       "offline from the command line or as a service."};
   app.require_subcommand(1);
-  app.set_config("--config", "", "Read options from a TOML or INI file ([serve], [worker], ... sections); flags override environment variables, which override the file");
+  app.set_config("--config", "",
+                 "Read options from a TOML or INI file ([serve], [worker], ... sections); flags "
+                 "override environment variables, which override the file");
   app.set_version_flag("--version", "argus " ARGUS_VERSION);
   argus::cli::GlobalOptions global;
-  app.add_option("--assets-dir", global.assets_dir,
-                 "Folder with models/, labels/ and breeds/ (default: ../shared/assets when present)")
+  app.add_option(
+         "--assets-dir", global.assets_dir,
+         "Folder with models/, labels/ and breeds/ (default: ../shared/assets when present)")
       ->envname("ARGUS_ASSETS_DIR");
 
   int exit_code = 0;

@@ -60,13 +60,15 @@ void AddScalerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code
       ->envname("ARGUS_MAX_WORKERS")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  command->add_option("--jobs-per-worker", options->scaling.jobs_per_worker,
-                      "Queue depth one worker is expected to handle")
+  command
+      ->add_option("--jobs-per-worker", options->scaling.jobs_per_worker,
+                   "Queue depth one worker is expected to handle")
       ->envname("ARGUS_JOBS_PER_WORKER")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  command->add_option("--scale-in-cooldown", options->scale_in_cooldown_s,
-                      "Seconds of lower demand before workers are stopped")
+  command
+      ->add_option("--scale-in-cooldown", options->scale_in_cooldown_s,
+                   "Seconds of lower demand before workers are stopped")
       ->envname("ARGUS_SCALE_IN_COOLDOWN")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();

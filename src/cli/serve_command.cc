@@ -69,7 +69,7 @@ std::filesystem::path WebDir(const std::string& configured) {
   const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
   const auto beside = executable.parent_path().parent_path() / "web" / "dist";
   return std::filesystem::is_regular_file(beside / "index.html", error) ? beside
-                                                                         : std::filesystem::path();
+                                                                        : std::filesystem::path();
 }
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
@@ -80,7 +80,8 @@ Result<std::size_t> RecoverUnqueuedImages(Stores& stores) {
     if (auto enqueued = stores.queue->Enqueue(worker::EncodeJob({id, NowMs()})); !enqueued) {
       return std::unexpected(enqueued.error());
     }
-    if (auto marked = stores.catalog->MarkEnqueued(id); !marked) return std::unexpected(marked.error());
+    if (auto marked = stores.catalog->MarkEnqueued(id); !marked)
+      return std::unexpected(marked.error());
   }
   return awaiting->size();
 }
@@ -147,41 +148,40 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
                                       ? "the request body is too large"
                                       : "the request could not be handled");
       });
-  app.registerPreRoutingAdvice([max = options.max_request_bytes](
-                                    const drogon::HttpRequestPtr& request,
-                                    drogon::AdviceCallback&& respond,
-                                    drogon::AdviceChainCallback&& next) {
-    if (request->bodyLength() > max) {
-      return respond(api::ErrorResponse(
-          drogon::k413RequestEntityTooLarge, "too_large",
-          std::format("the request body is over the limit of {} bytes", max)));
-    }
-    next();
-  });
-  app.registerPostHandlingAdvice(
-      [&metrics](const drogon::HttpRequestPtr& request, const drogon::HttpResponsePtr& response) {
-        const double seconds =
-            static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
-                                request->creationDate().microSecondsSinceEpoch()) /
-            1e6;
-        std::string route(request->matchedPathPattern());
-        if (route.empty()) route = "unmatched";
-        const int status = static_cast<int>(response->statusCode());
-        metrics.ObserveRequest(route, request->methodString(), status, seconds);
-        Json::Value line(Json::objectValue);
-        line["time_ms"] = static_cast<Json::Int64>(NowMs());
-        line["level"] = "info";
-        line["component"] = "http";
-        line["method"] = request->methodString();
-        line["path"] = request->path();
-        line["route"] = route;
-        line["status"] = status;
-        line["duration_ms"] = seconds * 1000.0;
-        line["peer"] = request->peerAddr().toIp();
-        Json::StreamWriterBuilder writer;
-        writer["indentation"] = "";
-        std::cerr << Json::writeString(writer, line) + "\n";
+  app.registerPreRoutingAdvice(
+      [max = options.max_request_bytes](const drogon::HttpRequestPtr& request,
+                                        drogon::AdviceCallback&& respond,
+                                        drogon::AdviceChainCallback&& next) {
+        if (request->bodyLength() > max) {
+          return respond(api::ErrorResponse(
+              drogon::k413RequestEntityTooLarge, "too_large",
+              std::format("the request body is over the limit of {} bytes", max)));
+        }
+        next();
       });
+  app.registerPostHandlingAdvice([&metrics](const drogon::HttpRequestPtr& request,
+                                            const drogon::HttpResponsePtr& response) {
+    const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
+                                               request->creationDate().microSecondsSinceEpoch()) /
+                           1e6;
+    std::string route(request->matchedPathPattern());
+    if (route.empty()) route = "unmatched";
+    const int status = static_cast<int>(response->statusCode());
+    metrics.ObserveRequest(route, request->methodString(), status, seconds);
+    Json::Value line(Json::objectValue);
+    line["time_ms"] = static_cast<Json::Int64>(NowMs());
+    line["level"] = "info";
+    line["component"] = "http";
+    line["method"] = request->methodString();
+    line["path"] = request->path();
+    line["route"] = route;
+    line["status"] = status;
+    line["duration_ms"] = seconds * 1000.0;
+    line["peer"] = request->peerAddr().toIp();
+    Json::StreamWriterBuilder writer;
+    writer["indentation"] = "";
+    std::cerr << Json::writeString(writer, line) + "\n";
+  });
 }
 
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {
@@ -192,7 +192,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   };
   if (auto resolved = options.storage.Resolve(); !resolved) return fail(resolved.error().message);
   std::filesystem::create_directories(options.storage.data_dir + "/tmp");
-  if (auto port = CheckPortFree(options.host, options.port); !port) return fail(port.error().message);
+  if (auto port = CheckPortFree(options.host, options.port); !port)
+    return fail(port.error().message);
   std::string assets_dir;
   if (auto resolved = engine::ResolveAssetsDir(global.assets_dir); resolved) {
     options.api.assets_dir = *resolved;
@@ -226,8 +227,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
 
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
-  auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue,
-                                                   *stores->blobs, hub, metrics, options.api);
+  auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, *stores->blobs,
+                                                   hub, metrics, options.api);
 
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;
@@ -246,18 +247,18 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   // Threads that use the database start once Drogon has finished starting up.
   // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
   drogon::app().registerBeginningAdvice([&] {
-  if (scaler) scaling = std::jthread([&scaler](std::stop_token stop) { scaler->Run(stop); });
-  metrics_pump = std::jthread([&](std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
-      if (scaler) {
-        const scaler::ScalerStatus status = scaler->Status();
-        metrics.SetWorkers(status.running, status.desired);
-        metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.crashes);
+    if (scaler) scaling = std::jthread([&scaler](std::stop_token stop) { scaler->Run(stop); });
+    metrics_pump = std::jthread([&](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
+        if (scaler) {
+          const scaler::ScalerStatus status = scaler->Status();
+          metrics.SetWorkers(status.running, status.desired);
+          metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.crashes);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-  });
+    });
   });
   std::jthread drain;
   auto watcher = WatchTerminationSignals([&] {
@@ -298,32 +299,38 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
   command.add_option("--http-threads", options.http_threads, "HTTP I/O threads (0: two per core)")
       ->envname("ARGUS_HTTP_THREADS")
       ->check(CLI::Range(0, 256));
-  command.add_option("--max-request-bytes", options.max_request_bytes,
-                     "Largest request body (all files of one upload)")
+  command
+      .add_option("--max-request-bytes", options.max_request_bytes,
+                  "Largest request body (all files of one upload)")
       ->envname("ARGUS_MAX_REQUEST_BYTES")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command.add_option("--max-queue-depth", options.api.max_queue_depth,
-                     "Waiting jobs above which uploads get 503 + Retry-After")
+  command
+      .add_option("--max-queue-depth", options.api.max_queue_depth,
+                  "Waiting jobs above which uploads get 503 + Retry-After")
       ->envname("ARGUS_MAX_QUEUE_DEPTH")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command.add_option("--sync-timeout", options.sync_timeout_s,
-                     "Seconds POST / waits for its result before answering 504")
+  command
+      .add_option("--sync-timeout", options.sync_timeout_s,
+                  "Seconds POST / waits for its result before answering 504")
       ->envname("ARGUS_SYNC_TIMEOUT")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  command.add_option("--web-dir", options.web_dir,
-                     "The built web app to serve (default: web/dist beside the build folder)")
+  command
+      .add_option("--web-dir", options.web_dir,
+                  "The built web app to serve (default: web/dist beside the build folder)")
       ->envname("ARGUS_WEB_DIR");
-  command.add_flag("!--no-anonymous-classify", options.api.allow_anonymous_classify,
-                   "Disable the account-free POST / and POST /classify endpoints")
+  command
+      .add_flag("!--no-anonymous-classify", options.api.allow_anonymous_classify,
+                "Disable the account-free POST / and POST /classify endpoints")
       ->envname("ARGUS_ANONYMOUS_CLASSIFY");
   AddStorageOptions(command, options.storage);
   AddWorkerSettings(command, options.settings);
   if (!with_workers) return;
-  command.add_option("--min-workers", options.scaling.min_workers,
-                     "Fewest worker processes (0: scale to zero when idle)")
+  command
+      .add_option("--min-workers", options.scaling.min_workers,
+                  "Fewest worker processes (0: scale to zero when idle)")
       ->envname("ARGUS_MIN_WORKERS")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
@@ -331,13 +338,15 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
       ->envname("ARGUS_MAX_WORKERS")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  command.add_option("--jobs-per-worker", options.scaling.jobs_per_worker,
-                     "Queue depth one worker is expected to handle")
+  command
+      .add_option("--jobs-per-worker", options.scaling.jobs_per_worker,
+                  "Queue depth one worker is expected to handle")
       ->envname("ARGUS_JOBS_PER_WORKER")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  command.add_option("--scale-in-cooldown", options.scale_in_cooldown_s,
-                     "Seconds of lower demand before workers are stopped")
+  command
+      .add_option("--scale-in-cooldown", options.scale_in_cooldown_s,
+                  "Seconds of lower demand before workers are stopped")
       ->envname("ARGUS_SCALE_IN_COOLDOWN")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
@@ -349,11 +358,10 @@ void AddServeCommands(CLI::App& app, const GlobalOptions& global, int& exit_code
   for (const bool with_workers : {true, false}) {
     auto options = std::make_shared<ServeOptions>();
     CLI::App* command =
-        with_workers
-            ? app.add_subcommand("serve",
-                                 "Run the whole service on this machine: web tier, queue, "
-                                 "autoscaled workers, catalog and blob store")
-            : app.add_subcommand("web", "Run only the web tier (workers run elsewhere)");
+        with_workers ? app.add_subcommand("serve",
+                                          "Run the whole service on this machine: web tier, queue, "
+                                          "autoscaled workers, catalog and blob store")
+                     : app.add_subcommand("web", "Run only the web tier (workers run elsewhere)");
     AddServeOptions(*command, *options, with_workers);
     command->callback([options, &global, &exit_code, with_workers] {
       exit_code = RunWebTier(*options, global, with_workers);

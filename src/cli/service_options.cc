@@ -16,7 +16,8 @@ Result<void> StorageOptions::Resolve() {
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) {
-    return Fail(ErrorCode::kIo, "cannot create data directory " + data_dir + ": " + error.message());
+    return Fail(ErrorCode::kIo,
+                "cannot create data directory " + data_dir + ": " + error.message());
   }
   const std::string dir = std::filesystem::absolute(data_dir).lexically_normal().string();
   if (catalog_url.empty()) catalog_url = "sqlite://" + dir + "/catalog.db";
@@ -30,8 +31,9 @@ Result<Stores> OpenStores(const StorageOptions& options) {
   Stores stores;
   auto catalog = catalog::OpenCatalog(options.catalog_url);
   if (!catalog) return Fail(catalog.error().code, "catalog: " + catalog.error().message);
-  auto queue = queue::OpenQueue(
-      options.queue_url, {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s)});
+  auto queue =
+      queue::OpenQueue(options.queue_url,
+                       {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s)});
   if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
   auto blobs = blob::OpenBlobStore(options.blob_url);
   if (!blobs) return Fail(blobs.error().code, "blob store: " + blobs.error().message);
@@ -45,21 +47,27 @@ Result<Stores> OpenStores(const StorageOptions& options) {
 }
 
 void AddStorageOptions(CLI::App& command, StorageOptions& options) {
-  command.add_option("--data-dir", options.data_dir, "Folder for the embedded catalog, queue and blobs")
+  command
+      .add_option("--data-dir", options.data_dir,
+                  "Folder for the embedded catalog, queue and blobs")
       ->envname("ARGUS_DATA_DIR")
       ->capture_default_str();
-  command.add_option("--catalog", options.catalog_url,
-                     "Catalog URL (default sqlite://DATA_DIR/catalog.db)")
+  command
+      .add_option("--catalog", options.catalog_url,
+                  "Catalog URL (default sqlite://DATA_DIR/catalog.db)")
       ->envname("ARGUS_CATALOG_URL");
-  command.add_option("--queue", options.queue_url, "Queue URL (default sqlite://DATA_DIR/queue.db)")
+  command
+      .add_option("--queue", options.queue_url, "Queue URL (default sqlite://DATA_DIR/queue.db)")
       ->envname("ARGUS_QUEUE_URL");
   command.add_option("--blobs", options.blob_url, "Blob store URL (default file://DATA_DIR/blobs)")
       ->envname("ARGUS_BLOB_URL");
-  command.add_option("--events", options.events_url,
-                     "Event bus URL (default unix://DATA_DIR/events.sock)")
+  command
+      .add_option("--events", options.events_url,
+                  "Event bus URL (default unix://DATA_DIR/events.sock)")
       ->envname("ARGUS_EVENTS_URL");
-  command.add_option("--visibility-timeout", options.visibility_timeout_s,
-                     "Seconds a received job stays hidden before it is delivered again")
+  command
+      .add_option("--visibility-timeout", options.visibility_timeout_s,
+                  "Seconds a received job stays hidden before it is delivered again")
       ->envname("ARGUS_VISIBILITY_TIMEOUT")
       ->check(CLI::Range(1, 43200))
       ->capture_default_str();
@@ -81,27 +89,32 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
           "Longest wait for more jobs once a batch has its first (default 2)")
       ->envname("ARGUS_MAX_BATCH_DELAY_MS")
       ->check(CLI::Range(0, 10'000));
-  command.add_option("--max-attempts", settings.worker.max_attempts,
-                     "Deliveries of a job before it is dead-lettered")
+  command
+      .add_option("--max-attempts", settings.worker.max_attempts,
+                  "Deliveries of a job before it is dead-lettered")
       ->envname("ARGUS_MAX_ATTEMPTS")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  command.add_option("--engine-threads", settings.engine_threads,
-                     "ONNX Runtime threads per worker (0: one per core)")
+  command
+      .add_option("--engine-threads", settings.engine_threads,
+                  "ONNX Runtime threads per worker (0: one per core)")
       ->envname("ARGUS_ENGINE_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command.add_option("--decode-threads", settings.worker.decode_threads,
-                     "Decoding threads per worker (0: one per core)")
+  command
+      .add_option("--decode-threads", settings.worker.decode_threads,
+                  "Decoding threads per worker (0: one per core)")
       ->envname("ARGUS_DECODE_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command.add_option("--max-bytes", settings.worker.limits.max_bytes, "Largest image file, in bytes")
+  command
+      .add_option("--max-bytes", settings.worker.limits.max_bytes, "Largest image file, in bytes")
       ->envname("ARGUS_MAX_BYTES")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command.add_option("--max-pixels", settings.worker.limits.max_pixels,
-                     "Largest image, in pixels (width x height)")
+  command
+      .add_option("--max-pixels", settings.worker.limits.max_pixels,
+                  "Largest image, in pixels (width x height)")
       ->envname("ARGUS_MAX_PIXELS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -36,7 +36,8 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
                         *stores->events, options.settings.worker);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-  LogLine("info", "worker", "worker " + std::to_string(getpid()) + " ready with model " + manifest->name);
+  LogLine("info", "worker",
+          "worker " + std::to_string(getpid()) + " ready with model " + manifest->name);
   worker.Run(stop.get_token());
   LogLine("info", "worker", "worker " + std::to_string(getpid()) + " stopped");
   return 0;

@@ -10,8 +10,9 @@ Classification Interpret(std::span<const float> probabilities, const LabelSet& l
   std::vector<std::size_t> order(probabilities.size());
   std::iota(order.begin(), order.end(), 0);
   const std::size_t k = std::min(top_k, order.size());
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](std::size_t a, std::size_t b) { return probabilities[a] > probabilities[b]; });
+  std::partial_sort(
+      order.begin(), order.begin() + k, order.end(),
+      [&](std::size_t a, std::size_t b) { return probabilities[a] > probabilities[b]; });
 
   Classification result;
   for (std::size_t i = 0; i < k; ++i) {

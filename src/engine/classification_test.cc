@@ -49,9 +49,9 @@ TEST_F(ClassificationTest, SpiritDogIsRenormalisedOverTheDogBreeds) {
 
 TEST_F(ClassificationTest, SearchTermsCoverConfidentLabelsAndTheirCategories) {
   std::vector<float> probabilities(1000, 0.0f);
-  probabilities[207] = 0.6f;   // golden retriever
-  probabilities[281] = 0.3f;   // tabby cat
-  probabilities[0] = 0.05f;    // tench: not confident enough
+  probabilities[207] = 0.6f;  // golden retriever
+  probabilities[281] = 0.3f;  // tabby cat
+  probabilities[0] = 0.05f;   // tench: not confident enough
   const auto terms = SearchTerms(Interpret(probabilities, *labels_, 5));
   EXPECT_EQ(terms, (std::vector<std::string>{"golden retriever", "dog", "mammal", "animal",
                                              "tabby cat", "cat"}));

@@ -49,7 +49,8 @@ TEST_P(ClassifierTest, RecognisesRealPhotos) {
     ASSERT_EQ(result->size(), 1u);
     const auto& top = (*result)[0].labels;
     ASSERT_EQ(top.size(), 5u);
-    for (std::size_t i = 1; i < top.size(); ++i) EXPECT_GE(top[i - 1].confidence, top[i].confidence);
+    for (std::size_t i = 1; i < top.size(); ++i)
+      EXPECT_GE(top[i - 1].confidence, top[i].confidence);
     correct += std::ranges::any_of(top, [&](const LabelScore& l) { return l.wnid == wnid; });
     ++total;
   }

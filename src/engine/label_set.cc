@@ -55,16 +55,16 @@ Result<LabelSet> LabelSet::Load(const std::filesystem::path& synsets,
     if (label.is_dog) set.dog_indices_.push_back(set.labels_.size());
     set.labels_.push_back(std::move(label));
   }
-  if (set.labels_.empty()) return Fail(ErrorCode::kInvalidArgument, synsets.string() + ": no labels");
+  if (set.labels_.empty())
+    return Fail(ErrorCode::kInvalidArgument, synsets.string() + ": no labels");
 
   if (!names.empty()) {
     auto display_names = ReadDisplayNames(names);
     if (!display_names) return std::unexpected(display_names.error());
     if (display_names->size() != set.labels_.size()) {
       return Fail(ErrorCode::kInvalidArgument,
-                  names.string() + " has " + std::to_string(display_names->size()) +
-                      " names but " + synsets.string() + " has " +
-                      std::to_string(set.labels_.size()) + " classes");
+                  names.string() + " has " + std::to_string(display_names->size()) + " names but " +
+                      synsets.string() + " has " + std::to_string(set.labels_.size()) + " classes");
     }
     for (std::size_t i = 0; i < set.labels_.size(); ++i) {
       set.labels_[i].name = std::move((*display_names)[i]);

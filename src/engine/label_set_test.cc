@@ -11,7 +11,8 @@ namespace {
 const std::filesystem::path kLabels = ARGUS_TEST_SHARED_DIR "/assets/labels";
 
 TEST(LabelSetTest, LoadsTheImageNetClassesWithDisplayNamesAndParents) {
-  auto labels = LabelSet::Load(kLabels / "synset_words.txt", kLabels / "imagenet-simple-labels.json");
+  auto labels =
+      LabelSet::Load(kLabels / "synset_words.txt", kLabels / "imagenet-simple-labels.json");
   ASSERT_TRUE(labels) << labels.error().message;
   ASSERT_EQ(labels->size(), 1000u);
   EXPECT_EQ((*labels)[0].wnid, "n01440764");

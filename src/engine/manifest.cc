@@ -25,8 +25,8 @@ Result<void> ReadTriple(const Json::Value& object, const char* key, std::array<f
   const Json::Value& value = object[key];
   if (value.isNull()) return {};
   if (!value.isArray() || value.size() != 3) {
-    return Fail(ErrorCode::kInvalidArgument, std::string("preprocess.") + key +
-                                                 " must be an array of 3 numbers");
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string("preprocess.") + key + " must be an array of 3 numbers");
   }
   for (Json::ArrayIndex i = 0; i < 3; ++i) {
     if (!value[i].isNumeric()) {
@@ -61,19 +61,18 @@ Result<ModelManifest> ParseManifest(std::string_view json, const std::filesystem
   std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   Json::Value root;
   std::string errors;
-  if (!reader->parse(json.data(), json.data() + json.size(), &root, &errors) ||
-      !root.isObject()) {
+  if (!reader->parse(json.data(), json.data() + json.size(), &root, &errors) || !root.isObject()) {
     return Fail(ErrorCode::kInvalidArgument, "manifest is not a JSON object: " + errors);
   }
   const Json::Value& input = root["input"];
   const Json::Value& output = root["output"];
   const Json::Value& preprocess = root["preprocess"];
   const Json::Value& labels = root["labels"];
-  for (const auto& [section, value] : {std::pair{"input", &input}, std::pair{"output", &output},
-                                       std::pair{"labels", &labels}}) {
+  for (const auto& [section, value] :
+       {std::pair{"input", &input}, std::pair{"output", &output}, std::pair{"labels", &labels}}) {
     if (!value->isObject()) {
-      return Fail(ErrorCode::kInvalidArgument, std::string("manifest needs an object \"") +
-                                                   section + "\"");
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string("manifest needs an object \"") + section + "\"");
     }
   }
   if (!preprocess.isNull() && !preprocess.isObject()) {
@@ -95,12 +94,13 @@ Result<ModelManifest> ParseManifest(std::string_view json, const std::filesystem
   manifest.input_name = *input_name;
   manifest.output_name = *output_name;
   manifest.synsets_file = Resolve(base_dir, *synsets);
-  if (labels["names"].isString()) manifest.names_file = Resolve(base_dir, labels["names"].asString());
+  if (labels["names"].isString())
+    manifest.names_file = Resolve(base_dir, labels["names"].asString());
 
   const std::string layout = input["layout"].isString() ? input["layout"].asString() : "NCHW";
   if (layout != "NCHW") {
-    return Fail(ErrorCode::kInvalidArgument, "input.layout \"" + layout +
-                                                 "\" is not supported (only NCHW)");
+    return Fail(ErrorCode::kInvalidArgument,
+                "input.layout \"" + layout + "\" is not supported (only NCHW)");
   }
   const std::string channels = input["channels"].isString() ? input["channels"].asString() : "RGB";
   if (channels != "RGB" && channels != "BGR") {
@@ -108,8 +108,7 @@ Result<ModelManifest> ParseManifest(std::string_view json, const std::filesystem
   }
   const std::string kind = output["kind"].isString() ? output["kind"].asString() : "logits";
   if (kind != "logits" && kind != "probabilities") {
-    return Fail(ErrorCode::kInvalidArgument,
-                "output.kind must be \"logits\" or \"probabilities\"");
+    return Fail(ErrorCode::kInvalidArgument, "output.kind must be \"logits\" or \"probabilities\"");
   }
   manifest.output_kind = kind == "logits" ? OutputKind::kLogits : OutputKind::kProbabilities;
 
@@ -130,7 +129,8 @@ Result<ModelManifest> ParseManifest(std::string_view json, const std::filesystem
   }
   p.resize_short_side = *short_side;
   if (preprocess["scale"].isNumeric()) p.scale = preprocess["scale"].asFloat();
-  if (auto mean = ReadTriple(preprocess, "mean", p.mean); !mean) return std::unexpected(mean.error());
+  if (auto mean = ReadTriple(preprocess, "mean", p.mean); !mean)
+    return std::unexpected(mean.error());
   if (auto std = ReadTriple(preprocess, "std", p.std); !std) return std::unexpected(std.error());
   if (std::ranges::any_of(p.std, [](float s) { return s == 0.0f; })) {
     return Fail(ErrorCode::kInvalidArgument, "preprocess.std must not contain 0");
@@ -147,7 +147,8 @@ Result<ModelManifest> LoadManifest(std::string_view name_or_path,
   std::ifstream in(path);
   if (!in) {
     std::string known;
-    for (const auto& name : BuiltinModelNames()) known += (known.empty() ? "" : ", ") + std::string(name);
+    for (const auto& name : BuiltinModelNames())
+      known += (known.empty() ? "" : ", ") + std::string(name);
     return Fail(ErrorCode::kNotFound, "unknown model \"" + std::string(name_or_path) +
                                           "\": neither a built-in model (" + known +
                                           ") nor a readable manifest file");

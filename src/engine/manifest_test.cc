@@ -40,7 +40,8 @@ TEST(ManifestTest, ParsesEveryField) {
 TEST(ManifestTest, DefaultsToTheImageNetTransform) {
   auto manifest = ParseManifest(R"({"name": "m", "file": "m.onnx",
       "input": {"name": "input"}, "output": {"name": "output"},
-      "labels": {"synsets": "s.txt"}})", "/a");
+      "labels": {"synsets": "s.txt"}})",
+                                "/a");
   ASSERT_TRUE(manifest) << manifest.error().message;
   EXPECT_EQ(manifest->output_kind, OutputKind::kLogits);
   EXPECT_EQ(manifest->preprocessing.resize_short_side, 256);
@@ -54,17 +55,23 @@ TEST(ManifestTest, ExplainsWhatIsWrong) {
       {"{", "not a JSON object"},
       {R"({"name": "m"})", "needs an object \"input\""},
       {R"({"name": "m", "input": {"name": "i"}, "output": {"name": "o"},
-           "labels": {"synsets": "s"}})", "manifest.file"},
+           "labels": {"synsets": "s"}})",
+       "manifest.file"},
       {R"({"name": "m", "file": "f", "input": {"name": "i", "layout": "NHWC"},
-           "output": {"name": "o"}, "labels": {"synsets": "s"}})", "only NCHW"},
+           "output": {"name": "o"}, "labels": {"synsets": "s"}})",
+       "only NCHW"},
       {R"({"name": "m", "file": "f", "input": {"name": "i", "width": -3},
-           "output": {"name": "o"}, "labels": {"synsets": "s"}})", "input.width"},
+           "output": {"name": "o"}, "labels": {"synsets": "s"}})",
+       "input.width"},
       {R"({"name": "m", "file": "f", "input": {"name": "i"}, "output": {"name": "o"},
-           "preprocess": {"std": [1, 0, 1]}, "labels": {"synsets": "s"}})", "must not contain 0"},
+           "preprocess": {"std": [1, 0, 1]}, "labels": {"synsets": "s"}})",
+       "must not contain 0"},
       {R"({"name": "m", "file": "f", "input": {"name": "i"}, "output": {"name": "o"},
-           "preprocess": {"mean": [1, 2]}, "labels": {"synsets": "s"}})", "preprocess.mean"},
+           "preprocess": {"mean": [1, 2]}, "labels": {"synsets": "s"}})",
+       "preprocess.mean"},
       {R"({"name": "m", "file": "f", "input": {"name": "i"}, "output": {"name": "o", "kind": "x"},
-           "labels": {"synsets": "s"}})", "output.kind"},
+           "labels": {"synsets": "s"}})",
+       "output.kind"},
       {R"({"name": "m", "file": "f", "input": {"name": "i"}, "output": {"name": "o"},
            "preprocess": {"resize_short_side": 100}, "labels": {"synsets": "s"}})",
        "at least the input"},

@@ -116,8 +116,8 @@ Result<std::unique_ptr<OnnxModel>> OnnxModel::Create(const ModelManifest& manife
     session_options.AddConfigEntry(kOrtSessionOptionsConfigAllowIntraOpSpinning,
                                    options.allow_spinning ? "1" : "0");
     if (first_session_created) {
-      state->session = std::make_unique<Ort::Session>(Environment(),
-                                                      manifest.model_file.c_str(), session_options);
+      state->session = std::make_unique<Ort::Session>(Environment(), manifest.model_file.c_str(),
+                                                      session_options);
     } else {
       Ort::Env& environment = Environment();
       StderrFilter filter;
@@ -128,14 +128,14 @@ Result<std::unique_ptr<OnnxModel>> OnnxModel::Create(const ModelManifest& manife
 
     Ort::AllocatorWithDefaultOptions allocator;
     if (state->session->GetInputCount() != 1 || state->session->GetOutputCount() < 1) {
-      return Fail(ErrorCode::kInvalidArgument, manifest.model_file.string() +
-                                                   ": expected one input and an output");
+      return Fail(ErrorCode::kInvalidArgument,
+                  manifest.model_file.string() + ": expected one input and an output");
     }
     const std::string input_name = state->session->GetInputNameAllocated(0, allocator).get();
     if (input_name != manifest.input_name) {
-      return Fail(ErrorCode::kInvalidArgument, "model input is \"" + input_name +
-                                                   "\", manifest says \"" +
-                                                   manifest.input_name + "\"");
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          "model input is \"" + input_name + "\", manifest says \"" + manifest.input_name + "\"");
     }
     bool output_found = false;
     for (std::size_t i = 0; i < state->session->GetOutputCount(); ++i) {
@@ -144,8 +144,8 @@ Result<std::unique_ptr<OnnxModel>> OnnxModel::Create(const ModelManifest& manife
         const auto shape =
             state->session->GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape();
         if (shape.size() != 2 || shape[1] <= 0) {
-          return Fail(ErrorCode::kInvalidArgument, "model output \"" + manifest.output_name +
-                                                       "\" is not [N, classes]");
+          return Fail(ErrorCode::kInvalidArgument,
+                      "model output \"" + manifest.output_name + "\" is not [N, classes]");
         }
         state->classes = static_cast<std::size_t>(shape[1]);
       }

@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
     }
     for (std::uint32_t root : categories[bit].roots) {
       if (!hyponyms.contains(root)) {
-        std::cerr << "taxonomy_gen: " << categories[bit].name << ": no noun synset " << root << "\n";
+        std::cerr << "taxonomy_gen: " << categories[bit].name << ": no noun synset " << root
+                  << "\n";
         return 1;
       }
     }

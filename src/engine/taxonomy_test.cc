@@ -14,7 +14,8 @@ std::vector<std::string_view> ParentsOfWnid(std::string_view wnid) {
 }
 
 TEST(TaxonomyTest, DogBreedsAreDogsMammalsAnimalsFromSpecificToGeneral) {
-  EXPECT_THAT(ParentsOfWnid("n02099601"), ElementsAre("dog", "mammal", "animal"));  // golden retriever
+  EXPECT_THAT(ParentsOfWnid("n02099601"),
+              ElementsAre("dog", "mammal", "animal"));  // golden retriever
   EXPECT_THAT(ParentsOfWnid("n02085620"), ElementsAre("dog", "mammal", "animal"));  // Chihuahua
 }
 

@@ -21,8 +21,7 @@ Result<sockaddr_un> AddressOf(const std::filesystem::path& path) {
   address.sun_family = AF_UNIX;
   const std::string text = path.string();
   if (text.size() >= sizeof(address.sun_path)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "event socket path too long (max 107 bytes): " + text);
+    return Fail(ErrorCode::kInvalidArgument, "event socket path too long (max 107 bytes): " + text);
   }
   std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
   return address;
@@ -84,8 +83,8 @@ Result<void> UnixSocketEventBus::Publish(std::string_view payload) {
     // No subscriber (ENOENT, ECONNREFUSED) or one too slow for the send timeout (EAGAIN):
     // the event is dropped, as the interface allows.
     if (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN) {
-      return Fail(ErrorCode::kIo, "cannot send event to " + path_.string() + ": " +
-                                      std::strerror(errno));
+      return Fail(ErrorCode::kIo,
+                  "cannot send event to " + path_.string() + ": " + std::strerror(errno));
     }
   }
   return {};

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <format>
+#include <mutex>
 #include <random>
 #include <span>
 #include <string>
@@ -99,6 +100,17 @@ void ReleaseClient(std::shared_ptr<drogon::orm::DbClient> db) {
   db.reset();
 }
 
+// A client that never connected is kept, never destroyed: closing and dropping one whose
+// connection callback is still pending inside Drogon corrupted memory that later crashed
+// the HTTP server's main loop (start-up crashes seen only when a client had been replaced).
+// This happens in a few percent of opens and costs one idle thread each.
+void Abandon(std::shared_ptr<drogon::orm::DbClient> db) {
+  static std::mutex mutex;
+  static auto* abandoned = new std::vector<std::shared_ptr<drogon::orm::DbClient>>;
+  std::lock_guard lock(mutex);
+  abandoned->push_back(std::move(db));
+}
+
 bool WaitUntilConnected(const drogon::orm::DbClient& db, milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!db.hasAvailableConnections()) {
@@ -120,7 +132,7 @@ Result<std::shared_ptr<drogon::orm::DbClient>> Connect(const std::string& path) 
     auto db = drogon::orm::DbClient::newSqlite3Client(connection, 1);
     if (!db) return Fail(ErrorCode::kUnavailable, "Drogon was built without SQLite support");
     if (WaitUntilConnected(*db, wait)) return db;
-    ReleaseClient(std::move(db));
+    Abandon(std::move(db));
   }
   return Fail(ErrorCode::kUnavailable, "cannot connect to queue database " + path);
 }
@@ -143,7 +155,15 @@ class SqliteQueue final : public Queue {
         !set) {
       return std::unexpected(set.error());
     }
+    // Switching a new file to WAL needs an exclusive lock for which SQLite does not wait on
+    // the busy timeout, so processes opening a fresh queue together retry for a while.
     auto mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
+    for (int attempt = 1; !mode && attempt < 100 &&
+                          mode.error().message.find("locked") != std::string::npos;
+         ++attempt) {
+      std::this_thread::sleep_for(milliseconds(20));
+      mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
+    }
     if (!mode) return std::unexpected(mode.error());
     const std::string mode_name = mode->empty() ? "" : mode->front()[0].as<std::string>();
     if (mode_name != "wal") {

@@ -25,9 +25,9 @@ ScalingPolicy::ScalingPolicy(ScalingOptions options) : options_(options) {
 
 int ScalingPolicy::Desired(std::uint64_t depth) const {
   const std::uint64_t needed = (depth + options_.jobs_per_worker - 1) / options_.jobs_per_worker;
-  return static_cast<int>(std::clamp<std::uint64_t>(
-      needed, static_cast<std::uint64_t>(options_.min_workers),
-      static_cast<std::uint64_t>(options_.max_workers)));
+  return static_cast<int>(
+      std::clamp<std::uint64_t>(needed, static_cast<std::uint64_t>(options_.min_workers),
+                                static_cast<std::uint64_t>(options_.max_workers)));
 }
 
 ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoint now) {
@@ -53,9 +53,9 @@ ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoin
   decision.action = ScalingAction::kScaleIn;
   decision.to = desired;
   decision.reason =
-      desired == 0 ? std::string("idle for the whole cooldown: scaling to zero")
-                   : std::format("{} jobs need only {} workers for the whole cooldown", depth,
-                                 desired);
+      desired == 0
+          ? std::string("idle for the whole cooldown: scaling to zero")
+          : std::format("{} jobs need only {} workers for the whole cooldown", depth, desired);
   return decision;
 }
 

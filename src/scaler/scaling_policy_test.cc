@@ -29,7 +29,9 @@ TEST(ScalingPolicyTest, ScalesOutAtOnce) {
 }
 
 TEST(ScalingPolicyTest, ScalesInOnlyAfterTheCooldownAndToZeroWhenAllowed) {
-  ScalingPolicy policy({.min_workers = 0, .max_workers = 4, .jobs_per_worker = 10,
+  ScalingPolicy policy({.min_workers = 0,
+                        .max_workers = 4,
+                        .jobs_per_worker = 10,
                         .scale_in_cooldown = std::chrono::seconds(30)});
   EXPECT_EQ(policy.Decide(0, 3, t0).action, ScalingAction::kHold);
   EXPECT_EQ(policy.Decide(0, 3, t0 + seconds(29)).action, ScalingAction::kHold);
@@ -39,7 +41,9 @@ TEST(ScalingPolicyTest, ScalesInOnlyAfterTheCooldownAndToZeroWhenAllowed) {
 }
 
 TEST(ScalingPolicyTest, RenewedDemandRestartsTheCooldown) {
-  ScalingPolicy policy({.min_workers = 1, .max_workers = 4, .jobs_per_worker = 10,
+  ScalingPolicy policy({.min_workers = 1,
+                        .max_workers = 4,
+                        .jobs_per_worker = 10,
                         .scale_in_cooldown = std::chrono::seconds(30)});
   EXPECT_EQ(policy.Decide(0, 2, t0).action, ScalingAction::kHold);
   EXPECT_EQ(policy.Decide(15, 2, t0 + seconds(20)).action, ScalingAction::kHold);  // 2 needed

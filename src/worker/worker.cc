@@ -53,9 +53,8 @@ struct Worker::Item {
   Result<void> decoded;
 };
 
-Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue,
-               catalog::Catalog& catalog, blob::BlobStore& blobs, events::EventBus& events,
-               WorkerOptions options)
+Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
+               blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options)
     : classifier_(classifier),
       queue_(queue),
       catalog_(catalog),
@@ -64,8 +63,8 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue,
       options_(std::move(options)) {}
 
 void Worker::Publish(const std::string& image_id, catalog::ImageStatus status) {
-  if (auto published = events_.Publish(
-          EncodeImageEvent({image_id, std::string(catalog::StatusName(status))}));
+  if (auto published =
+          events_.Publish(EncodeImageEvent({image_id, std::string(catalog::StatusName(status))}));
       !published) {
     LogError("cannot publish event", published.error());
   }
@@ -156,7 +155,8 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       continue;
     }
     item.bytes = std::move(*bytes);
-    if (item.job.enqueued_at_ms > 0) queue_wait_total += static_cast<double>(now - item.job.enqueued_at_ms);
+    if (item.job.enqueued_at_ms > 0)
+      queue_wait_total += static_cast<double>(now - item.job.enqueued_at_ms);
     (void)catalog_.MarkProcessing(item.job.image_id, now);
     Publish(item.job.image_id, catalog::ImageStatus::kProcessing);
     items.push_back(std::move(item));
@@ -170,14 +170,16 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
   std::atomic<std::size_t> next = 0;
   auto decode = [&] {
     for (std::size_t i = next++; i < items.size(); i = next++) {
-      items[i].decoded = classifier_.Preprocess(
-          items[i].bytes, options_.limits, std::span(tensors).subspan(i * tensor_size, tensor_size));
+      items[i].decoded =
+          classifier_.Preprocess(items[i].bytes, options_.limits,
+                                 std::span(tensors).subspan(i * tensor_size, tensor_size));
     }
   };
   {
-    const std::size_t threads = std::min(
-        items.size(), options_.decode_threads > 0 ? options_.decode_threads
-                                                  : std::max(1u, std::thread::hardware_concurrency()));
+    const std::size_t threads =
+        std::min(items.size(), options_.decode_threads > 0
+                                   ? options_.decode_threads
+                                   : std::max(1u, std::thread::hardware_concurrency()));
     std::vector<std::jthread> decoders;
     for (std::size_t t = 1; t < threads; ++t) decoders.emplace_back(decode);
     decode();
@@ -189,7 +191,8 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!items[i].decoded) {
       const Error& error = items[i].decoded.error();
-      IsPermanent(error) ? FailPermanently(items[i], error.message) : Retry(items[i], error.message);
+      IsPermanent(error) ? FailPermanently(items[i], error.message)
+                         : Retry(items[i], error.message);
       continue;
     }
     if (ready.size() != i) {
@@ -200,8 +203,8 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
   }
   if (!ready.empty()) {
     const auto inference_start = Clock::now();
-    auto classified = classifier_.Classify(
-        std::span(tensors).first(ready.size() * tensor_size), ready.size(), options_.top_k);
+    auto classified = classifier_.Classify(std::span(tensors).first(ready.size() * tensor_size),
+                                           ready.size(), options_.top_k);
     const double inference_ms = MillisecondsSince(inference_start);
     for (std::size_t i = 0; i < ready.size(); ++i) {
       Item& item = *ready[i];
@@ -220,9 +223,9 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       // The gallery's thumbnail; the result stands without it, so a failure is only logged.
       if (options_.thumbnail_size > 0) {
         auto thumbnail = image::MakeThumbnail(item.bytes, options_.thumbnail_size, options_.limits);
-        auto stored = thumbnail ? blobs_.Put(ThumbnailKey(item.job.image_id), *thumbnail,
-                                             "image/jpeg")
-                                : Result<void>(std::unexpected(thumbnail.error()));
+        auto stored = thumbnail
+                          ? blobs_.Put(ThumbnailKey(item.job.image_id), *thumbnail, "image/jpeg")
+                          : Result<void>(std::unexpected(thumbnail.error()));
         if (!stored) LogError("cannot store the thumbnail of " + item.job.image_id, stored.error());
       }
       const auto* json_bytes = reinterpret_cast<const std::byte*>(json.data());
@@ -241,7 +244,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
         Retry(item, stored.error().message);
         continue;
       }
-          if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
+      if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
       Publish(item.job.image_id, catalog::ImageStatus::kDone);
     }
     if (auto published = events_.Publish(EncodeBatchEvent(

@@ -46,7 +46,9 @@ TEST_F(AccountsTest, NoUserSeesAnotherUsersImages) {
   EXPECT_EQ(serve_.Get("/api/v1/ops/status").status, 403) << "only the first account is admin";
 
   // Bob uploading the same photo gets his own entry; Alice's is untouched by his delete.
-  ASSERT_EQ(serve_.Upload("/api/v1/images", {{"file", photo_}}).json["images"][0]["status"].asString(), "done");
+  ASSERT_EQ(
+      serve_.Upload("/api/v1/images", {{"file", photo_}}).json["images"][0]["status"].asString(),
+      "done");
   EXPECT_EQ(serve_.Delete("/api/v1/images/" + id).status, 204);
   serve_.UseToken(alice);
   EXPECT_EQ(serve_.Get("/api/v1/images/" + id).status, 200);
@@ -69,8 +71,8 @@ TEST_F(AccountsTest, TheApiNeedsValidCredentials) {
 }
 
 TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
-  const HttpResult signup =
-      serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("carol@example.com", "longenough"));
+  const HttpResult signup = serve_.SendJson(drogon::Post, "/api/v1/auth/signup",
+                                            Credentials("carol@example.com", "longenough"));
   ASSERT_EQ(signup.status, 201) << signup.body;
   EXPECT_TRUE(signup.json["user"]["is_admin"].asBool());
   std::string session_cookie;
@@ -86,12 +88,17 @@ TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
   ASSERT_FALSE(csrf.empty());
   const std::pair<std::string, std::string> cookie{"Cookie", "argus_session=" + session};
 
-  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie}).json["user"]["email"].asString(),
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie})
+                .json["user"]["email"]
+                .asString(),
             "carol@example.com");
   Json::Value name(Json::objectValue);
   name["name"] = "script";
   EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie}).status, 403);
-  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie, {"X-CSRF-Token", "wrong"}}).status, 403);
+  EXPECT_EQ(
+      serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie, {"X-CSRF-Token", "wrong"}})
+          .status,
+      403);
   const HttpResult token =
       serve_.SendJson(drogon::Post, "/api/v1/tokens", name, {cookie, {"X-CSRF-Token", csrf}});
   ASSERT_EQ(token.status, 201);
@@ -114,28 +121,38 @@ TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
 }
 
 TEST_F(AccountsTest, LoginErrorsDoNotRevealWhetherAnAccountExists) {
-  ASSERT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("dave@example.com", "longenough")).status, 201);
-  const HttpResult wrong_password =
-      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("dave@example.com", "nottheone"));
-  const HttpResult no_account =
-      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("nobody@example.com", "nottheone"));
+  ASSERT_EQ(serve_
+                .SendJson(drogon::Post, "/api/v1/auth/signup",
+                          Credentials("dave@example.com", "longenough"))
+                .status,
+            201);
+  const HttpResult wrong_password = serve_.SendJson(drogon::Post, "/api/v1/auth/login",
+                                                    Credentials("dave@example.com", "nottheone"));
+  const HttpResult no_account = serve_.SendJson(drogon::Post, "/api/v1/auth/login",
+                                                Credentials("nobody@example.com", "nottheone"));
   EXPECT_EQ(wrong_password.status, 401);
   EXPECT_EQ(no_account.status, 401);
   EXPECT_EQ(wrong_password.body, no_account.body);
-  const HttpResult ok =
-      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("DAVE@example.com", "longenough"));
+  const HttpResult ok = serve_.SendJson(drogon::Post, "/api/v1/auth/login",
+                                        Credentials("DAVE@example.com", "longenough"));
   EXPECT_EQ(ok.status, 200);
   EXPECT_FALSE(CookieValue(ok, "argus_session").empty());
 
-  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("no-at-sign", "longenough")).status, 400);
-  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("eve@example.com", "short")).status, 400);
+  EXPECT_EQ(
+      serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("no-at-sign", "longenough"))
+          .status,
+      400);
+  EXPECT_EQ(
+      serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials("eve@example.com", "short"))
+          .status,
+      400);
 }
 
 TEST_F(AccountsTest, LoginAttemptsAreRateLimited) {
   int limited = 0;
   for (int i = 0; i < 12; ++i) {
-    const HttpResult result =
-        serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("x@example.com", "whatever1"));
+    const HttpResult result = serve_.SendJson(drogon::Post, "/api/v1/auth/login",
+                                              Credentials("x@example.com", "whatever1"));
     if (result.status == 429) {
       ++limited;
       EXPECT_EQ(result.header_retry_after, "1");

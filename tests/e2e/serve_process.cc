@@ -2,6 +2,7 @@
 
 #include <drogon/HttpRequest.h>
 #include <drogon/UploadFile.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <json/json.h>
 #include <netinet/in.h>
@@ -10,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -181,9 +181,9 @@ HttpResult ServeProcess::Delete(const std::string& path) {
   return Send(request, 30);
 }
 
-HttpResult ServeProcess::Upload(const std::string& path,
-                                const std::vector<std::pair<std::string, std::filesystem::path>>& files,
-                                double timeout_s) {
+HttpResult ServeProcess::Upload(
+    const std::string& path,
+    const std::vector<std::pair<std::string, std::filesystem::path>>& files, double timeout_s) {
   std::vector<drogon::UploadFile> uploads;
   for (const auto& [field, file] : files) uploads.emplace_back(file.string(), "", field);
   auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
@@ -202,7 +202,8 @@ HttpResult ServeProcess::PostRaw(const std::string& path, const std::string& con
   return Send(request, 30);
 }
 
-std::vector<Json::Value> ServeProcess::AwaitAll(const std::vector<std::string>& ids, int timeout_s) {
+std::vector<Json::Value> ServeProcess::AwaitAll(const std::vector<std::string>& ids,
+                                                int timeout_s) {
   std::vector<Json::Value> records;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (const std::string& id : ids) {
@@ -236,12 +237,15 @@ std::string ServeProcess::UseNewAccount(const std::string& email) {
   credentials["password"] = "correct horse battery";
   const HttpResult signup = SendJson(drogon::Post, "/api/v1/auth/signup", credentials);
   EXPECT_EQ(signup.status, 201) << signup.body;
-  const std::string session = signup.cookies.contains("argus_session") ? signup.cookies.at("argus_session") : "";
-  const std::string csrf = signup.cookies.contains("argus_csrf") ? signup.cookies.at("argus_csrf") : "";
+  const std::string session =
+      signup.cookies.contains("argus_session") ? signup.cookies.at("argus_session") : "";
+  const std::string csrf =
+      signup.cookies.contains("argus_csrf") ? signup.cookies.at("argus_csrf") : "";
   Json::Value name(Json::objectValue);
   name["name"] = "e2e";
-  const HttpResult token = SendJson(drogon::Post, "/api/v1/tokens", name,
-                                    {{"Cookie", "argus_session=" + session}, {"X-CSRF-Token", csrf}});
+  const HttpResult token =
+      SendJson(drogon::Post, "/api/v1/tokens", name,
+               {{"Cookie", "argus_session=" + session}, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(token.status, 201) << token.body;
   bearer_ = token.json["token"].asString();
   return bearer_;

@@ -19,7 +19,7 @@ struct HttpResult {
   std::string header_retry_after;
   std::map<std::string, std::string> cookies;  // name -> value, from Set-Cookie
   std::vector<std::string> set_cookies;        // the Set-Cookie headers as sent
-  Json::Value json;  // parsed body when it is JSON
+  Json::Value json;                            // parsed body when it is JSON
 };
 
 // A real `argus serve` (or `web`) process on a free loopback port with its own data
@@ -39,13 +39,15 @@ class ServeProcess {
   const std::filesystem::path& data_dir() const { return data_dir_; }
   std::string log() const;
 
-  HttpResult Get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers = {});
+  HttpResult Get(const std::string& path,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {});
   HttpResult Delete(const std::string& path);
   // multipart/form-data with one part per (field, file path).
   HttpResult Upload(const std::string& path,
                     const std::vector<std::pair<std::string, std::filesystem::path>>& files,
                     double timeout_s = 120);
-  HttpResult PostRaw(const std::string& path, const std::string& content_type, const std::string& body);
+  HttpResult PostRaw(const std::string& path, const std::string& content_type,
+                     const std::string& body);
   drogon::HttpClientPtr client() const { return client_; }
 
   // Signs up (the first account is the administrator), creates an API token and sends it

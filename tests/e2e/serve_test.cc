@@ -105,7 +105,8 @@ TEST_F(ServeTest, CourseWorkloadOfOneHundredConcurrentRequestsAllGetLabels) {
   for (std::size_t i = 0; i < files.size(); ++i) {
     clients.push_back(drogon::HttpClient::newHttpClient(
         "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop()));
-    auto request = drogon::HttpRequest::newFileUploadRequest({drogon::UploadFile(files[i].string(), "", "myfile")});
+    auto request = drogon::HttpRequest::newFileUploadRequest(
+        {drogon::UploadFile(files[i].string(), "", "myfile")});
     request->setMethod(drogon::Post);
     request->setPath("/");
     clients.back()->sendRequest(
@@ -195,9 +196,10 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
     }
   }
   ASSERT_FALSE(big.empty());
-  const std::pair<std::filesystem::path, int> cases[] = {
-      {scratch / "empty.jpg", 400}, {scratch / "notes.jpg", 415},
-      {scratch / "truncated.jpg", 400}, {big, 413}};
+  const std::pair<std::filesystem::path, int> cases[] = {{scratch / "empty.jpg", 400},
+                                                         {scratch / "notes.jpg", 415},
+                                                         {scratch / "truncated.jpg", 400},
+                                                         {big, 413}};
   for (const auto& [file, status] : cases) {
     for (const char* path : {"/api/v1/images", "/"}) {
       const HttpResult result = serve.Upload(path, {{"myfile", file}});
@@ -207,11 +209,19 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
     }
   }
   // One bad file refuses the whole request.
-  EXPECT_EQ(serve.Upload("/api/v1/images", {{"a", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"},
-                                            {"b", scratch / "notes.jpg"}}).status, 415);
+  EXPECT_EQ(serve
+                .Upload("/api/v1/images",
+                        {{"a", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"},
+                         {"b", scratch / "notes.jpg"}})
+                .status,
+            415);
   // Missing field, no files, malformed multipart, wrong content type, too large a request.
-  EXPECT_EQ(serve.Upload("/", {{"other", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}}).status, 400);
-  const HttpResult malformed = serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz", "--xyz\r\ngarbage");
+  EXPECT_EQ(
+      serve.Upload("/", {{"other", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}})
+          .status,
+      400);
+  const HttpResult malformed =
+      serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz", "--xyz\r\ngarbage");
   EXPECT_EQ(malformed.status, 400) << malformed.body;
   EXPECT_EQ(serve.PostRaw("/api/v1/images", "application/json", "{}").status, 400);
   const HttpResult huge = serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz",
@@ -235,9 +245,9 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   serve.Start();
   serve.UseNewAccount("owner@example.com");
   const auto photos = SharedData() / "imagenet-sample";
-  const std::vector<std::filesystem::path> files{
-      photos / "n01440764_tench.JPEG", photos / "n02099712_Labrador_retriever.JPEG",
-      photos / "n02085782_Japanese_spaniel.JPEG"};
+  const std::vector<std::filesystem::path> files{photos / "n01440764_tench.JPEG",
+                                                 photos / "n02099712_Labrador_retriever.JPEG",
+                                                 photos / "n02085782_Japanese_spaniel.JPEG"};
   std::vector<std::string> ids;
   for (const auto& file : files) {
     const HttpResult result = serve.Upload("/api/v1/images", {{"file", file}});
@@ -286,7 +296,8 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   EXPECT_THAT(ready.body, HasSubstr("event: ready"));
   const auto id_at = ready.body.find("id: ");
   ASSERT_NE(id_at, std::string::npos);
-  const std::string last_id = ready.body.substr(id_at + 4, ready.body.find('\n', id_at) - id_at - 4);
+  const std::string last_id =
+      ready.body.substr(id_at + 4, ready.body.find('\n', id_at) - id_at - 4);
 
   std::string stream;
   std::jthread listener([&] {
@@ -316,7 +327,10 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
   serve.UseNewAccount("owner@example.com");
-  ASSERT_EQ(serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}}).status, 200);
+  ASSERT_EQ(
+      serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}})
+          .status,
+      200);
   EXPECT_EQ(serve.Get("/healthz").json["status"].asString(), "ok");
   EXPECT_EQ(serve.Get("/readyz").status, 200);
   // The worker's batch event may land just after the result it follows.
@@ -327,10 +341,11 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_EQ(metrics.status, 200);
-  for (const char* name : {"argus_http_requests_total{", "argus_http_request_duration_seconds_bucket",
-                           "argus_queue_jobs{state=\"ready\"}", "argus_workers{state=\"running\"}",
-                           "argus_batch_size_bucket", "argus_inference_seconds_count",
-                           "argus_images_total{status=\"done\"}", "argus_scaler_decisions_total"}) {
+  for (const char* name :
+       {"argus_http_requests_total{", "argus_http_request_duration_seconds_bucket",
+        "argus_queue_jobs{state=\"ready\"}", "argus_workers{state=\"running\"}",
+        "argus_batch_size_bucket", "argus_inference_seconds_count",
+        "argus_images_total{status=\"done\"}", "argus_scaler_decisions_total"}) {
     EXPECT_THAT(metrics.body, HasSubstr(name));
   }
   const HttpResult openapi = serve.Get("/api/openapi.json");
@@ -418,7 +433,8 @@ TEST_F(ServeTest, KillingTheServiceDuringABurstLosesNoAcceptedUpload) {
   serve.Start({"--visibility-timeout=2"});
   const auto records = serve.AwaitAll(ids);
   for (std::size_t i = 0; i < records.size(); ++i) {
-    EXPECT_EQ(records[i]["status"].asString(), "done") << ids[i] << " " << records[i].toStyledString();
+    EXPECT_EQ(records[i]["status"].asString(), "done")
+        << ids[i] << " " << records[i].toStyledString();
   }
   EXPECT_EQ(serve.Terminate(), 0);
 }
@@ -428,7 +444,8 @@ TEST_F(ServeTest, SigtermFinishesWaitingRequestsAndExitsZero) {
   serve.Start({"--min-workers=0"});
   HttpResult sync;
   std::jthread client([&] {
-    sync = serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+    sync =
+        serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(serve.Terminate(), 0);
