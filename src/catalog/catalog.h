@@ -174,7 +174,8 @@ class Catalog {
   virtual Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) = 0;
   // kNotFound unless `user_id` owns the token.
   virtual Result<void> RevokeApiToken(std::string_view user_id, std::string_view token_id) = 0;
-  // The token's user (kNotFound when revoked or unknown); records the use.
+  // The token's user (kNotFound when revoked or unknown); records the use (to the minute,
+  // so that most requests only read).
   virtual Result<UserRecord> FindUserByApiToken(std::string_view token_hash,
                                                 std::int64_t now_ms) = 0;
 };

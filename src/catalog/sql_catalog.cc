@@ -801,8 +801,12 @@ constexpr std::string_view kSelectTokens =
     "SELECT id, user_id, name, created_at_ms, last_used_at_ms FROM api_tokens"
     " WHERE user_id = $1 ORDER BY created_at_ms, id";
 constexpr std::string_view kDeleteToken = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
+constexpr std::string_view kSelectToken =
+    "SELECT user_id, last_used_at_ms FROM api_tokens WHERE token_hash = $1";
 constexpr std::string_view kUseToken =
-    "UPDATE api_tokens SET last_used_at_ms = $1 WHERE token_hash = $2 RETURNING user_id";
+    "UPDATE api_tokens SET last_used_at_ms = $1 WHERE token_hash = $2";
+// Last use is recorded at this granularity, so that most requests only read.
+constexpr std::int64_t kTokenUseGranularityMs = 60'000;
 
 std::string Lowercase(std::string_view text) {
   std::string lower(text);
@@ -920,9 +924,13 @@ Result<UserRecord> SqlCatalog::FindUserByApiToken(std::string_view token_hash,
                                                   std::int64_t now_ms) {
   if (auto ok = CheckText({token_hash}); !ok) return std::unexpected(ok.error());
   return Run<UserRecord>("checking an API token", [&](const Sql& db) -> Result<UserRecord> {
-    orm::Result used = db(kUseToken, {now_ms, std::string(token_hash)});
-    if (used.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
-    orm::Result rows = db(kSelectUserById, {Column(used[0], 0).as<std::string>()});
+    orm::Result token = db(kSelectToken, {std::string(token_hash)});
+    if (token.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+    const std::int64_t last_used = Column(token[0], 1).as<std::int64_t>();
+    if (last_used == 0 || now_ms - last_used >= kTokenUseGranularityMs) {
+      db(kUseToken, {now_ms, std::string(token_hash)});
+    }
+    orm::Result rows = db(kSelectUserById, {Column(token[0], 0).as<std::string>()});
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
     return LoadUser(rows[0]);
   });

@@ -220,14 +220,6 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       writer["indentation"] = "";
       writer["precision"] = 6;
       const std::string json = Json::writeString(writer, output);
-      // The gallery's thumbnail; the result stands without it, so a failure is only logged.
-      if (options_.thumbnail_size > 0) {
-        auto thumbnail = image::MakeThumbnail(item.bytes, options_.thumbnail_size, options_.limits);
-        auto stored = thumbnail
-                          ? blobs_.Put(ThumbnailKey(item.job.image_id), *thumbnail, "image/jpeg")
-                          : Result<void>(std::unexpected(thumbnail.error()));
-        if (!stored) LogError("cannot store the thumbnail of " + item.job.image_id, stored.error());
-      }
       const auto* json_bytes = reinterpret_cast<const std::byte*>(json.data());
       if (auto put = blobs_.Put(OutputKey(item.job.image_id), {json_bytes, json.size()},
                                 "application/json");
@@ -246,6 +238,15 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       }
       if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
       Publish(item.job.image_id, catalog::ImageStatus::kDone);
+      // The gallery's thumbnail, after the result is out so it adds no latency; the result
+      // stands without it, so a failure is only logged (the gallery shows the file instead).
+      if (options_.thumbnail_size > 0) {
+        auto thumbnail = image::MakeThumbnail(item.bytes, options_.thumbnail_size, options_.limits);
+        auto stored = thumbnail
+                          ? blobs_.Put(ThumbnailKey(item.job.image_id), *thumbnail, "image/jpeg")
+                          : Result<void>(std::unexpected(thumbnail.error()));
+        if (!stored) LogError("cannot store the thumbnail of " + item.job.image_id, stored.error());
+      }
     }
     if (auto published = events_.Publish(EncodeBatchEvent(
             {.size = ready.size(),
