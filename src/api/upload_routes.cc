@@ -111,10 +111,9 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                  .height = upload.info.height});
   if (!added) return std::unexpected(added.error());
   if (added->needs_job) {
-    auto enqueued = context.queue.Enqueue(worker::EncodeJob({upload.id, NowMs()}));
-    if (!enqueued) return std::unexpected(enqueued.error());
-    if (auto marked = context.catalog.MarkEnqueued(upload.id); !marked) {
-      return std::unexpected(marked.error());
+    if (auto enqueued = worker::EnqueueJob(context.queue, context.catalog, upload.id, NowMs());
+        !enqueued) {
+      return std::unexpected(enqueued.error());
     }
   }
   return added->record;

@@ -77,11 +77,10 @@ Result<std::size_t> RecoverUnqueuedImages(Stores& stores) {
   auto awaiting = stores.catalog->ImagesAwaitingJob(NowMs());
   if (!awaiting) return std::unexpected(awaiting.error());
   for (const std::string& id : *awaiting) {
-    if (auto enqueued = stores.queue->Enqueue(worker::EncodeJob({id, NowMs()})); !enqueued) {
+    if (auto enqueued = worker::EnqueueJob(*stores.queue, *stores.catalog, id, NowMs());
+        !enqueued) {
       return std::unexpected(enqueued.error());
     }
-    if (auto marked = stores.catalog->MarkEnqueued(id); !marked)
-      return std::unexpected(marked.error());
   }
   return awaiting->size();
 }
