@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "cli/classify_pipeline.h"
 #include "engine/classifier.h"
@@ -17,13 +18,19 @@ namespace {
 const std::filesystem::path kAssets = ARGUS_BENCH_SHARED_DIR "/assets";
 const std::filesystem::path kSamples = ARGUS_BENCH_SHARED_DIR "/data/imagenet-sample";
 
-// One classifier per model for the whole run, as in a server process.
-const engine::Classifier& ClassifierFor(std::string_view model) {
-  static std::map<std::string, std::unique_ptr<engine::Classifier>> classifiers;
-  auto& classifier = classifiers[std::string(model)];
+// One classifier per model and engine setting for the whole run, as in a server process.
+// Threads 0: one per core; without spinning, as workers and `argus classify` run.
+const engine::Classifier& ClassifierFor(std::string_view model, int threads = 0,
+                                        bool spinning = false) {
+  static std::map<std::tuple<std::string, int, bool>, std::unique_ptr<engine::Classifier>>
+      classifiers;
+  auto& classifier = classifiers[{std::string(model), threads, spinning}];
   if (!classifier) {
     auto manifest = engine::LoadManifest(model, kAssets).value();
-    classifier = std::move(engine::Classifier::Create(manifest, {.allow_spinning = false}).value());
+    classifier = std::move(
+        engine::Classifier::Create(manifest,
+                                   {.intra_op_threads = threads, .allow_spinning = spinning})
+            .value());
   }
   return *classifier;
 }
@@ -44,9 +51,11 @@ void SetPerImageCounters(benchmark::State& state, std::size_t images_per_iterati
       images / 1000.0, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-// The raw engine: preprocessed tensors in, probabilities and labels out.
+// The raw engine: preprocessed tensors in, probabilities and labels out. Arguments: batch,
+// intra-op threads (0: one per core), spinning (0/1).
 void BM_Engine(benchmark::State& state, std::string_view model) {
-  const engine::Classifier& classifier = ClassifierFor(model);
+  const engine::Classifier& classifier =
+      ClassifierFor(model, static_cast<int>(state.range(1)), state.range(2) != 0);
   const auto batch = static_cast<std::size_t>(state.range(0));
   std::vector<float> tensors(batch * classifier.tensor_size());
   std::mt19937 random(1);
@@ -59,19 +68,15 @@ void BM_Engine(benchmark::State& state, std::string_view model) {
   SetPerImageCounters(state, batch);
 }
 BENCHMARK_CAPTURE(BM_Engine, int8, std::string_view("mobilenetv2-12-int8"))
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(16)
-    ->ArgName("batch")
+    ->ArgsProduct({{1, 8, 16}, {1, 2}, {0, 1}})
+    ->ArgNames({"batch", "threads", "spin"})
     ->UseRealTime()
-    ->MinTime(2.0);
+    ->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_Engine, fp32, std::string_view("mobilenetv2-12-fp32-from-int8"))
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(16)
-    ->ArgName("batch")
+    ->ArgsProduct({{1, 16}, {0}, {0}})
+    ->ArgNames({"batch", "threads", "spin"})
     ->UseRealTime()
-    ->MinTime(2.0);
+    ->MinTime(1.0);
 
 // `argus classify` end to end over the 500 labelled photos: read, decode, infer, label.
 void BM_ClassifyCommand(benchmark::State& state) {

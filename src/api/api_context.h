@@ -33,6 +33,10 @@ struct ApiOptions {
   bool allow_anonymous_classify = true;
   std::filesystem::path assets_dir;  // breed photos (assets/breeds); empty: none
   std::filesystem::path web_dir;     // the built web app (web/dist); empty: none
+  int thumbnail_size = 256;          // longer side of gallery thumbnails, in pixels
+  // Files and thumbnails are answered with a redirect to a presigned URL of the blob store
+  // (S3), so their bytes do not pass through the web tier. Clients must reach the store.
+  bool presigned_downloads = false;
 };
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.

@@ -2,10 +2,14 @@
 #include <drogon/drogon.h>
 
 #include <charconv>
+#include <chrono>
+#include <format>
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
 #include "api/routes.h"
+#include "common/log.h"
+#include "image/thumbnail.h"
 #include "worker/worker.h"
 
 namespace argus::api {
@@ -70,6 +74,35 @@ void ListImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   callback(HttpResponse::newHttpJsonResponse(body));
 }
 
+// How long a presigned download URL stays valid; browsers may cache the redirect for
+// somewhat less.
+constexpr std::chrono::seconds kPresignedUrlLifetime{15 * 60};
+constexpr std::chrono::seconds kRedirectCacheLifetime{10 * 60};
+
+// A redirect to the stored object when presigned downloads are on; nullptr otherwise, or
+// when the store cannot presign (the bytes are then served directly).
+HttpResponsePtr RedirectToStore(ApiContext& context, const std::string& key) {
+  if (!context.options.presigned_downloads) return nullptr;
+  auto url = context.blobs.PresignedGetUrl(key, kPresignedUrlLifetime);
+  if (!url) {
+    LogLine("warning", "web", "cannot presign " + key + ": " + url.error().message);
+    return nullptr;
+  }
+  auto response = HttpResponse::newRedirectionResponse(*url, drogon::k302Found);
+  response->addHeader("Cache-Control",
+                      std::format("private, max-age={}", kRedirectCacheLifetime.count()));
+  return response;
+}
+
+HttpResponsePtr BytesResponse(const std::vector<std::byte>& bytes, const std::string& type) {
+  auto response = HttpResponse::newHttpResponse();
+  response->setContentTypeString(type);
+  response->setBody(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  // Content-addressed: the bytes behind an id never change.
+  response->addHeader("Cache-Control", "private, max-age=31536000, immutable");
+  return response;
+}
+
 void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
              Callback&& callback, const std::string& id) {
   auto principal = RequireUser(*context, request);
@@ -77,15 +110,35 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
   const std::string& owner = principal->user.id;
   auto record = context->catalog.Get(owner, id);
   if (!record) return callback(ErrorResponse(record.error()));
+  if (auto redirect = RedirectToStore(*context, worker::InputKey(id))) return callback(redirect);
   auto bytes = context->blobs.Get(worker::InputKey(id));
   if (!bytes) return callback(ErrorResponse(bytes.error()));
-  auto response = HttpResponse::newHttpResponse();
-  response->setContentTypeString(record->content_type);
-  response->setBody(std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
-  // Content-addressed: the bytes behind an id never change.
-  response->addHeader("Cache-Control", "private, max-age=31536000, immutable");
+  auto response = BytesResponse(*bytes, record->content_type);
   response->addHeader("ETag", "\"" + id + "\"");
   callback(response);
+}
+
+// Thumbnails are made on first request and kept: most images are classified through the
+// API and never shown in the gallery, so making one for every image would cost each worker
+// a second decode for nothing.
+Result<std::vector<std::byte>> ThumbnailOf(ApiContext& context, const std::string& id) {
+  auto stored = context.blobs.Get(worker::ThumbnailKey(id));
+  if (stored || stored.error().code != ErrorCode::kNotFound) return stored;
+  auto input = context.blobs.Get(worker::InputKey(id));
+  if (!input) return std::unexpected(input.error());
+  auto thumbnail = image::MakeThumbnail(*input, context.options.thumbnail_size,
+                                        context.options.limits);
+  if (!thumbnail) return std::unexpected(thumbnail.error());
+  if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
+                                   blob::Durability::kRecreatable);
+      !put) {
+    LogLine("warning", "web", "cannot keep the thumbnail of " + id + ": " + put.error().message);
+  } else if (auto image = context.catalog.GetImage(id);
+             !image && image.error().code == ErrorCode::kNotFound) {
+    // Deleted while the thumbnail was being made: do not leave it behind.
+    (void)context.blobs.Delete(worker::ThumbnailKey(id));
+  }
+  return thumbnail;
 }
 
 void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
@@ -95,13 +148,16 @@ void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   if (auto record = context->catalog.Get(principal->user.id, id); !record) {
     return callback(ErrorResponse(record.error()));
   }
-  auto bytes = context->blobs.Get(worker::ThumbnailKey(id));
+  if (context->options.presigned_downloads) {
+    if (auto kept = context->blobs.Exists(worker::ThumbnailKey(id)); kept && *kept) {
+      if (auto redirect = RedirectToStore(*context, worker::ThumbnailKey(id))) {
+        return callback(redirect);
+      }
+    }
+  }
+  auto bytes = ThumbnailOf(*context, id);
   if (!bytes) return callback(ErrorResponse(bytes.error()));
-  auto response = HttpResponse::newHttpResponse();
-  response->setContentTypeString("image/jpeg");
-  response->setBody(std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
-  response->addHeader("Cache-Control", "private, max-age=31536000, immutable");
-  callback(response);
+  callback(BytesResponse(*bytes, "image/jpeg"));
 }
 
 void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,

@@ -97,7 +97,9 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
   auto exists = context.blobs.Exists(key);
   if (!exists) return std::unexpected(exists.error());
   if (!*exists) {
-    if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type); !put) {
+    if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type,
+                                      blob::Durability::kPowerLoss);
+        !put) {
       return std::unexpected(put.error());
     }
   }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,6 +13,16 @@
 
 namespace argus::blob {
 
+// What a stored object must survive once Put returns.
+enum class Durability : std::uint8_t {
+  // A power loss: the object is the only copy of something (an uploaded image).
+  kPowerLoss,
+  // A crash of the process, not necessarily of the machine: the object is derived from
+  // data kept elsewhere and can be made again (a result copied from the catalog, a
+  // thumbnail), so it skips the flushes to stable storage that dominate small writes.
+  kRecreatable,
+};
+
 // Objects by key, like an S3 bucket: "inputs/<sha256>", "outputs/<sha256>.json",
 // "thumbnails/<sha256>.jpg". Keys are relative paths of [A-Za-z0-9._-] segments separated
 // by '/'; anything else (empty, "..", leading '/') is kInvalidArgument. Thread-safe.
@@ -21,7 +32,7 @@ class BlobStore {
 
   // Readers see the previous object or the new one, never a part of either.
   virtual Result<void> Put(std::string_view key, std::span<const std::byte> data,
-                           std::string_view content_type) = 0;
+                           std::string_view content_type, Durability durability) = 0;
   // kNotFound when there is no such object.
   virtual Result<std::vector<std::byte>> Get(std::string_view key) = 0;
   // Deleting a missing object succeeds.

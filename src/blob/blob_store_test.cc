@@ -78,17 +78,17 @@ INSTANTIATE_TEST_SUITE_P(Backends, BlobStoreTest,
                          });
 
 TEST_P(BlobStoreTest, RoundTrips) {
-  ASSERT_TRUE(store_->Put("inputs/abc", Bytes("hello"), "text/plain"));
+  ASSERT_TRUE(store_->Put("inputs/abc", Bytes("hello"), "text/plain", Durability::kPowerLoss));
   auto got = store_->Get("inputs/abc");
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_EQ(*got, Bytes("hello"));
 }
 
 TEST_P(BlobStoreTest, KeepsEmptyAndBinaryObjects) {
-  ASSERT_TRUE(store_->Put("empty", {}, "application/octet-stream"));
+  ASSERT_TRUE(store_->Put("empty", {}, "application/octet-stream", Durability::kPowerLoss));
   EXPECT_EQ(store_->Get("empty").value(), std::vector<std::byte>{});
   const std::string binary("\0\xff\x01zz\0", 6);
-  ASSERT_TRUE(store_->Put("binary", Bytes(binary), "application/octet-stream"));
+  ASSERT_TRUE(store_->Put("binary", Bytes(binary), "application/octet-stream", Durability::kPowerLoss));
   EXPECT_EQ(store_->Get("binary").value(), Bytes(binary));
 }
 
@@ -97,14 +97,14 @@ TEST_P(BlobStoreTest, KeepsLargeObjects) {
   std::vector<std::byte> large(std::size_t{5} << 20);
   for (std::size_t i = 0; i < large.size(); ++i)
     large[i] = static_cast<std::byte>(i * 7 + i / 4099);
-  auto put = store_->Put("inputs/large", large, "image/jpeg");
+  auto put = store_->Put("inputs/large", large, "image/jpeg", Durability::kPowerLoss);
   ASSERT_TRUE(put) << put.error().message;
   EXPECT_EQ(store_->Get("inputs/large").value(), large);
 }
 
 TEST_P(BlobStoreTest, OverwriteReplacesTheObject) {
-  ASSERT_TRUE(store_->Put("k", Bytes("a much longer first version"), ""));
-  ASSERT_TRUE(store_->Put("k", Bytes("second"), ""));
+  ASSERT_TRUE(store_->Put("k", Bytes("a much longer first version"), "", Durability::kPowerLoss));
+  ASSERT_TRUE(store_->Put("k", Bytes("second"), "", Durability::kPowerLoss));
   EXPECT_EQ(store_->Get("k").value(), Bytes("second"));
 }
 
@@ -116,7 +116,7 @@ TEST_P(BlobStoreTest, GetOfAMissingObjectIsNotFound) {
 }
 
 TEST_P(BlobStoreTest, DeleteIsIdempotent) {
-  ASSERT_TRUE(store_->Put("thumbnails/x.jpg", Bytes("jpeg"), "image/jpeg"));
+  ASSERT_TRUE(store_->Put("thumbnails/x.jpg", Bytes("jpeg"), "image/jpeg", Durability::kPowerLoss));
   ASSERT_TRUE(store_->Delete("thumbnails/x.jpg"));
   EXPECT_EQ(store_->Get("thumbnails/x.jpg").error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(store_->Delete("thumbnails/x.jpg"));
@@ -125,7 +125,7 @@ TEST_P(BlobStoreTest, DeleteIsIdempotent) {
 
 TEST_P(BlobStoreTest, ExistsSeesObjectsOnly) {
   EXPECT_FALSE(store_->Exists("a/b").value());
-  ASSERT_TRUE(store_->Put("a/b", Bytes("x"), ""));
+  ASSERT_TRUE(store_->Put("a/b", Bytes("x"), "", Durability::kPowerLoss));
   EXPECT_TRUE(store_->Exists("a/b").value());
   EXPECT_FALSE(store_->Exists("a").value()) << "a key prefix is not an object";
   EXPECT_EQ(store_->Get("a").error().code, ErrorCode::kNotFound);
@@ -146,7 +146,7 @@ TEST_P(BlobStoreTest, RejectsInvalidKeys) {
         std::string_view("tmp~1"), std::string_view("ünï"), std::string_view("a?b"),
         std::string_view(too_long), std::string_view(long_segment)}) {
     SCOPED_TRACE(key);
-    auto put = store_->Put(key, Bytes("x"), "");
+    auto put = store_->Put(key, Bytes("x"), "", Durability::kPowerLoss);
     ASSERT_FALSE(put);
     EXPECT_EQ(put.error().code, ErrorCode::kInvalidArgument);
     EXPECT_EQ(store_->Get(key).error().code, ErrorCode::kInvalidArgument);
@@ -161,7 +161,7 @@ TEST_P(BlobStoreTest, AcceptsTheKeysArgusUses) {
   for (std::string_view key : {"inputs/0123abcdef", "outputs/0123abcdef.json",
                                "thumbnails/0123abcdef.jpg", "A-Z_a.z-0.9", ".hidden"}) {
     SCOPED_TRACE(key);
-    EXPECT_TRUE(store_->Put(key, Bytes("x"), ""));
+    EXPECT_TRUE(store_->Put(key, Bytes("x"), "", Durability::kPowerLoss));
     EXPECT_TRUE(store_->Exists(key).value());
   }
 }
@@ -182,7 +182,7 @@ TEST_P(BlobStoreTest, ConcurrentClientsKeepTheirObjectsApart) {
         const std::string key = std::format("client-{}-{}", thread, round);
         const auto data = Bytes(std::format("{}/{}:", thread, round) +
                                 std::string(std::size_t{4096} * (round + 1), 'a' + thread));
-        auto put = store_->Put(key, data, "application/octet-stream");
+        auto put = store_->Put(key, data, "application/octet-stream", Durability::kPowerLoss);
         EXPECT_TRUE(put) << put.error().message;
         auto got = store_->Get(key);
         EXPECT_TRUE(got && *got == data)
@@ -216,15 +216,15 @@ class LocalBlobStoreTest : public ::testing::Test {
 };
 
 TEST_F(LocalBlobStoreTest, NestedKeysCreateFolders) {
-  ASSERT_TRUE(store_->Put("one/two/three/file.bin", Bytes("deep"), ""));
+  ASSERT_TRUE(store_->Put("one/two/three/file.bin", Bytes("deep"), "", Durability::kPowerLoss));
   EXPECT_TRUE(std::filesystem::is_directory(dir_ / "store/one/two/three"));
   EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "store/one/two/three/file.bin"));
   EXPECT_EQ(store_->Get("one/two/three/file.bin").value(), Bytes("deep"));
 }
 
 TEST_F(LocalBlobStoreTest, LeavesNoTemporaryFiles) {
-  ASSERT_TRUE(store_->Put("d/k", Bytes("1"), ""));
-  ASSERT_TRUE(store_->Put("d/k", Bytes("2"), ""));
+  ASSERT_TRUE(store_->Put("d/k", Bytes("1"), "", Durability::kPowerLoss));
+  ASSERT_TRUE(store_->Put("d/k", Bytes("2"), "", Durability::kPowerLoss));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir_ / "store/d")) {
     names.push_back(entry.path().filename().string());
@@ -233,15 +233,15 @@ TEST_F(LocalBlobStoreTest, LeavesNoTemporaryFiles) {
 }
 
 TEST_F(LocalBlobStoreTest, AnObjectCannotAlsoBeAFolder) {
-  ASSERT_TRUE(store_->Put("a", Bytes("x"), ""));
-  auto put = store_->Put("a/b", Bytes("y"), "");
+  ASSERT_TRUE(store_->Put("a", Bytes("x"), "", Durability::kPowerLoss));
+  auto put = store_->Put("a/b", Bytes("y"), "", Durability::kPowerLoss);
   ASSERT_FALSE(put);
   EXPECT_EQ(put.error().code, ErrorCode::kConflict);
   EXPECT_EQ(store_->Get("a").value(), Bytes("x"));
 }
 
 TEST_F(LocalBlobStoreTest, HasNoPresignedUrls) {
-  ASSERT_TRUE(store_->Put("thumbnails/x.jpg", Bytes("jpeg"), "image/jpeg"));
+  ASSERT_TRUE(store_->Put("thumbnails/x.jpg", Bytes("jpeg"), "image/jpeg", Durability::kPowerLoss));
   auto url = store_->PresignedGetUrl("thumbnails/x.jpg", 60s);
   ASSERT_FALSE(url);
   EXPECT_EQ(url.error().code, ErrorCode::kInvalidArgument);
@@ -258,7 +258,7 @@ TEST_F(LocalBlobStoreTest, ConcurrentReadersNeverSeeAPartialObject) {
     const std::size_t units = 1 + static_cast<std::size_t>(version % 4);
     return std::vector<std::byte>(units * kUnit, static_cast<std::byte>(units));
   };
-  ASSERT_TRUE(store_->Put("shared/key", object(0), ""));
+  ASSERT_TRUE(store_->Put("shared/key", object(0), "", Durability::kPowerLoss));
   std::atomic<bool> stop = false;
   std::atomic<int> failures = 0;
   std::atomic<int> reads = 0;
@@ -267,7 +267,7 @@ TEST_F(LocalBlobStoreTest, ConcurrentReadersNeverSeeAPartialObject) {
   for (int writer = 0; writer < 3; ++writer) {
     threads.emplace_back([&, writer] {
       for (int i = 0; i < 40; ++i) {
-        if (!store_->Put("shared/key", object(writer + i), "")) ++failures;
+        if (!store_->Put("shared/key", object(writer + i), "", Durability::kPowerLoss)) ++failures;
       }
     });
   }
@@ -301,7 +301,7 @@ TEST(OpenBlobStoreTest, TakesFileUrlsAndPlainPathsAndCreatesTheFolder) {
   const std::filesystem::path dir = MakeTempDir();
   auto by_url = OpenBlobStore("file://" + (dir / "via/url").string());
   ASSERT_TRUE(by_url) << by_url.error().message;
-  ASSERT_TRUE((*by_url)->Put("k", Bytes("v"), ""));
+  ASSERT_TRUE((*by_url)->Put("k", Bytes("v"), "", Durability::kPowerLoss));
   EXPECT_TRUE(std::filesystem::is_regular_file(dir / "via/url/k"));
 
   auto by_path = OpenBlobStore((dir / "via/url/").string());

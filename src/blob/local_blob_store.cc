@@ -70,12 +70,15 @@ Result<void> WriteAll(int fd, std::span<const std::byte> data, const std::string
   return {};
 }
 
-// Writes `data` to a new file `temp` and makes it durable before anyone can see it.
-Result<void> WriteDurably(const std::string& temp, std::span<const std::byte> data) {
+// Writes `data` to a new file `temp`, made durable as asked before anyone can see it.
+Result<void> WriteFile(const std::string& temp, std::span<const std::byte> data,
+                       Durability durability) {
   FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
   if (fd.Get() < 0) return std::unexpected(SystemError(errno, "create", temp));
   if (auto written = WriteAll(fd.Get(), data, temp); !written) return written;
-  if (::fsync(fd.Get()) != 0) return std::unexpected(SystemError(errno, "sync", temp));
+  if (durability == Durability::kPowerLoss && ::fsync(fd.Get()) != 0) {
+    return std::unexpected(SystemError(errno, "sync", temp));
+  }
   if (fd.Close() != 0) return std::unexpected(SystemError(errno, "close", temp));
   return {};
 }
@@ -85,7 +88,7 @@ class LocalBlobStore final : public BlobStore {
   explicit LocalBlobStore(std::string root) : root_(std::move(root)) {}
 
   Result<void> Put(std::string_view key, std::span<const std::byte> data,
-                   std::string_view /*content_type*/) override {
+                   std::string_view /*content_type*/, Durability durability) override {
     if (auto valid = ValidateKey(key); !valid) return valid;
     if (auto made = MakeFolders(key); !made) return made;
     const std::string path = PathOf(key);
@@ -93,7 +96,7 @@ class LocalBlobStore final : public BlobStore {
     const std::string folder = path.substr(0, slash);
     const std::string temp =
         std::format("{}/.{}~{}", folder, path.substr(slash + 1), RandomSuffix());
-    auto written = WriteDurably(temp, data);
+    auto written = WriteFile(temp, data, durability);
     if (written && ::rename(temp.c_str(), path.c_str()) != 0) {
       written = std::unexpected(SystemError(errno, "replace", path));
     }
@@ -101,7 +104,7 @@ class LocalBlobStore final : public BlobStore {
       ::unlink(temp.c_str());
       return written;
     }
-    return SyncFolder(folder);
+    return durability == Durability::kPowerLoss ? SyncFolder(folder) : Result<void>();
   }
 
   Result<std::vector<std::byte>> Get(std::string_view key) override {

@@ -13,7 +13,8 @@ namespace argus::blob {
 //
 // Put writes a temporary file beside the target, fsyncs it, renames it over the target and
 // fsyncs the folder, so readers see the old or the new object, never a part of either, and
-// the object survives a power loss once Put returns. Temporary names contain '~', which no
+// the object survives a power loss once Put returns (Durability::kRecreatable skips both
+// fsyncs: the rename alone survives a crash of the process). Temporary names contain '~', which no
 // key can, so they are never visible as objects. content_type is not kept: nothing reads it
 // back from a local folder.
 //

@@ -181,8 +181,9 @@ class S3BlobStore final : public BlobStore {
  public:
   explicit S3BlobStore(std::unique_ptr<S3Client> client) : client_(std::move(client)) {}
 
+  // The service decides durability; S3 acknowledges a PUT only once it is stored.
   Result<void> Put(std::string_view key, std::span<const std::byte> data,
-                   std::string_view content_type) override {
+                   std::string_view content_type, Durability /*durability*/) override {
     if (auto valid = ValidateKey(key); !valid) return valid;
     // It becomes a header line: a line break would smuggle in headers of the caller's choice.
     if (std::ranges::any_of(content_type, [](char c) { return c < ' ' || c == '\x7f'; })) {

@@ -206,7 +206,7 @@ TEST_F(S3BlobStoreTest, PresignedUrlsServeObjectsToPlainClients) {
     auto store = Open(server_->Url(NewBucketName(), virtual_host));
     ASSERT_TRUE(store);
     const std::string jpeg("\xff\xd8\xff\xe0 not quite a JPEG \0\x01", 24);
-    ASSERT_TRUE(store->Put("thumbnails/0123abcdef.jpg", Bytes(jpeg), "image/jpeg"));
+    ASSERT_TRUE(store->Put("thumbnails/0123abcdef.jpg", Bytes(jpeg), "image/jpeg", Durability::kPowerLoss));
     auto url = store->PresignedGetUrl("thumbnails/0123abcdef.jpg", 60s);
     ASSERT_TRUE(url) << url.error().message;
     EXPECT_THAT(*url, HasSubstr("X-Amz-Expires=60&"));
@@ -234,7 +234,7 @@ TEST_F(S3BlobStoreTest, CreatesAMissingBucketOnceAndKeepsItsObjects) {
   {
     auto store = Open(url);
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->Put("outputs/a.json", Bytes("{}"), "application/json"));
+    ASSERT_TRUE(store->Put("outputs/a.json", Bytes("{}"), "application/json", Durability::kPowerLoss));
   }
   auto reopened = Open(url);
   ASSERT_TRUE(reopened);
@@ -244,7 +244,7 @@ TEST_F(S3BlobStoreTest, CreatesAMissingBucketOnceAndKeepsItsObjects) {
 TEST_F(S3BlobStoreTest, CreatesBucketsOutsideUsEast1) {
   auto store = Open(server_->Url(NewBucketName(), false) + "&region=eu-west-1");
   ASSERT_TRUE(store);
-  EXPECT_TRUE(store->Put("k", Bytes("v"), ""));
+  EXPECT_TRUE(store->Put("k", Bytes("v"), "", Durability::kPowerLoss));
 }
 
 // Processes starting together all find the bucket missing; one creates it, the others
@@ -289,14 +289,14 @@ TEST_F(S3BlobStoreTest, AVanishedBucketIsAnError) {
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, ErrorCode::kIo);
   EXPECT_THAT(got.error().message, HasSubstr("NoSuchBucket"));
-  EXPECT_EQ(store->Put("k", Bytes("v"), "").error().code, ErrorCode::kIo);
+  EXPECT_EQ(store->Put("k", Bytes("v"), "", Durability::kPowerLoss).error().code, ErrorCode::kIo);
   EXPECT_EQ(store->Delete("k").error().code, ErrorCode::kIo);
 }
 
 TEST_F(S3BlobStoreTest, RejectsControlCharactersInTheContentType) {
   auto store = Open(server_->Url(NewBucketName(), false));
   ASSERT_TRUE(store);
-  auto put = store->Put("k", Bytes("v"), "text/plain\r\nx-amz-acl: public-read");
+  auto put = store->Put("k", Bytes("v"), "text/plain\r\nx-amz-acl: public-read", Durability::kPowerLoss);
   ASSERT_FALSE(put);
   EXPECT_EQ(put.error().code, ErrorCode::kInvalidArgument);
 }

@@ -321,6 +321,11 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
                   "The built web app to serve (default: web/dist beside the build folder)")
       ->envname("ARGUS_WEB_DIR");
   command
+      .add_flag("--presigned-downloads", options.api.presigned_downloads,
+                "Redirect file and thumbnail downloads to presigned URLs of the S3 blob store "
+                "(clients must be able to reach it)")
+      ->envname("ARGUS_PRESIGNED_DOWNLOADS");
+  command
       .add_flag("!--no-anonymous-classify", options.api.allow_anonymous_classify,
                 "Disable the account-free POST / and POST /classify endpoints")
       ->envname("ARGUS_ANONYMOUS_CLASSIFY");

@@ -1,11 +1,8 @@
 #include "cli/service_options.h"
 
-#include <json/json.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <iostream>
-#include <mutex>
 
 #include "common/clock.h"
 #include "engine/manifest.h"
@@ -145,18 +142,4 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
   if (!assets_dir.empty()) command.insert(command.begin() + 1, "--assets-dir=" + assets_dir);
   return command;
 }
-
-void LogLine(std::string_view level, std::string_view component, std::string_view message) {
-  static std::mutex mutex;
-  Json::Value line(Json::objectValue);
-  line["time_ms"] = static_cast<Json::Int64>(NowMs());
-  line["level"] = std::string(level);
-  line["component"] = std::string(component);
-  line["message"] = std::string(message);
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  std::lock_guard lock(mutex);
-  std::cerr << Json::writeString(writer, line) << '\n';
-}
-
 }  // namespace argus::cli

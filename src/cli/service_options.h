@@ -8,6 +8,7 @@
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "events/event_bus.h"
 #include "queue/queue.h"
 #include "worker/worker.h"
@@ -51,7 +52,5 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
                                        const WorkerSettings& settings,
                                        const std::string& assets_dir);
 
-// One JSON log line on stderr: {"time_ms", "level", "component", "message", ...extra}.
-void LogLine(std::string_view level, std::string_view component, std::string_view message);
 
 }  // namespace argus::cli

@@ -576,6 +576,34 @@ TEST_F(SqliteQueueTest, HandlesPathsThatNeedQuoting) {
   EXPECT_TRUE(std::filesystem::is_regular_file(dir_ / "it's a \\ queue.db"));
 }
 
+TEST_F(SqliteQueueTest, AWaitingReceiverListensForEnqueuesAndStopsListeningWhenClosed) {
+  const std::filesystem::path wake_folder = dir_ / "queue.db.wake";
+  auto count_listeners = [&] {
+    std::error_code error;
+    std::size_t sockets = 0;
+    for (std::filesystem::directory_iterator it(wake_folder, error), end; !error && it != end;
+         it.increment(error)) {
+      sockets += it->is_socket() ? 1 : 0;
+    }
+    return sockets;
+  };
+  auto receiver = OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {});
+  auto sender = OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {});
+  ASSERT_TRUE(receiver && sender);
+  EXPECT_EQ(count_listeners(), 0u) << "only a receiver that waits listens";
+  std::jthread enqueue([&] {
+    for (int i = 0; i < 2000 && count_listeners() == 0; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(count_listeners(), 1u);
+    EXPECT_TRUE((*sender)->Enqueue("wake up"));
+  });
+  auto messages = MustReceive(**receiver, 1, 20s);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].body, "wake up");
+  enqueue.join();
+  receiver->reset();
+  EXPECT_EQ(count_listeners(), 0u);
+}
+
 TEST_F(SqliteQueueTest, ExplainsAnUnwritablePath) {
   std::ofstream(dir_ / "file") << "a file, not a folder";
   const std::string path = (dir_ / "file/queue.db").string();

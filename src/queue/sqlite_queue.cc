@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "queue/wake_channel.h"
 
 namespace argus::queue {
 namespace {
@@ -29,6 +30,9 @@ using std::chrono::milliseconds;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr milliseconds kFirstPollInterval{1};
 constexpr milliseconds kMaxPollInterval{20};
+// With wake-ups on enqueue, polling only finds messages whose timeout or release delay
+// ran out, for which a longer interval is fine.
+constexpr milliseconds kMaxPollIntervalWhenWoken{200};
 // How long a new Drogon client gets to open its connection: 20, 40, ... 2560 ms.
 constexpr milliseconds kFirstConnectWait{20};
 constexpr milliseconds kLastConnectWait{2560};
@@ -141,7 +145,10 @@ class SqliteQueue final : public Queue {
  public:
   SqliteQueue(std::shared_ptr<drogon::orm::DbClient> db, std::string path,
               milliseconds visibility_timeout)
-      : db_(std::move(db)), path_(std::move(path)), visibility_timeout_(visibility_timeout) {}
+      : db_(std::move(db)),
+        path_(std::move(path)),
+        visibility_timeout_(visibility_timeout),
+        wake_(path_ + ".wake") {}
   SqliteQueue(const SqliteQueue&) = delete;
   SqliteQueue& operator=(const SqliteQueue&) = delete;
   ~SqliteQueue() override { ReleaseClient(std::move(db_)); }
@@ -185,20 +192,27 @@ class SqliteQueue final : public Queue {
                          "VALUES (COALESCE($1, ''), $2, $2) RETURNING id",
                          std::vector<char>(body.begin(), body.end()), NowMs());
     if (!inserted) return std::unexpected(inserted.error());
+    wake_.Notify();
     return inserted->front()[0].as<std::string>();
   }
 
   Result<std::vector<Message>> Receive(std::size_t max, milliseconds wait) override {
     if (max == 0) return Fail(ErrorCode::kInvalidArgument, "Receive needs max >= 1");
     const auto deadline = std::chrono::steady_clock::now() + std::max(wait, milliseconds(0));
+    // Listening starts before the first look, so an enqueue right after it still wakes us.
+    const bool woken = wait > milliseconds(0) && wake_.Listen();
     milliseconds interval = kFirstPollInterval;
     while (true) {
       auto received = TryReceive(max);
       if (!received || !received->empty()) return received;
-      const auto left = deadline - std::chrono::steady_clock::now();
+      const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= left.zero()) return received;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(interval, left));
-      interval = std::min(interval * 2, kMaxPollInterval);
+      if (woken) {
+        wake_.Wait(std::min(interval, left));
+      } else {
+        std::this_thread::sleep_for(std::min(interval, left));
+      }
+      interval = std::min(interval * 2, woken ? kMaxPollIntervalWhenWoken : kMaxPollInterval);
     }
   }
 
@@ -209,10 +223,12 @@ class SqliteQueue final : public Queue {
   }
 
   Result<void> Release(const Message& message, milliseconds delay) override {
-    return ChangeDelivery("release", message,
-                          "UPDATE messages SET visible_at_ms = $1, receipt = NULL "
-                          "WHERE state = 'queued' AND id = $2 AND receipt = $3",
-                          NowMs() + std::max(delay, milliseconds(0)).count());
+    auto released = ChangeDelivery("release", message,
+                                   "UPDATE messages SET visible_at_ms = $1, receipt = NULL "
+                                   "WHERE state = 'queued' AND id = $2 AND receipt = $3",
+                                   NowMs() + std::max(delay, milliseconds(0)).count());
+    if (released && delay <= milliseconds(0)) wake_.Notify();
+    return released;
   }
 
   Result<void> ExtendVisibility(const Message& message) override {
@@ -383,6 +399,7 @@ class SqliteQueue final : public Queue {
   std::shared_ptr<drogon::orm::DbClient> db_;
   const std::string path_;
   const milliseconds visibility_timeout_;
+  WakeChannel wake_;
 };
 
 }  // namespace

@@ -4,11 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iostream>
 #include <thread>
 
 #include "common/clock.h"
-#include "image/thumbnail.h"
+#include "common/log.h"
 #include "worker/job.h"
 
 namespace argus::worker {
@@ -27,13 +26,7 @@ bool IsPermanent(const Error& error) {
 }
 
 void LogError(std::string_view what, const Error& error) {
-  Json::Value line(Json::objectValue);
-  line["level"] = "error";
-  line["component"] = "worker";
-  line["message"] = std::string(what) + ": " + error.message;
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  std::cerr << Json::writeString(writer, line) << '\n';
+  LogLine("error", "worker", std::string(what) + ": " + error.message);
 }
 
 }  // namespace
@@ -221,8 +214,9 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       writer["precision"] = 6;
       const std::string json = Json::writeString(writer, output);
       const auto* json_bytes = reinterpret_cast<const std::byte*>(json.data());
+      // The catalog holds the result; this copy can be written again from it.
       if (auto put = blobs_.Put(OutputKey(item.job.image_id), {json_bytes, json.size()},
-                                "application/json");
+                                "application/json", blob::Durability::kRecreatable);
           !put) {
         Retry(item, put.error().message);
         continue;
@@ -238,15 +232,6 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       }
       if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
       Publish(item.job.image_id, catalog::ImageStatus::kDone);
-      // The gallery's thumbnail, after the result is out so it adds no latency; the result
-      // stands without it, so a failure is only logged (the gallery shows the file instead).
-      if (options_.thumbnail_size > 0) {
-        auto thumbnail = image::MakeThumbnail(item.bytes, options_.thumbnail_size, options_.limits);
-        auto stored = thumbnail
-                          ? blobs_.Put(ThumbnailKey(item.job.image_id), *thumbnail, "image/jpeg")
-                          : Result<void>(std::unexpected(thumbnail.error()));
-        if (!stored) LogError("cannot store the thumbnail of " + item.job.image_id, stored.error());
-      }
     }
     if (auto published = events_.Publish(EncodeBatchEvent(
             {.size = ready.size(),

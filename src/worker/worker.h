@@ -15,15 +15,16 @@ namespace argus::worker {
 
 struct WorkerOptions {
   std::size_t max_batch = 16;
-  // After the first job arrives, wait at most this long for more to fill the batch.
-  std::chrono::milliseconds max_batch_delay{2};
+  // After the first job arrives, wait at most this long for more to fill the batch. None by
+  // default: under load the queue fills the next batch while this one runs, and a lone job
+  // should not wait for company.
+  std::chrono::milliseconds max_batch_delay{0};
   // Deliveries of one job before it is dead-lettered and its image marked failed.
   int max_attempts = 3;
   std::chrono::milliseconds retry_delay{1'000};
   std::size_t decode_threads = 0;  // 0: one per core
   std::size_t top_k = 5;
   image::Limits limits;
-  int thumbnail_size = 256;  // longer side of the gallery thumbnail; 0: none
 };
 
 // The app tier: takes batches of jobs from the queue, decodes their images, runs one

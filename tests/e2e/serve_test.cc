@@ -277,7 +277,21 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   EXPECT_EQ(file.content_type, "image/jpeg");
   EXPECT_EQ(file.body, ReadAll(files[0]));
 
+  // Made on the first request, then kept.
+  const auto thumbnail_blob = serve.data_dir() / "blobs" / "thumbnails" / (ids[0] + ".jpg");
+  EXPECT_FALSE(std::filesystem::exists(thumbnail_blob));
+  const HttpResult thumbnail = serve.Get("/api/v1/images/" + ids[0] + "/thumbnail");
+  EXPECT_EQ(thumbnail.status, 200);
+  EXPECT_EQ(thumbnail.content_type, "image/jpeg");
+  ASSERT_GT(thumbnail.body.size(), 2u);
+  EXPECT_EQ(thumbnail.body.substr(0, 2), "\xFF\xD8");
+  EXPECT_LT(thumbnail.body.size(), file.body.size());
+  EXPECT_EQ(ReadAll(thumbnail_blob), thumbnail.body);
+  EXPECT_EQ(serve.Get("/api/v1/images/" + ids[0] + "/thumbnail").body, thumbnail.body);
+
   EXPECT_EQ(serve.Delete("/api/v1/images/" + ids[0]).status, 204);
+  EXPECT_FALSE(std::filesystem::exists(thumbnail_blob));
+  EXPECT_EQ(serve.Get("/api/v1/images/" + ids[0] + "/thumbnail").status, 404);
   EXPECT_EQ(serve.Get("/api/v1/images/" + ids[0]).status, 404);
   EXPECT_EQ(serve.Get("/api/v1/images/" + ids[0] + "/file").status, 404);
   EXPECT_EQ(serve.Delete("/api/v1/images/" + ids[0]).status, 404);

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+namespace argus::queue {
+
+// Wakes receivers of the embedded queue, in any process of the machine, when a message is
+// enqueued, so that a lone job does not wait for the next poll.
+//
+// Each listener binds a Unix datagram socket in `folder` (one per queue object); Notify
+// sends one byte to every socket there. A socket whose process died refuses the byte and
+// is removed. Wake-ups are hints: a listener re-checks the queue after each one, and keeps
+// polling for what no wake-up announces (visibility timeouts, delayed releases). Where a
+// socket cannot be made (its path is longer than a Unix socket allows) Listen fails and
+// the receiver only polls.
+class WakeChannel {
+ public:
+  explicit WakeChannel(std::filesystem::path folder);
+  WakeChannel(const WakeChannel&) = delete;
+  WakeChannel& operator=(const WakeChannel&) = delete;
+  ~WakeChannel();
+
+  // Starts listening if not yet listening; false when this channel cannot listen.
+  bool Listen();
+  // Returns when a wake-up arrives or after `timeout`, and consumes every pending wake-up.
+  // Listen must have succeeded.
+  void Wait(std::chrono::milliseconds timeout);
+  // Wakes every listener (best effort: errors only cost the listeners a poll interval).
+  void Notify();
+
+ private:
+  const std::filesystem::path folder_;
+  std::mutex mutex_;
+  bool listen_failed_ = false;
+  int listener_ = -1;
+  std::string listener_path_;
+  int sender_ = -1;
+};
+
+}  // namespace argus::queue
