@@ -13,11 +13,6 @@
 namespace argus::api {
 namespace {
 
-using drogon::HttpRequestPtr;
-using drogon::HttpResponse;
-using drogon::HttpResponsePtr;
-using Callback = std::function<void(const HttpResponsePtr&)>;
-
 constexpr char kSessionCookie[] = "argus_session";
 constexpr char kCsrfCookie[] = "argus_csrf";
 
@@ -106,38 +101,50 @@ Json::Value TokenJson(const catalog::TokenRecord& token) {
 void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
   auto limiter = std::make_shared<AttemptLimiter>();
-  app.registerHandler(
+  // Sign-up and log-in share their rate limit, their reading of the credentials and their
+  // answer (a session cookie); each maps its own refusal onto a response that does not
+  // reveal whether the account exists.
+  auto credentials_route = [&app, limiter](const std::string& path, auto attempt, ErrorCode refused,
+                                           auto refusal, drogon::HttpStatusCode success) {
+    app.registerHandler(path,
+                        [limiter, attempt, refused, refusal, success](const HttpRequestPtr& request,
+                                                                      Callback&& callback) {
+                          if (!limiter->Allow(request->peerAddr().toIp()))
+                            return callback(TooManyAttempts());
+                          auto credentials = CredentialsOf(request);
+                          if (!credentials) return callback(ErrorResponse(credentials.error()));
+                          auto session = attempt(credentials->first, credentials->second);
+                          if (!session && session.error().code == refused)
+                            return callback(refusal());
+                          if (!session) return callback(ErrorResponse(session.error()));
+                          callback(SessionResponse(request, *session, success));
+                        },
+                        {drogon::Post});
+  };
+  credentials_route(
       "/api/v1/auth/signup",
-      [context, limiter](const HttpRequestPtr& request, Callback&& callback) {
-        if (!limiter->Allow(request->peerAddr().toIp())) return callback(TooManyAttempts());
-        auto credentials = CredentialsOf(request);
-        if (!credentials) return callback(ErrorResponse(credentials.error()));
-        auto session = context->accounts.SignUp(credentials->first, credentials->second);
-        if (!session && session.error().code == ErrorCode::kConflict) {
-          // Same words as a failed log-in would use, without confirming the account.
-          return callback(ErrorResponse(drogon::k409Conflict, "signup_refused",
-                                        "cannot create an account with this email; log in "
-                                        "instead if it is yours"));
-        }
-        if (!session) return callback(ErrorResponse(session.error()));
-        callback(SessionResponse(request, *session, drogon::k201Created));
+      [context](const std::string& email, const std::string& password) {
+        return context->accounts.SignUp(email, password);
       },
-      {drogon::Post});
-  app.registerHandler(
+      ErrorCode::kConflict,
+      [] {
+        // Same words as a failed log-in would use, without confirming the account.
+        return ErrorResponse(drogon::k409Conflict, "signup_refused",
+                             "cannot create an account with this email; log in instead if it "
+                             "is yours");
+      },
+      drogon::k201Created);
+  credentials_route(
       "/api/v1/auth/login",
-      [context, limiter](const HttpRequestPtr& request, Callback&& callback) {
-        if (!limiter->Allow(request->peerAddr().toIp())) return callback(TooManyAttempts());
-        auto credentials = CredentialsOf(request);
-        if (!credentials) return callback(ErrorResponse(credentials.error()));
-        auto session = context->accounts.LogIn(credentials->first, credentials->second);
-        if (!session && session.error().code == ErrorCode::kNotFound) {
-          return callback(ErrorResponse(drogon::k401Unauthorized, "invalid_credentials",
-                                        "wrong email or password"));
-        }
-        if (!session) return callback(ErrorResponse(session.error()));
-        callback(SessionResponse(request, *session, drogon::k200OK));
+      [context](const std::string& email, const std::string& password) {
+        return context->accounts.LogIn(email, password);
       },
-      {drogon::Post});
+      ErrorCode::kNotFound,
+      [] {
+        return ErrorResponse(drogon::k401Unauthorized, "invalid_credentials",
+                             "wrong email or password");
+      },
+      drogon::k200OK);
   app.registerHandler(
       "/api/v1/auth/logout",
       [context](const HttpRequestPtr& request, Callback&& callback) {
@@ -146,8 +153,7 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
         if (auto ended = context->accounts.LogOut(request->getCookie(kSessionCookie)); !ended) {
           return callback(ErrorResponse(ended.error()));
         }
-        auto response = HttpResponse::newHttpResponse();
-        response->setStatusCode(drogon::k204NoContent);
+        auto response = NoContentResponse();
         SetSessionCookies(response, request, "", "", 0);
         callback(response);
       },
@@ -197,9 +203,7 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
         if (auto revoked = context->accounts.RevokeApiToken(principal->user, id); !revoked) {
           return callback(ErrorResponse(revoked.error()));
         }
-        auto response = HttpResponse::newHttpResponse();
-        response->setStatusCode(drogon::k204NoContent);
-        callback(response);
+        callback(NoContentResponse());
       },
       {drogon::Delete});
 }

@@ -17,11 +17,6 @@
 namespace argus::api {
 namespace {
 
-using drogon::HttpRequestPtr;
-using drogon::HttpResponse;
-using drogon::HttpResponsePtr;
-using Callback = std::function<void(const HttpResponsePtr&)>;
-
 constexpr auto kLongPoll = std::chrono::seconds(25);
 constexpr int kReconnectMs = 100;
 

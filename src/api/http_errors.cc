@@ -42,4 +42,10 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error) {
   return ErrorResponse(status, ErrorCodeName(error.code), error.message);
 }
 
+drogon::HttpResponsePtr NoContentResponse() {
+  auto response = drogon::HttpResponse::newHttpResponse();
+  response->setStatusCode(drogon::k204NoContent);
+  return response;
+}
+
 }  // namespace argus::api

@@ -17,4 +17,7 @@ drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string
 // Retry-After), anything else → 500.
 drogon::HttpResponsePtr ErrorResponse(const Error& error);
 
+// 204 No Content.
+drogon::HttpResponsePtr NoContentResponse();
+
 }  // namespace argus::api

@@ -15,11 +15,6 @@
 namespace argus::api {
 namespace {
 
-using drogon::HttpRequestPtr;
-using drogon::HttpResponse;
-using drogon::HttpResponsePtr;
-using Callback = std::function<void(const HttpResponsePtr&)>;
-
 bool IsFinal(catalog::ImageStatus status) {
   return status == catalog::ImageStatus::kDone || status == catalog::ImageStatus::kFailed;
 }
@@ -126,8 +121,8 @@ Result<std::vector<std::byte>> ThumbnailOf(ApiContext& context, const std::strin
   if (stored || stored.error().code != ErrorCode::kNotFound) return stored;
   auto input = context.blobs.Get(worker::InputKey(id));
   if (!input) return std::unexpected(input.error());
-  auto thumbnail = image::MakeThumbnail(*input, context.options.thumbnail_size,
-                                        context.options.limits);
+  auto thumbnail =
+      image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
   if (!thumbnail) return std::unexpected(thumbnail.error());
   if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
                                    blob::Durability::kRecreatable);
@@ -175,9 +170,7 @@ void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
       }
     }
   }
-  auto response = HttpResponse::newHttpResponse();
-  response->setStatusCode(drogon::k204NoContent);
-  callback(response);
+  callback(NoContentResponse());
 }
 
 }  // namespace

@@ -9,11 +9,6 @@ namespace {
 
 #include "api/openapi_json.inc"  // kOpenApiJson: src/api/openapi.json
 
-using drogon::HttpRequestPtr;
-using drogon::HttpResponse;
-using drogon::HttpResponsePtr;
-using Callback = std::function<void(const HttpResponsePtr&)>;
-
 Json::Value QueueJson(const queue::QueueStats& stats) {
   Json::Value queue(Json::objectValue);
   queue["ready"] = static_cast<Json::UInt64>(stats.ready);

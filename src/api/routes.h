@@ -1,10 +1,19 @@
 #pragma once
 
+#include <drogon/HttpRequest.h>
+#include <drogon/HttpResponse.h>
+
+#include <functional>
 #include <memory>
 
 #include "api/api_context.h"
 
 namespace argus::api {
+
+using drogon::HttpRequestPtr;
+using drogon::HttpResponse;
+using drogon::HttpResponsePtr;
+using Callback = std::function<void(const HttpResponsePtr&)>;
 
 // Registers every route of the HTTP API on drogon::app().
 void RegisterRoutes(const std::shared_ptr<ApiContext>& context);

@@ -16,11 +16,6 @@
 namespace argus::api {
 namespace {
 
-using drogon::HttpRequestPtr;
-using drogon::HttpResponse;
-using drogon::HttpResponsePtr;
-using Callback = std::function<void(const HttpResponsePtr&)>;
-
 struct ValidUpload {
   std::string id;
   std::string filename;
@@ -98,7 +93,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
   if (!exists) return std::unexpected(exists.error());
   if (!*exists) {
     if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type,
-                                      blob::Durability::kPowerLoss);
+                                     blob::Durability::kPowerLoss);
         !put) {
       return std::unexpected(put.error());
     }

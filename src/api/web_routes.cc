@@ -11,11 +11,6 @@
 namespace argus::api {
 namespace {
 
-using drogon::HttpRequestPtr;
-using drogon::HttpResponse;
-using drogon::HttpResponsePtr;
-using Callback = std::function<void(const HttpResponsePtr&)>;
-
 // The client-side routes of the web app; each answers with index.html.
 constexpr const char* kAppRoutes[] = {"/",         "/login", "/signup",     "/gallery",
                                       "/settings", "/ops",   "/images/{id}"};

@@ -5,16 +5,10 @@
 
 #include "blob/local_blob_store.h"
 #include "blob/s3_blob_store.h"
+#include "common/backend_url.h"
 
 namespace argus::blob {
 namespace {
-
-// A back end chosen by the scheme of "<scheme>://<rest>".
-struct Backend {
-  std::string_view scheme;
-  std::string_view form;  // how its URLs look, for error messages
-  Result<std::unique_ptr<BlobStore>> (*open)(std::string_view rest);
-};
 
 Result<std::unique_ptr<BlobStore>> OpenFileUrl(std::string_view path) {
   if (!path.starts_with('/')) {
@@ -30,8 +24,10 @@ Result<std::unique_ptr<BlobStore>> OpenS3Url(std::string_view rest) {
   return OpenS3BlobStore(std::move(*options));
 }
 
+using Backend = UrlBackend<Result<std::unique_ptr<BlobStore>> (*)(std::string_view rest)>;
+
 constexpr Backend kBackends[] = {
-    {"file", "file:///abs/dir", OpenFileUrl},
+    {"file", "file:///abs/dir (or a plain folder path)", OpenFileUrl},
     {"s3", "s3://[ACCESS:SECRET@]HOST[:PORT]/BUCKET[?region=R&scheme=http&addressing=virtual]",
      OpenS3Url},
 };
@@ -39,18 +35,10 @@ constexpr Backend kBackends[] = {
 }  // namespace
 
 Result<std::unique_ptr<BlobStore>> OpenBlobStore(std::string_view url) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return OpenLocalBlobStore(std::filesystem::path(url));
-  const std::string_view scheme = url.substr(0, scheme_end);
-  for (const Backend& backend : kBackends) {
-    if (scheme == backend.scheme) return backend.open(url.substr(scheme_end + 3));
-  }
-  // Only the scheme is quoted: the rest of a URL may hold credentials.
-  std::string forms;
-  for (const Backend& backend : kBackends) forms += std::string(backend.form) + ", ";
-  return Fail(ErrorCode::kInvalidArgument, "unsupported blob store URL scheme \"" +
-                                               std::string(scheme) + "\": use " + forms +
-                                               "or a plain folder path");
+  if (!url.contains("://")) return OpenLocalBlobStore(std::filesystem::path(url));
+  auto found = FindUrlBackend("blob store", url, kBackends);
+  if (!found) return std::unexpected(found.error());
+  return found->first->open(found->second);
 }
 
 }  // namespace argus::blob

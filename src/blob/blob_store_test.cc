@@ -88,7 +88,8 @@ TEST_P(BlobStoreTest, KeepsEmptyAndBinaryObjects) {
   ASSERT_TRUE(store_->Put("empty", {}, "application/octet-stream", Durability::kPowerLoss));
   EXPECT_EQ(store_->Get("empty").value(), std::vector<std::byte>{});
   const std::string binary("\0\xff\x01zz\0", 6);
-  ASSERT_TRUE(store_->Put("binary", Bytes(binary), "application/octet-stream", Durability::kPowerLoss));
+  ASSERT_TRUE(
+      store_->Put("binary", Bytes(binary), "application/octet-stream", Durability::kPowerLoss));
   EXPECT_EQ(store_->Get("binary").value(), Bytes(binary));
 }
 
@@ -102,10 +103,12 @@ TEST_P(BlobStoreTest, KeepsLargeObjects) {
   EXPECT_EQ(store_->Get("inputs/large").value(), large);
 }
 
-TEST_P(BlobStoreTest, OverwriteReplacesTheObject) {
+TEST_P(BlobStoreTest, OverwriteReplacesTheObjectWhateverTheDurability) {
   ASSERT_TRUE(store_->Put("k", Bytes("a much longer first version"), "", Durability::kPowerLoss));
-  ASSERT_TRUE(store_->Put("k", Bytes("second"), "", Durability::kPowerLoss));
+  ASSERT_TRUE(store_->Put("k", Bytes("second"), "", Durability::kRecreatable));
   EXPECT_EQ(store_->Get("k").value(), Bytes("second"));
+  ASSERT_TRUE(store_->Put("k", Bytes("third, durable"), "", Durability::kPowerLoss));
+  EXPECT_EQ(store_->Get("k").value(), Bytes("third, durable"));
 }
 
 TEST_P(BlobStoreTest, GetOfAMissingObjectIsNotFound) {

@@ -6,13 +6,12 @@
 #include <chrono>
 #include <exception>
 #include <filesystem>
-#include <mutex>
 #include <system_error>
 #include <thread>
-#include <vector>
 
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
+#include "db/drogon_client.h"
 
 namespace argus::catalog {
 namespace {
@@ -27,35 +26,12 @@ constexpr std::string_view kSqlitePragmas[] = {
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
 };
-// Waits for successive attempts: 20, 40, ... 2560 ms (about 5 s in all).
-constexpr std::chrono::milliseconds kSqliteFirstOpenWait{20};
-constexpr std::chrono::milliseconds kSqliteLastOpenWait{2560};
 constexpr std::chrono::milliseconds kPostgresConnectWait{10000};
 constexpr std::size_t kPostgresConnections = 4;
-
-bool WaitForConnection(const orm::DbClient& db, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!db.hasAvailableConnections()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 Result<std::unique_ptr<Catalog>> Opened(Result<std::unique_ptr<SqlCatalog>> catalog) {
   if (!catalog) return std::unexpected(catalog.error());
   return std::unique_ptr<Catalog>(std::move(*catalog));
-}
-
-// A client that never connected is kept, never destroyed: closing and dropping one whose
-// connection callback is still pending inside Drogon corrupted memory that later crashed
-// the HTTP server's main loop (start-up crashes seen only when a client had been replaced).
-// This happens in a few percent of opens and costs one idle thread each.
-void Abandon(std::shared_ptr<orm::DbClient> db) {
-  static std::mutex mutex;
-  static auto* abandoned = new std::vector<std::shared_ptr<orm::DbClient>>;
-  std::lock_guard lock(mutex);
-  abandoned->push_back(std::move(db));
 }
 
 Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url);
@@ -108,20 +84,12 @@ Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url) {
                   "catalog: " + url.redacted + " names a directory, not a database file");
     }
   }
-  // Drogon 1.9 opens the SQLite connection on the connection's own thread and can report it
-  // ready before the client has installed its callback; the client then never uses it
-  // (seen in several percent of opens). Opening takes well under a millisecond, so a client
-  // that is not ready soon is replaced.
-  std::shared_ptr<orm::DbClient> db;
-  for (auto wait = kSqliteFirstOpenWait; wait <= kSqliteLastOpenWait && !db; wait *= 2) {
-    db = orm::DbClient::newSqlite3Client("filename=" + QuoteConnValue(path), 1);
-    if (db && !WaitForConnection(*db, wait)) Abandon(std::move(db));
-  }
-  if (!db) {
-    return Fail(ErrorCode::kIo, "catalog: cannot open SQLite database " + url.redacted);
-  }
+  auto opened = db::OpenSqliteClient(path);
+  if (!opened)
+    return Fail(ErrorCode::kIo, "catalog: " + url.redacted + ": " + opened.error().message);
+  std::shared_ptr<orm::DbClient> db = std::move(*opened);
   if (auto configured = ConfigureSqliteRetrying(*db, url); !configured) {
-    ReleaseDbClient(std::move(db));
+    db::ReleaseDbClient(std::move(db));
     return std::unexpected(configured.error());
   }
   return Opened(SqlCatalog::Open(std::move(db), SqlDialect::kSqlite));
@@ -134,8 +102,8 @@ Result<std::unique_ptr<Catalog>> OpenPostgres(const CatalogUrl& url) {
   auto wait = url.pg_connect_timeout_s > 0
                   ? std::chrono::milliseconds(url.pg_connect_timeout_s * 1000)
                   : kPostgresConnectWait;
-  if (!db || !WaitForConnection(*db, wait)) {
-    ReleaseDbClient(std::move(db));
+  if (!db || !db::WaitForConnection(*db, wait)) {
+    db::ReleaseDbClient(std::move(db));
     return Fail(ErrorCode::kUnavailable, "catalog: cannot connect to " + url.redacted);
   }
   return Opened(SqlCatalog::Open(std::move(db), SqlDialect::kPostgres));

@@ -20,6 +20,7 @@
 
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
+#include "db/drogon_client.h"
 
 namespace argus::catalog {
 
@@ -168,7 +169,7 @@ Result<void> PostgresAdmin(const std::string& sql) {
   } catch (const drogon::orm::DrogonDbException& e) {
     outcome = Fail(ErrorCode::kUnavailable, e.base().what());
   }
-  ReleaseDbClient(std::move(db));
+  db::ReleaseDbClient(std::move(db));
   return outcome;
 }
 

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "db/drogon_client.h"
+
 namespace argus::catalog {
 namespace {
 
@@ -160,7 +162,7 @@ Result<CatalogUrl> ParsePostgres(std::string_view url, std::string_view rest) {
 
   for (const auto& [key, value] : params) {
     if (!parsed.pg_conninfo.empty()) parsed.pg_conninfo += ' ';
-    parsed.pg_conninfo += key + "=" + QuoteConnValue(value);
+    parsed.pg_conninfo += key + "=" + db::QuoteConnValue(value);
   }
   parsed.redacted = std::string(scheme) + redacted_userinfo + std::string(hostport) +
                     (path.empty() ? "" : "/" + std::string(path)) + redacted_query;
@@ -168,16 +170,6 @@ Result<CatalogUrl> ParsePostgres(std::string_view url, std::string_view rest) {
 }
 
 }  // namespace
-
-std::string QuoteConnValue(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\\' || c == '\'') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
 
 Result<CatalogUrl> ParseCatalogUrl(std::string_view url) {
   if (url.starts_with(kSqliteScheme)) {

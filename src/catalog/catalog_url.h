@@ -29,8 +29,4 @@ struct CatalogUrl {
 // percent-escapes or query parameters.
 Result<CatalogUrl> ParseCatalogUrl(std::string_view url);
 
-// Quotes a value for a keyword/value connection string (libpq and Drogon): '...' with
-// backslash and single quote escaped by a backslash.
-std::string QuoteConnValue(std::string_view value);
-
 }  // namespace argus::catalog

@@ -74,11 +74,5 @@ TEST(CatalogUrlTest, RejectsMalformedUrls) {
   }
 }
 
-TEST(CatalogUrlTest, QuoteConnValue) {
-  EXPECT_EQ(QuoteConnValue(""), "''");
-  EXPECT_EQ(QuoteConnValue("a b"), "'a b'");
-  EXPECT_EQ(QuoteConnValue(R"(it's \)"), R"('it\'s \\')");
-}
-
 }  // namespace
 }  // namespace argus::catalog

@@ -7,11 +7,11 @@
 #include <charconv>
 #include <chrono>
 #include <exception>
+#include <format>
 #include <future>
 #include <initializer_list>
 #include <mutex>
 #include <optional>
-#include <format>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "common/clock.h"
+#include "db/drogon_client.h"
 
 namespace argus::catalog {
 namespace {
@@ -425,19 +426,7 @@ SqlCatalog::SqlCatalog(std::shared_ptr<orm::DbClient> db, SqlDialect dialect)
   if (dialect_ == SqlDialect::kPostgres) statement_timeout_ = kPostgresStatementTimeout;
 }
 
-SqlCatalog::~SqlCatalog() { ReleaseDbClient(std::move(db_)); }
-
-void ReleaseDbClient(std::shared_ptr<orm::DbClient> db) {
-  if (!db) return;
-  db->closeAll();
-  // Callbacks on Drogon's threads hold short-lived references of their own; wait until ours
-  // has been the only one for a few milliseconds in a row (bounded: 2 s).
-  for (int checks = 0, quiet = 0; checks < 2000 && quiet < 3; ++checks) {
-    quiet = db.use_count() == 1 ? quiet + 1 : 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  db.reset();
-}
+SqlCatalog::~SqlCatalog() { db::ReleaseDbClient(std::move(db_)); }
 
 Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClient> db,
                                                      SqlDialect dialect) {
@@ -786,7 +775,8 @@ constexpr std::string_view kSelectUserByEmail =
     "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE email = $1";
 constexpr std::string_view kSelectUserById =
     "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE id = $1";
-constexpr std::string_view kDeleteExpiredSessions = "DELETE FROM sessions WHERE expires_at_ms <= $1";
+constexpr std::string_view kDeleteExpiredSessions =
+    "DELETE FROM sessions WHERE expires_at_ms <= $1";
 constexpr std::string_view kInsertSession =
     "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at_ms) VALUES ($1, $2, $3, $4)";
 constexpr std::string_view kSelectSession =

@@ -43,13 +43,6 @@ struct Migration {
 };
 std::span<const Migration> SchemaMigrations();
 
-// Drops a Drogon client safely: closes its connections and lets go of the last reference
-// on this thread. (Drogon's callbacks briefly hold references of their own; if one of them
-// ends up last, the client is destroyed on its own event-loop thread, whose join of itself
-// aborts the process.) Blocks for a few milliseconds; never call it on one of the
-// client's own threads.
-void ReleaseDbClient(std::shared_ptr<drogon::orm::DbClient> db);
-
 struct AppliedMigration {
   int version = 0;
   std::string name;

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir_test.h"
 #include "events/nats_test_server.h"
 
 namespace argus::events {
@@ -41,18 +42,6 @@ struct Inbox {
     std::lock_guard lock(mutex);
     return payloads.size();
   }
-};
-
-class TempDirTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "argus-events-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
 };
 
 enum class Backend { kUnix, kNats };

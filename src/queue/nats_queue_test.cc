@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir_test.h"
 #include "events/nats_test_server.h"
 #include "queue/queue.h"
 
@@ -40,19 +41,17 @@ std::vector<Message> MustReceive(Queue& queue, std::size_t max,
   return received ? std::move(*received) : std::vector<Message>{};
 }
 
-class NatsQueueTest : public ::testing::Test {
+class NatsQueueTest : public TempDirTest {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "argus-nats-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    TempDirTest::SetUp();
     auto server = nats::TestServer::Start(dir_);
     ASSERT_TRUE(server) << server.error().message;
     server_ = std::move(*server);
   }
   void TearDown() override {
     server_.reset();
-    std::filesystem::remove_all(dir_);
+    TempDirTest::TearDown();
   }
 
   std::unique_ptr<Queue> Open(std::chrono::milliseconds visibility_timeout = 30s,
@@ -66,7 +65,6 @@ class NatsQueueTest : public ::testing::Test {
     return std::move(*queue);
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<nats::TestServer> server_;
 };
 

@@ -2,18 +2,12 @@
 
 #include <filesystem>
 
+#include "common/backend_url.h"
 #include "queue/nats_queue.h"
 #include "queue/sqlite_queue.h"
 
 namespace argus::queue {
 namespace {
-
-// A back end chosen by the scheme of "<scheme>://<rest>".
-struct Backend {
-  std::string_view scheme;
-  std::string_view form;  // how its URLs look, for error messages
-  Result<std::unique_ptr<Queue>> (*open)(std::string_view rest, const QueueOptions& options);
-};
 
 // "sqlite:///abs/path.db" leaves "/abs/path.db"; "sqlite://rel/path.db" leaves "rel/path.db".
 Result<std::unique_ptr<Queue>> OpenSqliteUrl(std::string_view path, const QueueOptions& options) {
@@ -25,6 +19,9 @@ Result<std::unique_ptr<Queue>> OpenSqliteUrl(std::string_view path, const QueueO
   return OpenSqliteQueue(std::filesystem::path(path), options);
 }
 
+using Backend = UrlBackend<Result<std::unique_ptr<Queue>> (*)(std::string_view rest,
+                                                              const QueueOptions& options)>;
+
 constexpr Backend kBackends[] = {
     {"sqlite", "sqlite:///abs/queue.db, sqlite://relative/queue.db", OpenSqliteUrl},
     {"nats", "nats://host:port[/STREAM]", OpenNatsQueue},
@@ -33,23 +30,9 @@ constexpr Backend kBackends[] = {
 }  // namespace
 
 Result<std::unique_ptr<Queue>> OpenQueue(std::string_view url, const QueueOptions& options) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end != std::string_view::npos) {
-    const std::string_view scheme = url.substr(0, scheme_end);
-    for (const Backend& backend : kBackends) {
-      if (scheme == backend.scheme) return backend.open(url.substr(scheme_end + 3), options);
-    }
-  }
-  // Only the scheme is quoted: the rest of a URL may hold credentials.
-  std::string shown = scheme_end == std::string_view::npos
-                          ? "has no scheme"
-                          : "has scheme \"" + std::string(url.substr(0, scheme_end)) + "\"";
-  std::string forms;
-  for (const Backend& backend : kBackends) {
-    forms += (forms.empty() ? "" : ", ") + std::string(backend.form);
-  }
-  return Fail(ErrorCode::kInvalidArgument,
-              "unsupported queue URL (it " + shown + "): use " + forms);
+  auto found = FindUrlBackend("queue", url, kBackends);
+  if (!found) return std::unexpected(found.error());
+  return found->first->open(found->second, options);
 }
 
 }  // namespace argus::queue

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/temp_dir_test.h"
 #include "events/nats_test_server.h"
 
 extern char** environ;
@@ -54,18 +55,6 @@ std::vector<std::uint64_t> Counts(Queue& queue) {
 }
 
 using Counted = std::vector<std::uint64_t>;
-
-class TempDirTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "argus-queue-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::filesystem::path dir_;
-};
 
 enum class Backend { kSqlite, kNats };
 std::string_view Name(Backend backend) { return backend == Backend::kSqlite ? "sqlite" : "nats"; }

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <charconv>
 #include <format>
-#include <mutex>
 #include <random>
 #include <span>
 #include <string>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "db/drogon_client.h"
 #include "queue/wake_channel.h"
 
 namespace argus::queue {
@@ -33,10 +33,6 @@ constexpr milliseconds kMaxPollInterval{20};
 // With wake-ups on enqueue, polling only finds messages whose timeout or release delay
 // ran out, for which a longer interval is fine.
 constexpr milliseconds kMaxPollIntervalWhenWoken{200};
-// How long a new Drogon client gets to open its connection: 20, 40, ... 2560 ms.
-constexpr milliseconds kFirstConnectWait{20};
-constexpr milliseconds kLastConnectWait{2560};
-
 // The schema history: version N is kMigrations[N - 1], applied in one transaction with its
 // schema_version row. One statement per string (Drogon's SQLite binding runs exactly one).
 // Append new versions; never edit applied ones.
@@ -81,66 +77,6 @@ std::string NewReceipt() {
   return receipt;
 }
 
-// A value in Drogon's keyword=value connection string.
-std::string QuoteConnectionValue(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\\' || c == '\'') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "'";
-}
-
-// Lets go of a Drogon client on this thread. Callbacks on Drogon's threads briefly hold
-// references of their own; when one of them drops the last, the client is destroyed on its
-// own event-loop thread, which then joins itself and aborts the process. So: close, wait
-// until ours has been the only reference for a few milliseconds (at most 2 s), then drop.
-void ReleaseClient(std::shared_ptr<drogon::orm::DbClient> db) {
-  db->closeAll();
-  for (int checks = 0, quiet = 0; checks < 2000 && quiet < 3; ++checks) {
-    quiet = db.use_count() == 1 ? quiet + 1 : 0;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  db.reset();
-}
-
-// A client that never connected is kept, never destroyed: closing and dropping one whose
-// connection callback is still pending inside Drogon corrupted memory that later crashed
-// the HTTP server's main loop (start-up crashes seen only when a client had been replaced).
-// This happens in a few percent of opens and costs one idle thread each.
-void Abandon(std::shared_ptr<drogon::orm::DbClient> db) {
-  static std::mutex mutex;
-  static auto* abandoned = new std::vector<std::shared_ptr<drogon::orm::DbClient>>;
-  std::lock_guard lock(mutex);
-  abandoned->push_back(std::move(db));
-}
-
-bool WaitUntilConnected(const drogon::orm::DbClient& db, milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!db.hasAvailableConnections()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
-}
-
-// Drogon 1.9 opens a SQLite connection on the connection's own thread and may finish before
-// the client has installed its "connected" callback; such a client never runs a statement
-// (seen in about one open in five). Opening takes well under a millisecond, so a client
-// that is not connected soon is replaced.
-Result<std::shared_ptr<drogon::orm::DbClient>> Connect(const std::string& path) {
-  // One connection: SQLite has one writer per file anyway, and the PRAGMAs and the
-  // migration transaction need every statement on the same connection.
-  const std::string connection = "filename=" + QuoteConnectionValue(path);
-  for (milliseconds wait = kFirstConnectWait; wait <= kLastConnectWait; wait *= 2) {
-    auto db = drogon::orm::DbClient::newSqlite3Client(connection, 1);
-    if (!db) return Fail(ErrorCode::kUnavailable, "Drogon was built without SQLite support");
-    if (WaitUntilConnected(*db, wait)) return db;
-    Abandon(std::move(db));
-  }
-  return Fail(ErrorCode::kUnavailable, "cannot connect to queue database " + path);
-}
-
 class SqliteQueue final : public Queue {
  public:
   SqliteQueue(std::shared_ptr<drogon::orm::DbClient> db, std::string path,
@@ -151,7 +87,7 @@ class SqliteQueue final : public Queue {
         wake_(path_ + ".wake") {}
   SqliteQueue(const SqliteQueue&) = delete;
   SqliteQueue& operator=(const SqliteQueue&) = delete;
-  ~SqliteQueue() override { ReleaseClient(std::move(db_)); }
+  ~SqliteQueue() override { db::ReleaseDbClient(std::move(db_)); }
 
   // Sets up the connection and brings the schema up to date.
   Result<void> Prepare() {
@@ -165,8 +101,8 @@ class SqliteQueue final : public Queue {
     // Switching a new file to WAL needs an exclusive lock for which SQLite does not wait on
     // the busy timeout, so processes opening a fresh queue together retry for a while.
     auto mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
-    for (int attempt = 1; !mode && attempt < 100 &&
-                          mode.error().message.find("locked") != std::string::npos;
+    for (int attempt = 1;
+         !mode && attempt < 100 && mode.error().message.find("locked") != std::string::npos;
          ++attempt) {
       std::this_thread::sleep_for(milliseconds(20));
       mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
@@ -205,7 +141,8 @@ class SqliteQueue final : public Queue {
     while (true) {
       auto received = TryReceive(max);
       if (!received || !received->empty()) return received;
-      const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left <= left.zero()) return received;
       if (woken) {
         wake_.Wait(std::min(interval, left));
@@ -427,8 +364,8 @@ Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file
                                             std::generic_category().message(errno)));
   }
   ::close(fd);
-  auto db = Connect(path.string());
-  if (!db) return std::unexpected(db.error());
+  auto db = db::OpenSqliteClient(path.string());
+  if (!db) return Fail(ErrorCode::kUnavailable, "queue: " + db.error().message);
   auto queue =
       std::make_unique<SqliteQueue>(std::move(*db), path.string(), options.visibility_timeout);
   if (auto prepared = queue->Prepare(); !prepared) return std::unexpected(prepared.error());

@@ -10,21 +10,20 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/temp_dir_test.h"
+
 namespace argus::queue {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class WakeChannelTest : public ::testing::Test {
+class WakeChannelTest : public TempDirTest {
  protected:
   void SetUp() override {
-    folder_ = std::filesystem::temp_directory_path() /
-              ("argus-wake-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(folder_);
+    TempDirTest::SetUp();
+    folder_ = dir_ / "wake";
   }
-  void TearDown() override { std::filesystem::remove_all(folder_); }
 
   std::size_t SocketsInFolder() const {
     std::size_t count = 0;

@@ -1,0 +1,68 @@
+#include "db/drogon_client.h"
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace argus::db {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kFirstOpenWait{20};
+constexpr milliseconds kLastOpenWait{2560};
+
+void Abandon(std::shared_ptr<drogon::orm::DbClient> db) {
+  static std::mutex mutex;
+  static auto* abandoned = new std::vector<std::shared_ptr<drogon::orm::DbClient>>;
+  std::lock_guard lock(mutex);
+  abandoned->push_back(std::move(db));
+}
+
+}  // namespace
+
+std::string QuoteConnValue(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+bool WaitForConnection(const drogon::orm::DbClient& db, milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!db.hasAvailableConnections()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return true;
+}
+
+Result<std::shared_ptr<drogon::orm::DbClient>> OpenSqliteClient(const std::string& path) {
+  // One connection: SQLite has one writer per file anyway, and PRAGMAs and migration
+  // transactions need every statement on the same connection.
+  const std::string connection = "filename=" + QuoteConnValue(path);
+  for (milliseconds wait = kFirstOpenWait; wait <= kLastOpenWait; wait *= 2) {
+    auto db = drogon::orm::DbClient::newSqlite3Client(connection, 1);
+    if (!db) return Fail(ErrorCode::kUnavailable, "Drogon was built without SQLite support");
+    if (WaitForConnection(*db, wait)) return db;
+    Abandon(std::move(db));
+  }
+  return Fail(ErrorCode::kUnavailable, "cannot open SQLite database " + path);
+}
+
+void ReleaseDbClient(std::shared_ptr<drogon::orm::DbClient> db) {
+  if (!db) return;
+  db->closeAll();
+  // Wait until ours has been the only reference for a few milliseconds in a row (at most
+  // 2 s).
+  for (int checks = 0, quiet = 0; checks < 2000 && quiet < 3; ++checks) {
+    quiet = db.use_count() == 1 ? quiet + 1 : 0;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  db.reset();
+}
+
+}  // namespace argus::db

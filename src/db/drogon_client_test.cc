@@ -1,0 +1,33 @@
+#include "db/drogon_client.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/temp_dir_test.h"
+
+namespace argus::db {
+namespace {
+
+TEST(DrogonClientTest, QuotesConnectionValues) {
+  EXPECT_EQ(QuoteConnValue(""), "''");
+  EXPECT_EQ(QuoteConnValue("a b"), "'a b'");
+  EXPECT_EQ(QuoteConnValue(R"(it's \)"), R"('it\'s \\')");
+}
+
+class SqliteClientTest : public TempDirTest {};
+
+TEST_F(SqliteClientTest, OpensClientsThatRunStatementsAndReleasesThem) {
+  const std::string path = (dir_ / "it's a.db").string();
+  // Opens often enough to meet the Drogon clients that never become ready.
+  for (int i = 0; i < 20; ++i) {
+    auto db = OpenSqliteClient(path);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_EQ((*db)->execSqlSync("SELECT 40 + 2")[0][0].as<int>(), 42);
+    ReleaseDbClient(std::move(*db));
+  }
+  EXPECT_TRUE(std::filesystem::is_regular_file(path));
+}
+
+}  // namespace
+}  // namespace argus::db
