@@ -35,7 +35,8 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
     return 2;
   }
   options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
-  scaler::WorkerPool pool(WorkerCommand(options.storage, options.settings, assets_dir->string()));
+  scaler::WorkerPool pool(WorkerCommand(options.storage, options.settings, assets_dir->string(),
+                                        options.scaling.max_workers));
   scaler::Scaler scaler(**queue, pool, options.scaling);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "common/clock.h"
 #include "engine/manifest.h"
@@ -83,7 +85,7 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
       .add_option_function<int>(
           "--max-batch-delay-ms",
           [&settings](int ms) { settings.worker.max_batch_delay = std::chrono::milliseconds(ms); },
-          "Longest wait for more jobs once a batch has its first (default 2)")
+          "Longest wait for more jobs once a batch has its first (default 0)")
       ->envname("ARGUS_MAX_BATCH_DELAY_MS")
       ->check(CLI::Range(0, 10'000));
   command
@@ -94,13 +96,15 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
       ->capture_default_str();
   command
       .add_option("--engine-threads", settings.engine_threads,
-                  "ONNX Runtime threads per worker (0: one per core)")
+                  "ONNX Runtime threads per worker (0: one per core; for workers that serve or "
+                  "scaler starts, the cores shared among --max-workers)")
       ->envname("ARGUS_ENGINE_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   command
       .add_option("--decode-threads", settings.worker.decode_threads,
-                  "Decoding threads per worker (0: one per core)")
+                  "Decoding threads per worker (0: one per core; for workers that serve or "
+                  "scaler starts, the cores shared among --max-workers)")
       ->envname("ARGUS_DECODE_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
@@ -119,7 +123,12 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
 
 std::vector<std::string> WorkerCommand(const StorageOptions& storage,
                                        const WorkerSettings& settings,
-                                       const std::string& assets_dir) {
+                                       const std::string& assets_dir, int max_workers) {
+  const auto share = static_cast<std::size_t>(std::max(
+      1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / max_workers));
+  auto threads = [share](std::size_t configured) {
+    return std::to_string(configured > 0 ? configured : share);
+  };
   std::error_code error;
   const std::string executable = std::filesystem::read_symlink("/proc/self/exe", error).string();
   const auto& w = settings.worker;
@@ -135,8 +144,8 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
       "--max-batch=" + std::to_string(w.max_batch),
       "--max-batch-delay-ms=" + std::to_string(w.max_batch_delay.count()),
       "--max-attempts=" + std::to_string(w.max_attempts),
-      "--engine-threads=" + std::to_string(settings.engine_threads),
-      "--decode-threads=" + std::to_string(w.decode_threads),
+      "--engine-threads=" + threads(static_cast<std::size_t>(settings.engine_threads)),
+      "--decode-threads=" + threads(w.decode_threads),
       "--max-bytes=" + std::to_string(w.limits.max_bytes),
       "--max-pixels=" + std::to_string(w.limits.max_pixels)};
   if (!assets_dir.empty()) command.insert(command.begin() + 1, "--assets-dir=" + assets_dir);

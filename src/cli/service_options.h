@@ -47,10 +47,11 @@ struct WorkerSettings {
 void AddStorageOptions(CLI::App& command, StorageOptions& options);
 void AddWorkerSettings(CLI::App& command, WorkerSettings& settings);
 
-// The command line that starts one `argus worker` with these settings.
+// The command line that starts one `argus worker` with these settings. Thread counts left
+// at 0 become an equal share of this machine's cores among `max_workers` workers: more
+// threads than cores only add switching and waiting for descheduled threads.
 std::vector<std::string> WorkerCommand(const StorageOptions& storage,
                                        const WorkerSettings& settings,
-                                       const std::string& assets_dir);
-
+                                       const std::string& assets_dir, int max_workers);
 
 }  // namespace argus::cli

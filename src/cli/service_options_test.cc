@@ -1,0 +1,36 @@
+#include "cli/service_options.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+namespace argus::cli {
+namespace {
+
+using ::testing::Contains;
+
+TEST(WorkerCommandTest, SharesTheCoresAmongTheMostWorkersUnlessThreadsAreSet) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const StorageOptions storage;
+  WorkerSettings settings;
+
+  auto alone = WorkerCommand(storage, settings, "", 1);
+  EXPECT_THAT(alone, Contains("--engine-threads=" + std::to_string(cores)));
+  EXPECT_THAT(alone, Contains("--decode-threads=" + std::to_string(cores)));
+
+  auto crowded = WorkerCommand(storage, settings, "", 4 * cores);
+  EXPECT_THAT(crowded, Contains("--engine-threads=1")) << "never fewer than one";
+  EXPECT_THAT(crowded, Contains("--decode-threads=1"));
+
+  settings.engine_threads = 3;
+  settings.worker.decode_threads = 5;
+  auto configured = WorkerCommand(storage, settings, "", 4 * cores);
+  EXPECT_THAT(configured, Contains("--engine-threads=3"));
+  EXPECT_THAT(configured, Contains("--decode-threads=5"));
+}
+
+}  // namespace
+}  // namespace argus::cli
