@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +30,62 @@ int FreePort() {
   getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
   close(probe);
   return ntohs(address.sin_port);
+}
+
+// Runs the binary as `argus COMMAND ARGUMENTS...` with stdout and stderr appended to `log`.
+pid_t SpawnArgus(const std::string& command, const std::vector<std::string>& arguments,
+                 const std::filesystem::path& log) {
+  std::vector<std::string> argv{ARGUS_BINARY, command};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  // Everything the child needs is made before fork: other threads of the test may hold
+  // locks at that moment, so the child makes only async-signal-safe calls.
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  const std::string log_path = log.string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int log_file = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log_file, STDERR_FILENO);
+    dup2(log_file, STDOUT_FILENO);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void KillAndReap(pid_t& pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
+// SIGTERM and wait; the exit status, 128 + signal, or -1 (still running) after `timeout`.
+int TerminateAndReap(pid_t& pid, std::chrono::seconds timeout) {
+  if (pid <= 0) return -1;
+  kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+std::string ReadText(const std::filesystem::path& path) {
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  return text.str();
+}
+
+std::string ExitDescription(int status) {
+  return WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                             : "status " + std::to_string(WEXITSTATUS(status));
 }
 
 }  // namespace
@@ -77,24 +134,12 @@ void ServeProcess::Start(const std::vector<std::string>& arguments) {
 bool ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
   if (port_ == 0) port_ = FreePort();
   last_arguments_ = arguments;
-  std::vector<std::string> argv{ARGUS_BINARY, command_, "--host=127.0.0.1",
-                                "--port=" + std::to_string(port_),
+  std::vector<std::string> argv{"--host=127.0.0.1", "--port=" + std::to_string(port_),
                                 "--data-dir=" + data_dir_.string()};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::filesystem::create_directories(data_dir_);
-  const std::string log_path = (data_dir_ / "serve.log").string();
   const auto spawned = std::chrono::steady_clock::now();
-  pid_ = fork();
-  if (pid_ == 0) {
-    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(log, STDERR_FILENO);
-    dup2(log, STDOUT_FILENO);
-    std::vector<char*> raw;
-    for (auto& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    execv(raw[0], raw.data());
-    _exit(127);
-  }
+  pid_ = SpawnArgus(command_, argv, data_dir_ / "serve.log");
   client_ = drogon::HttpClient::newHttpClient("http://127.0.0.1:" + std::to_string(port_),
                                               loop_.getLoop());
   // Ready, and past the first two seconds in which the start-up crash happens.
@@ -104,9 +149,7 @@ bool ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) return false;
-      ADD_FAILURE() << "argus " << command_ << " exited at start ("
-                    << (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                            : "status " + std::to_string(WEXITSTATUS(status)))
+      ADD_FAILURE() << "argus " << command_ << " exited at start (" << ExitDescription(status)
                     << "):\n"
                     << log().substr(0, 6000);
       return true;
@@ -119,33 +162,13 @@ bool ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
   return true;
 }
 
-void ServeProcess::Kill9() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-}
+void ServeProcess::Kill9() { KillAndReap(pid_); }
 
 int ServeProcess::Terminate(std::chrono::seconds timeout) {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
+  return TerminateAndReap(pid_, timeout);
 }
 
-std::string ServeProcess::log() const {
-  std::stringstream text;
-  text << std::ifstream(data_dir_ / "serve.log").rdbuf();
-  return text.str();
-}
+std::string ServeProcess::log() const { return ReadText(data_dir_ / "serve.log"); }
 
 HttpResult ServeProcess::Send(const drogon::HttpRequestPtr& request, double timeout_s) {
   if (!bearer_.empty() && request->getHeader("authorization").empty()) {
@@ -251,6 +274,81 @@ std::string ServeProcess::UseNewAccount(const std::string& email) {
   return bearer_;
 }
 
+ArgusProcess::ArgusProcess(std::filesystem::path data_dir, std::string command)
+    : data_dir_(std::move(data_dir)), command_(std::move(command)) {}
+
+ArgusProcess::~ArgusProcess() { Kill9(); }
+
+void ArgusProcess::Start(const std::vector<std::string>& arguments, std::string_view ready_text) {
+  std::vector<std::string> argv{"--data-dir=" + data_dir_.string()};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  std::filesystem::create_directories(data_dir_);
+  // Ready is read from the log of this start only.
+  const std::size_t earlier_log = log().size();
+  pid_ = SpawnArgus(command_, argv, data_dir_ / "process.log");
+  // Loading the model takes a second; far longer on a loaded machine.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      ADD_FAILURE() << "argus " << command_ << " exited at start (" << ExitDescription(status)
+                    << "):\n"
+                    << log().substr(earlier_log, 6000);
+      return;
+    }
+    if (log().find(ready_text, earlier_log) != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "argus " << command_ << " did not log \"" << ready_text << "\" in time:\n"
+                << log().substr(earlier_log, 6000);
+}
+
+void ArgusProcess::Kill9() { KillAndReap(pid_); }
+
+int ArgusProcess::Terminate(std::chrono::seconds timeout) {
+  return TerminateAndReap(pid_, timeout);
+}
+
+std::string ArgusProcess::log() const { return ReadText(data_dir_ / "process.log"); }
+
+std::vector<std::string> UploadConcurrently(ServeProcess& serve,
+                                            const std::vector<std::filesystem::path>& files,
+                                            std::size_t per_request, std::size_t clients,
+                                            std::atomic<std::size_t>* answered) {
+  std::mutex mutex;
+  std::vector<std::string> ids;
+  std::atomic<std::size_t> next = 0;
+  std::vector<std::jthread> threads;
+  for (std::size_t c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      trantor::EventLoopThread loop;
+      loop.run();
+      auto client = drogon::HttpClient::newHttpClient(
+          "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop());
+      for (std::size_t start = next.fetch_add(per_request); start < files.size();
+           start = next.fetch_add(per_request)) {
+        std::vector<drogon::UploadFile> uploads;
+        for (std::size_t i = start; i < std::min(files.size(), start + per_request); ++i) {
+          uploads.emplace_back(files[i].string(), "", "file" + std::to_string(i));
+        }
+        auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
+        request->setMethod(drogon::Post);
+        request->setPath("/api/v1/images");
+        request->addHeader("Authorization", "Bearer " + serve.bearer());
+        auto [result, response] = client->sendRequest(request, 60);
+        const HttpResult r = ToResult(result, response);
+        if (r.status != 202) continue;
+        std::lock_guard lock(mutex);
+        for (const auto& image : r.json["images"]) ids.push_back(image["id"].asString());
+        if (answered) answered->fetch_add(uploads.size());
+      }
+    });
+  }
+  threads.clear();
+  return ids;
+}
+
 TempDir::TempDir() {
   char pattern[] = "/tmp/argus-e2e-XXXXXX";
   path_ = mkdtemp(pattern);
@@ -270,6 +368,15 @@ std::vector<std::filesystem::path> SamplePhotos() {
   }
   std::ranges::sort(files);
   return files;
+}
+
+std::map<std::string, std::pair<int, std::string>> SampleTruth() {
+  std::map<std::string, std::pair<int, std::string>> truth;
+  std::ifstream tsv(SharedData() / "imagenet-sample" / "labels.tsv");
+  std::string file, wnid;
+  int index = 0;
+  while (tsv >> file >> index >> wnid) truth[file] = {index, wnid};
+  return truth;
 }
 
 }  // namespace argus::e2e

@@ -5,9 +5,12 @@
 #include <sys/types.h>
 #include <trantor/net/EventLoopThread.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace argus::e2e {
@@ -77,7 +80,40 @@ class ServeProcess {
   drogon::HttpClientPtr client_;
 };
 
+// A real `argus worker` or `argus scaler` process (no HTTP port) with its own data
+// directory, logging to DATA_DIR/process.log.
+class ArgusProcess {
+ public:
+  ArgusProcess(std::filesystem::path data_dir, std::string command);
+  ~ArgusProcess();
+  ArgusProcess(const ArgusProcess&) = delete;
+  ArgusProcess& operator=(const ArgusProcess&) = delete;
+
+  // Starts the binary with the extra arguments and waits until its log contains
+  // `ready_text`.
+  void Start(const std::vector<std::string>& arguments, std::string_view ready_text);
+  void Kill9();
+  // SIGTERM and wait; returns the exit status (-1 when it did not exit in time).
+  int Terminate(std::chrono::seconds timeout = std::chrono::seconds(60));
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  std::string log() const;
+
+ private:
+  std::filesystem::path data_dir_;
+  std::string command_;
+  pid_t pid_ = -1;
+};
+
 HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response);
+
+// Uploads files concurrently to POST /api/v1/images of `serve`, with its bearer token, in
+// requests of `per_request` files from `clients` connections. Returns the ids answered 202,
+// in any order; `answered`, when given, counts the files answered 202 as they come.
+std::vector<std::string> UploadConcurrently(ServeProcess& serve,
+                                            const std::vector<std::filesystem::path>& files,
+                                            std::size_t per_request, std::size_t clients,
+                                            std::atomic<std::size_t>* answered = nullptr);
 
 // A fresh temporary directory removed on destruction.
 class TempDir {
@@ -92,5 +128,7 @@ class TempDir {
 
 std::filesystem::path SharedData();
 std::vector<std::filesystem::path> SamplePhotos();  // the 500 labelled photos
+// The labelled photos' file name -> (ImageNet class index, WordNet id).
+std::map<std::string, std::pair<int, std::string>> SampleTruth();
 
 }  // namespace argus::e2e

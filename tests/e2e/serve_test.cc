@@ -8,8 +8,6 @@
 
 #include <fstream>
 #include <latch>
-#include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -33,54 +31,6 @@ std::size_t FilesIn(const std::filesystem::path& dir) {
     count += entry.is_regular_file() && entry.path().extension() != ".tmp";
   }
   return count;
-}
-
-std::map<std::string, std::pair<int, std::string>> SampleTruth() {
-  std::map<std::string, std::pair<int, std::string>> truth;
-  std::ifstream tsv(SharedData() / "imagenet-sample" / "labels.tsv");
-  std::string file, wnid;
-  int index = 0;
-  while (tsv >> file >> index >> wnid) truth[file] = {index, wnid};
-  return truth;
-}
-
-// Uploads files concurrently in requests of `per_request` files from `clients` connections.
-// Returns the ids answered 202, in any order.
-std::vector<std::string> UploadConcurrently(ServeProcess& serve,
-                                            const std::vector<std::filesystem::path>& files,
-                                            std::size_t per_request, std::size_t clients,
-                                            std::atomic<std::size_t>* answered = nullptr) {
-  std::mutex mutex;
-  std::vector<std::string> ids;
-  std::atomic<std::size_t> next = 0;
-  std::vector<std::jthread> threads;
-  for (std::size_t c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      trantor::EventLoopThread loop;
-      loop.run();
-      auto client = drogon::HttpClient::newHttpClient(
-          "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop());
-      for (std::size_t start = next.fetch_add(per_request); start < files.size();
-           start = next.fetch_add(per_request)) {
-        std::vector<drogon::UploadFile> uploads;
-        for (std::size_t i = start; i < std::min(files.size(), start + per_request); ++i) {
-          uploads.emplace_back(files[i].string(), "", "file" + std::to_string(i));
-        }
-        auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
-        request->setMethod(drogon::Post);
-        request->setPath("/api/v1/images");
-        request->addHeader("Authorization", "Bearer " + serve.bearer());
-        auto [result, response] = client->sendRequest(request, 60);
-        const HttpResult r = ToResult(result, response);
-        if (r.status != 202) continue;
-        std::lock_guard lock(mutex);
-        for (const auto& image : r.json["images"]) ids.push_back(image["id"].asString());
-        if (answered) answered->fetch_add(uploads.size());
-      }
-    });
-  }
-  threads.clear();
-  return ids;
 }
 
 class ServeTest : public ::testing::Test {

@@ -1,0 +1,482 @@
+// End-to-end tests of the cluster profile (docs/CLUSTER.md): a real nats-server with
+// JetStream, PostgreSQL (from scripts/with-postgres), s3rver and the real binary as two
+// `argus web` replicas with `argus scaler` or `argus worker` processes, all on loopback.
+#include <drogon/HttpClient.h>
+#include <drogon/UploadFile.h>
+#include <drogon/orm/DbClient.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <json/json.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <format>
+#include <iterator>
+#include <latch>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "blob/s3_blob_store.h"
+#include "blob/s3rver_for_tests.h"
+#include "catalog/catalog_url.h"
+#include "catalog/sql_catalog.h"
+#include "events/nats_test_server.h"
+#include "serve_process.h"
+
+namespace argus::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr const char* kPostgresUrlVariable = "ARGUS_TEST_POSTGRES_URL";
+// Short, so that the jobs of a killed worker come back within seconds.
+constexpr int kVisibilityTimeoutS = 3;
+
+// Runs one statement on the database that the postgresql:// `url` names.
+Result<void> RunSql(const std::string& url, const std::string& sql) {
+  auto parsed = catalog::ParseCatalogUrl(url);
+  if (!parsed) return std::unexpected(parsed.error());
+  auto db = drogon::orm::DbClient::newPgClient(parsed->pg_conninfo, 1);
+  for (int i = 0; i < 5000 && !db->hasAvailableConnections(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  Result<void> outcome;
+  try {
+    db->execSqlSync(sql);
+  } catch (const drogon::orm::DrogonDbException& e) {
+    outcome = Fail(ErrorCode::kUnavailable, sql + ": " + e.base().what());
+  }
+  catalog::ReleaseDbClient(std::move(db));
+  return outcome;
+}
+
+// The postgresql:// `url` with its database replaced by `database`.
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  const std::size_t host = url.find("://") + 3;
+  const std::size_t query = url.find('?');
+  const std::size_t path = std::min(url.find('/', host), query);
+  return url.substr(0, path) + "/" + database +
+         (query == std::string::npos ? "" : url.substr(query));
+}
+
+// The keys under `prefix` in the bucket of the s3:// `url`, listed with S3's ListObjectsV2.
+Result<std::set<std::string>> ListKeys(const std::string& url, const std::string& prefix) {
+  auto options = blob::ParseS3Url(std::string_view(url).substr(std::string_view("s3://").size()));
+  if (!options) return std::unexpected(options.error());
+  blob::S3Client client(*options);
+  auto listed = client.Send(
+      {.method = "GET", .query = {{"list-type", "2"}, {"max-keys", "1000"}, {"prefix", prefix}}});
+  if (!listed) return std::unexpected(listed.error());
+  const std::string body(reinterpret_cast<const char*>(listed->body.data()), listed->body.size());
+  if (listed->status != 200) {
+    return Fail(ErrorCode::kIo,
+                std::format("listing {}: HTTP {} {}", prefix, listed->status, body));
+  }
+  if (body.find("<IsTruncated>true</IsTruncated>") != std::string::npos) {
+    return Fail(ErrorCode::kInternal, "listing " + prefix + ": more than one page of keys");
+  }
+  std::set<std::string> keys;
+  constexpr std::string_view kOpen = "<Key>", kClose = "</Key>";
+  for (std::size_t at = body.find(kOpen); at != std::string::npos; at = body.find(kOpen, at)) {
+    at += kOpen.size();
+    keys.insert(body.substr(at, body.find(kClose, at) - at));
+  }
+  return keys;
+}
+
+// Log lines that contain every one of `parts`.
+std::size_t LinesWith(const std::string& log, std::initializer_list<std::string_view> parts) {
+  std::istringstream lines(log);
+  std::size_t count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    count += std::ranges::all_of(
+        parts, [&](std::string_view part) { return line.find(part) != std::string::npos; });
+  }
+  return count;
+}
+
+// The id of `web`'s latest event: server-sent events read after it are only later ones.
+std::string EventsStartNow(ServeProcess& web) {
+  const HttpResult ready = web.Get("/api/v1/events");
+  EXPECT_THAT(ready.body, HasSubstr("event: ready"));
+  const std::size_t at = ready.body.find("id: ");
+  if (at == std::string::npos) return "";
+  return ready.body.substr(at + 4, ready.body.find('\n', at) - at - 4);
+}
+
+// Reads `web`'s server-sent events after the id `after` until each of `ids` has been in one
+// (or a minute has passed); returns those that have not.
+std::set<std::string> MissingFromEvents(ServeProcess& web, std::string after,
+                                        const std::vector<std::string>& ids) {
+  std::set<std::string> missing(ids.begin(), ids.end());
+  Json::CharReaderBuilder builder;
+  const std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!missing.empty() && std::chrono::steady_clock::now() < deadline) {
+    const HttpResult events = web.Get("/api/v1/events", {{"Last-Event-ID", after}});
+    if (events.status != 200) break;
+    std::istringstream lines(events.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("id: ")) after = line.substr(4);
+      if (!line.starts_with("data: ")) continue;
+      Json::Value image;
+      if (reader->parse(line.data() + 6, line.data() + line.size(), &image, nullptr)) {
+        missing.erase(image["id"].asString());
+      }
+    }
+  }
+  return missing;
+}
+
+std::vector<std::filesystem::path> CourseImages() {
+  std::vector<std::filesystem::path> files;
+  for (int i = 0; i < 100; ++i) {
+    files.push_back(SharedData() / "cse546-imagenet-100" / std::format("test_{}.JPEG", i));
+  }
+  return files;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* postgres = std::getenv(kPostgresUrlVariable);
+    ASSERT_TRUE(postgres != nullptr && *postgres != '\0')
+        << kPostgresUrlVariable
+        << " is unset: run the tests through scripts/with-postgres (make test does), or set it "
+           "to the URL of a PostgreSQL server whose user may CREATE DATABASE";
+    postgres_url_ = postgres;
+    static std::atomic<int> databases = 0;
+    const std::string database = std::format("argus_cluster_test_{}_{}", getpid(), databases++);
+    const auto created = RunSql(postgres_url_, "CREATE DATABASE " + database);
+    ASSERT_TRUE(created) << created.error().message;
+    database_ = database;
+    catalog_url_ = WithDatabase(postgres_url_, database_);
+
+    auto nats = nats::TestServer::Start(dir_.path() / "nats");
+    ASSERT_TRUE(nats) << nats.error().message;
+    nats_ = std::move(*nats);
+
+    auto s3rver = blob::SharedS3rver();
+    ASSERT_TRUE(s3rver) << s3rver.error().message;
+    blobs_url_ = (*s3rver)->Url(blob::NewBucketName(), false);
+  }
+
+  void TearDown() override {
+    webs_.clear();
+    processes_.clear();
+    if (database_.empty()) return;
+    const auto dropped =
+        RunSql(postgres_url_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+    EXPECT_TRUE(dropped) << dropped.error().message;
+  }
+
+  // What every process of the cluster is given: the shared services and one visibility
+  // timeout.
+  std::vector<std::string> ClusterArguments() const {
+    return {"--catalog=" + catalog_url_, "--queue=" + nats_->url(), "--blobs=" + blobs_url_,
+            "--events=" + nats_->url(),
+            "--visibility-timeout=" + std::to_string(kVisibilityTimeoutS)};
+  }
+
+  // Starts the two web replicas at the same moment, as a deployment does (they race to
+  // migrate the catalog and to create the bucket, stream and consumer), then signs up the
+  // administrator on the first and gives its API token to both.
+  void StartWebs() {
+    for (const char* name : {"web-a", "web-b"}) {
+      webs_.push_back(std::make_unique<ServeProcess>(dir_.path() / name, "web"));
+    }
+    {
+      std::vector<std::jthread> starting;
+      for (auto& web : webs_) {
+        starting.emplace_back([this, &replica = *web] { replica.Start(ClusterArguments()); });
+      }
+    }
+    for (auto& web : webs_) ASSERT_TRUE(web->running()) << web->log().substr(0, 6000);
+    webs_[1]->UseToken(webs_[0]->UseNewAccount("owner@example.com"));
+  }
+
+  ServeProcess& web_a() { return *webs_[0]; }
+  ServeProcess& web_b() { return *webs_[1]; }
+
+  // `argus scaler`, ready once its first worker has loaded the model.
+  ArgusProcess& StartScaler(int min_workers, int max_workers) {
+    std::vector<std::string> arguments = ClusterArguments();
+    arguments.push_back(std::format("--min-workers={}", min_workers));
+    arguments.push_back(std::format("--max-workers={}", max_workers));
+    return StartProcess("scaler", "scaler", arguments, "ready with model");
+  }
+
+  ArgusProcess& StartWorker(const std::string& name) {
+    return StartProcess(name, "worker", ClusterArguments(), "ready with model");
+  }
+
+  // /api/v1/ops/status through `web`, as the administrator.
+  Json::Value OpsStatus(ServeProcess& web) {
+    const HttpResult status = web.Get("/api/v1/ops/status");
+    EXPECT_EQ(status.status, 200) << status.body;
+    return status.json;
+  }
+
+  // Waits until no job is ready or in flight (acknowledgements follow the stored results),
+  // and returns the status then.
+  Json::Value StatusOnceDrained(ServeProcess& web) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    Json::Value status = OpsStatus(web);
+    while ((status["queue"]["ready"].asInt() > 0 || status["queue"]["in_flight"].asInt() > 0) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      status = OpsStatus(web);
+    }
+    return status;
+  }
+
+  // Checks that every id has its result object in the bucket, and that the bucket holds as
+  // many result objects as the catalog has finished images.
+  void ExpectOneOutputPerDoneImage(const std::vector<std::string>& ids, std::int64_t done) {
+    const auto outputs = ListKeys(blobs_url_, "outputs/");
+    ASSERT_TRUE(outputs) << outputs.error().message;
+    EXPECT_EQ(static_cast<std::int64_t>(outputs->size()), done);
+    for (const std::string& id : ids) {
+      EXPECT_TRUE(outputs->contains("outputs/" + id + ".json")) << id;
+    }
+  }
+
+  TempDir dir_;
+  std::string postgres_url_;
+  std::string database_;
+  std::string catalog_url_;
+  std::string blobs_url_;
+  std::unique_ptr<nats::TestServer> nats_;
+  std::vector<std::unique_ptr<ServeProcess>> webs_;
+  std::vector<std::unique_ptr<ArgusProcess>> processes_;
+
+ private:
+  ArgusProcess& StartProcess(const std::string& name, const std::string& command,
+                             const std::vector<std::string>& arguments,
+                             std::string_view ready_text) {
+    processes_.push_back(std::make_unique<ArgusProcess>(dir_.path() / name, command));
+    processes_.back()->Start(arguments, ready_text);
+    return *processes_.back();
+  }
+};
+
+// The classic course workload, 100 requests at once, each to the next replica in turn.
+TEST_F(ClusterTest, CourseWorkloadAcrossTwoWebReplicasAllGetLabels) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  ArgusProcess& scaler = StartScaler(1, 2);
+  ASSERT_TRUE(scaler.running());
+  const auto files = CourseImages();
+  std::vector<HttpResult> results(files.size());
+  std::vector<drogon::HttpClientPtr> clients;
+  trantor::EventLoopThread loop;
+  loop.run();
+  std::latch done(static_cast<std::ptrdiff_t>(files.size()));
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ServeProcess& web = *webs_[i % webs_.size()];
+    clients.push_back(drogon::HttpClient::newHttpClient(
+        "http://127.0.0.1:" + std::to_string(web.port()), loop.getLoop()));
+    auto request = drogon::HttpRequest::newFileUploadRequest(
+        {drogon::UploadFile(files[i].string(), "", "myfile")});
+    request->setMethod(drogon::Post);
+    request->setPath("/");
+    clients.back()->sendRequest(
+        request,
+        [&, i](drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
+          results[i] = ToResult(result, response);
+          done.count_down();
+        },
+        120);
+  }
+  done.wait();
+  std::size_t labelled = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].status, 200) << files[i] << ": " << results[i].body;
+    EXPECT_THAT(results[i].content_type, HasSubstr("text/plain"));
+    EXPECT_EQ(results[i].body.find('\n'), std::string::npos);
+    labelled += results[i].status == 200 && !results[i].body.empty();
+  }
+  EXPECT_EQ(labelled, files.size());
+  EXPECT_EQ(scaler.Terminate(), 0);
+  EXPECT_EQ(web_a().Terminate(), 0);
+  EXPECT_EQ(web_b().Terminate(), 0);
+}
+
+// The 500 labelled photos, half through each replica, each half read back through the other
+// one, reach the accuracy of the serve test (`argus classify`'s).
+TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  ArgusProcess& scaler = StartScaler(1, 2);
+  ASSERT_TRUE(scaler.running());
+  const auto files = SamplePhotos();
+  ASSERT_EQ(files.size(), 500u);
+  const std::vector<std::filesystem::path> first_half(files.begin(), files.begin() + 250);
+  const std::vector<std::filesystem::path> second_half(files.begin() + 250, files.end());
+  const std::string events_on_a = EventsStartNow(web_a());
+  const std::string events_on_b = EventsStartNow(web_b());
+  std::vector<std::string> ids_a, ids_b;
+  {
+    std::jthread upload_a([&] { ids_a = UploadConcurrently(web_a(), first_half, 10, 2); });
+    std::jthread upload_b([&] { ids_b = UploadConcurrently(web_b(), second_half, 10, 2); });
+  }
+  ASSERT_EQ(ids_a.size(), first_half.size());
+  ASSERT_EQ(ids_b.size(), second_half.size());
+  std::vector<Json::Value> records = web_b().AwaitAll(ids_a);
+  std::ranges::move(web_a().AwaitAll(ids_b), std::back_inserter(records));
+
+  const auto truth = SampleTruth();
+  std::size_t top1 = 0, top5 = 0;
+  for (const Json::Value& record : records) {
+    ASSERT_EQ(record["status"].asString(), "done") << record.toStyledString();
+    const auto& [index, wnid] = truth.at(record["filename"].asString());
+    top1 += record["labels"][0]["wnid"].asString() == wnid;
+    for (const auto& label : record["labels"]) top5 += label["wnid"].asString() == wnid;
+  }
+  EXPECT_GE(top1, 400u) << "top-1 of 500";
+  EXPECT_GE(top5, 470u) << "top-5 of 500";
+  // Every replica hears of every result over NATS, not only the one that took the upload.
+  EXPECT_THAT(MissingFromEvents(web_b(), events_on_b, ids_a), ::testing::IsEmpty());
+  EXPECT_THAT(MissingFromEvents(web_a(), events_on_a, ids_b), ::testing::IsEmpty());
+
+  const Json::Value status = StatusOnceDrained(web_a());
+  EXPECT_EQ(status["images"]["done"].asInt(), 500);
+  EXPECT_EQ(status["images"]["queued"].asInt(), 0);
+  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["ready"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["in_flight"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  std::vector<std::string> ids = ids_a;
+  ids.insert(ids.end(), ids_b.begin(), ids_b.end());
+  ExpectOneOutputPerDoneImage(ids, 500);
+  // 500 waiting jobs are more than one worker's share: the scaler added the second.
+  EXPECT_EQ(LinesWith(scaler.log(), {"\"action\":\"scale_out\"", "\"from\":1", "\"to\":2"}), 1u)
+      << scaler.log().substr(0, 6000);
+  EXPECT_EQ(scaler.Terminate(), 0);
+  EXPECT_EQ(web_a().Terminate(), 0);
+  EXPECT_EQ(web_b().Terminate(), 0);
+}
+
+// kill -9 of the only worker while it holds jobs, and of one replica while it takes uploads:
+// every upload answered 202 ends up done, with one result, read through the other replica.
+TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  ArgusProcess& first_worker = StartWorker("worker-1");
+  ASSERT_TRUE(first_worker.running());
+  const auto files = SamplePhotos();
+  const std::vector<std::filesystem::path> to_a(files.begin(), files.begin() + 200);
+  const std::vector<std::filesystem::path> to_b(files.begin() + 200, files.end());
+  std::atomic<std::size_t> answered_by_a = 0;
+  std::vector<std::string> ids_a, ids_b;
+  std::jthread upload_a([&] { ids_a = UploadConcurrently(web_a(), to_a, 2, 2, &answered_by_a); });
+  std::jthread upload_b([&] { ids_b = UploadConcurrently(web_b(), to_b, 2, 2); });
+
+  bool killed = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!killed && std::chrono::steady_clock::now() < deadline) {
+    // In flight means held by the only worker.
+    if (answered_by_a >= 40 && OpsStatus(web_b())["queue"]["in_flight"].asInt() > 0) {
+      web_a().Kill9();
+      first_worker.Kill9();
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(killed) << "never saw replica A answer uploads while the worker held jobs";
+  // The replacement a supervisor would start.
+  ArgusProcess& second_worker = StartWorker("worker-2");
+  upload_a.join();
+  upload_b.join();
+  ASSERT_GE(ids_a.size(), 40u);
+  ASSERT_LT(ids_a.size(), to_a.size()) << "replica A had taken all its uploads before the kill";
+  ASSERT_EQ(ids_b.size(), to_b.size());
+
+  std::vector<std::string> ids = ids_a;
+  ids.insert(ids.end(), ids_b.begin(), ids_b.end());
+  const auto records = web_b().AwaitAll(ids, 180);
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i]["status"].asString(), "done")
+        << ids[i] << " " << records[i].toStyledString();
+    done += records[i]["status"].asString() == "done" && !records[i]["labels"].empty();
+  }
+  EXPECT_EQ(done, ids.size());
+
+  // Uploads that replica A took in without answering may be done too, or wait for a client
+  // to send them again; none failed, none is stuck in the queue.
+  const Json::Value status = StatusOnceDrained(web_b());
+  EXPECT_GE(status["images"]["done"].asInt64(), static_cast<std::int64_t>(ids.size()));
+  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
+  EXPECT_EQ(status["images"]["processing"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["ready"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["in_flight"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  ExpectOneOutputPerDoneImage(ids, status["images"]["done"].asInt64());
+  EXPECT_EQ(second_worker.Terminate(), 0);
+  EXPECT_EQ(web_b().Terminate(), 0);
+}
+
+// nats-server restarted (same port, same store) while jobs wait with no worker running, and
+// again while the workers wait on an empty queue: no job is lost and all complete.
+TEST_F(ClusterTest, RestartingNatsWhileIdleLosesNoQueuedJob) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  const auto files = SamplePhotos();
+  const std::vector<std::filesystem::path> first_a(files.begin(), files.begin() + 30);
+  const std::vector<std::filesystem::path> first_b(files.begin() + 30, files.begin() + 60);
+  std::vector<std::string> queued = UploadConcurrently(web_a(), first_a, 5, 2);
+  std::ranges::move(UploadConcurrently(web_b(), first_b, 5, 2), std::back_inserter(queued));
+  ASSERT_EQ(queued.size(), 60u);
+  ASSERT_EQ(OpsStatus(web_a())["queue"]["ready"].asInt(), 60);
+
+  auto restart_nats = [&] {
+    nats_->Stop(SIGTERM);
+    const auto launched = nats_->Launch();
+    ASSERT_TRUE(launched) << launched.error().message;
+    // Ready again once the replica has reconnected.
+    for (auto& web : webs_) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (web->Get("/readyz").status != 200 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      ASSERT_EQ(web->Get("/readyz").status, 200) << web->log().substr(0, 6000);
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(restart_nats());
+  EXPECT_EQ(OpsStatus(web_b())["queue"]["ready"].asInt(), 60);
+
+  ArgusProcess& scaler = StartScaler(1, 2);
+  ASSERT_TRUE(scaler.running());
+  for (const Json::Value& record : web_b().AwaitAll(queued)) {
+    EXPECT_EQ(record["status"].asString(), "done") << record.toStyledString();
+  }
+  ASSERT_EQ(StatusOnceDrained(web_a())["queue"]["in_flight"].asInt(), 0);
+
+  ASSERT_NO_FATAL_FAILURE(restart_nats());
+  const std::vector<std::filesystem::path> second_a(files.begin() + 60, files.begin() + 80);
+  const std::vector<std::filesystem::path> second_b(files.begin() + 80, files.begin() + 100);
+  std::vector<std::string> later = UploadConcurrently(web_a(), second_a, 5, 2);
+  std::ranges::move(UploadConcurrently(web_b(), second_b, 5, 2), std::back_inserter(later));
+  ASSERT_EQ(later.size(), 40u);
+  for (const Json::Value& record : web_a().AwaitAll(later)) {
+    EXPECT_EQ(record["status"].asString(), "done") << record.toStyledString();
+  }
+
+  const Json::Value status = StatusOnceDrained(web_a());
+  EXPECT_EQ(status["images"]["done"].asInt(), 100);
+  EXPECT_EQ(status["images"]["queued"].asInt(), 0);
+  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["ready"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["in_flight"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  queued.insert(queued.end(), later.begin(), later.end());
+  ExpectOneOutputPerDoneImage(queued, 100);
+  EXPECT_EQ(scaler.Terminate(), 0);
+  EXPECT_EQ(web_a().Terminate(), 0);
+  EXPECT_EQ(web_b().Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace argus::e2e
