@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,11 @@ struct ClassificationResult {
   // Lowercased words a search should find it by: the confident label names and their
   // parent categories ("labrador retriever", "dog", "mammal", "animal").
   std::vector<std::string> search_terms;
+};
+
+struct ResultToStore {
+  std::string image_id;
+  ClassificationResult result;
 };
 
 struct ListQuery {
@@ -152,6 +158,10 @@ class Catalog {
   // terms indexed lowercased for List's label filter).
   virtual Result<bool> StoreResult(std::string_view id, const ClassificationResult& result,
                                    std::int64_t now_ms) = 0;
+  // StoreResult for a worker's batch in one transaction: element i is StoreResult's answer
+  // for results[i]. All or nothing: on error none is stored.
+  virtual Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
+                                                 std::int64_t now_ms) = 0;
   // A failed attempt: counts it and keeps the error; `final` marks the image failed
   // (finished_at_ms = now_ms), otherwise it goes back to queued. A no-op for an image
   // already done or failed (a late duplicate); kNotFound for an unknown id.

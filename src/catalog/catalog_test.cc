@@ -520,6 +520,27 @@ TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
   EXPECT_FALSE(Must(catalog_->StoreResult(Id(99), Labrador(), 1)));  // gone
 }
 
+TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
+  for (int i : {1, 2, 3}) {
+    Must(catalog_->AddUpload(Upload("alice", Id(i))));
+    MustOk(catalog_->MarkEnqueued(Id(i)));
+  }
+  EXPECT_TRUE(Must(catalog_->StoreResult(Id(2), Tabby(), 1000)));
+  const std::vector<ResultToStore> batch{{.image_id = Id(1), .result = Labrador()},
+                                         {.image_id = Id(2), .result = Labrador()},
+                                         {.image_id = Id(3), .result = Tabby()},
+                                         {.image_id = Id(99), .result = Labrador()}};
+  EXPECT_EQ(Must(catalog_->StoreResults(batch, 2000)),
+            (std::vector<bool>{true, false, true, false}))
+      << "the second had a result already, the fourth is unknown";
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).result_json, Labrador().result_json);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(2))).result_json, Tabby().result_json) << "first wins";
+  EXPECT_EQ(Must(catalog_->GetImage(Id(3))).finished_at_ms, 2000);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .label = "dog"})).images.size(), 1u);
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .label = "cat"})).images.size(), 2u);
+  EXPECT_TRUE(Must(catalog_->StoreResults({}, 3000)).empty());
+}
+
 TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   MustOk(catalog_->MarkEnqueued(Id(1)));

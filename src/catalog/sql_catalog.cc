@@ -690,35 +690,54 @@ Result<void> SqlCatalog::MarkProcessing(std::string_view id, std::int64_t now_ms
 
 Result<bool> SqlCatalog::StoreResult(std::string_view id, const ClassificationResult& result,
                                      std::int64_t now_ms) {
-  if (auto ok = CheckText({id, result.result_json, result.model}); !ok) {
-    return std::unexpected(ok.error());
-  }
-  for (const std::string& term : result.search_terms) {
-    if (auto ok = CheckText({term}); !ok) return std::unexpected(ok.error());
-  }
-  std::set<std::string> terms;
-  for (const std::string& term : result.search_terms) {
-    std::string normalized = LowerAscii(TrimSpaces(term));
-    if (!normalized.empty()) terms.insert(std::move(normalized));
-  }
-  std::vector<std::string> term_list(terms.begin(), terms.end());
-  return InTransaction<bool>("storing a result", [&](const Sql& db) -> Result<bool> {
-    orm::Result updated = db(kStoreResult, {result.result_json, result.model, result.inference_ms,
-                                            now_ms, std::string(id)});
-    if (updated.affectedRows() == 0) return false;  // already has a result, or gone
-    for (std::size_t start = 0; start < term_list.size(); start += kTermsPerInsert) {
-      std::size_t end = std::min(term_list.size(), start + kTermsPerInsert);
-      std::string sql = "INSERT INTO image_terms (image_id, term) VALUES ";
-      std::vector<Param> params = {std::string(id)};
-      for (std::size_t i = start; i < end; ++i) {
-        sql += (i == start ? "($1, $" : ", ($1, $") + std::to_string(params.size() + 1) + ")";
-        params.emplace_back(term_list[i]);
-      }
-      sql += " ON CONFLICT (image_id, term) DO NOTHING";
-      db(sql, params);
+  const ResultToStore one{.image_id = std::string(id), .result = result};
+  auto stored = StoreResults(std::span(&one, 1), now_ms);
+  if (!stored) return std::unexpected(stored.error());
+  return stored->front();
+}
+
+Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore> results,
+                                                   std::int64_t now_ms) {
+  std::vector<std::vector<std::string>> terms_of_each;
+  terms_of_each.reserve(results.size());
+  for (const ResultToStore& each : results) {
+    const ClassificationResult& result = each.result;
+    if (auto ok = CheckText({each.image_id, result.result_json, result.model}); !ok) {
+      return std::unexpected(ok.error());
     }
-    return true;
-  });
+    std::set<std::string> terms;
+    for (const std::string& term : result.search_terms) {
+      if (auto ok = CheckText({term}); !ok) return std::unexpected(ok.error());
+      std::string normalized = LowerAscii(TrimSpaces(term));
+      if (!normalized.empty()) terms.insert(std::move(normalized));
+    }
+    terms_of_each.emplace_back(terms.begin(), terms.end());
+  }
+  return InTransaction<std::vector<bool>>(
+      "storing results", [&](const Sql& db) -> Result<std::vector<bool>> {
+        std::vector<bool> stored;
+        stored.reserve(results.size());
+        for (std::size_t r = 0; r < results.size(); ++r) {
+          const ResultToStore& each = results[r];
+          orm::Result updated = db(kStoreResult, {each.result.result_json, each.result.model,
+                                                  each.result.inference_ms, now_ms, each.image_id});
+          stored.push_back(updated.affectedRows() > 0);  // else: had a result, or gone
+          if (!stored.back()) continue;
+          const std::vector<std::string>& term_list = terms_of_each[r];
+          for (std::size_t start = 0; start < term_list.size(); start += kTermsPerInsert) {
+            std::size_t end = std::min(term_list.size(), start + kTermsPerInsert);
+            std::string sql = "INSERT INTO image_terms (image_id, term) VALUES ";
+            std::vector<Param> params = {each.image_id};
+            for (std::size_t i = start; i < end; ++i) {
+              sql += (i == start ? "($1, $" : ", ($1, $") + std::to_string(params.size() + 1) + ")";
+              params.emplace_back(term_list[i]);
+            }
+            sql += " ON CONFLICT (image_id, term) DO NOTHING";
+            db(sql, params);
+          }
+        }
+        return stored;
+      });
 }
 
 Result<void> SqlCatalog::RecordFailure(std::string_view id, std::string_view error, bool final,

@@ -29,7 +29,9 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
     LogLine("error", "scaler", assets_dir.error().message);
     return 2;
   }
-  auto queue = queue::OpenQueue(options.storage.queue_url, {});
+  auto queue = queue::OpenQueue(
+      options.storage.queue_url,
+      {.visibility_timeout = std::chrono::seconds(options.storage.visibility_timeout_s)});
   if (!queue) {
     LogLine("error", "scaler", "queue: " + queue.error().message);
     return 2;

@@ -32,6 +32,8 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
 
+  options.settings.worker.visibility_timeout =
+      std::chrono::seconds(options.storage.visibility_timeout_s);
   worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
                         *stores->events, options.settings.worker);
   std::stop_source stop;

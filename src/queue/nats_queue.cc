@@ -204,6 +204,22 @@ class NatsQueue final : public Queue {
     return Settle(message, "acknowledge", "+ACK");
   }
 
+  // JetStream acknowledges one message per request.
+  Result<void> AckAll(std::span<const Message> messages) override {
+    std::string over;
+    for (const Message& message : messages) {
+      auto acked = Ack(message);
+      if (acked) continue;
+      if (acked.error().code != ErrorCode::kConflict) return acked;
+      over += (over.empty() ? "" : ", ") + message.id;
+    }
+    if (!over.empty()) {
+      return Fail(ErrorCode::kConflict,
+                  "cannot acknowledge messages " + over + ": their deliveries are over");
+    }
+    return {};
+  }
+
   Result<void> Release(const Message& message, milliseconds delay) override {
     return Settle(message, "release",
                   delay > milliseconds(0)

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,9 @@ class Queue {
   // returns what is available (possibly nothing).
   virtual Result<std::vector<Message>> Receive(std::size_t max, std::chrono::milliseconds wait) = 0;
   virtual Result<void> Ack(const Message& message) = 0;
+  // Ack of each message, as one operation where the back end allows. kConflict naming the
+  // messages whose delivery was over; the others are acknowledged all the same.
+  virtual Result<void> AckAll(std::span<const Message> messages) = 0;
   // Makes the message visible again after `delay` (a retry).
   virtual Result<void> Release(const Message& message, std::chrono::milliseconds delay) = 0;
   // Restarts the visibility timeout of a message still being worked on.

@@ -231,6 +231,24 @@ TEST_P(QueueTest, AckRemovesTheMessage) {
   EXPECT_EQ(rest[0].body, "b");
 }
 
+TEST_P(QueueTest, AckAllAcknowledgesEveryLiveDeliveryAndNamesTheOthers) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  for (const char* body : {"a", "b", "c", "d"}) ASSERT_TRUE(queue->Enqueue(body));
+  auto first = MustReceive(*queue, 2);
+  auto second = MustReceive(*queue, 2);  // another receipt
+  ASSERT_EQ(first.size() + second.size(), 4u);
+  ASSERT_TRUE(queue->Ack(second[1]));
+  std::vector<Message> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  auto acked = queue->AckAll(all);
+  ASSERT_FALSE(acked);
+  EXPECT_EQ(acked.error().code, ErrorCode::kConflict);
+  EXPECT_THAT(acked.error().message, HasSubstr(second[1].id));
+  EXPECT_EQ(Counts(*queue), (Counted{0, 0, 0})) << "the live deliveries were acknowledged";
+  EXPECT_TRUE(queue->AckAll({}));
+}
+
 TEST_P(QueueTest, ReleaseRetriesAfterTheDelay) {
   auto queue = Open();
   ASSERT_TRUE(queue);

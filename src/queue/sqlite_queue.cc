@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 #include <format>
+#include <optional>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <system_error>
@@ -159,6 +162,47 @@ class SqliteQueue final : public Queue {
         "DELETE FROM messages WHERE state = 'queued' AND id = $1 AND receipt = $2");
   }
 
+  Result<void> AckAll(std::span<const Message> messages) override {
+    if (messages.empty()) return {};
+    std::vector<std::int64_t> ids;
+    std::string sql = "DELETE FROM messages WHERE state = 'queued' AND (id, receipt) IN (VALUES ";
+    for (const Message& message : messages) {
+      auto id = IdOf("acknowledge", message);
+      if (!id) return std::unexpected(id.error());
+      sql += std::format("{}(${}, ${})", ids.empty() ? "" : ", ", 2 * ids.size() + 1,
+                         2 * ids.size() + 2);
+      ids.push_back(*id);
+    }
+    sql += ") RETURNING id";
+    std::optional<drogon::orm::Result> deleted;
+    try {
+      std::exception_ptr failure;
+      {
+        auto binder = *db_ << sql;
+        for (std::size_t i = 0; i < ids.size(); ++i) binder << ids[i] << messages[i].receipt;
+        binder << drogon::orm::Mode::Blocking;
+        binder >> [&deleted](const drogon::orm::Result& rows) { deleted = rows; };
+        binder >> [&failure](const std::exception_ptr& error) { failure = error; };
+        binder.exec();
+      }
+      if (failure) std::rethrow_exception(failure);
+    } catch (const drogon::orm::DrogonDbException& e) {
+      return Fail(ErrorCode::kUnavailable,
+                  std::format("queue {}: cannot acknowledge: {}", path_, e.base().what()));
+    }
+    if (deleted->size() == messages.size()) return {};
+    std::set<std::string> acknowledged;
+    for (const auto& row : *deleted) acknowledged.insert(row[0].as<std::string>());
+    std::string over;
+    for (const Message& message : messages) {
+      if (!acknowledged.contains(message.id)) over += (over.empty() ? "" : ", ") + message.id;
+    }
+    return Fail(ErrorCode::kConflict,
+                std::format("cannot acknowledge messages {}: their deliveries are over (timed "
+                            "out and received again, or acknowledged, released or dead-lettered)",
+                            over));
+  }
+
   Result<void> Release(const Message& message, milliseconds delay) override {
     auto released = ChangeDelivery("release", message,
                                    "UPDATE messages SET visible_at_ms = $1, receipt = NULL "
@@ -256,11 +300,7 @@ class SqliteQueue final : public Queue {
     return messages;
   }
 
-  // Runs `sql`, which changes one delivery and ends in "... id = $n AND receipt = $n+1",
-  // with `args` bound before the id and receipt.
-  template <typename... Args>
-  Result<void> ChangeDelivery(std::string_view what, const Message& message, const std::string& sql,
-                              Args&&... args) {
+  static Result<std::int64_t> IdOf(std::string_view what, const Message& message) {
     std::int64_t id = 0;
     const char* end = message.id.data() + message.id.size();
     if (auto [ptr, ec] = std::from_chars(message.id.data(), end, id);
@@ -269,7 +309,17 @@ class SqliteQueue final : public Queue {
           ErrorCode::kInvalidArgument,
           std::format("cannot {} message \"{}\": not an id of this queue", what, message.id));
     }
-    auto changed = Exec(what, sql, std::forward<Args>(args)..., id, message.receipt);
+    return id;
+  }
+
+  // Runs `sql`, which changes one delivery and ends in "... id = $n AND receipt = $n+1",
+  // with `args` bound before the id and receipt.
+  template <typename... Args>
+  Result<void> ChangeDelivery(std::string_view what, const Message& message, const std::string& sql,
+                              Args&&... args) {
+    auto id = IdOf(what, message);
+    if (!id) return std::unexpected(id.error());
+    auto changed = Exec(what, sql, std::forward<Args>(args)..., *id, message.receipt);
     if (!changed) return std::unexpected(changed.error());
     if (changed->affectedRows() == 0) {
       return Fail(ErrorCode::kConflict,

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "worker/job.h"
+#include "worker/visibility_keeper.h"
 
 namespace argus::worker {
 namespace {
@@ -96,6 +97,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     std::ranges::move(*more, std::back_inserter(*received));
   }
   const std::size_t taken = received->size();
+  VisibilityKeeper keeper(queue_, *received, options_.visibility_timeout / 3);
 
   std::vector<Item> items;
   const std::int64_t now = NowMs();
@@ -199,6 +201,10 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     auto classified = classifier_.Classify(std::span(tensors).first(ready.size() * tensor_size),
                                            ready.size(), options_.top_k);
     const double inference_ms = MillisecondsSince(inference_start);
+    // Each result goes to the output bucket, then the batch's results to the catalog in one
+    // transaction and their acknowledgements in one operation.
+    std::vector<Item*> storing;
+    std::vector<catalog::ResultToStore> results;
     for (std::size_t i = 0; i < ready.size(); ++i) {
       Item& item = *ready[i];
       if (!classified) {
@@ -212,7 +218,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       Json::StreamWriterBuilder writer;
       writer["indentation"] = "";
       writer["precision"] = 6;
-      const std::string json = Json::writeString(writer, output);
+      std::string json = Json::writeString(writer, output);
       const auto* json_bytes = reinterpret_cast<const std::byte*>(json.data());
       // The catalog holds the result; this copy can be written again from it.
       if (auto put = blobs_.Put(OutputKey(item.job.image_id), {json_bytes, json.size()},
@@ -221,17 +227,27 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
         Retry(item, put.error().message);
         continue;
       }
-      const catalog::ClassificationResult result{
-          .result_json = json,
-          .model = classifier_.manifest().name,
-          .inference_ms = inference_ms / static_cast<double>(ready.size()),
-          .search_terms = engine::SearchTerms(classification)};
-      if (auto stored = catalog_.StoreResult(item.job.image_id, result, NowMs()); !stored) {
-        Retry(item, stored.error().message);
-        continue;
+      results.push_back(
+          {.image_id = item.job.image_id,
+           .result = {.result_json = std::move(json),
+                      .model = classifier_.manifest().name,
+                      .inference_ms = inference_ms / static_cast<double>(ready.size()),
+                      .search_terms = engine::SearchTerms(classification)}});
+      storing.push_back(&item);
+    }
+    if (!results.empty()) {
+      // A result that was stored before (a redelivery) is acknowledged all the same.
+      if (auto stored = catalog_.StoreResults(results, NowMs()); !stored) {
+        for (Item* item : storing) Retry(*item, stored.error().message);
+      } else {
+        std::vector<queue::Message> messages;
+        messages.reserve(storing.size());
+        for (const Item* item : storing) messages.push_back(item->message);
+        if (auto acked = queue_.AckAll(messages); !acked) LogError("cannot ack", acked.error());
+        for (const Item* item : storing) {
+          Publish(item->job.image_id, catalog::ImageStatus::kDone);
+        }
       }
-      if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
-      Publish(item.job.image_id, catalog::ImageStatus::kDone);
     }
     if (auto published = events_.Publish(EncodeBatchEvent(
             {.size = ready.size(),

@@ -21,6 +21,9 @@ struct WorkerOptions {
   std::chrono::milliseconds max_batch_delay{0};
   // Deliveries of one job before it is dead-lettered and its image marked failed.
   int max_attempts = 3;
+  // The queue's visibility timeout: a batch that takes longer than a third of it extends
+  // the visibility of its jobs (JetStream: "in progress"), so slow work is not redelivered.
+  std::chrono::milliseconds visibility_timeout{30'000};
   std::chrono::milliseconds retry_delay{1'000};
   std::size_t decode_threads = 0;  // 0: one per core
   std::size_t top_k = 5;

@@ -1,6 +1,7 @@
 // End-to-end tests of the cluster profile (docs/CLUSTER.md): a real nats-server with
 // JetStream, PostgreSQL (from scripts/with-postgres), s3rver and the real binary as two
 // `argus web` replicas with `argus scaler` or `argus worker` processes, all on loopback.
+#include <curl/curl.h>
 #include <drogon/HttpClient.h>
 #include <drogon/UploadFile.h>
 #include <drogon/orm/DbClient.h>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <format>
+#include <fstream>
 #include <iterator>
 #include <latch>
 #include <memory>
@@ -24,7 +26,7 @@
 #include "blob/s3_blob_store.h"
 #include "blob/s3rver_for_tests.h"
 #include "catalog/catalog_url.h"
-#include "catalog/sql_catalog.h"
+#include "db/drogon_client.h"
 #include "events/nats_test_server.h"
 #include "serve_process.h"
 
@@ -42,16 +44,14 @@ Result<void> RunSql(const std::string& url, const std::string& sql) {
   auto parsed = catalog::ParseCatalogUrl(url);
   if (!parsed) return std::unexpected(parsed.error());
   auto db = drogon::orm::DbClient::newPgClient(parsed->pg_conninfo, 1);
-  for (int i = 0; i < 5000 && !db->hasAvailableConnections(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  db::WaitForConnection(*db, std::chrono::seconds(10));
   Result<void> outcome;
   try {
     db->execSqlSync(sql);
   } catch (const drogon::orm::DrogonDbException& e) {
     outcome = Fail(ErrorCode::kUnavailable, sql + ": " + e.base().what());
   }
-  catalog::ReleaseDbClient(std::move(db));
+  db::ReleaseDbClient(std::move(db));
   return outcome;
 }
 
@@ -87,6 +87,31 @@ Result<std::set<std::string>> ListKeys(const std::string& url, const std::string
     keys.insert(body.substr(at, body.find(kClose, at) - at));
   }
   return keys;
+}
+
+// A GET of `url` with no credentials, as a browser follows a redirect to a presigned URL.
+HttpResult FetchWithoutCredentials(const std::string& url) {
+  HttpResult result;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char* data, std::size_t size, std::size_t count, void* body) {
+        static_cast<std::string*>(body)->append(data, size * count);
+        return size * count;
+      });
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    result.status = static_cast<int>(status);
+    const char* type = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+    if (type != nullptr) result.content_type = type;
+  }
+  curl_easy_cleanup(curl);
+  return result;
 }
 
 // Log lines that contain every one of `parts`.
@@ -186,14 +211,16 @@ class ClusterTest : public ::testing::Test {
   // Starts the two web replicas at the same moment, as a deployment does (they race to
   // migrate the catalog and to create the bucket, stream and consumer), then signs up the
   // administrator on the first and gives its API token to both.
-  void StartWebs() {
+  void StartWebs(const std::vector<std::string>& extra_arguments = {}) {
     for (const char* name : {"web-a", "web-b"}) {
       webs_.push_back(std::make_unique<ServeProcess>(dir_.path() / name, "web"));
     }
+    std::vector<std::string> arguments = ClusterArguments();
+    arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
     {
       std::vector<std::jthread> starting;
       for (auto& web : webs_) {
-        starting.emplace_back([this, &replica = *web] { replica.Start(ClusterArguments()); });
+        starting.emplace_back([&arguments, &replica = *web] { replica.Start(arguments); });
       }
     }
     for (auto& web : webs_) ASSERT_TRUE(web->running()) << web->log().substr(0, 6000);
@@ -474,6 +501,46 @@ TEST_F(ClusterTest, RestartingNatsWhileIdleLosesNoQueuedJob) {
   queued.insert(queued.end(), later.begin(), later.end());
   ExpectOneOutputPerDoneImage(queued, 100);
   EXPECT_EQ(scaler.Terminate(), 0);
+  EXPECT_EQ(web_a().Terminate(), 0);
+  EXPECT_EQ(web_b().Terminate(), 0);
+}
+
+TEST_F(ClusterTest, PresignedDownloadsSendClientsToTheBucket) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs({"--presigned-downloads"}));
+  StartWorker("worker");
+  const auto photo = SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG";
+  const HttpResult uploaded = web_a().Upload("/api/v1/images", {{"file", photo}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  ASSERT_EQ(web_a().AwaitAll({id}).front()["status"].asString(), "done");
+  std::ifstream in(photo, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  const HttpResult file = web_b().Get("/api/v1/images/" + id + "/file");
+  ASSERT_EQ(file.status, 302) << file.body;
+  EXPECT_THAT(file.location, ::testing::HasSubstr("X-Amz-Signature="));
+  const HttpResult fetched = FetchWithoutCredentials(file.location);
+  EXPECT_EQ(fetched.status, 200);
+  EXPECT_EQ(fetched.content_type, "image/jpeg");
+  EXPECT_TRUE(fetched.body == bytes) << "the bucket returned other bytes";
+
+  // The first request makes the thumbnail and answers with it; later ones are redirected.
+  const HttpResult made = web_b().Get("/api/v1/images/" + id + "/thumbnail");
+  ASSERT_EQ(made.status, 200) << made.body;
+  EXPECT_EQ(made.content_type, "image/jpeg");
+  const HttpResult redirected = web_a().Get("/api/v1/images/" + id + "/thumbnail");
+  ASSERT_EQ(redirected.status, 302) << redirected.body;
+  const HttpResult thumbnail = FetchWithoutCredentials(redirected.location);
+  EXPECT_EQ(thumbnail.status, 200);
+  EXPECT_TRUE(thumbnail.body == made.body);
+
+  // Signing is no substitute for the owner check: others are refused before any redirect.
+  ServeProcess& web = web_a();
+  const std::string owner_token = web.bearer();
+  web.UseNewAccount("stranger@example.com");
+  EXPECT_EQ(web.Get("/api/v1/images/" + id + "/file").status, 404);
+  EXPECT_EQ(web.Get("/api/v1/images/" + id + "/thumbnail").status, 404);
+  web.UseToken(owner_token);
   EXPECT_EQ(web_a().Terminate(), 0);
   EXPECT_EQ(web_b().Terminate(), 0);
 }

@@ -97,6 +97,7 @@ HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& res
   out.body = std::string(response->body());
   out.content_type = std::string(response->getHeader("content-type"));
   out.header_retry_after = response->getHeader("retry-after");
+  out.location = response->getHeader("location");
   for (const auto& [name, cookie] : response->getCookies()) {
     out.cookies[name] = cookie.value();
     out.set_cookies.push_back(cookie.cookieString());

@@ -20,6 +20,7 @@ struct HttpResult {
   std::string body;
   std::string content_type;
   std::string header_retry_after;
+  std::string location;                        // of a redirect
   std::map<std::string, std::string> cookies;  // name -> value, from Set-Cookie
   std::vector<std::string> set_cookies;        // the Set-Cookie headers as sent
   Json::Value json;                            // parsed body when it is JSON

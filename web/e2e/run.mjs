@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Browser tests of the web app against a running server (the real `argus serve`, or
-// e2e/mock-server.mjs): Debian's Chromium driven by playwright-core.
+// Browser tests of the web app against a running `argus serve` (e2e/with-argus.sh starts
+// one): Debian's Chromium driven by playwright-core.
 //
 //   ARGUS_URL=http://127.0.0.1:8080 node e2e/run.mjs
 //

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "queue/queue.h"
+
+namespace argus::worker {
+
+// While alive, extends the visibility of the messages in hand every `period`, so that a
+// batch that runs long is not delivered to another worker meanwhile. Extending a message
+// that was acknowledged or released since fails harmlessly.
+class VisibilityKeeper {
+ public:
+  VisibilityKeeper(queue::Queue& queue, std::vector<queue::Message> messages,
+                   std::chrono::milliseconds period);
+
+ private:
+  std::jthread thread_;
+};
+
+}  // namespace argus::worker

@@ -1,0 +1,58 @@
+#include "worker/visibility_keeper.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/temp_dir_test.h"
+
+namespace argus::worker {
+namespace {
+
+using namespace std::chrono_literals;
+
+class VisibilityKeeperTest : public TempDirTest {};
+
+TEST_F(VisibilityKeeperTest, KeepsMessagesHiddenPastTheirTimeoutUntilItEnds) {
+  const std::string url = "sqlite://" + (dir_ / "queue.db").string();
+  auto holder = queue::OpenQueue(url, {.visibility_timeout = 300ms});
+  auto other = queue::OpenQueue(url, {.visibility_timeout = 300ms});
+  ASSERT_TRUE(holder && other);
+  ASSERT_TRUE((*holder)->Enqueue("long job"));
+  auto received = (*holder)->Receive(1, 0ms);
+  ASSERT_TRUE(received && received->size() == 1u);
+  {
+    VisibilityKeeper keeper(**holder, *received, 100ms);
+    // Three timeouts long: without the keeper the job would be delivered again.
+    std::this_thread::sleep_for(900ms);
+    auto meanwhile = (*other)->Receive(1, 0ms);
+    ASSERT_TRUE(meanwhile);
+    EXPECT_TRUE(meanwhile->empty()) << "delivered again while still being worked on";
+  }
+  auto after = (*other)->Receive(1, 5s);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 1u) << "once the keeper ends, the timeout runs again";
+  EXPECT_EQ((*after)[0].body, "long job");
+}
+
+TEST_F(VisibilityKeeperTest, EndsPromptlyAndIgnoresAcknowledgedMessages) {
+  auto queue = queue::OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {});
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE((*queue)->Enqueue("done soon"));
+  auto received = (*queue)->Receive(1, 0ms);
+  ASSERT_TRUE(received && received->size() == 1u);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    VisibilityKeeper keeper(**queue, *received, 20ms);
+    ASSERT_TRUE((*queue)->Ack(received->front()));
+    std::this_thread::sleep_for(100ms);  // extensions of an acknowledged message fail quietly
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  auto stats = (*queue)->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->ready + stats->in_flight, 0u);
+}
+
+}  // namespace
+}  // namespace argus::worker
