@@ -15,6 +15,7 @@
 #include "cli/service_options.h"
 #include "cli/signals.h"
 #include "common/clock.h"
+#include "common/periodic.h"
 #include "engine/assets.h"
 #include "engine/manifest.h"
 #include "scaler/scaler.h"
@@ -72,9 +73,14 @@ std::filesystem::path WebDir(const std::string& configured) {
                                                                         : std::filesystem::path();
 }
 
+// Uploads normally get their job within milliseconds; one still without it after this long
+// was left by a web process that died between storing it and enqueueing its job.
+constexpr std::chrono::minutes kOrphanAge{1};
+constexpr std::chrono::seconds kOrphanCheckPeriod{10};
+
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
-Result<std::size_t> RecoverUnqueuedImages(Stores& stores) {
-  auto awaiting = stores.catalog->ImagesAwaitingJob(NowMs());
+Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_before_ms) {
+  auto awaiting = stores.catalog->ImagesAwaitingJob(uploaded_before_ms);
   if (!awaiting) return std::unexpected(awaiting.error());
   for (const std::string& id : *awaiting) {
     if (auto enqueued = worker::EnqueueJob(*stores.queue, *stores.catalog, id, NowMs());
@@ -212,11 +218,22 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   }
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
-  auto recovered = RecoverUnqueuedImages(*stores);
+  auto recovered = RecoverUnqueuedImages(*stores, NowMs());
   if (!recovered) return fail("recovery: " + recovered.error().message);
   if (*recovered > 0) {
     LogLine("warning", "serve", std::to_string(*recovered) + " images re-enqueued after a crash");
   }
+  // Another web replica may die mid-upload while this one runs.
+  Periodic orphan_recovery(kOrphanCheckPeriod, [&stores] {
+    auto orphans =
+        RecoverUnqueuedImages(*stores, NowMs() - std::chrono::milliseconds(kOrphanAge).count());
+    if (!orphans) {
+      LogLine("error", "serve", "recovery: " + orphans.error().message);
+    } else if (*orphans > 0) {
+      LogLine("warning", "serve",
+              std::to_string(*orphans) + " images re-enqueued that had no job for a minute");
+    }
+  });
 
   api::EventHub hub;
   api::Metrics metrics;

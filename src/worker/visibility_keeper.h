@@ -1,9 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <thread>
 #include <vector>
 
+#include "common/periodic.h"
 #include "queue/queue.h"
 
 namespace argus::worker {
@@ -14,10 +14,13 @@ namespace argus::worker {
 class VisibilityKeeper {
  public:
   VisibilityKeeper(queue::Queue& queue, std::vector<queue::Message> messages,
-                   std::chrono::milliseconds period);
+                   std::chrono::milliseconds period)
+      : extender_(period, [&queue, messages = std::move(messages)] {
+          for (const queue::Message& message : messages) (void)queue.ExtendVisibility(message);
+        }) {}
 
  private:
-  std::jthread thread_;
+  Periodic extender_;
 };
 
 }  // namespace argus::worker

@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include "catalog/catalog.h"
+#include "db/drogon_client.h"
 #include "serve_process.h"
 
 namespace argus::e2e {
@@ -380,6 +382,48 @@ TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
 
 // kill -9 of the whole service during a burst, then a restart: every upload answered 202
 // is classified.
+// What a web process that died between storing an upload and enqueueing its job leaves
+// behind, made by hand: a catalog row a few minutes old with no job, and the stored bytes.
+TEST_F(ServeTest, AnUploadLeftWithoutItsJobIsEnqueuedWhileRunning) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  const std::string owner = serve.Get("/api/v1/auth/me").json["user"]["id"].asString();
+  ASSERT_FALSE(owner.empty());
+  const auto photo = SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG";
+  const std::string id = std::string(64, 'a');  // any id: the worker classifies the stored bytes
+
+  const std::string catalog_url = "sqlite://" + (serve.data_dir() / "catalog.db").string();
+  {
+    auto catalog = catalog::OpenCatalog(catalog_url);
+    ASSERT_TRUE(catalog) << catalog.error().message;
+    auto added = (*catalog)->AddUpload({.id = id,
+                                        .owner = owner,
+                                        .filename = "orphan.jpg",
+                                        .content_type = "image/jpeg",
+                                        .size_bytes = 1,
+                                        .width = 500,
+                                        .height = 375});
+    ASSERT_TRUE(added) << added.error().message;
+    ASSERT_TRUE(added->needs_job);
+  }
+  {
+    auto db = db::OpenSqliteClient((serve.data_dir() / "catalog.db").string());
+    ASSERT_TRUE(db) << db.error().message;
+    (*db)->execSqlSync("UPDATE images SET created_at_ms = created_at_ms - 180000 WHERE id = $1",
+                       id);
+    db::ReleaseDbClient(std::move(*db));
+  }
+  std::filesystem::create_directories(serve.data_dir() / "blobs" / "inputs");
+  std::filesystem::copy_file(photo, serve.data_dir() / "blobs" / "inputs" / id);
+
+  const HttpResult waited = serve.Get("/api/v1/images/" + id + "?wait=60");
+  ASSERT_EQ(waited.status, 200) << waited.body;
+  EXPECT_EQ(waited.json["status"].asString(), "done") << waited.body;
+  EXPECT_THAT(serve.log(), ::testing::HasSubstr("re-enqueued that had no job for a minute"));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, KillingTheServiceDuringABurstLosesNoAcceptedUpload) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--visibility-timeout=2"});

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+namespace argus {
+
+// Runs `task` every `period` (at least 1 ms) on a thread of its own, the first time one
+// period after construction, until destroyed; destruction waits for a run in progress.
+class Periodic {
+ public:
+  Periodic(std::chrono::milliseconds period, std::function<void()> task);
+
+ private:
+  std::jthread thread_;
+};
+
+}  // namespace argus
