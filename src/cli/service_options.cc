@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <format>
 #include <thread>
 
 #include "common/clock.h"
@@ -102,6 +103,11 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   command
+      .add_flag("--engine-spin", settings.engine_spin,
+                "Let ONNX Runtime threads spin between operators (serve and scaler turn it on "
+                "for a lone worker, --max-workers 1)")
+      ->envname("ARGUS_ENGINE_SPIN");
+  command
       .add_option("--decode-threads", settings.worker.decode_threads,
                   "Decoding threads per worker (0: one per core; for workers that serve or "
                   "scaler starts, the cores shared among --max-workers)")
@@ -133,19 +139,17 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
   const std::string executable = std::filesystem::read_symlink("/proc/self/exe", error).string();
   const auto& w = settings.worker;
   std::vector<std::string> command{
-      executable,
-      "worker",
-      "--catalog=" + storage.catalog_url,
-      "--queue=" + storage.queue_url,
-      "--blobs=" + storage.blob_url,
-      "--events=" + storage.events_url,
+      executable, "worker", "--catalog=" + storage.catalog_url, "--queue=" + storage.queue_url,
+      "--blobs=" + storage.blob_url, "--events=" + storage.events_url,
       "--visibility-timeout=" + std::to_string(storage.visibility_timeout_s),
-      "--model=" + settings.model,
-      "--max-batch=" + std::to_string(w.max_batch),
+      "--model=" + settings.model, "--max-batch=" + std::to_string(w.max_batch),
       "--max-batch-delay-ms=" + std::to_string(w.max_batch_delay.count()),
       "--max-attempts=" + std::to_string(w.max_attempts),
       "--engine-threads=" + threads(static_cast<std::size_t>(settings.engine_threads)),
       "--decode-threads=" + threads(w.decode_threads),
+      // A lone worker has the cores to itself between requests; workers that share them must
+      // not burn them spinning.
+      std::format("--engine-spin={}", settings.engine_spin || max_workers == 1),
       "--max-bytes=" + std::to_string(w.limits.max_bytes),
       "--max-pixels=" + std::to_string(w.limits.max_pixels)};
   if (!assets_dir.empty()) command.insert(command.begin() + 1, "--assets-dir=" + assets_dir);

@@ -20,10 +20,12 @@ TEST(WorkerCommandTest, SharesTheCoresAmongTheMostWorkersUnlessThreadsAreSet) {
   auto alone = WorkerCommand(storage, settings, "", 1);
   EXPECT_THAT(alone, Contains("--engine-threads=" + std::to_string(cores)));
   EXPECT_THAT(alone, Contains("--decode-threads=" + std::to_string(cores)));
+  EXPECT_THAT(alone, Contains("--engine-spin=true")) << "a lone worker may spin";
 
   auto crowded = WorkerCommand(storage, settings, "", 4 * cores);
   EXPECT_THAT(crowded, Contains("--engine-threads=1")) << "never fewer than one";
   EXPECT_THAT(crowded, Contains("--decode-threads=1"));
+  EXPECT_THAT(crowded, Contains("--engine-spin=false"));
 
   settings.engine_threads = 3;
   settings.worker.decode_threads = 5;

@@ -25,9 +25,9 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!assets_dir) return fail(assets_dir.error().message);
   auto manifest = engine::LoadManifest(options.settings.model, *assets_dir);
   if (!manifest) return fail(manifest.error().message);
-  // Workers share the cores with the web tier's decoding, so intra-op threads do not spin.
-  auto classifier = engine::Classifier::Create(
-      *manifest, {.intra_op_threads = options.settings.engine_threads, .allow_spinning = false});
+  auto classifier =
+      engine::Classifier::Create(*manifest, {.intra_op_threads = options.settings.engine_threads,
+                                             .allow_spinning = options.settings.engine_spin});
   if (!classifier) return fail(classifier.error().message);
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
