@@ -40,23 +40,25 @@ std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
   const auto method = request->method();
   const bool changes_state =
       method != drogon::Get && method != drogon::Head && method != drogon::Options;
-  if (*principal && !(*principal)->csrf_token.empty() && changes_state &&
-      request->getHeader("x-csrf-token") != (*principal)->csrf_token) {
+  std::optional<auth::Principal>& identified = *principal;
+  if (identified && !identified->csrf_token.empty() && changes_state &&
+      request->getHeader("x-csrf-token") != identified->csrf_token) {
     return std::unexpected(
         ErrorResponse(drogon::k403Forbidden, "csrf", "missing or wrong X-CSRF-Token header"));
   }
-  return std::move(*principal);
+  return std::move(identified);
 }
 
 std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
     ApiContext& context, const drogon::HttpRequestPtr& request) {
   auto principal = Identify(context, request);
   if (!principal) return std::unexpected(principal.error());
-  if (!*principal) {
+  std::optional<auth::Principal>& identified = *principal;
+  if (!identified) {
     return std::unexpected(
         ErrorResponse(drogon::k401Unauthorized, "unauthenticated", "log in or send an API token"));
   }
-  return std::move(**principal);
+  return std::move(*identified);
 }
 
 }  // namespace argus::api

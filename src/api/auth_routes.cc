@@ -104,8 +104,9 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
   // Sign-up and log-in share their rate limit, their reading of the credentials and their
   // answer (a session cookie); each maps its own refusal onto a response that does not
   // reveal whether the account exists.
-  auto credentials_route = [&app, limiter](const std::string& path, auto attempt, ErrorCode refused,
-                                           auto refusal, drogon::HttpStatusCode success) {
+  auto credentials_route = [&app, limiter](const std::string& path, const auto& attempt,
+                                           ErrorCode refused, auto refusal,
+                                           drogon::HttpStatusCode success) {
     app.registerHandler(path,
                         [limiter, attempt, refused, refusal, success](const HttpRequestPtr& request,
                                                                       Callback&& callback) {

@@ -8,7 +8,7 @@ constexpr auto kRecheckInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-EventHub::EventHub() : timer_([this](std::stop_token stop) { RunTimer(stop); }) {}
+EventHub::EventHub() : timer_([this](const std::stop_token& stop) { RunTimer(stop); }) {}
 
 EventHub::~EventHub() {
   timer_.request_stop();
@@ -19,9 +19,9 @@ void EventHub::OnStatus(std::string image_id, std::string status) {
   std::vector<Wake> wakes;
   {
     std::lock_guard lock(mutex_);
-    recent_.push_back({++sequence_, image_id, std::move(status)});
-    if (recent_.size() > kRecentEvents) recent_.pop_front();
     wakes = TakeAll(image_waiters_, image_id);
+    recent_.push_back({++sequence_, std::move(image_id), std::move(status)});
+    if (recent_.size() > kRecentEvents) recent_.pop_front();
     for (Waiter& waiter : event_waiters_) wakes.push_back(std::move(waiter.wake));
     event_waiters_.clear();
   }
@@ -79,7 +79,7 @@ std::size_t EventHub::waiting_for_images() const {
   return image_waiters_.size();
 }
 
-void EventHub::RunTimer(std::stop_token stop) {
+void EventHub::RunTimer(const std::stop_token& stop) {
   auto next_recheck = Clock::now() + kRecheckInterval;
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {

@@ -52,7 +52,7 @@ class EventHub {
     Clock::time_point deadline;
     Wake wake;
   };
-  void RunTimer(std::stop_token stop);
+  void RunTimer(const std::stop_token& stop);
   std::vector<Wake> TakeAll(std::multimap<std::string, Waiter>& from, const std::string& key);
 
   mutable std::mutex mutex_;

@@ -20,7 +20,7 @@ namespace {
 constexpr auto kLongPoll = std::chrono::seconds(25);
 constexpr int kReconnectMs = 100;
 
-HttpResponsePtr EventStream(std::string body) {
+HttpResponsePtr EventStream(const std::string& body) {
   auto response = HttpResponse::newHttpResponse();
   response->setContentTypeString("text/event-stream; charset=utf-8");
   response->addHeader("Cache-Control", "no-cache");
@@ -38,7 +38,7 @@ std::optional<std::uint64_t> LastEventId(const HttpRequestPtr& request) {
 }
 
 void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owner,
-             std::uint64_t after, EventHub::Clock::time_point deadline, Callback callback) {
+             std::uint64_t after, EventHub::Clock::time_point deadline, const Callback& callback) {
   const std::vector<StatusEvent> events = context->hub.EventsAfter(after);
   std::string body;
   Json::StreamWriterBuilder writer;
@@ -54,7 +54,7 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   if (!body.empty() || EventHub::Clock::now() >= deadline) {
     // Carry the id forward even when only other owners' events passed.
     if (body.empty()) body = std::format(": no news\nid: {}\n\n", last);
-    return callback(EventStream(std::move(body)));
+    return callback(EventStream(body));
   }
   context->hub.WaitForEvents(last, deadline,
                              [=] { Respond(context, owner, last, deadline, callback); });
@@ -75,8 +75,7 @@ void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
           return callback(EventStream(
               std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.last_sequence())));
         }
-        Respond(context, principal->user.id, *after, EventHub::Clock::now() + kLongPoll,
-                std::move(callback));
+        Respond(context, principal->user.id, *after, EventHub::Clock::now() + kLongPoll, callback);
       },
       {drogon::Get});
 }

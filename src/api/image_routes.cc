@@ -175,8 +175,8 @@ void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
 
 }  // namespace
 
-void AwaitImage(const std::shared_ptr<ApiContext>& context, std::string owner, std::string id,
-                EventHub::Clock::time_point deadline,
+void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& owner,
+                const std::string& id, EventHub::Clock::time_point deadline,
                 std::function<void(Result<catalog::ImageRecord>)> callback) {
   // Register before reading so an event between the read and the registration still wakes
   // us; `answered` makes the later wake-up of an already answered wait a no-op.

@@ -87,6 +87,7 @@ class HistogramCollector : public CollectorBase {
   std::vector<SamplesGroup> collect() const override {
     std::lock_guard lock(mutex_);
     std::vector<SamplesGroup> groups;
+    groups.reserve(histograms_.size());
     for (const auto& [labels, histogram] : histograms_) {
       groups.push_back({histogram, histogram->collect()});
     }

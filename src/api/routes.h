@@ -27,8 +27,8 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context);
 
 // Answers `callback` with the image once it is done or failed, or as it stands at
 // `deadline`; kNotFound when `owner` has no such image.
-void AwaitImage(const std::shared_ptr<ApiContext>& context, std::string owner, std::string id,
-                EventHub::Clock::time_point deadline,
+void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& owner,
+                const std::string& id, EventHub::Clock::time_point deadline,
                 std::function<void(Result<catalog::ImageRecord>)> callback);
 
 }  // namespace argus::api

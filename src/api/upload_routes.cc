@@ -135,7 +135,8 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
                   Callback&& callback) {
   auto principal = Identify(*context, request);
   if (!principal) return callback(principal.error());
-  if (!*principal && !context->options.allow_anonymous_classify) {
+  const std::optional<auth::Principal>& identified = *principal;
+  if (!identified && !context->options.allow_anonymous_classify) {
     return callback(
         ErrorResponse(drogon::k401Unauthorized, "unauthenticated", "log in or send an API token"));
   }
@@ -144,7 +145,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   auto uploads = ParseUploads(request, parser, context->options, "myfile");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
   // Anonymous uploads belong to nobody: no account can list or fetch them.
-  const std::string owner = *principal ? (*principal)->user.id : "";
+  const std::string owner = identified ? identified->user.id : "";
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
   AwaitImage(context, owner, record->id, EventHub::Clock::now() + context->options.sync_timeout,

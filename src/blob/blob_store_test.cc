@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <format>
 #include <fstream>
@@ -33,7 +34,7 @@ std::filesystem::path MakeTempDir() {
 
 // Every behaviour BlobStore promises, on each back end: a local folder, and s3rver reached
 // with path-style and with virtual-host addressing.
-enum class Backend { kLocal, kS3PathStyle, kS3VirtualHost };
+enum class Backend : std::uint8_t { kLocal, kS3PathStyle, kS3VirtualHost };
 
 std::string_view NameOf(Backend backend) {
   switch (backend) {
@@ -183,8 +184,9 @@ TEST_P(BlobStoreTest, ConcurrentClientsKeepTheirObjectsApart) {
     threads.emplace_back([&, thread] {
       for (int round = 0; round < kRounds; ++round) {
         const std::string key = std::format("client-{}-{}", thread, round);
-        const auto data = Bytes(std::format("{}/{}:", thread, round) +
-                                std::string(std::size_t{4096} * (round + 1), 'a' + thread));
+        const auto data =
+            Bytes(std::format("{}/{}:", thread, round) +
+                  std::string(std::size_t{4096} * (round + 1), static_cast<char>('a' + thread)));
         auto put = store_->Put(key, data, "application/octet-stream", Durability::kPowerLoss);
         EXPECT_TRUE(put) << put.error().message;
         auto got = store_->Get(key);

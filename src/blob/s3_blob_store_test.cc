@@ -35,7 +35,7 @@ int FreeLoopbackPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{.sin_family = AF_INET, .sin_addr = {htonl(INADDR_LOOPBACK)}};
   socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   ::close(fd);
   return ntohs(address.sin_port);
@@ -206,7 +206,8 @@ TEST_F(S3BlobStoreTest, PresignedUrlsServeObjectsToPlainClients) {
     auto store = Open(server_->Url(NewBucketName(), virtual_host));
     ASSERT_TRUE(store);
     const std::string jpeg("\xff\xd8\xff\xe0 not quite a JPEG \0\x01", 24);
-    ASSERT_TRUE(store->Put("thumbnails/0123abcdef.jpg", Bytes(jpeg), "image/jpeg", Durability::kPowerLoss));
+    ASSERT_TRUE(
+        store->Put("thumbnails/0123abcdef.jpg", Bytes(jpeg), "image/jpeg", Durability::kPowerLoss));
     auto url = store->PresignedGetUrl("thumbnails/0123abcdef.jpg", 60s);
     ASSERT_TRUE(url) << url.error().message;
     EXPECT_THAT(*url, HasSubstr("X-Amz-Expires=60&"));
@@ -234,7 +235,8 @@ TEST_F(S3BlobStoreTest, CreatesAMissingBucketOnceAndKeepsItsObjects) {
   {
     auto store = Open(url);
     ASSERT_TRUE(store);
-    ASSERT_TRUE(store->Put("outputs/a.json", Bytes("{}"), "application/json", Durability::kPowerLoss));
+    ASSERT_TRUE(
+        store->Put("outputs/a.json", Bytes("{}"), "application/json", Durability::kPowerLoss));
   }
   auto reopened = Open(url);
   ASSERT_TRUE(reopened);
@@ -251,9 +253,11 @@ TEST_F(S3BlobStoreTest, CreatesBucketsOutsideUsEast1) {
 // get 409 and must still open.
 TEST_F(S3BlobStoreTest, ConcurrentOpensOfANewBucketAllSucceed) {
   const std::string url = server_->Url(NewBucketName(), false);
+  constexpr int kProcesses = 6;
   std::vector<std::thread> threads;
+  threads.reserve(kProcesses);
   std::atomic<int> failures = 0;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < kProcesses; ++i) {
     threads.emplace_back([&] {
       if (auto store = OpenBlobStore(url); !store) {
         ADD_FAILURE() << store.error().message;
@@ -296,7 +300,8 @@ TEST_F(S3BlobStoreTest, AVanishedBucketIsAnError) {
 TEST_F(S3BlobStoreTest, RejectsControlCharactersInTheContentType) {
   auto store = Open(server_->Url(NewBucketName(), false));
   ASSERT_TRUE(store);
-  auto put = store->Put("k", Bytes("v"), "text/plain\r\nx-amz-acl: public-read", Durability::kPowerLoss);
+  auto put =
+      store->Put("k", Bytes("v"), "text/plain\r\nx-amz-acl: public-read", Durability::kPowerLoss);
   ASSERT_FALSE(put);
   EXPECT_EQ(put.error().code, ErrorCode::kInvalidArgument);
 }

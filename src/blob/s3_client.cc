@@ -122,7 +122,8 @@ Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std
   for (const std::string& line : lines) {
     curl_slist* list = curl_slist_append(headers.get(), line.c_str());
     if (list == nullptr) return Fail(ErrorCode::kInternal, "out of memory for S3 request headers");
-    headers.release();
+    // `list` heads the grown list, so it owns the old nodes too: not to be freed here.
+    (void)headers.release();
     headers.reset(list);
   }
   Slist connect_to;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -17,7 +18,7 @@ namespace argus::blob {
 // Path style puts the bucket in the path (http://host/bucket/key) and works with every
 // S3-compatible service; virtual-host style puts it in the host name
 // (https://bucket.host/key), which AWS prefers.
-enum class S3Addressing { kPath, kVirtualHost };
+enum class S3Addressing : std::uint8_t { kPath, kVirtualHost };
 
 struct S3ClientOptions {
   std::string scheme;  // "https" or "http"

@@ -108,10 +108,12 @@ class RecordingListener {
       const ssize_t got = ::recv(client, buffer, sizeof buffer, 0);
       if (got <= 0) break;
       data.append(buffer, static_cast<std::size_t>(got));
-      if (head_end == std::string::npos &&
-          (head_end = data.find("\r\n\r\n")) != std::string::npos) {
-        wanted =
-            head_end + 4 + std::stoul("0" + HeaderOf(data.substr(0, head_end), "content-length"));
+      if (head_end == std::string::npos) {
+        head_end = data.find("\r\n\r\n");
+        if (head_end != std::string::npos) {
+          wanted =
+              head_end + 4 + std::stoul("0" + HeaderOf(data.substr(0, head_end), "content-length"));
+        }
       }
     }
     return data;

@@ -44,7 +44,7 @@ class ProgressBar {
     const std::size_t filled = total_ ? kWidth * done_ / total_ : kWidth;
     std::cerr << std::format("\r[{}{}] {}/{} {:.0f} images/s ", std::string(filled, '#'),
                              std::string(kWidth - filled, '.'), done_, total_,
-                             seconds > 0 ? done_ / seconds : 0.0)
+                             seconds > 0 ? static_cast<double>(done_) / seconds : 0.0)
               << std::flush;
   }
   void Clear() { std::cerr << "\r\033[K" << std::flush; }

@@ -66,8 +66,10 @@ void ClassifyFiles(const engine::Classifier& classifier,
   const std::size_t thread_count = options.decode_threads > 0
                                        ? options.decode_threads
                                        : std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t decoder_count = std::min(thread_count, count);
   std::vector<std::jthread> decoders;
-  for (std::size_t i = 0; i < std::min(thread_count, count); ++i) decoders.emplace_back(decode);
+  decoders.reserve(decoder_count);
+  for (std::size_t i = 0; i < decoder_count; ++i) decoders.emplace_back(decode);
 
   std::vector<float> batch;
   while (consumed < count) {

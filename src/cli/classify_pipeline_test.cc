@@ -66,10 +66,12 @@ TEST_F(ClassifyPipelineTest, ReachesTheExpectedAccuracyOnTheLabelledPhotos) {
     }
   }
   const double n = static_cast<double>(results.size());
-  RecordProperty("top1", std::to_string(top1 / n));
-  RecordProperty("top5", std::to_string(top5 / n));
-  EXPECT_GE(top1 / n, 0.80) << top1 << " of 500 top-1";
-  EXPECT_GE(top5 / n, 0.94) << top5 << " of 500 top-5";
+  const double top1_rate = static_cast<double>(top1) / n;
+  const double top5_rate = static_cast<double>(top5) / n;
+  RecordProperty("top1", std::to_string(top1_rate));
+  RecordProperty("top5", std::to_string(top5_rate));
+  EXPECT_GE(top1_rate, 0.80) << top1 << " of 500 top-1";
+  EXPECT_GE(top5_rate, 0.94) << top5 << " of 500 top-5";
   ASSERT_GT(dogs, 50u);
   EXPECT_GE(static_cast<double>(dog_top1_is_dog) / dogs, 0.95)
       << dog_top1_is_dog << " of " << dogs << " dog photos have a dog breed as top-1";

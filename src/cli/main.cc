@@ -3,6 +3,9 @@
 #include "cli/classify_command.h"
 #include "cli/service_commands.h"
 
+// CLI11's errors other than ParseError (ConstructionError, OptionNotFound) mean the options
+// are declared wrongly: a bug, which std::terminate reports by naming the exception.
+// NOLINTNEXTLINE(bugprone-exception-escape): only CLI11's errors for such bugs escape
 int main(int argc, char** argv) {
   CLI::App app{
       "Argus: elastic image recognition. Classifies photos with an ImageNet CNN (ONNX Runtime),\n"

@@ -28,7 +28,7 @@ struct ServeOptions {
   std::string host = "0.0.0.0";
   int port = 8080;
   int http_threads = 0;
-  std::size_t max_request_bytes = 256 * 1024 * 1024;
+  std::size_t max_request_bytes = std::size_t{256} * 1024 * 1024;
   StorageOptions storage;
   WorkerSettings settings;
   scaler::ScalingOptions scaling{
@@ -142,7 +142,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
       // Drogon answers bodies over its own limit with a bare 413; up to four times ours the
       // advice below answers with the JSON error body instead.
       .setClientMaxBodySize(4 * options.max_request_bytes)
-      .setClientMaxMemoryBodySize(1024 * 1024)  // larger bodies are spooled to files
+      .setClientMaxMemoryBodySize(std::size_t{1024} * 1024)  // larger bodies are spooled to files
       .setUploadPath(options.storage.data_dir + "/tmp")
       .setIdleConnectionTimeout(120)
       .disableSigtermHandling()
@@ -263,8 +263,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   // Threads that use the database start once Drogon has finished starting up.
   // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
   drogon::app().registerBeginningAdvice([&] {
-    if (scaler) scaling = std::jthread([&scaler](std::stop_token stop) { scaler->Run(stop); });
-    metrics_pump = std::jthread([&](std::stop_token stop) {
+    if (scaler)
+      scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler->Run(stop); });
+    metrics_pump = std::jthread([&](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
         if (scaler) {

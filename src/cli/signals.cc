@@ -24,7 +24,7 @@ void BlockTerminationSignals() {
 }
 
 std::jthread WatchTerminationSignals(std::function<void()> on_signal) {
-  return std::jthread([on_signal = std::move(on_signal)](std::stop_token stop) {
+  return std::jthread([on_signal = std::move(on_signal)](const std::stop_token& stop) {
     const sigset_t signals = TerminationSignals();
     const timespec poll_interval{.tv_sec = 0, .tv_nsec = 100'000'000};
     while (!stop.stop_requested()) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -8,7 +9,7 @@ namespace argus {
 
 // Expected failures travel as values; the code decides how a boundary reports them
 // (HTTP status, CLI exit code), the message is for people.
-enum class ErrorCode {
+enum class ErrorCode : std::uint8_t {
   kInvalidArgument,
   kNotFound,
   kUnsupportedMedia,

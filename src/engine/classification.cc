@@ -1,6 +1,7 @@
 #include "engine/classification.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <numeric>
 
 namespace argus::engine {
@@ -11,7 +12,7 @@ Classification Interpret(std::span<const float> probabilities, const LabelSet& l
   std::iota(order.begin(), order.end(), 0);
   const std::size_t k = std::min(top_k, order.size());
   std::partial_sort(
-      order.begin(), order.begin() + k, order.end(),
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
       [&](std::size_t a, std::size_t b) { return probabilities[a] > probabilities[b]; });
 
   Classification result;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -10,7 +11,7 @@
 
 namespace argus::engine {
 
-enum class OutputKind { kLogits, kProbabilities };
+enum class OutputKind : std::uint8_t { kLogits, kProbabilities };
 
 // Everything needed to run an ImageNet-style ONNX classifier; see models/*.json.
 struct ModelManifest {

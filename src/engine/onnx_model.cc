@@ -38,10 +38,11 @@ class StderrFilter {
     std::cerr.flush();
     dup2(saved_fd_, STDERR_FILENO);
     close(saved_fd_);
-    std::rewind(capture_);
-    char line[4096];
-    while (std::fgets(line, sizeof line, capture_)) {
-      if (!IsNoise(line)) std::fputs(line, stderr);
+    if (std::fseek(capture_, 0, SEEK_SET) == 0) {
+      char line[4096];
+      while (std::fgets(line, sizeof line, capture_)) {
+        if (!IsNoise(line)) std::fputs(line, stderr);
+      }
     }
     std::fclose(capture_);
   }
@@ -85,7 +86,7 @@ struct OnnxModel::State {
   std::unique_ptr<Ort::Session> session;
   std::string input_name;
   std::string output_name;
-  OutputKind output_kind;
+  OutputKind output_kind = OutputKind::kLogits;
   std::int64_t channels = 3;
   std::int64_t height = 0;
   std::int64_t width = 0;

@@ -10,7 +10,12 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 std::vector<std::string_view> ParentsOfWnid(std::string_view wnid) {
-  return Taxonomy::ParentsOf(Taxonomy::OffsetOfWnid(wnid).value());
+  const auto offset = Taxonomy::OffsetOfWnid(wnid);
+  if (!offset) {
+    ADD_FAILURE() << "unknown wnid " << wnid;
+    return {};
+  }
+  return Taxonomy::ParentsOf(*offset);
 }
 
 TEST(TaxonomyTest, DogBreedsAreDogsMammalsAnimalsFromSpecificToGeneral) {
@@ -29,14 +34,17 @@ TEST(TaxonomyTest, OtherFamiliesGetTheirOwnCategories) {
 }
 
 TEST(TaxonomyTest, WolvesAreNotDogs) {
-  const auto wolf = Taxonomy::OffsetOfWnid("n02114367").value();  // timber wolf
-  EXPECT_FALSE(Taxonomy::IsIn(wolf, "dog"));
-  EXPECT_TRUE(Taxonomy::IsIn(wolf, "mammal"));
+  const auto wolf = Taxonomy::OffsetOfWnid("n02114367");  // timber wolf
+  if (!wolf) FAIL() << "unknown wnid";
+  EXPECT_FALSE(Taxonomy::IsIn(*wolf, "dog"));
+  EXPECT_TRUE(Taxonomy::IsIn(*wolf, "mammal"));
 }
 
 TEST(TaxonomyTest, UnknownSynsetsAndCategoriesHaveNoParents) {
   EXPECT_THAT(Taxonomy::ParentsOf(99999999), IsEmpty());
-  EXPECT_FALSE(Taxonomy::IsIn(Taxonomy::OffsetOfWnid("n02099601").value(), "no such category"));
+  const auto retriever = Taxonomy::OffsetOfWnid("n02099601");
+  if (!retriever) FAIL() << "unknown wnid";
+  EXPECT_FALSE(Taxonomy::IsIn(*retriever, "no such category"));
 }
 
 TEST(TaxonomyTest, CategoriesStartSpecificAndEndGeneral) {

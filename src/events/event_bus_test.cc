@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -44,7 +45,7 @@ struct Inbox {
   }
 };
 
-enum class Backend { kUnix, kNats };
+enum class Backend : std::uint8_t { kUnix, kNats };
 std::string_view Name(Backend backend) { return backend == Backend::kUnix ? "unix" : "nats"; }
 void PrintTo(Backend backend, std::ostream* out) { *out << Name(backend); }
 
@@ -83,7 +84,7 @@ TEST_P(EventBusTest, DeliversPublishedEventsWhole) {
 
   auto publisher = OpenEventBus(url_);  // as another process would
   ASSERT_TRUE(publisher);
-  const std::string big(60 * 1024, 'x');
+  const std::string big(std::size_t{60} * 1024, 'x');
   ASSERT_TRUE((*publisher)->Publish(R"({"id":"a","status":"done"})"));
   ASSERT_TRUE((*publisher)->Publish(big));
   ASSERT_TRUE(inbox.WaitFor(2));
@@ -97,8 +98,10 @@ TEST_P(EventBusTest, ABurstFromSeveralThreadsArrivesComplete) {
   Inbox inbox;
   auto subscription = (*bus)->Subscribe([&](std::string_view p) { inbox.Add(p); });
   ASSERT_TRUE(subscription);
+  constexpr int kPublishers = 4;
   std::vector<std::jthread> publishers;
-  for (int t = 0; t < 4; ++t) {
+  publishers.reserve(kPublishers);
+  for (int t = 0; t < kPublishers; ++t) {
     publishers.emplace_back([&, t] {
       auto own = OpenEventBus(url_);
       for (int i = 0; i < 250; ++i) ASSERT_TRUE((*own)->Publish(std::to_string(t * 1000 + i)));
@@ -147,7 +150,8 @@ TEST_F(UnixEventBusTest, ASocketLeftByAKilledProcessIsReplaced) {
 TEST_F(UnixEventBusTest, RejectsBadUrlsAndOversizedEvents) {
   EXPECT_EQ(OpenEventBus("unix://").error().code, ErrorCode::kInvalidArgument);
   auto bus = OpenEventBus(url_);
-  EXPECT_EQ((*bus)->Publish(std::string(65 * 1024, 'x')).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ((*bus)->Publish(std::string(std::size_t{65} * 1024, 'x')).error().code,
+            ErrorCode::kInvalidArgument);
   auto long_path = OpenEventBus("unix:///" + std::string(200, 'a'));
   ASSERT_TRUE(long_path);
   EXPECT_FALSE((*long_path)->Subscribe([](std::string_view) {}));

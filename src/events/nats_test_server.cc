@@ -67,7 +67,7 @@ Result<int> FreePort() {
   return ntohs(address.sin_port);
 }
 
-Result<std::unique_ptr<TestServer>> TestServer::Start(std::filesystem::path dir) {
+Result<std::unique_ptr<TestServer>> TestServer::Start(const std::filesystem::path& dir) {
   std::error_code error;
   std::filesystem::create_directories(dir / "store", error);
   if (error) return Fail(ErrorCode::kIo, "cannot create " + dir.string() + ": " + error.message());

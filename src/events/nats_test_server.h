@@ -18,7 +18,7 @@ Result<int> FreePort();
 class TestServer {
  public:
   // Starts it, storing under `dir` (created if missing), and waits until JetStream is ready.
-  static Result<std::unique_ptr<TestServer>> Start(std::filesystem::path dir);
+  static Result<std::unique_ptr<TestServer>> Start(const std::filesystem::path& dir);
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;

@@ -14,7 +14,7 @@
 namespace argus::events {
 namespace {
 
-constexpr std::size_t kMaxEventBytes = 64 * 1024;
+constexpr std::size_t kMaxEventBytes = std::size_t{64} * 1024;
 
 Result<sockaddr_un> AddressOf(const std::filesystem::path& path) {
   sockaddr_un address{};
@@ -32,7 +32,7 @@ class SocketSubscription : public Subscription {
   SocketSubscription(int socket, std::filesystem::path path,
                      std::function<void(std::string_view)> handler)
       : socket_(socket), path_(std::move(path)) {
-    thread_ = std::jthread([this, handler = std::move(handler)](std::stop_token stop) {
+    thread_ = std::jthread([this, handler = std::move(handler)](const std::stop_token& stop) {
       std::vector<char> buffer(kMaxEventBytes);
       pollfd descriptor{.fd = socket_, .events = POLLIN, .revents = 0};
       while (!stop.stop_requested()) {

@@ -27,7 +27,8 @@ std::vector<std::byte> Save(const char* suffix) {
 }
 
 TEST(CheckCompleteTest, WholeFilesPass) {
-  auto photo = ReadFile(ARGUS_TEST_SHARED_DIR "/data/imagenet-sample/n01440764_tench.JPEG", 1 << 24);
+  auto photo =
+      ReadFile(ARGUS_TEST_SHARED_DIR "/data/imagenet-sample/n01440764_tench.JPEG", 1 << 24);
   ASSERT_TRUE(photo);
   EXPECT_TRUE(CheckComplete(*photo, "jpeg"));
   for (const auto& [suffix, format] : {std::pair{".png", "png"}, std::pair{".gif", "gif"},
@@ -37,16 +38,18 @@ TEST(CheckCompleteTest, WholeFilesPass) {
 }
 
 TEST(CheckCompleteTest, FilesCutShortAreCorrupt) {
-  auto photo = ReadFile(ARGUS_TEST_SHARED_DIR "/data/imagenet-sample/n01440764_tench.JPEG", 1 << 24);
+  auto photo =
+      ReadFile(ARGUS_TEST_SHARED_DIR "/data/imagenet-sample/n01440764_tench.JPEG", 1 << 24);
   ASSERT_TRUE(photo);
   for (double fraction : {0.25, 0.5, 0.9, 0.999}) {
-    const auto cut = std::span(*photo).first(static_cast<std::size_t>(photo->size() * fraction));
+    const auto cut = std::span(*photo).first(
+        static_cast<std::size_t>(static_cast<double>(photo->size()) * fraction));
     auto result = CheckComplete(cut, "jpeg");
     ASSERT_FALSE(result) << fraction;
     EXPECT_EQ(result.error().code, ErrorCode::kCorrupt);
   }
-  for (const auto& [suffix, format] : {std::pair{".png", "png"}, std::pair{".gif", "gif"},
-                                       std::pair{".webp", "webp"}}) {
+  for (const auto& [suffix, format] :
+       {std::pair{".png", "png"}, std::pair{".gif", "gif"}, std::pair{".webp", "webp"}}) {
     const auto whole = Save(suffix);
     EXPECT_FALSE(CheckComplete(std::span(whole).first(whole.size() - 4), format)) << format;
   }

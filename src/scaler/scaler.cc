@@ -84,7 +84,7 @@ void Scaler::Tick() {
   }
 }
 
-void Scaler::Run(std::stop_token stop) {
+void Scaler::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     Tick();
     std::this_thread::sleep_for(tick_);

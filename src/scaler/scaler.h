@@ -38,7 +38,7 @@ class Scaler {
          std::chrono::milliseconds tick = std::chrono::milliseconds(250));
 
   // Ticks until stop is requested, then stops every worker gracefully.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
   void Tick();
   ScalerStatus Status() const;
 

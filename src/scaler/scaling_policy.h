@@ -14,7 +14,7 @@ struct ScalingOptions {
   std::chrono::milliseconds scale_in_cooldown{30'000};
 };
 
-enum class ScalingAction { kHold, kScaleOut, kScaleIn };
+enum class ScalingAction : std::uint8_t { kHold, kScaleOut, kScaleIn };
 std::string_view ActionName(ScalingAction action);  // "hold", "scale_out", "scale_in"
 
 struct ScalingDecision {

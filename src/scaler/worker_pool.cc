@@ -18,6 +18,7 @@ WorkerPool::~WorkerPool() { StopAll(std::chrono::seconds(30)); }
 Result<void> WorkerPool::Resize(int count) {
   while (running() < count) {
     std::vector<char*> argv;
+    argv.reserve(command_.size() + 1);
     for (std::string& argument : command_) argv.push_back(argument.data());
     argv.push_back(nullptr);
     const pid_t parent = getpid();
@@ -49,7 +50,7 @@ Result<void> WorkerPool::Resize(int count) {
 std::vector<WorkerPool::Exit> WorkerPool::Reap() {
   std::vector<Exit> exits;
   int status = 0;
-  for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
+  for (pid_t pid = 0; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
     const bool requested = stopping_.erase(pid) > 0;
     if (!requested && running_.erase(pid) == 0) continue;  // not one of ours
     exits.push_back({pid, requested, status});
