@@ -29,7 +29,7 @@ format:
 	$(DEVROOT) bash -c 'clang-format -i $$(git ls-files "*.cc" "*.h")'
 
 tidy: build
-	$(DEVROOT) bash -c 'run-clang-tidy -p $(BUILD_DIR) -quiet src/ 2>/dev/null || clang-tidy -p $(BUILD_DIR) $$(git ls-files "src/*.cc")'
+	$(DEVROOT) run-clang-tidy -p $(BUILD_DIR) -j $(JOBS) -quiet src/
 
 clean:
 	rm -rf $(BUILD_DIR)

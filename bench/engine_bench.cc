@@ -28,10 +28,9 @@ const engine::Classifier& ClassifierFor(std::string_view model, int threads = 0,
   auto& classifier = classifiers[{std::string(model), threads, spinning}];
   if (!classifier) {
     auto manifest = engine::LoadManifest(model, kAssets).value();
-    classifier = std::move(
-        engine::Classifier::Create(manifest,
-                                   {.intra_op_threads = threads, .allow_spinning = spinning})
-            .value());
+    classifier = std::move(engine::Classifier::Create(
+                               manifest, {.intra_op_threads = threads, .allow_spinning = spinning})
+                               .value());
   }
   return *classifier;
 }

@@ -12,7 +12,7 @@
 
 namespace argus::catalog {
 
-enum class ImageStatus { kQueued, kProcessing, kDone, kFailed };
+enum class ImageStatus : std::uint8_t { kQueued, kProcessing, kDone, kFailed };
 std::string_view StatusName(ImageStatus status);  // "queued", "processing", "done", "failed"
 
 // One photo as its owner sees it. Images are stored once per content (id = sha256 of the

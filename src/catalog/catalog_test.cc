@@ -108,6 +108,7 @@ class TempDir {
 
 std::vector<std::string> Ids(const std::vector<ImageRecord>& images) {
   std::vector<std::string> ids;
+  ids.reserve(images.size());
   for (const auto& image : images) ids.push_back(image.id);
   return ids;
 }
@@ -131,7 +132,7 @@ std::vector<ImageRecord> ListAll(Catalog& catalog, ListQuery query, int* pages =
 // Backends: every behaviour test runs on SQLite (a fresh file per test) and, when
 // ARGUS_TEST_POSTGRES_URL names a server, on PostgreSQL (a fresh database per test).
 
-enum class Backend { kSqlite, kPostgres };
+enum class Backend : std::uint8_t { kSqlite, kPostgres };
 
 void PrintTo(Backend backend, std::ostream* os) {
   *os << (backend == Backend::kSqlite ? "SQLite" : "PostgreSQL");
@@ -378,6 +379,7 @@ TEST_P(CatalogTest, ListsNewestFirst) {
 TEST_P(CatalogTest, PaginatesWithoutDuplicatesOrGaps) {
   // Quick uploads share milliseconds: the order within one must come from the id.
   std::vector<ImageRecord> uploaded;
+  uploaded.reserve(25);
   for (int i = 0; i < 25; ++i) {
     uploaded.push_back(Must(catalog_->AddUpload(Upload("alice", Id(1000 - i * 7)))).record);
   }
@@ -751,6 +753,7 @@ TEST_P(CatalogTest, SimultaneousOpenersApplyEachMigrationOnce) {
   std::vector<std::string> errors(opened.size());
   {
     std::vector<std::jthread> threads;
+    threads.reserve(opened.size());
     for (std::size_t i = 0; i < opened.size(); ++i) {
       threads.emplace_back([&, i] {
         auto catalog = OpenCatalog(url);
@@ -852,7 +855,7 @@ TEST_P(CatalogTest, ConcurrentWritersInThreadsAndAnotherProcess) {
   }
   std::string report;
   char buffer[512];
-  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) report.append(buffer, n);
+  for (ssize_t n = 0; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) report.append(buffer, n);
   close(pipe_fds[0]);
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);

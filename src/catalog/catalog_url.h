@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -9,7 +10,7 @@ namespace argus::catalog {
 
 // A catalog URL taken apart (internal to the catalog module; OpenCatalog uses it).
 struct CatalogUrl {
-  enum class Kind { kSqlite, kPostgres };
+  enum class Kind : std::uint8_t { kSqlite, kPostgres };
   Kind kind = Kind::kSqlite;
   // kSqlite: the database file, as given ("sqlite:///abs/x.db" → "/abs/x.db",
   // "sqlite://rel.db" → "rel.db", relative to the working directory).

@@ -69,10 +69,10 @@ const std::vector<Migration>& MigrationList() {
            // "Is any owner left?" on Remove, and the cascade from images.
            "CREATE INDEX uploads_by_image ON uploads (image_id)",
            // Lowercased search words of a result: labels and their parent categories.
-           "CREATE TABLE image_terms ("
-           " image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
-           " term TEXT NOT NULL,"
-           " PRIMARY KEY (image_id, term))",
+           ("CREATE TABLE image_terms ("
+            " image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
+            " term TEXT NOT NULL,"
+            " PRIMARY KEY (image_id, term))"),
            "CREATE INDEX image_terms_by_term ON image_terms (term, image_id)",
        }},
       {2,
@@ -480,8 +480,8 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
       // A failed COMMIT leaves the transaction open: end it before anyone else comes.
       try {
         db("ROLLBACK");
-      } catch (const orm::DrogonDbException&) {
-        // Already ended by SQLite.
+      } catch (const orm::DrogonDbException&) {  // NOLINT(bugprone-empty-catch)
+        // Already ended by SQLite: nothing left to end.
       }
       if (!result) return result;
       return std::unexpected(DbError(what, e));

@@ -31,7 +31,7 @@ namespace argus::catalog {
 // BEGIN IMMEDIATE takes SQLite's write lock up front (waiting up to busy_timeout), so a
 // transaction never has to upgrade a read snapshot to a write lock — the case that fails
 // at once with "database is locked" when another process wrote in between.
-enum class SqlDialect { kSqlite, kPostgres };
+enum class SqlDialect : std::uint8_t { kSqlite, kPostgres };
 
 // One step of the schema history. Statements run in order in one transaction together with
 // the schema_migrations row that records the version; one SQL statement per string

@@ -59,9 +59,8 @@ Names NamesFor(std::string_view name) {
 }
 
 bool ParseNumber(std::string_view text, std::uint64_t& number) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, number);
-  return ec == std::errc() && ptr == end && !text.empty();
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
 }
 
 // Header values are single lines whose ends NATS may trim, so a reason is percent-encoded
@@ -550,7 +549,7 @@ class NatsQueue final : public Queue {
   // newer delivery of the job has arrived meanwhile.
   void Restore(std::uint64_t id, Delivery delivery) {
     std::lock_guard lock(mutex_);
-    deliveries_.try_emplace(id, std::move(delivery));
+    if (!deliveries_.contains(id)) deliveries_.emplace(id, std::move(delivery));
   }
 
   Result<void> Settle(const Message& message, std::string_view what, const std::string& kind) {

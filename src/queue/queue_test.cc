@@ -56,7 +56,7 @@ std::vector<std::uint64_t> Counts(Queue& queue) {
 
 using Counted = std::vector<std::uint64_t>;
 
-enum class Backend { kSqlite, kNats };
+enum class Backend : std::uint8_t { kSqlite, kNats };
 std::string_view Name(Backend backend) { return backend == Backend::kSqlite ? "sqlite" : "nats"; }
 void PrintTo(Backend backend, std::ostream* out) { *out << Name(backend); }
 

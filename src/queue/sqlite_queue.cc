@@ -190,6 +190,10 @@ class SqliteQueue final : public Queue {
       return Fail(ErrorCode::kUnavailable,
                   std::format("queue {}: cannot acknowledge: {}", path_, e.base().what()));
     }
+    if (!deleted) {
+      return Fail(ErrorCode::kUnavailable,
+                  std::format("queue {}: cannot acknowledge: no answer from SQLite", path_));
+    }
     if (deleted->size() == messages.size()) return {};
     std::set<std::string> acknowledged;
     for (const auto& row : *deleted) acknowledged.insert(row[0].as<std::string>());

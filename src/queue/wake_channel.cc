@@ -43,7 +43,7 @@ bool WakeChannel::Listen() {
   std::filesystem::create_directories(folder_, error);
   std::random_device random;
   const std::string path = (folder_ / std::format("{}.{:08x}", ::getpid(), random())).string();
-  sockaddr_un address;
+  sockaddr_un address{};
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (error || !ToAddress(path, address) || fd < 0 ||
       ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
@@ -59,13 +59,13 @@ bool WakeChannel::Listen() {
 void WakeChannel::Wait(std::chrono::milliseconds timeout) {
   pollfd readable{.fd = listener_, .events = POLLIN, .revents = 0};
   if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return;
-  char byte;
+  char byte = 0;
   while (::recv(listener_, &byte, 1, MSG_DONTWAIT) >= 0) {
   }
 }
 
 void WakeChannel::Notify() {
-  int sender;
+  int sender = -1;
   {
     std::lock_guard lock(mutex_);
     if (sender_ < 0) sender_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -76,7 +76,7 @@ void WakeChannel::Notify() {
   for (std::filesystem::directory_iterator it(folder_, error), end; !error && it != end;
        it.increment(error)) {
     const std::string path = it->path().string();
-    sockaddr_un address;
+    sockaddr_un address{};
     if (!ToAddress(path, address)) continue;
     const char byte = 1;
     if (::sendto(sender, &byte, 1, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),

@@ -54,7 +54,7 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
       catalog_(catalog),
       blobs_(blobs),
       events_(events),
-      options_(std::move(options)) {}
+      options_(options) {}
 
 void Worker::Publish(const std::string& image_id, catalog::ImageStatus status) {
   if (auto published =
@@ -261,7 +261,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
   return taken;
 }
 
-void Worker::Run(std::stop_token stop) {
+void Worker::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     auto processed = RunOnce(std::chrono::milliseconds(200));
     if (!processed) {

@@ -44,7 +44,7 @@ class Worker {
   Result<std::size_t> RunOnce(std::chrono::milliseconds wait);
 
   // Processes batches until stop is requested; the batch in hand is finished first.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
  private:
   struct Item;
