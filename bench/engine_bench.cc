@@ -92,10 +92,21 @@ void BM_ClassifyCommand(benchmark::State& state) {
 }
 BENCHMARK(BM_ClassifyCommand)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
 
+// Preprocesses the photos in turn, one per iteration, on this thread.
+void PreprocessInTurn(benchmark::State& state, const std::vector<std::vector<std::byte>>& photos) {
+  const engine::Classifier& classifier = ClassifierFor(engine::kDefaultModel);
+  std::vector<float> tensor(classifier.tensor_size());
+  std::size_t next = 0;
+  for (auto _ : state) {
+    auto status = classifier.Preprocess(photos[next++ % photos.size()], {}, tensor);
+    if (!status) state.SkipWithError(status.error().message);
+  }
+  SetPerImageCounters(state, 1);
+}
+
 // Decoding one photo into a tensor on one thread: the 500 ImageNet photos (about 500 x 375)
 // and the 64 x 64 photos of the course workload.
 void BM_Preprocess(benchmark::State& state, std::string_view set) {
-  const engine::Classifier& classifier = ClassifierFor(engine::kDefaultModel);
   std::vector<std::filesystem::path> files;
   if (set == "imagenet") {
     files = SamplePhotos();
@@ -107,13 +118,7 @@ void BM_Preprocess(benchmark::State& state, std::string_view set) {
   }
   std::vector<std::vector<std::byte>> photos;
   for (const auto& file : files) photos.push_back(image::ReadFile(file, 1 << 30).value());
-  std::vector<float> tensor(classifier.tensor_size());
-  std::size_t next = 0;
-  for (auto _ : state) {
-    auto status = classifier.Preprocess(photos[next++ % photos.size()], {}, tensor);
-    if (!status) state.SkipWithError(status.error().message);
-  }
-  SetPerImageCounters(state, 1);
+  PreprocessInTurn(state, photos);
 }
 BENCHMARK_CAPTURE(BM_Preprocess, imagenet, std::string_view("imagenet"))
     ->Unit(benchmark::kMillisecond)
@@ -126,7 +131,6 @@ BENCHMARK_CAPTURE(BM_Preprocess, course_64px, std::string_view("course"))
 
 // Phone photos: 12-megapixel JPEGs made from the samples; shrink-on-load keeps them cheap.
 void BM_Preprocess12Megapixel(benchmark::State& state) {
-  const engine::Classifier& classifier = ClassifierFor(engine::kDefaultModel);
   std::vector<std::vector<std::byte>> photos;
   const auto samples = SamplePhotos();
   for (std::size_t i = 0; i < 4; ++i) {
@@ -147,13 +151,7 @@ void BM_Preprocess12Megapixel(benchmark::State& state) {
     g_object_unref(large);
     g_object_unref(small);
   }
-  std::vector<float> tensor(classifier.tensor_size());
-  std::size_t next = 0;
-  for (auto _ : state) {
-    auto status = classifier.Preprocess(photos[next++ % photos.size()], {}, tensor);
-    if (!status) state.SkipWithError(status.error().message);
-  }
-  SetPerImageCounters(state, 1);
+  PreprocessInTurn(state, photos);
   state.counters["megabytes_per_photo"] = static_cast<double>(photos[0].size()) / (1024.0 * 1024.0);
 }
 BENCHMARK(BM_Preprocess12Megapixel)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);

@@ -152,37 +152,6 @@ TEST(ParseS3UrlTest, RejectsBadUrlsWithoutQuotingTheSecret) {
   }
 }
 
-struct HttpResult {
-  long status = 0;
-  std::vector<std::byte> body;
-  std::string content_type;
-};
-
-// A plain GET with no credentials, as a browser would fetch a presigned URL.
-HttpResult PlainGet(const std::string& url) {
-  HttpResult result;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION,
-      +[](char* data, std::size_t size, std::size_t count, void* user) {
-        auto* body = static_cast<std::vector<std::byte>*>(user);
-        const auto* bytes = reinterpret_cast<const std::byte*>(data);
-        body->insert(body->end(), bytes, bytes + size * count);
-        return size * count;
-      });
-  if (curl_easy_perform(curl) == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
-    const char* type = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
-    if (type != nullptr) result.content_type = type;
-  }
-  curl_easy_cleanup(curl);
-  return result;
-}
-
 class S3BlobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -211,9 +180,9 @@ TEST_F(S3BlobStoreTest, PresignedUrlsServeObjectsToPlainClients) {
     auto url = store->PresignedGetUrl("thumbnails/0123abcdef.jpg", 60s);
     ASSERT_TRUE(url) << url.error().message;
     EXPECT_THAT(*url, HasSubstr("X-Amz-Expires=60&"));
-    const HttpResult got = PlainGet(*url);
+    const PlainResponse got = PlainGet(*url);
     EXPECT_EQ(got.status, 200);
-    EXPECT_EQ(got.body, Bytes(jpeg));
+    EXPECT_EQ(got.body, jpeg);
     EXPECT_EQ(got.content_type, "image/jpeg") << "Put keeps the content type";
   }
 }

@@ -28,6 +28,37 @@
 
 namespace argus::blob {
 
+struct PlainResponse {
+  int status = 0;  // 0: no response
+  std::string body;
+  std::string content_type;
+};
+
+// A plain GET with no credentials, as a browser fetches a presigned URL.
+inline PlainResponse PlainGet(const std::string& url) {
+  PlainResponse response;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char* data, std::size_t size, std::size_t count, void* body) {
+        static_cast<std::string*>(body)->append(data, size * count);
+        return size * count;
+      });
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    const char* type = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+    if (type != nullptr) response.content_type = type;
+  }
+  curl_easy_cleanup(curl);
+  return response;
+}
+
 class S3rver {
  public:
   // Starts s3rver and waits until it answers HTTP. Fails, saying how to install it, when

@@ -89,31 +89,6 @@ Result<std::set<std::string>> ListKeys(const std::string& url, const std::string
   return keys;
 }
 
-// A GET of `url` with no credentials, as a browser follows a redirect to a presigned URL.
-HttpResult FetchWithoutCredentials(const std::string& url) {
-  HttpResult result;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION,
-      +[](char* data, std::size_t size, std::size_t count, void* body) {
-        static_cast<std::string*>(body)->append(data, size * count);
-        return size * count;
-      });
-  if (curl_easy_perform(curl) == CURLE_OK) {
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    result.status = static_cast<int>(status);
-    const char* type = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
-    if (type != nullptr) result.content_type = type;
-  }
-  curl_easy_cleanup(curl);
-  return result;
-}
-
 // Log lines that contain every one of `parts`.
 std::size_t LinesWith(const std::string& log, std::initializer_list<std::string_view> parts) {
   std::istringstream lines(log);
@@ -156,14 +131,6 @@ std::set<std::string> MissingFromEvents(ServeProcess& web, std::string after,
     }
   }
   return missing;
-}
-
-std::vector<std::filesystem::path> CourseImages() {
-  std::vector<std::filesystem::path> files;
-  for (int i = 0; i < 100; ++i) {
-    files.push_back(SharedData() / "cse546-imagenet-100" / std::format("test_{}.JPEG", i));
-  }
-  return files;
 }
 
 class ClusterTest : public ::testing::Test {
@@ -298,28 +265,8 @@ TEST_F(ClusterTest, CourseWorkloadAcrossTwoWebReplicasAllGetLabels) {
   ArgusProcess& scaler = StartScaler(1, 2);
   ASSERT_TRUE(scaler.running());
   const auto files = CourseImages();
-  std::vector<HttpResult> results(files.size());
-  std::vector<drogon::HttpClientPtr> clients;
-  trantor::EventLoopThread loop;
-  loop.run();
-  std::latch done(static_cast<std::ptrdiff_t>(files.size()));
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const ServeProcess& web = *webs_[i % webs_.size()];
-    clients.push_back(drogon::HttpClient::newHttpClient(
-        "http://127.0.0.1:" + std::to_string(web.port()), loop.getLoop()));
-    auto request = drogon::HttpRequest::newFileUploadRequest(
-        {drogon::UploadFile(files[i].string(), "", "myfile")});
-    request->setMethod(drogon::Post);
-    request->setPath("/");
-    clients.back()->sendRequest(
-        request,
-        [&, i](drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
-          results[i] = ToResult(result, response);
-          done.count_down();
-        },
-        120);
-  }
-  done.wait();
+  const std::vector<HttpResult> results =
+      ClassifyConcurrently({webs_[0].get(), webs_[1].get()}, files);
   std::size_t labelled = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
     EXPECT_EQ(results[i].status, 200) << files[i] << ": " << results[i].body;
@@ -355,16 +302,7 @@ TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
   std::vector<Json::Value> records = web_b().AwaitAll(ids_a);
   std::ranges::move(web_a().AwaitAll(ids_b), std::back_inserter(records));
 
-  const auto truth = SampleTruth();
-  std::size_t top1 = 0, top5 = 0;
-  for (const Json::Value& record : records) {
-    ASSERT_EQ(record["status"].asString(), "done") << record.toStyledString();
-    const auto& [index, wnid] = truth.at(record["filename"].asString());
-    top1 += record["labels"][0]["wnid"].asString() == wnid;
-    for (const auto& label : record["labels"]) top5 += label["wnid"].asString() == wnid;
-  }
-  EXPECT_GE(top1, 400u) << "top-1 of 500";
-  EXPECT_GE(top5, 470u) << "top-5 of 500";
+  ExpectEngineAccuracy(records);
   // Every replica hears of every result over NATS, not only the one that took the upload.
   EXPECT_THAT(MissingFromEvents(web_b(), events_on_b, ids_a), ::testing::IsEmpty());
   EXPECT_THAT(MissingFromEvents(web_a(), events_on_a, ids_b), ::testing::IsEmpty());
@@ -519,7 +457,7 @@ TEST_F(ClusterTest, PresignedDownloadsSendClientsToTheBucket) {
   const HttpResult file = web_b().Get("/api/v1/images/" + id + "/file");
   ASSERT_EQ(file.status, 302) << file.body;
   EXPECT_THAT(file.location, ::testing::HasSubstr("X-Amz-Signature="));
-  const HttpResult fetched = FetchWithoutCredentials(file.location);
+  const blob::PlainResponse fetched = blob::PlainGet(file.location);
   EXPECT_EQ(fetched.status, 200);
   EXPECT_EQ(fetched.content_type, "image/jpeg");
   EXPECT_TRUE(fetched.body == bytes) << "the bucket returned other bytes";
@@ -530,7 +468,7 @@ TEST_F(ClusterTest, PresignedDownloadsSendClientsToTheBucket) {
   EXPECT_EQ(made.content_type, "image/jpeg");
   const HttpResult redirected = web_a().Get("/api/v1/images/" + id + "/thumbnail");
   ASSERT_EQ(redirected.status, 302) << redirected.body;
-  const HttpResult thumbnail = FetchWithoutCredentials(redirected.location);
+  const blob::PlainResponse thumbnail = blob::PlainGet(redirected.location);
   EXPECT_EQ(thumbnail.status, 200);
   EXPECT_TRUE(thumbnail.body == made.body);
 

@@ -11,8 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <format>
 #include <fstream>
 #include <iostream>
+#include <latch>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -313,6 +315,34 @@ int ArgusProcess::Terminate(std::chrono::seconds timeout) {
 
 std::string ArgusProcess::log() const { return ReadText(data_dir_ / "process.log"); }
 
+std::vector<HttpResult> ClassifyConcurrently(const std::vector<const ServeProcess*>& targets,
+                                             const std::vector<std::filesystem::path>& files) {
+  std::vector<HttpResult> results(files.size());
+  std::vector<drogon::HttpClientPtr> clients;
+  clients.reserve(files.size());
+  trantor::EventLoopThread loop;
+  loop.run();
+  std::latch done(static_cast<std::ptrdiff_t>(files.size()));
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ServeProcess& target = *targets[i % targets.size()];
+    clients.push_back(drogon::HttpClient::newHttpClient(
+        "http://127.0.0.1:" + std::to_string(target.port()), loop.getLoop()));
+    auto request = drogon::HttpRequest::newFileUploadRequest(
+        {drogon::UploadFile(files[i].string(), "", "myfile")});
+    request->setMethod(drogon::Post);
+    request->setPath("/");
+    clients.back()->sendRequest(
+        request,
+        [&results, &done, i](drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
+          results[i] = ToResult(result, response);
+          done.count_down();
+        },
+        120);
+  }
+  done.wait();
+  return results;
+}
+
 std::vector<std::string> UploadConcurrently(ServeProcess& serve,
                                             const std::vector<std::filesystem::path>& files,
                                             std::size_t per_request, std::size_t clients,
@@ -362,6 +392,14 @@ TempDir::~TempDir() {
 
 std::filesystem::path SharedData() { return ARGUS_TEST_SHARED_DIR "/data"; }
 
+std::vector<std::filesystem::path> CourseImages() {
+  std::vector<std::filesystem::path> files;
+  for (int i = 0; i < 100; ++i) {
+    files.push_back(SharedData() / "cse546-imagenet-100" / std::format("test_{}.JPEG", i));
+  }
+  return files;
+}
+
 std::vector<std::filesystem::path> SamplePhotos() {
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(SharedData() / "imagenet-sample")) {
@@ -378,6 +416,20 @@ std::map<std::string, std::pair<int, std::string>> SampleTruth() {
   int index = 0;
   while (tsv >> file >> index >> wnid) truth[file] = {index, wnid};
   return truth;
+}
+
+void ExpectEngineAccuracy(const std::vector<Json::Value>& records) {
+  const auto truth = SampleTruth();
+  std::size_t top1 = 0, top5 = 0;
+  for (const Json::Value& record : records) {
+    ASSERT_EQ(record["status"].asString(), "done") << record.toStyledString();
+    const auto& [index, wnid] = truth.at(record["filename"].asString());
+    top1 += record["labels"][0]["wnid"].asString() == wnid;
+    for (const auto& label : record["labels"]) top5 += label["wnid"].asString() == wnid;
+  }
+  EXPECT_EQ(records.size(), 500u);
+  EXPECT_GE(top1, 400u) << "top-1 of 500";
+  EXPECT_GE(top5, 470u) << "top-5 of 500";
 }
 
 }  // namespace argus::e2e

@@ -116,6 +116,12 @@ std::vector<std::string> UploadConcurrently(ServeProcess& serve,
                                             std::size_t per_request, std::size_t clients,
                                             std::atomic<std::size_t>* answered = nullptr);
 
+// The course workload's protocol: every file at once as `POST /` with multipart field
+// `myfile`, each on a connection of its own and without an account, file i to
+// targets[i % targets.size()]. Returns the answers in file order.
+std::vector<HttpResult> ClassifyConcurrently(const std::vector<const ServeProcess*>& targets,
+                                             const std::vector<std::filesystem::path>& files);
+
 // A fresh temporary directory removed on destruction.
 class TempDir {
  public:
@@ -129,7 +135,11 @@ class TempDir {
 
 std::filesystem::path SharedData();
 std::vector<std::filesystem::path> SamplePhotos();  // the 500 labelled photos
+std::vector<std::filesystem::path> CourseImages();  // the course workload's 100 photos
 // The labelled photos' file name -> (ImageNet class index, WordNet id).
 std::map<std::string, std::pair<int, std::string>> SampleTruth();
+// The final records of the 500 labelled photos are all done, with the accuracy of
+// `argus classify` (top-1 >= 400 and top-5 >= 470 of 500).
+void ExpectEngineAccuracy(const std::vector<Json::Value>& records);
 
 }  // namespace argus::e2e

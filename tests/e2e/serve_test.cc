@@ -45,31 +45,8 @@ class ServeTest : public ::testing::Test {
 TEST_F(ServeTest, CourseWorkloadOfOneHundredConcurrentRequestsAllGetLabels) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
-  std::vector<std::filesystem::path> files;
-  for (int i = 0; i < 100; ++i) {
-    files.push_back(SharedData() / "cse546-imagenet-100" / ("test_" + std::to_string(i) + ".JPEG"));
-  }
-  std::vector<HttpResult> results(files.size());
-  std::vector<drogon::HttpClientPtr> clients;
-  trantor::EventLoopThread loop;
-  loop.run();
-  std::latch done(static_cast<std::ptrdiff_t>(files.size()));
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    clients.push_back(drogon::HttpClient::newHttpClient(
-        "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop()));
-    auto request = drogon::HttpRequest::newFileUploadRequest(
-        {drogon::UploadFile(files[i].string(), "", "myfile")});
-    request->setMethod(drogon::Post);
-    request->setPath("/");
-    clients.back()->sendRequest(
-        request,
-        [&, i](drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
-          results[i] = ToResult(result, response);
-          done.count_down();
-        },
-        120);
-  }
-  done.wait();
+  const auto files = CourseImages();
+  const std::vector<HttpResult> results = ClassifyConcurrently({&serve}, files);
   for (std::size_t i = 0; i < results.size(); ++i) {
     EXPECT_EQ(results[i].status, 200) << files[i] << ": " << results[i].body;
     EXPECT_THAT(results[i].content_type, HasSubstr("text/plain"));
@@ -89,16 +66,7 @@ TEST_F(ServeTest, LabelledPhotosThroughTheApiReachTheEngineAccuracy) {
   const auto ids = UploadConcurrently(serve, files, 10, 4);
   ASSERT_EQ(ids.size(), files.size());
   const auto records = serve.AwaitAll(ids);
-  const auto truth = SampleTruth();
-  std::size_t top1 = 0, top5 = 0;
-  for (const Json::Value& record : records) {
-    ASSERT_EQ(record["status"].asString(), "done") << record.toStyledString();
-    const auto& [index, wnid] = truth.at(record["filename"].asString());
-    top1 += record["labels"][0]["wnid"].asString() == wnid;
-    for (const auto& label : record["labels"]) top5 += label["wnid"].asString() == wnid;
-  }
-  EXPECT_GE(top1, 400u) << "top-1 of 500";
-  EXPECT_GE(top5, 470u) << "top-5 of 500";
+  ExpectEngineAccuracy(records);
   // The output bucket holds one result object per image.
   EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), files.size());
   EXPECT_EQ(serve.Terminate(), 0);
