@@ -153,6 +153,11 @@ class Catalog {
   // A worker took the image: status processing, started_at_ms = now_ms. A no-op for a done
   // image (a duplicate delivery); kNotFound for an unknown id (removed while queued).
   virtual Result<void> MarkProcessing(std::string_view id, std::int64_t now_ms) = 0;
+  // MarkProcessing for a worker's batch, in two statements: for each id, in order, its status
+  // afterwards (kProcessing, or kDone / kFailed for an image that had finished, which this
+  // leaves alone), or nullopt for an unknown id.
+  virtual Result<std::vector<std::optional<ImageStatus>>> StartProcessing(
+      std::span<const std::string> ids, std::int64_t now_ms) = 0;
   // Idempotent: the first result stored for an image wins; returns false when the image
   // already had one (or is gone), true when this call stored it (status done, its search
   // terms indexed lowercased for List's label filter).

@@ -522,6 +522,24 @@ TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
   EXPECT_FALSE(Must(catalog_->StoreResult(Id(99), Labrador(), 1)));  // gone
 }
 
+TEST_P(CatalogTest, StartProcessingMarksABatchAndLeavesFinishedImagesAlone) {
+  for (int i : {1, 2, 3}) {
+    Must(catalog_->AddUpload(Upload("alice", Id(i))));
+    MustOk(catalog_->MarkEnqueued(Id(i)));
+  }
+  EXPECT_TRUE(Must(catalog_->StoreResult(Id(2), Labrador(), 500)));
+  MustOk(catalog_->RecordFailure(Id(3), "broken", true, 600));
+  const std::vector<std::string> ids{Id(1), Id(2), Id(3), Id(99), Id(1)};
+  EXPECT_EQ(Must(catalog_->StartProcessing(ids, 1000)),
+            (std::vector<std::optional<ImageStatus>>{ImageStatus::kProcessing, ImageStatus::kDone,
+                                                     ImageStatus::kFailed, std::nullopt,
+                                                     ImageStatus::kProcessing}));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).started_at_ms, 1000);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(2))).status, ImageStatus::kDone);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(3))).status, ImageStatus::kFailed);
+  EXPECT_TRUE(Must(catalog_->StartProcessing({}, 2000)).empty());
+}
+
 TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
   for (int i : {1, 2, 3}) {
     Must(catalog_->AddUpload(Upload("alice", Id(i))));

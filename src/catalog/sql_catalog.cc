@@ -10,6 +10,7 @@
 #include <format>
 #include <future>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -685,6 +686,43 @@ Result<void> SqlCatalog::MarkProcessing(std::string_view id, std::int64_t now_ms
       return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
     }
     return {};
+  });
+}
+
+Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
+    std::span<const std::string> ids, std::int64_t now_ms) {
+  using Out = std::vector<std::optional<ImageStatus>>;
+  if (ids.empty()) return Out{};
+  for (const std::string& id : ids) {
+    if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  }
+  // "$first, $first+1, ..." for the ids.
+  auto placeholders = [&ids](std::size_t first) {
+    std::string list;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      list += (i == 0 ? "$" : ", $") + std::to_string(first + i);
+    }
+    return list;
+  };
+  std::vector<Param> id_params(ids.begin(), ids.end());
+  std::vector<Param> update_params = {now_ms};
+  update_params.insert(update_params.end(), id_params.begin(), id_params.end());
+  return Run<Out>("marking images processing", [&](const Sql& db) -> Result<Out> {
+    db("UPDATE images SET status = 'processing', started_at_ms = $1 WHERE id IN (" +
+           placeholders(2) + ") AND status NOT IN ('done', 'failed')",
+       update_params);
+    std::map<std::string, ImageStatus> statuses;
+    for (const auto& row :
+         db("SELECT id, status FROM images WHERE id IN (" + placeholders(1) + ")", id_params)) {
+      statuses[Column(row, 0).as<std::string>()] = ParseStatus(Column(row, 1).as<std::string>());
+    }
+    Out out;
+    out.reserve(ids.size());
+    for (const std::string& id : ids) {
+      const auto found = statuses.find(id);
+      out.push_back(found == statuses.end() ? std::nullopt : std::optional(found->second));
+    }
+    return out;
   });
 }
 

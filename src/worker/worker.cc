@@ -99,9 +99,8 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
   const std::size_t taken = received->size();
   VisibilityKeeper keeper(queue_, *received, options_.visibility_timeout / 3);
 
-  std::vector<Item> items;
+  std::vector<Item> candidates;
   const std::int64_t now = NowMs();
-  double queue_wait_total = 0;
   for (queue::Message& message : *received) {
     Item item{.message = std::move(message)};
     auto job = DecodeJob(item.message.body);
@@ -125,19 +124,30 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       }
       continue;
     }
-    auto record = catalog_.GetImage(item.job.image_id);
-    if (!record && record.error().code == ErrorCode::kNotFound) {
+    candidates.push_back(std::move(item));
+  }
+  if (candidates.empty()) return taken;
+
+  std::vector<std::string> ids;
+  ids.reserve(candidates.size());
+  for (const Item& item : candidates) ids.push_back(item.job.image_id);
+  auto statuses = catalog_.StartProcessing(ids, now);
+  if (!statuses) {
+    for (Item& item : candidates) Retry(item, statuses.error().message);
+    return taken;
+  }
+  std::vector<Item> items;
+  double queue_wait_total = 0;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    Item& item = candidates[i];
+    const std::optional<catalog::ImageStatus> status = (*statuses)[i];
+    if (!status) {
       (void)queue_.Ack(item.message);  // deleted while queued: nothing to do
       continue;
     }
-    if (!record) {
-      Retry(item, record.error().message);
-      continue;
-    }
-    if (record->status == catalog::ImageStatus::kDone ||
-        record->status == catalog::ImageStatus::kFailed) {
+    if (*status != catalog::ImageStatus::kProcessing) {
       (void)queue_.Ack(item.message);  // a redelivery of finished work
-      Publish(item.job.image_id, record->status);
+      Publish(item.job.image_id, *status);
       continue;
     }
     auto bytes = blobs_.Get(InputKey(item.job.image_id));
@@ -152,7 +162,6 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     item.bytes = std::move(*bytes);
     if (item.job.enqueued_at_ms > 0)
       queue_wait_total += static_cast<double>(now - item.job.enqueued_at_ms);
-    (void)catalog_.MarkProcessing(item.job.image_id, now);
     Publish(item.job.image_id, catalog::ImageStatus::kProcessing);
     items.push_back(std::move(item));
   }
