@@ -6,16 +6,15 @@ import { Icon } from './Icon';
 type Stage = 'thumb' | 'file' | 'broken';
 
 /**
- * The worker-made thumbnail (256 px) once the image is done, else the file itself;
- * a missing thumbnail falls back to the file, a broken file to a placeholder.
+ * The 256-pixel thumbnail, which the server makes from the stored file on first request,
+ * whatever the image's status; a thumbnail that cannot be made falls back to the file,
+ * a broken file to a placeholder.
  */
 export function Thumbnail({ image, alt }: { image: Image; alt: string }) {
-  const preferThumb = image.status === 'done';
-  // The fallback stage belongs to one image in one state; a new one starts over.
-  const key = `${image.id}:${preferThumb}`;
-  const [state, setState] = useState<{ key: string; stage: Stage }>({ key, stage: preferThumb ? 'thumb' : 'file' });
-  const stage: Stage = state.key === key ? state.stage : preferThumb ? 'thumb' : 'file';
-  const setStage = (next: Stage) => setState({ key, stage: next });
+  // The fallback stage belongs to one image; a new one starts over.
+  const [state, setState] = useState<{ id: string; stage: Stage }>({ id: image.id, stage: 'thumb' });
+  const stage: Stage = state.id === image.id ? state.stage : 'thumb';
+  const setStage = (next: Stage) => setState({ id: image.id, stage: next });
   if (stage === 'broken') {
     return (
       <div className="thumb-placeholder" role="img" aria-label={alt}>

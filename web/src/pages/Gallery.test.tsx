@@ -119,6 +119,8 @@ describe('gallery', () => {
     renderApp('/gallery', { user: USER });
     await waitFor(() => expect(items()).toHaveLength(1));
     expect(items()[0].textContent).toContain('Classifying');
+    // The server makes thumbnails from the stored file, so one is shown before the result.
+    expect(items()[0].querySelector('img')!.getAttribute('src')).toBe('/api/v1/images/p1/thumbnail');
     await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'p1', uploaded_at_ms: 5000 })));
     expect(items()[0].textContent).toContain('golden retriever');
     expect(items()[0].textContent).not.toContain('Classifying');
