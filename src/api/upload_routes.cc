@@ -82,10 +82,11 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
   return uploads;
 }
 
-// Stores the bytes, records the upload and, for new content, enqueues its job. The job is
-// enqueued only after the bytes and the catalog row are durable, and MarkEnqueued only
-// after the job is, so a crash at any point leaves either nothing the client was promised
-// or an image that start-up recovery re-enqueues.
+// Stores the bytes, records the upload and, for new content, enqueues its job. The bytes
+// are written before the catalog row and the job, and MarkEnqueued follows the job, so a
+// crash of a process at any point leaves either nothing the client was promised or an
+// image that recovery re-enqueues. The bytes reach stable storage before the client is
+// answered, but after the job is queued: a worker can start on them meanwhile.
 Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
                                    const ValidUpload& upload) {
   const std::string key = worker::InputKey(upload.id);
@@ -93,7 +94,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
   if (!exists) return std::unexpected(exists.error());
   if (!*exists) {
     if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type,
-                                     blob::Durability::kPowerLoss);
+                                     blob::Durability::kRecreatable);
         !put) {
       return std::unexpected(put.error());
     }
@@ -112,6 +113,11 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
         !enqueued) {
       return std::unexpected(enqueued.error());
     }
+  }
+  // Also when the bytes were there already: a concurrent upload of the same content may
+  // not have made them durable yet.
+  if (auto durable = context.blobs.MakeDurable(key); !durable) {
+    return std::unexpected(durable.error());
   }
   return added->record;
 }

@@ -33,6 +33,11 @@ class BlobStore {
   // Readers see the previous object or the new one, never a part of either.
   virtual Result<void> Put(std::string_view key, std::span<const std::byte> data,
                            std::string_view content_type, Durability durability) = 0;
+  // Gives an object written kRecreatable the durability of kPowerLoss, so that a caller can
+  // let others read it first and wait for stable storage later. Stores whose writes are
+  // durable when Put returns (S3) do nothing; a local folder says kNotFound when there is
+  // no such object.
+  virtual Result<void> MakeDurable(std::string_view key) = 0;
   // kNotFound when there is no such object.
   virtual Result<std::vector<std::byte>> Get(std::string_view key) = 0;
   // Deleting a missing object succeeds.

@@ -112,6 +112,15 @@ TEST_P(BlobStoreTest, OverwriteReplacesTheObjectWhateverTheDurability) {
   EXPECT_EQ(store_->Get("k").value(), Bytes("third, durable"));
 }
 
+TEST_P(BlobStoreTest, AnObjectWrittenRecreatableCanBeMadeDurable) {
+  ASSERT_TRUE(store_->Put("inputs/later", Bytes("made durable afterwards"), "image/jpeg",
+                          Durability::kRecreatable));
+  auto durable = store_->MakeDurable("inputs/later");
+  ASSERT_TRUE(durable) << durable.error().message;
+  EXPECT_EQ(store_->Get("inputs/later").value(), Bytes("made durable afterwards"));
+  EXPECT_EQ(store_->MakeDurable("../escape").error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_P(BlobStoreTest, GetOfAMissingObjectIsNotFound) {
   auto got = store_->Get("outputs/missing.json");
   ASSERT_FALSE(got);
@@ -235,6 +244,10 @@ TEST_F(LocalBlobStoreTest, LeavesNoTemporaryFiles) {
     names.push_back(entry.path().filename().string());
   }
   EXPECT_EQ(names, std::vector<std::string>{"k"});
+}
+
+TEST_F(LocalBlobStoreTest, MakingAMissingObjectDurableIsNotFound) {
+  EXPECT_EQ(store_->MakeDurable("inputs/never-written").error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(LocalBlobStoreTest, AnObjectCannotAlsoBeAFolder) {

@@ -144,6 +144,18 @@ class LocalBlobStore final : public BlobStore {
     return {};
   }
 
+  Result<void> MakeDurable(std::string_view key) override {
+    if (auto valid = ValidateKey(key); !valid) return valid;
+    const std::string path = PathOf(key);
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.Get() < 0) {
+      if (IsMissing(errno)) return NotFound(key);
+      return std::unexpected(SystemError(errno, "open", path));
+    }
+    if (::fsync(fd.Get()) != 0) return std::unexpected(SystemError(errno, "sync", path));
+    return SyncFolder(path.substr(0, path.rfind('/')));
+  }
+
   Result<bool> Exists(std::string_view key) override {
     if (auto valid = ValidateKey(key); !valid) return std::unexpected(valid.error());
     const std::string path = PathOf(key);

@@ -181,6 +181,9 @@ class S3BlobStore final : public BlobStore {
  public:
   explicit S3BlobStore(std::unique_ptr<S3Client> client) : client_(std::move(client)) {}
 
+  // S3 acknowledges a PUT only once it is stored: there is nothing more to wait for.
+  Result<void> MakeDurable(std::string_view key) override { return ValidateKey(key); }
+
   // The service decides durability; S3 acknowledges a PUT only once it is stored.
   Result<void> Put(std::string_view key, std::span<const std::byte> data,
                    std::string_view content_type, Durability /*durability*/) override {
