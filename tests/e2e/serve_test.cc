@@ -285,6 +285,7 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   const HttpResult openapi = serve.Get("/api/openapi.json");
   EXPECT_EQ(openapi.json["openapi"].asString(), "3.0.3");
   EXPECT_TRUE(openapi.json["paths"].isMember("/api/v1/images/{id}"));
+  EXPECT_TRUE(openapi.json["paths"].isMember("/api/v1/images/{id}/thumbnail"));
   EXPECT_NE(serve.log().find("\"component\":\"http\""), std::string::npos);
   EXPECT_EQ(serve.Terminate(), 0);
 }
