@@ -150,21 +150,16 @@ class Catalog {
   // later starts afresh). kNotFound unless `owner` uploaded `id`.
   virtual Result<bool> Remove(std::string_view owner, std::string_view id) = 0;
 
-  // A worker took the image: status processing, started_at_ms = now_ms. A no-op for a done
-  // image (a duplicate delivery); kNotFound for an unknown id (removed while queued).
-  virtual Result<void> MarkProcessing(std::string_view id, std::int64_t now_ms) = 0;
-  // MarkProcessing for a worker's batch, in two statements: for each id, in order, its status
-  // afterwards (kProcessing, or kDone / kFailed for an image that had finished, which this
-  // leaves alone), or nullopt for an unknown id.
+  // A worker took a batch of images: status processing, started_at_ms = now_ms, in two
+  // statements. For each id, in order, its status afterwards: kProcessing, or kDone /
+  // kFailed for an image that had finished (a duplicate delivery, left alone), or nullopt
+  // for an unknown id (removed while queued).
   virtual Result<std::vector<std::optional<ImageStatus>>> StartProcessing(
       std::span<const std::string> ids, std::int64_t now_ms) = 0;
-  // Idempotent: the first result stored for an image wins; returns false when the image
-  // already had one (or is gone), true when this call stored it (status done, its search
-  // terms indexed lowercased for List's label filter).
-  virtual Result<bool> StoreResult(std::string_view id, const ClassificationResult& result,
-                                   std::int64_t now_ms) = 0;
-  // StoreResult for a worker's batch in one transaction: element i is StoreResult's answer
-  // for results[i]. All or nothing: on error none is stored.
+  // Stores a worker's batch of results in one transaction, all or nothing. Idempotent: the
+  // first result stored for an image wins. Element i is true when this call stored
+  // results[i] (status done, its search terms indexed lowercased for List's label filter),
+  // false when the image already had a result or is gone.
   virtual Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
                                                  std::int64_t now_ms) = 0;
   // A failed attempt: counts it and keeps the error; `final` marks the image failed

@@ -59,6 +59,22 @@ ErrorCode CodeOf(const Result<T>& result) {
 // A stand-in for the sha256 hex of some content.
 std::string Id(int n) { return std::format("{:064x}", n); }
 
+// One image through the worker's batch calls: StartProcessing (kNotFound for an unknown
+// id) and StoreResults (whether this call stored the result).
+Result<void> MarkProcessing(Catalog& catalog, const std::string& id, std::int64_t now_ms) {
+  auto statuses = catalog.StartProcessing(std::vector<std::string>{id}, now_ms);
+  if (!statuses) return std::unexpected(statuses.error());
+  if (!statuses->front()) return Fail(ErrorCode::kNotFound, "catalog: no image " + id);
+  return {};
+}
+Result<bool> StoreResult(Catalog& catalog, const std::string& id,
+                         const ClassificationResult& result, std::int64_t now_ms) {
+  const std::vector<ResultToStore> one{{.image_id = id, .result = result}};
+  auto stored = catalog.StoreResults(one, now_ms);
+  if (!stored) return std::unexpected(stored.error());
+  return stored->front();
+}
+
 NewUpload Upload(std::string owner, std::string id, std::string filename = "photo.jpg") {
   return {.id = std::move(id),
           .owner = std::move(owner),
@@ -225,7 +241,7 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
   void AddDone(const std::string& owner, const std::string& id, const ClassificationResult& r) {
     AddOutcome added = Must(catalog_->AddUpload(Upload(owner, id)));
     if (added.needs_job) MustOk(catalog_->MarkEnqueued(id));
-    Must(catalog_->StoreResult(id, r, Now()));
+    Must(StoreResult(*catalog_, id, r, Now()));
   }
 
   TempDir dir_;
@@ -356,7 +372,7 @@ TEST_P(CatalogTest, TextIsStoredVerbatim) {
   EXPECT_EQ(r.filename, filename);
   ClassificationResult result = Labrador();
   result.result_json = R"({"text":"line\nbreak \\ 'single' \"double\""})";
-  EXPECT_TRUE(Must(catalog_->StoreResult(Id(1), result, Now())));
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), result, Now())));
   EXPECT_EQ(Must(catalog_->GetImage(Id(1))).result_json, result.result_json);
 }
 
@@ -497,9 +513,9 @@ TEST_P(CatalogTest, ListRejectsBadLimitsAndCursors) {
 TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   MustOk(catalog_->MarkEnqueued(Id(1)));
-  MustOk(catalog_->MarkProcessing(Id(1), 1000));
-  EXPECT_TRUE(Must(catalog_->StoreResult(Id(1), Labrador(), 2000)));
-  EXPECT_FALSE(Must(catalog_->StoreResult(Id(1), Tabby(), 3000)));
+  MustOk(MarkProcessing(*catalog_, Id(1), 1000));
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), Labrador(), 2000)));
+  EXPECT_FALSE(Must(StoreResult(*catalog_, Id(1), Tabby(), 3000)));
 
   ImageRecord r = Must(catalog_->GetImage(Id(1)));
   EXPECT_EQ(r.status, ImageStatus::kDone);
@@ -511,7 +527,7 @@ TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
   EXPECT_TRUE(Must(catalog_->List({.owner = "alice", .label = "cat"})).images.empty());
 
   // A late duplicate job does not move a finished image back.
-  MustOk(catalog_->MarkProcessing(Id(1), 4000));
+  MustOk(MarkProcessing(*catalog_, Id(1), 4000));
   MustOk(catalog_->RecordFailure(Id(1), "duplicate failed", true, 5000));
   r = Must(catalog_->GetImage(Id(1)));
   EXPECT_EQ(r.status, ImageStatus::kDone);
@@ -519,7 +535,7 @@ TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
   EXPECT_EQ(r.attempts, 0);
   EXPECT_EQ(r.error, "");
 
-  EXPECT_FALSE(Must(catalog_->StoreResult(Id(99), Labrador(), 1)));  // gone
+  EXPECT_FALSE(Must(StoreResult(*catalog_, Id(99), Labrador(), 1)));  // gone
 }
 
 TEST_P(CatalogTest, StartProcessingMarksABatchAndLeavesFinishedImagesAlone) {
@@ -527,7 +543,7 @@ TEST_P(CatalogTest, StartProcessingMarksABatchAndLeavesFinishedImagesAlone) {
     Must(catalog_->AddUpload(Upload("alice", Id(i))));
     MustOk(catalog_->MarkEnqueued(Id(i)));
   }
-  EXPECT_TRUE(Must(catalog_->StoreResult(Id(2), Labrador(), 500)));
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(2), Labrador(), 500)));
   MustOk(catalog_->RecordFailure(Id(3), "broken", true, 600));
   const std::vector<std::string> ids{Id(1), Id(2), Id(3), Id(99), Id(1)};
   EXPECT_EQ(Must(catalog_->StartProcessing(ids, 1000)),
@@ -545,7 +561,7 @@ TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
     Must(catalog_->AddUpload(Upload("alice", Id(i))));
     MustOk(catalog_->MarkEnqueued(Id(i)));
   }
-  EXPECT_TRUE(Must(catalog_->StoreResult(Id(2), Tabby(), 1000)));
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(2), Tabby(), 1000)));
   const std::vector<ResultToStore> batch{{.image_id = Id(1), .result = Labrador()},
                                          {.image_id = Id(2), .result = Labrador()},
                                          {.image_id = Id(3), .result = Tabby()},
@@ -564,7 +580,7 @@ TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
 TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   MustOk(catalog_->MarkEnqueued(Id(1)));
-  MustOk(catalog_->MarkProcessing(Id(1), 100));
+  MustOk(MarkProcessing(*catalog_, Id(1), 100));
   EXPECT_EQ(Must(catalog_->GetImage(Id(1))).status, ImageStatus::kProcessing);
 
   MustOk(catalog_->RecordFailure(Id(1), "blob store unavailable", false, 200));
@@ -574,9 +590,9 @@ TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
   EXPECT_EQ(r.error, "blob store unavailable");
   EXPECT_EQ(r.finished_at_ms, 0);
 
-  MustOk(catalog_->MarkProcessing(Id(1), 300));
+  MustOk(MarkProcessing(*catalog_, Id(1), 300));
   MustOk(catalog_->RecordFailure(Id(1), "timeout", false, 400));
-  MustOk(catalog_->MarkProcessing(Id(1), 500));
+  MustOk(MarkProcessing(*catalog_, Id(1), 500));
   MustOk(catalog_->RecordFailure(Id(1), "corrupt JPEG", true, 600));
   r = Must(catalog_->GetImage(Id(1)));
   EXPECT_EQ(r.attempts, 3);
@@ -592,13 +608,13 @@ TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
 
   // Unknown images.
   EXPECT_EQ(CodeOf(catalog_->RecordFailure(Id(99), "x", false, 1)), ErrorCode::kNotFound);
-  EXPECT_EQ(CodeOf(catalog_->MarkProcessing(Id(99), 1)), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(MarkProcessing(*catalog_, Id(99), 1)), ErrorCode::kNotFound);
 }
 
 TEST_P(CatalogTest, AResultStillReplacesAFinalFailure) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   MustOk(catalog_->RecordFailure(Id(1), "gave up", true, 100));
-  EXPECT_TRUE(Must(catalog_->StoreResult(Id(1), Labrador(), 200)));
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), Labrador(), 200)));
   ImageRecord r = Must(catalog_->GetImage(Id(1)));
   EXPECT_EQ(r.status, ImageStatus::kDone);
   EXPECT_EQ(r.error, "");
@@ -611,7 +627,7 @@ TEST_P(CatalogTest, ImagesAwaitingJobAreThoseNeverMarkedEnqueued) {
   Must(catalog_->AddUpload(Upload("bob", Id(3))));
   Must(catalog_->AddUpload(Upload("bob", Id(4))));
   MustOk(catalog_->MarkEnqueued(Id(2)));
-  Must(catalog_->StoreResult(Id(4), Labrador(), Now()));  // finished anyway
+  Must(StoreResult(*catalog_, Id(4), Labrador(), Now()));  // finished anyway
   const std::int64_t later = Now() + 1;
 
   std::vector<std::string> awaiting = Must(catalog_->ImagesAwaitingJob(later));
@@ -684,11 +700,11 @@ TEST_P(CatalogTest, CountsByStatus) {
   EXPECT_EQ(empty.queued + empty.processing + empty.done + empty.failed, 0);
   for (int i = 0; i < 7; ++i) Must(catalog_->AddUpload(Upload("alice", Id(i))));
   Must(catalog_->AddUpload(Upload("bob", Id(0))));  // same content: counted once
-  MustOk(catalog_->MarkProcessing(Id(1), 1));
-  MustOk(catalog_->MarkProcessing(Id(2), 1));
-  Must(catalog_->StoreResult(Id(3), Labrador(), 2));
-  Must(catalog_->StoreResult(Id(4), Tabby(), 2));
-  Must(catalog_->StoreResult(Id(5), Tabby(), 2));
+  MustOk(MarkProcessing(*catalog_, Id(1), 1));
+  MustOk(MarkProcessing(*catalog_, Id(2), 1));
+  Must(StoreResult(*catalog_, Id(3), Labrador(), 2));
+  Must(StoreResult(*catalog_, Id(4), Tabby(), 2));
+  Must(StoreResult(*catalog_, Id(5), Tabby(), 2));
   MustOk(catalog_->RecordFailure(Id(6), "bad", true, 2));
   StatusCounts counts = Must(catalog_->CountByStatus());
   EXPECT_EQ(counts.queued, 1);
@@ -811,13 +827,13 @@ Result<int> RunWriter(Catalog& catalog, int writer) {
     if (added->needs_job) {
       if (auto r = catalog.MarkEnqueued(id); !r) return std::unexpected(r.error());
     }
-    if (auto r = catalog.MarkProcessing(id, Now()); !r) return std::unexpected(r.error());
+    if (auto r = MarkProcessing(catalog, id, Now()); !r) return std::unexpected(r.error());
     if (i % 5 == 0) {
       if (auto r = catalog.RecordFailure(id, "transient", false, Now()); !r) {
         return std::unexpected(r.error());
       }
     }
-    auto stored = catalog.StoreResult(id, i % 2 ? Labrador() : Tabby(), Now());
+    auto stored = StoreResult(catalog, id, i % 2 ? Labrador() : Tabby(), Now());
     if (!stored) return std::unexpected(stored.error());
     if (shared && *stored) ++wins;
     if (auto page = catalog.List({.owner = owner, .label = "mammal", .limit = 5}); !page) {

@@ -159,9 +159,6 @@ constexpr std::string_view kDeleteUpload = "DELETE FROM uploads WHERE owner = $1
 constexpr std::string_view kDeleteOrphanImage =
     "DELETE FROM images WHERE id = $1"
     " AND NOT EXISTS (SELECT 1 FROM uploads WHERE image_id = $1)";
-constexpr std::string_view kMarkProcessing =
-    "UPDATE images SET status = 'processing', started_at_ms = $1"
-    " WHERE id = $2 AND status <> 'done'";
 constexpr std::string_view kStoreResult =
     "UPDATE images SET status = 'done', error = '', result_json = $1, model = $2,"
     " inference_ms = $3, finished_at_ms = $4"
@@ -677,18 +674,6 @@ Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id) {
   });
 }
 
-Result<void> SqlCatalog::MarkProcessing(std::string_view id, std::int64_t now_ms) {
-  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
-  return Run<void>("marking an image processing", [&](const Sql& db) -> Result<void> {
-    if (db(kMarkProcessing, {now_ms, std::string(id)}).affectedRows() > 0) return {};
-    // Nothing changed: either the image is done (fine, a duplicate job) or gone.
-    if (db(kImageExists, {std::string(id)}).empty()) {
-      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
-    }
-    return {};
-  });
-}
-
 Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
     std::span<const std::string> ids, std::int64_t now_ms) {
   using Out = std::vector<std::optional<ImageStatus>>;
@@ -724,14 +709,6 @@ Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
     }
     return out;
   });
-}
-
-Result<bool> SqlCatalog::StoreResult(std::string_view id, const ClassificationResult& result,
-                                     std::int64_t now_ms) {
-  const ResultToStore one{.image_id = std::string(id), .result = result};
-  auto stored = StoreResults(std::span(&one, 1), now_ms);
-  if (!stored) return std::unexpected(stored.error());
-  return stored->front();
 }
 
 Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore> results,

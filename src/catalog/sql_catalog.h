@@ -71,13 +71,10 @@ class SqlCatalog final : public Catalog {
   Result<ImageRecord> GetImage(std::string_view id) override;
   Result<ListPage> List(const ListQuery& query) override;
   Result<bool> Remove(std::string_view owner, std::string_view id) override;
-  Result<void> MarkProcessing(std::string_view id, std::int64_t now_ms) override;
   Result<std::vector<std::optional<ImageStatus>>> StartProcessing(std::span<const std::string> ids,
                                                                   std::int64_t now_ms) override;
   Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
                                          std::int64_t now_ms) override;
-  Result<bool> StoreResult(std::string_view id, const ClassificationResult& result,
-                           std::int64_t now_ms) override;
   Result<void> RecordFailure(std::string_view id, std::string_view error, bool final,
                              std::int64_t now_ms) override;
   Result<StatusCounts> CountByStatus() override;
