@@ -18,8 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/temp_dir_test.h"
-#include "events/nats_test_server.h"
+#include "events/nats_server_test.h"
 
 namespace argus::events {
 namespace {
@@ -50,25 +49,18 @@ std::string_view Name(Backend backend) { return backend == Backend::kUnix ? "uni
 void PrintTo(Backend backend, std::ostream* out) { *out << Name(backend); }
 
 // The behaviour every back end shares, run on each.
-class EventBusTest : public TempDirTest, public ::testing::WithParamInterface<Backend> {
+class EventBusTest : public NatsServerTest, public ::testing::WithParamInterface<Backend> {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    NatsServerTest::SetUp();
     if (GetParam() == Backend::kUnix) {
       url_ = "unix://" + (dir_ / "events.sock").string();
       return;
     }
-    auto server = nats::TestServer::Start(dir_ / "nats");
-    ASSERT_TRUE(server) << server.error().message;
-    server_ = std::move(*server);
+    ASSERT_NO_FATAL_FAILURE(StartNats());
     url_ = server_->url();
   }
-  void TearDown() override {
-    server_.reset();
-    TempDirTest::TearDown();
-  }
 
-  std::unique_ptr<nats::TestServer> server_;
   std::string url_;
 };
 
@@ -169,17 +161,11 @@ TEST(OpenEventBusTest, RejectsBadUrls) {
 }
 
 // NATS's own concerns: several web replicas, a server that goes away.
-class NatsEventBusTest : public TempDirTest {
+class NatsEventBusTest : public NatsServerTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    auto server = nats::TestServer::Start(dir_);
-    ASSERT_TRUE(server) << server.error().message;
-    server_ = std::move(*server);
-  }
-  void TearDown() override {
-    server_.reset();
-    TempDirTest::TearDown();
+    NatsServerTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(StartNats());
   }
 
   std::unique_ptr<EventBus> Open() {
@@ -190,8 +176,6 @@ class NatsEventBusTest : public TempDirTest {
     }
     return std::move(*bus);
   }
-
-  std::unique_ptr<nats::TestServer> server_;
 };
 
 TEST_F(NatsEventBusTest, EveryReplicaGetsEveryEvent) {

@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "common/temp_dir_test.h"
-#include "events/nats_test_server.h"
+#include "events/nats_server_test.h"
 #include "queue/queue.h"
+#include "queue/queue_test_util.h"
 
 namespace argus::queue {
 namespace {
@@ -24,34 +24,11 @@ using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
-using Counted = std::vector<std::uint64_t>;
-
-// {ready, in_flight, dead}
-Counted Counts(Queue& queue) {
-  auto stats = queue.Stats();
-  EXPECT_TRUE(stats) << stats.error().message;
-  if (!stats) return {};
-  return {stats->ready, stats->in_flight, stats->dead};
-}
-
-std::vector<Message> MustReceive(Queue& queue, std::size_t max,
-                                 std::chrono::milliseconds wait = 0ms) {
-  auto received = queue.Receive(max, wait);
-  EXPECT_TRUE(received) << received.error().message;
-  return received ? std::move(*received) : std::vector<Message>{};
-}
-
-class NatsQueueTest : public TempDirTest {
+class NatsQueueTest : public NatsServerTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    auto server = nats::TestServer::Start(dir_);
-    ASSERT_TRUE(server) << server.error().message;
-    server_ = std::move(*server);
-  }
-  void TearDown() override {
-    server_.reset();
-    TempDirTest::TearDown();
+    NatsServerTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(StartNats());
   }
 
   std::unique_ptr<Queue> Open(std::chrono::milliseconds visibility_timeout = 30s,
@@ -64,8 +41,6 @@ class NatsQueueTest : public TempDirTest {
     }
     return std::move(*queue);
   }
-
-  std::unique_ptr<nats::TestServer> server_;
 };
 
 TEST_F(NatsQueueTest, ARestartOfTheServerLosesNoJob) {

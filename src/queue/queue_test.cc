@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/temp_dir_test.h"
-#include "events/nats_test_server.h"
+#include "events/nats_server_test.h"
+#include "queue/queue_test_util.h"
 
 extern char** environ;
 
@@ -39,44 +39,21 @@ using namespace std::string_view_literals;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 
-std::vector<Message> MustReceive(Queue& queue, std::size_t max,
-                                 std::chrono::milliseconds wait = 0ms) {
-  auto received = queue.Receive(max, wait);
-  EXPECT_TRUE(received) << received.error().message;
-  return received ? std::move(*received) : std::vector<Message>{};
-}
-
-// {ready, in_flight, dead}
-std::vector<std::uint64_t> Counts(Queue& queue) {
-  auto stats = queue.Stats();
-  EXPECT_TRUE(stats) << stats.error().message;
-  if (!stats) return {};
-  return {stats->ready, stats->in_flight, stats->dead};
-}
-
-using Counted = std::vector<std::uint64_t>;
-
 enum class Backend : std::uint8_t { kSqlite, kNats };
 std::string_view Name(Backend backend) { return backend == Backend::kSqlite ? "sqlite" : "nats"; }
 void PrintTo(Backend backend, std::ostream* out) { *out << Name(backend); }
 
 // The behaviour every back end shares, run on each.
-class QueueTest : public TempDirTest, public ::testing::WithParamInterface<Backend> {
+class QueueTest : public NatsServerTest, public ::testing::WithParamInterface<Backend> {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    NatsServerTest::SetUp();
     if (GetParam() == Backend::kSqlite) {
       url_ = "sqlite://" + (dir_ / "queue.db").string();
       return;
     }
-    auto server = nats::TestServer::Start(dir_ / "nats");
-    ASSERT_TRUE(server) << server.error().message;
-    server_ = std::move(*server);
+    ASSERT_NO_FATAL_FAILURE(StartNats());
     url_ = server_->url();
-  }
-  void TearDown() override {
-    server_.reset();
-    TempDirTest::TearDown();
   }
 
   const std::string& Url() const { return url_; }
@@ -89,7 +66,6 @@ class QueueTest : public TempDirTest, public ::testing::WithParamInterface<Backe
     return std::move(*queue);
   }
 
-  std::unique_ptr<nats::TestServer> server_;
   std::string url_;
 };
 
