@@ -22,8 +22,9 @@ TEST_F(VisibilityKeeperTest, KeepsMessagesHiddenPastTheirTimeoutUntilItEnds) {
   ASSERT_TRUE((*holder)->Enqueue("long job"));
   auto received = (*holder)->Receive(1, 0ms);
   ASSERT_TRUE(received && received->size() == 1u);
+  VisibilityKeeper keeper(**holder, 100ms);
   {
-    VisibilityKeeper keeper(**holder, *received, 100ms);
+    const auto holding = keeper.Keep(*received);
     // Three timeouts long: without the keeper the job would be delivered again.
     std::this_thread::sleep_for(900ms);
     auto meanwhile = (*other)->Receive(1, 0ms);
@@ -32,7 +33,7 @@ TEST_F(VisibilityKeeperTest, KeepsMessagesHiddenPastTheirTimeoutUntilItEnds) {
   }
   auto after = (*other)->Receive(1, 5s);
   ASSERT_TRUE(after);
-  ASSERT_EQ(after->size(), 1u) << "once the keeper ends, the timeout runs again";
+  ASSERT_EQ(after->size(), 1u) << "once the batch is let go, the timeout runs again";
   EXPECT_EQ((*after)[0].body, "long job");
 }
 
@@ -44,7 +45,8 @@ TEST_F(VisibilityKeeperTest, EndsPromptlyAndIgnoresAcknowledgedMessages) {
   ASSERT_TRUE(received && received->size() == 1u);
   const auto start = std::chrono::steady_clock::now();
   {
-    VisibilityKeeper keeper(**queue, *received, 20ms);
+    VisibilityKeeper keeper(**queue, 20ms);
+    const auto holding = keeper.Keep(*received);
     ASSERT_TRUE((*queue)->Ack(received->front()));
     std::this_thread::sleep_for(100ms);  // extensions of an acknowledged message fail quietly
   }

@@ -9,7 +9,6 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "worker/job.h"
-#include "worker/visibility_keeper.h"
 
 namespace argus::worker {
 namespace {
@@ -54,7 +53,8 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
       catalog_(catalog),
       blobs_(blobs),
       events_(events),
-      options_(options) {}
+      options_(options),
+      keeper_(queue, options.visibility_timeout / 3) {}
 
 void Worker::Publish(const std::string& image_id, catalog::ImageStatus status) {
   if (auto published =
@@ -97,7 +97,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     std::ranges::move(*more, std::back_inserter(*received));
   }
   const std::size_t taken = received->size();
-  VisibilityKeeper keeper(queue_, *received, options_.visibility_timeout / 3);
+  const VisibilityKeeper::Holding holding = keeper_.Keep(*received);
 
   std::vector<Item> candidates;
   const std::int64_t now = NowMs();

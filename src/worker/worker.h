@@ -10,6 +10,7 @@
 #include "events/event_bus.h"
 #include "image/limits.h"
 #include "queue/queue.h"
+#include "worker/visibility_keeper.h"
 
 namespace argus::worker {
 
@@ -21,8 +22,8 @@ struct WorkerOptions {
   std::chrono::milliseconds max_batch_delay{0};
   // Deliveries of one job before it is dead-lettered and its image marked failed.
   int max_attempts = 3;
-  // The queue's visibility timeout: a batch that takes longer than a third of it extends
-  // the visibility of its jobs (JetStream: "in progress"), so slow work is not redelivered.
+  // The queue's visibility timeout: the jobs of the batch in hand have their visibility
+  // extended every third of it (JetStream: "in progress"), so slow work is not redelivered.
   std::chrono::milliseconds visibility_timeout{30'000};
   std::chrono::milliseconds retry_delay{1'000};
   std::size_t decode_threads = 0;  // 0: one per core
@@ -58,6 +59,7 @@ class Worker {
   blob::BlobStore& blobs_;
   events::EventBus& events_;
   WorkerOptions options_;
+  VisibilityKeeper keeper_;
 };
 
 // Object keys in the blob store.
