@@ -123,26 +123,14 @@ class NatsQueue final : public Queue {
 
   // Creates the streams and the consumer, or checks the ones that exist.
   Result<void> Prepare() {
-    const char* subjects[] = {names_.subject.c_str()};
-    jsStreamConfig jobs;
-    jsStreamConfig_Init(&jobs);
-    jobs.Name = names_.stream.c_str();
-    jobs.Subjects = subjects;
-    jobs.SubjectsLen = 1;
-    jobs.Retention = js_WorkQueuePolicy;
-    jobs.Storage = js_FileStorage;
-    if (auto made = EnsureStream(jobs); !made) return made;
-
-    const char* dead_subjects[] = {names_.dead_subject.c_str()};
-    jsStreamConfig dead;
-    jsStreamConfig_Init(&dead);
-    dead.Name = names_.dead_stream.c_str();
-    dead.Subjects = dead_subjects;
-    dead.SubjectsLen = 1;
-    dead.Retention = js_LimitsPolicy;
-    dead.Storage = js_FileStorage;
-    dead.AllowDirect = true;  // ListDeadLetters walks it with direct gets
-    if (auto made = EnsureStream(dead); !made) return made;
+    if (auto made = EnsureStream(names_.stream, names_.subject, js_WorkQueuePolicy, false); !made) {
+      return made;
+    }
+    // ListDeadLetters walks the dead letters with direct gets.
+    if (auto made = EnsureStream(names_.dead_stream, names_.dead_subject, js_LimitsPolicy, true);
+        !made) {
+      return made;
+    }
     return EnsureConsumer();
   }
 
@@ -343,7 +331,18 @@ class NatsQueue final : public Queue {
 
   // Adds the stream, which is idempotent when it exists with the same settings. One set up
   // differently (by an operator, or an older version) is used if it still works as ours.
-  Result<void> EnsureStream(jsStreamConfig& config) {
+  // A file-backed stream of one subject.
+  Result<void> EnsureStream(const std::string& name, const std::string& subject,
+                            jsRetentionPolicy retention, bool allow_direct) {
+    const char* subjects[] = {subject.c_str()};
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = name.c_str();
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.Retention = retention;
+    config.Storage = js_FileStorage;
+    config.AllowDirect = allow_direct;
     jsStreamInfo* raw_info = nullptr;
     jsErrCode code{};
     natsStatus status = js_AddStream(&raw_info, js_.get(), &config, nullptr, &code);
