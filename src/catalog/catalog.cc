@@ -18,10 +18,9 @@ namespace {
 
 namespace orm = drogon::orm;
 
-// PRAGMAs of the single SQLite connection. busy_timeout comes first so that switching to
-// WAL waits for, rather than fails on, another process opening the file at the same time.
+// PRAGMAs of the single SQLite connection. Waits for busy locks are set up when the
+// connection opens (db::InstallSqliteBusyWait).
 constexpr std::string_view kSqlitePragmas[] = {
-    "PRAGMA busy_timeout = 5000",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",

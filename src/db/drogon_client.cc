@@ -4,6 +4,8 @@
 #include <thread>
 #include <vector>
 
+#include "db/sqlite_busy_wait.h"
+
 namespace argus::db {
 namespace {
 
@@ -44,6 +46,7 @@ Result<std::shared_ptr<drogon::orm::DbClient>> OpenSqliteClient(const std::strin
   // One connection: SQLite has one writer per file anyway, and PRAGMAs and migration
   // transactions need every statement on the same connection.
   const std::string connection = "filename=" + QuoteConnValue(path);
+  InstallSqliteBusyWait();
   for (milliseconds wait = kFirstOpenWait; wait <= kLastOpenWait; wait *= 2) {
     auto db = drogon::orm::DbClient::newSqlite3Client(connection, 1);
     if (!db) return Fail(ErrorCode::kUnavailable, "Drogon was built without SQLite support");

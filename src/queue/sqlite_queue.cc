@@ -28,9 +28,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Web tier and workers write the same file; a statement waits this long for another
-// process's write lock before it fails.
-constexpr int kBusyTimeoutMs = 5000;
 constexpr milliseconds kFirstPollInterval{1};
 constexpr milliseconds kMaxPollInterval{20};
 // With wake-ups on enqueue, polling only finds messages whose timeout or release delay
@@ -94,13 +91,6 @@ class SqliteQueue final : public Queue {
 
   // Sets up the connection and brings the schema up to date.
   Result<void> Prepare() {
-    // busy_timeout first: the journal-mode switch and the migration may have to wait for
-    // other processes.
-    if (auto set =
-            Exec("set busy_timeout", std::format("PRAGMA busy_timeout = {}", kBusyTimeoutMs));
-        !set) {
-      return std::unexpected(set.error());
-    }
     // Switching a new file to WAL needs an exclusive lock for which SQLite does not wait on
     // the busy timeout, so processes opening a fresh queue together retry for a while.
     auto mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
