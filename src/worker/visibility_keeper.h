@@ -1,7 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "common/periodic.h"
@@ -11,34 +14,40 @@ namespace argus::worker {
 
 // Extends the visibility of the messages a worker holds every `period`, so that a batch
 // that runs long is not delivered to another worker meanwhile. One thread for the life of
-// the worker, not one per batch. Extending a message that was acknowledged or released
-// since fails harmlessly.
+// the worker, not one per batch; a pipelined worker holds two batches at a time (one being
+// decoded, one in the model). Extending a message that was acknowledged or released since
+// fails harmlessly.
 class VisibilityKeeper {
  public:
   // While alive, the messages given to Keep are extended.
   class Holding {
    public:
-    explicit Holding(VisibilityKeeper& keeper) : keeper_(keeper) {}
-    Holding(const Holding&) = delete;
-    Holding& operator=(const Holding&) = delete;
-    ~Holding() { keeper_.Hold({}); }
+    Holding(VisibilityKeeper& keeper, std::uint64_t id) : keeper_(&keeper), id_(id) {}
+    Holding(Holding&& other) noexcept
+        : keeper_(std::exchange(other.keeper_, nullptr)), id_(other.id_) {}
+    Holding& operator=(Holding&&) = delete;
+    ~Holding() {
+      if (keeper_ != nullptr) keeper_->Release(id_);
+    }
 
    private:
-    VisibilityKeeper& keeper_;
+    VisibilityKeeper* keeper_;
+    std::uint64_t id_;
   };
 
   VisibilityKeeper(queue::Queue& queue, std::chrono::milliseconds period);
 
-  // Replaces the messages held so far by these, until the returned handle goes.
+  // Adds these messages to the ones held, until the returned handle goes.
   [[nodiscard]] Holding Keep(std::vector<queue::Message> messages);
 
  private:
-  void Hold(std::vector<queue::Message> messages);
+  void Release(std::uint64_t id);
   void ExtendHeld();
 
   queue::Queue& queue_;
   std::mutex mutex_;
-  std::vector<queue::Message> held_;
+  std::uint64_t next_id_ = 0;
+  std::map<std::uint64_t, std::vector<queue::Message>> held_;
   Periodic extender_;  // last: it stops before the rest is destroyed
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "common/temp_dir_test.h"
@@ -35,6 +36,43 @@ TEST_F(VisibilityKeeperTest, KeepsMessagesHiddenPastTheirTimeoutUntilItEnds) {
   ASSERT_TRUE(after);
   ASSERT_EQ(after->size(), 1u) << "once the batch is let go, the timeout runs again";
   EXPECT_EQ((*after)[0].body, "long job");
+}
+
+// A pipelined worker holds one batch being decoded and one in the model; letting go of one
+// leaves the other extended.
+TEST_F(VisibilityKeeperTest, KeepsEachBatchUntilItsOwnHoldingEnds) {
+  const std::string url = "sqlite://" + (dir_ / "queue.db").string();
+  auto holder = queue::OpenQueue(url, {.visibility_timeout = 300ms});
+  auto other = queue::OpenQueue(url, {.visibility_timeout = 300ms});
+  ASSERT_TRUE(holder && other);
+  ASSERT_TRUE((*holder)->Enqueue("first batch"));
+  ASSERT_TRUE((*holder)->Enqueue("second batch"));
+  auto first = (*holder)->Receive(1, 0ms);
+  auto second = (*holder)->Receive(1, 0ms);
+  ASSERT_TRUE(first && first->size() == 1u && second && second->size() == 1u);
+  VisibilityKeeper keeper(**holder, 100ms);
+  auto holding_second = std::make_optional(keeper.Keep(*second));
+  {
+    const auto holding_first = keeper.Keep(*first);
+    std::this_thread::sleep_for(900ms);
+    auto meanwhile = (*other)->Receive(2, 0ms);
+    ASSERT_TRUE(meanwhile);
+    EXPECT_TRUE(meanwhile->empty()) << "a held batch was delivered again";
+  }
+  auto after_first = (*other)->Receive(2, 5s);
+  ASSERT_TRUE(after_first);
+  ASSERT_EQ(after_first->size(), 1u);
+  EXPECT_EQ((*after_first)[0].body, "first batch");
+  ASSERT_TRUE((*other)->Ack((*after_first)[0]));
+  std::this_thread::sleep_for(900ms);
+  auto still_held = (*other)->Receive(1, 0ms);
+  ASSERT_TRUE(still_held);
+  EXPECT_TRUE(still_held->empty()) << "the second batch lost its extension with the first";
+  holding_second.reset();
+  auto after_second = (*other)->Receive(1, 5s);
+  ASSERT_TRUE(after_second);
+  ASSERT_EQ(after_second->size(), 1u);
+  EXPECT_EQ((*after_second)[0].body, "second batch");
 }
 
 TEST_F(VisibilityKeeperTest, EndsPromptlyAndIgnoresAcknowledgedMessages) {

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "worker/handoff.h"
 #include "worker/job.h"
 
 namespace argus::worker {
@@ -29,6 +33,26 @@ void LogError(std::string_view what, const Error& error) {
   LogLine("error", "worker", std::string(what) + ": " + error.message);
 }
 
+std::string CompactJson(const Json::Value& value) {
+  Json::StreamWriterBuilder writer;
+  writer["indentation"] = "";
+  writer["precision"] = 6;
+  return Json::writeString(writer, value);
+}
+
+// The output bucket's copy of a result: the catalog's classification JSON with the image id
+// and model name.
+std::string OutputDocument(Json::Value classification, const std::string& image_id,
+                           const std::string& model) {
+  classification["id"] = image_id;
+  classification["model"] = model;
+  return CompactJson(classification);
+}
+
+std::span<const std::byte> AsBytes(const std::string& text) {
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+
 }  // namespace
 
 std::string InputKey(std::string_view image_id) { return "inputs/" + std::string(image_id); }
@@ -44,6 +68,16 @@ struct Worker::Item {
   Job job;
   std::vector<std::byte> bytes;
   Result<void> decoded;
+};
+
+struct Worker::Batch {
+  VisibilityKeeper::Holding holding;
+  std::vector<Item> items;     // in tensor order
+  std::vector<float> tensors;  // room for a full batch; the first items.size() images used
+  double decode_ms = 0;
+  double queue_wait_ms = 0;
+  double inference_ms = 0;
+  std::vector<std::string> outputs;  // the output objects, once inferred
 };
 
 Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
@@ -83,10 +117,37 @@ void Worker::Retry(Item& item, const std::string& reason) {
   }
 }
 
-Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
+void Worker::SettleFinished(Item& item) {
+  const std::string& id = item.job.image_id;
+  auto restored = [&]() -> Result<void> {
+    auto exists = blobs_.Exists(OutputKey(id));
+    if (!exists) return std::unexpected(exists.error());
+    if (*exists) return {};
+    auto record = catalog_.GetImage(id);
+    if (!record) return std::unexpected(record.error());
+    Json::Value classification;
+    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
+    const std::string& stored = record->result_json;
+    if (!reader->parse(stored.data(), stored.data() + stored.size(), &classification, nullptr)) {
+      return Fail(ErrorCode::kCorrupt, "the stored result of " + id + " is not JSON");
+    }
+    return blobs_.Put(OutputKey(id),
+                      AsBytes(OutputDocument(std::move(classification), id, record->model)),
+                      "application/json", blob::Durability::kRecreatable);
+  }();
+  if (!restored) {
+    LogError("cannot restore the output object of " + id, restored.error());
+    (void)queue_.Release(item.message, options_.retry_delay);
+    return;
+  }
+  (void)queue_.Ack(item.message);
+  Publish(id, catalog::ImageStatus::kDone);
+}
+
+Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds wait) {
   auto received = queue_.Receive(options_.max_batch, wait);
   if (!received) return std::unexpected(received.error());
-  if (received->empty()) return 0;
+  if (received->empty()) return std::nullopt;
   const auto first_arrival = Clock::now();
   while (received->size() < options_.max_batch) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -96,8 +157,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     if (!more || more->empty()) break;
     std::ranges::move(*more, std::back_inserter(*received));
   }
-  const std::size_t taken = received->size();
-  const VisibilityKeeper::Holding holding = keeper_.Keep(*received);
+  Batch batch{.holding = keeper_.Keep(*received)};
 
   std::vector<Item> candidates;
   const std::int64_t now = NowMs();
@@ -126,7 +186,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     }
     candidates.push_back(std::move(item));
   }
-  if (candidates.empty()) return taken;
+  if (candidates.empty()) return std::nullopt;
 
   std::vector<std::string> ids;
   ids.reserve(candidates.size());
@@ -134,7 +194,7 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
   auto statuses = catalog_.StartProcessing(ids, now);
   if (!statuses) {
     for (Item& item : candidates) Retry(item, statuses.error().message);
-    return taken;
+    return std::nullopt;
   }
   std::vector<Item> items;
   double queue_wait_total = 0;
@@ -145,8 +205,12 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
       (void)queue_.Ack(item.message);  // deleted while queued: nothing to do
       continue;
     }
+    if (*status == catalog::ImageStatus::kDone) {
+      SettleFinished(item);  // a redelivery of finished work
+      continue;
+    }
     if (*status != catalog::ImageStatus::kProcessing) {
-      (void)queue_.Ack(item.message);  // a redelivery of finished work
+      (void)queue_.Ack(item.message);  // failed for good before
       Publish(item.job.image_id, *status);
       continue;
     }
@@ -165,12 +229,13 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     Publish(item.job.image_id, catalog::ImageStatus::kProcessing);
     items.push_back(std::move(item));
   }
-  if (items.empty()) return taken;
+  if (items.empty()) return std::nullopt;
+  batch.queue_wait_ms = queue_wait_total / static_cast<double>(items.size());
 
   // Decode in parallel straight into the batch tensor.
   const auto decode_start = Clock::now();
   const std::size_t tensor_size = classifier_.tensor_size();
-  std::vector<float> tensors(items.size() * tensor_size);
+  std::vector<float> tensors = TakeTensorBuffer();
   std::atomic<std::size_t> next = 0;
   auto decode = [&] {
     for (std::size_t i = next++; i < items.size(); i = next++) {
@@ -188,10 +253,9 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
     for (std::size_t t = 1; t < threads; ++t) decoders.emplace_back(decode);
     decode();
   }
-  const double decode_ms = MillisecondsSince(decode_start);
+  batch.decode_ms = MillisecondsSince(decode_start);
 
   // Images that failed to decode leave the batch; the rest are packed together.
-  std::vector<Item*> ready;
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!items[i].decoded) {
       const Error& error = items[i].decoded.error();
@@ -199,85 +263,125 @@ Result<std::size_t> Worker::RunOnce(std::chrono::milliseconds wait) {
                          : Retry(items[i], error.message);
       continue;
     }
-    if (ready.size() != i) {
+    const std::size_t slot = batch.items.size();
+    if (slot != i) {
       std::ranges::copy(std::span(tensors).subspan(i * tensor_size, tensor_size),
-                        tensors.begin() + static_cast<std::ptrdiff_t>(ready.size() * tensor_size));
+                        tensors.begin() + static_cast<std::ptrdiff_t>(slot * tensor_size));
     }
-    ready.push_back(&items[i]);
+    batch.items.push_back(std::move(items[i]));
   }
-  if (!ready.empty()) {
-    const auto inference_start = Clock::now();
-    auto classified = classifier_.Classify(std::span(tensors).first(ready.size() * tensor_size),
-                                           ready.size(), options_.top_k);
-    const double inference_ms = MillisecondsSince(inference_start);
-    // Each result goes to the output bucket, then the batch's results to the catalog in one
-    // transaction and their acknowledgements in one operation.
-    std::vector<Item*> storing;
-    std::vector<catalog::ResultToStore> results;
-    for (std::size_t i = 0; i < ready.size(); ++i) {
-      Item& item = *ready[i];
-      if (!classified) {
-        Retry(item, classified.error().message);
-        continue;
-      }
-      const engine::Classification& classification = (*classified)[i];
-      Json::Value output = engine::ToJson(classification);
-      output["id"] = item.job.image_id;
-      output["model"] = classifier_.manifest().name;
-      Json::StreamWriterBuilder writer;
-      writer["indentation"] = "";
-      writer["precision"] = 6;
-      std::string json = Json::writeString(writer, output);
-      const auto* json_bytes = reinterpret_cast<const std::byte*>(json.data());
-      // The catalog holds the result; this copy can be written again from it.
-      if (auto put = blobs_.Put(OutputKey(item.job.image_id), {json_bytes, json.size()},
-                                "application/json", blob::Durability::kRecreatable);
-          !put) {
-        Retry(item, put.error().message);
-        continue;
-      }
-      results.push_back(
-          {.image_id = item.job.image_id,
-           .result = {.result_json = std::move(json),
-                      .model = classifier_.manifest().name,
-                      .inference_ms = inference_ms / static_cast<double>(ready.size()),
-                      .search_terms = engine::SearchTerms(classification)}});
-      storing.push_back(&item);
-    }
-    if (!results.empty()) {
-      // A result that was stored before (a redelivery) is acknowledged all the same.
-      if (auto stored = catalog_.StoreResults(results, NowMs()); !stored) {
-        for (Item* item : storing) Retry(*item, stored.error().message);
-      } else {
-        std::vector<queue::Message> messages;
-        messages.reserve(storing.size());
-        for (const Item* item : storing) messages.push_back(item->message);
-        if (auto acked = queue_.AckAll(messages); !acked) LogError("cannot ack", acked.error());
-        for (const Item* item : storing) {
-          Publish(item->job.image_id, catalog::ImageStatus::kDone);
-        }
-      }
-    }
-    if (auto published = events_.Publish(EncodeBatchEvent(
-            {.size = ready.size(),
-             .inference_ms = inference_ms,
-             .decode_ms = decode_ms,
-             .queue_wait_ms = queue_wait_total / static_cast<double>(items.size())}));
-        !published) {
-      LogError("cannot publish batch event", published.error());
-    }
+  if (batch.items.empty()) {
+    ReturnTensorBuffer(std::move(tensors));
+    return std::nullopt;
   }
-  return taken;
+  batch.tensors = std::move(tensors);
+  return batch;
+}
+
+// Batch tensors are megabytes; reusing them spares the page faults of fresh memory, which
+// cost a virtual machine about as much as decoding.
+std::vector<float> Worker::TakeTensorBuffer() {
+  std::lock_guard lock(spare_tensors_mutex_);
+  if (spare_tensors_.empty()) {
+    return std::vector<float>(options_.max_batch * classifier_.tensor_size());
+  }
+  std::vector<float> buffer = std::move(spare_tensors_.back());
+  spare_tensors_.pop_back();
+  return buffer;
+}
+
+void Worker::ReturnTensorBuffer(std::vector<float> buffer) {
+  std::lock_guard lock(spare_tensors_mutex_);
+  spare_tensors_.push_back(std::move(buffer));
+}
+
+bool Worker::Infer(Batch& batch) {
+  const auto inference_start = Clock::now();
+  auto classified = classifier_.Classify(
+      std::span(batch.tensors).first(batch.items.size() * classifier_.tensor_size()),
+      batch.items.size(), options_.top_k);
+  batch.inference_ms = MillisecondsSince(inference_start);
+  ReturnTensorBuffer(std::move(batch.tensors));
+  if (!classified) {
+    for (Item& item : batch.items) Retry(item, classified.error().message);
+    return false;
+  }
+  const std::string& model = classifier_.manifest().name;
+  std::vector<catalog::ResultToStore> results;
+  results.reserve(batch.items.size());
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    const engine::Classification& classification = (*classified)[i];
+    const Json::Value json = engine::ToJson(classification);
+    const std::string& id = batch.items[i].job.image_id;
+    batch.outputs.push_back(OutputDocument(json, id, model));
+    results.push_back(
+        {.image_id = id,
+         .result = {.result_json = CompactJson(json),
+                    .model = model,
+                    .inference_ms = batch.inference_ms / static_cast<double>(batch.items.size()),
+                    .search_terms = engine::SearchTerms(classification)}});
+  }
+  // A result that was stored before (a redelivery) is acknowledged all the same.
+  if (auto stored = catalog_.StoreResults(results, NowMs()); !stored) {
+    for (Item& item : batch.items) Retry(item, stored.error().message);
+    return false;
+  }
+  // Waiting clients hear of the results as soon as the catalog has them.
+  for (const Item& item : batch.items) Publish(item.job.image_id, catalog::ImageStatus::kDone);
+  return true;
+}
+
+void Worker::Settle(Batch& batch) {
+  // An object that cannot be written leaves its job unacknowledged: the redelivery writes
+  // it again from the catalog (SettleFinished).
+  std::vector<queue::Message> settled;
+  settled.reserve(batch.items.size());
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    Item& item = batch.items[i];
+    if (auto put = blobs_.Put(OutputKey(item.job.image_id), AsBytes(batch.outputs[i]),
+                              "application/json", blob::Durability::kRecreatable);
+        !put) {
+      LogError("cannot write the output object of " + item.job.image_id, put.error());
+      (void)queue_.Release(item.message, options_.retry_delay);
+      continue;
+    }
+    settled.push_back(item.message);
+  }
+  if (auto acked = queue_.AckAll(settled); !acked) LogError("cannot ack", acked.error());
+  if (auto published = events_.Publish(EncodeBatchEvent({.size = batch.items.size(),
+                                                         .inference_ms = batch.inference_ms,
+                                                         .decode_ms = batch.decode_ms,
+                                                         .queue_wait_ms = batch.queue_wait_ms}));
+      !published) {
+    LogError("cannot publish batch event", published.error());
+  }
 }
 
 void Worker::Run(const std::stop_token& stop) {
-  while (!stop.stop_requested()) {
-    auto processed = RunOnce(std::chrono::milliseconds(200));
-    if (!processed) {
-      LogError("queue unavailable", processed.error());
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Three stages, each on its own thread, hand batches on one at a time: taking and
+  // decoding, the model and the catalog, then output objects and acknowledgements.
+  Handoff<Batch> prepared;
+  Handoff<Batch> inferred;
+  std::jthread settler([&] {
+    while (auto batch = inferred.Take()) Settle(*batch);
+  });
+  std::jthread preparer([&] {
+    while (!stop.stop_requested()) {
+      auto batch = Prepare(std::chrono::milliseconds(200));
+      if (!batch) {
+        LogError("queue unavailable", batch.error());
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      // Not cut short by stop: a batch in hand is finished, never dropped.
+      if (*batch) prepared.Put(std::move(**batch));
     }
+    prepared.Close();
+  });
+  while (auto batch = prepared.Take()) {
+    if (Infer(*batch)) inferred.Put(std::move(*batch));
   }
+  inferred.Close();
 }
 
 }  // namespace argus::worker

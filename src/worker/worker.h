@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <mutex>
+#include <optional>
 #include <stop_token>
+#include <vector>
 
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
@@ -35,20 +38,37 @@ struct WorkerOptions {
 // batched inference, stores each result idempotently (catalog row and output object),
 // then acknowledges. A job is acknowledged only after its result is stored, so a crash
 // anywhere leads to redelivery, never to a lost image.
+//
+// Three stages run at once, each on its own thread: while one batch is in the model, the
+// next is taken from the queue and decoded, and the one before has its output objects
+// written and its jobs acknowledged. A worker thus keeps a core busy with decoding and one
+// with inference, as `argus classify` does, and waiting clients hear of results as soon
+// as the catalog has them.
 class Worker {
  public:
   Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
          blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options);
 
-  // Processes one batch, waiting up to `wait` for its first job. Returns the number of jobs
-  // taken from the queue (0 when none came).
-  Result<std::size_t> RunOnce(std::chrono::milliseconds wait);
-
-  // Processes batches until stop is requested; the batch in hand is finished first.
+  // Processes batches until stop is requested; the batches in hand are finished first.
   void Run(const std::stop_token& stop);
 
  private:
   struct Item;
+  struct Batch;
+  // Takes up to a batch of jobs, waiting up to `wait` for the first, and decodes their
+  // images into one tensor. Jobs that need no inference are settled on the way; nullopt
+  // when none is left for the model.
+  Result<std::optional<Batch>> Prepare(std::chrono::milliseconds wait);
+  // Runs the model on a prepared batch, stores its results in the catalog and announces
+  // them; false when the batch was given back to the queue instead.
+  bool Infer(Batch& batch);
+  // Writes the output objects of an inferred batch and acknowledges its jobs.
+  void Settle(Batch& batch);
+  // A redelivered job whose image is already classified: the output object is written
+  // again if a crash lost it, then the job is acknowledged.
+  void SettleFinished(Item& item);
+  std::vector<float> TakeTensorBuffer();
+  void ReturnTensorBuffer(std::vector<float> buffer);
   void FailPermanently(Item& item, const std::string& reason);
   void Retry(Item& item, const std::string& reason);
   void Publish(const std::string& image_id, catalog::ImageStatus status);
@@ -60,6 +80,8 @@ class Worker {
   events::EventBus& events_;
   WorkerOptions options_;
   VisibilityKeeper keeper_;
+  std::mutex spare_tensors_mutex_;
+  std::vector<std::vector<float>> spare_tensors_;
 };
 
 // Object keys in the blob store.

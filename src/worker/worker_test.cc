@@ -1,0 +1,179 @@
+#include "worker/worker.h"
+
+#include <gtest/gtest.h>
+#include <json/json.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/sha256.h"
+#include "common/temp_dir_test.h"
+#include "engine/manifest.h"
+#include "image/read_file.h"
+#include "worker/job.h"
+
+namespace argus::worker {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
+const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
+
+// A worker over real stores in a fresh folder: SQLite queue and catalog, a local blob
+// store, the Unix-socket event bus and the default model.
+class WorkerTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto manifest = engine::LoadManifest(engine::kDefaultModel, kAssets);
+    ASSERT_TRUE(manifest) << manifest.error().message;
+    auto classifier = engine::Classifier::Create(*manifest, {.intra_op_threads = 1});
+    ASSERT_TRUE(classifier) << classifier.error().message;
+    classifier_ = std::move(*classifier);
+    auto queue =
+        queue::OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {.visibility_timeout = 30s});
+    auto catalog = catalog::OpenCatalog("sqlite://" + (dir_ / "catalog.db").string());
+    auto blobs = blob::OpenBlobStore("file://" + (dir_ / "blobs").string());
+    auto events = events::OpenEventBus("unix://" + (dir_ / "events.sock").string());
+    ASSERT_TRUE(queue && catalog && blobs && events);
+    queue_ = std::move(*queue);
+    catalog_ = std::move(*catalog);
+    blobs_ = std::move(*blobs);
+    events_ = std::move(*events);
+  }
+
+  // Stores and enqueues a photo as the web tier does; returns its id.
+  std::string Upload(const std::filesystem::path& file) {
+    auto bytes = image::ReadFile(file, 1 << 24);
+    EXPECT_TRUE(bytes);
+    const std::string id = Sha256Hex({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+    EXPECT_TRUE(blobs_->Put(InputKey(id), *bytes, "image/jpeg", blob::Durability::kRecreatable));
+    auto added = catalog_->AddUpload({.id = id, .owner = "", .filename = file.filename()});
+    EXPECT_TRUE(added) << added.error().message;
+    EXPECT_TRUE(EnqueueJob(*queue_, *catalog_, id, NowMs()));
+    return id;
+  }
+
+  std::vector<std::string> UploadSamples(std::size_t count) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(kSamples)) {
+      if (entry.path().extension() == ".JPEG") files.push_back(entry.path());
+    }
+    std::ranges::sort(files);
+    files.resize(std::min(count, files.size()));
+    std::vector<std::string> ids;
+    for (const auto& file : files) ids.push_back(Upload(file));
+    return ids;
+  }
+
+  std::jthread StartWorker(WorkerOptions options = {}) {
+    worker_ =
+        std::make_unique<Worker>(*classifier_, *queue_, *catalog_, *blobs_, *events_, options);
+    return std::jthread([this](const std::stop_token& stop) { worker_->Run(stop); });
+  }
+
+  // Waits until the queue holds no job, ready or in flight.
+  bool WaitForEmptyQueue(std::chrono::seconds limit = 120s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto stats = queue_->Stats();
+      if (stats && stats->ready + stats->in_flight == 0) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  Json::Value OutputObject(const std::string& id) {
+    auto bytes = blobs_->Get(OutputKey(id));
+    EXPECT_TRUE(bytes) << id;
+    Json::Value value;
+    if (!bytes) return value;
+    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
+    const auto* text = reinterpret_cast<const char*>(bytes->data());
+    EXPECT_TRUE(reader->parse(text, text + bytes->size(), &value, nullptr));
+    return value;
+  }
+
+  std::unique_ptr<engine::Classifier> classifier_;
+  std::unique_ptr<queue::Queue> queue_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  std::unique_ptr<events::EventBus> events_;
+  std::unique_ptr<Worker> worker_;
+};
+
+TEST_F(WorkerTest, ClassifiesEveryQueuedImageAndWritesItsOutputObject) {
+  // More than two batches, so that decoding, inference and settling overlap.
+  const std::vector<std::string> ids = UploadSamples(40);
+  {
+    std::jthread worker = StartWorker({.max_batch = 8, .decode_threads = 1});
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  for (const std::string& id : ids) {
+    auto record = catalog_->GetImage(id);
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->status, catalog::ImageStatus::kDone) << id << ": " << record->error;
+    EXPECT_FALSE(record->result_json.empty());
+    const Json::Value output = OutputObject(id);
+    EXPECT_EQ(output["id"].asString(), id);
+    EXPECT_EQ(output["model"].asString(), classifier_->manifest().name);
+    EXPECT_TRUE(output["labels"].isArray() && !output["labels"].empty()) << output;
+  }
+}
+
+TEST_F(WorkerTest, RedeliveredFinishedJobRestoresALostOutputObjectWithoutClassifyingAgain) {
+  const std::string id = UploadSamples(1).front();
+  {
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  auto before = catalog_->GetImage(id);
+  ASSERT_TRUE(before && before->status == catalog::ImageStatus::kDone);
+  const Json::Value original = OutputObject(id);
+  // A crash after the result reached the catalog but before the output object was written,
+  // and the job that comes back.
+  ASSERT_TRUE(blobs_->Delete(OutputKey(id)));
+  ASSERT_TRUE(queue_->Enqueue(EncodeJob({.image_id = id, .enqueued_at_ms = NowMs()})));
+  {
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  EXPECT_EQ(OutputObject(id), original);
+  auto after = catalog_->GetImage(id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->finished_at_ms, before->finished_at_ms) << "classified a second time";
+}
+
+TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {
+  const std::vector<std::string> ids = UploadSamples(60);
+  {
+    std::jthread worker = StartWorker({.max_batch = 4, .decode_threads = 1});
+    // Stop as soon as the first results are in, with later batches in every stage.
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto record = catalog_->GetImage(ids.front());
+      if (record && record->status == catalog::ImageStatus::kDone) break;
+      std::this_thread::sleep_for(5ms);
+    }
+  }  // requests stop and waits for Run to return
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->in_flight, 0u) << "a job was taken and left unfinished";
+  std::size_t done = 0;
+  for (const std::string& id : ids) {
+    auto record = catalog_->GetImage(id);
+    ASSERT_TRUE(record);
+    EXPECT_NE(record->status, catalog::ImageStatus::kFailed) << record->error;
+    done += record->status == catalog::ImageStatus::kDone;
+  }
+  EXPECT_GT(done, 0u);
+  EXPECT_EQ(done + stats->ready, ids.size()) << "every image is either classified or queued";
+}
+
+}  // namespace
+}  // namespace argus::worker
