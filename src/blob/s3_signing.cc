@@ -1,6 +1,7 @@
 #include "blob/s3_signing.h"
 
-#include <sodium.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -9,32 +10,25 @@
 namespace argus::blob {
 namespace {
 
-using Digest = std::array<unsigned char, crypto_hash_sha256_BYTES>;
-
-// libsodium wants sodium_init() before any other call; it is idempotent and thread-safe.
-void InitSodium() { [[maybe_unused]] static const int initialised = sodium_init(); }
+constexpr std::size_t kSha256Bytes = 32;
+using Digest = std::array<unsigned char, kSha256Bytes>;
 
 std::span<const std::byte> AsBytes(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
 }
 
 Digest Sha256(std::span<const std::byte> data) {
-  InitSodium();
   Digest digest;
-  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size());
+  EVP_Digest(data.data(), data.size(), digest.data(), nullptr, EVP_sha256(), nullptr);
   return digest;
 }
 
 // HMAC-SHA256 with a key of any length: the first key of the chain is "AWS4" + secret.
 Digest HmacSha256(std::span<const unsigned char> key, std::string_view message) {
-  InitSodium();
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
-                                message.size());
   Digest mac;
-  crypto_auth_hmacsha256_final(&state, mac.data());
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
+       nullptr);
   return mac;
 }
 
