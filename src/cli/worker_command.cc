@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <memory>
 
 #include "cli/service_commands.h"
@@ -30,12 +29,6 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
       engine::Classifier::Create(*manifest, {.intra_op_threads = options.settings.engine_threads,
                                              .allow_spinning = options.settings.engine_spin});
   if (!classifier) return fail(classifier.error().message);
-  // The first batch of a new size pays for the engine's allocations; a burst should not.
-  if (auto warm =
-          (*classifier)->WarmUp(std::max<std::size_t>(1, options.settings.worker.max_batch));
-      !warm) {
-    return fail(warm.error().message);
-  }
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
 
