@@ -176,6 +176,7 @@ def single_image_latency(count=100):
 def fixed_rate_latency(rate=40, seconds=8):
     service = Service()
     try:
+        service.classify(COURSE[0])  # the worker is warm, as in a running deployment
         files = SAMPLES[:rate * seconds]
         latencies = []
         lock = threading.Lock()

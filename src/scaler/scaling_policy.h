@@ -11,7 +11,7 @@ struct ScalingOptions {
   int min_workers = 1;  // 0 allows scaling to zero when idle
   int max_workers = 2;
   // A backlog one running worker clears in about the time another takes to start (process,
-  // model load, warm-up: about half a second on a 2-core machine, where a warm worker
+  // model load, first batches: about half a second on a 2-core machine, where a warm worker
   // clears 150-250 jobs per second). Smaller bursts are over before a new worker could
   // help, and starting one takes CPU from those already working.
   std::uint64_t jobs_per_worker = 128;
