@@ -44,4 +44,11 @@ Result<std::vector<Classification>> Classifier::Classify(std::span<const float> 
   return results;
 }
 
+Result<void> Classifier::WarmUp(std::size_t batch_size) const {
+  const std::vector<float> blank(batch_size * tensor_size(), 0.0f);
+  auto probabilities = model_->Run(blank, batch_size);
+  if (!probabilities) return std::unexpected(probabilities.error());
+  return {};
+}
+
 }  // namespace argus::engine

@@ -28,6 +28,10 @@ class Classifier {
   Result<std::vector<Classification>> Classify(std::span<const float> tensors, std::size_t count,
                                                std::size_t top_k) const;
 
+  // Runs one batch of `batch_size` blank images through the model, so that the engine's
+  // memory for batches up to that size is allocated and touched before real work arrives.
+  Result<void> WarmUp(std::size_t batch_size) const;
+
   std::size_t tensor_size() const { return manifest_.preprocessing.TensorSize(); }
   const ModelManifest& manifest() const { return manifest_; }
   const LabelSet& labels() const { return labels_; }

@@ -79,6 +79,19 @@ TEST_P(ClassifierTest, BatchedAndSingleRunsAgree) {
   }
 }
 
+TEST_P(ClassifierTest, WarmingUpLeavesResultsAsTheyWere) {
+  auto cold = Make(GetParam());
+  auto warm = Make(GetParam());
+  ASSERT_TRUE(cold && warm);
+  ASSERT_TRUE(warm->WarmUp(16));
+  const std::vector<float> tensor = Decode(*cold, "n02099712_Labrador_retriever.JPEG");
+  auto from_cold = cold->Classify(tensor, 1, 3);
+  auto from_warm = warm->Classify(tensor, 1, 3);
+  ASSERT_TRUE(from_cold && from_warm);
+  EXPECT_EQ((*from_warm)[0].labels[0].wnid, (*from_cold)[0].labels[0].wnid);
+  EXPECT_NEAR((*from_warm)[0].labels[0].confidence, (*from_cold)[0].labels[0].confidence, 1e-5);
+}
+
 TEST_P(ClassifierTest, ProbabilitiesSumToOne) {
   auto classifier = Make(GetParam());
   ASSERT_TRUE(classifier);
