@@ -14,7 +14,7 @@ std::string Sha256Hex(std::string_view bytes) {
   EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
   static constexpr char kHexDigits[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(2 * size);
+  hex.reserve(std::size_t{2} * size);
   for (unsigned int i = 0; i < size; ++i) {
     hex += kHexDigits[digest[i] >> 4];
     hex += kHexDigits[digest[i] & 0xf];

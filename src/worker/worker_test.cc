@@ -67,6 +67,7 @@ class WorkerTest : public TempDirTest {
     std::ranges::sort(files);
     files.resize(std::min(count, files.size()));
     std::vector<std::string> ids;
+    ids.reserve(files.size());
     for (const auto& file : files) ids.push_back(Upload(file));
     return ids;
   }
