@@ -14,8 +14,8 @@ namespace argus::worker {
 
 // Extends the visibility of the messages a worker holds every `period`, so that a batch
 // that runs long is not delivered to another worker meanwhile. One thread for the life of
-// the worker, not one per batch; a pipelined worker holds two batches at a time (one being
-// decoded, one in the model). Extending a message that was acknowledged or released since
+// the worker, not one per batch; a pipelined worker holds up to one batch in each of its
+// stages. Extending a message that was acknowledged or released since
 // fails harmlessly.
 class VisibilityKeeper {
  public:
