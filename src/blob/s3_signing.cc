@@ -27,8 +27,7 @@ Digest Sha256(std::span<const std::byte> data) {
 Digest HmacSha256(std::span<const unsigned char> key, std::string_view message) {
   Digest mac;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
-       nullptr);
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), nullptr);
   return mac;
 }
 
