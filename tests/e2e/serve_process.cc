@@ -124,18 +124,30 @@ ServeProcess::~ServeProcess() {
 void ServeProcess::Start(const std::vector<std::string>& arguments) {
   // Known issue (docs/ARCHITECTURE.md): now and then the process dies with SIGSEGV inside
   // Drogon 1.9.0's main loop within its first second, with or without requests. Until that
-  // is fixed a start is tried up to three times, and every crash is reported on stderr.
+  // is fixed a start is tried up to three times, and every crash is reported on stderr. A
+  // start whose port another test took in the meantime is tried again on another port.
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    if (StartOnce(arguments)) return;
-    std::cerr << "WARNING: argus " << command_ << " crashed during start-up (attempt " << attempt
-              << "), known Drogon start-up crash; starting it again\n";
+    switch (StartOnce(arguments)) {
+      case StartOutcome::kDone:
+        return;
+      case StartOutcome::kPortTaken:
+        // FreePort's port is free when probed, not reserved: a test running in parallel
+        // may bind it first.
+        std::cerr << "argus " << command_ << ": its port was taken meanwhile; another port\n";
+        break;
+      case StartOutcome::kCrashed:
+        std::cerr << "WARNING: argus " << command_ << " crashed during start-up (attempt "
+                  << attempt << "), known Drogon start-up crash; starting it again\n";
+        break;
+    }
   }
-  FAIL() << "argus " << command_ << " crashed during start-up three times:\n"
-         << log().substr(0, 6000);
+  FAIL() << "argus " << command_ << " did not start in three attempts:\n" << log().substr(0, 6000);
 }
 
-bool ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
-  if (port_ == 0) port_ = FreePort();
+ServeProcess::StartOutcome ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
+  const bool port_chosen_here = port_ == 0;
+  if (port_chosen_here) port_ = FreePort();
+  const std::size_t log_before = log().size();
   last_arguments_ = arguments;
   std::vector<std::string> argv{"--host=127.0.0.1", "--port=" + std::to_string(port_),
                                 "--data-dir=" + data_dir_.string()};
@@ -151,18 +163,25 @@ bool ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) return false;
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) return StartOutcome::kCrashed;
+      if (port_chosen_here &&
+          log().find("Address already in use", log_before) != std::string::npos) {
+        port_ = 0;
+        return StartOutcome::kPortTaken;
+      }
       ADD_FAILURE() << "argus " << command_ << " exited at start (" << ExitDescription(status)
                     << "):\n"
                     << log().substr(0, 6000);
-      return true;
+      return StartOutcome::kDone;
     }
     if (!ready) ready = Get("/readyz").status == 200;
-    if (ready && std::chrono::steady_clock::now() - spawned > std::chrono::seconds(2)) return true;
+    if (ready && std::chrono::steady_clock::now() - spawned > std::chrono::seconds(2)) {
+      return StartOutcome::kDone;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ADD_FAILURE() << "argus " << command_ << " did not become ready:\n" << log().substr(0, 6000);
-  return true;
+  return StartOutcome::kDone;
 }
 
 void ServeProcess::Kill9() { KillAndReap(pid_); }

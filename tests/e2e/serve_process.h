@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -68,8 +69,12 @@ class ServeProcess {
 
  private:
   HttpResult Send(const drogon::HttpRequestPtr& request, double timeout_s);
-  // false when the process died of SIGSEGV before it was ready (the known start-up crash).
-  bool StartOnce(const std::vector<std::string>& arguments);
+  enum class StartOutcome : std::uint8_t {
+    kDone,       // ready, or a test failure was reported
+    kCrashed,    // SIGSEGV before it was ready (the known start-up crash)
+    kPortTaken,  // the free port it was given was taken by another process meanwhile
+  };
+  StartOutcome StartOnce(const std::vector<std::string>& arguments);
 
   std::filesystem::path data_dir_;
   std::string command_;
