@@ -1,15 +1,27 @@
 // One polite aria-live region for the whole app: status changes are read out once.
-import { type ReactNode, createContext, useCallback, useContext, useState } from 'react';
+import {
+  type ReactNode,
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 
 const AnnounceContext = createContext<(message: string) => void>(() => {});
 
 export function AnnouncerProvider({ children }: { children: ReactNode }) {
   const [message, setMessage] = useState('');
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const announce = useCallback((text: string) => {
     // Clearing first makes screen readers repeat an identical message.
     setMessage('');
-    setTimeout(() => setMessage(text), 50);
+    clearTimeout(pending.current);
+    pending.current = setTimeout(() => setMessage(text), 50);
   }, []);
+  // A message still pending when the app goes away must not update it afterwards.
+  useEffect(() => () => clearTimeout(pending.current), []);
   return (
     <AnnounceContext.Provider value={announce}>
       {children}

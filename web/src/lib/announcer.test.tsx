@@ -1,0 +1,36 @@
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AnnouncerProvider, useAnnounce } from './announcer';
+
+function Announcing({ text }: { text: string }) {
+  const announce = useAnnounce();
+  return <button onClick={() => announce(text)}>Announce</button>;
+}
+
+describe('AnnouncerProvider', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('reads out the latest message in its live region', () => {
+    vi.useFakeTimers();
+    render(
+      <AnnouncerProvider>
+        <Announcing text="3 photos classified" />
+      </AnnouncerProvider>,
+    );
+    fireEvent.click(screen.getByText('Announce'));
+    act(() => vi.advanceTimersByTime(100));
+    expect(screen.getByRole('status').textContent).toBe('3 photos classified');
+  });
+
+  it('leaves no pending update behind when it goes away', () => {
+    vi.useFakeTimers();
+    const { unmount } = render(
+      <AnnouncerProvider>
+        <Announcing text="done" />
+      </AnnouncerProvider>,
+    );
+    fireEvent.click(screen.getByText('Announce'));
+    unmount();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
