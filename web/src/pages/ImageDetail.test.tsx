@@ -41,7 +41,8 @@ describe('image detail', () => {
     expect(within(spirit).getByText('golden retriever')).toBeTruthy();
     expect(within(spirit).getByRole('meter').getAttribute('aria-valuetext')).toBe('74.0%');
     expect(within(spirit).getByRole('img').getAttribute('src')).toBe('/api/v1/breeds/n02099601/photo');
-    expect(document.title).toBe('golden retriever · Argus');
+    // The title is set by an effect, which may run after the heading is on screen.
+    await waitFor(() => expect(document.title).toBe('golden retriever · Argus'));
   });
 
   it('updates from queued to done live over events', async () => {
