@@ -27,7 +27,7 @@ struct ImageRecord {
   int height = 0;
   ImageStatus status = ImageStatus::kQueued;
   std::string error;                // why it failed, when status is kFailed
-  std::string result_json;          // engine::ToJson of the classification, when kDone
+  std::string result_json;          // the output object's JSON, when kDone
   std::string model;                // model name that produced the result
   int attempts = 0;                 // failed processing attempts so far
   std::int64_t uploaded_at_ms = 0;  // this owner's upload (gallery order)

@@ -15,8 +15,7 @@ namespace argus::worker {
 // Extends the visibility of the messages a worker holds every `period`, so that a batch
 // that runs long is not delivered to another worker meanwhile. One thread for the life of
 // the worker, not one per batch; a pipelined worker holds up to one batch in each of its
-// stages. Extending a message that was acknowledged or released since
-// fails harmlessly.
+// stages. Extending a message that was acknowledged or released since fails harmlessly.
 class VisibilityKeeper {
  public:
   // While alive, the messages given to Keep are extended.
