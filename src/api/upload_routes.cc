@@ -6,6 +6,7 @@
 #include "api/http_errors.h"
 #include "api/image_json.h"
 #include "api/routes.h"
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/sha256.h"
 #include "image/completeness.h"
@@ -28,10 +29,6 @@ std::string ContentTypeOf(std::string_view format) {
   if (format == "jpeg") return "image/jpeg";
   if (format == "heif") return "image/heic";
   return "image/" + std::string(format);
-}
-
-std::span<const std::byte> AsBytes(std::string_view text) {
-  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
 Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& limits) {

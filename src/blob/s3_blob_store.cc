@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "blob/key.h"
+#include "common/bytes.h"
 
 namespace argus::blob {
 namespace {
@@ -17,10 +18,6 @@ constexpr std::chrono::seconds kMaxPresignedExpiry = std::chrono::days(7);
 
 std::unexpected<Error> BadUrl(std::string_view why) {
   return Fail(ErrorCode::kInvalidArgument, std::format("bad s3:// blob store URL: {}", why));
-}
-
-std::span<const std::byte> AsBytes(std::string_view text) {
-  return std::as_bytes(std::span(text.data(), text.size()));
 }
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }

@@ -7,15 +7,13 @@
 #include <array>
 #include <format>
 
+#include "common/bytes.h"
+
 namespace argus::blob {
 namespace {
 
 constexpr std::size_t kSha256Bytes = 32;
 using Digest = std::array<unsigned char, kSha256Bytes>;
-
-std::span<const std::byte> AsBytes(std::string_view text) {
-  return std::as_bytes(std::span(text.data(), text.size()));
-}
 
 Digest Sha256(std::span<const std::byte> data) {
   Digest digest;

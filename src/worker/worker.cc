@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "worker/handoff.h"
@@ -43,10 +44,6 @@ std::string ResultDocument(const engine::Classification& classification,
   writer["indentation"] = "";
   writer["precision"] = 6;
   return Json::writeString(writer, document);
-}
-
-std::span<const std::byte> AsBytes(const std::string& text) {
-  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
 }  // namespace
