@@ -4,6 +4,7 @@
 #include <drogon/orm/Exception.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <exception>
@@ -15,10 +16,13 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "common/clock.h"
 #include "db/drogon_client.h"
@@ -210,9 +214,14 @@ bool PlaceholdersInOrder(std::string_view sql, std::size_t count) {
   return highest == count;
 }
 
-// Runs single statements on a client (or a transaction) and waits for each. Throws
-// orm::DrogonDbException on failure, orm::TimeoutError after `timeout` (when set), and
-// std::logic_error for a statement whose placeholders are out of order.
+struct Statement {
+  std::string sql;
+  std::vector<Param> params;
+};
+
+// Runs statements on a client (or a transaction). Throws orm::DrogonDbException on failure,
+// orm::TimeoutError after `timeout` (when set), and std::logic_error for a statement whose
+// placeholders are out of order.
 //
 // The wait is ours rather than DbClient::setTimeout's: Drogon 1.9 keeps a reference to the
 // client in every timeout timer, so a client closed within the timeout is destroyed later
@@ -222,29 +231,61 @@ class Sql {
   Sql(orm::DbClient& db, std::optional<std::chrono::milliseconds> timeout)
       : db_(db), timeout_(timeout) {}
 
+  // One statement, waited for.
   orm::Result operator()(std::string_view sql, const std::vector<Param>& params = {}) const {
+    std::future<orm::Result> result = Send(sql, params);
+    return Wait(result);
+  }
+
+  // Statements sent one after another without waiting in between, for a transaction body:
+  // a transaction's connection runs them in order, so the caller waits once instead of
+  // once per statement (each wait is a hand-off to Drogon's database thread and back, and
+  // for PostgreSQL a network round trip besides). The first failure is thrown once all have
+  // finished, so none is still running when the transaction rolls back.
+  std::vector<orm::Result> Pipeline(std::span<const Statement> statements) const {
+    std::vector<std::future<orm::Result>> sent;
+    sent.reserve(statements.size());
+    for (const Statement& statement : statements) {
+      sent.push_back(Send(statement.sql, statement.params));
+    }
+    if (!sent.empty()) WaitReady(sent.back());  // the others finished before it
+    std::vector<orm::Result> results;
+    results.reserve(sent.size());
+    for (std::future<orm::Result>& result : sent) results.push_back(Wait(result));
+    return results;
+  }
+
+ private:
+  std::future<orm::Result> Send(std::string_view sql, const std::vector<Param>& params) const {
     if (!PlaceholdersInOrder(sql, params.size())) {
       throw std::logic_error("placeholders out of order or miscounted in: " + std::string(sql));
     }
     auto done = std::make_shared<std::promise<orm::Result>>();
     std::future<orm::Result> result = done->get_future();
-    {
-      auto binder = db_ << std::string(sql);
-      for (const Param& param : params) {
-        std::visit([&binder](const auto& value) { binder << value; }, param);
-      }
-      binder >> [done](const orm::Result& r) { done->set_value(r); };
-      binder >> [done](const std::exception_ptr& e) { done->set_exception(e); };
-      binder.exec();
+    auto binder = db_ << std::string(sql);
+    for (const Param& param : params) {
+      std::visit([&binder](const auto& value) { binder << value; }, param);
     }
-    if (timeout_ && result.wait_for(*timeout_) != std::future_status::ready) {
+    binder >> [done](const orm::Result& r) { done->set_value(r); };
+    binder >> [done](const std::exception_ptr& e) { done->set_exception(e); };
+    binder.exec();
+    return result;
+  }
+
+  void WaitReady(const std::future<orm::Result>& result) const {
+    if (!timeout_) {
+      result.wait();
+    } else if (result.wait_for(*timeout_) != std::future_status::ready) {
       throw orm::TimeoutError("no answer from the database within " +
                               std::to_string(timeout_->count()) + " ms");
     }
+  }
+
+  orm::Result Wait(std::future<orm::Result>& result) const {
+    WaitReady(result);
     return result.get();
   }
 
- private:
   orm::DbClient& db_;
   std::optional<std::chrono::milliseconds> timeout_;
 };
@@ -568,11 +609,14 @@ Result<AddOutcome> SqlCatalog::AddUpload(const NewUpload& upload) {
     return Fail(ErrorCode::kInvalidArgument, "catalog: negative size or dimensions");
   }
   return InTransaction<AddOutcome>("adding an upload", [&](const Sql& db) -> Result<AddOutcome> {
-    std::int64_t now = NowMs();
-    db(kInsertImage,
-       {upload.id, upload.content_type, upload.size_bytes, upload.width, upload.height, now});
-    db(kUpsertUpload, {upload.owner, upload.id, upload.filename, now});
-    orm::Result rows = db(kSelectUpload, {upload.owner, upload.id});
+    const std::int64_t now = NowMs();
+    const std::array<Statement, 3> statements{{
+        {std::string(kInsertImage),
+         {upload.id, upload.content_type, upload.size_bytes, upload.width, upload.height, now}},
+        {std::string(kUpsertUpload), {upload.owner, upload.id, upload.filename, now}},
+        {std::string(kSelectUpload), {upload.owner, upload.id}},
+    }};
+    const orm::Result rows = db.Pipeline(statements).back();
     if (rows.empty()) {
       return Fail(ErrorCode::kInternal, "catalog: upload vanished inside its own transaction");
     }
@@ -730,27 +774,35 @@ Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore
   }
   return InTransaction<std::vector<bool>>(
       "storing results", [&](const Sql& db) -> Result<std::vector<bool>> {
+        std::vector<Statement> updates;
+        updates.reserve(results.size());
+        for (const ResultToStore& each : results) {
+          updates.push_back({std::string(kStoreResult),
+                             {each.result.result_json, each.result.model, each.result.inference_ms,
+                              now_ms, each.image_id}});
+        }
         std::vector<bool> stored;
         stored.reserve(results.size());
+        std::vector<Statement> term_inserts;
+        const std::vector<orm::Result> updated = db.Pipeline(updates);
         for (std::size_t r = 0; r < results.size(); ++r) {
-          const ResultToStore& each = results[r];
-          orm::Result updated = db(kStoreResult, {each.result.result_json, each.result.model,
-                                                  each.result.inference_ms, now_ms, each.image_id});
-          stored.push_back(updated.affectedRows() > 0);  // else: had a result, or gone
+          stored.push_back(updated[r].affectedRows() > 0);  // else: had a result, or gone
           if (!stored.back()) continue;
           const std::vector<std::string>& term_list = terms_of_each[r];
           for (std::size_t start = 0; start < term_list.size(); start += kTermsPerInsert) {
             std::size_t end = std::min(term_list.size(), start + kTermsPerInsert);
-            std::string sql = "INSERT INTO image_terms (image_id, term) VALUES ";
-            std::vector<Param> params = {each.image_id};
+            Statement insert{"INSERT INTO image_terms (image_id, term) VALUES ",
+                             {results[r].image_id}};
             for (std::size_t i = start; i < end; ++i) {
-              sql += (i == start ? "($1, $" : ", ($1, $") + std::to_string(params.size() + 1) + ")";
-              params.emplace_back(term_list[i]);
+              insert.sql += (i == start ? "($1, $" : ", ($1, $") +
+                            std::to_string(insert.params.size() + 1) + ")";
+              insert.params.emplace_back(term_list[i]);
             }
-            sql += " ON CONFLICT (image_id, term) DO NOTHING";
-            db(sql, params);
+            insert.sql += " ON CONFLICT (image_id, term) DO NOTHING";
+            term_inserts.push_back(std::move(insert));
           }
         }
+        db.Pipeline(term_inserts);
         return stored;
       });
 }
