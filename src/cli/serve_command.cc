@@ -251,7 +251,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   if (with_workers) {
     options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
     pool = std::make_unique<scaler::WorkerPool>(
-        WorkerCommand(options.storage, options.settings, assets_dir, options.scaling.max_workers));
+        WorkerCommand(options.storage, options.settings, assets_dir, options.scaling.max_workers),
+        WorkerEnvironment(environ));
     scaler = std::make_unique<scaler::Scaler>(*stores->queue, *pool, options.scaling);
     context->scaler_status = [&scaler] { return ScalerJson(scaler->Status()); };
   }

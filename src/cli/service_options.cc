@@ -155,4 +155,24 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
   if (!assets_dir.empty()) command.insert(command.begin() + 1, "--assets-dir=" + assets_dir);
   return command;
 }
+
+std::vector<std::string> WorkerEnvironment(const char* const* inherited) {
+  constexpr std::string_view kTunables = "GLIBC_TUNABLES=";
+  constexpr std::string_view kHugePages = "glibc.malloc.hugetlb=1";
+  std::vector<std::string> environment;
+  bool tunables_seen = false;
+  for (const char* const* entry = inherited; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string variable(*entry);
+    if (variable.starts_with(kTunables)) {
+      tunables_seen = true;
+      if (variable.find("glibc.malloc.hugetlb=") == std::string::npos) {
+        variable += (variable.size() > kTunables.size() ? ":" : "") + std::string(kHugePages);
+      }
+    }
+    environment.push_back(std::move(variable));
+  }
+  if (!tunables_seen) environment.push_back(std::string(kTunables) + std::string(kHugePages));
+  return environment;
+}
+
 }  // namespace argus::cli

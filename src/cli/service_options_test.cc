@@ -34,5 +34,26 @@ TEST(WorkerCommandTest, SharesTheCoresAmongTheMostWorkersUnlessThreadsAreSet) {
   EXPECT_THAT(configured, Contains("--decode-threads=5"));
 }
 
+TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {
+  const char* plain[] = {"PATH=/usr/bin", "HOME=/root", nullptr};
+  EXPECT_THAT(WorkerEnvironment(plain),
+              ::testing::ElementsAre("PATH=/usr/bin", "HOME=/root",
+                                     "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
+
+  const char* tuned[] = {"GLIBC_TUNABLES=glibc.malloc.arena_max=2", "HOME=/root", nullptr};
+  EXPECT_THAT(WorkerEnvironment(tuned),
+              ::testing::ElementsAre(
+                  "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1", "HOME=/root"));
+
+  const char* declined[] = {"GLIBC_TUNABLES=glibc.malloc.hugetlb=0", nullptr};
+  EXPECT_THAT(WorkerEnvironment(declined),
+              ::testing::ElementsAre("GLIBC_TUNABLES=glibc.malloc.hugetlb=0"))
+      << "an operator's own setting wins";
+
+  const char* empty[] = {"GLIBC_TUNABLES=", nullptr};
+  EXPECT_THAT(WorkerEnvironment(empty),
+              ::testing::ElementsAre("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
+}
+
 }  // namespace
 }  // namespace argus::cli

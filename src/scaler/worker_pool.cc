@@ -11,7 +11,8 @@
 
 namespace argus::scaler {
 
-WorkerPool::WorkerPool(std::vector<std::string> command) : command_(std::move(command)) {}
+WorkerPool::WorkerPool(std::vector<std::string> command, std::vector<std::string> environment)
+    : command_(std::move(command)), environment_(std::move(environment)) {}
 
 WorkerPool::~WorkerPool() { StopAll(std::chrono::seconds(30)); }
 
@@ -21,6 +22,11 @@ Result<void> WorkerPool::Resize(int count) {
     argv.reserve(command_.size() + 1);
     for (std::string& argument : command_) argv.push_back(argument.data());
     argv.push_back(nullptr);
+    // Built before fork: the child of a threaded process may not allocate.
+    std::vector<char*> envp;
+    envp.reserve(environment_.size() + 1);
+    for (std::string& variable : environment_) envp.push_back(variable.data());
+    envp.push_back(nullptr);
     const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) return Fail(ErrorCode::kUnavailable, std::string("fork: ") + std::strerror(errno));
@@ -32,7 +38,7 @@ Result<void> WorkerPool::Resize(int count) {
       sigprocmask(SIG_SETMASK, &none, nullptr);
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
-      execv(argv[0], argv.data());
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     running_.insert(pid);

@@ -11,12 +11,13 @@
 
 namespace argus::scaler {
 
-// Worker processes on this machine, each started with the same command line. Workers are
-// processes so that a crash (or a kill -9) never takes the web tier down; each one gets
-// SIGTERM if its parent dies, so none outlives a killed `argus serve`.
+// Worker processes on this machine, each started with the same command line and
+// environment ("NAME=VALUE" entries). Workers are processes so that a crash (or a kill -9)
+// never takes the web tier down; each one gets SIGTERM if its parent dies, so none outlives
+// a killed `argus serve`.
 class WorkerPool {
  public:
-  explicit WorkerPool(std::vector<std::string> command);
+  WorkerPool(std::vector<std::string> command, std::vector<std::string> environment);
   ~WorkerPool();  // stops every worker (see StopAll)
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -42,6 +43,7 @@ class WorkerPool {
 
  private:
   std::vector<std::string> command_;
+  std::vector<std::string> environment_;
   std::set<pid_t> running_;
   std::set<pid_t> stopping_;
 };
