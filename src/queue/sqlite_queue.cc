@@ -28,11 +28,13 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// Without wake-ups (the wake folder cannot be used), receivers poll, backing off.
 constexpr milliseconds kFirstPollInterval{1};
 constexpr milliseconds kMaxPollInterval{20};
-// With wake-ups on enqueue, polling only finds messages whose timeout or release delay
-// ran out, for which a longer interval is fine.
-constexpr milliseconds kMaxPollIntervalWhenWoken{200};
+// With wake-ups on enqueue, polling only finds messages whose visibility timeout or release
+// delay ran out, for which this is soon enough. Starting each wait at 1 ms, as before, had
+// an idle worker read the file 40 times a second.
+constexpr milliseconds kPollIntervalWhenWoken{200};
 // The schema history: version N is kMigrations[N - 1], applied in one transaction with its
 // schema_version row. One statement per string (Drogon's SQLite binding runs exactly one).
 // Append new versions; never edit applied ones.
@@ -130,7 +132,7 @@ class SqliteQueue final : public Queue {
     const auto deadline = std::chrono::steady_clock::now() + std::max(wait, milliseconds(0));
     // Listening starts before the first look, so an enqueue right after it still wakes us.
     const bool woken = wait > milliseconds(0) && wake_.Listen();
-    milliseconds interval = kFirstPollInterval;
+    milliseconds interval = woken ? kPollIntervalWhenWoken : kFirstPollInterval;
     while (true) {
       auto received = TryReceive(max);
       if (!received || !received->empty()) return received;
@@ -142,7 +144,7 @@ class SqliteQueue final : public Queue {
       } else {
         std::this_thread::sleep_for(std::min(interval, left));
       }
-      interval = std::min(interval * 2, woken ? kMaxPollIntervalWhenWoken : kMaxPollInterval);
+      if (!woken) interval = std::min(interval * 2, kMaxPollInterval);
     }
   }
 
