@@ -10,6 +10,8 @@
 #include <mutex>
 #include <utility>
 
+#include "common/sha256.h"
+
 namespace argus::blob {
 namespace {
 

@@ -7,33 +7,17 @@
 #include <array>
 #include <format>
 
-#include "common/bytes.h"
+#include "common/sha256.h"
 
 namespace argus::blob {
 namespace {
 
-constexpr std::size_t kSha256Bytes = 32;
-using Digest = std::array<unsigned char, kSha256Bytes>;
-
-Digest Sha256(std::span<const std::byte> data) {
-  Digest digest;
-  EVP_Digest(data.data(), data.size(), digest.data(), nullptr, EVP_sha256(), nullptr);
-  return digest;
-}
-
 // HMAC-SHA256 with a key of any length: the first key of the chain is "AWS4" + secret.
-Digest HmacSha256(std::span<const unsigned char> key, std::string_view message) {
-  Digest mac;
+Sha256Digest HmacSha256(std::span<const unsigned char> key, std::string_view message) {
+  Sha256Digest mac;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), nullptr);
   return mac;
-}
-
-std::string Hex(const Digest& digest) {
-  std::string hex;
-  hex.reserve(digest.size() * 2);
-  for (unsigned char byte : digest) hex += std::format("{:02x}", byte);
-  return hex;
 }
 
 bool IsUnreserved(char c) {
@@ -42,8 +26,6 @@ bool IsUnreserved(char c) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::span<const std::byte> data) { return Hex(Sha256(data)); }
 
 std::string UriEncode(std::string_view text, bool keep_slash) {
   std::string encoded;
@@ -92,16 +74,16 @@ std::string PresignedGetQuery(const S3Credentials& credentials, std::string_view
       UriEncode(credentials.access_key + "/" + scope, false), timestamp, expires.count());
   const std::string canonical_request =
       std::format("GET\n{}\n{}\nhost:{}\n\nhost\nUNSIGNED-PAYLOAD", canonical_uri, query, host);
-  const std::string string_to_sign = std::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", timestamp, scope,
-                                                 Hex(Sha256(AsBytes(canonical_request))));
+  const std::string string_to_sign =
+      std::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", timestamp, scope, Sha256Hex(canonical_request));
 
   const std::string secret = "AWS4" + credentials.secret_key;
-  Digest key = HmacSha256(
+  Sha256Digest key = HmacSha256(
       std::span(reinterpret_cast<const unsigned char*>(secret.data()), secret.size()), date);
   for (std::string_view part : {region, std::string_view("s3"), std::string_view("aws4_request")}) {
     key = HmacSha256(key, part);
   }
-  return query + "&X-Amz-Signature=" + Hex(HmacSha256(key, string_to_sign));
+  return query + "&X-Amz-Signature=" + LowerHex(HmacSha256(key, string_to_sign));
 }
 
 }  // namespace argus::blob

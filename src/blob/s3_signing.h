@@ -22,9 +22,6 @@ struct S3Credentials {
 // Name/value pairs, not encoded.
 using QueryParameters = std::vector<std::pair<std::string, std::string>>;
 
-// Lower-case hex SHA-256, the form x-amz-content-sha256 and the canonical request use.
-std::string Sha256Hex(std::span<const std::byte> data);
-
 // S3's UriEncode: every byte but A-Z a-z 0-9 - . _ ~ becomes %XX (upper-case hex); '/' is
 // kept when `keep_slash` (an object key in a path).
 std::string UriEncode(std::string_view text, bool keep_slash);

@@ -15,11 +15,13 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "blob/s3_client.h"
+#include "common/sha256.h"
 
 namespace argus::blob {
 namespace {
@@ -251,7 +253,7 @@ TEST(S3ClientTest, PresignedUrlSignsThePathStyleHostWithItsPort) {
 }
 
 TEST(S3SigningTest, HashesPayloads) {
-  EXPECT_EQ(Sha256Hex({}), kEmptySha256);
+  EXPECT_EQ(Sha256Hex(std::span<const std::byte>()), kEmptySha256);
   EXPECT_EQ(Sha256Hex(Bytes("Welcome to Amazon S3.")),
             "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
 }
