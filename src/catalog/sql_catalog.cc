@@ -859,8 +859,6 @@ constexpr std::string_view kInsertUser =
     " ON CONFLICT (email) DO NOTHING";
 constexpr std::string_view kSelectUserByEmail =
     "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE email = $1";
-constexpr std::string_view kSelectUserById =
-    "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE id = $1";
 constexpr std::string_view kDeleteExpiredSessions =
     "DELETE FROM sessions WHERE expires_at_ms <= $1";
 constexpr std::string_view kInsertSession =
@@ -877,8 +875,9 @@ constexpr std::string_view kSelectTokens =
     "SELECT id, user_id, name, created_at_ms, last_used_at_ms FROM api_tokens"
     " WHERE user_id = $1 ORDER BY created_at_ms, id";
 constexpr std::string_view kDeleteToken = "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2";
-constexpr std::string_view kSelectToken =
-    "SELECT user_id, last_used_at_ms FROM api_tokens WHERE token_hash = $1";
+constexpr std::string_view kSelectTokenUser =
+    "SELECT u.id, u.email, u.password_hash, u.is_admin, u.created_at_ms, t.last_used_at_ms"
+    " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1";
 constexpr std::string_view kUseToken =
     "UPDATE api_tokens SET last_used_at_ms = $1 WHERE token_hash = $2";
 // Last use is recorded at this granularity, so that most requests only read.
@@ -1000,14 +999,12 @@ Result<UserRecord> SqlCatalog::FindUserByApiToken(std::string_view token_hash,
                                                   std::int64_t now_ms) {
   if (auto ok = CheckText({token_hash}); !ok) return std::unexpected(ok.error());
   return Run<UserRecord>("checking an API token", [&](const Sql& db) -> Result<UserRecord> {
-    orm::Result token = db(kSelectToken, {std::string(token_hash)});
-    if (token.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
-    const std::int64_t last_used = Column(token[0], 1).as<std::int64_t>();
+    orm::Result rows = db(kSelectTokenUser, {std::string(token_hash)});
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+    const std::int64_t last_used = Column(rows[0], 5).as<std::int64_t>();
     if (last_used == 0 || now_ms - last_used >= kTokenUseGranularityMs) {
       db(kUseToken, {now_ms, std::string(token_hash)});
     }
-    orm::Result rows = db(kSelectUserById, {Column(token[0], 0).as<std::string>()});
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
     return LoadUser(rows[0]);
   });
 }

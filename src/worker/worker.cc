@@ -1,9 +1,11 @@
 #include "worker/worker.h"
 
 #include <json/json.h>
+#include <trantor/utils/ConcurrentTaskQueue.h>
 
 #include <algorithm>
 #include <atomic>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -81,7 +83,13 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
       blobs_(blobs),
       events_(events),
       options_(options),
-      keeper_(queue, options.visibility_timeout / 3) {}
+      keeper_(queue, options.visibility_timeout / 3),
+      decoder_count_(options.decode_threads > 0
+                         ? options.decode_threads
+                         : std::max(1u, std::thread::hardware_concurrency())),
+      decoders_(std::make_unique<trantor::ConcurrentTaskQueue>(decoder_count_, "decode")) {}
+
+Worker::~Worker() = default;
 
 void Worker::Publish(const std::string& image_id, catalog::ImageStatus status) {
   if (auto published =
@@ -174,15 +182,55 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   }
   if (candidates.empty()) return std::nullopt;
 
-  std::vector<std::string> ids;
-  ids.reserve(candidates.size());
-  for (const Item& item : candidates) ids.push_back(item.job.image_id);
-  auto statuses = catalog_.StartProcessing(ids, now);
+  // Decoding starts at once, while the catalog marks the images processing: an image the
+  // catalog turns out to have finished or deleted costs a wasted decode, which is rare (a
+  // redelivery), while every batch would otherwise wait for the catalog first.
+  std::vector<Result<void>> fetched(candidates.size());
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    auto bytes = blobs_.Get(InputKey(candidates[i].job.image_id));
+    if (bytes) {
+      candidates[i].bytes = std::move(*bytes);
+    } else {
+      fetched[i] = std::unexpected(bytes.error());
+    }
+  }
+  const auto decode_start = Clock::now();
+  const std::size_t tensor_size = classifier_.tensor_size();
+  std::vector<float> tensors = TakeTensorBuffer();
+  Result<std::vector<std::optional<catalog::ImageStatus>>> statuses;
+  {
+    std::atomic<std::size_t> next = 0;
+    auto decode = [&] {
+      for (std::size_t i = next++; i < candidates.size(); i = next++) {
+        if (!fetched[i]) continue;
+        candidates[i].decoded =
+            classifier_.Preprocess(candidates[i].bytes, options_.limits,
+                                   std::span(tensors).subspan(i * tensor_size, tensor_size));
+      }
+    };
+    const std::size_t tasks = std::min(candidates.size(), decoder_count_);
+    std::latch decoded(static_cast<std::ptrdiff_t>(tasks));
+    for (std::size_t t = 0; t < tasks; ++t) {
+      decoders_->runTaskInQueue([&] {
+        decode();
+        decoded.count_down();
+      });
+    }
+    std::vector<std::string> ids;
+    ids.reserve(candidates.size());
+    for (const Item& item : candidates) ids.push_back(item.job.image_id);
+    statuses = catalog_.StartProcessing(ids, now);
+    decoded.wait();
+  }
+  batch.decode_ms = MillisecondsSince(decode_start);
   if (!statuses) {
+    ReturnTensorBuffer(std::move(tensors));
     for (Item& item : candidates) Retry(item, statuses.error().message);
     return std::nullopt;
   }
-  std::vector<Item> items;
+
+  // Images that are not to be classified now, or whose bytes are missing or undecodable,
+  // leave the batch; the rest are packed together.
   double queue_wait_total = 0;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     Item& item = candidates[i];
@@ -200,53 +248,17 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       Publish(item.job.image_id, *status);
       continue;
     }
-    auto bytes = blobs_.Get(InputKey(item.job.image_id));
-    if (!bytes) {
-      if (bytes.error().code == ErrorCode::kNotFound) {
+    if (!fetched[i]) {
+      if (fetched[i].error().code == ErrorCode::kNotFound) {
         FailPermanently(item, "the uploaded file is missing from the blob store");
       } else {
-        Retry(item, bytes.error().message);
+        Retry(item, fetched[i].error().message);
       }
       continue;
     }
-    item.bytes = std::move(*bytes);
-    if (item.job.enqueued_at_ms > 0)
-      queue_wait_total += static_cast<double>(now - item.job.enqueued_at_ms);
-    Publish(item.job.image_id, catalog::ImageStatus::kProcessing);
-    items.push_back(std::move(item));
-  }
-  if (items.empty()) return std::nullopt;
-  batch.queue_wait_ms = queue_wait_total / static_cast<double>(items.size());
-
-  // Decode in parallel straight into the batch tensor.
-  const auto decode_start = Clock::now();
-  const std::size_t tensor_size = classifier_.tensor_size();
-  std::vector<float> tensors = TakeTensorBuffer();
-  std::atomic<std::size_t> next = 0;
-  auto decode = [&] {
-    for (std::size_t i = next++; i < items.size(); i = next++) {
-      items[i].decoded =
-          classifier_.Preprocess(items[i].bytes, options_.limits,
-                                 std::span(tensors).subspan(i * tensor_size, tensor_size));
-    }
-  };
-  {
-    const std::size_t threads =
-        std::min(items.size(), options_.decode_threads > 0
-                                   ? options_.decode_threads
-                                   : std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::jthread> decoders;
-    for (std::size_t t = 1; t < threads; ++t) decoders.emplace_back(decode);
-    decode();
-  }
-  batch.decode_ms = MillisecondsSince(decode_start);
-
-  // Images that failed to decode leave the batch; the rest are packed together.
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!items[i].decoded) {
-      const Error& error = items[i].decoded.error();
-      IsPermanent(error) ? FailPermanently(items[i], error.message)
-                         : Retry(items[i], error.message);
+    if (!item.decoded) {
+      const Error& error = item.decoded.error();
+      IsPermanent(error) ? FailPermanently(item, error.message) : Retry(item, error.message);
       continue;
     }
     const std::size_t slot = batch.items.size();
@@ -254,12 +266,17 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       std::ranges::copy(std::span(tensors).subspan(i * tensor_size, tensor_size),
                         tensors.begin() + static_cast<std::ptrdiff_t>(slot * tensor_size));
     }
-    batch.items.push_back(std::move(items[i]));
+    if (item.job.enqueued_at_ms > 0) {
+      queue_wait_total += static_cast<double>(now - item.job.enqueued_at_ms);
+    }
+    Publish(item.job.image_id, catalog::ImageStatus::kProcessing);
+    batch.items.push_back(std::move(item));
   }
   if (batch.items.empty()) {
     ReturnTensorBuffer(std::move(tensors));
     return std::nullopt;
   }
+  batch.queue_wait_ms = queue_wait_total / static_cast<double>(batch.items.size());
   batch.tensors = std::move(tensors);
   return batch;
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -14,6 +15,10 @@
 #include "image/limits.h"
 #include "queue/queue.h"
 #include "worker/visibility_keeper.h"
+
+namespace trantor {
+class ConcurrentTaskQueue;
+}  // namespace trantor
 
 namespace argus::worker {
 
@@ -48,6 +53,7 @@ class Worker {
  public:
   Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
          blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options);
+  ~Worker();
 
   // Processes batches until stop is requested; the batches in hand are finished first.
   void Run(const std::stop_token& stop);
@@ -80,6 +86,10 @@ class Worker {
   events::EventBus& events_;
   WorkerOptions options_;
   VisibilityKeeper keeper_;
+  // Threads that live as long as the worker: libvips keeps per-thread buffers, which a
+  // thread started for each batch would allocate afresh every time.
+  std::size_t decoder_count_;
+  std::unique_ptr<trantor::ConcurrentTaskQueue> decoders_;
   std::mutex spare_tensors_mutex_;
   std::vector<std::vector<float>> spare_tensors_;
 };

@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/sha256.h"
 #include "common/temp_dir_test.h"
@@ -148,6 +149,49 @@ TEST_F(WorkerTest, RedeliveredFinishedJobRestoresALostOutputObjectWithoutClassif
   auto after = catalog_->GetImage(id);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->finished_at_ms, before->finished_at_ms) << "classified a second time";
+}
+
+TEST_F(WorkerTest, BatchKeepsOnlyTheImagesItCanClassifyAndSettlesTheRest) {
+  // One batch, in queue order: an image removed while queued, one whose bytes are gone, one
+  // whose bytes are not an image, then a photo, whose tensor must move to the batch's
+  // first slot.
+  const std::vector<std::string> ids = UploadSamples(3);
+  ASSERT_TRUE(catalog_->Remove("", ids[0]));
+  ASSERT_TRUE(blobs_->Delete(InputKey(ids[1])));
+  const std::string corrupt = "not a picture at all";
+  ASSERT_TRUE(blobs_->Put(InputKey(ids[2]), AsBytes(corrupt), "image/jpeg",
+                          blob::Durability::kRecreatable));
+  const std::filesystem::path photo = kSamples / "n01582220_magpie.JPEG";
+  const std::string photo_id = Upload(photo);
+  {
+    std::jthread worker = StartWorker({.max_batch = 8, .decode_threads = 2});
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+
+  EXPECT_EQ(catalog_->GetImage(ids[0]).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(blobs_->Exists(OutputKey(ids[0])), false);
+  auto missing = catalog_->GetImage(ids[1]);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, catalog::ImageStatus::kFailed);
+  EXPECT_NE(missing->error.find("missing"), std::string::npos) << missing->error;
+  auto undecodable = catalog_->GetImage(ids[2]);
+  ASSERT_TRUE(undecodable);
+  EXPECT_EQ(undecodable->status, catalog::ImageStatus::kFailed);
+  EXPECT_FALSE(undecodable->error.empty());
+
+  // The photo's result is the one the engine gives it on its own.
+  auto bytes = image::ReadFile(photo, 1 << 24);
+  ASSERT_TRUE(bytes);
+  std::vector<float> tensor(classifier_->tensor_size());
+  ASSERT_TRUE(classifier_->Preprocess(*bytes, {}, tensor));
+  auto alone = classifier_->Classify(tensor, 1, 5);
+  ASSERT_TRUE(alone);
+  const Json::Value output = OutputObject(photo_id);
+  ASSERT_TRUE(output["labels"].isArray() && !output["labels"].empty()) << output;
+  EXPECT_EQ(output["labels"][0]["name"].asString(), alone->front().labels.front().name) << output;
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->dead, 0u);
 }
 
 TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {
