@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "image/limits.h"
 #include "queue/queue.h"
+#include "worker/job_marks.h"
 
 namespace argus::api {
 
@@ -41,11 +42,12 @@ struct ApiOptions {
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
 struct ApiContext {
-  ApiContext(catalog::Catalog& catalog, queue::Queue& queue, blob::BlobStore& blobs, EventHub& hub,
-             Metrics& metrics, ApiOptions options)
+  ApiContext(catalog::Catalog& catalog, queue::Queue& queue, worker::JobMarks& job_marks,
+             blob::BlobStore& blobs, EventHub& hub, Metrics& metrics, ApiOptions options)
       : accounts(catalog),
         catalog(catalog),
         queue(queue),
+        job_marks(job_marks),
         blobs(blobs),
         hub(hub),
         metrics(metrics),
@@ -54,6 +56,7 @@ struct ApiContext {
   auth::Accounts accounts;
   catalog::Catalog& catalog;
   queue::Queue& queue;
+  worker::JobMarks& job_marks;
   blob::BlobStore& blobs;
   EventHub& hub;
   Metrics& metrics;

@@ -80,9 +80,10 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
 }
 
 // Stores the bytes, records the upload and, for new content, enqueues its job. The bytes
-// are written before the catalog row and the job, and MarkEnqueued follows the job, so a
-// crash of a process at any point leaves either nothing the client was promised or an
-// image that recovery re-enqueues. The bytes reach stable storage before the client is
+// are written before the catalog row and the job, and the job's mark in the catalog
+// follows the job (a moment later, with other uploads' marks: JobMarks), so a crash of a
+// process at any point leaves either nothing the client was promised or an image that
+// recovery re-enqueues. The bytes reach stable storage before the client is
 // answered, but after the job is queued: a worker can start on them meanwhile.
 Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
                                    const ValidUpload& upload) {
@@ -106,10 +107,10 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                  .height = upload.info.height});
   if (!added) return std::unexpected(added.error());
   if (added->needs_job) {
-    if (auto enqueued = worker::EnqueueJob(context.queue, context.catalog, upload.id, NowMs());
-        !enqueued) {
+    if (auto enqueued = worker::EnqueueJob(context.queue, upload.id, NowMs()); !enqueued) {
       return std::unexpected(enqueued.error());
     }
+    context.job_marks.Add(upload.id);
   }
   // Also when the bytes were there already: a concurrent upload of the same content may
   // not have made them durable yet.

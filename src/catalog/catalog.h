@@ -124,11 +124,12 @@ class Catalog {
   // owner's entry (or refreshes its filename and upload time) and returns the stored state.
   // needs_job is true while the content is queued and MarkEnqueued has not been called for
   // it, so a retried or concurrent upload of unfinished content may enqueue twice (harmless:
-  // StoreResult keeps the first result). kInvalidArgument for an empty id or one longer than
+  // StoreResults keeps the first result). kInvalidArgument for an empty id or one longer than
   // 128 characters, or negative sizes.
   virtual Result<AddOutcome> AddUpload(const NewUpload& upload) = 0;
-  // Notes that a job for `id` is in the queue. kNotFound for an unknown id.
-  virtual Result<void> MarkEnqueued(std::string_view id) = 0;
+  // Notes that jobs for these images are in the queue, in one statement per 500 ids. Ids
+  // the catalog does not know (removed meanwhile) are skipped.
+  virtual Result<void> MarkEnqueued(std::span<const std::string> ids) = 0;
   // Images whose job may never have been enqueued (crash between AddUpload and
   // MarkEnqueued), uploaded before `before_ms`: to re-enqueue at start-up. Only queued
   // images, oldest first.

@@ -148,7 +148,6 @@ constexpr std::string_view kSelectUpload = "SELECT " ARGUS_UPLOAD_COLUMNS
 constexpr std::string_view kSelectImage =
     "SELECT " ARGUS_IMAGE_COLUMNS " FROM images i WHERE i.id = $1";
 constexpr std::string_view kImageExists = "SELECT id FROM images WHERE id = $1";
-constexpr std::string_view kMarkEnqueued = "UPDATE images SET job_enqueued = 1 WHERE id = $1";
 constexpr std::string_view kAwaitingJob =
     "SELECT id FROM images"
     " WHERE job_enqueued = 0 AND status = 'queued' AND created_at_ms < $1"
@@ -375,6 +374,15 @@ Result<void> CheckText(std::initializer_list<std::string_view> texts) {
     }
   }
   return {};
+}
+
+// "$first, $first+1, ..." for `count` parameters.
+std::string Placeholders(std::size_t first, std::size_t count) {
+  std::string list;
+  for (std::size_t i = 0; i < count; ++i) {
+    list += (i == 0 ? "$" : ", $") + std::to_string(first + i);
+  }
+  return list;
 }
 
 Result<void> CheckId(std::string_view id) {
@@ -628,11 +636,18 @@ Result<AddOutcome> SqlCatalog::AddUpload(const NewUpload& upload) {
   });
 }
 
-Result<void> SqlCatalog::MarkEnqueued(std::string_view id) {
-  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
-  return Run<void>("marking a job enqueued", [&](const Sql& db) -> Result<void> {
-    if (db(kMarkEnqueued, {std::string(id)}).affectedRows() == 0) {
-      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+Result<void> SqlCatalog::MarkEnqueued(std::span<const std::string> ids) {
+  if (ids.empty()) return {};
+  for (const std::string& id : ids) {
+    if (auto ok = CheckText({id}); !ok) return ok;
+  }
+  // Well below SQLite's limit of 32766 parameters in a statement.
+  constexpr std::size_t kIdsPerStatement = 500;
+  return Run<void>("marking jobs enqueued", [&](const Sql& db) -> Result<void> {
+    for (std::size_t first = 0; first < ids.size(); first += kIdsPerStatement) {
+      const auto chunk = ids.subspan(first, std::min(kIdsPerStatement, ids.size() - first));
+      db("UPDATE images SET job_enqueued = 1 WHERE id IN (" + Placeholders(1, chunk.size()) + ")",
+         std::vector<Param>(chunk.begin(), chunk.end()));
     }
     return {};
   });
@@ -725,24 +740,17 @@ Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
   for (const std::string& id : ids) {
     if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
   }
-  // "$first, $first+1, ..." for the ids.
-  auto placeholders = [&ids](std::size_t first) {
-    std::string list;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      list += (i == 0 ? "$" : ", $") + std::to_string(first + i);
-    }
-    return list;
-  };
   std::vector<Param> id_params(ids.begin(), ids.end());
   std::vector<Param> update_params = {now_ms};
   update_params.insert(update_params.end(), id_params.begin(), id_params.end());
   return Run<Out>("marking images processing", [&](const Sql& db) -> Result<Out> {
     db("UPDATE images SET status = 'processing', started_at_ms = $1 WHERE id IN (" +
-           placeholders(2) + ") AND status NOT IN ('done', 'failed')",
+           Placeholders(2, ids.size()) + ") AND status NOT IN ('done', 'failed')",
        update_params);
     std::map<std::string, ImageStatus> statuses;
     for (const auto& row :
-         db("SELECT id, status FROM images WHERE id IN (" + placeholders(1) + ")", id_params)) {
+         db("SELECT id, status FROM images WHERE id IN (" + Placeholders(1, ids.size()) + ")",
+            id_params)) {
       statuses[Column(row, 0).as<std::string>()] = ParseStatus(Column(row, 1).as<std::string>());
     }
     Out out;

@@ -20,6 +20,7 @@
 #include "engine/manifest.h"
 #include "scaler/scaler.h"
 #include "worker/job.h"
+#include "worker/job_marks.h"
 
 namespace argus::cli {
 namespace {
@@ -77,16 +78,21 @@ std::filesystem::path WebDir(const std::string& configured) {
 // was left by a web process that died between storing it and enqueueing its job.
 constexpr std::chrono::minutes kOrphanAge{1};
 constexpr std::chrono::seconds kOrphanCheckPeriod{10};
+// How long the catalog's marks of enqueued jobs may lag (worker::JobMarks): far below the
+// orphan age, and long enough that a burst of uploads shares a statement.
+constexpr std::chrono::milliseconds kJobMarkInterval{50};
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
 Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_before_ms) {
   auto awaiting = stores.catalog->ImagesAwaitingJob(uploaded_before_ms);
   if (!awaiting) return std::unexpected(awaiting.error());
   for (const std::string& id : *awaiting) {
-    if (auto enqueued = worker::EnqueueJob(*stores.queue, *stores.catalog, id, NowMs());
-        !enqueued) {
+    if (auto enqueued = worker::EnqueueJob(*stores.queue, id, NowMs()); !enqueued) {
       return std::unexpected(enqueued.error());
     }
+  }
+  if (auto marked = stores.catalog->MarkEnqueued(*awaiting); !marked) {
+    return std::unexpected(marked.error());
   }
   return awaiting->size();
 }
@@ -243,8 +249,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
 
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
-  auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, *stores->blobs,
-                                                   hub, metrics, options.api);
+  worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
+  auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks,
+                                                   *stores->blobs, hub, metrics, options.api);
 
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;

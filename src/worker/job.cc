@@ -26,12 +26,11 @@ std::string EncodeJob(const Job& job) {
   return Compact(value);
 }
 
-Result<void> EnqueueJob(queue::Queue& queue, catalog::Catalog& catalog, std::string_view image_id,
-                        std::int64_t now_ms) {
+Result<void> EnqueueJob(queue::Queue& queue, std::string_view image_id, std::int64_t now_ms) {
   if (auto enqueued = queue.Enqueue(EncodeJob({std::string(image_id), now_ms})); !enqueued) {
     return std::unexpected(enqueued.error());
   }
-  return catalog.MarkEnqueued(image_id);
+  return {};
 }
 
 Result<Job> DecodeJob(std::string_view body) {

@@ -4,7 +4,6 @@
 #include <string>
 #include <string_view>
 
-#include "catalog/catalog.h"
 #include "common/error.h"
 #include "queue/queue.h"
 
@@ -18,11 +17,10 @@ struct Job {
 
 std::string EncodeJob(const Job& job);
 
-// Enqueues the job of an image, then records in the catalog that it was: a crash between
-// the two leaves an image that ImagesAwaitingJob finds and that is enqueued again (jobs
-// are idempotent).
-Result<void> EnqueueJob(queue::Queue& queue, catalog::Catalog& catalog, std::string_view image_id,
-                        std::int64_t now_ms);
+// Enqueues the job of an image. The caller then records in the catalog that it did
+// (Catalog::MarkEnqueued, directly or through JobMarks): a crash in between leaves an image
+// that ImagesAwaitingJob finds and that is enqueued again (jobs are idempotent).
+Result<void> EnqueueJob(queue::Queue& queue, std::string_view image_id, std::int64_t now_ms);
 Result<Job> DecodeJob(std::string_view body);
 
 // What workers publish on the event bus, read by the web tier for waiting clients, live

@@ -56,7 +56,8 @@ class WorkerTest : public TempDirTest {
     EXPECT_TRUE(blobs_->Put(InputKey(id), *bytes, "image/jpeg", blob::Durability::kRecreatable));
     auto added = catalog_->AddUpload({.id = id, .owner = "", .filename = file.filename()});
     EXPECT_TRUE(added) << added.error().message;
-    EXPECT_TRUE(EnqueueJob(*queue_, *catalog_, id, NowMs()));
+    EXPECT_TRUE(EnqueueJob(*queue_, id, NowMs()));
+    EXPECT_TRUE(catalog_->MarkEnqueued(std::vector{id}));
     return id;
   }
 
