@@ -38,12 +38,14 @@ std::vector<EventHub::Wake> EventHub::TakeAll(std::multimap<std::string, Waiter>
 }
 
 void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadline, Wake wake) {
+  bool sooner = false;
   {
     std::lock_guard lock(mutex_);
     image_waiters_.emplace(image_id, Waiter{deadline, std::move(wake)});
-    waiters_added_ = true;
+    sooner = deadline < timer_wakes_at_;
+    deadline_moved_ = deadline_moved_ || sooner;
   }
-  changed_.notify_all();
+  if (sooner) changed_.notify_all();
 }
 
 void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake) {
@@ -51,9 +53,10 @@ void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point dea
     std::unique_lock lock(mutex_);
     if (sequence_ <= after_sequence) {
       event_waiters_.push_back({deadline, std::move(wake)});
-      waiters_added_ = true;
+      const bool sooner = deadline < timer_wakes_at_;
+      deadline_moved_ = deadline_moved_ || sooner;
       lock.unlock();
-      changed_.notify_all();
+      if (sooner) changed_.notify_all();
       return;
     }
   }
@@ -86,8 +89,9 @@ void EventHub::RunTimer(const std::stop_token& stop) {
     Clock::time_point wake_at = next_recheck;
     for (const auto& [id, waiter] : image_waiters_) wake_at = std::min(wake_at, waiter.deadline);
     for (const Waiter& waiter : event_waiters_) wake_at = std::min(wake_at, waiter.deadline);
-    changed_.wait_until(lock, stop, wake_at, [&] { return waiters_added_; });
-    waiters_added_ = false;
+    timer_wakes_at_ = wake_at;
+    changed_.wait_until(lock, stop, wake_at, [&] { return deadline_moved_; });
+    deadline_moved_ = false;
     if (stop.stop_requested()) break;
 
     const auto now = Clock::now();

@@ -61,7 +61,10 @@ class EventHub {
   std::uint64_t sequence_ = 0;
   std::multimap<std::string, Waiter> image_waiters_;
   std::vector<Waiter> event_waiters_;
-  bool waiters_added_ = false;  // tells the timer to recompute its next deadline
+  // When the timer thread wakes next; a waiter whose deadline comes sooner wakes it to
+  // recompute (most do not: deadlines are seconds away and the re-check comes every second).
+  Clock::time_point timer_wakes_at_ = Clock::time_point::max();
+  bool deadline_moved_ = false;
   std::jthread timer_;
 };
 

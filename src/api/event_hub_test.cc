@@ -1,0 +1,88 @@
+#include "api/event_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+
+namespace argus::api {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = EventHub::Clock;
+
+// A wake-up that can be waited for, counting how often it ran.
+struct Woken {
+  std::shared_ptr<std::atomic<int>> count = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::promise<Clock::time_point>> first =
+      std::make_shared<std::promise<Clock::time_point>>();
+  std::shared_future<Clock::time_point> when = first->get_future().share();
+
+  EventHub::Wake Callback() const {
+    return [count = count, first = first] {
+      if (count->fetch_add(1) == 0) first->set_value(Clock::now());
+    };
+  }
+  bool WithinSeconds(double seconds) const {
+    return when.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::ready;
+  }
+};
+
+TEST(EventHubTest, AnEventWakesTheWaitersOfItsImageOnce) {
+  EventHub hub;
+  Woken first, second, other;
+  hub.WaitForImage("a", Clock::now() + 60s, first.Callback());
+  hub.WaitForImage("a", Clock::now() + 60s, second.Callback());
+  hub.WaitForImage("b", Clock::now() + 60s, other.Callback());
+  hub.OnStatus("a", "done");
+  hub.OnStatus("a", "done");
+  EXPECT_EQ(*first.count, 1);
+  EXPECT_EQ(*second.count, 1);
+  EXPECT_EQ(*other.count, 0);
+  EXPECT_EQ(hub.waiting_for_images(), 1u);
+}
+
+TEST(EventHubTest, AWaiterIsWokenAtItsDeadlineWhenThatComesBeforeTheNextRecheck) {
+  EventHub hub;
+  Woken later, sooner;
+  const auto start = Clock::now();
+  hub.WaitForImage("a", start + 60s, later.Callback());
+  hub.WaitForImage("b", start + 100ms, sooner.Callback());
+  // The periodic re-check comes a second after the hub started.
+  ASSERT_TRUE(sooner.WithinSeconds(0.8)) << "woken only by the re-check";
+  EXPECT_GE(sooner.when.get() - start, 100ms);
+  EXPECT_EQ(*later.count, 0);
+}
+
+TEST(EventHubTest, EveryWaiterIsWokenByThePeriodicRecheck) {
+  EventHub hub;
+  Woken image, events;
+  hub.WaitForImage("a", Clock::now() + 60s, image.Callback());
+  hub.WaitForEvents(hub.last_sequence(), Clock::now() + 60s, events.Callback());
+  EXPECT_TRUE(image.WithinSeconds(5));
+  EXPECT_TRUE(events.WithinSeconds(5));
+  EXPECT_EQ(hub.waiting_for_images(), 0u);
+}
+
+TEST(EventHubTest, EventWaitersAreWokenByTheNextEventOrAtOnceWhenOneIsNewer) {
+  EventHub hub;
+  Woken next;
+  hub.WaitForEvents(hub.last_sequence(), Clock::now() + 60s, next.Callback());
+  EXPECT_EQ(*next.count, 0);
+  hub.OnStatus("a", "processing");
+  EXPECT_EQ(*next.count, 1);
+
+  Woken behind;
+  hub.WaitForEvents(0, Clock::now() + 60s, behind.Callback());
+  EXPECT_EQ(*behind.count, 1);
+  const auto events = hub.EventsAfter(0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].image_id, "a");
+  EXPECT_EQ(events[0].status, "processing");
+  EXPECT_EQ(events[0].sequence, hub.last_sequence());
+}
+
+}  // namespace
+}  // namespace argus::api
