@@ -32,21 +32,22 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!classifier) return fail(classifier.error().message);
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
+  options.settings.worker.visibility_timeout =
+      std::chrono::seconds(options.storage.visibility_timeout_s);
+  worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
+                        *stores->events, options.settings.worker);
   // The first full batch pays for the engine's allocations (0.3 s of page faults on the
-  // 2-core VM). A worker started ahead of demand pays it now, while nothing waits; one
-  // started for a backlog goes straight to real work and pays it on its first batch.
+  // 2-core VM), and the first burst for the worker's batch tensors. A worker started ahead
+  // of demand pays both now, while nothing waits; one started for a backlog goes straight
+  // to real work and pays on its first batches.
   if (auto stats = stores->queue->Stats(); stats && stats->ready == 0) {
     if (auto warm =
             (*classifier)->WarmUp(std::max<std::size_t>(1, options.settings.worker.max_batch));
         !warm) {
       return fail(warm.error().message);
     }
+    worker.ReserveTensorBuffers();
   }
-
-  options.settings.worker.visibility_timeout =
-      std::chrono::seconds(options.storage.visibility_timeout_s);
-  worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
-                        *stores->events, options.settings.worker);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
   LogLine("info", "worker",

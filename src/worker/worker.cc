@@ -282,7 +282,17 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
 }
 
 // Batch tensors are megabytes: a fresh one per batch caused 62 % of the machine's page
-// faults during a burst of 100 uploads on the 2-core VM.
+// faults during a burst of 100 uploads on the 2-core VM. Three are in use at most: one
+// batch being decoded, one waiting for the model, one in it.
+constexpr std::size_t kTensorBuffersInUse = 3;
+
+void Worker::ReserveTensorBuffers() {
+  std::lock_guard lock(spare_tensors_mutex_);
+  while (spare_tensors_.size() < kTensorBuffersInUse) {
+    spare_tensors_.emplace_back(options_.max_batch * classifier_.tensor_size());
+  }
+}
+
 std::vector<float> Worker::TakeTensorBuffer() {
   std::lock_guard lock(spare_tensors_mutex_);
   if (spare_tensors_.empty()) {

@@ -55,6 +55,10 @@ class Worker {
          blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options);
   ~Worker();
 
+  // Allocates the batch tensors the pipeline holds at once, for a worker started ahead of
+  // demand: a first burst then does not wait while megabytes are zeroed and faulted in.
+  void ReserveTensorBuffers();
+
   // Processes batches until stop is requested; the batches in hand are finished first.
   void Run(const std::stop_token& stop);
 

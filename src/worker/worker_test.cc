@@ -74,9 +74,10 @@ class WorkerTest : public TempDirTest {
     return ids;
   }
 
-  std::jthread StartWorker(WorkerOptions options = {}) {
+  std::jthread StartWorker(WorkerOptions options = {}, bool reserve_tensor_buffers = false) {
     worker_ =
         std::make_unique<Worker>(*classifier_, *queue_, *catalog_, *blobs_, *events_, options);
+    if (reserve_tensor_buffers) worker_->ReserveTensorBuffers();
     return std::jthread([this](const std::stop_token& stop) { worker_->Run(stop); });
   }
 
@@ -114,7 +115,8 @@ TEST_F(WorkerTest, ClassifiesEveryQueuedImageAndWritesItsOutputObject) {
   // More than two batches, so that decoding, inference and settling overlap.
   const std::vector<std::string> ids = UploadSamples(40);
   {
-    std::jthread worker = StartWorker({.max_batch = 8, .decode_threads = 1});
+    std::jthread worker = StartWorker({.max_batch = 8, .decode_threads = 1},
+                                      /*reserve_tensor_buffers=*/true);
     ASSERT_TRUE(WaitForEmptyQueue());
   }
   for (const std::string& id : ids) {
