@@ -15,33 +15,31 @@ EventHub::~EventHub() {
   changed_.notify_all();
 }
 
-void EventHub::OnStatus(std::string image_id, std::string status) {
-  std::vector<Wake> wakes;
+void EventHub::OnStatus(std::string image_id, std::string status, std::string top_label) {
+  std::vector<ImageWake> image_wakes;
+  std::vector<Wake> event_wakes;
+  StatusEvent event;
   {
     std::lock_guard lock(mutex_);
-    wakes = TakeAll(image_waiters_, image_id);
-    recent_.push_back({++sequence_, std::move(image_id), std::move(status)});
+    auto [begin, end] = image_waiters_.equal_range(image_id);
+    for (auto it = begin; it != end; ++it) image_wakes.push_back(std::move(it->second.wake));
+    image_waiters_.erase(begin, end);
+    event = {++sequence_, std::move(image_id), std::move(status), std::move(top_label)};
+    recent_.push_back(event);
     if (recent_.size() > kRecentEvents) recent_.pop_front();
-    for (Waiter& waiter : event_waiters_) wakes.push_back(std::move(waiter.wake));
+    for (Waiter& waiter : event_waiters_) event_wakes.push_back(std::move(waiter.wake));
     event_waiters_.clear();
   }
-  for (Wake& wake : wakes) wake();
+  for (ImageWake& wake : image_wakes) wake(&event);
+  for (Wake& wake : event_wakes) wake();
 }
 
-std::vector<EventHub::Wake> EventHub::TakeAll(std::multimap<std::string, Waiter>& from,
-                                              const std::string& key) {
-  std::vector<Wake> wakes;
-  auto [begin, end] = from.equal_range(key);
-  for (auto it = begin; it != end; ++it) wakes.push_back(std::move(it->second.wake));
-  from.erase(begin, end);
-  return wakes;
-}
-
-void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadline, Wake wake) {
+void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadline,
+                            ImageWake wake) {
   bool sooner = false;
   {
     std::lock_guard lock(mutex_);
-    image_waiters_.emplace(image_id, Waiter{deadline, std::move(wake)});
+    image_waiters_.emplace(image_id, ImageWaiter{deadline, std::move(wake)});
     sooner = deadline < timer_wakes_at_;
     deadline_moved_ = deadline_moved_ || sooner;
   }
@@ -72,6 +70,15 @@ std::vector<StatusEvent> EventHub::EventsAfter(std::uint64_t after_sequence) con
   return events;
 }
 
+std::optional<StatusEvent> EventHub::LatestEventFor(const std::string& image_id,
+                                                    std::uint64_t after_sequence) const {
+  std::lock_guard lock(mutex_);
+  for (auto it = recent_.rbegin(); it != recent_.rend() && it->sequence > after_sequence; ++it) {
+    if (it->image_id == image_id) return *it;
+  }
+  return std::nullopt;
+}
+
 std::uint64_t EventHub::last_sequence() const {
   std::lock_guard lock(mutex_);
   return sequence_;
@@ -97,21 +104,23 @@ void EventHub::RunTimer(const std::stop_token& stop) {
     const auto now = Clock::now();
     const bool recheck = now >= next_recheck;
     if (recheck) next_recheck = now + kRecheckInterval;
-    std::vector<Wake> wakes;
+    std::vector<ImageWake> image_wakes;
     for (auto it = image_waiters_.begin(); it != image_waiters_.end();) {
       if (recheck || it->second.deadline <= now) {
-        wakes.push_back(std::move(it->second.wake));
+        image_wakes.push_back(std::move(it->second.wake));
         it = image_waiters_.erase(it);
       } else {
         ++it;
       }
     }
+    std::vector<Wake> wakes;
     std::erase_if(event_waiters_, [&](Waiter& waiter) {
       if (!recheck && waiter.deadline > now) return false;
       wakes.push_back(std::move(waiter.wake));
       return true;
     });
     lock.unlock();
+    for (ImageWake& wake : image_wakes) wake(nullptr);
     for (Wake& wake : wakes) wake();
     lock.lock();
   }

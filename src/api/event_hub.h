@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -20,6 +21,7 @@ struct StatusEvent {
   std::uint64_t sequence = 0;
   std::string image_id;
   std::string status;
+  std::string top_label;  // with "done", when the worker sent it (worker::ImageEvent)
 };
 
 // Wakes clients that wait for images (synchronous POST /, ?wait=, server-sent events).
@@ -29,20 +31,25 @@ class EventHub {
  public:
   using Clock = std::chrono::steady_clock;
   using Wake = std::function<void()>;
+  // Given the event that woke it, or nullptr when the re-check or the deadline did.
+  using ImageWake = std::function<void(const StatusEvent* event)>;
 
   EventHub();
   ~EventHub();
 
-  void OnStatus(std::string image_id, std::string status);
+  void OnStatus(std::string image_id, std::string status, std::string top_label = "");
 
   // `wake` runs once: on an event for `image_id`, on the periodic re-check, or at `deadline`.
-  void WaitForImage(const std::string& image_id, Clock::time_point deadline, Wake wake);
+  void WaitForImage(const std::string& image_id, Clock::time_point deadline, ImageWake wake);
   // `wake` runs once: when an event after `after_sequence` exists, on the periodic
   // re-check, or at `deadline`.
   void WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake);
 
   // Events after `after_sequence` still in the recent-events window, oldest first.
   std::vector<StatusEvent> EventsAfter(std::uint64_t after_sequence) const;
+  // The newest event for `image_id` after `after_sequence` still in that window.
+  std::optional<StatusEvent> LatestEventFor(const std::string& image_id,
+                                            std::uint64_t after_sequence) const;
   std::uint64_t last_sequence() const;
   // Clients waiting for an image (not counting event streams): drained before shutdown.
   std::size_t waiting_for_images() const;
@@ -52,14 +59,17 @@ class EventHub {
     Clock::time_point deadline;
     Wake wake;
   };
+  struct ImageWaiter {
+    Clock::time_point deadline;
+    ImageWake wake;
+  };
   void RunTimer(const std::stop_token& stop);
-  std::vector<Wake> TakeAll(std::multimap<std::string, Waiter>& from, const std::string& key);
 
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<StatusEvent> recent_;
   std::uint64_t sequence_ = 0;
-  std::multimap<std::string, Waiter> image_waiters_;
+  std::multimap<std::string, ImageWaiter> image_waiters_;
   std::vector<Waiter> event_waiters_;
   // When the timer thread wakes next; a waiter whose deadline comes sooner wakes it to
   // recompute (most do not: deadlines are seconds away and the re-check comes every second).

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
 
 namespace argus::api {
 namespace {
@@ -20,8 +21,18 @@ struct Woken {
       std::make_shared<std::promise<Clock::time_point>>();
   std::shared_future<Clock::time_point> when = first->get_future().share();
 
+  // The event a wait for an image was woken by; nullopt for the re-check or the deadline.
+  std::shared_ptr<std::optional<StatusEvent>> event =
+      std::make_shared<std::optional<StatusEvent>>();
+
   EventHub::Wake Callback() const {
     return [count = count, first = first] {
+      if (count->fetch_add(1) == 0) first->set_value(Clock::now());
+    };
+  }
+  EventHub::ImageWake ImageCallback() const {
+    return [count = count, first = first, event = event](const StatusEvent* woken_by) {
+      if (woken_by != nullptr) *event = *woken_by;
       if (count->fetch_add(1) == 0) first->set_value(Clock::now());
     };
   }
@@ -33,35 +44,41 @@ struct Woken {
 TEST(EventHubTest, AnEventWakesTheWaitersOfItsImageOnce) {
   EventHub hub;
   Woken first, second, other;
-  hub.WaitForImage("a", Clock::now() + 60s, first.Callback());
-  hub.WaitForImage("a", Clock::now() + 60s, second.Callback());
-  hub.WaitForImage("b", Clock::now() + 60s, other.Callback());
-  hub.OnStatus("a", "done");
+  hub.WaitForImage("a", Clock::now() + 60s, first.ImageCallback());
+  hub.WaitForImage("a", Clock::now() + 60s, second.ImageCallback());
+  hub.WaitForImage("b", Clock::now() + 60s, other.ImageCallback());
+  hub.OnStatus("a", "done", "tench");
   hub.OnStatus("a", "done");
   EXPECT_EQ(*first.count, 1);
   EXPECT_EQ(*second.count, 1);
   EXPECT_EQ(*other.count, 0);
   EXPECT_EQ(hub.waiting_for_images(), 1u);
+  ASSERT_TRUE(first.event->has_value());
+  EXPECT_EQ((*first.event)->image_id, "a");
+  EXPECT_EQ((*first.event)->status, "done");
+  EXPECT_EQ((*first.event)->top_label, "tench");
 }
 
 TEST(EventHubTest, AWaiterIsWokenAtItsDeadlineWhenThatComesBeforeTheNextRecheck) {
   EventHub hub;
   Woken later, sooner;
   const auto start = Clock::now();
-  hub.WaitForImage("a", start + 60s, later.Callback());
-  hub.WaitForImage("b", start + 100ms, sooner.Callback());
+  hub.WaitForImage("a", start + 60s, later.ImageCallback());
+  hub.WaitForImage("b", start + 100ms, sooner.ImageCallback());
   // The periodic re-check comes a second after the hub started.
   ASSERT_TRUE(sooner.WithinSeconds(0.8)) << "woken only by the re-check";
   EXPECT_GE(sooner.when.get() - start, 100ms);
+  EXPECT_FALSE(sooner.event->has_value()) << "woken by an event";
   EXPECT_EQ(*later.count, 0);
 }
 
 TEST(EventHubTest, EveryWaiterIsWokenByThePeriodicRecheck) {
   EventHub hub;
   Woken image, events;
-  hub.WaitForImage("a", Clock::now() + 60s, image.Callback());
+  hub.WaitForImage("a", Clock::now() + 60s, image.ImageCallback());
   hub.WaitForEvents(hub.last_sequence(), Clock::now() + 60s, events.Callback());
   EXPECT_TRUE(image.WithinSeconds(5));
+  EXPECT_FALSE(image.event->has_value());
   EXPECT_TRUE(events.WithinSeconds(5));
   EXPECT_EQ(hub.waiting_for_images(), 0u);
 }
@@ -82,6 +99,23 @@ TEST(EventHubTest, EventWaitersAreWokenByTheNextEventOrAtOnceWhenOneIsNewer) {
   EXPECT_EQ(events[0].image_id, "a");
   EXPECT_EQ(events[0].status, "processing");
   EXPECT_EQ(events[0].sequence, hub.last_sequence());
+}
+
+TEST(EventHubTest, LatestEventForAnImageLooksOnlyAfterTheGivenSequence) {
+  EventHub hub;
+  hub.OnStatus("a", "processing");
+  const std::uint64_t seen = hub.last_sequence();
+  EXPECT_FALSE(hub.LatestEventFor("a", seen).has_value());
+  hub.OnStatus("b", "done", "goldfish");
+  hub.OnStatus("a", "done", "tench");
+  hub.OnStatus("c", "processing");
+  const std::optional<StatusEvent> latest = hub.LatestEventFor("a", seen);
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->status, "done");
+  EXPECT_EQ(latest->top_label, "tench");
+  EXPECT_EQ(latest->sequence, seen + 2);
+  EXPECT_FALSE(hub.LatestEventFor("a", latest->sequence).has_value());
+  EXPECT_FALSE(hub.LatestEventFor("d", 0).has_value());
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& o
       std::make_shared<std::function<void(Result<catalog::ImageRecord>)>>(std::move(callback));
   const bool can_wait = EventHub::Clock::now() < deadline;
   if (can_wait) {
-    context->hub.WaitForImage(id, deadline, [=] {
+    context->hub.WaitForImage(id, deadline, [=](const StatusEvent* /*event*/) {
       if (answered->exchange(true)) return;
       AwaitImage(context, owner, id, deadline, std::move(*shared_callback));
     });

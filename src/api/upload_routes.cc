@@ -135,6 +135,73 @@ std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context) {
   return std::nullopt;
 }
 
+// The course protocol's answer: the top label as plain text.
+HttpResponsePtr LabelResponse(const std::string& label) {
+  auto response = HttpResponse::newHttpResponse();
+  response->setContentTypeCode(drogon::CT_TEXT_PLAIN);
+  response->setBody(label);
+  return response;
+}
+
+HttpResponsePtr ClassifyResponse(const Result<catalog::ImageRecord>& image) {
+  if (!image) return ErrorResponse(image.error());
+  if (image->status == catalog::ImageStatus::kFailed) {
+    return ErrorResponse(drogon::k422UnprocessableEntity, "classification_failed", image->error);
+  }
+  if (image->status != catalog::ImageStatus::kDone) {
+    return ErrorResponse(drogon::k504GatewayTimeout, "timeout",
+                         "no result yet; poll /api/v1/images/" + image->id);
+  }
+  return LabelResponse(ImageJson(*image)["labels"][0]["name"].asString());
+}
+
+// A POST / that waits for its image's result.
+struct PendingClassification {
+  std::shared_ptr<ApiContext> context;
+  std::string owner;
+  std::string id;
+  EventHub::Clock::time_point deadline;
+  Callback callback;
+  std::atomic<bool> answered = false;
+
+  void Answer(const HttpResponsePtr& response) {
+    if (!answered.exchange(true)) callback(response);
+  }
+  // The catalog decides: the periodic re-check, the deadline, a failure, or a result that
+  // an earlier delivery stored.
+  void AskCatalog(const std::shared_ptr<PendingClassification>& self) {
+    if (answered) return;
+    AwaitImage(context, owner, id, deadline, [self](Result<catalog::ImageRecord> image) {
+      self->Answer(ClassifyResponse(image));
+    });
+  }
+};
+
+bool IsUnderWay(const StatusEvent& event) {
+  return event.status == "queued" || event.status == "processing";
+}
+
+// Answers from the worker's `done` event, which carries the top label it stored, without
+// reading the catalog. An event after `after_sequence` that came before the wait began
+// counts too.
+void AwaitLabel(const std::shared_ptr<PendingClassification>& pending,
+                std::uint64_t after_sequence) {
+  EventHub& hub = pending->context->hub;
+  hub.WaitForImage(pending->id, pending->deadline, [pending](const StatusEvent* event) {
+    if (event != nullptr && event->status == "done" && !event->top_label.empty()) {
+      return pending->Answer(LabelResponse(event->top_label));
+    }
+    if (event != nullptr && IsUnderWay(*event)) return AwaitLabel(pending, event->sequence);
+    pending->AskCatalog(pending);
+  });
+  const std::optional<StatusEvent> earlier = hub.LatestEventFor(pending->id, after_sequence);
+  if (!earlier || IsUnderWay(*earlier)) return;  // the wait just begun covers it
+  if (earlier->status == "done" && !earlier->top_label.empty()) {
+    return pending->Answer(LabelResponse(earlier->top_label));
+  }
+  pending->AskCatalog(pending);
+}
+
 void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                   Callback&& callback) {
   auto principal = Identify(*context, request);
@@ -150,25 +217,21 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   if (!uploads) return callback(ErrorResponse(uploads.error()));
   // Anonymous uploads belong to nobody: no account can list or fetch them.
   const std::string owner = identified ? identified->user.id : "";
+  // The result's event may come while the upload is still being stored.
+  const std::uint64_t before_store = context->hub.last_sequence();
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
-  AwaitImage(context, owner, record->id, EventHub::Clock::now() + context->options.sync_timeout,
-             [callback = std::move(callback)](Result<catalog::ImageRecord> image) {
-               if (!image) return callback(ErrorResponse(image.error()));
-               if (image->status == catalog::ImageStatus::kFailed) {
-                 return callback(ErrorResponse(drogon::k422UnprocessableEntity,
-                                               "classification_failed", image->error));
-               }
-               if (image->status != catalog::ImageStatus::kDone) {
-                 return callback(ErrorResponse(drogon::k504GatewayTimeout, "timeout",
-                                               "no result yet; poll /api/v1/images/" + image->id));
-               }
-               const Json::Value json = ImageJson(*image);
-               auto response = HttpResponse::newHttpResponse();
-               response->setContentTypeCode(drogon::CT_TEXT_PLAIN);
-               response->setBody(json["labels"][0]["name"].asString());
-               callback(response);
-             });
+  if (record->status == catalog::ImageStatus::kDone ||
+      record->status == catalog::ImageStatus::kFailed) {
+    return callback(ClassifyResponse(*record));
+  }
+  auto pending = std::make_shared<PendingClassification>();
+  pending->context = context;
+  pending->owner = owner;
+  pending->id = record->id;
+  pending->deadline = EventHub::Clock::now() + context->options.sync_timeout;
+  pending->callback = std::move(callback);
+  AwaitLabel(pending, before_store);
 }
 
 void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,

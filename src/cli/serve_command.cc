@@ -108,7 +108,7 @@ void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metric
   if (kind == "image") {
     const std::string status = event["status"].asString();
     if (status == "done" || status == "failed") metrics.CountImage(status);
-    hub.OnStatus(event["id"].asString(), status);
+    hub.OnStatus(event["id"].asString(), status, event["top_label"].asString());
   } else if (kind == "batch") {
     metrics.ObserveBatch(event["size"].asUInt64(), event["inference_ms"].asDouble(),
                          event["decode_ms"].asDouble(), event["queue_wait_ms"].asDouble());

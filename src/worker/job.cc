@@ -52,6 +52,7 @@ std::string EncodeImageEvent(const ImageEvent& event) {
   value["kind"] = "image";
   value["id"] = event.image_id;
   value["status"] = event.status;
+  if (!event.top_label.empty()) value["top_label"] = event.top_label;
   return Compact(value);
 }
 

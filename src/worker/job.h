@@ -28,6 +28,9 @@ Result<Job> DecodeJob(std::string_view body);
 struct ImageEvent {
   std::string image_id;
   std::string status;  // catalog::StatusName
+  // With "done", the name of the top label, when it is the result this worker stored (a
+  // waiting POST / is answered from it); empty otherwise.
+  std::string top_label;
 };
 
 struct BatchEvent {

@@ -91,9 +91,10 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
 
 Worker::~Worker() = default;
 
-void Worker::Publish(const std::string& image_id, catalog::ImageStatus status) {
-  if (auto published =
-          events_.Publish(EncodeImageEvent({image_id, std::string(catalog::StatusName(status))}));
+void Worker::Publish(const std::string& image_id, catalog::ImageStatus status,
+                     std::string top_label) {
+  if (auto published = events_.Publish(EncodeImageEvent(
+          {image_id, std::string(catalog::StatusName(status)), std::move(top_label)}));
       !published) {
     LogError("cannot publish event", published.error());
   }
@@ -334,12 +335,18 @@ bool Worker::Infer(Batch& batch) {
                     .search_terms = engine::SearchTerms(classification)}});
   }
   // A result that was stored before (a redelivery) is acknowledged all the same.
-  if (auto stored = catalog_.StoreResults(results, NowMs()); !stored) {
+  auto stored = catalog_.StoreResults(results, NowMs());
+  if (!stored) {
     for (Item& item : batch.items) Retry(item, stored.error().message);
     return false;
   }
-  // Waiting clients hear of the results as soon as the catalog has them.
-  for (const Item& item : batch.items) Publish(item.job.image_id, catalog::ImageStatus::kDone);
+  // Waiting clients hear of the results as soon as the catalog has them, with the top
+  // label where it is the stored one.
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    const std::vector<engine::LabelScore>& labels = (*classified)[i].labels;
+    Publish(batch.items[i].job.image_id, catalog::ImageStatus::kDone,
+            (*stored)[i] && !labels.empty() ? labels.front().name : "");
+  }
   return true;
 }
 

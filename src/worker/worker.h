@@ -81,7 +81,8 @@ class Worker {
   void ReturnTensorBuffer(std::vector<float> buffer);
   void FailPermanently(Item& item, const std::string& reason);
   void Retry(Item& item, const std::string& reason);
-  void Publish(const std::string& image_id, catalog::ImageStatus status);
+  void Publish(const std::string& image_id, catalog::ImageStatus status,
+               std::string top_label = "");
 
   const engine::Classifier& classifier_;
   queue::Queue& queue_;

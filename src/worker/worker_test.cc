@@ -7,7 +7,9 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -129,6 +131,52 @@ TEST_F(WorkerTest, ClassifiesEveryQueuedImageAndWritesItsOutputObject) {
     EXPECT_EQ(output["model"].asString(), classifier_->manifest().name);
     EXPECT_TRUE(output["labels"].isArray() && !output["labels"].empty()) << output;
   }
+}
+
+TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
+  std::mutex mutex;
+  std::vector<Json::Value> events;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    Json::Value event;
+    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
+    ASSERT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &event, nullptr));
+    std::lock_guard lock(mutex);
+    if (event["kind"] == "image" && event["status"] == "done") events.push_back(event);
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+  auto done_events = [&] {
+    std::lock_guard lock(mutex);
+    return events;
+  };
+  auto await_done_events = [&](std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (done_events().size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return done_events();
+  };
+
+  const std::string id = UploadSamples(1).front();
+  {
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  const Json::Value output = OutputObject(id);
+  std::vector<Json::Value> received = await_done_events(1);
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0]["id"].asString(), id);
+  EXPECT_EQ(received[0]["top_label"].asString(), output["labels"][0]["name"].asString());
+
+  // A redelivery of the finished job: done again, but the label is left to the catalog.
+  ASSERT_TRUE(queue_->Enqueue(EncodeJob({.image_id = id, .enqueued_at_ms = NowMs()})));
+  {
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  received = await_done_events(2);
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[1]["id"].asString(), id);
+  EXPECT_FALSE(received[1].isMember("top_label")) << received[1];
 }
 
 TEST_F(WorkerTest, RedeliveredFinishedJobRestoresALostOutputObjectWithoutClassifyingAgain) {
