@@ -95,6 +95,7 @@ Result<VipsImagePtr> CropUpright(VipsImagePtr resized, const internal::Header& h
     return std::unexpected(VipsError(ErrorCode::kInternal, "cannot crop the resized image"));
   }
   VipsImagePtr cropped(out);
+  if (vips_image_get_orientation(cropped.get()) == 1) return cropped;  // upright already
   if (vips_autorot(cropped.get(), &out, nullptr) != 0) {
     return std::unexpected(VipsError(ErrorCode::kInternal, "cannot rotate the image upright"));
   }
