@@ -221,6 +221,13 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     ids.reserve(candidates.size());
     for (const Item& item : candidates) ids.push_back(item.job.image_id);
     statuses = catalog_.StartProcessing(ids, now);
+    // Announced while the images decode: right before inference, waking the web tier would
+    // take a core from the model.
+    for (std::size_t i = 0; statuses && i < candidates.size(); ++i) {
+      if ((*statuses)[i] == catalog::ImageStatus::kProcessing && fetched[i]) {
+        Publish(candidates[i].job.image_id, catalog::ImageStatus::kProcessing);
+      }
+    }
     decoded.wait();
   }
   batch.decode_ms = MillisecondsSince(decode_start);
@@ -270,7 +277,6 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     if (item.job.enqueued_at_ms > 0) {
       queue_wait_total += static_cast<double>(now - item.job.enqueued_at_ms);
     }
-    Publish(item.job.image_id, catalog::ImageStatus::kProcessing);
     batch.items.push_back(std::move(item));
   }
   if (batch.items.empty()) {
