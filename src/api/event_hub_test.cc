@@ -54,9 +54,10 @@ TEST(EventHubTest, AnEventWakesTheWaitersOfItsImageOnce) {
   EXPECT_EQ(*other.count, 0);
   EXPECT_EQ(hub.waiting_for_images(), 1u);
   ASSERT_TRUE(first.event->has_value());
-  EXPECT_EQ((*first.event)->image_id, "a");
-  EXPECT_EQ((*first.event)->status, "done");
-  EXPECT_EQ((*first.event)->top_label, "tench");
+  const StatusEvent woken_by = first.event->value_or(StatusEvent{});
+  EXPECT_EQ(woken_by.image_id, "a");
+  EXPECT_EQ(woken_by.status, "done");
+  EXPECT_EQ(woken_by.top_label, "tench");
 }
 
 TEST(EventHubTest, AWaiterIsWokenAtItsDeadlineWhenThatComesBeforeTheNextRecheck) {
@@ -109,12 +110,13 @@ TEST(EventHubTest, LatestEventForAnImageLooksOnlyAfterTheGivenSequence) {
   hub.OnStatus("b", "done", "goldfish");
   hub.OnStatus("a", "done", "tench");
   hub.OnStatus("c", "processing");
-  const std::optional<StatusEvent> latest = hub.LatestEventFor("a", seen);
-  ASSERT_TRUE(latest.has_value());
-  EXPECT_EQ(latest->status, "done");
-  EXPECT_EQ(latest->top_label, "tench");
-  EXPECT_EQ(latest->sequence, seen + 2);
-  EXPECT_FALSE(hub.LatestEventFor("a", latest->sequence).has_value());
+  const std::optional<StatusEvent> found = hub.LatestEventFor("a", seen);
+  ASSERT_TRUE(found.has_value());
+  const StatusEvent latest = found.value_or(StatusEvent{});
+  EXPECT_EQ(latest.status, "done");
+  EXPECT_EQ(latest.top_label, "tench");
+  EXPECT_EQ(latest.sequence, seen + 2);
+  EXPECT_FALSE(hub.LatestEventFor("a", latest.sequence).has_value());
   EXPECT_FALSE(hub.LatestEventFor("d", 0).has_value());
 }
 
