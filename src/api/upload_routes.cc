@@ -167,15 +167,16 @@ struct PendingClassification {
   void Answer(const HttpResponsePtr& response) {
     if (!answered.exchange(true)) callback(response);
   }
-  // The catalog decides: the periodic re-check, the deadline, a failure, or a result that
-  // an earlier delivery stored.
-  void AskCatalog(const std::shared_ptr<PendingClassification>& self) {
-    if (answered) return;
-    AwaitImage(context, owner, id, deadline, [self](Result<catalog::ImageRecord> image) {
-      self->Answer(ClassifyResponse(image));
-    });
-  }
 };
+
+// The catalog decides: on the periodic re-check, at the deadline, on a failure, or for a
+// result that an earlier delivery stored.
+void AskCatalog(const std::shared_ptr<PendingClassification>& pending) {
+  if (pending->answered) return;
+  AwaitImage(
+      pending->context, pending->owner, pending->id, pending->deadline,
+      [pending](Result<catalog::ImageRecord> image) { pending->Answer(ClassifyResponse(image)); });
+}
 
 bool IsUnderWay(const StatusEvent& event) {
   return event.status == "queued" || event.status == "processing";
@@ -192,14 +193,14 @@ void AwaitLabel(const std::shared_ptr<PendingClassification>& pending,
       return pending->Answer(LabelResponse(event->top_label));
     }
     if (event != nullptr && IsUnderWay(*event)) return AwaitLabel(pending, event->sequence);
-    pending->AskCatalog(pending);
+    AskCatalog(pending);
   });
   const std::optional<StatusEvent> earlier = hub.LatestEventFor(pending->id, after_sequence);
   if (!earlier || IsUnderWay(*earlier)) return;  // the wait just begun covers it
   if (earlier->status == "done" && !earlier->top_label.empty()) {
     return pending->Answer(LabelResponse(earlier->top_label));
   }
-  pending->AskCatalog(pending);
+  AskCatalog(pending);
 }
 
 void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
