@@ -1,6 +1,7 @@
 #include "queue/wake_channel.h"
 
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ WakeChannel::~WakeChannel() {
     ::unlink(listener_path_.c_str());
   }
   if (sender_ >= 0) ::close(sender_);
+  if (folder_watch_ >= 0) ::close(folder_watch_);
 }
 
 bool WakeChannel::Listen() {
@@ -64,25 +66,61 @@ void WakeChannel::Wait(std::chrono::milliseconds timeout) {
   }
 }
 
+// True when the folder's entries are as at the last listing: the watch has reported no
+// entry created, removed or renamed since. A watch just set up reports nothing yet, so
+// the folder is listed then too.
+bool WakeChannel::FolderUnchanged() {
+  if (folder_watch_ < 0) folder_watch_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (folder_watch_ < 0) return false;
+  if (!watching_) {
+    watching_ = ::inotify_add_watch(folder_watch_, folder_.c_str(),
+                                    IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                        IN_DELETE_SELF | IN_MOVE_SELF) >= 0;
+    return false;
+  }
+  bool unchanged = true;
+  alignas(inotify_event) char events[4096];
+  for (ssize_t size = 0; (size = ::read(folder_watch_, events, sizeof events)) > 0;) {
+    unchanged = false;
+    for (ssize_t at = 0; at < size;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(events + at);
+      // The folder itself was removed or moved: the watch has ended.
+      if ((event->mask & IN_IGNORED) != 0) watching_ = false;
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
+  }
+  return unchanged;
+}
+
+std::vector<std::string> WakeChannel::Listeners() {
+  if (FolderUnchanged()) return listeners_;
+  listeners_.clear();
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(folder_, error), end; !error && it != end;
+       it.increment(error)) {
+    listeners_.push_back(it->path().string());
+  }
+  return listeners_;
+}
+
 void WakeChannel::Notify() {
   int sender = -1;
+  std::vector<std::string> listeners;
   {
     std::lock_guard lock(mutex_);
     if (sender_ < 0) sender_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     sender = sender_;
+    if (sender < 0) return;
+    listeners = Listeners();
   }
-  if (sender < 0) return;
-  std::error_code error;
-  for (std::filesystem::directory_iterator it(folder_, error), end; !error && it != end;
-       it.increment(error)) {
-    const std::string path = it->path().string();
+  for (const std::string& path : listeners) {
     sockaddr_un address{};
     if (!ToAddress(path, address)) continue;
     const char byte = 1;
     if (::sendto(sender, &byte, 1, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),
                  sizeof address) < 0 &&
         errno == ECONNREFUSED) {
-      ::unlink(path.c_str());  // its process is gone
+      ::unlink(path.c_str());  // its process is gone (the watch reports the removal)
     }
   }
 }

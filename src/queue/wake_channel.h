@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace argus::queue {
 
@@ -12,10 +13,11 @@ namespace argus::queue {
 //
 // Each listener binds a Unix datagram socket in `folder` (one per queue object); Notify
 // sends one byte to every socket there. A socket whose process died refuses the byte and
-// is removed. Wake-ups are hints: a listener re-checks the queue after each one, and keeps
-// polling for what no wake-up announces (visibility timeouts, delayed releases). Where a
-// socket cannot be made (its path is longer than a Unix socket allows) Listen fails and
-// the receiver only polls.
+// is removed. The folder is listed again only when an inotify watch on it reports an
+// entry created, removed or renamed: listing it for every enqueue cost six system calls. Wake-ups
+// are hints: a listener re-checks the queue after each one, and keeps polling for what no wake-up
+// announces (visibility timeouts, delayed releases). Where a socket cannot be made (its path is
+// longer than a Unix socket allows) Listen fails and the receiver only polls.
 class WakeChannel {
  public:
   explicit WakeChannel(std::filesystem::path folder);
@@ -32,12 +34,18 @@ class WakeChannel {
   void Notify();
 
  private:
+  // The listening sockets in the folder, listed again when the watch saw it change.
+  std::vector<std::string> Listeners();
+  bool FolderUnchanged();
   const std::filesystem::path folder_;
   std::mutex mutex_;
   bool listen_failed_ = false;
   int listener_ = -1;
   std::string listener_path_;
   int sender_ = -1;
+  int folder_watch_ = -1;  // an inotify descriptor, or -1
+  bool watching_ = false;  // whether folder_watch_ watches the folder (it may not exist yet)
+  std::vector<std::string> listeners_;
 };
 
 }  // namespace argus::queue

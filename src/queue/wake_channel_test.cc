@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "common/temp_dir_test.h"
@@ -74,6 +75,27 @@ TEST_F(WakeChannelTest, EveryListenerIsWoken) {
   first.Wait(60s);
   second.Wait(60s);
   EXPECT_LT(Clock::now() - start, 30s);
+}
+
+TEST_F(WakeChannelTest, ANotifierReachesListenersThatCameAndGoesPastThoseThatLeft) {
+  WakeChannel notifier(folder_);
+  std::optional<WakeChannel> first(std::in_place, folder_);
+  ASSERT_TRUE(first->Listen());
+  notifier.Notify();
+  first->Wait(60s);
+
+  // The notifier listed the folder for its first wake-up; a listener that comes later is
+  // still reached, and one that left is not sent to.
+  WakeChannel second(folder_);
+  ASSERT_TRUE(second.Listen());
+  first.reset();
+  for (int round = 0; round < 3; ++round) {
+    notifier.Notify();
+    const auto start = Clock::now();
+    second.Wait(60s);
+    EXPECT_LT(Clock::now() - start, 30s) << "round " << round;
+  }
+  EXPECT_EQ(SocketsInFolder(), 1u);
 }
 
 TEST_F(WakeChannelTest, ASocketLeftByADeadProcessIsRemovedAndAClosedChannelLeavesNone) {
