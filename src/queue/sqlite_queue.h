@@ -26,9 +26,9 @@ namespace argus::queue {
 //
 // A waiting Receive is woken by every Enqueue (and every Release without delay) in any
 // process, through a Unix socket per waiting queue object in the folder "<file>.wake" (see
-// WakeChannel). It also polls with a read-only query, every 1 ms at first and backing off
-// to every 200 ms while nothing arrives, for messages whose visibility timeout or release
-// delay runs out; where the socket cannot be made it polls only, backing off to 20 ms.
+// WakeChannel). It also polls with a read-only query every 200 ms, for messages whose
+// visibility timeout or release delay runs out; where the socket cannot be made it polls
+// only, every 1 ms at first and backing off to 20 ms.
 //
 // Dead letters stay in the same table (state 'dead', with reason and time), so moving one
 // is a single UPDATE; ListDeadLetters returns them in enqueue order. Timestamps are

@@ -62,6 +62,7 @@ struct Worker::Item {
   queue::Message message;
   Job job;
   std::vector<std::byte> bytes;
+  Result<void> read;  // of the bytes from the blob store
   Result<void> decoded;
 };
 
@@ -186,13 +187,12 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   // Decoding starts at once, while the catalog marks the images processing: an image the
   // catalog turns out to have finished or deleted costs a wasted decode, which is rare (a
   // redelivery), while every batch would otherwise wait for the catalog first.
-  std::vector<Result<void>> fetched(candidates.size());
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    auto bytes = blobs_.Get(InputKey(candidates[i].job.image_id));
+  for (Item& item : candidates) {
+    auto bytes = blobs_.Get(InputKey(item.job.image_id));
     if (bytes) {
-      candidates[i].bytes = std::move(*bytes);
+      item.bytes = std::move(*bytes);
     } else {
-      fetched[i] = std::unexpected(bytes.error());
+      item.read = std::unexpected(bytes.error());
     }
   }
   const auto decode_start = Clock::now();
@@ -203,7 +203,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     std::atomic<std::size_t> next = 0;
     auto decode = [&] {
       for (std::size_t i = next++; i < candidates.size(); i = next++) {
-        if (!fetched[i]) continue;
+        if (!candidates[i].read) continue;
         candidates[i].decoded =
             classifier_.Preprocess(candidates[i].bytes, options_.limits,
                                    std::span(tensors).subspan(i * tensor_size, tensor_size));
@@ -211,9 +211,12 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     };
     const std::size_t tasks = std::min(candidates.size(), decoder_count_);
     std::latch decoded(static_cast<std::ptrdiff_t>(tasks));
+    // The batch's decoding time ends with its last decoder, not with the catalog's answer.
+    std::atomic<std::size_t> decoding = tasks;
     for (std::size_t t = 0; t < tasks; ++t) {
       decoders_->runTaskInQueue([&] {
         decode();
+        if (--decoding == 0) batch.decode_ms = MillisecondsSince(decode_start);
         decoded.count_down();
       });
     }
@@ -224,13 +227,12 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     // Announced while the images decode: right before inference, waking the web tier would
     // take a core from the model.
     for (std::size_t i = 0; statuses && i < candidates.size(); ++i) {
-      if ((*statuses)[i] == catalog::ImageStatus::kProcessing && fetched[i]) {
+      if ((*statuses)[i] == catalog::ImageStatus::kProcessing && candidates[i].read) {
         Publish(candidates[i].job.image_id, catalog::ImageStatus::kProcessing);
       }
     }
     decoded.wait();
   }
-  batch.decode_ms = MillisecondsSince(decode_start);
   if (!statuses) {
     ReturnTensorBuffer(std::move(tensors));
     for (Item& item : candidates) Retry(item, statuses.error().message);
@@ -256,11 +258,11 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       Publish(item.job.image_id, *status);
       continue;
     }
-    if (!fetched[i]) {
-      if (fetched[i].error().code == ErrorCode::kNotFound) {
+    if (!item.read) {
+      if (item.read.error().code == ErrorCode::kNotFound) {
         FailPermanently(item, "the uploaded file is missing from the blob store");
       } else {
-        Retry(item, fetched[i].error().message);
+        Retry(item, item.read.error().message);
       }
       continue;
     }
