@@ -15,10 +15,6 @@
 namespace argus::api {
 namespace {
 
-bool IsFinal(catalog::ImageStatus status) {
-  return status == catalog::ImageStatus::kDone || status == catalog::ImageStatus::kFailed;
-}
-
 // Parses a non-negative integer query parameter; nullopt when absent.
 Result<std::optional<int>> IntParameter(const HttpRequestPtr& request, const std::string& name,
                                         int min, int max) {
@@ -191,7 +187,7 @@ void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& o
     });
   }
   auto record = context->catalog.Get(owner, id);
-  if (!record || IsFinal(record->status) || !can_wait) {
+  if (!record || catalog::IsFinal(record->status) || !can_wait) {
     if (answered->exchange(true)) return;
     (*shared_callback)(std::move(record));
   }

@@ -222,8 +222,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   const std::uint64_t before_store = context->hub.last_sequence();
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
-  if (record->status == catalog::ImageStatus::kDone ||
-      record->status == catalog::ImageStatus::kFailed) {
+  if (catalog::IsFinal(record->status)) {
     return callback(ClassifyResponse(*record));
   }
   auto pending = std::make_shared<PendingClassification>();

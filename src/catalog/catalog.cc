@@ -110,6 +110,10 @@ Result<std::unique_ptr<Catalog>> OpenPostgres(const CatalogUrl& url) {
 
 }  // namespace
 
+bool IsFinal(ImageStatus status) {
+  return status == ImageStatus::kDone || status == ImageStatus::kFailed;
+}
+
 std::string_view StatusName(ImageStatus status) {
   switch (status) {
     case ImageStatus::kQueued:

@@ -14,6 +14,7 @@ namespace argus::catalog {
 
 enum class ImageStatus : std::uint8_t { kQueued, kProcessing, kDone, kFailed };
 std::string_view StatusName(ImageStatus status);  // "queued", "processing", "done", "failed"
+bool IsFinal(ImageStatus status);                 // done or failed: nothing more will happen
 
 // One photo as its owner sees it. Images are stored once per content (id = sha256 of the
 // bytes); each owner who uploaded it has their own entry (filename, upload time).
