@@ -146,6 +146,7 @@ struct Metrics::Collectors {
   std::mutex totals_mutex;
   std::uint64_t scale_outs_seen = 0;
   std::uint64_t scale_ins_seen = 0;
+  std::uint64_t scale_outs_held_seen = 0;
   std::uint64_t crashes_seen = 0;
 };
 
@@ -181,7 +182,7 @@ void Metrics::SetWorkers(int running, int desired) {
 }
 
 void Metrics::SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
-                              std::uint64_t crashes) {
+                              std::uint64_t scale_outs_held, std::uint64_t crashes) {
   std::lock_guard lock(collectors_->totals_mutex);
   auto advance = [](const std::shared_ptr<Counter>& counter, std::uint64_t& seen,
                     std::uint64_t total) {
@@ -190,6 +191,8 @@ void Metrics::SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
   };
   advance(collectors_->decisions->metric({"scale_out"}), collectors_->scale_outs_seen, scale_outs);
   advance(collectors_->decisions->metric({"scale_in"}), collectors_->scale_ins_seen, scale_ins);
+  advance(collectors_->decisions->metric({"scale_out_held"}), collectors_->scale_outs_held_seen,
+          scale_outs_held);
   advance(collectors_->crashes->metric({}), collectors_->crashes_seen, crashes);
 }
 

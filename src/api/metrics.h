@@ -26,7 +26,8 @@ class Metrics {
   void SetQueue(const queue::QueueStats& stats);
   void SetWorkers(int running, int desired);
   // The scaler's running totals; counters advance by the difference to the last call.
-  void SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins, std::uint64_t crashes);
+  void SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
+                       std::uint64_t scale_outs_held, std::uint64_t crashes);
 
   // The Prometheus text exposition format of every metric.
   std::string Render() const;

@@ -78,6 +78,12 @@ void AddScalerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code
       ->envname("ARGUS_SCALE_IN_COOLDOWN")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
+  command
+      ->add_option("--scale-out-idle-cores", options->scaling.scale_out_idle_cores,
+                   "Idle cores a further worker needs before it is started (0: demand alone)")
+      ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
+      ->check(CLI::Range(0.0, 1024.0))
+      ->capture_default_str();
   command->callback([options, &global, &exit_code] { exit_code = RunScaler(*options, global); });
 }
 

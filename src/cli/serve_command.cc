@@ -121,6 +121,7 @@ Json::Value ScalerJson(const scaler::ScalerStatus& status) {
   json["running"] = status.running;
   json["stopping"] = status.stopping;
   json["crashes"] = static_cast<Json::UInt64>(status.crashes);
+  if (status.idle_cores) json["idle_cores"] = *status.idle_cores;
   json["worker_pids"] = Json::Value(Json::arrayValue);
   for (int pid : status.worker_pids) json["worker_pids"].append(pid);
   json["decisions"] = Json::Value(Json::arrayValue);
@@ -279,7 +280,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
         if (scaler) {
           const scaler::ScalerStatus status = scaler->Status();
           metrics.SetWorkers(status.running, status.desired);
-          metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.crashes);
+          metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.scale_outs_held,
+                                  status.crashes);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
       }
@@ -379,6 +381,12 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
                   "Seconds of lower demand before workers are stopped")
       ->envname("ARGUS_SCALE_IN_COOLDOWN")
       ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  command
+      .add_option("--scale-out-idle-cores", options.scaling.scale_out_idle_cores,
+                  "Idle cores a further worker needs before it is started (0: demand alone)")
+      ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
+      ->check(CLI::Range(0.0, 1024.0))
       ->capture_default_str();
 }
 

@@ -50,15 +50,24 @@ void Scaler::Tick() {
     return;
   }
   const std::uint64_t depth = stats->ready + stats->in_flight;
+  const std::optional<double> idle_cores = idle_cores_.Sample();
   const ScalingDecision decision =
-      policy_.Decide(depth, pool_.running(), std::chrono::steady_clock::now());
-  if (decision.action != ScalingAction::kHold) {
+      policy_.Decide(depth, pool_.running(), std::chrono::steady_clock::now(), idle_cores);
+  // A held scale-out is decided again every tick; it is logged and counted once per stretch.
+  const bool held = decision.action == ScalingAction::kScaleOutHeld;
+  const bool newly_held = held && !holding_;
+  holding_ = held;
+  const bool resizes =
+      decision.action == ScalingAction::kScaleOut || decision.action == ScalingAction::kScaleIn;
+  if (resizes) {
     if (auto resized = pool_.Resize(decision.to); !resized) {
       Json::Value line(Json::objectValue);
       line["level"] = "error";
       line["message"] = "cannot start workers: " + resized.error().message;
       Log(line);
     }
+  }
+  if (resizes || newly_held) {
     Json::Value line(Json::objectValue);
     line["level"] = "info";
     line["event"] = "scaling_decision";
@@ -78,7 +87,9 @@ void Scaler::Tick() {
   status_.queue = *stats;
   if (decision.action == ScalingAction::kScaleOut) ++status_.scale_outs;
   if (decision.action == ScalingAction::kScaleIn) ++status_.scale_ins;
-  if (decision.action != ScalingAction::kHold) {
+  if (newly_held) ++status_.scale_outs_held;
+  status_.idle_cores = idle_cores;
+  if (resizes || newly_held) {
     status_.recent_decisions.push_back({NowMs(), decision});
     if (status_.recent_decisions.size() > kRecentDecisions) status_.recent_decisions.pop_front();
   }

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 
 #include "queue/queue.h"
+#include "scaler/idle_cores.h"
 #include "scaler/scaling_policy.h"
 #include "scaler/worker_pool.h"
 
@@ -26,12 +28,15 @@ struct ScalerStatus {
   std::uint64_t crashes = 0;  // workers that exited without being asked to
   std::uint64_t scale_outs = 0;
   std::uint64_t scale_ins = 0;
+  std::uint64_t scale_outs_held = 0;           // each stretch of held-back scale-outs counts once
+  std::optional<double> idle_cores;            // over the last tick
   std::deque<TimedDecision> recent_decisions;  // newest last
 };
 
 // Follows the queue's depth (waiting plus in-flight jobs): each tick it reaps exited
-// workers, asks the policy for the desired count and resizes the pool. A crashed worker
-// simply leaves the pool short, so the next tick starts a replacement.
+// workers, measures the machine's idle cores, asks the policy for the desired count and
+// resizes the pool. A crashed worker simply leaves the pool short, so the next tick starts
+// a replacement (the cores it used are idle again).
 class Scaler {
  public:
   Scaler(queue::Queue& queue, WorkerPool& pool, ScalingOptions options,
@@ -46,6 +51,8 @@ class Scaler {
   queue::Queue& queue_;
   WorkerPool& pool_;
   ScalingPolicy policy_;
+  IdleCoresMeter idle_cores_;
+  bool holding_ = false;  // the last decision held a scale-out back
   std::chrono::milliseconds tick_;
   mutable std::mutex mutex_;
   ScalerStatus status_;

@@ -13,6 +13,8 @@ std::string_view ActionName(ScalingAction action) {
       return "scale_out";
     case ScalingAction::kScaleIn:
       return "scale_in";
+    case ScalingAction::kScaleOutHeld:
+      return "scale_out_held";
   }
   return "hold";
 }
@@ -21,6 +23,7 @@ ScalingPolicy::ScalingPolicy(ScalingOptions options) : options_(options) {
   options_.min_workers = std::max(0, options_.min_workers);
   options_.max_workers = std::max(options_.min_workers, options_.max_workers);
   options_.jobs_per_worker = std::max<std::uint64_t>(1, options_.jobs_per_worker);
+  options_.scale_out_idle_cores = std::max(0.0, options_.scale_out_idle_cores);
 }
 
 int ScalingPolicy::Desired(std::uint64_t depth) const {
@@ -30,17 +33,32 @@ int ScalingPolicy::Desired(std::uint64_t depth) const {
                                 static_cast<std::uint64_t>(options_.max_workers)));
 }
 
-ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoint now) {
+ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoint now,
+                                      std::optional<double> idle_cores) {
   const int desired = Desired(depth);
   ScalingDecision decision{.from = current, .to = current, .depth = depth};
   if (desired > current) {
     below_since_.reset();
+    // The minimum, and a first worker for waiting jobs, are started whatever the load.
+    const int unconditional = std::min(desired, std::max(options_.min_workers, 1));
+    const bool cores_busy = idle_cores && *idle_cores < options_.scale_out_idle_cores;
+    if (cores_busy && current >= unconditional) {
+      decision.action = ScalingAction::kScaleOutHeld;
+      decision.reason = std::format(
+          "{} jobs need {} workers, but only {:.1f} cores were idle (a new worker needs {:.1f})",
+          depth, desired, idle_cores.value_or(0.0), options_.scale_out_idle_cores);
+      return decision;
+    }
     decision.action = ScalingAction::kScaleOut;
-    decision.to = desired;
+    decision.to = cores_busy ? unconditional : desired;
     decision.reason = current < options_.min_workers
                           ? std::format("below the minimum of {} workers", options_.min_workers)
                           : std::format("{} jobs need {} workers at {} jobs each", depth, desired,
                                         options_.jobs_per_worker);
+    if (decision.to < desired) {
+      decision.reason += std::format(" ({} for now: only {:.1f} cores were idle)", decision.to,
+                                     idle_cores.value_or(0.0));
+    }
     return decision;
   }
   if (desired == current) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace argus::scaler {
 namespace {
 
@@ -59,6 +61,42 @@ TEST(ScalingPolicyTest, RestoresTheMinimumWhenWorkersAreMissing) {
   const auto decision = policy.Decide(0, 0, t0);
   EXPECT_EQ(decision.action, ScalingAction::kScaleOut);
   EXPECT_EQ(decision.to, 2);
+}
+
+TEST(ScalingPolicyTest, HoldsFurtherWorkersBackWhileTooFewCoresAreIdle) {
+  ScalingPolicy policy(
+      {.min_workers = 1, .max_workers = 4, .jobs_per_worker = 10, .scale_out_idle_cores = 1.0});
+  const auto held = policy.Decide(35, 1, t0, 0.4);
+  EXPECT_EQ(held.action, ScalingAction::kScaleOutHeld);
+  EXPECT_EQ(held.to, 1);
+  EXPECT_NE(held.reason.find("0.4 cores were idle"), std::string::npos) << held.reason;
+  const auto resumed = policy.Decide(35, 1, t0 + seconds(1), 1.5);
+  EXPECT_EQ(resumed.action, ScalingAction::kScaleOut);
+  EXPECT_EQ(resumed.to, 4);  // at once, as far as demand goes
+  EXPECT_EQ(policy.Decide(35, 2, t0 + seconds(2)).action, ScalingAction::kScaleOut)
+      << "an unknown load holds nothing back";
+}
+
+TEST(ScalingPolicyTest, StartsTheMinimumAndAFirstWorkerWhateverTheLoad) {
+  ScalingPolicy from_zero({.min_workers = 0, .max_workers = 4, .jobs_per_worker = 10});
+  const auto first = from_zero.Decide(35, 0, t0, 0.0);
+  EXPECT_EQ(first.action, ScalingAction::kScaleOut);
+  EXPECT_EQ(first.to, 1);
+  EXPECT_NE(first.reason.find("1 for now"), std::string::npos) << first.reason;
+
+  ScalingPolicy with_minimum({.min_workers = 2, .max_workers = 4, .jobs_per_worker = 10});
+  const auto restored = with_minimum.Decide(35, 0, t0, 0.0);
+  EXPECT_EQ(restored.action, ScalingAction::kScaleOut);
+  EXPECT_EQ(restored.to, 2);
+  EXPECT_EQ(with_minimum.Decide(35, 2, t0, 0.0).action, ScalingAction::kScaleOutHeld);
+}
+
+TEST(ScalingPolicyTest, ZeroIdleCoresNeededLeavesDemandAloneToDecide) {
+  ScalingPolicy policy(
+      {.min_workers = 1, .max_workers = 4, .jobs_per_worker = 10, .scale_out_idle_cores = 0.0});
+  const auto decision = policy.Decide(35, 1, t0, 0.0);
+  EXPECT_EQ(decision.action, ScalingAction::kScaleOut);
+  EXPECT_EQ(decision.to, 4);
 }
 
 TEST(ScalingPolicyTest, InconsistentBoundsAreMadeSafe) {

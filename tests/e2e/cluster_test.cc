@@ -89,17 +89,6 @@ Result<std::set<std::string>> ListKeys(const std::string& url, const std::string
   return keys;
 }
 
-// Log lines that contain every one of `parts`.
-std::size_t LinesWith(const std::string& log, std::initializer_list<std::string_view> parts) {
-  std::istringstream lines(log);
-  std::size_t count = 0;
-  for (std::string line; std::getline(lines, line);) {
-    count += std::ranges::all_of(
-        parts, [&](std::string_view part) { return line.find(part) != std::string::npos; });
-  }
-  return count;
-}
-
 // The id of `web`'s latest event: server-sent events read after it are only later ones.
 std::string EventsStartNow(ServeProcess& web) {
   const HttpResult ready = web.Get("/api/v1/events");
@@ -202,6 +191,9 @@ class ClusterTest : public ::testing::Test {
     std::vector<std::string> arguments = ClusterArguments();
     arguments.push_back(std::format("--min-workers={}", min_workers));
     arguments.push_back(std::format("--max-workers={}", max_workers));
+    // The tests run every process on one machine, whose cores they keep busy: demand alone
+    // decides here, as it would with a machine per worker.
+    arguments.emplace_back("--scale-out-idle-cores=0");
     return StartProcess("scaler", "scaler", arguments, "ready with model");
   }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <format>
 #include <fstream>
 #include <iostream>
@@ -410,6 +411,16 @@ TempDir::~TempDir() {
 }
 
 std::filesystem::path SharedData() { return ARGUS_TEST_SHARED_DIR "/data"; }
+
+std::size_t LinesWith(const std::string& log, std::initializer_list<std::string_view> parts) {
+  std::istringstream lines(log);
+  std::size_t count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    count += std::ranges::all_of(
+        parts, [&](std::string_view part) { return line.find(part) != std::string::npos; });
+  }
+  return count;
+}
 
 std::vector<std::filesystem::path> CourseImages() {
   std::vector<std::filesystem::path> files;

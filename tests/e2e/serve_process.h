@@ -143,6 +143,8 @@ std::vector<std::filesystem::path> SamplePhotos();  // the 500 labelled photos
 std::vector<std::filesystem::path> CourseImages();  // the course workload's 100 photos
 // The labelled photos' file name -> (ImageNet class index, WordNet id).
 std::map<std::string, std::pair<int, std::string>> SampleTruth();
+// Log lines that contain every one of `parts`.
+std::size_t LinesWith(const std::string& log, std::initializer_list<std::string_view> parts);
 // The final records of the 500 labelled photos are all done, with the accuracy of
 // `argus classify` (top-1 >= 400 and top-5 >= 470 of 500).
 void ExpectEngineAccuracy(const std::vector<Json::Value>& records);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <format>
 #include <fstream>
 #include <latch>
 #include <set>
@@ -413,6 +414,39 @@ TEST_F(ServeTest, KillingTheServiceDuringABurstLosesNoAcceptedUpload) {
     EXPECT_EQ(records[i]["status"].asString(), "done")
         << ids[i] << " " << records[i].toStyledString();
   }
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A backlog on cores that are already busy gets no further worker: it would only take CPU
+// from the first. The hold is logged once per stretch, shown and counted.
+TEST_F(ServeTest, ABacklogOnBusyCoresKeepsOneWorkerAndReportsTheHold) {
+  ServeProcess serve(dir_.path() / "data");
+  // More idle cores than any machine here has: every worker beyond the first is held back.
+  serve.Start({"--max-workers=3", "--jobs-per-worker=10", "--scale-out-idle-cores=1024"});
+  serve.UseNewAccount("owner@example.com");
+  std::vector<std::filesystem::path> files = SamplePhotos();
+  files.resize(150);
+  const std::vector<std::string> ids = UploadConcurrently(serve, files, 5, 4);
+  ASSERT_EQ(ids.size(), files.size());
+  for (const Json::Value& record : serve.AwaitAll(ids)) {
+    EXPECT_EQ(record["status"].asString(), "done") << record.toStyledString();
+  }
+  const HttpResult status = serve.Get("/api/v1/ops/status");
+  EXPECT_EQ(status.json["scaler"]["running"].asInt(), 1) << status.body;
+  EXPECT_TRUE(status.json["scaler"]["idle_cores"].isDouble()) << status.body;
+  const std::string log = serve.log();
+  EXPECT_EQ(LinesWith(log, {"\"action\":\"scale_out\"", "\"from\":1"}), 0u) << log;
+  const std::size_t holds = LinesWith(log, {"\"action\":\"scale_out_held\"", "cores were idle"});
+  EXPECT_GE(holds, 1u) << log;
+  // The metrics take the scaler's totals four times a second.
+  const std::string counted =
+      std::format("argus_scaler_decisions_total{{action=\"scale_out_held\"}} {}", holds);
+  std::string metrics;
+  for (int i = 0; i < 20 && metrics.find(counted) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    metrics = serve.Get("/metrics").body;
+  }
+  EXPECT_THAT(metrics, HasSubstr(counted));
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
