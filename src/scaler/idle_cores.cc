@@ -1,5 +1,6 @@
 #include "scaler/idle_cores.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <fstream>

@@ -73,6 +73,8 @@ export interface OpsStatus {
     running: number;
     stopping: number;
     crashes: number;
+    /** Cores idle over the scaler's last tick; a worker beyond the first waits for one. */
+    idle_cores?: number;
     worker_pids: number[];
     decisions: ScalerDecision[];
   };

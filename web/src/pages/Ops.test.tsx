@@ -15,10 +15,19 @@ const status: OpsStatus = {
     running: 2,
     stopping: 0,
     crashes: 0,
+    idle_cores: 0.25,
     worker_pids: [101, 102],
     decisions: [
       { at_ms: 1_700_000_000_000, action: 'scale_out', from: 1, to: 2, depth: 20, reason: 'depth 20 > 1 worker × 8 jobs' },
       { at_ms: 1_700_000_005_000, action: 'scale_out', from: 2, to: 3, depth: 30, reason: 'depth 30 > 2 workers × 8 jobs' },
+      {
+        at_ms: 1_700_000_010_000,
+        action: 'scale_out_held',
+        from: 2,
+        to: 2,
+        depth: 30,
+        reason: '30 jobs need 3 workers, but only 0.2 cores were idle (a new worker needs 1.0)',
+      },
     ],
   },
 };
@@ -81,15 +90,18 @@ describe('ops page', () => {
     expect(within(tiles).getByText('Queue depth').nextElementSibling!.textContent).toContain('12');
     expect(within(tiles).getByText('Dead letter').nextElementSibling!.textContent).toContain('1');
     expect(within(tiles).getByText('Workers').nextElementSibling!.textContent).toContain('2 / 3');
+    expect(within(tiles).getByText('Workers').nextElementSibling!.textContent).toContain('0.3 cores idle');
     await waitFor(() => expect(scrape).toBeGreaterThanOrEqual(3));
     await waitFor(() =>
       expect(within(tiles).getByText('Throughput').nextElementSibling!.textContent).not.toContain('–'),
     );
     const rows = within(screen.getByTestId('decisions')).getAllByRole('row');
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     // Newest first.
-    expect(rows[1].textContent).toContain('2 → 3');
-    expect(rows[1].textContent).toContain('scale out');
+    expect(rows[1].textContent).toContain('scale out held');
+    expect(rows[1].textContent).toContain('0.2 cores were idle');
+    expect(rows[2].textContent).toContain('2 → 3');
+    expect(rows[2].textContent).toContain('scale out');
     expect(screen.getByText('Worker processes: 101, 102')).toBeTruthy();
   });
 

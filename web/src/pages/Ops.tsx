@@ -212,7 +212,9 @@ export function Ops() {
           <Tile
             label="Workers"
             value={`${status.scaler.running} / ${status.scaler.desired}`}
-            hint={`running / desired${status.scaler.stopping ? ` · ${status.scaler.stopping} stopping` : ''}`}
+            hint={`running / desired${status.scaler.stopping ? ` · ${status.scaler.stopping} stopping` : ''}${
+              status.scaler.idle_cores === undefined ? '' : ` · ${status.scaler.idle_cores.toFixed(1)} cores idle`
+            }`}
           />
           <Tile label="Throughput" value={throughput === undefined ? '–' : perSecond(throughput)} hint="images done" />
           <Tile label="p95 latency" value={p95 === undefined ? '–' : ms(p95)} hint={chosenRoute === ALL_ROUTES ? 'all routes' : chosenRoute} />
