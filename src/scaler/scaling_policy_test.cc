@@ -75,6 +75,9 @@ TEST(ScalingPolicyTest, HoldsFurtherWorkersBackWhileTooFewCoresAreIdle) {
   EXPECT_EQ(resumed.to, 4);  // at once, as far as demand goes
   EXPECT_EQ(policy.Decide(35, 2, t0 + seconds(2)).action, ScalingAction::kScaleOut)
       << "an unknown load holds nothing back";
+
+  ScalingPolicy demand_alone({.max_workers = 4, .jobs_per_worker = 10, .scale_out_idle_cores = 0});
+  EXPECT_EQ(demand_alone.Decide(35, 1, t0, 0.0).to, 4) << "0 idle cores needed: demand decides";
 }
 
 TEST(ScalingPolicyTest, StartsTheMinimumAndAFirstWorkerWhateverTheLoad) {
@@ -89,14 +92,6 @@ TEST(ScalingPolicyTest, StartsTheMinimumAndAFirstWorkerWhateverTheLoad) {
   EXPECT_EQ(restored.action, ScalingAction::kScaleOut);
   EXPECT_EQ(restored.to, 2);
   EXPECT_EQ(with_minimum.Decide(35, 2, t0, 0.0).action, ScalingAction::kScaleOutHeld);
-}
-
-TEST(ScalingPolicyTest, ZeroIdleCoresNeededLeavesDemandAloneToDecide) {
-  ScalingPolicy policy(
-      {.min_workers = 1, .max_workers = 4, .jobs_per_worker = 10, .scale_out_idle_cores = 0.0});
-  const auto decision = policy.Decide(35, 1, t0, 0.0);
-  EXPECT_EQ(decision.action, ScalingAction::kScaleOut);
-  EXPECT_EQ(decision.to, 4);
 }
 
 TEST(ScalingPolicyTest, InconsistentBoundsAreMadeSafe) {
