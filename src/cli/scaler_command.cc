@@ -58,32 +58,7 @@ void AddScalerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code
       "scaler", "Start and stop worker processes on this machine as the queue's depth changes");
   AddStorageOptions(*command, options->storage);
   AddWorkerSettings(*command, options->settings);
-  command->add_option("--min-workers", options->scaling.min_workers, "Fewest workers (0 allowed)")
-      ->envname("ARGUS_MIN_WORKERS")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str();
-  command->add_option("--max-workers", options->scaling.max_workers, "Most workers")
-      ->envname("ARGUS_MAX_WORKERS")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
-  command
-      ->add_option("--jobs-per-worker", options->scaling.jobs_per_worker,
-                   "Queue depth one worker is expected to handle")
-      ->envname("ARGUS_JOBS_PER_WORKER")
-      ->check(CLI::Range(1, 1'000'000))
-      ->capture_default_str();
-  command
-      ->add_option("--scale-in-cooldown", options->scale_in_cooldown_s,
-                   "Seconds of lower demand before workers are stopped")
-      ->envname("ARGUS_SCALE_IN_COOLDOWN")
-      ->check(CLI::Range(0, 86400))
-      ->capture_default_str();
-  command
-      ->add_option("--scale-out-idle-cores", options->scaling.scale_out_idle_cores,
-                   "Idle cores a further worker needs before it is started (0: demand alone)")
-      ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
-      ->check(CLI::Range(0.0, 1024.0))
-      ->capture_default_str();
+  AddScalingOptions(*command, options->scaling, options->scale_in_cooldown_s);
   command->callback([options, &global, &exit_code] { exit_code = RunScaler(*options, global); });
 }
 

@@ -359,35 +359,7 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
       ->envname("ARGUS_ANONYMOUS_CLASSIFY");
   AddStorageOptions(command, options.storage);
   AddWorkerSettings(command, options.settings);
-  if (!with_workers) return;
-  command
-      .add_option("--min-workers", options.scaling.min_workers,
-                  "Fewest worker processes (0: scale to zero when idle)")
-      ->envname("ARGUS_MIN_WORKERS")
-      ->check(CLI::Range(0, 1024))
-      ->capture_default_str();
-  command.add_option("--max-workers", options.scaling.max_workers, "Most worker processes")
-      ->envname("ARGUS_MAX_WORKERS")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
-  command
-      .add_option("--jobs-per-worker", options.scaling.jobs_per_worker,
-                  "Queue depth one worker is expected to handle")
-      ->envname("ARGUS_JOBS_PER_WORKER")
-      ->check(CLI::Range(1, 1'000'000))
-      ->capture_default_str();
-  command
-      .add_option("--scale-in-cooldown", options.scale_in_cooldown_s,
-                  "Seconds of lower demand before workers are stopped")
-      ->envname("ARGUS_SCALE_IN_COOLDOWN")
-      ->check(CLI::Range(0, 86400))
-      ->capture_default_str();
-  command
-      .add_option("--scale-out-idle-cores", options.scaling.scale_out_idle_cores,
-                  "Idle cores a further worker needs before it is started (0: demand alone)")
-      ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
-      ->check(CLI::Range(0.0, 1024.0))
-      ->capture_default_str();
+  if (with_workers) AddScalingOptions(command, options.scaling, options.scale_in_cooldown_s);
 }
 
 }  // namespace

@@ -127,6 +127,38 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
       ->capture_default_str();
 }
 
+void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
+                       int& scale_in_cooldown_s) {
+  command
+      .add_option("--min-workers", scaling.min_workers,
+                  "Fewest worker processes (0: scale to zero when idle)")
+      ->envname("ARGUS_MIN_WORKERS")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  command.add_option("--max-workers", scaling.max_workers, "Most worker processes")
+      ->envname("ARGUS_MAX_WORKERS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command
+      .add_option("--jobs-per-worker", scaling.jobs_per_worker,
+                  "Queue depth one worker is expected to handle")
+      ->envname("ARGUS_JOBS_PER_WORKER")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  command
+      .add_option("--scale-in-cooldown", scale_in_cooldown_s,
+                  "Seconds of lower demand before workers are stopped")
+      ->envname("ARGUS_SCALE_IN_COOLDOWN")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  command
+      .add_option("--scale-out-idle-cores", scaling.scale_out_idle_cores,
+                  "Idle cores a further worker needs before it is started (0: demand alone)")
+      ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
+      ->check(CLI::Range(0.0, 1024.0))
+      ->capture_default_str();
+}
+
 std::vector<std::string> WorkerCommand(const StorageOptions& storage,
                                        const WorkerSettings& settings,
                                        const std::string& assets_dir, int max_workers) {

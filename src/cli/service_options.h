@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "events/event_bus.h"
 #include "queue/queue.h"
+#include "scaler/scaling_policy.h"
 #include "worker/worker.h"
 
 namespace argus::cli {
@@ -49,6 +50,9 @@ struct WorkerSettings {
 
 void AddStorageOptions(CLI::App& command, StorageOptions& options);
 void AddWorkerSettings(CLI::App& command, WorkerSettings& settings);
+// The scaler's options, for the commands that run one (`serve`, `scaler`).
+void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
+                       int& scale_in_cooldown_s);
 
 // The command line that starts one `argus worker` with these settings. Thread counts left
 // at 0 become an equal share of this machine's cores among `max_workers` workers: more
