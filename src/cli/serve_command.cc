@@ -18,6 +18,7 @@
 #include "common/periodic.h"
 #include "engine/assets.h"
 #include "engine/manifest.h"
+#include "image/probe.h"
 #include "scaler/scaler.h"
 #include "worker/job.h"
 #include "worker/job_marks.h"
@@ -101,17 +102,19 @@ Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_
 void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metrics) {
   Json::CharReaderBuilder builder;
   std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-  Json::Value event;
+  Json::Value message;
   std::string errors;
-  if (!reader->parse(payload.data(), payload.data() + payload.size(), &event, &errors)) return;
-  const std::string kind = event["kind"].asString();
-  if (kind == "image") {
-    const std::string status = event["status"].asString();
-    if (status == "done" || status == "failed") metrics.CountImage(status);
-    hub.OnStatus(event["id"].asString(), status, event["top_label"].asString());
+  if (!reader->parse(payload.data(), payload.data() + payload.size(), &message, &errors)) return;
+  const std::string kind = message["kind"].asString();
+  if (kind == "images") {
+    for (const Json::Value& image : message["events"]) {
+      const std::string status = image["status"].asString();
+      if (status == "done" || status == "failed") metrics.CountImage(status);
+      hub.OnStatus(image["id"].asString(), status, image["top_label"].asString());
+    }
   } else if (kind == "batch") {
-    metrics.ObserveBatch(event["size"].asUInt64(), event["inference_ms"].asDouble(),
-                         event["decode_ms"].asDouble(), event["queue_wait_ms"].asDouble());
+    metrics.ObserveBatch(message["size"].asUInt64(), message["inference_ms"].asDouble(),
+                         message["decode_ms"].asDouble(), message["queue_wait_ms"].asDouble());
   }
 }
 
@@ -264,6 +267,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     scaler = std::make_unique<scaler::Scaler>(*stores->queue, *pool, options.scaling);
     context->scaler_status = [&scaler] { return ScalerJson(scaler->Status()); };
   }
+  image::PrepareToProbe();
   api::RegisterRoutes(context);
   ConfigureHttp(options, metrics);
 

@@ -21,4 +21,9 @@ struct ImageInfo {
 // is not detected here.
 Result<ImageInfo> Probe(std::span<const std::byte> bytes, const Limits& limits);
 
+// Does now the one-time work of the first Probe: starting libvips, loading its loaders and
+// libheif's codec plugins. A server calls it before it is ready: its first upload took
+// 54 ms against 4 for the next without it, 16 ms with it (2-core VM, medians of 12 starts).
+void PrepareToProbe();
+
 }  // namespace argus::image

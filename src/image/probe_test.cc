@@ -80,6 +80,14 @@ TEST(ProbeTest, ReadsASamplePhoto) {
   EXPECT_EQ(info->height, 375);
 }
 
+TEST(ProbeTest, PreparingLeavesNoErrorBehindAndProbingAsBefore) {
+  PrepareToProbe();
+  EXPECT_STREQ(vips_error_buffer(), "");
+  auto info = Probe(Encode(Solid(40, 30, 200, 100, 50).get(), ".png"), kDefaultLimits);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->format, "png");
+}
+
 TEST(ProbeTest, RefusesEmptyInput) {
   auto info = Probe({}, kDefaultLimits);
   ASSERT_FALSE(info.has_value());

@@ -2,6 +2,7 @@
 
 #include <json/json.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace argus::worker {
@@ -47,13 +48,23 @@ Result<Job> DecodeJob(std::string_view body) {
              value["enqueued_at_ms"].isInt64() ? value["enqueued_at_ms"].asInt64() : 0};
 }
 
-std::string EncodeImageEvent(const ImageEvent& event) {
-  Json::Value value(Json::objectValue);
-  value["kind"] = "image";
-  value["id"] = event.image_id;
-  value["status"] = event.status;
-  if (!event.top_label.empty()) value["top_label"] = event.top_label;
-  return Compact(value);
+std::vector<std::string> EncodeImageEvents(std::span<const ImageEvent> events) {
+  std::vector<std::string> messages;
+  for (std::size_t first = 0; first < events.size(); first += kImageEventsPerMessage) {
+    Json::Value message(Json::objectValue);
+    message["kind"] = "images";
+    Json::Value& list = message["events"] = Json::Value(Json::arrayValue);
+    for (const ImageEvent& event :
+         events.subspan(first, std::min(kImageEventsPerMessage, events.size() - first))) {
+      Json::Value value(Json::objectValue);
+      value["id"] = event.image_id;
+      value["status"] = event.status;
+      if (!event.top_label.empty()) value["top_label"] = event.top_label;
+      list.append(std::move(value));
+    }
+    messages.push_back(Compact(message));
+  }
+  return messages;
 }
 
 std::string EncodeBatchEvent(const BatchEvent& event) {

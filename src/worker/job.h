@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 #include "queue/queue.h"
@@ -40,7 +42,12 @@ struct BatchEvent {
   double queue_wait_ms = 0;  // mean time the batch's jobs waited in the queue
 };
 
-std::string EncodeImageEvent(const ImageEvent& event);
+// Image events travel several to a message: a batch's images change status together, and
+// one message wakes the web tier once for all of them.
+constexpr std::size_t kImageEventsPerMessage = 64;
+
+// One message per kImageEventsPerMessage events, none for none.
+std::vector<std::string> EncodeImageEvents(std::span<const ImageEvent> events);
 std::string EncodeBatchEvent(const BatchEvent& event);
 
 }  // namespace argus::worker

@@ -31,6 +31,11 @@ bool IsPermanent(const Error& error) {
          error.code == ErrorCode::kTooLarge || error.code == ErrorCode::kInvalidArgument;
 }
 
+ImageEvent EventOf(const std::string& image_id, catalog::ImageStatus status,
+                   std::string top_label = "") {
+  return {image_id, std::string(catalog::StatusName(status)), std::move(top_label)};
+}
+
 void LogError(std::string_view what, const Error& error) {
   LogLine("error", "worker", std::string(what) + ": " + error.message);
 }
@@ -92,12 +97,11 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
 
 Worker::~Worker() = default;
 
-void Worker::Publish(const std::string& image_id, catalog::ImageStatus status,
-                     std::string top_label) {
-  if (auto published = events_.Publish(EncodeImageEvent(
-          {image_id, std::string(catalog::StatusName(status)), std::move(top_label)}));
-      !published) {
-    LogError("cannot publish event", published.error());
+void Worker::Publish(const std::vector<ImageEvent>& events) {
+  for (const std::string& message : EncodeImageEvents(events)) {
+    if (auto published = events_.Publish(message); !published) {
+      LogError("cannot publish event", published.error());
+    }
   }
 }
 
@@ -107,7 +111,7 @@ void Worker::FailPermanently(Item& item, const std::string& reason) {
     return;  // not acknowledged: it comes back and is tried again
   }
   if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
-  Publish(item.job.image_id, catalog::ImageStatus::kFailed);
+  Publish({EventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
 }
 
 void Worker::Retry(Item& item, const std::string& reason) {
@@ -137,7 +141,7 @@ void Worker::SettleFinished(Item& item) {
     return;
   }
   (void)queue_.Ack(item.message);
-  Publish(id, catalog::ImageStatus::kDone);
+  Publish({EventOf(id, catalog::ImageStatus::kDone)});
 }
 
 Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds wait) {
@@ -176,7 +180,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
         if (auto moved = queue_.MoveToDeadLetter(item.message, reason); !moved) {
           LogError("cannot dead-letter", moved.error());
         }
-        Publish(item.job.image_id, catalog::ImageStatus::kFailed);
+        Publish({EventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
       }
       continue;
     }
@@ -212,11 +216,14 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       statuses = catalog_.StartProcessing(ids, now);
       // Announced while the images decode: right before inference, waking the web tier
       // would take a core from the model.
+      std::vector<ImageEvent> processing;
       for (std::size_t i = 0; statuses && i < candidates.size(); ++i) {
         if ((*statuses)[i] == catalog::ImageStatus::kProcessing && candidates[i].read) {
-          Publish(candidates[i].job.image_id, catalog::ImageStatus::kProcessing);
+          processing.push_back(
+              EventOf(candidates[i].job.image_id, catalog::ImageStatus::kProcessing));
         }
       }
+      Publish(processing);
       marked.count_down();
     });
     std::atomic<std::size_t> next = 0;
@@ -265,7 +272,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     }
     if (*status != catalog::ImageStatus::kProcessing) {
       (void)queue_.Ack(item.message);  // failed for good before
-      Publish(item.job.image_id, *status);
+      Publish({EventOf(item.job.image_id, *status)});
       continue;
     }
     if (!item.read) {
@@ -360,11 +367,14 @@ bool Worker::Infer(Batch& batch) {
   }
   // Waiting clients hear of the results as soon as the catalog has them, with the top
   // label where it is the stored one.
+  std::vector<ImageEvent> done;
+  done.reserve(batch.items.size());
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
     const std::vector<engine::LabelScore>& labels = (*classified)[i].labels;
-    Publish(batch.items[i].job.image_id, catalog::ImageStatus::kDone,
-            (*stored)[i] && !labels.empty() ? labels.front().name : "");
+    done.push_back(EventOf(batch.items[i].job.image_id, catalog::ImageStatus::kDone,
+                           (*stored)[i] && !labels.empty() ? labels.front().name : ""));
   }
+  Publish(done);
   return true;
 }
 

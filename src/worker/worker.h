@@ -14,6 +14,7 @@
 #include "events/event_bus.h"
 #include "image/limits.h"
 #include "queue/queue.h"
+#include "worker/job.h"
 #include "worker/visibility_keeper.h"
 
 namespace trantor {
@@ -81,8 +82,7 @@ class Worker {
   void ReturnTensorBuffer(std::vector<float> buffer);
   void FailPermanently(Item& item, const std::string& reason);
   void Retry(Item& item, const std::string& reason);
-  void Publish(const std::string& image_id, catalog::ImageStatus status,
-               std::string top_label = "");
+  void Publish(const std::vector<ImageEvent>& events);
 
   const engine::Classifier& classifier_;
   queue::Queue& queue_;

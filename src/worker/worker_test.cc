@@ -133,15 +133,60 @@ TEST_F(WorkerTest, ClassifiesEveryQueuedImageAndWritesItsOutputObject) {
   }
 }
 
+TEST_F(WorkerTest, ABatchAnnouncesItsImagesInOneMessagePerStatus) {
+  std::mutex mutex;
+  std::vector<Json::Value> messages;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    Json::Value message;
+    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
+    ASSERT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &message, nullptr));
+    std::lock_guard lock(mutex);
+    if (message["kind"] == "images") messages.push_back(message);
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+
+  std::vector<std::string> ids = UploadSamples(5);  // queued before the worker starts: one batch
+  {
+    std::jthread worker = StartWorker({.max_batch = 8});
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  auto statuses_of = [&](std::string_view status) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      std::vector<std::vector<std::string>> found;  // the ids of each message with `status`
+      {
+        std::lock_guard lock(mutex);
+        for (const Json::Value& message : messages) {
+          if (message["events"][0]["status"] != std::string(status)) continue;
+          std::vector<std::string>& in_message = found.emplace_back();
+          for (const Json::Value& event : message["events"]) {
+            EXPECT_EQ(event["status"].asString(), status) << message;
+            in_message.push_back(event["id"].asString());
+          }
+          std::ranges::sort(in_message);
+        }
+      }
+      if (!found.empty() || std::chrono::steady_clock::now() > deadline) return found;
+      std::this_thread::sleep_for(5ms);
+    }
+  };
+  std::ranges::sort(ids);
+  EXPECT_EQ(statuses_of("processing"), std::vector<std::vector<std::string>>{ids});
+  EXPECT_EQ(statuses_of("done"), std::vector<std::vector<std::string>>{ids});
+}
+
 TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
   std::mutex mutex;
   std::vector<Json::Value> events;
   auto subscription = events_->Subscribe([&](std::string_view payload) {
-    Json::Value event;
+    Json::Value message;
     const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-    ASSERT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &event, nullptr));
+    ASSERT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &message, nullptr));
     std::lock_guard lock(mutex);
-    if (event["kind"] == "image" && event["status"] == "done") events.push_back(event);
+    if (message["kind"] != "images") return;
+    for (const Json::Value& event : message["events"]) {
+      if (event["status"] == "done") events.push_back(event);
+    }
   });
   ASSERT_TRUE(subscription) << subscription.error().message;
   auto done_events = [&] {
