@@ -17,13 +17,36 @@ void FlushOrWarn(JobMarks& marks) {
 }  // namespace
 
 JobMarks::JobMarks(catalog::Catalog& catalog, std::chrono::milliseconds interval)
-    : catalog_(catalog), flusher_(interval, [this] { FlushOrWarn(*this); }) {}
+    : catalog_(catalog),
+      interval_(interval),
+      flusher_([this](const std::stop_token& stop) { FlushWhileMarked(stop); }) {}
 
-JobMarks::~JobMarks() { FlushOrWarn(*this); }
+JobMarks::~JobMarks() {
+  flusher_.request_stop();
+  flusher_.join();
+  FlushOrWarn(*this);
+}
 
 void JobMarks::Add(std::string image_id) {
-  std::lock_guard lock(pending_mutex_);
-  pending_.push_back(std::move(image_id));
+  {
+    std::lock_guard lock(pending_mutex_);
+    pending_.push_back(std::move(image_id));
+    if (pending_.size() > 1) return;  // the flusher was woken for the first
+  }
+  marked_.notify_one();
+}
+
+// Sleeps until a mark is pending, gives others the interval to join it, writes them all.
+// An idle web tier thus has no thread waking up for marks.
+void JobMarks::FlushWhileMarked(const std::stop_token& stop) {
+  std::unique_lock lock(pending_mutex_);
+  while (marked_.wait(lock, stop, [this] { return !pending_.empty(); })) {
+    // Waits out the interval; when stopped instead, the destructor writes what is pending.
+    if (marked_.wait_for(lock, stop, interval_, [&stop] { return stop.stop_requested(); })) return;
+    lock.unlock();
+    FlushOrWarn(*this);
+    lock.lock();
+  }
 }
 
 Result<void> JobMarks::Flush() {

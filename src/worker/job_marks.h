@@ -1,13 +1,15 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
-#include "common/periodic.h"
 
 namespace argus::worker {
 
@@ -19,7 +21,8 @@ namespace argus::worker {
 // catalog statement less, and a burst of uploads is marked in a few.
 class JobMarks {
  public:
-  // Pending marks are written every `interval` and when the object is destroyed.
+  // A mark is written at most `interval` after it is added, with the others added
+  // meanwhile, and when the object is destroyed. Nothing runs while none is pending.
   JobMarks(catalog::Catalog& catalog, std::chrono::milliseconds interval);
   ~JobMarks();
   JobMarks(const JobMarks&) = delete;
@@ -31,10 +34,14 @@ class JobMarks {
   Result<void> Flush();
 
  private:
+  void FlushWhileMarked(const std::stop_token& stop);
+
   catalog::Catalog& catalog_;
+  const std::chrono::milliseconds interval_;
   std::mutex pending_mutex_;
+  std::condition_variable_any marked_;
   std::vector<std::string> pending_;
-  Periodic flusher_;  // last: stopped before the members it uses go
+  std::jthread flusher_;  // last: started after the members it uses
 };
 
 }  // namespace argus::worker
