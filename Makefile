@@ -23,7 +23,7 @@ bench: build
 	$(DEVROOT) bench/run
 
 run: build
-	$(DEVROOT) ./$(BUILD_DIR)/argus serve
+	$(DEVROOT) ./$(BUILD_DIR)/argus serve $(ARGS)
 
 format:
 	$(DEVROOT) bash -c 'clang-format -i $$(git ls-files "*.cc" "*.h")'
