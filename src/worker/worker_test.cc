@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,6 +27,13 @@ using namespace std::chrono_literals;
 
 const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
 const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
+
+Json::Value ParseMessage(std::string_view payload) {
+  Json::Value message;
+  const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
+  EXPECT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &message, nullptr));
+  return message;
+}
 
 // A worker over real stores in a fresh folder: SQLite queue and catalog, a local blob
 // store, the Unix-socket event bus and the default model.
@@ -137,11 +145,9 @@ TEST_F(WorkerTest, ABatchAnnouncesItsImagesInOneMessagePerStatus) {
   std::mutex mutex;
   std::vector<Json::Value> messages;
   auto subscription = events_->Subscribe([&](std::string_view payload) {
-    Json::Value message;
-    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-    ASSERT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &message, nullptr));
+    Json::Value message = ParseMessage(payload);
     std::lock_guard lock(mutex);
-    if (message["kind"] == "images") messages.push_back(message);
+    if (message["kind"] == "images") messages.push_back(std::move(message));
   });
   ASSERT_TRUE(subscription) << subscription.error().message;
 
@@ -179,9 +185,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
   std::mutex mutex;
   std::vector<Json::Value> events;
   auto subscription = events_->Subscribe([&](std::string_view payload) {
-    Json::Value message;
-    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-    ASSERT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &message, nullptr));
+    const Json::Value message = ParseMessage(payload);
     std::lock_guard lock(mutex);
     if (message["kind"] != "images") return;
     for (const Json::Value& event : message["events"]) {
