@@ -18,8 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_bench  # noqa: E402
 
 PHASES = {
-    "course": e2e_bench.course_workload,
-    "e2e": e2e_bench.end_to_end_throughput,
+    "course": lambda: e2e_bench.course_workload()[0],
+    "e2e": lambda: e2e_bench.end_to_end_throughput()[0],
     "single": lambda: 1000 * e2e_bench.percentile(e2e_bench.single_image_latency()[0], 50),
     "rate": lambda: 1000 * e2e_bench.percentile(e2e_bench.fixed_rate_latency(), 95),
 }
