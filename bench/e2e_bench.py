@@ -135,12 +135,15 @@ class Service:
                 pass
             time.sleep(0.05)
         self.token = self.create_account()
-        # A worker that has loaded its model, so that start-up is not measured.
-        for _ in range(200):
-            status = json.loads(self.request("GET", "/api/v1/ops/status")[1])
-            if status.get("scaler", {}).get("running", 0) >= 1:
-                break
-            time.sleep(0.05)
+        # A worker that has loaded and warmed up its model, so that start-up is not
+        # measured: its line in the log. The scaler's count of running workers includes
+        # workers still loading; a phase's first request then found a job waiting, and the
+        # worker skipped its warm-up.
+        for _ in range(400):
+            with open(os.path.join(self.dir, "serve.log")) as log:
+                if "ready with model" in log.read():
+                    break
+            time.sleep(0.025)
 
     def create_account(self):
         """Signs up the first (administrator) account and returns an API token for it."""
