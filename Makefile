@@ -29,7 +29,7 @@ format:
 	$(DEVROOT) bash -c 'clang-format -i $$(git ls-files "*.cc" "*.h")'
 
 tidy: build
-	$(DEVROOT) run-clang-tidy -p $(BUILD_DIR) -j $(JOBS) -quiet src/
+	$(DEVROOT) run-clang-tidy -p $(BUILD_DIR) -j $(JOBS) -quiet src/ tests/ bench/
 
 clean:
 	rm -rf $(BUILD_DIR)

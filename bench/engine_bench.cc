@@ -117,6 +117,7 @@ void BM_Preprocess(benchmark::State& state, std::string_view set) {
     }
   }
   std::vector<std::vector<std::byte>> photos;
+  photos.reserve(files.size());
   for (const auto& file : files) photos.push_back(image::ReadFile(file, 1 << 30).value());
   PreprocessInTurn(state, photos);
 }

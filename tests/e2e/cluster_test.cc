@@ -175,6 +175,7 @@ class ClusterTest : public ::testing::Test {
     arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
     {
       std::vector<std::jthread> starting;
+      starting.reserve(webs_.size());
       for (auto& web : webs_) {
         starting.emplace_back([&arguments, &replica = *web] { replica.Start(arguments); });
       }
@@ -183,8 +184,8 @@ class ClusterTest : public ::testing::Test {
     webs_[1]->UseToken(webs_[0]->UseNewAccount("owner@example.com"));
   }
 
-  ServeProcess& web_a() { return *webs_[0]; }
-  ServeProcess& web_b() { return *webs_[1]; }
+  ServeProcess& WebA() { return *webs_[0]; }
+  ServeProcess& WebB() { return *webs_[1]; }
 
   // `argus scaler`, ready once its first worker has loaded the model.
   ArgusProcess& StartScaler(int min_workers, int max_workers) {
@@ -268,8 +269,8 @@ TEST_F(ClusterTest, CourseWorkloadAcrossTwoWebReplicasAllGetLabels) {
   }
   EXPECT_EQ(labelled, files.size());
   EXPECT_EQ(scaler.Terminate(), 0);
-  EXPECT_EQ(web_a().Terminate(), 0);
-  EXPECT_EQ(web_b().Terminate(), 0);
+  EXPECT_EQ(WebA().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
 }
 
 // The 500 labelled photos, half through each replica, each half read back through the other
@@ -282,24 +283,24 @@ TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
   ASSERT_EQ(files.size(), 500u);
   const std::vector<std::filesystem::path> first_half(files.begin(), files.begin() + 250);
   const std::vector<std::filesystem::path> second_half(files.begin() + 250, files.end());
-  const std::string events_on_a = EventsStartNow(web_a());
-  const std::string events_on_b = EventsStartNow(web_b());
+  const std::string events_on_a = EventsStartNow(WebA());
+  const std::string events_on_b = EventsStartNow(WebB());
   std::vector<std::string> ids_a, ids_b;
   {
-    std::jthread upload_a([&] { ids_a = UploadConcurrently(web_a(), first_half, 10, 2); });
-    std::jthread upload_b([&] { ids_b = UploadConcurrently(web_b(), second_half, 10, 2); });
+    std::jthread upload_a([&] { ids_a = UploadConcurrently(WebA(), first_half, 10, 2); });
+    std::jthread upload_b([&] { ids_b = UploadConcurrently(WebB(), second_half, 10, 2); });
   }
   ASSERT_EQ(ids_a.size(), first_half.size());
   ASSERT_EQ(ids_b.size(), second_half.size());
-  std::vector<Json::Value> records = web_b().AwaitAll(ids_a);
-  std::ranges::move(web_a().AwaitAll(ids_b), std::back_inserter(records));
+  std::vector<Json::Value> records = WebB().AwaitAll(ids_a);
+  std::ranges::move(WebA().AwaitAll(ids_b), std::back_inserter(records));
 
   ExpectEngineAccuracy(records);
   // Every replica hears of every result over NATS, not only the one that took the upload.
-  EXPECT_THAT(MissingFromEvents(web_b(), events_on_b, ids_a), ::testing::IsEmpty());
-  EXPECT_THAT(MissingFromEvents(web_a(), events_on_a, ids_b), ::testing::IsEmpty());
+  EXPECT_THAT(MissingFromEvents(WebB(), events_on_b, ids_a), ::testing::IsEmpty());
+  EXPECT_THAT(MissingFromEvents(WebA(), events_on_a, ids_b), ::testing::IsEmpty());
 
-  const Json::Value status = StatusOnceDrained(web_a());
+  const Json::Value status = StatusOnceDrained(WebA());
   EXPECT_EQ(status["images"]["done"].asInt(), 500);
   EXPECT_EQ(status["images"]["queued"].asInt(), 0);
   EXPECT_EQ(status["images"]["failed"].asInt(), 0);
@@ -313,8 +314,8 @@ TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
   EXPECT_EQ(LinesWith(scaler.log(), {"\"action\":\"scale_out\"", "\"from\":1", "\"to\":2"}), 1u)
       << scaler.log().substr(0, 6000);
   EXPECT_EQ(scaler.Terminate(), 0);
-  EXPECT_EQ(web_a().Terminate(), 0);
-  EXPECT_EQ(web_b().Terminate(), 0);
+  EXPECT_EQ(WebA().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
 }
 
 // kill -9 of the only worker while it holds jobs, and of one replica while it takes uploads:
@@ -328,15 +329,15 @@ TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
   const std::vector<std::filesystem::path> to_b(files.begin() + 200, files.end());
   std::atomic<std::size_t> answered_by_a = 0;
   std::vector<std::string> ids_a, ids_b;
-  std::jthread upload_a([&] { ids_a = UploadConcurrently(web_a(), to_a, 2, 2, &answered_by_a); });
-  std::jthread upload_b([&] { ids_b = UploadConcurrently(web_b(), to_b, 2, 2); });
+  std::jthread upload_a([&] { ids_a = UploadConcurrently(WebA(), to_a, 2, 2, &answered_by_a); });
+  std::jthread upload_b([&] { ids_b = UploadConcurrently(WebB(), to_b, 2, 2); });
 
   bool killed = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!killed && std::chrono::steady_clock::now() < deadline) {
     // In flight means held by the only worker.
-    if (answered_by_a >= 40 && OpsStatus(web_b())["queue"]["in_flight"].asInt() > 0) {
-      web_a().Kill9();
+    if (answered_by_a >= 40 && OpsStatus(WebB())["queue"]["in_flight"].asInt() > 0) {
+      WebA().Kill9();
       first_worker.Kill9();
       killed = true;
     }
@@ -353,7 +354,7 @@ TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
 
   std::vector<std::string> ids = ids_a;
   ids.insert(ids.end(), ids_b.begin(), ids_b.end());
-  const auto records = web_b().AwaitAll(ids, 180);
+  const auto records = WebB().AwaitAll(ids, 180);
   std::size_t done = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(records[i]["status"].asString(), "done")
@@ -364,7 +365,7 @@ TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
 
   // Uploads that replica A took in without answering may be done too, or wait for a client
   // to send them again; none failed, none is stuck in the queue.
-  const Json::Value status = StatusOnceDrained(web_b());
+  const Json::Value status = StatusOnceDrained(WebB());
   EXPECT_GE(status["images"]["done"].asInt64(), static_cast<std::int64_t>(ids.size()));
   EXPECT_EQ(status["images"]["failed"].asInt(), 0);
   EXPECT_EQ(status["images"]["processing"].asInt(), 0);
@@ -373,7 +374,7 @@ TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
   EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
   ExpectOneOutputPerDoneImage(ids, status["images"]["done"].asInt64());
   EXPECT_EQ(second_worker.Terminate(), 0);
-  EXPECT_EQ(web_b().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
 }
 
 // nats-server restarted (same port, same store) while jobs wait with no worker running, and
@@ -383,10 +384,10 @@ TEST_F(ClusterTest, RestartingNatsWhileIdleLosesNoQueuedJob) {
   const auto files = SamplePhotos();
   const std::vector<std::filesystem::path> first_a(files.begin(), files.begin() + 30);
   const std::vector<std::filesystem::path> first_b(files.begin() + 30, files.begin() + 60);
-  std::vector<std::string> queued = UploadConcurrently(web_a(), first_a, 5, 2);
-  std::ranges::move(UploadConcurrently(web_b(), first_b, 5, 2), std::back_inserter(queued));
+  std::vector<std::string> queued = UploadConcurrently(WebA(), first_a, 5, 2);
+  std::ranges::move(UploadConcurrently(WebB(), first_b, 5, 2), std::back_inserter(queued));
   ASSERT_EQ(queued.size(), 60u);
-  ASSERT_EQ(OpsStatus(web_a())["queue"]["ready"].asInt(), 60);
+  ASSERT_EQ(OpsStatus(WebA())["queue"]["ready"].asInt(), 60);
 
   auto restart_nats = [&] {
     nats_->Stop(SIGTERM);
@@ -402,26 +403,26 @@ TEST_F(ClusterTest, RestartingNatsWhileIdleLosesNoQueuedJob) {
     }
   };
   ASSERT_NO_FATAL_FAILURE(restart_nats());
-  EXPECT_EQ(OpsStatus(web_b())["queue"]["ready"].asInt(), 60);
+  EXPECT_EQ(OpsStatus(WebB())["queue"]["ready"].asInt(), 60);
 
   ArgusProcess& scaler = StartScaler(1, 2);
   ASSERT_TRUE(scaler.running());
-  for (const Json::Value& record : web_b().AwaitAll(queued)) {
+  for (const Json::Value& record : WebB().AwaitAll(queued)) {
     EXPECT_EQ(record["status"].asString(), "done") << record.toStyledString();
   }
-  ASSERT_EQ(StatusOnceDrained(web_a())["queue"]["in_flight"].asInt(), 0);
+  ASSERT_EQ(StatusOnceDrained(WebA())["queue"]["in_flight"].asInt(), 0);
 
   ASSERT_NO_FATAL_FAILURE(restart_nats());
   const std::vector<std::filesystem::path> second_a(files.begin() + 60, files.begin() + 80);
   const std::vector<std::filesystem::path> second_b(files.begin() + 80, files.begin() + 100);
-  std::vector<std::string> later = UploadConcurrently(web_a(), second_a, 5, 2);
-  std::ranges::move(UploadConcurrently(web_b(), second_b, 5, 2), std::back_inserter(later));
+  std::vector<std::string> later = UploadConcurrently(WebA(), second_a, 5, 2);
+  std::ranges::move(UploadConcurrently(WebB(), second_b, 5, 2), std::back_inserter(later));
   ASSERT_EQ(later.size(), 40u);
-  for (const Json::Value& record : web_a().AwaitAll(later)) {
+  for (const Json::Value& record : WebA().AwaitAll(later)) {
     EXPECT_EQ(record["status"].asString(), "done") << record.toStyledString();
   }
 
-  const Json::Value status = StatusOnceDrained(web_a());
+  const Json::Value status = StatusOnceDrained(WebA());
   EXPECT_EQ(status["images"]["done"].asInt(), 100);
   EXPECT_EQ(status["images"]["queued"].asInt(), 0);
   EXPECT_EQ(status["images"]["failed"].asInt(), 0);
@@ -431,22 +432,22 @@ TEST_F(ClusterTest, RestartingNatsWhileIdleLosesNoQueuedJob) {
   queued.insert(queued.end(), later.begin(), later.end());
   ExpectOneOutputPerDoneImage(queued, 100);
   EXPECT_EQ(scaler.Terminate(), 0);
-  EXPECT_EQ(web_a().Terminate(), 0);
-  EXPECT_EQ(web_b().Terminate(), 0);
+  EXPECT_EQ(WebA().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
 }
 
 TEST_F(ClusterTest, PresignedDownloadsSendClientsToTheBucket) {
   ASSERT_NO_FATAL_FAILURE(StartWebs({"--presigned-downloads"}));
   StartWorker("worker");
   const auto photo = SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG";
-  const HttpResult uploaded = web_a().Upload("/api/v1/images", {{"file", photo}});
+  const HttpResult uploaded = WebA().Upload("/api/v1/images", {{"file", photo}});
   ASSERT_EQ(uploaded.status, 202) << uploaded.body;
   const std::string id = uploaded.json["images"][0]["id"].asString();
-  ASSERT_EQ(web_a().AwaitAll({id}).front()["status"].asString(), "done");
+  ASSERT_EQ(WebA().AwaitAll({id}).front()["status"].asString(), "done");
   std::ifstream in(photo, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
-  const HttpResult file = web_b().Get("/api/v1/images/" + id + "/file");
+  const HttpResult file = WebB().Get("/api/v1/images/" + id + "/file");
   ASSERT_EQ(file.status, 302) << file.body;
   EXPECT_THAT(file.location, ::testing::HasSubstr("X-Amz-Signature="));
   const blob::PlainResponse fetched = blob::PlainGet(file.location);
@@ -455,24 +456,24 @@ TEST_F(ClusterTest, PresignedDownloadsSendClientsToTheBucket) {
   EXPECT_TRUE(fetched.body == bytes) << "the bucket returned other bytes";
 
   // The first request makes the thumbnail and answers with it; later ones are redirected.
-  const HttpResult made = web_b().Get("/api/v1/images/" + id + "/thumbnail");
+  const HttpResult made = WebB().Get("/api/v1/images/" + id + "/thumbnail");
   ASSERT_EQ(made.status, 200) << made.body;
   EXPECT_EQ(made.content_type, "image/jpeg");
-  const HttpResult redirected = web_a().Get("/api/v1/images/" + id + "/thumbnail");
+  const HttpResult redirected = WebA().Get("/api/v1/images/" + id + "/thumbnail");
   ASSERT_EQ(redirected.status, 302) << redirected.body;
   const blob::PlainResponse thumbnail = blob::PlainGet(redirected.location);
   EXPECT_EQ(thumbnail.status, 200);
   EXPECT_TRUE(thumbnail.body == made.body);
 
   // Signing is no substitute for the owner check: others are refused before any redirect.
-  ServeProcess& web = web_a();
+  ServeProcess& web = WebA();
   const std::string owner_token = web.bearer();
   web.UseNewAccount("stranger@example.com");
   EXPECT_EQ(web.Get("/api/v1/images/" + id + "/file").status, 404);
   EXPECT_EQ(web.Get("/api/v1/images/" + id + "/thumbnail").status, 404);
   web.UseToken(owner_token);
-  EXPECT_EQ(web_a().Terminate(), 0);
-  EXPECT_EQ(web_b().Terminate(), 0);
+  EXPECT_EQ(WebA().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
 }
 
 }  // namespace

@@ -5,9 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <json/json.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,20 +18,10 @@
 #include <sstream>
 #include <thread>
 
+#include "events/nats_test_server.h"
+
 namespace argus::e2e {
 namespace {
-
-int FreePort() {
-  const int probe = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
-  close(probe);
-  return ntohs(address.sin_port);
-}
 
 // Runs the binary as `argus COMMAND ARGUMENTS...` with stdout and stderr appended to `log`.
 pid_t SpawnArgus(const std::string& command, const std::vector<std::string>& arguments,
@@ -43,6 +31,7 @@ pid_t SpawnArgus(const std::string& command, const std::vector<std::string>& arg
   // Everything the child needs is made before fork: other threads of the test may hold
   // locks at that moment, so the child makes only async-signal-safe calls.
   std::vector<char*> raw;
+  raw.reserve(argv.size() + 1);
   for (auto& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
   const std::string log_path = log.string();
@@ -147,7 +136,14 @@ void ServeProcess::Start(const std::vector<std::string>& arguments) {
 
 ServeProcess::StartOutcome ServeProcess::StartOnce(const std::vector<std::string>& arguments) {
   const bool port_chosen_here = port_ == 0;
-  if (port_chosen_here) port_ = FreePort();
+  if (port_chosen_here) {
+    auto port = nats::FreePort();
+    if (!port) {
+      ADD_FAILURE() << port.error().message;
+      return StartOutcome::kDone;
+    }
+    port_ = *port;
+  }
   const std::size_t log_before = log().size();
   last_arguments_ = arguments;
   std::vector<std::string> argv{"--host=127.0.0.1", "--port=" + std::to_string(port_),
@@ -231,6 +227,7 @@ HttpResult ServeProcess::Upload(
     const std::string& path,
     const std::vector<std::pair<std::string, std::filesystem::path>>& files, double timeout_s) {
   std::vector<drogon::UploadFile> uploads;
+  uploads.reserve(files.size());
   for (const auto& [field, file] : files) uploads.emplace_back(file.string(), "", field);
   auto request = drogon::HttpRequest::newFileUploadRequest(uploads);
   request->setMethod(drogon::Post);
@@ -371,6 +368,7 @@ std::vector<std::string> UploadConcurrently(ServeProcess& serve,
   std::vector<std::string> ids;
   std::atomic<std::size_t> next = 0;
   std::vector<std::jthread> threads;
+  threads.reserve(clients);
   for (std::size_t c = 0; c < clients; ++c) {
     threads.emplace_back([&] {
       trantor::EventLoopThread loop;
@@ -424,6 +422,7 @@ std::size_t LinesWith(const std::string& log, std::initializer_list<std::string_
 
 std::vector<std::filesystem::path> CourseImages() {
   std::vector<std::filesystem::path> files;
+  files.reserve(100);
   for (int i = 0; i < 100; ++i) {
     files.push_back(SharedData() / "cse546-imagenet-100" / std::format("test_{}.JPEG", i));
   }
