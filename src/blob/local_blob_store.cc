@@ -12,27 +12,10 @@
 #include <utility>
 
 #include "blob/key.h"
+#include "common/file_descriptor.h"
 
 namespace argus::blob {
 namespace {
-
-// Closes the descriptor on every way out of a function.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  int Get() const { return fd_; }
-  // Closes now, to see the error that a destructor would have to drop.
-  int Close() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
 
 Error SystemError(int error, std::string_view action, const std::string& path) {
   // The file system's view of keys: a file where a folder is needed or the reverse.

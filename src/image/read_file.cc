@@ -11,6 +11,8 @@
 #include <string>
 #include <system_error>
 
+#include "common/file_descriptor.h"
+
 namespace argus::image {
 namespace {
 
@@ -20,22 +22,6 @@ Error TooLarge(const std::filesystem::path& path, std::size_t max_bytes) {
   return Error{ErrorCode::kTooLarge,
                std::format("{} is larger than the limit of {} bytes", path.string(), max_bytes)};
 }
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) {
-      close(fd_);
-    }
-  }
-  int Get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
