@@ -3,19 +3,13 @@
 #include <gtest/gtest.h>
 #include <json/json.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/json_test.h"
+
 namespace argus::worker {
 namespace {
-
-Json::Value Parse(const std::string& text) {
-  Json::Value value;
-  const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-  EXPECT_TRUE(reader->parse(text.data(), text.data() + text.size(), &value, nullptr)) << text;
-  return value;
-}
 
 TEST(ImageEventsTest, TravelInMessagesOfAtMostTheLimitInOrder) {
   std::vector<ImageEvent> events;
@@ -27,11 +21,11 @@ TEST(ImageEventsTest, TravelInMessagesOfAtMostTheLimitInOrder) {
   ASSERT_EQ(messages.size(), 2u);
   std::vector<Json::Value> decoded;
   for (const std::string& message : messages) {
-    const Json::Value value = Parse(message);
+    const Json::Value value = ParseJson(message);
     EXPECT_EQ(value["kind"].asString(), "images");
     for (const Json::Value& event : value["events"]) decoded.push_back(event);
   }
-  EXPECT_EQ(Parse(messages[0])["events"].size(), kImageEventsPerMessage);
+  EXPECT_EQ(ParseJson(messages[0])["events"].size(), kImageEventsPerMessage);
   ASSERT_EQ(decoded.size(), events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(decoded[i]["id"].asString(), events[i].image_id);

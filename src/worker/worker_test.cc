@@ -14,6 +14,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/json_test.h"
 #include "common/sha256.h"
 #include "common/temp_dir_test.h"
 #include "engine/manifest.h"
@@ -27,13 +28,6 @@ using namespace std::chrono_literals;
 
 const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
 const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
-
-Json::Value ParseMessage(std::string_view payload) {
-  Json::Value message;
-  const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-  EXPECT_TRUE(reader->parse(payload.data(), payload.data() + payload.size(), &message, nullptr));
-  return message;
-}
 
 // A worker over real stores in a fresh folder: SQLite queue and catalog, a local blob
 // store, the Unix-socket event bus and the default model.
@@ -105,12 +99,8 @@ class WorkerTest : public TempDirTest {
   Json::Value OutputObject(const std::string& id) {
     auto bytes = blobs_->Get(OutputKey(id));
     EXPECT_TRUE(bytes) << id;
-    Json::Value value;
-    if (!bytes) return value;
-    const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-    const auto* text = reinterpret_cast<const char*>(bytes->data());
-    EXPECT_TRUE(reader->parse(text, text + bytes->size(), &value, nullptr));
-    return value;
+    if (!bytes) return {};
+    return ParseJson({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
   }
 
   std::unique_ptr<engine::Classifier> classifier_;
@@ -145,7 +135,7 @@ TEST_F(WorkerTest, ABatchAnnouncesItsImagesInOneMessagePerStatus) {
   std::mutex mutex;
   std::vector<Json::Value> messages;
   auto subscription = events_->Subscribe([&](std::string_view payload) {
-    Json::Value message = ParseMessage(payload);
+    Json::Value message = ParseJson(payload);
     std::lock_guard lock(mutex);
     if (message["kind"] == "images") messages.push_back(std::move(message));
   });
@@ -185,7 +175,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
   std::mutex mutex;
   std::vector<Json::Value> events;
   auto subscription = events_->Subscribe([&](std::string_view payload) {
-    const Json::Value message = ParseMessage(payload);
+    const Json::Value message = ParseJson(payload);
     std::lock_guard lock(mutex);
     if (message["kind"] != "images") return;
     for (const Json::Value& event : message["events"]) {
