@@ -16,6 +16,7 @@
 #include "auth/accounts.h"
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
+#include "common/durability.h"
 #include "image/limits.h"
 #include "queue/queue.h"
 #include "worker/job_marks.h"
@@ -38,6 +39,8 @@ struct ApiOptions {
   // Files and thumbnails are answered with a redirect to a presigned URL of the blob store
   // (S3), so their bytes do not pass through the web tier. Clients must reach the store.
   bool presigned_downloads = false;
+  // kPowerLoss: an upload's bytes are flushed to disk before it is acknowledged.
+  DurabilityLevel upload_durability = DurabilityLevel::kProcessCrash;
 };
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.

@@ -83,8 +83,9 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
 // are written before the catalog row and the job, and the job's mark in the catalog
 // follows the job (a moment later, with other uploads' marks: JobMarks), so a crash of a
 // process at any point leaves either nothing the client was promised or an image that
-// recovery re-enqueues. The bytes reach stable storage before the client is
-// answered, but after the job is queued: a worker can start on them meanwhile.
+// recovery re-enqueues. With DurabilityLevel::kPowerLoss the bytes reach stable storage
+// before the client is answered, but after the job is queued: a worker can start on them
+// meanwhile.
 Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
                                    const ValidUpload& upload) {
   const std::string key = worker::InputKey(upload.id);
@@ -114,8 +115,10 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
   }
   // Also when the bytes were there already: a concurrent upload of the same content may
   // not have made them durable yet.
-  if (auto durable = context.blobs.MakeDurable(key); !durable) {
-    return std::unexpected(durable.error());
+  if (context.options.upload_durability == DurabilityLevel::kPowerLoss) {
+    if (auto durable = context.blobs.MakeDurable(key); !durable) {
+      return std::unexpected(durable.error());
+    }
   }
   return added->record;
 }

@@ -18,11 +18,10 @@ namespace {
 
 namespace orm = drogon::orm;
 
-// PRAGMAs of the single SQLite connection. Waits for busy locks are set up when the
-// connection opens (db::InstallSqliteBusyWait).
+// PRAGMAs of the single SQLite connection, after the synchronous mode. Waits for busy locks
+// are set up when the connection opens (db::InstallSqliteBusyWait).
 constexpr std::string_view kSqlitePragmas[] = {
     "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
 };
 constexpr std::chrono::milliseconds kPostgresConnectWait{10000};
@@ -33,13 +32,15 @@ Result<std::unique_ptr<Catalog>> Opened(Result<std::unique_ptr<SqlCatalog>> cata
   return std::unique_ptr<Catalog>(std::move(*catalog));
 }
 
-Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url);
+Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url,
+                             DurabilityLevel durability);
 
 // Switching a new database to WAL needs an exclusive lock, and SQLite does not wait on the
 // busy timeout for it: processes opening a fresh database together retry for a while.
-Result<void> ConfigureSqliteRetrying(orm::DbClient& db, const CatalogUrl& url) {
+Result<void> ConfigureSqliteRetrying(orm::DbClient& db, const CatalogUrl& url,
+                                     DurabilityLevel durability) {
   for (int attempt = 1;; ++attempt) {
-    auto configured = ConfigureSqlite(db, url);
+    auto configured = ConfigureSqlite(db, url, durability);
     if (configured || attempt == 100 ||
         configured.error().message.find("locked") == std::string::npos) {
       return configured;
@@ -48,8 +49,13 @@ Result<void> ConfigureSqliteRetrying(orm::DbClient& db, const CatalogUrl& url) {
   }
 }
 
-Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url) {
+Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url,
+                             DurabilityLevel durability) {
   try {
+    // In WAL mode NORMAL survives a crash of the process, FULL also a power loss: it
+    // flushes the log at every commit.
+    db.execSqlSync(durability == DurabilityLevel::kPowerLoss ? "PRAGMA synchronous = FULL"
+                                                             : "PRAGMA synchronous = NORMAL");
     for (std::string_view pragma : kSqlitePragmas) {
       orm::Result result = db.execSqlSync(std::string(pragma));
       if (pragma.find("journal_mode") != std::string_view::npos && url.sqlite_path != ":memory:") {
@@ -67,7 +73,7 @@ Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url) {
   return {};
 }
 
-Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url) {
+Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url, DurabilityLevel durability) {
   namespace fs = std::filesystem;
   const std::string& path = url.sqlite_path;
   if (path != ":memory:") {
@@ -87,7 +93,7 @@ Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url) {
   if (!opened)
     return Fail(ErrorCode::kIo, "catalog: " + url.redacted + ": " + opened.error().message);
   std::shared_ptr<orm::DbClient> db = std::move(*opened);
-  if (auto configured = ConfigureSqliteRetrying(*db, url); !configured) {
+  if (auto configured = ConfigureSqliteRetrying(*db, url, durability); !configured) {
     db::ReleaseDbClient(std::move(db));
     return std::unexpected(configured.error());
   }
@@ -128,13 +134,13 @@ std::string_view StatusName(ImageStatus status) {
   return "queued";
 }
 
-Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url) {
+Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url, DurabilityLevel durability) {
   auto parsed = ParseCatalogUrl(url);
   if (!parsed) return std::unexpected(parsed.error());
   try {
     switch (parsed->kind) {
       case CatalogUrl::Kind::kSqlite:
-        return OpenSqlite(*parsed);
+        return OpenSqlite(*parsed, durability);
       case CatalogUrl::Kind::kPostgres:
         return OpenPostgres(*parsed);
     }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/durability.h"
 #include "common/error.h"
 
 namespace argus::catalog {
@@ -195,11 +196,14 @@ class Catalog {
 // Opens the catalog at `url` and applies pending schema migrations:
 //   "sqlite:///abs/path/catalog.db" or "sqlite://relative.db" (relative to the working
 //     directory; created when missing, its directory must exist): one connection in WAL
-//     mode, waiting up to 5 s for another process's write lock;
+//     mode, waiting up to 5 s for another process's write lock, its commits flushed to
+//     disk as `durability` asks;
 //   "postgresql://user:pass@host:port/db?param=value" (or "postgres://"; percent-encoded
-//     parts; query parameters are libpq keywords such as sslmode or connect_timeout).
+//     parts; query parameters are libpq keywords such as sslmode or connect_timeout;
+//     durability is the server's synchronous_commit, on by default).
 // kInvalidArgument for a malformed or unsupported URL, kIo when the SQLite file cannot be
 // opened, kUnavailable when PostgreSQL cannot be reached (within connect_timeout, else 10 s).
-Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url);
+Result<std::unique_ptr<Catalog>> OpenCatalog(
+    std::string_view url, DurabilityLevel durability = DurabilityLevel::kProcessCrash);
 
 }  // namespace argus::catalog

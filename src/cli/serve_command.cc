@@ -253,6 +253,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
 
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
+  options.api.upload_durability = options.storage.durability;
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
   auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks,
                                                    *stores->blobs, hub, metrics, options.api);

@@ -11,6 +11,13 @@
 #include "engine/manifest.h"
 
 namespace argus::cli {
+namespace {
+
+std::string_view DurabilityName(DurabilityLevel durability) {
+  return durability == DurabilityLevel::kPowerLoss ? "power" : "process";
+}
+
+}  // namespace
 
 Result<void> StorageOptions::Resolve() {
   std::error_code error;
@@ -29,11 +36,12 @@ Result<void> StorageOptions::Resolve() {
 
 Result<Stores> OpenStores(const StorageOptions& options) {
   Stores stores;
-  auto catalog = catalog::OpenCatalog(options.catalog_url);
+  auto catalog = catalog::OpenCatalog(options.catalog_url, options.durability);
   if (!catalog) return Fail(catalog.error().code, "catalog: " + catalog.error().message);
   auto queue =
       queue::OpenQueue(options.queue_url,
-                       {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s)});
+                       {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s),
+                        .durability = options.durability});
   if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
   auto blobs = blob::OpenBlobStore(options.blob_url);
   if (!blobs) return Fail(blobs.error().code, "blob store: " + blobs.error().message);
@@ -71,6 +79,18 @@ void AddStorageOptions(CLI::App& command, StorageOptions& options) {
       ->envname("ARGUS_VISIBILITY_TIMEOUT")
       ->check(CLI::Range(1, 43200))
       ->capture_default_str();
+  command
+      .add_option_function<std::string>(
+          "--durability",
+          [&options](const std::string& name) {
+            options.durability =
+                name == "power" ? DurabilityLevel::kPowerLoss : DurabilityLevel::kProcessCrash;
+          },
+          "What an accepted upload survives: process (the crash of any process) or power "
+          "(also a power loss: fsync of its file and of every SQLite commit)")
+      ->envname("ARGUS_DURABILITY")
+      ->transform(CLI::IsMember({"process", "power"}, CLI::ignore_case))
+      ->default_str("process");
 }
 
 void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
@@ -174,6 +194,7 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
       executable, "worker", "--catalog=" + storage.catalog_url, "--queue=" + storage.queue_url,
       "--blobs=" + storage.blob_url, "--events=" + storage.events_url,
       "--visibility-timeout=" + std::to_string(storage.visibility_timeout_s),
+      std::format("--durability={}", DurabilityName(storage.durability)),
       "--model=" + settings.model, "--max-batch=" + std::to_string(w.max_batch),
       "--max-batch-delay-ms=" + std::to_string(w.max_batch_delay.count()),
       "--max-attempts=" + std::to_string(w.max_attempts),

@@ -7,6 +7,7 @@
 
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
+#include "common/durability.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "events/event_bus.h"
@@ -25,6 +26,8 @@ struct StorageOptions {
   std::string blob_url;     // default file://DATA/blobs
   std::string events_url;   // default unix://DATA/events.sock
   int visibility_timeout_s = 30;
+  // Of the SQLite catalog and queue and of uploads to a local blob folder.
+  DurabilityLevel durability = DurabilityLevel::kProcessCrash;
 
   // Fills in the defaults and creates the data directory.
   Result<void> Resolve();

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace argus::cli {
 namespace {
@@ -32,6 +35,41 @@ TEST(WorkerCommandTest, SharesTheCoresAmongTheMostWorkersUnlessThreadsAreSet) {
   auto configured = WorkerCommand(storage, settings, "", 4 * cores);
   EXPECT_THAT(configured, Contains("--engine-threads=3"));
   EXPECT_THAT(configured, Contains("--decode-threads=5"));
+}
+
+// The parsed durability, or nullopt when the command line was refused.
+std::optional<DurabilityLevel> ParseDurability(std::vector<std::string> arguments) {
+  CLI::App command;
+  StorageOptions storage;
+  AddStorageOptions(command, storage);
+  std::ranges::reverse(arguments);  // CLI11 takes them last first
+  try {
+    command.parse(arguments);
+  } catch (const CLI::ParseError&) {
+    return std::nullopt;
+  }
+  return storage.durability;
+}
+
+TEST(StorageOptionsTest, DurabilityIsProcessUnlessPowerIsAskedForByFlagOrEnvironment) {
+  EXPECT_EQ(ParseDurability({}), DurabilityLevel::kProcessCrash);
+  EXPECT_EQ(ParseDurability({"--durability=power"}), DurabilityLevel::kPowerLoss);
+  EXPECT_EQ(ParseDurability({"--durability", "Power"}), DurabilityLevel::kPowerLoss);
+  EXPECT_EQ(ParseDurability({"--durability=process"}), DurabilityLevel::kProcessCrash);
+  EXPECT_EQ(ParseDurability({"--durability=disk"}), std::nullopt);
+
+  ASSERT_EQ(setenv("ARGUS_DURABILITY", "power", 1), 0);
+  EXPECT_EQ(ParseDurability({}), DurabilityLevel::kPowerLoss);
+  EXPECT_EQ(ParseDurability({"--durability=process"}), DurabilityLevel::kProcessCrash)
+      << "the flag overrides the environment";
+  ASSERT_EQ(unsetenv("ARGUS_DURABILITY"), 0);
+}
+
+TEST(WorkerCommandTest, PassesTheDurabilityOn) {
+  StorageOptions storage;
+  EXPECT_THAT(WorkerCommand(storage, {}, "", 1), Contains("--durability=process"));
+  storage.durability = DurabilityLevel::kPowerLoss;
+  EXPECT_THAT(WorkerCommand(storage, {}, "", 1), Contains("--durability=power"));
 }
 
 TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {

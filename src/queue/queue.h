@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/durability.h"
 #include "common/error.h"
 
 namespace argus::queue {
@@ -36,6 +37,8 @@ struct DeadLetter {
 
 struct QueueOptions {
   std::chrono::milliseconds visibility_timeout{30'000};
+  // The embedded queue's; JetStream's is the server's (sync_interval, replicas).
+  DurabilityLevel durability = DurabilityLevel::kProcessCrash;
 };
 
 // A durable work queue with SQS semantics: at-least-once delivery, visibility timeout,
@@ -45,7 +48,7 @@ class Queue {
  public:
   virtual ~Queue() = default;
 
-  // Durable when it returns.
+  // Durable, as QueueOptions::durability says, when it returns.
   virtual Result<std::string> Enqueue(std::string_view body) = 0;
   // Up to `max` messages in enqueue order; waits up to `wait` for the first one, then
   // returns what is available (possibly nothing).

@@ -82,10 +82,11 @@ std::string NewReceipt() {
 class SqliteQueue final : public Queue {
  public:
   SqliteQueue(std::shared_ptr<drogon::orm::DbClient> db, std::string path,
-              milliseconds visibility_timeout)
+              const QueueOptions& options)
       : db_(std::move(db)),
         path_(std::move(path)),
-        visibility_timeout_(visibility_timeout),
+        visibility_timeout_(options.visibility_timeout),
+        durability_(options.durability),
         wake_(path_ + ".wake") {}
   SqliteQueue(const SqliteQueue&) = delete;
   SqliteQueue& operator=(const SqliteQueue&) = delete;
@@ -110,7 +111,10 @@ class SqliteQueue final : public Queue {
                               "\"{}\"); put the queue on a local file system",
                               path_, mode_name));
     }
-    if (auto set = Exec("set synchronous", "PRAGMA synchronous = NORMAL"); !set) {
+    if (auto set = Exec("set synchronous", durability_ == DurabilityLevel::kPowerLoss
+                                               ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL");
+        !set) {
       return std::unexpected(set.error());
     }
     return Migrate();
@@ -382,6 +386,7 @@ class SqliteQueue final : public Queue {
   std::shared_ptr<drogon::orm::DbClient> db_;
   const std::string path_;
   const milliseconds visibility_timeout_;
+  const DurabilityLevel durability_;
   WakeChannel wake_;
 };
 
@@ -413,7 +418,7 @@ Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file
   auto db = db::OpenSqliteClient(path.string());
   if (!db) return Fail(ErrorCode::kUnavailable, "queue: " + db.error().message);
   auto queue =
-      std::make_unique<SqliteQueue>(std::move(*db), path.string(), options.visibility_timeout);
+      std::make_unique<SqliteQueue>(std::move(*db), path.string(), options);
   if (auto prepared = queue->Prepare(); !prepared) return std::unexpected(prepared.error());
   return queue;
 }

@@ -20,9 +20,10 @@ namespace argus::queue {
 // Release spends the receipt; acknowledging a message whose timeout passed but that nobody
 // has received again still succeeds (as in SQS).
 //
-// Durability: WAL journal with synchronous=NORMAL. A returned Enqueue/Ack survives the
-// crash or kill of any process; a power loss or kernel crash may lose the last few commits
-// (the file itself stays consistent).
+// Durability: WAL journal. With DurabilityLevel::kProcessCrash (synchronous=NORMAL) a
+// returned Enqueue/Ack survives the crash or kill of any process, and a power loss or kernel
+// crash may lose the last few commits (the file itself stays consistent); kPowerLoss
+// (synchronous=FULL) flushes the log at every commit, so they survive those too.
 //
 // A waiting Receive is woken by every Enqueue (and every Release without delay) in any
 // process, through a Unix socket per waiting queue object in the folder "<file>.wake" (see

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <format>
 #include <fstream>
 #include <iostream>
@@ -81,6 +82,70 @@ std::string ExitDescription(int status) {
 }
 
 }  // namespace
+
+SyncTrace::SyncTrace(pid_t pid, std::filesystem::path output)
+    : traced_(pid), output_(std::move(output)) {
+  std::vector<std::string> argv{"strace", "-f",     "-y", "-qq", "-e", "trace=fsync,fdatasync",
+                                "-o",     output_, "-p", std::to_string(pid)};
+  std::vector<char*> raw;
+  raw.reserve(argv.size() + 1);
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  strace_ = fork();
+  if (strace_ == 0) {
+    execvp(raw[0], raw.data());
+    _exit(127);
+  }
+  WaitUntilAttached();
+}
+
+void SyncTrace::WaitUntilAttached() {
+  ASSERT_GT(strace_, 0) << "fork: " << std::strerror(errno);
+  // Traced threads show strace's pid as their TracerPid.
+  auto all_traced = [this] {
+    std::error_code error;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(traced_) + "/task", error)) {
+      std::ifstream status(task.path() / "status");
+      std::string line;
+      bool traced = false;
+      while (std::getline(status, line)) {
+        if (line.starts_with("TracerPid:")) traced = std::stoi(line.substr(10)) == strace_;
+      }
+      if (!traced) return false;
+    }
+    return !error;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!all_traced()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "strace did not attach to every thread of " << traced_;
+    ASSERT_NE(waitpid(strace_, nullptr, WNOHANG), strace_) << "strace exited (is it installed?)";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+SyncTrace::~SyncTrace() { KillAndReap(strace_); }
+
+std::set<std::filesystem::path> SyncTrace::Stop() {
+  if (strace_ > 0) {
+    kill(strace_, SIGINT);  // detaches, and the traced process goes on
+    waitpid(strace_, nullptr, 0);
+    strace_ = -1;
+  }
+  // Lines such as `1234  fdatasync(7</data/catalog.db-wal>) = 0`.
+  std::set<std::filesystem::path> synced;
+  std::ifstream lines(output_);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto open = line.find('<');
+    const auto close = line.find(">)", open);
+    if (open != std::string::npos && close != std::string::npos) {
+      synced.insert(line.substr(open + 1, close - open - 1));
+    }
+  }
+  return synced;
+}
 
 HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response) {
   HttpResult out;

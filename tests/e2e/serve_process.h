@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,7 @@ class ServeProcess {
   // SIGTERM and wait; returns the exit status (-1 when it did not exit in time).
   int Terminate(std::chrono::seconds timeout = std::chrono::seconds(60));
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   int port() const { return port_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   std::string log() const;
@@ -109,6 +111,27 @@ class ArgusProcess {
   std::filesystem::path data_dir_;
   std::string command_;
   pid_t pid_ = -1;
+};
+
+// strace attached to every thread of a running process, recording the files the process
+// flushes to stable storage (fsync, fdatasync) until Stop.
+class SyncTrace {
+ public:
+  // Returns once every thread of `pid` is traced; records into `output`.
+  SyncTrace(pid_t pid, std::filesystem::path output);
+  ~SyncTrace();
+  SyncTrace(const SyncTrace&) = delete;
+  SyncTrace& operator=(const SyncTrace&) = delete;
+
+  // Detaches and returns the paths of the files and folders flushed meanwhile.
+  std::set<std::filesystem::path> Stop();
+
+ private:
+  void WaitUntilAttached();
+
+  pid_t traced_;
+  std::filesystem::path output_;
+  pid_t strace_ = -1;
 };
 
 HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response);

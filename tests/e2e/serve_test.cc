@@ -99,6 +99,45 @@ TEST_F(ServeTest, ADuplicateUploadIsAnsweredFromTheStoredResult) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// With --durability=power the web tier flushes an upload's file and folder and the
+// catalog's and the queue's logs to disk before it answers; by default it leaves them to
+// the kernel, whose page cache outlives any crashed process.
+TEST_F(ServeTest, PowerDurabilityFlushesAnUploadBeforeItIsAcceptedAndTheDefaultDoesNot) {
+  const auto photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  struct Accepted {
+    std::filesystem::path data_dir;
+    std::string id;
+    std::set<std::filesystem::path> synced;
+  };
+  auto accept_one = [&](const std::string& durability) {
+    ServeProcess web(dir_.path() / durability, "web");
+    web.Start({"--durability=" + durability});
+    web.UseNewAccount("owner@example.com");
+    Accepted accepted{.data_dir = std::filesystem::canonical(web.data_dir())};
+    SyncTrace trace(web.pid(), dir_.path() / (durability + ".strace"));
+    const HttpResult answer = web.Upload("/api/v1/images", {{"file", photo}});
+    EXPECT_EQ(answer.status, 202) << answer.body;
+    accepted.id = answer.json["images"][0]["id"].asString();
+    accepted.synced = trace.Stop();
+    EXPECT_EQ(web.Terminate(), 0);
+    return accepted;
+  };
+
+  // (Creating a blob folder syncs its parent once, whatever the durability.)
+  auto flushed_for_the_upload = [](const Accepted& accepted) {
+    const auto inputs = accepted.data_dir / "blobs" / "inputs";
+    return std::vector<std::filesystem::path>{inputs / accepted.id, inputs,
+                                              accepted.data_dir / "catalog.db-wal",
+                                              accepted.data_dir / "queue.db-wal"};
+  };
+  const Accepted power = accept_one("power");
+  EXPECT_THAT(power.synced, ::testing::IsSupersetOf(flushed_for_the_upload(power)));
+  const Accepted process = accept_one("process");
+  for (const auto& path : flushed_for_the_upload(process)) {
+    EXPECT_FALSE(process.synced.contains(path)) << path;
+  }
+}
+
 TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--max-bytes=150000", "--max-request-bytes=400000"});
