@@ -32,8 +32,7 @@ Result<std::unique_ptr<Catalog>> Opened(Result<std::unique_ptr<SqlCatalog>> cata
   return std::unique_ptr<Catalog>(std::move(*catalog));
 }
 
-Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url,
-                             DurabilityLevel durability);
+Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, DurabilityLevel durability);
 
 // Switching a new database to WAL needs an exclusive lock, and SQLite does not wait on the
 // busy timeout for it: processes opening a fresh database together retry for a while.
@@ -49,8 +48,7 @@ Result<void> ConfigureSqliteRetrying(orm::DbClient& db, const CatalogUrl& url,
   }
 }
 
-Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url,
-                             DurabilityLevel durability) {
+Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, DurabilityLevel durability) {
   try {
     // In WAL mode NORMAL survives a crash of the process, FULL also a power loss: it
     // flushes the log at every commit.

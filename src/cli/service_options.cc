@@ -38,10 +38,9 @@ Result<Stores> OpenStores(const StorageOptions& options) {
   Stores stores;
   auto catalog = catalog::OpenCatalog(options.catalog_url, options.durability);
   if (!catalog) return Fail(catalog.error().code, "catalog: " + catalog.error().message);
-  auto queue =
-      queue::OpenQueue(options.queue_url,
-                       {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s),
-                        .durability = options.durability});
+  auto queue = queue::OpenQueue(
+      options.queue_url, {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s),
+                          .durability = options.durability});
   if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
   auto blobs = blob::OpenBlobStore(options.blob_url);
   if (!blobs) return Fail(blobs.error().code, "blob store: " + blobs.error().message);

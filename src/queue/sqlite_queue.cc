@@ -417,8 +417,7 @@ Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file
   ::close(fd);
   auto db = db::OpenSqliteClient(path.string());
   if (!db) return Fail(ErrorCode::kUnavailable, "queue: " + db.error().message);
-  auto queue =
-      std::make_unique<SqliteQueue>(std::move(*db), path.string(), options);
+  auto queue = std::make_unique<SqliteQueue>(std::move(*db), path.string(), options);
   if (auto prepared = queue->Prepare(); !prepared) return std::unexpected(prepared.error());
   return queue;
 }

@@ -85,8 +85,9 @@ std::string ExitDescription(int status) {
 
 SyncTrace::SyncTrace(pid_t pid, std::filesystem::path output)
     : traced_(pid), output_(std::move(output)) {
-  std::vector<std::string> argv{"strace", "-f",     "-y", "-qq", "-e", "trace=fsync,fdatasync",
-                                "-o",     output_, "-p", std::to_string(pid)};
+  std::vector<std::string> argv{
+      "strace",           "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o", output_, "-p",
+      std::to_string(pid)};
   std::vector<char*> raw;
   raw.reserve(argv.size() + 1);
   for (auto& a : argv) raw.push_back(a.data());
