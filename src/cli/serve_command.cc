@@ -8,6 +8,7 @@
 #include <cstring>
 #include <format>
 #include <thread>
+#include <variant>
 
 #include "api/http_errors.h"
 #include "api/routes.h"
@@ -100,21 +101,16 @@ Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_
 
 // Events from workers: status changes wake waiting clients; batch facts feed the metrics.
 void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metrics) {
-  Json::CharReaderBuilder builder;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-  Json::Value message;
-  std::string errors;
-  if (!reader->parse(payload.data(), payload.data() + payload.size(), &message, &errors)) return;
-  const std::string kind = message["kind"].asString();
-  if (kind == "images") {
-    for (const Json::Value& image : message["events"]) {
-      const std::string status = image["status"].asString();
-      if (status == "done" || status == "failed") metrics.CountImage(status);
-      hub.OnStatus(image["id"].asString(), status, image["top_label"].asString());
+  auto event = worker::DecodeWorkerEvent(payload);
+  if (!event) return;
+  if (const auto* images = std::get_if<std::vector<worker::ImageEvent>>(&*event)) {
+    for (const worker::ImageEvent& image : *images) {
+      if (image.status == "done" || image.status == "failed") metrics.CountImage(image.status);
+      hub.OnStatus(image.image_id, image.status, image.top_label);
     }
-  } else if (kind == "batch") {
-    metrics.ObserveBatch(message["size"].asUInt64(), message["inference_ms"].asDouble(),
-                         message["decode_ms"].asDouble(), message["queue_wait_ms"].asDouble());
+  } else {
+    const auto& batch = std::get<worker::BatchEvent>(*event);
+    metrics.ObserveBatch(batch.size, batch.inference_ms, batch.decode_ms, batch.queue_wait_ms);
   }
 }
 

@@ -14,6 +14,13 @@ std::string Compact(const Json::Value& value) {
   return Json::writeString(writer, value);
 }
 
+bool ParseObject(std::string_view text, Json::Value& value) {
+  Json::CharReaderBuilder builder;
+  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+  std::string errors;
+  return reader->parse(text.data(), text.data() + text.size(), &value, &errors) && value.isObject();
+}
+
 bool IsSha256Hex(std::string_view text) {
   return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
@@ -35,12 +42,8 @@ Result<void> EnqueueJob(queue::Queue& queue, std::string_view image_id, std::int
 }
 
 Result<Job> DecodeJob(std::string_view body) {
-  Json::CharReaderBuilder builder;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   Json::Value value;
-  std::string errors;
-  if (!reader->parse(body.data(), body.data() + body.size(), &value, &errors) ||
-      !value.isObject() || !value["image_id"].isString() ||
+  if (!ParseObject(body, value) || !value["image_id"].isString() ||
       !IsSha256Hex(value["image_id"].asString())) {
     return Fail(ErrorCode::kInvalidArgument, "malformed job: " + std::string(body.substr(0, 200)));
   }
@@ -75,6 +78,38 @@ std::string EncodeBatchEvent(const BatchEvent& event) {
   value["decode_ms"] = event.decode_ms;
   value["queue_wait_ms"] = event.queue_wait_ms;
   return Compact(value);
+}
+
+Result<WorkerEvent> DecodeWorkerEvent(std::string_view message) {
+  auto invalid = [message] {
+    return Fail(ErrorCode::kInvalidArgument,
+                "not a worker event: " + std::string(message.substr(0, 200)));
+  };
+  Json::Value value;
+  if (!ParseObject(message, value)) return invalid();
+  const Json::Value& kind = value["kind"];
+  if (kind == "images" && value["events"].isArray()) {
+    std::vector<ImageEvent> events;
+    events.reserve(value["events"].size());
+    for (const Json::Value& event : value["events"]) {
+      if (!event.isObject() || !event["id"].isString() || !event["status"].isString() ||
+          !(event["top_label"].isNull() || event["top_label"].isString())) {
+        return invalid();
+      }
+      events.push_back({.image_id = event["id"].asString(),
+                        .status = event["status"].asString(),
+                        .top_label = event["top_label"].asString()});
+    }
+    return events;
+  }
+  if (kind == "batch" && value["size"].isUInt64() && value["inference_ms"].isNumeric() &&
+      value["decode_ms"].isNumeric() && value["queue_wait_ms"].isNumeric()) {
+    return BatchEvent{.size = value["size"].asUInt64(),
+                      .inference_ms = value["inference_ms"].asDouble(),
+                      .decode_ms = value["decode_ms"].asDouble(),
+                      .queue_wait_ms = value["queue_wait_ms"].asDouble()};
+  }
+  return invalid();
 }
 
 }  // namespace argus::worker

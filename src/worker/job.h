@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "common/error.h"
@@ -49,5 +50,10 @@ constexpr std::size_t kImageEventsPerMessage = 64;
 // One message per kImageEventsPerMessage events, none for none.
 std::vector<std::string> EncodeImageEvents(std::span<const ImageEvent> events);
 std::string EncodeBatchEvent(const BatchEvent& event);
+
+// A message of either kind read back. kInvalidArgument for anything else — not JSON, another
+// kind, or another version's format — which a reader skips: the bus is best effort.
+using WorkerEvent = std::variant<std::vector<ImageEvent>, BatchEvent>;
+Result<WorkerEvent> DecodeWorkerEvent(std::string_view message);
 
 }  // namespace argus::worker

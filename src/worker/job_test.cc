@@ -4,6 +4,7 @@
 #include <json/json.h>
 
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/json_test.h"
@@ -36,6 +37,52 @@ TEST(ImageEventsTest, TravelInMessagesOfAtMostTheLimitInOrder) {
 }
 
 TEST(ImageEventsTest, NoEventsMakeNoMessage) { EXPECT_TRUE(EncodeImageEvents({}).empty()); }
+
+TEST(WorkerEventTest, EachKindReadsBackAsItWasSent) {
+  const std::vector<ImageEvent> sent{{"a", "processing", ""}, {"b", "done", "tabby"}};
+  const auto messages = EncodeImageEvents(sent);
+  ASSERT_EQ(messages.size(), 1u);
+  auto images = DecodeWorkerEvent(messages[0]);
+  ASSERT_TRUE(images) << images.error().message;
+  const auto* received = std::get_if<std::vector<ImageEvent>>(&*images);
+  ASSERT_NE(received, nullptr);
+  ASSERT_EQ(received->size(), 2u);
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ((*received)[i].image_id, sent[i].image_id);
+    EXPECT_EQ((*received)[i].status, sent[i].status);
+    EXPECT_EQ((*received)[i].top_label, sent[i].top_label);
+  }
+
+  auto batch = DecodeWorkerEvent(EncodeBatchEvent(
+      {.size = 16, .inference_ms = 41.5, .decode_ms = 12.25, .queue_wait_ms = 3.0}));
+  ASSERT_TRUE(batch) << batch.error().message;
+  const auto* facts = std::get_if<BatchEvent>(&*batch);
+  ASSERT_NE(facts, nullptr);
+  EXPECT_EQ(facts->size, 16u);
+  EXPECT_DOUBLE_EQ(facts->inference_ms, 41.5);
+  EXPECT_DOUBLE_EQ(facts->decode_ms, 12.25);
+  EXPECT_DOUBLE_EQ(facts->queue_wait_ms, 3.0);
+}
+
+TEST(WorkerEventTest, AnythingElseIsRefused) {
+  for (const char* message : {
+           "",
+           "not json",
+           "[]",
+           R"({"kind":"images"})",
+           R"({"kind":"images","events":[1]})",
+           R"({"kind":"images","events":[{"id":"a"}]})",
+           R"({"kind":"images","events":[{"id":"a","status":"done","top_label":7}]})",
+           R"({"kind":"batch","size":-1,"inference_ms":1,"decode_ms":1,"queue_wait_ms":1})",
+           R"({"kind":"batch","size":2})",
+           // The format before image events travelled several to a message.
+           R"({"kind":"image","id":"a","status":"done"})",
+       }) {
+    auto event = DecodeWorkerEvent(message);
+    ASSERT_FALSE(event) << message;
+    EXPECT_EQ(event.error().code, ErrorCode::kInvalidArgument) << message;
+  }
+}
 
 }  // namespace
 }  // namespace argus::worker
