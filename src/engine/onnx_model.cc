@@ -116,6 +116,9 @@ Result<std::unique_ptr<OnnxModel>> OnnxModel::Create(const ModelManifest& manife
     session_options.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
     session_options.AddConfigEntry(kOrtSessionOptionsConfigAllowIntraOpSpinning,
                                    options.allow_spinning ? "1" : "0");
+    // Spinning pays between the operators of a run; after it, the threads would spin on
+    // for want of work and take the cores from decoding and the web tier meanwhile.
+    session_options.AddConfigEntry(kOrtSessionOptionsConfigForceSpinningStop, "1");
     if (first_session_created) {
       state->session = std::make_unique<Ort::Session>(Environment(), manifest.model_file.c_str(),
                                                       session_options);
