@@ -121,8 +121,7 @@ double ProcessCpuSeconds() {
 TEST(ClassifierSpinningTest, ThreadsStopSpinningWhenARunEnds) {
   auto manifest = LoadManifest("mobilenetv2-12-int8", kAssets);
   ASSERT_TRUE(manifest) << manifest.error().message;
-  auto classifier =
-      Classifier::Create(*manifest, {.intra_op_threads = 2, .allow_spinning = true});
+  auto classifier = Classifier::Create(*manifest, {.intra_op_threads = 2, .allow_spinning = true});
   ASSERT_TRUE(classifier) << classifier.error().message;
   const std::vector<float> tensor((*classifier)->tensor_size(), 0.5F);
   ASSERT_TRUE((*classifier)->Classify(tensor, 1, 1));
