@@ -11,13 +11,6 @@
 #include "engine/manifest.h"
 
 namespace argus::cli {
-namespace {
-
-std::string_view DurabilityName(DurabilityLevel durability) {
-  return durability == DurabilityLevel::kPowerLoss ? "power" : "process";
-}
-
-}  // namespace
 
 Result<void> StorageOptions::Resolve() {
   std::error_code error;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace argus {
 
@@ -16,5 +17,10 @@ enum class DurabilityLevel : std::uint8_t {
   // stable storage first (fsync), at the price of the flushes.
   kPowerLoss,
 };
+
+// The --durability value: "process" or "power".
+constexpr std::string_view DurabilityName(DurabilityLevel durability) {
+  return durability == DurabilityLevel::kPowerLoss ? "power" : "process";
+}
 
 }  // namespace argus

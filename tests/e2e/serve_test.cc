@@ -119,6 +119,7 @@ TEST_F(ServeTest, PowerDurabilityFlushesAnUploadBeforeItIsAcceptedAndTheDefaultD
     EXPECT_EQ(answer.status, 202) << answer.body;
     accepted.id = answer.json["images"][0]["id"].asString();
     accepted.synced = trace.Stop();
+    EXPECT_EQ(web.Get("/api/v1/ops/status").json["durability"].asString(), durability);
     EXPECT_EQ(web.Terminate(), 0);
     return accepted;
   };

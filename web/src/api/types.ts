@@ -78,6 +78,8 @@ export interface OpsStatus {
     worker_pids: number[];
     decisions: ScalerDecision[];
   };
+  /** What an accepted upload survives (--durability): any process's crash, or a power loss too. */
+  durability?: 'process' | 'power';
 }
 
 export const FINAL_STATUSES: readonly ImageStatus[] = ['done', 'failed'];

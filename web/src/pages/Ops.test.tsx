@@ -30,6 +30,7 @@ const status: OpsStatus = {
       },
     ],
   },
+  durability: 'power',
 };
 
 function metricsText(done: number, fast: number, slow: number) {
@@ -91,6 +92,9 @@ describe('ops page', () => {
     expect(within(tiles).getByText('Dead letter').nextElementSibling!.textContent).toContain('1');
     expect(within(tiles).getByText('Workers').nextElementSibling!.textContent).toContain('2 / 3');
     expect(within(tiles).getByText('Workers').nextElementSibling!.textContent).toContain('0.3 cores idle');
+    const durability = within(tiles).getByText('Uploads survive').nextElementSibling!.textContent;
+    expect(durability).toContain('Power loss');
+    expect(durability).toContain('--durability power');
     await waitFor(() => expect(scrape).toBeGreaterThanOrEqual(3));
     await waitFor(() =>
       expect(within(tiles).getByText('Throughput').nextElementSibling!.textContent).not.toContain('–'),

@@ -220,6 +220,13 @@ export function Ops() {
           <Tile label="p95 latency" value={p95 === undefined ? '–' : ms(p95)} hint={chosenRoute === ALL_ROUTES ? 'all routes' : chosenRoute} />
           <Tile label="Images" value={String(status.images.done)} hint={`done · ${status.images.queued + status.images.processing} pending · ${status.images.failed} failed`} />
           <Tile label="Worker crashes" value={String(status.scaler.crashes)} tone={status.scaler.crashes > 0 ? 'warn' : undefined} />
+          {status.durability && (
+            <Tile
+              label="Uploads survive"
+              value={status.durability === 'power' ? 'Power loss' : 'Process crash'}
+              hint={`--durability ${status.durability}`}
+            />
+          )}
         </dl>
       )}
 
