@@ -2,7 +2,7 @@
 
 #include <json/json.h>
 
-#include <memory>
+#include "common/json.h"
 
 namespace argus::api {
 
@@ -20,12 +20,8 @@ Json::Value ImageJson(const catalog::ImageRecord& record) {
   image["urls"]["file"] = "/api/v1/images/" + record.id + "/file";
   if (record.status == catalog::ImageStatus::kFailed) image["error"] = record.error;
   if (record.status == catalog::ImageStatus::kDone && !record.result_json.empty()) {
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
     Json::Value result;
-    std::string errors;
-    const std::string& text = record.result_json;
-    if (reader->parse(text.data(), text.data() + text.size(), &result, &errors)) {
+    if (ReadJson(record.result_json, result)) {
       image["labels"] = result["labels"];
       if (result.isMember("spirit_dog")) image["spirit_dog"] = result["spirit_dog"];
     }

@@ -12,6 +12,7 @@
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
 #include "db/drogon_client.h"
+#include "db/sqlite_synchronous.h"
 
 namespace argus::catalog {
 namespace {
@@ -50,10 +51,7 @@ Result<void> ConfigureSqliteRetrying(orm::DbClient& db, const CatalogUrl& url,
 
 Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, DurabilityLevel durability) {
   try {
-    // In WAL mode NORMAL survives a crash of the process, FULL also a power loss: it
-    // flushes the log at every commit.
-    db.execSqlSync(durability == DurabilityLevel::kPowerLoss ? "PRAGMA synchronous = FULL"
-                                                             : "PRAGMA synchronous = NORMAL");
+    db.execSqlSync(std::string(db::SqliteSynchronousPragma(durability)));
     for (std::string_view pragma : kSqlitePragmas) {
       orm::Result result = db.execSqlSync(std::string(pragma));
       if (pragma.find("journal_mode") != std::string_view::npos && url.sqlite_path != ":memory:") {

@@ -3,17 +3,17 @@
 // Test-only: parses JSON text, failing the test when it is not JSON.
 
 #include <gtest/gtest.h>
-#include <json/json.h>
+#include <json/value.h>
 
-#include <memory>
 #include <string_view>
+
+#include "common/json.h"
 
 namespace argus {
 
 inline Json::Value ParseJson(std::string_view text) {
   Json::Value value;
-  const std::unique_ptr<Json::CharReader> reader(Json::CharReaderBuilder().newCharReader());
-  EXPECT_TRUE(reader->parse(text.data(), text.data() + text.size(), &value, nullptr)) << text;
+  EXPECT_TRUE(ReadJson(text, value)) << text;
   return value;
 }
 

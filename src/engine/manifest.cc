@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json.h"
+
 namespace argus::engine {
 namespace {
 
@@ -57,11 +59,9 @@ std::filesystem::path Resolve(const std::filesystem::path& base, const std::stri
 }  // namespace
 
 Result<ModelManifest> ParseManifest(std::string_view json, const std::filesystem::path& base_dir) {
-  Json::CharReaderBuilder builder;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
   Json::Value root;
   std::string errors;
-  if (!reader->parse(json.data(), json.data() + json.size(), &root, &errors) || !root.isObject()) {
+  if (!ReadJson(json, root, &errors) || !root.isObject()) {
     return Fail(ErrorCode::kInvalidArgument, "manifest is not a JSON object: " + errors);
   }
   const Json::Value& input = root["input"];

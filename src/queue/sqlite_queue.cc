@@ -21,6 +21,7 @@
 
 #include "common/clock.h"
 #include "db/drogon_client.h"
+#include "db/sqlite_synchronous.h"
 #include "queue/wake_channel.h"
 
 namespace argus::queue {
@@ -111,9 +112,7 @@ class SqliteQueue final : public Queue {
                               "\"{}\"); put the queue on a local file system",
                               path_, mode_name));
     }
-    if (auto set = Exec("set synchronous", durability_ == DurabilityLevel::kPowerLoss
-                                               ? "PRAGMA synchronous = FULL"
-                                               : "PRAGMA synchronous = NORMAL");
+    if (auto set = Exec("set synchronous", std::string(db::SqliteSynchronousPragma(durability_)));
         !set) {
       return std::unexpected(set.error());
     }

@@ -3,7 +3,8 @@
 #include <json/json.h>
 
 #include <algorithm>
-#include <memory>
+
+#include "common/json.h"
 
 namespace argus::worker {
 namespace {
@@ -12,13 +13,6 @@ std::string Compact(const Json::Value& value) {
   Json::StreamWriterBuilder writer;
   writer["indentation"] = "";
   return Json::writeString(writer, value);
-}
-
-bool ParseObject(std::string_view text, Json::Value& value) {
-  Json::CharReaderBuilder builder;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-  std::string errors;
-  return reader->parse(text.data(), text.data() + text.size(), &value, &errors) && value.isObject();
 }
 
 bool IsSha256Hex(std::string_view text) {
@@ -43,7 +37,7 @@ Result<void> EnqueueJob(queue::Queue& queue, std::string_view image_id, std::int
 
 Result<Job> DecodeJob(std::string_view body) {
   Json::Value value;
-  if (!ParseObject(body, value) || !value["image_id"].isString() ||
+  if (!ReadJson(body, value) || !value.isObject() || !value["image_id"].isString() ||
       !IsSha256Hex(value["image_id"].asString())) {
     return Fail(ErrorCode::kInvalidArgument, "malformed job: " + std::string(body.substr(0, 200)));
   }
@@ -86,7 +80,7 @@ Result<WorkerEvent> DecodeWorkerEvent(std::string_view message) {
                 "not a worker event: " + std::string(message.substr(0, 200)));
   };
   Json::Value value;
-  if (!ParseObject(message, value)) return invalid();
+  if (!ReadJson(message, value) || !value.isObject()) return invalid();
   const Json::Value& kind = value["kind"];
   if (kind == "images" && value["events"].isArray()) {
     std::vector<ImageEvent> events;

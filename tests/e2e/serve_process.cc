@@ -24,11 +24,8 @@
 namespace argus::e2e {
 namespace {
 
-// Runs the binary as `argus COMMAND ARGUMENTS...` with stdout and stderr appended to `log`.
-pid_t SpawnArgus(const std::string& command, const std::vector<std::string>& arguments,
-                 const std::filesystem::path& log) {
-  std::vector<std::string> argv{ARGUS_BINARY, command};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
+// Runs `argv` (argv[0] the program's path) with stdout and stderr appended to `log`.
+pid_t Spawn(std::vector<std::string> argv, const std::filesystem::path& log) {
   // Everything the child needs is made before fork: other threads of the test may hold
   // locks at that moment, so the child makes only async-signal-safe calls.
   std::vector<char*> raw;
@@ -45,6 +42,14 @@ pid_t SpawnArgus(const std::string& command, const std::vector<std::string>& arg
     _exit(127);
   }
   return pid;
+}
+
+// Runs the binary as `argus COMMAND ARGUMENTS...` with stdout and stderr appended to `log`.
+pid_t SpawnArgus(const std::string& command, const std::vector<std::string>& arguments,
+                 const std::filesystem::path& log) {
+  std::vector<std::string> argv{ARGUS_BINARY, command};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return Spawn(std::move(argv), log);
 }
 
 void KillAndReap(pid_t& pid) {
@@ -85,18 +90,9 @@ std::string ExitDescription(int status) {
 
 SyncTrace::SyncTrace(pid_t pid, std::filesystem::path output)
     : traced_(pid), output_(std::move(output)) {
-  std::vector<std::string> argv{
-      "strace",           "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o", output_, "-p",
-      std::to_string(pid)};
-  std::vector<char*> raw;
-  raw.reserve(argv.size() + 1);
-  for (auto& a : argv) raw.push_back(a.data());
-  raw.push_back(nullptr);
-  strace_ = fork();
-  if (strace_ == 0) {
-    execvp(raw[0], raw.data());
-    _exit(127);
-  }
+  strace_ = Spawn({"/usr/bin/strace", "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o",
+                   output_, "-p", std::to_string(pid)},
+                  output_.string() + ".log");
   WaitUntilAttached();
 }
 
@@ -121,7 +117,8 @@ void SyncTrace::WaitUntilAttached() {
   while (!all_traced()) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline)
         << "strace did not attach to every thread of " << traced_;
-    ASSERT_NE(waitpid(strace_, nullptr, WNOHANG), strace_) << "strace exited (is it installed?)";
+    ASSERT_NE(waitpid(strace_, nullptr, WNOHANG), strace_)
+        << "strace exited (is it installed?); see " << output_.string() << ".log";
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
