@@ -7,24 +7,18 @@
 #include <exception>
 #include <filesystem>
 #include <system_error>
-#include <thread>
 
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
 #include "db/drogon_client.h"
 #include "db/sqlite_synchronous.h"
+#include "db/sqlite_wal.h"
 
 namespace argus::catalog {
 namespace {
 
 namespace orm = drogon::orm;
 
-// PRAGMAs of the single SQLite connection, after the synchronous mode. Waits for busy locks
-// are set up when the connection opens (db::InstallSqliteBusyWait).
-constexpr std::string_view kSqlitePragmas[] = {
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA foreign_keys = ON",
-};
 constexpr std::chrono::milliseconds kPostgresConnectWait{10000};
 constexpr std::size_t kPostgresConnections = 4;
 
@@ -33,36 +27,16 @@ Result<std::unique_ptr<Catalog>> Opened(Result<std::unique_ptr<SqlCatalog>> cata
   return std::unique_ptr<Catalog>(std::move(*catalog));
 }
 
-Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, DurabilityLevel durability);
-
-// Switching a new database to WAL needs an exclusive lock, and SQLite does not wait on the
-// busy timeout for it: processes opening a fresh database together retry for a while.
-Result<void> ConfigureSqliteRetrying(orm::DbClient& db, const CatalogUrl& url,
-                                     DurabilityLevel durability) {
-  for (int attempt = 1;; ++attempt) {
-    auto configured = ConfigureSqlite(db, url, durability);
-    if (configured || attempt == 100 ||
-        configured.error().message.find("locked") == std::string::npos) {
-      return configured;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
+// Waits for busy locks are set up when the connection opens (db::InstallSqliteBusyWait).
 Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, DurabilityLevel durability) {
+  if (url.sqlite_path != ":memory:") {
+    if (auto wal = db::UseWriteAheadLog(db); !wal) {
+      return Fail(wal.error().code, "catalog: " + url.redacted + ": " + wal.error().message);
+    }
+  }
   try {
     db.execSqlSync(std::string(db::SqliteSynchronousPragma(durability)));
-    for (std::string_view pragma : kSqlitePragmas) {
-      orm::Result result = db.execSqlSync(std::string(pragma));
-      if (pragma.find("journal_mode") != std::string_view::npos && url.sqlite_path != ":memory:") {
-        std::string mode = result.empty() ? "" : result[0][0].as<std::string>();
-        if (mode != "wal") {
-          return Fail(ErrorCode::kIo, "catalog: " + url.redacted +
-                                          " cannot use write-ahead logging (journal mode \"" +
-                                          mode + "\")");
-        }
-      }
-    }
+    db.execSqlSync("PRAGMA foreign_keys = ON");
   } catch (const orm::DrogonDbException& e) {
     return Fail(ErrorCode::kIo, "catalog: opening " + url.redacted + ": " + e.base().what());
   }
@@ -89,7 +63,7 @@ Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url, DurabilityLev
   if (!opened)
     return Fail(ErrorCode::kIo, "catalog: " + url.redacted + ": " + opened.error().message);
   std::shared_ptr<orm::DbClient> db = std::move(*opened);
-  if (auto configured = ConfigureSqliteRetrying(*db, url, durability); !configured) {
+  if (auto configured = ConfigureSqlite(*db, url, durability); !configured) {
     db::ReleaseDbClient(std::move(db));
     return std::unexpected(configured.error());
   }

@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "db/drogon_client.h"
 #include "db/sqlite_synchronous.h"
+#include "db/sqlite_wal.h"
 #include "queue/wake_channel.h"
 
 namespace argus::queue {
@@ -95,22 +96,8 @@ class SqliteQueue final : public Queue {
 
   // Sets up the connection and brings the schema up to date.
   Result<void> Prepare() {
-    // Switching a new file to WAL needs an exclusive lock for which SQLite does not wait on
-    // the busy timeout, so processes opening a fresh queue together retry for a while.
-    auto mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
-    for (int attempt = 1;
-         !mode && attempt < 100 && mode.error().message.find("locked") != std::string::npos;
-         ++attempt) {
-      std::this_thread::sleep_for(milliseconds(20));
-      mode = Exec("switch to WAL", "PRAGMA journal_mode = WAL");
-    }
-    if (!mode) return std::unexpected(mode.error());
-    const std::string mode_name = mode->empty() ? "" : mode->front()[0].as<std::string>();
-    if (mode_name != "wal") {
-      return Fail(ErrorCode::kUnavailable,
-                  std::format("queue {}: SQLite cannot use a write-ahead log here (journal mode "
-                              "\"{}\"); put the queue on a local file system",
-                              path_, mode_name));
+    if (auto wal = db::UseWriteAheadLog(*db_); !wal) {
+      return Fail(wal.error().code, std::format("queue {}: {}", path_, wal.error().message));
     }
     if (auto set = Exec("set synchronous", std::string(db::SqliteSynchronousPragma(durability_)));
         !set) {

@@ -1,0 +1,45 @@
+#include "db/sqlite_wal.h"
+
+#include <drogon/orm/Exception.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace argus::db {
+namespace {
+
+constexpr int kAttempts = 100;
+constexpr std::chrono::milliseconds kRetryDelay{20};
+
+// The journal mode SQLite reports after the switch, or the error that stopped it.
+Result<std::string> SwitchToWal(drogon::orm::DbClient& db) {
+  try {
+    const drogon::orm::Result rows = db.execSqlSync("PRAGMA journal_mode = WAL");
+    return rows.empty() ? std::string() : rows[0][0].as<std::string>();
+  } catch (const drogon::orm::DrogonDbException& e) {
+    return Fail(ErrorCode::kUnavailable,
+                std::string("cannot switch to write-ahead logging: ") + e.base().what());
+  }
+}
+
+bool IsLocked(const Error& error) { return error.message.find("locked") != std::string::npos; }
+
+}  // namespace
+
+Result<void> UseWriteAheadLog(drogon::orm::DbClient& db) {
+  auto mode = SwitchToWal(db);
+  for (int attempt = 1; !mode && IsLocked(mode.error()) && attempt < kAttempts; ++attempt) {
+    std::this_thread::sleep_for(kRetryDelay);
+    mode = SwitchToWal(db);
+  }
+  if (!mode) return std::unexpected(mode.error());
+  if (*mode != "wal") {
+    return Fail(ErrorCode::kUnavailable,
+                "SQLite cannot keep a write-ahead log here (journal mode \"" + *mode +
+                    "\"); use a file on a local file system");
+  }
+  return {};
+}
+
+}  // namespace argus::db
