@@ -31,7 +31,7 @@ Result<std::unique_ptr<Catalog>> Opened(Result<std::unique_ptr<SqlCatalog>> cata
 Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, DurabilityLevel durability) {
   if (url.sqlite_path != ":memory:") {
     if (auto wal = db::UseWriteAheadLog(db); !wal) {
-      return Fail(wal.error().code, "catalog: " + url.redacted + ": " + wal.error().message);
+      return Fail(ErrorCode::kIo, "catalog: " + url.redacted + ": " + wal.error().message);
     }
   }
   try {

@@ -60,10 +60,11 @@ void ReleaseDbClient(std::shared_ptr<drogon::orm::DbClient> db) {
   if (!db) return;
   db->closeAll();
   // Wait until ours has been the only reference for a few milliseconds in a row (at most
-  // 2 s), and let go right at the last look: a PostgreSQL client that cannot connect retries
-  // every second, each retry holding a reference for a moment, and one taken during a sleep
-  // between the look and the letting go (as there was) ended up last, on its own thread:
-  // "Resource deadlock avoided", once in 20-40 failed opens.
+  // 2 s), and let go right at the last look. A PostgreSQL client that cannot connect
+  // retries every second, each retry holding a reference for a moment; this loop used to
+  // sleep between its last look and letting go, and a retry in that millisecond was left
+  // with the last reference, on the client's own thread ("Resource deadlock avoided", once
+  // in 20-40 failed opens).
   for (int checks = 0, quiet = 0; checks < 2000; ++checks) {
     quiet = db.use_count() == 1 ? quiet + 1 : 0;
     if (quiet == 3) break;

@@ -10,8 +10,8 @@ namespace argus::db {
 // queue. Switching a new file needs an exclusive lock for which SQLite does not wait on the
 // busy timeout, so processes opening a fresh file together retry for up to two seconds.
 // kUnavailable when the lock stays taken, or when SQLite cannot keep a write-ahead log for
-// the file (the mode it reports instead is in the message); callers prefix the message with
-// the file's name.
+// the file (the mode it reports instead is in the message); callers name the file in front
+// of the message.
 Result<void> UseWriteAheadLog(drogon::orm::DbClient& db);
 
 }  // namespace argus::db
