@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
@@ -34,6 +35,13 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!stores) return fail(stores.error().message);
   options.settings.worker.visibility_timeout =
       std::chrono::seconds(options.storage.visibility_timeout_s);
+  // Engine threads that leave cores over (workers sharing the machine) may split a batch
+  // across them while the model is the bottleneck.
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t engine_threads = options.settings.engine_threads > 0
+                                         ? static_cast<std::size_t>(options.settings.engine_threads)
+                                         : cores;
+  options.settings.worker.engine_runs = std::max<std::size_t>(1, cores / engine_threads);
   worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
                         *stores->events, options.settings.worker);
   // The first full batch pays for the engine's allocations (0.3 s of page faults on the

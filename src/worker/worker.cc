@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "worker/handoff.h"
 #include "worker/job.h"
+#include "worker/split_inference.h"
 
 namespace argus::worker {
 namespace {
@@ -93,7 +94,10 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
       decoder_count_(options.decode_threads > 0
                          ? options.decode_threads
                          : std::max(1u, std::thread::hardware_concurrency())),
-      decoders_(std::make_unique<trantor::ConcurrentTaskQueue>(decoder_count_, "decode")) {}
+      decoders_(std::make_unique<trantor::ConcurrentTaskQueue>(decoder_count_, "decode")),
+      engine_helpers_(options.engine_runs > 1 ? std::make_unique<trantor::ConcurrentTaskQueue>(
+                                                    options.engine_runs - 1, "engine")
+                                              : nullptr) {}
 
 Worker::~Worker() = default;
 
@@ -335,11 +339,19 @@ void Worker::ReturnTensorBuffer(std::vector<float> buffer) {
 }
 
 bool Worker::Infer(Batch& batch) {
+  const std::size_t count = batch.items.size();
+  const std::span<const float> tensors =
+      std::span(batch.tensors).first(count * classifier_.tensor_size());
+  const std::size_t runs =
+      InferenceRuns(count, options_.engine_runs, batch.decode_ms, unsplit_ms_per_image_);
   const auto inference_start = Clock::now();
-  auto classified = classifier_.Classify(
-      std::span(batch.tensors).first(batch.items.size() * classifier_.tensor_size()),
-      batch.items.size(), options_.top_k);
+  auto classified = runs > 1 ? ClassifyInParts(classifier_, tensors, count, options_.top_k, runs,
+                                               *engine_helpers_)
+                             : classifier_.Classify(tensors, count, options_.top_k);
   batch.inference_ms = MillisecondsSince(inference_start);
+  if (runs == 1 && count > 1 && classified) {
+    unsplit_ms_per_image_ = batch.inference_ms / static_cast<double>(count);
+  }
   ReturnTensorBuffer(std::move(batch.tensors));
   if (!classified) {
     for (Item& item : batch.items) Retry(item, classified.error().message);

@@ -36,6 +36,9 @@ struct WorkerOptions {
   std::chrono::milliseconds visibility_timeout{30'000};
   std::chrono::milliseconds retry_delay{1'000};
   std::size_t decode_threads = 0;  // 0: one per core
+  // The most parts a batch's inference is split into, each run on its own thread, while
+  // the model is the pipeline's bottleneck (split_inference.h). 1: never split.
+  std::size_t engine_runs = 1;
   std::size_t top_k = 5;
   image::Limits limits;
 };
@@ -95,6 +98,11 @@ class Worker {
   // thread started for each batch would allocate afresh every time.
   std::size_t decoder_count_;
   std::unique_ptr<trantor::ConcurrentTaskQueue> decoders_;
+  // Run the other parts of a split batch (engine_runs - 1 threads; none when 1).
+  std::unique_ptr<trantor::ConcurrentTaskQueue> engine_helpers_;
+  // What a batch's unsplit run took per image, most recently: 0 until one is measured.
+  // Used on the inference thread only.
+  double unsplit_ms_per_image_ = 0;
   std::mutex spare_tensors_mutex_;
   std::vector<std::vector<float>> spare_tensors_;
 };
