@@ -65,6 +65,42 @@ TEST(StorageOptionsTest, DurabilityIsProcessUnlessPowerIsAskedForByFlagOrEnviron
   ASSERT_EQ(unsetenv("ARGUS_DURABILITY"), 0);
 }
 
+// The scaling options parsed from `arguments` starting from serve's defaults on a 2-core
+// machine, or nullopt when the command line was refused.
+std::optional<scaler::ScalingOptions> ParseScaling(std::vector<std::string> arguments) {
+  CLI::App command;
+  scaler::ScalingOptions scaling{.min_workers = 1, .max_workers = 2};
+  int cooldown_s = 0;
+  AddScalingOptions(command, scaling, cooldown_s);
+  std::ranges::reverse(arguments);
+  try {
+    command.parse(arguments);
+  } catch (const CLI::ParseError&) {
+    return std::nullopt;
+  }
+  return scaling;
+}
+
+TEST(ScalingOptionsTest, MinimumAboveTheDefaultMaximumRaisesIt) {
+  auto raised = ParseScaling({"--min-workers=3"});
+  ASSERT_TRUE(raised);
+  EXPECT_EQ(raised->min_workers, 3);
+  EXPECT_EQ(raised->max_workers, 3);
+
+  auto within = ParseScaling({"--min-workers=0"});
+  ASSERT_TRUE(within);
+  EXPECT_EQ(within->max_workers, 2) << "the default stays when the minimum fits under it";
+}
+
+TEST(ScalingOptionsTest, MinimumAboveAGivenMaximumIsRefused) {
+  EXPECT_FALSE(ParseScaling({"--min-workers=3", "--max-workers=1"}));
+  EXPECT_TRUE(ParseScaling({"--min-workers=2", "--max-workers=2"}));
+
+  ASSERT_EQ(setenv("ARGUS_MAX_WORKERS", "1", 1), 0);
+  EXPECT_FALSE(ParseScaling({"--min-workers=3"})) << "a maximum from the environment counts";
+  ASSERT_EQ(unsetenv("ARGUS_MAX_WORKERS"), 0);
+}
+
 TEST(WorkerCommandTest, PassesTheDurabilityOn) {
   StorageOptions storage;
   EXPECT_THAT(WorkerCommand(storage, {}, "", 1), Contains("--durability=process"));
