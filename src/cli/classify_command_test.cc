@@ -2,11 +2,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <json/json.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "cli/run_argus_test.h"
 
 namespace argus::cli {
 namespace {
@@ -15,31 +16,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const std::string kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
-
-struct Outcome {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-Outcome RunArgus(const std::string& arguments, const std::string& environment = "") {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string out = dir / ("argus-cli-out-" + std::to_string(getpid()));
-  const std::string err = dir / ("argus-cli-err-" + std::to_string(getpid()));
-  const std::string command = "cd " ARGUS_TEST_SOURCE_DIR " && " + environment +
-                              " " ARGUS_BINARY " " + arguments + " >" + out + " 2>" + err +
-                              " </dev/null";
-  const int status = std::system(command.c_str());
-  auto slurp = [](const std::string& path) {
-    std::stringstream text;
-    text << std::ifstream(path).rdbuf();
-    return text.str();
-  };
-  Outcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return outcome;
-}
 
 std::vector<Json::Value> JsonLines(const std::string& text) {
   std::vector<Json::Value> lines;

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/classify_command.h"
+#include "cli/option_sources.h"
 #include "cli/service_commands.h"
 
 // CLI11's errors other than ParseError (ConstructionError, OptionNotFound) mean the options
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "",
                  "Read options from a TOML or INI file ([serve], [worker], ... sections); flags "
                  "override environment variables, which override the file");
+  argus::cli::ReadConfigFilesBelowEnvironment(app);
+  app.parse_complete_callback([&app] { argus::cli::RefuseRejectedEnvironment(app); });
   app.set_version_flag("--version", "argus " ARGUS_VERSION);
   argus::cli::GlobalOptions global;
   app.add_option(

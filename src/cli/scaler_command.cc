@@ -59,7 +59,10 @@ void AddScalerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code
   AddStorageOptions(*command, options->storage);
   AddWorkerSettings(*command, options->settings);
   AddScalingOptions(*command, options->scaling, options->scale_in_cooldown_s);
-  command->callback([options, &global, &exit_code] { exit_code = RunScaler(*options, global); });
+  command->callback([command, options, &global, &exit_code] {
+    SettleWorkerBounds(*command, options->scaling);
+    exit_code = RunScaler(*options, global);
+  });
 }
 
 }  // namespace argus::cli

@@ -374,7 +374,8 @@ void AddServeCommands(CLI::App& app, const GlobalOptions& global, int& exit_code
                                           "autoscaled workers, catalog and blob store")
                      : app.add_subcommand("web", "Run only the web tier (workers run elsewhere)");
     AddServeOptions(*command, *options, with_workers);
-    command->callback([options, &global, &exit_code, with_workers] {
+    command->callback([command, options, &global, &exit_code, with_workers] {
+      if (with_workers) SettleWorkerBounds(*command, options->scaling);
       exit_code = RunWebTier(*options, global, with_workers);
     });
   }

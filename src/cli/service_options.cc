@@ -147,24 +147,12 @@ void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
       ->envname("ARGUS_MIN_WORKERS")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
-  CLI::Option* max_workers =
-      command
-          .add_option("--max-workers", scaling.max_workers,
-                      "Most worker processes (default: the cores, or --min-workers if more)")
-          ->envname("ARGUS_MAX_WORKERS")
-          ->check(CLI::Range(1, 1024))
-          ->capture_default_str();
-  // Workers share the cores among the most that may run, so the maximum must be settled
-  // here: a minimum above a maximum someone set is refused, one above the default raises it.
-  command.parse_complete_callback([&scaling, max_workers] {
-    if (scaling.min_workers <= scaling.max_workers) return;
-    if (max_workers->count() > 0) {
-      throw CLI::ValidationError(
-          "--min-workers", std::format("{} is more than --max-workers {}", scaling.min_workers,
-                                       scaling.max_workers));
-    }
-    scaling.max_workers = scaling.min_workers;
-  });
+  command
+      .add_option("--max-workers", scaling.max_workers,
+                  "Most worker processes (default: the cores, or --min-workers if more)")
+      ->envname("ARGUS_MAX_WORKERS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   command
       .add_option("--jobs-per-worker", scaling.jobs_per_worker,
                   "Queue depth one worker is expected to handle")
@@ -183,6 +171,16 @@ void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
       ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
       ->check(CLI::Range(0.0, 1024.0))
       ->capture_default_str();
+}
+
+void SettleWorkerBounds(const CLI::App& command, scaler::ScalingOptions& scaling) {
+  if (scaling.min_workers <= scaling.max_workers) return;
+  if (command.get_option("--max-workers")->count() > 0) {
+    throw CLI::ValidationError(
+        "--min-workers",
+        std::format("{} is more than --max-workers {}", scaling.min_workers, scaling.max_workers));
+  }
+  scaling.max_workers = scaling.min_workers;
 }
 
 std::vector<std::string> WorkerCommand(const StorageOptions& storage,

@@ -56,6 +56,11 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings);
 // The scaler's options, for the commands that run one (`serve`, `scaler`).
 void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
                        int& scale_in_cooldown_s);
+// Run once `command` is parsed, with the flags, environment and file all applied: workers
+// share the cores among the most that may run, so the maximum is settled before any starts.
+// A minimum above the default maximum (the cores) raises it; above a maximum that was set it
+// is refused (CLI::ValidationError, reported as a usage error).
+void SettleWorkerBounds(const CLI::App& command, scaler::ScalingOptions& scaling);
 
 // The command line that starts one `argus worker` with these settings. Thread counts left
 // at 0 become an equal share of this machine's cores among `max_workers` workers: more

@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/temp_dir_test.h"
 
 namespace argus::cli {
 namespace {
@@ -65,39 +69,53 @@ TEST(StorageOptionsTest, DurabilityIsProcessUnlessPowerIsAskedForByFlagOrEnviron
   ASSERT_EQ(unsetenv("ARGUS_DURABILITY"), 0);
 }
 
-// The scaling options parsed from `arguments` starting from serve's defaults on a 2-core
-// machine, or nullopt when the command line was refused.
-std::optional<scaler::ScalingOptions> ParseScaling(std::vector<std::string> arguments) {
-  CLI::App command;
-  scaler::ScalingOptions scaling{.min_workers = 1, .max_workers = 2};
-  int cooldown_s = 0;
-  AddScalingOptions(command, scaling, cooldown_s);
-  std::ranges::reverse(arguments);
-  try {
-    command.parse(arguments);
-  } catch (const CLI::ParseError&) {
-    return std::nullopt;
+class ScalingOptionsTest : public TempDirTest {
+ protected:
+  // The scaling options parsed from `arguments` (and `config_file`'s lines, when given)
+  // starting from serve's defaults on a 2-core machine, or nullopt when they were refused.
+  std::optional<scaler::ScalingOptions> Parse(std::vector<std::string> arguments,
+                                              const std::string& config_file = "") {
+    CLI::App command;
+    command.set_config("--config");
+    scaler::ScalingOptions scaling{.min_workers = 1, .max_workers = 2};
+    int cooldown_s = 0;
+    AddScalingOptions(command, scaling, cooldown_s);
+    if (!config_file.empty()) {
+      const std::filesystem::path path = dir_ / "argus.toml";
+      std::ofstream(path) << config_file;
+      arguments.push_back("--config=" + path.string());
+    }
+    std::ranges::reverse(arguments);
+    try {
+      command.parse(arguments);
+      SettleWorkerBounds(command, scaling);
+    } catch (const CLI::ParseError&) {
+      return std::nullopt;
+    }
+    return scaling;
   }
-  return scaling;
-}
+};
 
-TEST(ScalingOptionsTest, MinimumAboveTheDefaultMaximumRaisesIt) {
-  auto raised = ParseScaling({"--min-workers=3"});
+TEST_F(ScalingOptionsTest, MinimumAboveTheDefaultMaximumRaisesIt) {
+  auto raised = Parse({"--min-workers=3"});
   ASSERT_TRUE(raised);
   EXPECT_EQ(raised->min_workers, 3);
   EXPECT_EQ(raised->max_workers, 3);
 
-  auto within = ParseScaling({"--min-workers=0"});
+  auto within = Parse({"--min-workers=0"});
   ASSERT_TRUE(within);
   EXPECT_EQ(within->max_workers, 2) << "the default stays when the minimum fits under it";
 }
 
-TEST(ScalingOptionsTest, MinimumAboveAGivenMaximumIsRefused) {
-  EXPECT_FALSE(ParseScaling({"--min-workers=3", "--max-workers=1"}));
-  EXPECT_TRUE(ParseScaling({"--min-workers=2", "--max-workers=2"}));
+TEST_F(ScalingOptionsTest, MinimumAboveAGivenMaximumIsRefused) {
+  EXPECT_FALSE(Parse({"--min-workers=3", "--max-workers=1"}));
+  EXPECT_TRUE(Parse({"--min-workers=2", "--max-workers=2"}));
+  EXPECT_FALSE(Parse({}, "min-workers = 3\nmax-workers = 1\n"))
+      << "both from the configuration file";
+  EXPECT_FALSE(Parse({"--min-workers=3"}, "max-workers = 1\n"));
 
   ASSERT_EQ(setenv("ARGUS_MAX_WORKERS", "1", 1), 0);
-  EXPECT_FALSE(ParseScaling({"--min-workers=3"})) << "a maximum from the environment counts";
+  EXPECT_FALSE(Parse({"--min-workers=3"})) << "a maximum from the environment counts";
   ASSERT_EQ(unsetenv("ARGUS_MAX_WORKERS"), 0);
 }
 

@@ -1,0 +1,72 @@
+#include "cli/option_sources.h"
+
+#include <cstdlib>
+#include <format>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace argus::cli {
+namespace {
+
+std::string EnvironmentValue(const CLI::Option& option) {
+  const std::string name = option.get_envname();
+  if (name.empty()) return {};
+  const char* value = std::getenv(name.c_str());
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// The option a configuration item sets, found the way CLI11 finds it; nullptr for section
+// markers and names no option has.
+const CLI::Option* OptionOf(const CLI::App& app, const CLI::ConfigItem& item) {
+  const CLI::App* command = &app;
+  for (const std::string& parent : item.parents) {
+    try {
+      command = command->get_subcommand(parent);
+    } catch (const CLI::OptionNotFound&) {
+      return nullptr;
+    }
+  }
+  const CLI::Option* option = command->get_option_no_throw("--" + item.name);
+  if (option == nullptr && item.name.size() == 1) {
+    option = command->get_option_no_throw("-" + item.name);
+  }
+  if (option == nullptr) option = command->get_option_no_throw(item.name);
+  return option;
+}
+
+class ConfigBelowEnvironment : public CLI::ConfigTOML {
+ public:
+  explicit ConfigBelowEnvironment(const CLI::App& app) : app_(app) {}
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+    std::erase_if(items, [this](const CLI::ConfigItem& item) {
+      const CLI::Option* option = OptionOf(app_, item);
+      return option != nullptr && !EnvironmentValue(*option).empty();
+    });
+    return items;
+  }
+
+ private:
+  const CLI::App& app_;
+};
+
+}  // namespace
+
+void ReadConfigFilesBelowEnvironment(CLI::App& app) {
+  app.config_formatter(std::make_shared<ConfigBelowEnvironment>(app));
+}
+
+void RefuseRejectedEnvironment(const CLI::App& app) {
+  for (const CLI::Option* option : app.get_options()) {
+    const std::string value = EnvironmentValue(*option);
+    if (value.empty() || option->count() > 0) continue;
+    throw CLI::ValidationError(option->get_envname(),
+                               std::format("\"{}\" is not a valid {} ({})", value,
+                                           option->get_name(), option->get_type_name()));
+  }
+  for (const CLI::App* subcommand : app.get_subcommands()) RefuseRejectedEnvironment(*subcommand);
+}
+
+}  // namespace argus::cli

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace argus::cli {
+
+// An option's value comes from its flag, else its ARGUS_* environment variable, else the
+// configuration file given by --config. CLI11 alone reads the file first and lets the
+// environment fill only what is still unset, so the file would beat the environment; and it
+// drops an environment value that fails the option's checks without a word.
+
+// Reads --config files as TOML (or INI), leaving out every value whose option has its
+// environment variable set, so that the environment wins over the file.
+void ReadConfigFilesBelowEnvironment(CLI::App& app);
+
+// Throws CLI::ValidationError, naming the variable, for an environment variable of `app`'s or
+// of a parsed subcommand's option that was set but refused by the option's checks, unless
+// the option's flag was given. Meant for `app`'s parse-complete callback, which runs before
+// any subcommand's.
+void RefuseRejectedEnvironment(const CLI::App& app);
+
+}  // namespace argus::cli

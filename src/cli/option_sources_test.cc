@@ -1,0 +1,111 @@
+#include "cli/option_sources.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli/run_argus_test.h"
+#include "common/temp_dir_test.h"
+
+namespace argus::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+// An application wired as `argus` is, with one subcommand and one global option.
+class OptionSourcesTest : public TempDirTest {
+ protected:
+  void TearDown() override {
+    for (const char* name : {"ARGUS_TEST_PORT", "ARGUS_TEST_HOME"}) ASSERT_EQ(unsetenv(name), 0);
+    TempDirTest::TearDown();
+  }
+
+  void SetEnvironment(const char* name, const char* value) { ASSERT_EQ(setenv(name, value, 1), 0); }
+
+  // Parses `arguments` after a --config file holding `file` (none when empty).
+  void Parse(std::vector<std::string> arguments, const std::string& file = "") {
+    CLI::App app;
+    app.set_config("--config");
+    ReadConfigFilesBelowEnvironment(app);
+    app.parse_complete_callback([&app] { RefuseRejectedEnvironment(app); });
+    app.add_option("--home", home_)->envname("ARGUS_TEST_HOME");
+    CLI::App* serve = app.add_subcommand("serve");
+    serve->add_option("-p,--port", port_)->envname("ARGUS_TEST_PORT")->check(CLI::Range(1, 65535));
+    if (!file.empty()) {
+      const std::filesystem::path path = dir_ / "argus.toml";
+      std::ofstream(path) << file;
+      arguments.insert(arguments.begin(), "--config=" + path.string());
+    }
+    arguments.insert(arguments.begin() + (file.empty() ? 0 : 1), "serve");
+    std::ranges::reverse(arguments);
+    app.parse(arguments);
+  }
+
+  std::string home_ = "default";
+  int port_ = 8080;
+};
+
+TEST_F(OptionSourcesTest, FlagsBeatTheEnvironmentWhichBeatsTheFile) {
+  const std::string file = "home = \"from-file\"\n[serve]\nport = 1001\n";
+  Parse({}, file);
+  EXPECT_EQ(port_, 1001);
+  EXPECT_EQ(home_, "from-file");
+
+  SetEnvironment("ARGUS_TEST_PORT", "1002");
+  SetEnvironment("ARGUS_TEST_HOME", "from-environment");
+  Parse({}, file);
+  EXPECT_EQ(port_, 1002) << "a subcommand's option";
+  EXPECT_EQ(home_, "from-environment") << "a global option";
+
+  Parse({"--port=1003"}, file);
+  EXPECT_EQ(port_, 1003);
+  Parse({"-p", "1004"}, file);
+  EXPECT_EQ(port_, 1004);
+}
+
+TEST_F(OptionSourcesTest, AnEnvironmentValueTheOptionRefusesIsAnError) {
+  SetEnvironment("ARGUS_TEST_PORT", "abc");
+  try {
+    Parse({});
+    FAIL() << "ARGUS_TEST_PORT=abc was taken";
+  } catch (const CLI::ValidationError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ARGUS_TEST_PORT"));
+    EXPECT_THAT(e.what(), HasSubstr("\"abc\" is not a valid --port"));
+  }
+  EXPECT_THROW(Parse({}, "[serve]\nport = 1001\n"), CLI::ValidationError)
+      << "not silently replaced by the file's value";
+
+  SetEnvironment("ARGUS_TEST_PORT", "0");
+  EXPECT_THROW(Parse({}), CLI::ValidationError) << "out of range";
+
+  Parse({"--port=1005"});
+  EXPECT_EQ(port_, 1005) << "the flag overrides the variable, which then does not matter";
+}
+
+// The same order in the real binary: a maximum of 1 from the environment, over the file's 4,
+// is below the minimum, so serve refuses to start instead of running.
+TEST_F(OptionSourcesTest, TheBinaryReadsTheEnvironmentOverItsFile) {
+  const std::filesystem::path config = dir_ / "argus.toml";
+  std::ofstream(config) << "[serve]\nmax-workers = 4\n";
+  const std::string serve = "--config=" + config.string() +
+                            " serve --host=127.0.0.1 --data-dir=" + (dir_ / "data").string() +
+                            " --min-workers=3";
+  // A binary that started serving would be stopped by `timeout`, exit 124 and fail the test.
+  const Outcome refused = RunArgus(serve, "ARGUS_MAX_WORKERS=1 timeout 60");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("--min-workers: 3 is more than --max-workers 1"));
+
+  const Outcome bad_port =
+      RunArgus("serve --data-dir=" + (dir_ / "data").string(), "ARGUS_PORT=abc timeout 60");
+  EXPECT_EQ(bad_port.exit_code, 2);
+  EXPECT_THAT(bad_port.err, HasSubstr("ARGUS_PORT: \"abc\" is not a valid --port"));
+}
+
+}  // namespace
+}  // namespace argus::cli

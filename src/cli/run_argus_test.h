@@ -1,0 +1,42 @@
+#pragma once
+
+// Test-only: runs the real `argus` binary the way users do, from the source folder.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace argus::cli {
+
+struct Outcome {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+// `environment`: NAME=VALUE words put before the command.
+inline Outcome RunArgus(const std::string& arguments, const std::string& environment = "") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string out = dir / ("argus-cli-out-" + std::to_string(getpid()));
+  const std::string err = dir / ("argus-cli-err-" + std::to_string(getpid()));
+  const std::string command = "cd " ARGUS_TEST_SOURCE_DIR " && " + environment +
+                              " " ARGUS_BINARY " " + arguments + " >" + out + " 2>" + err +
+                              " </dev/null";
+  const int status = std::system(command.c_str());
+  auto slurp = [](const std::string& path) {
+    std::stringstream text;
+    text << std::ifstream(path).rdbuf();
+    return text.str();
+  };
+  Outcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return outcome;
+}
+
+}  // namespace argus::cli
