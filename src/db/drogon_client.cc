@@ -21,6 +21,25 @@ void Abandon(std::shared_ptr<drogon::orm::DbClient> db) {
   abandoned->push_back(std::move(db));
 }
 
+// Drogon sets SQLite's threading mode when it creates its first connection, which SQLite
+// allows only until something initialises it, and installing the busy wait does; in the
+// other order Drogon logged "FATAL SQLITE_CONFIG_MULTITHREAD is not supported!" at every
+// start (harmless: SQLite then serialises calls Drogon already keeps apart). So the
+// process's first client, on an in-memory database, comes before the busy wait. One that
+// is not ready in time (see OpenSqliteClient) is abandoned: by then its connection exists.
+void LetDrogonConfigureSqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto first = drogon::orm::DbClient::newSqlite3Client("filename=:memory:", 1);
+    if (!first) return;
+    if (WaitForConnection(*first, kFirstOpenWait)) {
+      ReleaseDbClient(std::move(first));
+    } else {
+      Abandon(std::move(first));
+    }
+  });
+}
+
 }  // namespace
 
 std::string QuoteConnValue(std::string_view value) {
@@ -46,6 +65,7 @@ Result<std::shared_ptr<drogon::orm::DbClient>> OpenSqliteClient(const std::strin
   // One connection: SQLite has one writer per file anyway, and PRAGMAs and migration
   // transactions need every statement on the same connection.
   const std::string connection = "filename=" + QuoteConnValue(path);
+  LetDrogonConfigureSqlite();
   InstallSqliteBusyWait();
   for (milliseconds wait = kFirstOpenWait; wait <= kLastOpenWait; wait *= 2) {
     auto db = drogon::orm::DbClient::newSqlite3Client(connection, 1);

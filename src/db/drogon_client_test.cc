@@ -29,5 +29,18 @@ TEST_F(SqliteClientTest, OpensClientsThatRunStatementsAndReleasesThem) {
   EXPECT_TRUE(std::filesystem::is_regular_file(path));
 }
 
+// CTest runs each test in a process of its own, so this open is the process's first.
+TEST_F(SqliteClientTest, LetsDrogonSetSqlitesThreadingWithoutAnError) {
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  auto db = OpenSqliteClient((dir_ / "first.db").string());
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ((*db)->execSqlSync("SELECT 1")[0][0].as<int>(), 1);
+  ReleaseDbClient(std::move(*db));
+  const std::string output =
+      ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(output.find("SQLITE_CONFIG_MULTITHREAD"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace argus::db

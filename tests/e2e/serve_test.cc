@@ -331,6 +331,8 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   EXPECT_TRUE(openapi.json["paths"].isMember("/api/v1/images/{id}"));
   EXPECT_TRUE(openapi.json["paths"].isMember("/api/v1/images/{id}/thumbnail"));
   EXPECT_NE(serve.log().find("\"component\":\"http\""), std::string::npos);
+  // A healthy start of the service and its worker logs nothing that reads as fatal.
+  EXPECT_EQ(serve.log().find("FATAL"), std::string::npos) << serve.log();
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
