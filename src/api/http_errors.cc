@@ -33,6 +33,8 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error) {
         return drogon::k503ServiceUnavailable;
       case ErrorCode::kConflict:
         return drogon::k409Conflict;
+      case ErrorCode::kNoSpace:
+        return drogon::k507InsufficientStorage;
       case ErrorCode::kIo:
       case ErrorCode::kInternal:
         break;

@@ -1,7 +1,9 @@
 // POST / and /classify (the classic course protocol) and POST /api/v1/images.
 #include <drogon/drogon.h>
 
+#include <charconv>
 #include <format>
+#include <optional>
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
@@ -47,6 +49,15 @@ Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& 
   return ValidUpload{Sha256Hex(bytes), name, ContentTypeOf(info->format), bytes, *info};
 }
 
+// The Content-Length the client sent; nullopt without one (a chunked body).
+std::optional<std::size_t> DeclaredLength(const drogon::HttpRequest& request) {
+  const std::string& text = request.getHeader("content-length");
+  std::size_t length = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return length;
+}
+
 // Parses the multipart body and validates every file; nothing is stored unless all pass.
 Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
                                               drogon::MultiPartParser& parser,
@@ -55,6 +66,12 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
   if (request->contentType() != drogon::CT_MULTIPART_FORM_DATA) {
     return Fail(ErrorCode::kInvalidArgument,
                 "expected a multipart/form-data body with image files");
+  }
+  // Drogon spools a body over 1 MB to a file without checking its writes: on a full disk the
+  // body reaches us cut short, and would read as the client's malformed request.
+  if (const std::optional<std::size_t> declared = DeclaredLength(*request);
+      declared && request->body().size() < *declared) {
+    return Fail(ErrorCode::kNoSpace, "the server has no room left to receive the upload");
   }
   if (parser.parse(request) != 0) {
     return Fail(ErrorCode::kInvalidArgument, "malformed multipart/form-data body");

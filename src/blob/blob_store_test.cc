@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <format>
 #include <fstream>
@@ -256,6 +259,31 @@ TEST_F(LocalBlobStoreTest, AnObjectCannotAlsoBeAFolder) {
   ASSERT_FALSE(put);
   EXPECT_EQ(put.error().code, ErrorCode::kConflict);
   EXPECT_EQ(store_->Get("a").value(), Bytes("x"));
+}
+
+// The store on a file system of 64 KB of its own (tmpfs; the build root runs the tests as
+// root in a mount namespace of their own).
+TEST_F(LocalBlobStoreTest, AFullDiskIsNoSpaceAndLeavesNoPartialObject) {
+  const std::filesystem::path small = dir_ / "small";
+  std::filesystem::create_directory(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  {
+    auto store = OpenBlobStore((small / "store").string());
+    ASSERT_TRUE(store) << store.error().message;
+    const std::vector<std::byte> big(256 * 1024, std::byte{7});
+    for (Durability durability : {Durability::kPowerLoss, Durability::kRecreatable}) {
+      auto put = (*store)->Put("inputs/big", big, "", durability);
+      ASSERT_FALSE(put);
+      EXPECT_EQ(put.error().code, ErrorCode::kNoSpace) << put.error().message;
+    }
+    EXPECT_EQ((*store)->Get("inputs/big").error().code, ErrorCode::kNotFound);
+    EXPECT_TRUE(std::filesystem::is_empty(small / "store/inputs")) << "no temporary file kept";
+    EXPECT_TRUE((*store)->Put("inputs/small", Bytes("fits"), "", Durability::kPowerLoss))
+        << "the space of the failed write is free again";
+  }
+  EXPECT_EQ(::umount2(small.c_str(), MNT_DETACH), 0);
 }
 
 TEST_F(LocalBlobStoreTest, HasNoPresignedUrls) {

@@ -20,7 +20,10 @@ namespace {
 Error SystemError(int error, std::string_view action, const std::string& path) {
   // The file system's view of keys: a file where a folder is needed or the reverse.
   const bool conflict = error == ENOTDIR || error == EISDIR || error == EEXIST;
-  return Error{conflict ? ErrorCode::kConflict : ErrorCode::kIo,
+  const bool full = error == ENOSPC || error == EDQUOT;
+  return Error{conflict ? ErrorCode::kConflict
+               : full   ? ErrorCode::kNoSpace
+                        : ErrorCode::kIo,
                std::format("blob store: cannot {} {}: {}", action, path,
                            std::generic_category().message(error))};
 }

@@ -2,13 +2,16 @@
 
 #include <drogon/orm/DbClient.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <format>
 #include <ostream>
@@ -949,6 +952,34 @@ TEST(OpenCatalogTest, MissingDirectoryIsAnIoError) {
   auto directory = OpenCatalog("sqlite://" + dir.path().string());
   ASSERT_FALSE(directory);
   EXPECT_EQ(directory.error().code, ErrorCode::kInvalidArgument);
+}
+
+// The SQLite catalog on a file system of 256 KB of its own (tmpfs; the build root runs the
+// tests as root in a mount namespace of their own).
+TEST(SqliteCatalogTest, AFullDiskIsNoSpaceAndKeepsWhatWasStored) {
+  TempDir dir;
+  if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=256k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    const fs::path& where;
+    ~Unmount() { ::umount2(where.c_str(), MNT_DETACH); }
+  } unmount{dir.path()};
+  {
+    auto catalog = OpenCatalog("sqlite://" + (dir.path() / "catalog.db").string());
+    ASSERT_TRUE(catalog) << catalog.error().message;
+    const std::string long_name(2000, 'n');
+    Result<AddOutcome> added;
+    int stored = 0;
+    for (; stored < 1000; ++stored) {
+      added = (*catalog)->AddUpload(Upload("alice", Id(stored), long_name));
+      if (!added) break;
+    }
+    ASSERT_FALSE(added) << "256 KB held 1000 uploads";
+    EXPECT_EQ(added.error().code, ErrorCode::kNoSpace) << added.error().message;
+    EXPECT_TRUE((*catalog)->Get("alice", Id(stored - 1))) << "the last upload that fitted";
+    EXPECT_EQ((*catalog)->Get("alice", Id(stored)).error().code, ErrorCode::kNotFound);
+  }
 }
 
 TEST(OpenCatalogTest, NotADatabaseFileIsAnError) {

@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "db/drogon_client.h"
+#include "db/sqlite_errors.h"
 
 namespace argus::catalog {
 namespace {
@@ -301,6 +302,8 @@ Error DbError(std::string_view what, const orm::DrogonDbException& e) {
     code = ErrorCode::kUnavailable;
   } else if (dynamic_cast<const orm::IntegrityConstraintViolation*>(&base) != nullptr) {
     code = ErrorCode::kConflict;
+  } else if (db::IsDiskFull(text)) {
+    code = ErrorCode::kNoSpace;
   }
   return Error{code, std::move(message)};
 }

@@ -16,6 +16,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "corrupt";
     case ErrorCode::kIo:
       return "io_error";
+    case ErrorCode::kNoSpace:
+      return "insufficient_storage";
     case ErrorCode::kUnavailable:
       return "unavailable";
     case ErrorCode::kConflict:

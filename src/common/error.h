@@ -16,6 +16,7 @@ enum class ErrorCode : std::uint8_t {
   kTooLarge,
   kCorrupt,
   kIo,
+  kNoSpace,  // the disk or the quota is full: nothing can be stored until space is freed
   kUnavailable,
   kConflict,
   kInternal,

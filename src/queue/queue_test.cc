@@ -5,12 +5,15 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <format>
 #include <fstream>
@@ -585,6 +588,32 @@ TEST_F(SqliteQueueTest, AWaitingReceiverListensForEnqueuesAndStopsListeningWhenC
   enqueue.join();
   receiver->reset();
   EXPECT_EQ(count_listeners(), 0u);
+}
+
+// On a file system of 256 KB of its own (tmpfs; the build root runs the tests as root in a
+// mount namespace of their own).
+TEST_F(SqliteQueueTest, AFullDiskIsNoSpaceAndKeepsWhatWasQueued) {
+  const std::filesystem::path small = dir_ / "small";
+  std::filesystem::create_directory(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=256k") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  struct Unmount {
+    const std::filesystem::path& where;
+    ~Unmount() { ::umount2(where.c_str(), MNT_DETACH); }
+  } unmount{small};
+  auto queue = OpenQueue("sqlite://" + (small / "queue.db").string(), {});
+  ASSERT_TRUE(queue) << queue.error().message;
+  const std::string body(4000, 'j');
+  Result<std::string> enqueued;
+  std::size_t queued = 0;
+  for (; queued < 1000; ++queued) {
+    enqueued = (*queue)->Enqueue(body);
+    if (!enqueued) break;
+  }
+  ASSERT_FALSE(enqueued) << "256 KB held 1000 jobs";
+  EXPECT_EQ(enqueued.error().code, ErrorCode::kNoSpace) << enqueued.error().message;
+  EXPECT_EQ((*queue)->Stats().value().ready, queued);
 }
 
 TEST_F(SqliteQueueTest, ExplainsAnUnwritablePath) {

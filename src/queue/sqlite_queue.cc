@@ -21,12 +21,18 @@
 
 #include "common/clock.h"
 #include "db/drogon_client.h"
+#include "db/sqlite_errors.h"
 #include "db/sqlite_synchronous.h"
 #include "db/sqlite_wal.h"
 #include "queue/wake_channel.h"
 
 namespace argus::queue {
 namespace {
+
+// A statement that failed: a full disk, or the file busy or gone for now.
+ErrorCode FailureCode(const drogon::orm::DrogonDbException& e) {
+  return db::IsDiskFull(e.base().what()) ? ErrorCode::kNoSpace : ErrorCode::kUnavailable;
+}
 
 using std::chrono::milliseconds;
 
@@ -169,7 +175,7 @@ class SqliteQueue final : public Queue {
       }
       if (failure) std::rethrow_exception(failure);
     } catch (const drogon::orm::DrogonDbException& e) {
-      return Fail(ErrorCode::kUnavailable,
+      return Fail(FailureCode(e),
                   std::format("queue {}: cannot acknowledge: {}", path_, e.base().what()));
     }
     if (!deleted) {
@@ -252,7 +258,7 @@ class SqliteQueue final : public Queue {
     try {
       return db_->execSqlSync(sql, std::forward<Args>(args)...);
     } catch (const drogon::orm::DrogonDbException& e) {
-      return Fail(ErrorCode::kUnavailable,
+      return Fail(FailureCode(e),
                   std::format("queue {}: cannot {}: {}", path_, what, e.base().what()));
     }
   }

@@ -5,7 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 
+#include <cerrno>
+#include <cstring>
 #include <format>
 #include <fstream>
 #include <latch>
@@ -333,6 +336,71 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   EXPECT_NE(serve.log().find("\"component\":\"http\""), std::string::npos);
   // A healthy start of the service and its worker logs nothing that reads as fatal.
   EXPECT_EQ(serve.log().find("FATAL"), std::string::npos) << serve.log();
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// The blob store on a file system of 1 MB of its own, and the folder where Drogon spools
+// request bodies over 1 MB on one of 256 KB (tmpfs; the build root runs the tests as root
+// in a mount namespace of their own): the uploads fill the first within a dozen photos.
+TEST_F(ServeTest, AFullDiskAnswers507LosesNothingAcceptedAndRecovers) {
+  const auto data = dir_.path() / "data";
+  const auto blobs = data / "blobs";
+  const auto spool = data / "tmp";
+  struct Unmount {
+    std::vector<std::filesystem::path> mounted;
+    ~Unmount() {
+      for (const auto& where : mounted) ::umount2(where.c_str(), MNT_DETACH);
+    }
+  } unmount;
+  for (const auto& [where, size] : {std::pair{blobs, "size=1m"}, std::pair{spool, "size=256k"}}) {
+    std::filesystem::create_directories(where);
+    if (::mount("tmpfs", where.c_str(), "tmpfs", 0, size) != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    }
+    unmount.mounted.push_back(where);
+  }
+  ServeProcess serve(data);
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+
+  // Two photos of 0.6 and 0.7 MB in one request: cut short in the spool, not malformed.
+  const HttpResult spooled = serve.Upload(
+      "/", {{"myfile", SharedData() / "imagenet-sample" / "n03843555_oil_filter.JPEG"},
+            {"other", SharedData() / ".." / "assets" / "breeds" / "n02100583_vizsla.JPEG"}});
+  EXPECT_EQ(spooled.status, 507) << spooled.body;
+  EXPECT_EQ(spooled.json["error"]["code"].asString(), "insufficient_storage");
+
+  std::vector<std::string> accepted;
+  HttpResult refused;
+  std::filesystem::path refused_photo;
+  for (const auto& photo : SamplePhotos()) {
+    HttpResult result = serve.Upload("/api/v1/images", {{"file", photo}});
+    if (result.status != 202) {
+      refused = std::move(result);
+      refused_photo = photo;
+      break;
+    }
+    accepted.push_back(result.json["images"][0]["id"].asString());
+    ASSERT_EQ(serve.AwaitAll({accepted.back()}).front()["status"].asString(), "done");
+  }
+  ASSERT_FALSE(refused_photo.empty()) << "1 MB held all 500 photos";
+  ASSERT_GE(accepted.size(), 3u);
+  EXPECT_EQ(refused.status, 507) << refused.body;
+  EXPECT_EQ(refused.json["error"]["code"].asString(), "insufficient_storage");
+  EXPECT_EQ(FilesIn(blobs / "inputs"), accepted.size()) << "nothing kept of the refused upload";
+  EXPECT_EQ(serve.Get("/healthz").status, 200);
+  for (const std::string& id : accepted) {
+    EXPECT_EQ(serve.Get("/api/v1/images/" + id).json["status"].asString(), "done");
+  }
+
+  // Deleting two images frees their space; the refused photo then goes through.
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(serve.Delete("/api/v1/images/" + accepted[i]).status, 204);
+  }
+  const HttpResult again = serve.Upload("/api/v1/images", {{"file", refused_photo}});
+  ASSERT_EQ(again.status, 202) << again.body;
+  const std::string id = again.json["images"][0]["id"].asString();
+  EXPECT_EQ(serve.AwaitAll({id}).front()["status"].asString(), "done");
   EXPECT_EQ(serve.Terminate(), 0);
 }
 

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string_view>
+
+namespace argus::db {
+
+// Drogon passes on only the text of a SQLite error (sqlite3_errmsg), not its code.
+
+// SQLITE_FULL: the disk (or the file's quota) has no room for the write.
+inline bool IsDiskFull(std::string_view sqlite_message) {
+  return sqlite_message.find("database or disk is full") != std::string_view::npos;
+}
+
+}  // namespace argus::db
