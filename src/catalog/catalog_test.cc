@@ -618,6 +618,29 @@ TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
   EXPECT_EQ(CodeOf(MarkProcessing(*catalog_, Id(99), 1)), ErrorCode::kNotFound);
 }
 
+TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MustOk(MarkProcessing(*catalog_, Id(1), 100));
+  MustOk(catalog_->RecordFailure(Id(1), "gave up after 3 attempts: no space left", true, 200));
+
+  AddOutcome again = Must(catalog_->AddUpload(Upload("bob", Id(1))));
+  EXPECT_TRUE(again.needs_job);
+  EXPECT_EQ(again.record.status, ImageStatus::kQueued);
+  EXPECT_EQ(again.record.error, "");
+  EXPECT_EQ(again.record.attempts, 0);
+  EXPECT_EQ(again.record.finished_at_ms, 0);
+  EXPECT_EQ(Must(catalog_->Get("alice", Id(1))).status, ImageStatus::kQueued) << "one image";
+
+  // Done and pending images are left as they are.
+  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  EXPECT_FALSE(Must(catalog_->AddUpload(Upload("alice", Id(1)))).needs_job);
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), Labrador(), 300)));
+  AddOutcome done = Must(catalog_->AddUpload(Upload("carol", Id(1))));
+  EXPECT_FALSE(done.needs_job);
+  EXPECT_EQ(done.record.status, ImageStatus::kDone);
+}
+
 TEST_P(CatalogTest, AResultStillReplacesAFinalFailure) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   MustOk(catalog_->RecordFailure(Id(1), "gave up", true, 100));

@@ -135,10 +135,17 @@ constexpr std::string_view kSelectMigrations =
 
 // The no-op DO UPDATE locks an existing image row (PostgreSQL), which serialises AddUpload
 // against a concurrent Remove of the same content.
+// Uploading a failed image again gives it another round of attempts: it may have failed for
+// want of disk space, a lost worker or a database that came back.
 constexpr std::string_view kInsertImage =
     "INSERT INTO images (id, content_type, size_bytes, width, height, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5, $6)"
-    " ON CONFLICT (id) DO UPDATE SET attempts = images.attempts";
+    " ON CONFLICT (id) DO UPDATE SET"
+    " status = CASE WHEN images.status = 'failed' THEN 'queued' ELSE images.status END,"
+    " error = CASE WHEN images.status = 'failed' THEN '' ELSE images.error END,"
+    " attempts = CASE WHEN images.status = 'failed' THEN 0 ELSE images.attempts END,"
+    " finished_at_ms = CASE WHEN images.status = 'failed' THEN 0 ELSE images.finished_at_ms END,"
+    " job_enqueued = CASE WHEN images.status = 'failed' THEN 0 ELSE images.job_enqueued END";
 constexpr std::string_view kUpsertUpload =
     "INSERT INTO uploads (owner, image_id, filename, uploaded_at_ms) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (owner, image_id) DO UPDATE"
