@@ -272,7 +272,7 @@ TEST_F(LocalBlobStoreTest, AFullDiskIsNoSpaceAndLeavesNoPartialObject) {
   {
     auto store = OpenBlobStore((small / "store").string());
     ASSERT_TRUE(store) << store.error().message;
-    const std::vector<std::byte> big(256 * 1024, std::byte{7});
+    const std::vector<std::byte> big(std::size_t{256} * 1024, std::byte{7});
     for (Durability durability : {Durability::kPowerLoss, Durability::kRecreatable}) {
       auto put = (*store)->Put("inputs/big", big, "", durability);
       ASSERT_FALSE(put);

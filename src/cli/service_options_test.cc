@@ -99,12 +99,12 @@ class ScalingOptionsTest : public TempDirTest {
 TEST_F(ScalingOptionsTest, MinimumAboveTheDefaultMaximumRaisesIt) {
   auto raised = Parse({"--min-workers=3"});
   ASSERT_TRUE(raised);
-  EXPECT_EQ(raised->min_workers, 3);
-  EXPECT_EQ(raised->max_workers, 3);
+  EXPECT_EQ(raised.value().min_workers, 3);
+  EXPECT_EQ(raised.value().max_workers, 3);
 
   auto within = Parse({"--min-workers=0"});
   ASSERT_TRUE(within);
-  EXPECT_EQ(within->max_workers, 2) << "the default stays when the minimum fits under it";
+  EXPECT_EQ(within.value().max_workers, 2) << "the default stays when the minimum fits under it";
 }
 
 TEST_F(ScalingOptionsTest, MinimumAboveAGivenMaximumIsRefused) {
