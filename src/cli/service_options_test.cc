@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/temp_dir_test.h"
@@ -71,10 +72,12 @@ TEST(StorageOptionsTest, DurabilityIsProcessUnlessPowerIsAskedForByFlagOrEnviron
 
 class ScalingOptionsTest : public TempDirTest {
  protected:
-  // The scaling options parsed from `arguments` (and `config_file`'s lines, when given)
+  using Bounds = std::pair<int, int>;  // fewest and most workers
+
+  // The worker bounds parsed from `arguments` (and `config_file`'s lines, when given)
   // starting from serve's defaults on a 2-core machine, or nullopt when they were refused.
-  std::optional<scaler::ScalingOptions> Parse(std::vector<std::string> arguments,
-                                              const std::string& config_file = "") {
+  std::optional<Bounds> Parse(std::vector<std::string> arguments,
+                              const std::string& config_file = "") {
     CLI::App command;
     command.set_config("--config");
     scaler::ScalingOptions scaling{.min_workers = 1, .max_workers = 2};
@@ -92,19 +95,14 @@ class ScalingOptionsTest : public TempDirTest {
     } catch (const CLI::ParseError&) {
       return std::nullopt;
     }
-    return scaling;
+    return Bounds{scaling.min_workers, scaling.max_workers};
   }
 };
 
 TEST_F(ScalingOptionsTest, MinimumAboveTheDefaultMaximumRaisesIt) {
-  auto raised = Parse({"--min-workers=3"});
-  ASSERT_TRUE(raised);
-  EXPECT_EQ(raised.value().min_workers, 3);
-  EXPECT_EQ(raised.value().max_workers, 3);
-
-  auto within = Parse({"--min-workers=0"});
-  ASSERT_TRUE(within);
-  EXPECT_EQ(within.value().max_workers, 2) << "the default stays when the minimum fits under it";
+  EXPECT_EQ(Parse({"--min-workers=3"}), Bounds(3, 3));
+  EXPECT_EQ(Parse({"--min-workers=0"}), Bounds(0, 2))
+      << "the default stays when the minimum fits under it";
 }
 
 TEST_F(ScalingOptionsTest, MinimumAboveAGivenMaximumIsRefused) {
