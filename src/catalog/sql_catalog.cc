@@ -133,10 +133,10 @@ constexpr std::string_view kSelectMigrations =
   " i.job_enqueued"
 #define ARGUS_UPLOAD_COLUMNS ARGUS_IMAGE_COLUMNS ", u.owner, u.filename, u.uploaded_at_ms"
 
-// The no-op DO UPDATE locks an existing image row (PostgreSQL), which serialises AddUpload
-// against a concurrent Remove of the same content.
-// Uploading a failed image again gives it another round of attempts: it may have failed for
-// want of disk space, a lost worker or a database that came back.
+// The DO UPDATE locks an existing image row (PostgreSQL), which serialises AddUpload against
+// a concurrent Remove of the same content. It changes only a failed image, which uploading
+// again gives another round of attempts: it may have failed for want of disk space, or of a
+// database that was away.
 constexpr std::string_view kInsertImage =
     "INSERT INTO images (id, content_type, size_bytes, width, height, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5, $6)"
