@@ -3,6 +3,8 @@
 #include <json/json.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <format>
 #include <iostream>
 #include <thread>
 
@@ -23,17 +25,29 @@ void Log(Json::Value line) {
 
 }  // namespace
 
+std::chrono::milliseconds RestartBackoff::DelayAfter(int failed_starts) const {
+  if (failed_starts < 2) return std::chrono::milliseconds::zero();
+  std::chrono::milliseconds delay = first_delay;
+  for (int i = 2; i < failed_starts && delay < longest_delay; ++i) delay *= 2;
+  return std::min(delay, longest_delay);
+}
+
 Scaler::Scaler(queue::Queue& queue, WorkerPool& pool, ScalingOptions options,
-               std::chrono::milliseconds tick)
-    : queue_(queue), pool_(pool), policy_(options), tick_(tick) {}
+               std::chrono::milliseconds tick, RestartBackoff backoff)
+    : queue_(queue), pool_(pool), policy_(options), tick_(tick), backoff_(backoff) {}
 
 void Scaler::Tick() {
+  const auto now = std::chrono::steady_clock::now();
   for (const WorkerPool::Exit& exit : pool_.Reap()) {
     if (exit.requested) continue;
+    const auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(exit.lived);
+    failed_starts_ = lived < backoff_.start_grace ? failed_starts_ + 1 : 0;
+    next_start_ = now + backoff_.DelayAfter(failed_starts_);
     Json::Value line(Json::objectValue);
     line["level"] = "warning";
     line["event"] = "worker_crashed";
     line["pid"] = exit.pid;
+    line["lived_ms"] = static_cast<Json::Int64>(lived.count());
     line["message"] = WIFSIGNALED(exit.status)
                           ? "worker killed by signal " + std::to_string(WTERMSIG(exit.status))
                           : "worker exited with status " + std::to_string(WEXITSTATUS(exit.status));
@@ -41,6 +55,7 @@ void Scaler::Tick() {
     std::lock_guard lock(mutex_);
     ++status_.crashes;
   }
+  if (pool_.oldest_running() >= backoff_.start_grace) failed_starts_ = 0;
   auto stats = queue_.Stats();
   if (!stats) {
     Json::Value line(Json::objectValue);
@@ -57,8 +72,24 @@ void Scaler::Tick() {
   const bool held = decision.action == ScalingAction::kScaleOutHeld;
   const bool newly_held = held && !holding_;
   holding_ = held;
-  const bool resizes =
-      decision.action == ScalingAction::kScaleOut || decision.action == ScalingAction::kScaleIn;
+  // Starting workers while the last ones keep failing at start would only fail again.
+  const bool delayed = decision.action == ScalingAction::kScaleOut && now < next_start_;
+  if (delayed && !delaying_) {
+    Json::Value line(Json::objectValue);
+    line["level"] = "warning";
+    line["event"] = "worker_start_delayed";
+    line["failed_starts"] = failed_starts_;
+    line["delay_ms"] = static_cast<Json::Int64>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_start_ - now).count());
+    line["message"] = std::format(
+        "{} workers in a row exited within {} s of starting; the next starts after the delay",
+        failed_starts_,
+        std::chrono::duration_cast<std::chrono::seconds>(backoff_.start_grace).count());
+    Log(line);
+  }
+  delaying_ = delayed;
+  const bool resizes = !delayed && (decision.action == ScalingAction::kScaleOut ||
+                                    decision.action == ScalingAction::kScaleIn);
   if (resizes) {
     if (auto resized = pool_.Resize(decision.to); !resized) {
       Json::Value line(Json::objectValue);
@@ -85,10 +116,11 @@ void Scaler::Tick() {
   const auto pids = pool_.running_pids();
   status_.worker_pids.assign(pids.begin(), pids.end());
   status_.queue = *stats;
-  if (decision.action == ScalingAction::kScaleOut) ++status_.scale_outs;
-  if (decision.action == ScalingAction::kScaleIn) ++status_.scale_ins;
+  if (resizes && decision.action == ScalingAction::kScaleOut) ++status_.scale_outs;
+  if (resizes && decision.action == ScalingAction::kScaleIn) ++status_.scale_ins;
   if (newly_held) ++status_.scale_outs_held;
   status_.idle_cores = idle_cores;
+  status_.failed_starts = failed_starts_;
   if (resizes || newly_held) {
     status_.recent_decisions.push_back({NowMs(), decision});
     if (status_.recent_decisions.size() > kRecentDecisions) status_.recent_decisions.pop_front();

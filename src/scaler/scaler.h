@@ -19,6 +19,19 @@ struct TimedDecision {
   ScalingDecision decision;
 };
 
+// Workers that keep exiting right after they start (a model that cannot be loaded, a
+// database that is away) are started again ever more slowly, not at every tick.
+struct RestartBackoff {
+  // A worker that exits unasked within this time of its start failed to start.
+  std::chrono::milliseconds start_grace{10'000};
+  // The wait after the second failed start in a row, doubled after each further one.
+  std::chrono::milliseconds first_delay{500};
+  std::chrono::milliseconds longest_delay{30'000};
+
+  // How long to wait before the next start after `failed_starts` in a row: nothing after one.
+  std::chrono::milliseconds DelayAfter(int failed_starts) const;
+};
+
 struct ScalerStatus {
   int desired = 0;
   int running = 0;
@@ -26,6 +39,7 @@ struct ScalerStatus {
   std::vector<int> worker_pids;
   queue::QueueStats queue;
   std::uint64_t crashes = 0;  // workers that exited without being asked to
+  int failed_starts = 0;      // in a row, up to now (see RestartBackoff)
   std::uint64_t scale_outs = 0;
   std::uint64_t scale_ins = 0;
   std::uint64_t scale_outs_held = 0;           // each stretch of held-back scale-outs counts once
@@ -40,7 +54,8 @@ struct ScalerStatus {
 class Scaler {
  public:
   Scaler(queue::Queue& queue, WorkerPool& pool, ScalingOptions options,
-         std::chrono::milliseconds tick = std::chrono::milliseconds(250));
+         std::chrono::milliseconds tick = std::chrono::milliseconds(250),
+         RestartBackoff backoff = {});
 
   // Ticks until stop is requested, then stops every worker gracefully.
   void Run(const std::stop_token& stop);
@@ -54,6 +69,10 @@ class Scaler {
   IdleCoresMeter idle_cores_;
   bool holding_ = false;  // the last decision held a scale-out back
   std::chrono::milliseconds tick_;
+  RestartBackoff backoff_;
+  int failed_starts_ = 0;
+  std::chrono::steady_clock::time_point next_start_;  // not before: the back-off's wait
+  bool delaying_ = false;                             // the last scale-out waited for it
   mutable std::mutex mutex_;
   ScalerStatus status_;
 };

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -42,6 +43,7 @@ Result<void> WorkerPool::Resize(int count) {
       _exit(127);
     }
     running_.insert(pid);
+    started_[pid] = Clock::now();
   }
   while (running() > count) {
     // The newest worker is the one most likely to be idle.
@@ -59,9 +61,20 @@ std::vector<WorkerPool::Exit> WorkerPool::Reap() {
   for (pid_t pid = 0; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
     const bool requested = stopping_.erase(pid) > 0;
     if (!requested && running_.erase(pid) == 0) continue;  // not one of ours
-    exits.push_back({pid, requested, status});
+    const Clock::duration lived = Clock::now() - started_.at(pid);
+    started_.erase(pid);
+    exits.push_back({pid, requested, status, lived});
   }
   return exits;
+}
+
+std::vector<pid_t> WorkerPool::running_pids() const { return {running_.begin(), running_.end()}; }
+
+WorkerPool::Clock::duration WorkerPool::oldest_running() const {
+  Clock::duration oldest{};
+  const auto now = Clock::now();
+  for (pid_t pid : running_) oldest = std::max(oldest, now - started_.at(pid));
+  return oldest;
 }
 
 void WorkerPool::StopAll(std::chrono::milliseconds grace) {
@@ -73,6 +86,7 @@ void WorkerPool::StopAll(std::chrono::milliseconds grace) {
   }
   for (pid_t pid : stopping_) kill(pid, SIGKILL);
   for (pid_t pid : stopping_) waitpid(pid, nullptr, 0);
+  for (pid_t pid : stopping_) started_.erase(pid);
   stopping_.clear();
 }
 

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,17 +27,22 @@ class WorkerPool {
   // `count` are running, not counting those already stopping.
   Result<void> Resize(int count);
 
+  using Clock = std::chrono::steady_clock;
+
   struct Exit {
     pid_t pid;
     bool requested;  // false: it crashed or was killed by someone else
     int status;      // as from waitpid
+    Clock::duration lived;
   };
   // Collects workers that have exited since the last call.
   std::vector<Exit> Reap();
 
   int running() const { return static_cast<int>(running_.size()); }
   int stopping() const { return static_cast<int>(stopping_.size()); }
-  std::vector<pid_t> running_pids() const { return {running_.begin(), running_.end()}; }
+  std::vector<pid_t> running_pids() const;
+  // How long the longest-running worker has been up; zero when none runs.
+  Clock::duration oldest_running() const;
 
   // SIGTERM to all, then SIGKILL to those still there after `grace`.
   void StopAll(std::chrono::milliseconds grace);
@@ -44,6 +50,7 @@ class WorkerPool {
  private:
   std::vector<std::string> command_;
   std::vector<std::string> environment_;
+  std::map<pid_t, Clock::time_point> started_;  // of every worker not yet reaped
   std::set<pid_t> running_;
   std::set<pid_t> stopping_;
 };

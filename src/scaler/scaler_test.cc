@@ -1,0 +1,88 @@
+#include "scaler/scaler.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/temp_dir_test.h"
+#include "queue/queue.h"
+
+namespace argus::scaler {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(RestartBackoffTest, WaitsFromTheSecondFailedStartDoublingUpToTheLongest) {
+  const RestartBackoff backoff{.first_delay = milliseconds(500),
+                               .longest_delay = milliseconds(3000)};
+  EXPECT_EQ(backoff.DelayAfter(0), milliseconds(0));
+  EXPECT_EQ(backoff.DelayAfter(1), milliseconds(0)) << "a lone crash is replaced at once";
+  EXPECT_EQ(backoff.DelayAfter(2), milliseconds(500));
+  EXPECT_EQ(backoff.DelayAfter(3), milliseconds(1000));
+  EXPECT_EQ(backoff.DelayAfter(4), milliseconds(2000));
+  EXPECT_EQ(backoff.DelayAfter(5), milliseconds(3000));
+  EXPECT_EQ(backoff.DelayAfter(1000), milliseconds(3000));
+}
+
+// A real scaler over a real SQLite queue, with "workers" that are shell commands.
+class ScalerTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto queue = queue::OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {});
+    ASSERT_TRUE(queue) << queue.error().message;
+    queue_ = std::move(*queue);
+  }
+
+  // Ticks every 20 ms for `span`.
+  static void TickFor(Scaler& scaler, milliseconds span) {
+    const auto end = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < end) {
+      scaler.Tick();
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+
+  std::unique_ptr<queue::Queue> queue_;
+};
+
+TEST_F(ScalerTest, WorkersThatFailAtStartAreStartedEverMoreSlowly) {
+  WorkerPool pool({"/bin/sh", "-c", "exit 3"}, {});
+  Scaler scaler(*queue_, pool, {.min_workers = 1, .max_workers = 1}, milliseconds(20),
+                {.start_grace = milliseconds(5000),
+                 .first_delay = milliseconds(200),
+                 .longest_delay = milliseconds(800)});
+  TickFor(scaler, milliseconds(2500));
+  // Starts at about 0, 0.02, 0.24, 0.66 and 1.48 s, then every 0.8 s; at every tick there
+  // would have been over a hundred.
+  const ScalerStatus status = scaler.Status();
+  EXPECT_GE(status.crashes, 4u);
+  EXPECT_LE(status.crashes, 8u);
+  EXPECT_EQ(status.failed_starts, static_cast<int>(status.crashes));
+  pool.StopAll(milliseconds(1000));
+}
+
+TEST_F(ScalerTest, AWorkerThatStaysUpEndsTheBackoff) {
+  // Fails its first three starts, then runs.
+  const std::string count = (dir_ / "starts").string();
+  WorkerPool pool({"/bin/sh", "-c",
+                   "n=$(cat " + count + " 2>/dev/null || echo 0); echo $((n + 1)) > " + count +
+                       "; [ \"$n\" -ge 3 ] && exec sleep 60; exit 3"},
+                  {"PATH=/usr/bin:/bin"});
+  Scaler scaler(*queue_, pool, {.min_workers = 1, .max_workers = 1}, milliseconds(20),
+                {.start_grace = milliseconds(300),
+                 .first_delay = milliseconds(50),
+                 .longest_delay = milliseconds(100)});
+  TickFor(scaler, milliseconds(1500));
+  const ScalerStatus status = scaler.Status();
+  EXPECT_EQ(status.crashes, 3u);
+  EXPECT_EQ(status.running, 1);
+  EXPECT_EQ(status.failed_starts, 0) << "the fourth worker has been up past the grace";
+  pool.StopAll(milliseconds(1000));
+}
+
+}  // namespace
+}  // namespace argus::scaler
