@@ -73,6 +73,8 @@ export interface OpsStatus {
     running: number;
     stopping: number;
     crashes: number;
+    /** Workers in a row that exited soon after starting; the scaler waits longer after each. */
+    failed_starts?: number;
     /** Cores idle over the scaler's last tick; a worker beyond the first waits for one. */
     idle_cores?: number;
     worker_pids: number[];

@@ -14,7 +14,8 @@ const status: OpsStatus = {
     desired: 3,
     running: 2,
     stopping: 0,
-    crashes: 0,
+    crashes: 5,
+    failed_starts: 3,
     idle_cores: 0.25,
     worker_pids: [101, 102],
     decisions: [
@@ -92,6 +93,9 @@ describe('ops page', () => {
     expect(within(tiles).getByText('Dead letter').nextElementSibling!.textContent).toContain('1');
     expect(within(tiles).getByText('Workers').nextElementSibling!.textContent).toContain('2 / 3');
     expect(within(tiles).getByText('Workers').nextElementSibling!.textContent).toContain('0.3 cores idle');
+    const crashes = within(tiles).getByText('Worker crashes');
+    expect(crashes.nextElementSibling!.textContent).toContain('3 in a row failed to start');
+    expect(crashes.parentElement!.className).toContain('tile-bad');
     const durability = within(tiles).getByText('Uploads survive').nextElementSibling!.textContent;
     expect(durability).toContain('Power loss');
     expect(durability).toContain('--durability power');

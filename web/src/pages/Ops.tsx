@@ -219,7 +219,12 @@ export function Ops() {
           <Tile label="Throughput" value={throughput === undefined ? '–' : perSecond(throughput)} hint="images done" />
           <Tile label="p95 latency" value={p95 === undefined ? '–' : ms(p95)} hint={chosenRoute === ALL_ROUTES ? 'all routes' : chosenRoute} />
           <Tile label="Images" value={String(status.images.done)} hint={`done · ${status.images.queued + status.images.processing} pending · ${status.images.failed} failed`} />
-          <Tile label="Worker crashes" value={String(status.scaler.crashes)} tone={status.scaler.crashes > 0 ? 'warn' : undefined} />
+          <Tile
+            label="Worker crashes"
+            value={String(status.scaler.crashes)}
+            hint={status.scaler.failed_starts ? `${status.scaler.failed_starts} in a row failed to start` : undefined}
+            tone={status.scaler.failed_starts ? 'bad' : status.scaler.crashes > 0 ? 'warn' : undefined}
+          />
           {status.durability && (
             <Tile
               label="Uploads survive"
