@@ -56,6 +56,7 @@ class ConfigBelowEnvironment : public CLI::ConfigTOML {
 
 void ReadConfigFilesBelowEnvironment(CLI::App& app) {
   app.config_formatter(std::make_shared<ConfigBelowEnvironment>(app));
+  app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
 void RefuseRejectedEnvironment(const CLI::App& app) {

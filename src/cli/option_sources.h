@@ -10,7 +10,9 @@ namespace argus::cli {
 // drops an environment value that fails the option's checks without a word.
 
 // Reads --config files as TOML (or INI), leaving out every value whose option has its
-// environment variable set, so that the environment wins over the file.
+// environment variable set, so that the environment wins over the file. A key that names no
+// option is an error naming it (CLI11 alone reported only its value, "1 was not expected").
+// Call before adding subcommands, which take the setting over.
 void ReadConfigFilesBelowEnvironment(CLI::App& app);
 
 // Throws CLI::ValidationError, naming the variable, for an environment variable of `app`'s or

@@ -88,6 +88,15 @@ TEST_F(OptionSourcesTest, AnEnvironmentValueTheOptionRefusesIsAnError) {
   EXPECT_EQ(port_, 1005) << "the flag overrides the variable, which then does not matter";
 }
 
+TEST_F(OptionSourcesTest, AKeyNoOptionHasIsAnErrorNamingIt) {
+  try {
+    Parse({}, "[serve]\nprot = 1001\n");
+    FAIL() << "the misspelt key was taken";
+  } catch (const CLI::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("serve.prot"));
+  }
+}
+
 // The same order in the real binary: a maximum of 1 from the environment, over the file's 4,
 // is below the minimum, so serve refuses to start instead of running.
 TEST_F(OptionSourcesTest, TheBinaryReadsTheEnvironmentOverItsFile) {
