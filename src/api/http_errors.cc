@@ -2,6 +2,8 @@
 
 #include <json/json.h>
 
+#include "common/log.h"
+
 namespace argus::api {
 
 drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string_view code,
@@ -41,6 +43,13 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error) {
     }
     return drogon::k500InternalServerError;
   }();
+  if (error.code == ErrorCode::kNoSpace) {
+    // The details name the server's own folders and files: the operator needs them, the
+    // client does not.
+    LogLine("error", "web", error.message);
+    return ErrorResponse(status, ErrorCodeName(error.code),
+                         "the server has no space left to store this; try again later");
+  }
   return ErrorResponse(status, ErrorCodeName(error.code), error.message);
 }
 

@@ -387,6 +387,8 @@ TEST_F(ServeTest, AFullDiskAnswers507LosesNothingAcceptedAndRecovers) {
   ASSERT_GE(accepted.size(), 3u);
   EXPECT_EQ(refused.status, 507) << refused.body;
   EXPECT_EQ(refused.json["error"]["code"].asString(), "insufficient_storage");
+  EXPECT_EQ(refused.body.find(data.string()), std::string::npos) << "the client sees no paths";
+  EXPECT_THAT(serve.log(), HasSubstr("No space left on device")) << "the operator sees why";
   EXPECT_EQ(FilesIn(blobs / "inputs"), accepted.size()) << "nothing kept of the refused upload";
   EXPECT_EQ(serve.Get("/healthz").status, 200);
   for (const std::string& id : accepted) {
