@@ -3,12 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/mount.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <format>
 #include <fstream>
@@ -17,6 +14,7 @@
 #include <vector>
 
 #include "blob/s3rver_for_tests.h"
+#include "common/small_file_system_test.h"
 
 namespace argus::blob {
 namespace {
@@ -261,14 +259,11 @@ TEST_F(LocalBlobStoreTest, AnObjectCannotAlsoBeAFolder) {
   EXPECT_EQ(store_->Get("a").value(), Bytes("x"));
 }
 
-// The store on a file system of 64 KB of its own (tmpfs; the build root runs the tests as
-// root in a mount namespace of their own).
+// The store on a file system of 64 KB of its own.
 TEST_F(LocalBlobStoreTest, AFullDiskIsNoSpaceAndLeavesNoPartialObject) {
   const std::filesystem::path small = dir_ / "small";
-  std::filesystem::create_directory(small);
-  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
-  }
+  SmallFileSystem file_system(small, "64k");
+  if (!file_system.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << file_system.error();
   {
     auto store = OpenBlobStore((small / "store").string());
     ASSERT_TRUE(store) << store.error().message;
@@ -283,7 +278,7 @@ TEST_F(LocalBlobStoreTest, AFullDiskIsNoSpaceAndLeavesNoPartialObject) {
     EXPECT_TRUE((*store)->Put("inputs/small", Bytes("fits"), "", Durability::kPowerLoss))
         << "the space of the failed write is free again";
   }
-  EXPECT_EQ(::umount2(small.c_str(), MNT_DETACH), 0);
+  EXPECT_TRUE(file_system.Unmount());
 }
 
 TEST_F(LocalBlobStoreTest, HasNoPresignedUrls) {

@@ -2,16 +2,13 @@
 
 #include <drogon/orm/DbClient.h>
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <format>
 #include <ostream>
@@ -23,6 +20,7 @@
 
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
+#include "common/small_file_system_test.h"
 #include "db/drogon_client.h"
 
 namespace argus::catalog {
@@ -977,17 +975,11 @@ TEST(OpenCatalogTest, MissingDirectoryIsAnIoError) {
   EXPECT_EQ(directory.error().code, ErrorCode::kInvalidArgument);
 }
 
-// The SQLite catalog on a file system of 256 KB of its own (tmpfs; the build root runs the
-// tests as root in a mount namespace of their own).
+// The SQLite catalog on a file system of 256 KB of its own.
 TEST(SqliteCatalogTest, AFullDiskIsNoSpaceAndKeepsWhatWasStored) {
   TempDir dir;
-  if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=256k") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
-  }
-  struct Unmount {
-    const fs::path& where;
-    ~Unmount() { ::umount2(where.c_str(), MNT_DETACH); }
-  } unmount{dir.path()};
+  SmallFileSystem file_system(dir.path(), "256k");
+  if (!file_system.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << file_system.error();
   {
     auto catalog = OpenCatalog("sqlite://" + (dir.path() / "catalog.db").string());
     ASSERT_TRUE(catalog) << catalog.error().message;

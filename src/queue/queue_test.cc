@@ -5,15 +5,12 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <format>
 #include <fstream>
@@ -29,6 +26,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/small_file_system_test.h"
 #include "events/nats_server_test.h"
 #include "queue/queue_test_util.h"
 
@@ -590,18 +588,11 @@ TEST_F(SqliteQueueTest, AWaitingReceiverListensForEnqueuesAndStopsListeningWhenC
   EXPECT_EQ(count_listeners(), 0u);
 }
 
-// On a file system of 256 KB of its own (tmpfs; the build root runs the tests as root in a
-// mount namespace of their own).
+// On a file system of 256 KB of its own.
 TEST_F(SqliteQueueTest, AFullDiskIsNoSpaceAndKeepsWhatWasQueued) {
   const std::filesystem::path small = dir_ / "small";
-  std::filesystem::create_directory(small);
-  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=256k") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
-  }
-  struct Unmount {
-    const std::filesystem::path& where;
-    ~Unmount() { ::umount2(where.c_str(), MNT_DETACH); }
-  } unmount{small};
+  SmallFileSystem file_system(small, "256k");
+  if (!file_system.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << file_system.error();
   auto queue = OpenQueue("sqlite://" + (small / "queue.db").string(), {});
   ASSERT_TRUE(queue) << queue.error().message;
   const std::string body(4000, 'j');

@@ -5,10 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/mount.h>
 
-#include <cerrno>
-#include <cstring>
 #include <format>
 #include <fstream>
 #include <latch>
@@ -16,6 +13,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "common/small_file_system_test.h"
 #include "db/drogon_client.h"
 #include "serve_process.h"
 
@@ -340,24 +338,15 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
 }
 
 // The blob store on a file system of 1 MB of its own, and the folder where Drogon spools
-// request bodies over 1 MB on one of 256 KB (tmpfs; the build root runs the tests as root
-// in a mount namespace of their own): the uploads fill the first within a dozen photos.
+// request bodies over 1 MB on one of 256 KB: the uploads fill the first within a dozen
+// photos.
 TEST_F(ServeTest, AFullDiskAnswers507LosesNothingAcceptedAndRecovers) {
   const auto data = dir_.path() / "data";
   const auto blobs = data / "blobs";
-  const auto spool = data / "tmp";
-  struct Unmount {
-    std::vector<std::filesystem::path> mounted;
-    ~Unmount() {
-      for (const auto& where : mounted) ::umount2(where.c_str(), MNT_DETACH);
-    }
-  } unmount;
-  for (const auto& [where, size] : {std::pair{blobs, "size=1m"}, std::pair{spool, "size=256k"}}) {
-    std::filesystem::create_directories(where);
-    if (::mount("tmpfs", where.c_str(), "tmpfs", 0, size) != 0) {
-      GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
-    }
-    unmount.mounted.push_back(where);
+  SmallFileSystem blob_disk(blobs, "1m");
+  SmallFileSystem spool_disk(data / "tmp", "256k");
+  for (const SmallFileSystem* disk : {&blob_disk, &spool_disk}) {
+    if (!disk->mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << disk->error();
   }
   ServeProcess serve(data);
   serve.Start();
