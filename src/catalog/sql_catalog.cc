@@ -303,9 +303,7 @@ Error DbError(std::string_view what, const orm::DrogonDbException& e) {
   ErrorCode code = ErrorCode::kInternal;
   std::string_view text = base.what();
   if (dynamic_cast<const orm::BrokenConnection*>(&base) != nullptr ||
-      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr ||
-      text.find("database is locked") != std::string_view::npos ||
-      text.find("database table is locked") != std::string_view::npos) {
+      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr || db::IsLocked(text)) {
     code = ErrorCode::kUnavailable;
   } else if (dynamic_cast<const orm::IntegrityConstraintViolation*>(&base) != nullptr) {
     code = ErrorCode::kConflict;

@@ -6,6 +6,12 @@ namespace argus::db {
 
 // Drogon passes on only the text of a SQLite error (sqlite3_errmsg), not its code.
 
+// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock the statement needs.
+inline bool IsLocked(std::string_view sqlite_message) {
+  return sqlite_message.find("database is locked") != std::string_view::npos ||
+         sqlite_message.find("database table is locked") != std::string_view::npos;
+}
+
 // SQLITE_FULL: the disk (or the file's quota) has no room for the write.
 inline bool IsDiskFull(std::string_view sqlite_message) {
   return sqlite_message.find("database or disk is full") != std::string_view::npos;

@@ -6,6 +6,8 @@
 #include <string>
 #include <thread>
 
+#include "db/sqlite_errors.h"
+
 namespace argus::db {
 namespace {
 
@@ -23,13 +25,11 @@ Result<std::string> SwitchToWal(drogon::orm::DbClient& db) {
   }
 }
 
-bool IsLocked(const Error& error) { return error.message.find("locked") != std::string::npos; }
-
 }  // namespace
 
 Result<void> UseWriteAheadLog(drogon::orm::DbClient& db) {
   auto mode = SwitchToWal(db);
-  for (int attempt = 1; !mode && IsLocked(mode.error()) && attempt < kAttempts; ++attempt) {
+  for (int attempt = 1; !mode && IsLocked(mode.error().message) && attempt < kAttempts; ++attempt) {
     std::this_thread::sleep_for(kRetryDelay);
     mode = SwitchToWal(db);
   }
