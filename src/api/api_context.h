@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -19,6 +20,7 @@
 #include "common/durability.h"
 #include "image/limits.h"
 #include "queue/queue.h"
+#include "queue/wake_channel.h"
 #include "worker/job_marks.h"
 
 namespace argus::api {
@@ -41,6 +43,9 @@ struct ApiOptions {
   bool presigned_downloads = false;
   // kPowerLoss: an upload's bytes are flushed to disk before it is acknowledged.
   DurabilityLevel upload_durability = DurabilityLevel::kProcessCrash;
+  // Where new uploads are announced to the machine's idle workers (worker/decode_ahead.h);
+  // empty: not announced.
+  std::filesystem::path decode_ahead_folder;
 };
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
@@ -54,7 +59,11 @@ struct ApiContext {
         blobs(blobs),
         hub(hub),
         metrics(metrics),
-        options(std::move(options)) {}
+        options(std::move(options)),
+        decode_ahead(
+            this->options.decode_ahead_folder.empty()
+                ? nullptr
+                : std::make_unique<queue::WakeChannel>(this->options.decode_ahead_folder)) {}
 
   auth::Accounts accounts;
   catalog::Catalog& catalog;
@@ -64,6 +73,7 @@ struct ApiContext {
   EventHub& hub;
   Metrics& metrics;
   ApiOptions options;
+  std::unique_ptr<queue::WakeChannel> decode_ahead;  // null when not announcing
   // The scaler's view (workers, decisions) when it runs in this process, for /api/v1/ops.
   std::function<Json::Value()> scaler_status;
   // Set on SIGTERM: new uploads are refused, waiting clients are still answered.

@@ -129,6 +129,10 @@ struct Metrics::Collectors {
   std::shared_ptr<HistogramCollector> queue_wait = std::make_shared<HistogramCollector>(
       "argus_queue_wait_seconds", "Mean time a batch's jobs waited in the queue",
       std::vector<std::string>{}, kLatencyBuckets);
+  std::shared_ptr<Collector<Counter>> decoded_ahead = std::make_shared<Collector<Counter>>(
+      "argus_images_decoded_ahead_total",
+      "Images an idle worker decoded while their jobs were being queued",
+      std::vector<std::string>{});
   std::shared_ptr<Collector<Counter>> images = std::make_shared<Collector<Counter>>(
       "argus_images_total", "Images finished, by final status", std::vector<std::string>{"status"});
   std::shared_ptr<Collector<Gauge>> queue = std::make_shared<Collector<Gauge>>(
@@ -158,12 +162,14 @@ void Metrics::ObserveRequest(const std::string& route, const std::string& method
   collectors_->latency->metric({route}).observe(seconds);
 }
 
-void Metrics::ObserveBatch(std::size_t size, double inference_ms, double decode_ms,
-                           double queue_wait_ms) {
-  collectors_->batch_size->metric({}).observe(static_cast<double>(size));
-  collectors_->inference->metric({}).observe(inference_ms / 1000.0);
-  collectors_->decode->metric({}).observe(decode_ms / 1000.0);
-  collectors_->queue_wait->metric({}).observe(queue_wait_ms / 1000.0);
+void Metrics::ObserveBatch(const worker::BatchEvent& batch) {
+  collectors_->batch_size->metric({}).observe(static_cast<double>(batch.size));
+  collectors_->inference->metric({}).observe(batch.inference_ms / 1000.0);
+  collectors_->decode->metric({}).observe(batch.decode_ms / 1000.0);
+  collectors_->queue_wait->metric({}).observe(batch.queue_wait_ms / 1000.0);
+  // Created with the first batch, so that the counter is exported at 0 before any image
+  // was decoded ahead.
+  collectors_->decoded_ahead->metric({})->increment(static_cast<double>(batch.decoded_ahead));
 }
 
 void Metrics::CountImage(const std::string& status) {
@@ -198,10 +204,10 @@ void Metrics::SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
 
 std::string Metrics::Render() const {
   const std::shared_ptr<CollectorBase> all[] = {
-      collectors_->requests,  collectors_->latency, collectors_->batch_size,
-      collectors_->inference, collectors_->decode,  collectors_->queue_wait,
-      collectors_->images,    collectors_->queue,   collectors_->workers,
-      collectors_->decisions, collectors_->crashes};
+      collectors_->requests,      collectors_->latency,   collectors_->batch_size,
+      collectors_->inference,     collectors_->decode,    collectors_->queue_wait,
+      collectors_->decoded_ahead, collectors_->images,    collectors_->queue,
+      collectors_->workers,       collectors_->decisions, collectors_->crashes};
   std::string text;
   for (const auto& collector : all) {
     text += std::format("# HELP {} {}\n# TYPE {} {}\n", collector->name(), collector->help(),

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "queue/queue.h"
+#include "worker/job.h"
 
 namespace argus::api {
 
@@ -21,7 +22,7 @@ class Metrics {
 
   void ObserveRequest(const std::string& route, const std::string& method, int status,
                       double seconds);
-  void ObserveBatch(std::size_t size, double inference_ms, double decode_ms, double queue_wait_ms);
+  void ObserveBatch(const worker::BatchEvent& batch);
   void CountImage(const std::string& status);  // done / failed
   void SetQueue(const queue::QueueStats& stats);
   void SetWorkers(int running, int desired);

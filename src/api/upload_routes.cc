@@ -114,6 +114,9 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
         !put) {
       return std::unexpected(put.error());
     }
+    // New bytes are almost always a new image: an idle worker can decode it while the
+    // catalog records it and the queue takes its job.
+    if (context.decode_ahead) worker::AnnounceUpload(*context.decode_ahead, upload.id);
   }
   auto added =
       context.catalog.AddUpload({.id = upload.id,

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "engine/manifest.h"
+#include "engine/default_classifier_test.h"
 
 namespace argus::cli {
 namespace {
@@ -16,9 +16,8 @@ const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sam
 class ClassifyPipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto manifest = engine::LoadManifest(engine::kDefaultModel, ARGUS_TEST_SHARED_DIR "/assets");
-    ASSERT_TRUE(manifest) << manifest.error().message;
-    auto classifier = engine::Classifier::Create(*manifest, {.allow_spinning = false});
+    auto classifier =
+        engine::LoadDefaultClassifier(ARGUS_TEST_SHARED_DIR "/assets", {.allow_spinning = false});
     ASSERT_TRUE(classifier) << classifier.error().message;
     classifier_ = std::move(*classifier);
   }

@@ -109,8 +109,7 @@ void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metric
       hub.OnStatus(image.image_id, image.status, image.top_label);
     }
   } else {
-    const auto& batch = std::get<worker::BatchEvent>(*event);
-    metrics.ObserveBatch(batch.size, batch.inference_ms, batch.decode_ms, batch.queue_wait_ms);
+    metrics.ObserveBatch(std::get<worker::BatchEvent>(*event));
   }
 }
 
@@ -251,6 +250,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
   options.api.upload_durability = options.storage.durability;
+  options.api.decode_ahead_folder = worker::DecodeAheadFolder(options.storage.data_dir);
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
   auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks,
                                                    *stores->blobs, hub, metrics, options.api);

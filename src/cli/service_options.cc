@@ -195,7 +195,10 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
   const std::string executable = std::filesystem::read_symlink("/proc/self/exe", error).string();
   const auto& w = settings.worker;
   std::vector<std::string> command{
-      executable, "worker", "--catalog=" + storage.catalog_url, "--queue=" + storage.queue_url,
+      executable, "worker",
+      // For the folder where uploads are announced (worker/decode_ahead.h).
+      "--data-dir=" + std::filesystem::absolute(storage.data_dir).lexically_normal().string(),
+      "--catalog=" + storage.catalog_url, "--queue=" + storage.queue_url,
       "--blobs=" + storage.blob_url, "--events=" + storage.events_url,
       "--visibility-timeout=" + std::to_string(storage.visibility_timeout_s),
       std::format("--durability={}", DurabilityName(storage.durability)),

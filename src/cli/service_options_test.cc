@@ -124,6 +124,15 @@ TEST(WorkerCommandTest, PassesTheDurabilityOn) {
   EXPECT_THAT(WorkerCommand(storage, {}, "", 1), Contains("--durability=power"));
 }
 
+TEST(WorkerCommandTest, GivesTheDataDirectoryAsAnAbsolutePath) {
+  // The worker listens for announced uploads in a folder of the data directory, and may not
+  // share the scaler's working directory.
+  StorageOptions storage{.data_dir = "relative/./data"};
+  EXPECT_THAT(
+      WorkerCommand(storage, {}, "", 1),
+      Contains("--data-dir=" + (std::filesystem::current_path() / "relative/data").string()));
+}
+
 TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {
   const char* plain[] = {"PATH=/usr/bin", "HOME=/root", nullptr};
   EXPECT_THAT(WorkerEnvironment(plain),

@@ -42,8 +42,13 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
                                          ? static_cast<std::size_t>(options.settings.engine_threads)
                                          : cores;
   options.settings.worker.engine_runs = std::max<std::size_t>(1, cores / engine_threads);
+  worker::DecodeAhead decode_ahead(worker::DecodeAheadFolder(options.storage.data_dir),
+                                   **classifier, *stores->blobs, options.settings.worker.limits);
+  if (!decode_ahead.Start()) {
+    LogLine("warning", "worker", "cannot listen for uploads to decode ahead; decoding on receipt");
+  }
   worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
-                        *stores->events, options.settings.worker);
+                        *stores->events, options.settings.worker, &decode_ahead);
   // The first full batch pays for the engine's allocations (0.3 s of page faults on the
   // 2-core VM), and the first burst for the worker's batch tensors. A worker started ahead
   // of demand pays both now, while nothing waits; one started for a backlog goes straight

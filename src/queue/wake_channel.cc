@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <format>
@@ -58,12 +59,15 @@ bool WakeChannel::Listen() {
   return true;
 }
 
-void WakeChannel::Wait(std::chrono::milliseconds timeout) {
+std::vector<std::string> WakeChannel::Wait(std::chrono::milliseconds timeout) {
+  std::vector<std::string> texts;
   pollfd readable{.fd = listener_, .events = POLLIN, .revents = 0};
-  if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return;
-  char byte = 0;
-  while (::recv(listener_, &byte, 1, MSG_DONTWAIT) >= 0) {
+  if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return texts;
+  char text[kMaxTextSize];
+  for (ssize_t size = 0; (size = ::recv(listener_, text, sizeof text, MSG_DONTWAIT)) >= 0;) {
+    if (size > 0) texts.emplace_back(text, static_cast<std::size_t>(size));
   }
+  return texts;
 }
 
 // True when the folder's entries are as at the last listing: the watch has reported no
@@ -103,7 +107,8 @@ std::vector<std::string> WakeChannel::Listeners() {
   return listeners_;
 }
 
-void WakeChannel::Notify() {
+void WakeChannel::Notify(std::string_view text) {
+  assert(text.size() <= kMaxTextSize);
   int sender = -1;
   std::vector<std::string> listeners;
   {
@@ -116,9 +121,9 @@ void WakeChannel::Notify() {
   for (const std::string& path : listeners) {
     sockaddr_un address{};
     if (!ToAddress(path, address)) continue;
-    const char byte = 1;
-    if (::sendto(sender, &byte, 1, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address),
-                 sizeof address) < 0 &&
+    // A plain wake-up is an empty datagram.
+    if (::sendto(sender, text.data(), text.size(), MSG_NOSIGNAL,
+                 reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0 &&
         errno == ECONNREFUSED) {
       ::unlink(path.c_str());  // its process is gone (the watch reports the removal)
     }

@@ -4,16 +4,18 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace argus::queue {
 
 // Wakes receivers of the embedded queue, in any process of the machine, when a message is
-// enqueued, so that a lone job does not wait for the next poll.
+// enqueued, so that a lone job does not wait for the next poll. A wake-up may carry a short
+// text (workers hear of an image about to be queued this way: worker/decode_ahead.h).
 //
 // Each listener binds a Unix datagram socket in `folder` (one per queue object); Notify
-// sends one byte to every socket there. A socket whose process died refuses the byte and
-// is removed. The folder is listed again only when an inotify watch on it reports an
+// sends one datagram to every socket there. A socket whose process died refuses it and is
+// removed. The folder is listed again only when an inotify watch on it reports an
 // entry created, removed or renamed: listing it for every enqueue cost six system calls. Wake-ups
 // are hints: a listener re-checks the queue after each one, and keeps polling for what no wake-up
 // announces (visibility timeouts, delayed releases). Where a socket cannot be made (its path is
@@ -27,11 +29,14 @@ class WakeChannel {
 
   // Starts listening if not yet listening; false when this channel cannot listen.
   bool Listen();
-  // Returns when a wake-up arrives or after `timeout`, and consumes every pending wake-up.
-  // Listen must have succeeded.
-  void Wait(std::chrono::milliseconds timeout);
+  // Returns when a wake-up arrives or after `timeout`, and consumes every pending wake-up;
+  // the texts they carried, oldest first. Listen must have succeeded.
+  std::vector<std::string> Wait(std::chrono::milliseconds timeout);
   // Wakes every listener (best effort: errors only cost the listeners a poll interval).
-  void Notify();
+  // `text`, at most kMaxTextSize bytes, reaches each of them.
+  void Notify(std::string_view text = {});
+
+  static constexpr std::size_t kMaxTextSize = 256;
 
  private:
   // The listening sockets in the folder, listed again when the watch saw it change.

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/temp_dir_test.h"
 
@@ -75,6 +77,25 @@ TEST_F(WakeChannelTest, EveryListenerIsWoken) {
   first.Wait(60s);
   second.Wait(60s);
   EXPECT_LT(Clock::now() - start, 30s);
+}
+
+TEST_F(WakeChannelTest, TextsReachEveryListenerInOrderAndPlainWakeUpsCarryNone) {
+  WakeChannel first(folder_);
+  WakeChannel second(folder_);
+  ASSERT_TRUE(first.Listen());
+  ASSERT_TRUE(second.Listen());
+  WakeChannel notifier(folder_);
+  notifier.Notify("one");
+  notifier.Notify();
+  notifier.Notify(std::string(WakeChannel::kMaxTextSize, 'x'));
+  const std::vector<std::string> expected{"one", std::string(WakeChannel::kMaxTextSize, 'x')};
+  EXPECT_EQ(first.Wait(60s), expected);
+  EXPECT_EQ(second.Wait(60s), expected);
+
+  notifier.Notify();
+  const auto start = Clock::now();
+  EXPECT_TRUE(first.Wait(60s).empty());
+  EXPECT_LT(Clock::now() - start, 30s) << "a plain wake-up did not end the wait";
 }
 
 TEST_F(WakeChannelTest, ANotifierReachesListenersThatCameAndGoesPastThoseThatLeft) {

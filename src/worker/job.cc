@@ -71,6 +71,7 @@ std::string EncodeBatchEvent(const BatchEvent& event) {
   value["inference_ms"] = event.inference_ms;
   value["decode_ms"] = event.decode_ms;
   value["queue_wait_ms"] = event.queue_wait_ms;
+  value["decoded_ahead"] = static_cast<Json::UInt64>(event.decoded_ahead);
   return Compact(value);
 }
 
@@ -97,11 +98,13 @@ Result<WorkerEvent> DecodeWorkerEvent(std::string_view message) {
     return events;
   }
   if (kind == "batch" && value["size"].isUInt64() && value["inference_ms"].isNumeric() &&
-      value["decode_ms"].isNumeric() && value["queue_wait_ms"].isNumeric()) {
+      value["decode_ms"].isNumeric() && value["queue_wait_ms"].isNumeric() &&
+      value["decoded_ahead"].isUInt64()) {
     return BatchEvent{.size = value["size"].asUInt64(),
                       .inference_ms = value["inference_ms"].asDouble(),
                       .decode_ms = value["decode_ms"].asDouble(),
-                      .queue_wait_ms = value["queue_wait_ms"].asDouble()};
+                      .queue_wait_ms = value["queue_wait_ms"].asDouble(),
+                      .decoded_ahead = value["decoded_ahead"].asUInt64()};
   }
   return invalid();
 }

@@ -40,7 +40,8 @@ struct BatchEvent {
   std::size_t size = 0;
   double inference_ms = 0;
   double decode_ms = 0;
-  double queue_wait_ms = 0;  // mean time the batch's jobs waited in the queue
+  double queue_wait_ms = 0;       // mean time the batch's jobs waited in the queue
+  std::size_t decoded_ahead = 0;  // images decoded before their jobs came (decode_ahead.h)
 };
 
 // Image events travel several to a message: a batch's images change status together, and

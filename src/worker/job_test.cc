@@ -53,8 +53,11 @@ TEST(WorkerEventTest, EachKindReadsBackAsItWasSent) {
     EXPECT_EQ((*received)[i].top_label, sent[i].top_label);
   }
 
-  auto batch = DecodeWorkerEvent(EncodeBatchEvent(
-      {.size = 16, .inference_ms = 41.5, .decode_ms = 12.25, .queue_wait_ms = 3.0}));
+  auto batch = DecodeWorkerEvent(EncodeBatchEvent({.size = 16,
+                                                   .inference_ms = 41.5,
+                                                   .decode_ms = 12.25,
+                                                   .queue_wait_ms = 3.0,
+                                                   .decoded_ahead = 1}));
   ASSERT_TRUE(batch) << batch.error().message;
   const auto* facts = std::get_if<BatchEvent>(&*batch);
   ASSERT_NE(facts, nullptr);
@@ -62,22 +65,26 @@ TEST(WorkerEventTest, EachKindReadsBackAsItWasSent) {
   EXPECT_DOUBLE_EQ(facts->inference_ms, 41.5);
   EXPECT_DOUBLE_EQ(facts->decode_ms, 12.25);
   EXPECT_DOUBLE_EQ(facts->queue_wait_ms, 3.0);
+  EXPECT_EQ(facts->decoded_ahead, 1u);
 }
 
 TEST(WorkerEventTest, AnythingElseIsRefused) {
-  for (const char* message : {
-           "",
-           "not json",
-           "[]",
-           R"({"kind":"images"})",
-           R"({"kind":"images","events":[1]})",
-           R"({"kind":"images","events":[{"id":"a"}]})",
-           R"({"kind":"images","events":[{"id":"a","status":"done","top_label":7}]})",
-           R"({"kind":"batch","size":-1,"inference_ms":1,"decode_ms":1,"queue_wait_ms":1})",
-           R"({"kind":"batch","size":2})",
-           // The format before image events travelled several to a message.
-           R"({"kind":"image","id":"a","status":"done"})",
-       }) {
+  for (
+      const char* message : {
+          "",
+          "not json",
+          "[]",
+          R"({"kind":"images"})",
+          R"({"kind":"images","events":[1]})",
+          R"({"kind":"images","events":[{"id":"a"}]})",
+          R"({"kind":"images","events":[{"id":"a","status":"done","top_label":7}]})",
+          R"({"kind":"batch","size":-1,"inference_ms":1,"decode_ms":1,"queue_wait_ms":1,"decoded_ahead":0})",
+          // The format before images were decoded ahead.
+          R"({"kind":"batch","size":2,"inference_ms":1,"decode_ms":1,"queue_wait_ms":1})",
+          R"({"kind":"batch","size":2})",
+          // The format before image events travelled several to a message.
+          R"({"kind":"image","id":"a","status":"done"})",
+      }) {
     auto event = DecodeWorkerEvent(message);
     ASSERT_FALSE(event) << message;
     EXPECT_EQ(event.error().code, ErrorCode::kInvalidArgument) << message;

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/manifest.h"
+#include "engine/default_classifier_test.h"
 #include "image/read_file.h"
 
 namespace argus::worker {
@@ -34,9 +34,7 @@ class ClassifyInPartsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::filesystem::path shared = ARGUS_TEST_SHARED_DIR;
-    auto manifest = engine::LoadManifest(engine::kDefaultModel, shared / "assets");
-    ASSERT_TRUE(manifest) << manifest.error().message;
-    auto classifier = engine::Classifier::Create(*manifest, {.intra_op_threads = 1});
+    auto classifier = engine::LoadDefaultClassifier(shared / "assets", {.intra_op_threads = 1});
     ASSERT_TRUE(classifier) << classifier.error().message;
     classifier_ = std::move(*classifier);
     tensors_.resize(kImages * classifier_->tensor_size());

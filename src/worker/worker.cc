@@ -73,17 +73,20 @@ struct Worker::Item {
 };
 
 struct Worker::Batch {
+  DecodeAhead::Busy busy;  // from the moment its jobs are received
   VisibilityKeeper::Holding holding;
   std::vector<Item> items;     // in tensor order
   std::vector<float> tensors;  // room for a full batch; the first items.size() images used
   double decode_ms = 0;
   double queue_wait_ms = 0;
   double inference_ms = 0;
+  std::size_t decoded_ahead = 0;
   std::vector<std::string> outputs;  // the output objects, once inferred
 };
 
 Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
-               blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options)
+               blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options,
+               DecodeAhead* decode_ahead)
     : classifier_(classifier),
       queue_(queue),
       catalog_(catalog),
@@ -91,6 +94,7 @@ Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalo
       events_(events),
       options_(options),
       keeper_(queue, options.visibility_timeout / 3),
+      decode_ahead_(decode_ahead),
       decoder_count_(options.decode_threads > 0
                          ? options.decode_threads
                          : std::max(1u, std::thread::hardware_concurrency())),
@@ -152,6 +156,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   auto received = queue_.Receive(options_.max_batch, wait);
   if (!received) return std::unexpected(received.error());
   if (received->empty()) return std::nullopt;
+  DecodeAhead::Busy busy = decode_ahead_ ? decode_ahead_->MarkBusy() : DecodeAhead::Busy();
   const auto first_arrival = Clock::now();
   while (received->size() < options_.max_batch) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -161,7 +166,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     if (!more || more->empty()) break;
     std::ranges::move(*more, std::back_inserter(*received));
   }
-  Batch batch{.holding = keeper_.Keep(*received)};
+  Batch batch{.busy = std::move(busy), .holding = keeper_.Keep(*received)};
 
   std::vector<Item> candidates;
   const std::int64_t now = NowMs();
@@ -231,15 +236,20 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       marked.count_down();
     });
     std::atomic<std::size_t> next = 0;
+    std::atomic<std::size_t> decoded_ahead = 0;
     const std::size_t decoders = std::min(candidates.size(), decoder_count_);
     // The batch's decoding time ends with its last decoder, not with the catalog's answer.
     std::atomic<std::size_t> decoding = decoders;
     auto decode = [&] {
       for (std::size_t i = next++; i < candidates.size(); i = next++) {
-        if (!candidates[i].read) continue;
-        candidates[i].decoded =
-            classifier_.Preprocess(candidates[i].bytes, options_.limits,
-                                   std::span(tensors).subspan(i * tensor_size, tensor_size));
+        Item& item = candidates[i];
+        if (!item.read) continue;
+        const std::span<float> tensor = std::span(tensors).subspan(i * tensor_size, tensor_size);
+        std::optional<Result<void>> ahead =
+            decode_ahead_ ? decode_ahead_->Take(item.job.image_id, tensor) : std::nullopt;
+        decoded_ahead += ahead.has_value();
+        item.decoded =
+            ahead ? std::move(*ahead) : classifier_.Preprocess(item.bytes, options_.limits, tensor);
       }
       if (--decoding == 0) batch.decode_ms = MillisecondsSince(decode_start);
     };
@@ -253,6 +263,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     decode();
     helped.wait();
     marked.wait();
+    batch.decoded_ahead = decoded_ahead;
   }
   if (!statuses) {
     ReturnTensorBuffer(std::move(tensors));
@@ -410,7 +421,8 @@ void Worker::Settle(Batch& batch) {
   if (auto published = events_.Publish(EncodeBatchEvent({.size = batch.items.size(),
                                                          .inference_ms = batch.inference_ms,
                                                          .decode_ms = batch.decode_ms,
-                                                         .queue_wait_ms = batch.queue_wait_ms}));
+                                                         .queue_wait_ms = batch.queue_wait_ms,
+                                                         .decoded_ahead = batch.decoded_ahead}));
       !published) {
     LogError("cannot publish batch event", published.error());
   }

@@ -14,6 +14,7 @@
 #include "events/event_bus.h"
 #include "image/limits.h"
 #include "queue/queue.h"
+#include "worker/decode_ahead.h"
 #include "worker/job.h"
 #include "worker/visibility_keeper.h"
 
@@ -55,8 +56,10 @@ struct WorkerOptions {
 // as the catalog has them.
 class Worker {
  public:
+  // With `decode_ahead`, started, batches take the images it decoded before their jobs came.
   Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
-         blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options);
+         blob::BlobStore& blobs, events::EventBus& events, WorkerOptions options,
+         DecodeAhead* decode_ahead = nullptr);
   ~Worker();
 
   // Allocates the batch tensors the pipeline holds at once, for a worker started ahead of
@@ -94,6 +97,7 @@ class Worker {
   events::EventBus& events_;
   WorkerOptions options_;
   VisibilityKeeper keeper_;
+  DecodeAhead* decode_ahead_;  // may be null
   // Threads that live as long as the worker: libvips keeps per-thread buffers, which a
   // thread started for each batch would allocate afresh every time.
   std::size_t decoder_count_;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "common/bytes.h"
@@ -17,8 +18,9 @@
 #include "common/json_test.h"
 #include "common/sha256.h"
 #include "common/temp_dir_test.h"
-#include "engine/manifest.h"
+#include "engine/default_classifier_test.h"
 #include "image/read_file.h"
+#include "queue/wake_channel.h"
 #include "worker/job.h"
 
 namespace argus::worker {
@@ -35,9 +37,7 @@ class WorkerTest : public TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
-    auto manifest = engine::LoadManifest(engine::kDefaultModel, kAssets);
-    ASSERT_TRUE(manifest) << manifest.error().message;
-    auto classifier = engine::Classifier::Create(*manifest, {.intra_op_threads = 1});
+    auto classifier = engine::LoadDefaultClassifier(kAssets, {.intra_op_threads = 1});
     ASSERT_TRUE(classifier) << classifier.error().message;
     classifier_ = std::move(*classifier);
     auto queue =
@@ -78,9 +78,10 @@ class WorkerTest : public TempDirTest {
     return ids;
   }
 
-  std::jthread StartWorker(WorkerOptions options = {}, bool reserve_tensor_buffers = false) {
-    worker_ =
-        std::make_unique<Worker>(*classifier_, *queue_, *catalog_, *blobs_, *events_, options);
+  std::jthread StartWorker(WorkerOptions options = {}, bool reserve_tensor_buffers = false,
+                           DecodeAhead* decode_ahead = nullptr) {
+    worker_ = std::make_unique<Worker>(*classifier_, *queue_, *catalog_, *blobs_, *events_, options,
+                                       decode_ahead);
     if (reserve_tensor_buffers) worker_->ReserveTensorBuffers();
     return std::jthread([this](const std::stop_token& stop) { worker_->Run(stop); });
   }
@@ -282,6 +283,75 @@ TEST_F(WorkerTest, BatchKeepsOnlyTheImagesItCanClassifyAndSettlesTheRest) {
   auto stats = queue_->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->dead, 0u);
+}
+
+TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatch) {
+  std::mutex mutex;
+  std::vector<BatchEvent> batches;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    auto event = DecodeWorkerEvent(payload);
+    std::lock_guard lock(mutex);
+    if (event && std::holds_alternative<BatchEvent>(*event)) {
+      batches.push_back(std::get<BatchEvent>(*event));
+    }
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+  auto await_batches = [&](std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (batches.size() >= count || std::chrono::steady_clock::now() > deadline) return batches;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  };
+
+  const std::filesystem::path photo = kSamples / "n01582220_magpie.JPEG";
+  auto bytes = image::ReadFile(photo, 1 << 24);
+  ASSERT_TRUE(bytes);
+  const std::string id = Sha256Hex({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+  DecodeAhead ahead(DecodeAheadFolder(dir_), *classifier_, *blobs_, {});
+  ASSERT_TRUE(ahead.Start());
+  std::jthread worker = StartWorker({}, false, &ahead);
+  // As the web tier does: the bytes are stored and announced before the job is queued. The
+  // job waits here until the decoding has begun, which a real upload does not.
+  ASSERT_TRUE(blobs_->Put(InputKey(id), *bytes, "image/jpeg", blob::Durability::kRecreatable));
+  queue::WakeChannel web_tier(DecodeAheadFolder(dir_));
+  AnnounceUpload(web_tier, id);
+  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
+       ahead.started() == 0 && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(ahead.started(), 1u);
+  EXPECT_EQ(Upload(photo), id);
+  ASSERT_TRUE(WaitForEmptyQueue());
+
+  EXPECT_EQ(ahead.taken(), 1u);
+  std::vector<BatchEvent> seen = await_batches(1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].size, 1u);
+  EXPECT_EQ(seen[0].decoded_ahead, 1u);
+  // The result is the one the engine gives the photo on its own.
+  std::vector<float> tensor(classifier_->tensor_size());
+  ASSERT_TRUE(classifier_->Preprocess(*bytes, {}, tensor));
+  auto alone = classifier_->Classify(tensor, 1, 5);
+  ASSERT_TRUE(alone);
+  const Json::Value output = OutputObject(id);
+  ASSERT_TRUE(output["labels"].isArray() && !output["labels"].empty()) << output;
+  EXPECT_EQ(output["labels"][0]["name"].asString(), alone->front().labels.front().name);
+  EXPECT_NEAR(output["labels"][0]["confidence"].asDouble(),
+              alone->front().labels.front().confidence, 1e-5);
+
+  // A job that was not announced is decoded on receipt.
+  const std::string other = UploadSamples(1).front();
+  ASSERT_TRUE(WaitForEmptyQueue());
+  seen = await_batches(2);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].decoded_ahead, 0u);
+  auto record = catalog_->GetImage(other);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->status, catalog::ImageStatus::kDone);
 }
 
 TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {

@@ -1,0 +1,156 @@
+#include "worker/decode_ahead.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "common/bytes.h"
+#include "common/sha256.h"
+#include "common/temp_dir_test.h"
+#include "engine/default_classifier_test.h"
+#include "image/read_file.h"
+#include "worker/worker.h"
+
+namespace argus::worker {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
+const std::filesystem::path kPhoto =
+    ARGUS_TEST_SHARED_DIR "/data/imagenet-sample/n01582220_magpie.JPEG";
+
+// The default model, a local blob store in a fresh folder, and the web tier's side of the
+// announcements.
+class DecodeAheadTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto classifier = engine::LoadDefaultClassifier(kAssets, {.intra_op_threads = 1});
+    ASSERT_TRUE(classifier) << classifier.error().message;
+    classifier_ = std::move(*classifier);
+    auto blobs = blob::OpenBlobStore("file://" + (dir_ / "blobs").string());
+    ASSERT_TRUE(blobs);
+    blobs_ = std::move(*blobs);
+    folder_ = DecodeAheadFolder(dir_);
+    web_tier_ = std::make_unique<queue::WakeChannel>(folder_);
+    ahead_ = std::make_unique<DecodeAhead>(folder_, *classifier_, *blobs_, image::Limits{});
+    ASSERT_TRUE(ahead_->Start());
+  }
+
+  // Stores bytes as the web tier does; returns their id.
+  std::string Store(std::span<const std::byte> bytes) {
+    const std::string id = Sha256Hex({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    EXPECT_TRUE(blobs_->Put(InputKey(id), bytes, "image/jpeg", blob::Durability::kRecreatable));
+    return id;
+  }
+
+  std::string StorePhoto() {
+    auto bytes = image::ReadFile(kPhoto, 1 << 24);
+    EXPECT_TRUE(bytes);
+    return Store(*bytes);
+  }
+
+  // Waits until `count` decodings ahead have started, up to `limit`.
+  bool WaitForStarted(std::uint64_t count, std::chrono::milliseconds limit = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (ahead_->started() < count) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+
+  std::unique_ptr<engine::Classifier> classifier_;
+  std::unique_ptr<blob::BlobStore> blobs_;
+  std::filesystem::path folder_;
+  std::unique_ptr<queue::WakeChannel> web_tier_;
+  std::unique_ptr<DecodeAhead> ahead_;
+};
+
+TEST_F(DecodeAheadTest, AnAnnouncedImageIsDecodedAsOnReceiptAndTakenOnce) {
+  const std::string id = StorePhoto();
+  AnnounceUpload(*web_tier_, id);
+  ASSERT_TRUE(WaitForStarted(1));
+
+  std::vector<float> tensor(classifier_->tensor_size(), -1.0f);
+  std::optional<Result<void>> taken = ahead_->Take(id, tensor);
+  ASSERT_TRUE(taken.has_value()) << "the announced image was not held";
+  const Result<void> decoded = taken.value_or(Fail(ErrorCode::kInternal, "not held"));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  auto bytes = image::ReadFile(kPhoto, 1 << 24);
+  ASSERT_TRUE(bytes);
+  std::vector<float> on_receipt(classifier_->tensor_size());
+  ASSERT_TRUE(classifier_->Preprocess(*bytes, {}, on_receipt));
+  EXPECT_EQ(tensor, on_receipt);
+  EXPECT_EQ(ahead_->taken(), 1u);
+
+  EXPECT_FALSE(ahead_->Take(id, tensor).has_value()) << "taken twice";
+  EXPECT_EQ(ahead_->taken(), 1u);
+}
+
+TEST_F(DecodeAheadTest, AnotherImageIsNotHeldAndDoesNotWait) {
+  const std::string id = StorePhoto();
+  AnnounceUpload(*web_tier_, id);
+  ASSERT_TRUE(WaitForStarted(1));
+  std::vector<float> tensor(classifier_->tensor_size());
+  EXPECT_FALSE(ahead_->Take(std::string(64, 'a'), tensor).has_value());
+  EXPECT_TRUE(ahead_->Take(id, tensor).has_value()) << "the held image was dropped";
+}
+
+TEST_F(DecodeAheadTest, AnnouncementsPassWhileTheWorkerIsBusy) {
+  const std::string id = StorePhoto();
+  {
+    DecodeAhead::Busy busy = ahead_->MarkBusy();
+    DecodeAhead::Busy moved = std::move(busy);  // the batch that holds it is moved along
+    AnnounceUpload(*web_tier_, id);
+    EXPECT_FALSE(WaitForStarted(1, 300ms)) << "decoded ahead while busy";
+  }
+  std::vector<float> tensor(classifier_->tensor_size());
+  EXPECT_FALSE(ahead_->Take(id, tensor).has_value());
+
+  // Idle again: announcements are heard. Those that came while busy are dropped once it is
+  // idle, and one sent at that moment may go with them, so they are sent until one is heard.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  do {
+    AnnounceUpload(*web_tier_, id);
+  } while (!WaitForStarted(1, 50ms) && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(ahead_->started(), 1u);
+  EXPECT_TRUE(ahead_->Take(id, tensor).has_value());
+}
+
+TEST_F(DecodeAheadTest, UndecodableBytesGiveTheDecodingErrorAndMissingOnesAreLeftToTheBatch) {
+  const std::string corrupt = Store(AsBytes(std::string_view("not a picture at all")));
+  AnnounceUpload(*web_tier_, corrupt);
+  ASSERT_TRUE(WaitForStarted(1));
+  std::vector<float> tensor(classifier_->tensor_size());
+  std::optional<Result<void>> taken = ahead_->Take(corrupt, tensor);
+  ASSERT_TRUE(taken.has_value());
+  const Result<void> decoded = taken.value_or(Result<void>());
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, ErrorCode::kUnsupportedMedia) << decoded.error().message;
+
+  // Bytes the blob store does not have: the batch reads them itself and reports what it finds.
+  const std::string missing(64, 'b');
+  AnnounceUpload(*web_tier_, missing);
+  ASSERT_TRUE(WaitForStarted(2));
+  EXPECT_FALSE(ahead_->Take(missing, tensor).has_value());
+}
+
+TEST_F(DecodeAheadTest, ANewAnnouncementReplacesAnImageThatWasNotTaken) {
+  const std::string first = StorePhoto();
+  AnnounceUpload(*web_tier_, first);
+  ASSERT_TRUE(WaitForStarted(1));
+  const std::string second = Store(AsBytes(std::string_view("another upload, not an image")));
+  AnnounceUpload(*web_tier_, second);
+  ASSERT_TRUE(WaitForStarted(2));
+  std::vector<float> tensor(classifier_->tensor_size());
+  EXPECT_TRUE(ahead_->Take(second, tensor).has_value());
+  EXPECT_FALSE(ahead_->Take(first, tensor).has_value());
+}
+
+}  // namespace
+}  // namespace argus::worker
