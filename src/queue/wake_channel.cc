@@ -107,6 +107,11 @@ std::vector<std::string> WakeChannel::Listeners() {
   return listeners_;
 }
 
+std::size_t WakeChannel::ListenerCount() {
+  std::lock_guard lock(mutex_);
+  return Listeners().size();
+}
+
 void WakeChannel::Notify(std::string_view text) {
   assert(text.size() <= kMaxTextSize);
   int sender = -1;

@@ -35,6 +35,9 @@ class WakeChannel {
   // Wakes every listener (best effort: errors only cost the listeners a poll interval).
   // `text`, at most kMaxTextSize bytes, reaches each of them.
   void Notify(std::string_view text = {});
+  // The listeners a Notify now would send to (those whose process died included, until a
+  // Notify finds them gone).
+  std::size_t ListenerCount();
 
   static constexpr std::size_t kMaxTextSize = 256;
 

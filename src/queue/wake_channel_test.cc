@@ -72,6 +72,7 @@ TEST_F(WakeChannelTest, EveryListenerIsWoken) {
   ASSERT_TRUE(first.Listen());
   ASSERT_TRUE(second.Listen());
   EXPECT_EQ(SocketsInFolder(), 2u);
+  EXPECT_EQ(WakeChannel(folder_).ListenerCount(), 2u);
   WakeChannel(folder_).Notify();
   const auto start = Clock::now();
   first.Wait(60s);

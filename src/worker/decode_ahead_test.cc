@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "common/bytes.h"
@@ -119,6 +121,23 @@ TEST_F(DecodeAheadTest, AnnouncementsPassWhileTheWorkerIsBusy) {
     AnnounceUpload(*web_tier_, id);
   } while (!WaitForStarted(1, 50ms) && std::chrono::steady_clock::now() < deadline);
   ASSERT_EQ(ahead_->started(), 1u);
+  EXPECT_TRUE(ahead_->Take(id, tensor).has_value());
+}
+
+TEST_F(DecodeAheadTest, OnlyTheOneWorkerOfAMachineIsToldWhichImageComes) {
+  const std::string id = StorePhoto();
+  std::optional<queue::WakeChannel> other_worker(std::in_place, folder_);
+  ASSERT_TRUE(other_worker->Listen());
+  AnnounceUpload(*web_tier_, id);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(other_worker->Wait(60s), std::vector<std::string>{}) << "told of the image";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "not woken";
+  EXPECT_FALSE(WaitForStarted(1, 300ms)) << "decoded ahead beside another worker";
+
+  other_worker.reset();
+  AnnounceUpload(*web_tier_, id);
+  ASSERT_TRUE(WaitForStarted(1));
+  std::vector<float> tensor(classifier_->tensor_size());
   EXPECT_TRUE(ahead_->Take(id, tensor).has_value());
 }
 
