@@ -43,7 +43,7 @@ struct ApiOptions {
   bool presigned_downloads = false;
   // kPowerLoss: an upload's bytes are flushed to disk before it is acknowledged.
   DurabilityLevel upload_durability = DurabilityLevel::kProcessCrash;
-  // Where new uploads are announced to the machine's idle workers (worker/decode_ahead.h);
+  // Where new uploads are announced to the worker of the machine (worker/decode_ahead.h);
   // empty: not announced.
   std::filesystem::path decode_ahead_folder;
 };

@@ -25,9 +25,9 @@ namespace argus::worker {
 // The web tier stores an upload's bytes, then records it in the catalog and queues its job,
 // and the worker then receives the job and reads and decodes the bytes: on a lone image the
 // catalog, queue and hand-off take about a millisecond before decoding starts. The web tier
-// therefore announces a new image by its id as soon as its bytes are stored (AnnounceUpload),
-// to every worker on its machine; a worker holding no batch starts decoding it at once, and
-// the batch that receives its job takes the tensor instead of decoding it (Take).
+// therefore announces a new image by its id to the worker of its machine as soon as its
+// bytes are stored (AnnounceUpload); a worker holding no batch starts decoding it at once,
+// and the batch that receives its job takes the tensor instead of decoding it (Take).
 //
 // Announcements are hints: one that no idle worker hears costs nothing, and a job that was
 // not decoded ahead is decoded as before. A worker that holds a batch lets announcements
