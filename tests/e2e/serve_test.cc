@@ -338,6 +338,37 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// The web tier and the worker it starts meet in the data directory's decode-ahead folder:
+// the lone worker decodes uploads while their jobs are still being queued.
+TEST_F(ServeTest, ALoneWorkerDecodesUploadsAheadOfTheirJobs) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=1", "--max-workers=1"});
+  for (int i = 0; i < 1200 && serve.log().find("ready with model") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_THAT(serve.log(), HasSubstr("ready with model"));
+  serve.UseNewAccount("owner@example.com");
+  auto decoded_ahead = [&serve] {
+    const std::string body = serve.Get("/metrics").body;
+    const std::string name = "\nargus_images_decoded_ahead_total ";
+    const std::size_t at = body.find(name);
+    return at == std::string::npos ? 0.0 : std::stod(body.substr(at + name.size()));
+  };
+  // Each announcement gives the worker a head start of the catalog's and the queue's work;
+  // a worker thread that a busy machine schedules later than that misses one, not all.
+  const auto photos = SamplePhotos();
+  double count = 0;
+  for (std::size_t i = 0; i < 20 && count == 0; ++i) {
+    ASSERT_EQ(serve.Upload("/", {{"myfile", photos[i]}}).status, 200) << photos[i];
+    for (int poll = 0; poll < 20 && count == 0; ++poll) {  // the batch event follows the answer
+      count = decoded_ahead();
+      if (count == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_GT(count, 0) << "no upload was decoded ahead";
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // The blob store on a file system of 1 MB of its own, and the folder where Drogon spools
 // request bodies over 1 MB on one of 256 KB: the uploads fill the first within a dozen
 // photos.
