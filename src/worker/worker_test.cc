@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,28 @@ class WorkerTest : public TempDirTest {
     EXPECT_TRUE(bytes) << id;
     if (!bytes) return {};
     return ParseJson({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
+  }
+
+  // Whether the output object of `id` has the top label, and its confidence, that the engine
+  // gives `photo` on its own.
+  ::testing::AssertionResult StoredAsClassifiedAlone(const std::string& id,
+                                                     const std::filesystem::path& photo) {
+    auto bytes = image::ReadFile(photo, 1 << 24);
+    std::vector<float> tensor(classifier_->tensor_size());
+    if (!bytes || !classifier_->Preprocess(*bytes, {}, tensor)) {
+      return ::testing::AssertionFailure() << "cannot decode " << photo;
+    }
+    auto alone = classifier_->Classify(tensor, 1, 5);
+    if (!alone) return ::testing::AssertionFailure() << alone.error().message;
+    const engine::LabelScore& top = alone->front().labels.front();
+    const Json::Value output = OutputObject(id);
+    const Json::Value& stored = output["labels"][0];
+    if (stored["name"].asString() != top.name ||
+        std::abs(stored["confidence"].asDouble() - top.confidence) > 1e-5) {
+      return ::testing::AssertionFailure()
+             << "stored " << output << ", alone " << top.name << " " << top.confidence;
+    }
+    return ::testing::AssertionSuccess();
   }
 
   std::unique_ptr<engine::Classifier> classifier_;
@@ -270,16 +293,7 @@ TEST_F(WorkerTest, BatchKeepsOnlyTheImagesItCanClassifyAndSettlesTheRest) {
   EXPECT_EQ(undecodable->status, catalog::ImageStatus::kFailed);
   EXPECT_FALSE(undecodable->error.empty());
 
-  // The photo's result is the one the engine gives it on its own.
-  auto bytes = image::ReadFile(photo, 1 << 24);
-  ASSERT_TRUE(bytes);
-  std::vector<float> tensor(classifier_->tensor_size());
-  ASSERT_TRUE(classifier_->Preprocess(*bytes, {}, tensor));
-  auto alone = classifier_->Classify(tensor, 1, 5);
-  ASSERT_TRUE(alone);
-  const Json::Value output = OutputObject(photo_id);
-  ASSERT_TRUE(output["labels"].isArray() && !output["labels"].empty()) << output;
-  EXPECT_EQ(output["labels"][0]["name"].asString(), alone->front().labels.front().name) << output;
+  EXPECT_TRUE(StoredAsClassifiedAlone(photo_id, photo));
   auto stats = queue_->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->dead, 0u);
@@ -332,16 +346,7 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].size, 1u);
   EXPECT_EQ(seen[0].decoded_ahead, 1u);
-  // The result is the one the engine gives the photo on its own.
-  std::vector<float> tensor(classifier_->tensor_size());
-  ASSERT_TRUE(classifier_->Preprocess(*bytes, {}, tensor));
-  auto alone = classifier_->Classify(tensor, 1, 5);
-  ASSERT_TRUE(alone);
-  const Json::Value output = OutputObject(id);
-  ASSERT_TRUE(output["labels"].isArray() && !output["labels"].empty()) << output;
-  EXPECT_EQ(output["labels"][0]["name"].asString(), alone->front().labels.front().name);
-  EXPECT_NEAR(output["labels"][0]["confidence"].asDouble(),
-              alone->front().labels.front().confidence, 1e-5);
+  EXPECT_TRUE(StoredAsClassifiedAlone(id, photo));
 
   // A job that was not announced is decoded on receipt.
   const std::string other = UploadSamples(1).front();
