@@ -7,11 +7,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "common/bytes.h"
 #include "common/sha256.h"
 #include "common/temp_dir_test.h"
+#include "common/wait_test.h"
 #include "engine/default_classifier_test.h"
 #include "image/read_file.h"
 #include "worker/worker.h"
@@ -58,12 +58,7 @@ class DecodeAheadTest : public TempDirTest {
 
   // Waits until `count` decodings ahead have started, up to `limit`.
   bool WaitForStarted(std::uint64_t count, std::chrono::milliseconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (ahead_->started() < count) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(2ms);
-    }
-    return true;
+    return WaitUntil([&] { return ahead_->started() >= count; }, limit);
   }
 
   std::unique_ptr<engine::Classifier> classifier_;
@@ -116,10 +111,12 @@ TEST_F(DecodeAheadTest, AnnouncementsPassWhileTheWorkerIsBusy) {
 
   // Idle again: announcements are heard. Those that came while busy are dropped once it is
   // idle, and one sent at that moment may go with them, so they are sent until one is heard.
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  do {
-    AnnounceUpload(*web_tier_, id);
-  } while (!WaitForStarted(1, 50ms) && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        AnnounceUpload(*web_tier_, id);
+        return WaitForStarted(1, 50ms);
+      },
+      30s, 0ms));
   ASSERT_EQ(ahead_->started(), 1u);
   EXPECT_TRUE(ahead_->Take(id, tensor).has_value());
 }

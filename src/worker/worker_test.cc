@@ -19,6 +19,7 @@
 #include "common/json_test.h"
 #include "common/sha256.h"
 #include "common/temp_dir_test.h"
+#include "common/wait_test.h"
 #include "engine/default_classifier_test.h"
 #include "image/read_file.h"
 #include "queue/wake_channel.h"
@@ -89,13 +90,12 @@ class WorkerTest : public TempDirTest {
 
   // Waits until the queue holds no job, ready or in flight.
   bool WaitForEmptyQueue(std::chrono::seconds limit = 120s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto stats = queue_->Stats();
-      if (stats && stats->ready + stats->in_flight == 0) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+    return WaitUntil(
+        [this] {
+          auto stats = queue_->Stats();
+          return stats && stats->ready + stats->in_flight == 0;
+        },
+        limit, 20ms);
   }
 
   Json::Value OutputObject(const std::string& id) {
@@ -212,10 +212,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
     return events;
   };
   auto await_done_events = [&](std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (done_events().size() < count && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(5ms);
-    }
+    WaitUntil([&] { return done_events().size() >= count; }, 30s, 5ms);
     return done_events();
   };
 
@@ -310,15 +307,13 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
     }
   });
   ASSERT_TRUE(subscription) << subscription.error().message;
+  auto seen_batches = [&] {
+    std::lock_guard lock(mutex);
+    return batches;
+  };
   auto await_batches = [&](std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    for (;;) {
-      {
-        std::lock_guard lock(mutex);
-        if (batches.size() >= count || std::chrono::steady_clock::now() > deadline) return batches;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
+    WaitUntil([&] { return seen_batches().size() >= count; }, 30s, 5ms);
+    return seen_batches();
   };
 
   const std::filesystem::path photo = kSamples / "n01582220_magpie.JPEG";
@@ -333,11 +328,7 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
   ASSERT_TRUE(blobs_->Put(InputKey(id), *bytes, "image/jpeg", blob::Durability::kRecreatable));
   queue::WakeChannel web_tier(DecodeAheadFolder(dir_));
   AnnounceUpload(web_tier, id);
-  for (const auto deadline = std::chrono::steady_clock::now() + 30s;
-       ahead.started() == 0 && std::chrono::steady_clock::now() < deadline;) {
-    std::this_thread::sleep_for(2ms);
-  }
-  ASSERT_EQ(ahead.started(), 1u);
+  ASSERT_TRUE(WaitUntil([&] { return ahead.started() == 1; }, 30s));
   EXPECT_EQ(Upload(photo), id);
   ASSERT_TRUE(WaitForEmptyQueue());
 
