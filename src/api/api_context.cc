@@ -2,9 +2,32 @@
 
 #include <drogon/HttpRequest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <string_view>
+
 #include "api/http_errors.h"
 
 namespace argus::api {
+namespace {
+
+// The token of an "Authorization: Bearer TOKEN" header, else "". The scheme's name is
+// case-insensitive (RFC 9110, section 11.1).
+std::string BearerToken(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer";
+  const std::size_t space = authorization.find(' ');
+  if (space != kScheme.size() ||
+      !std::ranges::equal(authorization.substr(0, space), kScheme, [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == b;
+      })) {
+    return "";
+  }
+  const std::size_t token = authorization.find_first_not_of(' ', space);
+  return token == std::string_view::npos ? "" : std::string(authorization.substr(token));
+}
+
+}  // namespace
 
 Result<queue::QueueStats> ApiContext::QueueStats() {
   std::lock_guard lock(stats_mutex_);
@@ -21,9 +44,7 @@ Result<queue::QueueStats> ApiContext::QueueStats() {
 std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
     ApiContext& context, const drogon::HttpRequestPtr& request) {
   const std::string& authorization = request->getHeader("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  const std::string bearer =
-      authorization.starts_with(kBearer) ? authorization.substr(kBearer.size()) : "";
+  const std::string bearer = BearerToken(authorization);
   if (!authorization.empty() && bearer.empty()) {
     return std::unexpected(ErrorResponse(drogon::k401Unauthorized, "unauthenticated",
                                          "the Authorization header must be \"Bearer TOKEN\""));

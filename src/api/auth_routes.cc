@@ -3,7 +3,9 @@
 #include <drogon/drogon.h>
 #include <json/json.h>
 
+#include <chrono>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "api/http_errors.h"
@@ -17,14 +19,17 @@ constexpr char kSessionCookie[] = "argus_session";
 constexpr char kCsrfCookie[] = "argus_csrf";
 
 // Sign-up and log-in attempts per client address: 10 a minute, then 429.
+constexpr std::size_t kAttemptsPerWindow = 10;
+constexpr std::chrono::seconds kAttemptWindow(60);
+
 class AttemptLimiter {
  public:
   bool Allow(const std::string& address) {
     std::lock_guard lock(mutex_);
     auto& limiter = limiters_[address];
     if (!limiter) {
-      limiter = drogon::RateLimiter::newRateLimiter(drogon::RateLimiterType::kSlidingWindow, 10,
-                                                    std::chrono::seconds(60));
+      limiter = drogon::RateLimiter::newRateLimiter(drogon::RateLimiterType::kSlidingWindow,
+                                                    kAttemptsPerWindow, kAttemptWindow);
     }
     return limiter->isAllowed();
   }
@@ -62,9 +67,15 @@ void SetSessionCookies(const HttpResponsePtr& response, const HttpRequestPtr& re
   }
 }
 
+// A JSON body that is an object, else null. Indexing any other JSON value throws.
+const Json::Value* JsonObjectOf(const HttpRequestPtr& request) {
+  const auto& json = request->getJsonObject();
+  return json && json->isObject() ? json.get() : nullptr;
+}
+
 Result<std::pair<std::string, std::string>> CredentialsOf(const HttpRequestPtr& request) {
-  const auto json = request->getJsonObject();
-  if (!json || !(*json)["email"].isString() || !(*json)["password"].isString()) {
+  const Json::Value* json = JsonObjectOf(request);
+  if (json == nullptr || !(*json)["email"].isString() || !(*json)["password"].isString()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "send a JSON object with \"email\" and \"password\" strings");
   }
@@ -82,9 +93,13 @@ HttpResponsePtr SessionResponse(const HttpRequestPtr& request, const auth::NewSe
   return response;
 }
 
+// After a burst the sliding window lets attempts through again only as the burst's window
+// passes, up to a whole window later.
 HttpResponsePtr TooManyAttempts() {
-  return ErrorResponse(drogon::k429TooManyRequests, "rate_limited",
-                       "too many attempts from this address; wait a minute");
+  auto response = ErrorResponse(drogon::k429TooManyRequests, "rate_limited",
+                                "too many attempts from this address; wait a minute");
+  response->addHeader("Retry-After", std::to_string(kAttemptWindow.count()));
+  return response;
 }
 
 Json::Value TokenJson(const catalog::TokenRecord& token) {
@@ -180,22 +195,27 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
                         callback(HttpResponse::newHttpJsonResponse(body));
                       },
                       {drogon::Get});
-  app.registerHandler("/api/v1/tokens",
-                      [context](const HttpRequestPtr& request, Callback&& callback) {
-                        auto principal = RequireUser(*context, request);
-                        if (!principal) return callback(principal.error());
-                        const auto json = request->getJsonObject();
-                        const std::string name =
-                            json && (*json)["name"].isString() ? (*json)["name"].asString() : "";
-                        auto token = context->accounts.CreateApiToken(principal->user, name);
-                        if (!token) return callback(ErrorResponse(token.error()));
-                        Json::Value body = TokenJson(token->record);
-                        body["token"] = token->token;
-                        auto response = HttpResponse::newHttpJsonResponse(body);
-                        response->setStatusCode(drogon::k201Created);
-                        callback(response);
-                      },
-                      {drogon::Post});
+  app.registerHandler(
+      "/api/v1/tokens",
+      [context](const HttpRequestPtr& request, Callback&& callback) {
+        auto principal = RequireUser(*context, request);
+        if (!principal) return callback(principal.error());
+        const Json::Value* json = JsonObjectOf(request);
+        if (json == nullptr && request->getJsonObject()) {
+          return callback(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
+                                        "send a JSON object, e.g. {\"name\": \"laptop\"}"));
+        }
+        const std::string name =
+            json != nullptr && (*json)["name"].isString() ? (*json)["name"].asString() : "";
+        auto token = context->accounts.CreateApiToken(principal->user, name);
+        if (!token) return callback(ErrorResponse(token.error()));
+        Json::Value body = TokenJson(token->record);
+        body["token"] = token->token;
+        auto response = HttpResponse::newHttpJsonResponse(body);
+        response->setStatusCode(drogon::k201Created);
+        callback(response);
+      },
+      {drogon::Post});
   app.registerHandler(
       "/api/v1/tokens/{id}",
       [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {

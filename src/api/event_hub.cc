@@ -38,7 +38,11 @@ void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadl
                             ImageWake wake) {
   bool sooner = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (closed_) {
+      lock.unlock();
+      return wake(nullptr);
+    }
     image_waiters_.emplace(image_id, ImageWaiter{deadline, std::move(wake)});
     sooner = deadline < timer_wakes_at_;
     deadline_moved_ = deadline_moved_ || sooner;
@@ -87,6 +91,22 @@ std::uint64_t EventHub::last_sequence() const {
 std::size_t EventHub::waiting_for_images() const {
   std::lock_guard lock(mutex_);
   return image_waiters_.size();
+}
+
+void EventHub::Close() {
+  std::vector<ImageWake> wakes;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    for (auto& [id, waiter] : image_waiters_) wakes.push_back(std::move(waiter.wake));
+    image_waiters_.clear();
+  }
+  for (ImageWake& wake : wakes) wake(nullptr);
+}
+
+bool EventHub::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
 }
 
 void EventHub::RunTimer(const std::stop_token& stop) {

@@ -39,7 +39,8 @@ class EventHub {
 
   void OnStatus(std::string image_id, std::string status, std::string top_label = "");
 
-  // `wake` runs once: on an event for `image_id`, on the periodic re-check, or at `deadline`.
+  // `wake` runs once: on an event for `image_id`, on the periodic re-check, or at `deadline`;
+  // at once when the hub is closed.
   void WaitForImage(const std::string& image_id, Clock::time_point deadline, ImageWake wake);
   // `wake` runs once: when an event after `after_sequence` exists, on the periodic
   // re-check, or at `deadline`.
@@ -53,6 +54,11 @@ class EventHub {
   std::uint64_t last_sequence() const;
   // Clients waiting for an image (not counting event streams): drained before shutdown.
   std::size_t waiting_for_images() const;
+
+  // Ends every wait for an image, and those that would begin later, as if its deadline had
+  // come: the server is stopping and answers its waiting clients with what it has.
+  void Close();
+  bool closed() const;
 
  private:
   struct Waiter {
@@ -75,6 +81,7 @@ class EventHub {
   // recompute (most do not: deadlines are seconds away and the re-check comes every second).
   Clock::time_point timer_wakes_at_ = Clock::time_point::max();
   bool deadline_moved_ = false;
+  bool closed_ = false;
   std::jthread timer_;
 };
 

@@ -120,5 +120,20 @@ TEST(EventHubTest, LatestEventForAnImageLooksOnlyAfterTheGivenSequence) {
   EXPECT_FALSE(hub.LatestEventFor("d", 0).has_value());
 }
 
+TEST(EventHubTest, ClosingWakesEveryImageWaiterAtOnceAndLaterOnesOnArrival) {
+  EventHub hub;
+  Woken waiting, later;
+  hub.WaitForImage("a", Clock::now() + 60s, waiting.ImageCallback());
+  EXPECT_FALSE(hub.closed());
+  hub.Close();
+  EXPECT_TRUE(hub.closed());
+  EXPECT_EQ(*waiting.count, 1);
+  EXPECT_FALSE(waiting.event->has_value()) << "woken as at its deadline";
+  EXPECT_EQ(hub.waiting_for_images(), 0u);
+  hub.WaitForImage("b", Clock::now() + 60s, later.ImageCallback());
+  EXPECT_EQ(*later.count, 1);
+  EXPECT_EQ(hub.waiting_for_images(), 0u);
+}
+
 }  // namespace
 }  // namespace argus::api

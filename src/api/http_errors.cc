@@ -16,6 +16,9 @@ drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string
   if (status == drogon::k503ServiceUnavailable || status == drogon::k429TooManyRequests) {
     response->addHeader("Retry-After", "1");
   }
+  if (status == drogon::k401Unauthorized) {
+    response->addHeader("WWW-Authenticate", "Bearer");
+  }
   return response;
 }
 

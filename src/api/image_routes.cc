@@ -179,7 +179,7 @@ void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& o
   auto answered = std::make_shared<std::atomic<bool>>(false);
   auto shared_callback =
       std::make_shared<std::function<void(Result<catalog::ImageRecord>)>>(std::move(callback));
-  const bool can_wait = EventHub::Clock::now() < deadline;
+  const bool can_wait = EventHub::Clock::now() < deadline && !context->hub.closed();
   if (can_wait) {
     context->hub.WaitForImage(id, deadline, [=](const StatusEvent* /*event*/) {
       if (answered->exchange(true)) return;

@@ -166,14 +166,24 @@ HttpResponsePtr LabelResponse(const std::string& label) {
   return response;
 }
 
-HttpResponsePtr ClassifyResponse(const Result<catalog::ImageRecord>& image) {
+// `owner` is "" for an anonymous upload, whose record only a repeated upload can read.
+// `stopping`: the server ended the wait before its deadline.
+HttpResponsePtr ClassifyResponse(const Result<catalog::ImageRecord>& image,
+                                 const std::string& owner, bool stopping) {
   if (!image) return ErrorResponse(image.error());
   if (image->status == catalog::ImageStatus::kFailed) {
     return ErrorResponse(drogon::k422UnprocessableEntity, "classification_failed", image->error);
   }
+  if (image->status != catalog::ImageStatus::kDone && stopping) {
+    return ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                         "the server is shutting down before the result came; the image stays "
+                         "queued, and sending it again later answers with its result");
+  }
   if (image->status != catalog::ImageStatus::kDone) {
     return ErrorResponse(drogon::k504GatewayTimeout, "timeout",
-                         "no result yet; poll /api/v1/images/" + image->id);
+                         owner.empty() ? "no result yet; the image stays queued, and sending it "
+                                         "again later answers with its result at once"
+                                       : "no result yet; poll /api/v1/images/" + image->id);
   }
   return LabelResponse(ImageJson(*image)["labels"][0]["name"].asString());
 }
@@ -198,7 +208,9 @@ void AskCatalog(const std::shared_ptr<PendingClassification>& pending) {
   if (pending->answered) return;
   AwaitImage(
       pending->context, pending->owner, pending->id, pending->deadline,
-      [pending](Result<catalog::ImageRecord> image) { pending->Answer(ClassifyResponse(image)); });
+      [pending](Result<catalog::ImageRecord> image) {
+        pending->Answer(ClassifyResponse(image, pending->owner, pending->context->hub.closed()));
+      });
 }
 
 bool IsUnderWay(const StatusEvent& event) {
@@ -246,7 +258,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
   if (catalog::IsFinal(record->status)) {
-    return callback(ClassifyResponse(*record));
+    return callback(ClassifyResponse(*record, owner, false));
   }
   auto pending = std::make_shared<PendingClassification>();
   pending->context = context;

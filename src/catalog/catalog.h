@@ -165,6 +165,8 @@ class Catalog {
   // false when the image already had a result or is gone.
   virtual Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
                                                  std::int64_t now_ms) = 0;
+  // For each id, in order, whether the catalog has the image (some owner kept it).
+  virtual Result<std::vector<bool>> Exist(std::span<const std::string> ids) = 0;
   // A failed attempt: counts it and keeps the error; `final` marks the image failed
   // (finished_at_ms = now_ms), otherwise it goes back to queued. A no-op for an image
   // already done or failed (a late duplicate); kNotFound for an unknown id.

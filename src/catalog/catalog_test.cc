@@ -561,6 +561,17 @@ TEST_P(CatalogTest, StartProcessingMarksABatchAndLeavesFinishedImagesAlone) {
   EXPECT_TRUE(Must(catalog_->StartProcessing({}, 2000)).empty());
 }
 
+TEST_P(CatalogTest, ExistTellsWhichImagesAnOwnerStillKeeps) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  Must(catalog_->AddUpload(Upload("alice", Id(2))));
+  Must(catalog_->AddUpload(Upload("bob", Id(2))));
+  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1))));
+  EXPECT_FALSE(Must(catalog_->Remove("alice", Id(2))));  // bob keeps it
+  EXPECT_EQ(Must(catalog_->Exist(std::vector{Id(1), Id(2), Id(99), Id(2)})),
+            (std::vector<bool>{false, true, false, true}));
+  EXPECT_TRUE(Must(catalog_->Exist({})).empty());
+}
+
 TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
   for (int i : {1, 2, 3}) {
     Must(catalog_->AddUpload(Upload("alice", Id(i))));

@@ -771,6 +771,27 @@ Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
   });
 }
 
+Result<std::vector<bool>> SqlCatalog::Exist(std::span<const std::string> ids) {
+  if (ids.empty()) return std::vector<bool>{};
+  for (const std::string& id : ids) {
+    if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  }
+  const std::vector<Param> params(ids.begin(), ids.end());
+  return Run<std::vector<bool>>(
+      "looking images up", [&](const Sql& db) -> Result<std::vector<bool>> {
+        std::set<std::string> found;
+        for (const auto& row :
+             db("SELECT id FROM images WHERE id IN (" + Placeholders(1, ids.size()) + ")",
+                params)) {
+          found.insert(Column(row, 0).as<std::string>());
+        }
+        std::vector<bool> out;
+        out.reserve(ids.size());
+        for (const std::string& id : ids) out.push_back(found.contains(id));
+        return out;
+      });
+}
+
 Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore> results,
                                                    std::int64_t now_ms) {
   std::vector<std::vector<std::string>> terms_of_each;

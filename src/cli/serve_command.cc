@@ -40,6 +40,7 @@ struct ServeOptions {
   int scale_in_cooldown_s = 30;
   api::ApiOptions api;
   int sync_timeout_s = 60;
+  int drain_timeout_s = 30;
   std::string web_dir;
 };
 
@@ -293,11 +294,14 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   auto watcher = WatchTerminationSignals([&] {
     LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
     context->draining = true;
-    drain = std::jthread([&hub] {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    drain = std::jthread([&hub, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
+      const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
       while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
+      // The clients still waiting get what there is: the image as it stands, or a 503 for
+      // POST /.
+      hub.Close();
       drogon::app().quit();
     });
   });
@@ -345,6 +349,13 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
                   "Seconds POST / waits for its result before answering 504")
       ->envname("ARGUS_SYNC_TIMEOUT")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  command
+      .add_option("--drain-timeout", options.drain_timeout_s,
+                  "Seconds a stopping server (SIGTERM) waits for the results its waiting "
+                  "clients want before answering them with what it has")
+      ->envname("ARGUS_DRAIN_TIMEOUT")
+      ->check(CLI::Range(0, 3600))
       ->capture_default_str();
   command
       .add_option("--web-dir", options.web_dir,

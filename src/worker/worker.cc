@@ -148,8 +148,24 @@ void Worker::SettleFinished(Item& item) {
     (void)queue_.Release(item.message, options_.retry_delay);
     return;
   }
+  DropOutputsOfRemovedImages(std::span(&id, 1));
   (void)queue_.Ack(item.message);
   Publish({EventOf(id, catalog::ImageStatus::kDone)});
+}
+
+void Worker::DropOutputsOfRemovedImages(std::span<const std::string> ids) {
+  if (ids.empty()) return;
+  auto exist = catalog_.Exist(ids);
+  if (!exist) {
+    LogError("cannot check for images removed while classified", exist.error());
+    return;
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if ((*exist)[i]) continue;
+    if (auto deleted = blobs_.Delete(OutputKey(ids[i])); !deleted) {
+      LogError("cannot delete the output object of removed image " + ids[i], deleted.error());
+    }
+  }
 }
 
 Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds wait) {
@@ -405,7 +421,9 @@ void Worker::Settle(Batch& batch) {
   // An object that cannot be written leaves its job unacknowledged: the redelivery writes
   // it again from the catalog (SettleFinished).
   std::vector<queue::Message> settled;
+  std::vector<std::string> written;
   settled.reserve(batch.items.size());
+  written.reserve(batch.items.size());
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
     Item& item = batch.items[i];
     if (auto put = blobs_.Put(OutputKey(item.job.image_id), AsBytes(batch.outputs[i]),
@@ -416,7 +434,9 @@ void Worker::Settle(Batch& batch) {
       continue;
     }
     settled.push_back(item.message);
+    written.push_back(item.job.image_id);
   }
+  DropOutputsOfRemovedImages(written);
   if (auto acked = queue_.AckAll(settled); !acked) LogError("cannot ack", acked.error());
   if (auto published = events_.Publish(EncodeBatchEvent({.size = batch.items.size(),
                                                          .inference_ms = batch.inference_ms,

@@ -84,6 +84,10 @@ class Worker {
   // A redelivered job whose image is already classified: the output object is written
   // again if a crash lost it, then the job is acknowledged.
   void SettleFinished(Item& item);
+  // Deletes the output objects just written for images that were removed meanwhile: the web
+  // tier deletes an image's objects right after removing it from the catalog, so an object
+  // written before the removal goes with them and one written after is caught here.
+  void DropOutputsOfRemovedImages(std::span<const std::string> ids);
   std::vector<float> TakeTensorBuffer();
   void ReturnTensorBuffer(std::vector<float> buffer);
   void FailPermanently(Item& item, const std::string& reason);

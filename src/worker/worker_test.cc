@@ -296,6 +296,43 @@ TEST_F(WorkerTest, BatchKeepsOnlyTheImagesItCanClassifyAndSettlesTheRest) {
   EXPECT_EQ(stats->dead, 0u);
 }
 
+// The web tier deletes an image while a worker classifies it: it removes the catalog entry,
+// then the image's objects. Whenever that happens, no output object may outlive it.
+TEST_F(WorkerTest, AnImageRemovedWhileBeingClassifiedLeavesNoOutputObject) {
+  std::mutex mutex;
+  std::vector<std::string> removed;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    const Json::Value message = ParseJson(payload);
+    if (message["kind"] != "images") return;
+    for (const Json::Value& event : message["events"]) {
+      if (event["status"] != "processing") continue;
+      const std::string id = event["id"].asString();
+      ASSERT_TRUE(catalog_->Remove("", id));
+      for (const std::string& key : {InputKey(id), OutputKey(id)}) {
+        ASSERT_TRUE(blobs_->Delete(key));
+      }
+      std::lock_guard lock(mutex);
+      removed.push_back(id);
+    }
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+  const std::vector<std::string> ids = UploadSamples(4);
+  {
+    std::jthread worker = StartWorker({.max_batch = 4});
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          std::lock_guard lock(mutex);
+          return removed.size() == ids.size();
+        },
+        60s));
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  for (const std::string& id : ids) {
+    EXPECT_EQ(catalog_->GetImage(id).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(blobs_->Exists(OutputKey(id)), false) << id;
+  }
+}
+
 TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatch) {
   std::mutex mutex;
   std::vector<BatchEvent> batches;

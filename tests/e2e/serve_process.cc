@@ -151,7 +151,7 @@ HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& res
   out.status = static_cast<int>(response->statusCode());
   out.body = std::string(response->body());
   out.content_type = std::string(response->getHeader("content-type"));
-  out.header_retry_after = response->getHeader("retry-after");
+  for (const auto& [name, value] : response->headers()) out.headers[name] = value;
   out.location = response->getHeader("location");
   for (const auto& [name, cookie] : response->getCookies()) {
     out.cookies[name] = cookie.value();

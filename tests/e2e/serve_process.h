@@ -21,7 +21,7 @@ struct HttpResult {
   int status = 0;  // 0: no response (connection failed or timed out)
   std::string body;
   std::string content_type;
-  std::string header_retry_after;
+  std::map<std::string, std::string> headers;  // lower-case name -> value
   std::string location;                        // of a redirect
   std::map<std::string, std::string> cookies;  // name -> value, from Set-Cookie
   std::vector<std::string> set_cookies;        // the Set-Cookie headers as sent

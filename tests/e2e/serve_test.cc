@@ -8,6 +8,7 @@
 
 #include <format>
 #include <fstream>
+#include <future>
 #include <latch>
 #include <set>
 #include <thread>
@@ -446,9 +447,60 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   }
   EXPECT_EQ(accepted, 3);
   EXPECT_EQ(refused.status, 503);
-  EXPECT_EQ(refused.header_retry_after, "1");
+  EXPECT_THAT(refused.headers, ::testing::Contains(::testing::Pair("retry-after", "1")));
   EXPECT_EQ(refused.json["error"]["code"].asString(), "queue_full");
   EXPECT_EQ(web.Terminate(), 0);
+}
+
+// Without workers nothing is classified: POST / runs out of time, and its 504 says how to
+// get the result, which for an anonymous upload is sending it again.
+TEST_F(ServeTest, APostThatOutlastsTheSyncTimeoutGets504SayingWhereTheResultWillBe) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--sync-timeout=1"});
+  const auto photos = SamplePhotos();
+  const HttpResult anonymous = ClassifyConcurrently({&web}, {photos[0]}).front();
+  EXPECT_EQ(anonymous.status, 504);
+  EXPECT_EQ(anonymous.json["error"]["code"].asString(), "timeout");
+  EXPECT_THAT(anonymous.json["error"]["message"].asString(), HasSubstr("sending it again"));
+
+  web.UseNewAccount("owner@example.com");
+  const HttpResult owned = web.Upload("/", {{"myfile", photos[1]}});
+  EXPECT_EQ(owned.status, 504);
+  const std::string message = owned.json["error"]["message"].asString();
+  const std::size_t path = message.find("/api/v1/images/");
+  ASSERT_NE(path, std::string::npos) << message;
+  const HttpResult polled = web.Get(message.substr(path));
+  EXPECT_EQ(polled.status, 200) << polled.body;
+  EXPECT_EQ(polled.json["status"].asString(), "queued");
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+// A stopping server answers the clients that still wait once its drain time is up: a
+// long poll with the image as it stands, POST / with 503.
+TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--sync-timeout=45", "--drain-timeout=1"});
+  web.UseNewAccount("owner@example.com");
+  const auto photos = SamplePhotos();
+  const HttpResult upload = web.Upload("/api/v1/images", {{"file", photos[0]}});
+  ASSERT_EQ(upload.status, 202);
+  const std::string id = upload.json["images"][0]["id"].asString();
+
+  auto long_poll = std::async(std::launch::async,
+                              [&web, &id] { return web.Get("/api/v1/images/" + id + "?wait=60"); });
+  auto classify = std::async(std::launch::async,
+                             [&web, &photos] { return ClassifyConcurrently({&web}, {photos[1]}); });
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // both requests are waiting
+  const auto sent = std::chrono::steady_clock::now();
+  EXPECT_EQ(web.Terminate(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(15));
+
+  const HttpResult polled = long_poll.get();
+  EXPECT_EQ(polled.status, 200) << polled.body;
+  EXPECT_EQ(polled.json["status"].asString(), "queued");
+  const HttpResult classified = classify.get().front();
+  EXPECT_EQ(classified.status, 503) << classified.body;
+  EXPECT_EQ(classified.json["error"]["code"].asString(), "shutting_down");
 }
 
 // kill -9 of a worker in the middle of a batch: its jobs come back after the visibility
