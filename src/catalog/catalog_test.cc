@@ -986,6 +986,19 @@ TEST(OpenCatalogTest, MissingDirectoryIsAnIoError) {
   EXPECT_EQ(directory.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Drogon aborts the process when a connection cannot open its file; the catalog reports it.
+TEST(OpenCatalogTest, ADatabaseThatCannotBeCreatedIsAnIoError) {
+  TempDir dir;
+  SmallFileSystem read_only(dir.path() / "ro", "64k", MS_RDONLY);
+  if (!read_only.mounted()) GTEST_SKIP() << "cannot mount a file system: " << read_only.error();
+  const std::string path = (dir.path() / "ro" / "catalog.db").string();
+  auto opened = OpenCatalog("sqlite://" + path);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kIo) << opened.error().message;
+  EXPECT_NE(opened.error().message.find("Read-only file system"), std::string::npos)
+      << opened.error().message;
+}
+
 // The SQLite catalog on a file system of 256 KB of its own.
 TEST(SqliteCatalogTest, AFullDiskIsNoSpaceAndKeepsWhatWasStored) {
   TempDir dir;

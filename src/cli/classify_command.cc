@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <format>
 #include <iostream>
@@ -37,8 +38,9 @@ class ProgressBar {
   void Advance() {
     ++done_;
     const auto now = std::chrono::steady_clock::now();
-    if (done_ < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    if (shown_ && done_ < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
+    shown_ = true;
     const double seconds = std::chrono::duration<double>(now - start_).count();
     constexpr std::size_t kWidth = 30;
     const std::size_t filled = total_ ? kWidth * done_ / total_ : kWidth;
@@ -47,11 +49,16 @@ class ProgressBar {
                              seconds > 0 ? static_cast<double>(done_) / seconds : 0.0)
               << std::flush;
   }
-  void Clear() { std::cerr << "\r\033[K" << std::flush; }
+  // Before anything else is printed on the terminal; the next Advance draws the bar again.
+  void Clear() {
+    std::cerr << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
 
  private:
   std::size_t total_;
   std::size_t done_ = 0;
+  bool shown_ = false;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_draw_{};
 };
@@ -103,6 +110,9 @@ void PrintJsonLine(const FileResult& result, const std::string& model_name) {
 }
 
 int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
+  // The network libraries linked into the binary ignore SIGPIPE; a command whose output
+  // goes to `head` should stop when the reader does, as other command-line tools do.
+  std::signal(SIGPIPE, SIG_DFL);
   auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
   if (!assets_dir) {
     std::cerr << "argus classify: " << assets_dir.error().message << '\n';
@@ -142,10 +152,10 @@ int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
                                  .top_k = options.top_k,
                                  .limits = options.limits};
   ClassifyFiles(**classifier, *files, pipeline, [&](FileResult&& result) {
+    if (progress) progress->Clear();
     if (!result.classification) {
       ++failed;
       if (!options.json) {
-        if (progress) progress->Clear();
         std::cerr << "argus classify: " << result.file.string() << ": "
                   << result.classification.error().message << '\n';
       }
@@ -158,6 +168,10 @@ int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
     if (progress) progress->Advance();
   });
   if (progress) progress->Clear();
+  if (!std::cout.flush()) {
+    std::cerr << "argus classify: cannot write the results to standard output\n";
+    return 1;
+  }
   if (failed > 0) {
     std::cerr << std::format("argus classify: {} of {} files failed\n", failed, files->size());
     return 1;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <json/json.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -78,6 +80,22 @@ TEST(ClassifyCommandTest, FailedFilesAreNamedWithTheirReasonAndExitNonZero) {
   EXPECT_EQ(table.exit_code, 1);
   EXPECT_THAT(table.err, HasSubstr("notes.jpg: "));
   std::filesystem::remove_all(dir);
+}
+
+TEST(ClassifyCommandTest, OutputThatCannotBeWrittenIsAnError) {
+  const Outcome o = RunArgus("classify -q " + kSamples + "/n01440764_tench.JPEG", "", "/dev/full");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_THAT(o.err, HasSubstr("cannot write the results"));
+}
+
+// `argus classify DIR | head -1` ends when head does, like other command-line tools.
+TEST(ClassifyCommandTest, AReaderThatStopsReadingStopsTheCommand) {
+  const std::string command =
+      "cd " ARGUS_TEST_SOURCE_DIR " && bash -c '" ARGUS_BINARY " classify --json -q " + kSamples +
+      " 2>/dev/null | head -c 1 >/dev/null; " + "exit ${PIPESTATUS[0]}'";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGPIPE);
 }
 
 TEST(ClassifyCommandTest, HelpExplainsEveryOption) {

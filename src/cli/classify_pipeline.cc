@@ -20,8 +20,8 @@ struct Slot {
 };
 
 bool HasImageExtension(const std::filesystem::path& path) {
-  static const std::set<std::string> kExtensions{".jpg",  ".jpeg", ".jpe",  ".png", ".webp", ".gif",
-                                                 ".heic", ".heif", ".avif", ".tif", ".tiff"};
+  static const std::set<std::string> kExtensions{".jpg", ".jpeg", ".jpe",  ".png", ".webp",
+                                                 ".gif", ".heic", ".heif", ".avif"};
   std::string extension = path.extension().string();
   std::ranges::transform(extension, extension.begin(),
                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -19,10 +19,14 @@ struct Outcome {
   std::string err;
 };
 
-// `environment`: NAME=VALUE words put before the command.
-inline Outcome RunArgus(const std::string& arguments, const std::string& environment = "") {
+// `environment`: NAME=VALUE words put before the command. `stdout_path`: where standard
+// output goes instead of `out`.
+inline Outcome RunArgus(const std::string& arguments, const std::string& environment = "",
+                        const std::string& stdout_path = "") {
   const auto dir = std::filesystem::temp_directory_path();
-  const std::string out = dir / ("argus-cli-out-" + std::to_string(getpid()));
+  const std::string out = stdout_path.empty()
+                              ? std::string(dir / ("argus-cli-out-" + std::to_string(getpid())))
+                              : stdout_path;
   const std::string err = dir / ("argus-cli-err-" + std::to_string(getpid()));
   const std::string command = "cd " ARGUS_TEST_SOURCE_DIR " && " + environment +
                               " " ARGUS_BINARY " " + arguments + " >" + out + " 2>" + err +
@@ -33,8 +37,9 @@ inline Outcome RunArgus(const std::string& arguments, const std::string& environ
     text << std::ifstream(path).rdbuf();
     return text.str();
   };
-  Outcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-  std::filesystem::remove(out);
+  Outcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                  stdout_path.empty() ? slurp(out) : "", slurp(err)};
+  if (stdout_path.empty()) std::filesystem::remove(out);
   std::filesystem::remove(err);
   return outcome;
 }

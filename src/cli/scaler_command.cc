@@ -5,7 +5,6 @@
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
-#include "engine/assets.h"
 #include "scaler/scaler.h"
 
 namespace argus::cli {
@@ -26,7 +25,7 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
     LogLine("error", "scaler", resolved.error().message);
     return 2;
   }
-  auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
+  auto assets_dir = CheckWorkerAssets(global.assets_dir, options.settings);
   if (!assets_dir) {
     LogLine("error", "scaler", assets_dir.error().message);
     return 2;

@@ -18,7 +18,6 @@
 #include "common/clock.h"
 #include "common/periodic.h"
 #include "engine/assets.h"
-#include "engine/manifest.h"
 #include "image/probe.h"
 #include "scaler/scaler.h"
 #include "worker/job.h"
@@ -203,7 +202,10 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     return 2;
   };
   if (auto resolved = options.storage.Resolve(); !resolved) return fail(resolved.error().message);
-  std::filesystem::create_directories(options.storage.data_dir + "/tmp");
+  const std::string spool_dir = options.storage.data_dir + "/tmp";
+  if (std::error_code error; !std::filesystem::create_directories(spool_dir, error) && error) {
+    return fail("cannot create " + spool_dir + " for request bodies: " + error.message());
+  }
   if (auto port = CheckPortFree(options.host, options.port); !port)
     return fail(port.error().message);
   std::string assets_dir;
@@ -212,16 +214,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   }
   options.api.web_dir = WebDir(options.web_dir);
   if (with_workers) {
-    // Fail now rather than in every worker the scaler would start.
-    auto resolved = engine::ResolveAssetsDir(global.assets_dir);
-    if (!resolved) return fail(resolved.error().message);
-    auto manifest = engine::LoadManifest(options.settings.model, *resolved);
-    if (!manifest) return fail(manifest.error().message);
-    if (!std::filesystem::exists(manifest->model_file)) {
-      return fail("model file " + manifest->model_file.string() +
-                  " not found (set ARGUS_ASSETS_DIR or run scripts/fetch-assets)");
-    }
-    assets_dir = resolved->string();
+    auto checked = CheckWorkerAssets(global.assets_dir, options.settings);
+    if (!checked) return fail(checked.error().message);
+    assets_dir = checked->string();
   }
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);

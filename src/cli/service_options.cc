@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <format>
+#include <system_error>
 #include <thread>
 
 #include "common/clock.h"
+#include "engine/assets.h"
 #include "engine/manifest.h"
 
 namespace argus::cli {
@@ -18,6 +21,10 @@ Result<void> StorageOptions::Resolve() {
   if (error) {
     return Fail(ErrorCode::kIo,
                 "cannot create data directory " + data_dir + ": " + error.message());
+  }
+  if (::access(data_dir.c_str(), W_OK | X_OK) != 0) {
+    return Fail(ErrorCode::kIo, "cannot write in data directory " + data_dir + ": " +
+                                    std::generic_category().message(errno));
   }
   const std::string dir = std::filesystem::absolute(data_dir).lexically_normal().string();
   if (catalog_url.empty()) catalog_url = "sqlite://" + dir + "/catalog.db";
@@ -44,6 +51,20 @@ Result<Stores> OpenStores(const StorageOptions& options) {
   stores.blobs = std::move(*blobs);
   stores.events = std::move(*events);
   return stores;
+}
+
+Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_option,
+                                                const WorkerSettings& settings) {
+  auto assets_dir = engine::ResolveAssetsDir(assets_dir_option);
+  if (!assets_dir) return std::unexpected(assets_dir.error());
+  auto manifest = engine::LoadManifest(settings.model, *assets_dir);
+  if (!manifest) return std::unexpected(manifest.error());
+  if (!std::filesystem::exists(manifest->model_file)) {
+    return Fail(ErrorCode::kNotFound,
+                "model file " + manifest->model_file.string() +
+                    " not found (set ARGUS_ASSETS_DIR or run scripts/fetch-assets)");
+  }
+  return assets_dir;
 }
 
 void AddStorageOptions(CLI::App& command, StorageOptions& options) {

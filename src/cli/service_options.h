@@ -1,6 +1,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,11 @@ struct WorkerSettings {
   // less per batch, at the price of cores that nothing else can use meanwhile.
   bool engine_spin = false;
 };
+
+// The assets folder the workers of `serve` and `scaler` will use, once it is checked to hold
+// the model they are set to run: a setup problem is reported before any worker starts.
+Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_option,
+                                                const WorkerSettings& settings);
 
 void AddStorageOptions(CLI::App& command, StorageOptions& options);
 void AddWorkerSettings(CLI::App& command, WorkerSettings& settings);

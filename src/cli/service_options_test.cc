@@ -13,12 +13,15 @@
 #include <utility>
 #include <vector>
 
+#include "cli/run_argus_test.h"
+#include "common/small_file_system_test.h"
 #include "common/temp_dir_test.h"
 
 namespace argus::cli {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
 
 TEST(WorkerCommandTest, SharesTheCoresAmongTheMostWorkersUnlessThreadsAreSet) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -131,6 +134,37 @@ TEST(WorkerCommandTest, GivesTheDataDirectoryAsAnAbsolutePath) {
   EXPECT_THAT(
       WorkerCommand(storage, {}, "", 1),
       Contains("--data-dir=" + (std::filesystem::current_path() / "relative/data").string()));
+}
+
+class ServiceStartTest : public TempDirTest {};
+
+// A data directory the service cannot write in is a start-up error named in the log, for
+// every command that has one; it used to abort the process.
+TEST_F(ServiceStartTest, ServiceCommandsRefuseADataDirectoryTheyCannotWriteIn) {
+  SmallFileSystem read_only(dir_ / "ro", "64k", MS_RDONLY);
+  if (!read_only.mounted()) GTEST_SKIP() << "cannot mount a file system: " << read_only.error();
+  for (const char* command : {"serve", "web", "worker"}) {
+    const Outcome refused =
+        RunArgus(std::string(command) + " --data-dir=" + (dir_ / "ro").string(), "timeout 60");
+    EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("cannot write in data directory")) << command;
+  }
+
+  const std::filesystem::path data = dir_ / "data";
+  std::filesystem::create_directories(data);
+  std::ofstream(data / "tmp") << "a file where the spool folder goes";
+  const Outcome spool = RunArgus("serve --data-dir=" + data.string(), "timeout 60");
+  EXPECT_EQ(spool.exit_code, 2) << spool.err;
+  EXPECT_THAT(spool.err, HasSubstr("for request bodies"));
+}
+
+// Like serve, the scaler refuses to start workers that could only exit with a setup error.
+TEST_F(ServiceStartTest, TheScalerChecksTheModelBeforeStartingWorkers) {
+  const Outcome refused =
+      RunArgus("scaler --data-dir=" + (dir_ / "data").string() + " --model=nope", "timeout 60");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("nope"));
+  EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("worker_start")));
 }
 
 TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {

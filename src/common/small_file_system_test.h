@@ -16,10 +16,11 @@ namespace argus {
 
 class SmallFileSystem {
  public:
-  // `size` as tmpfs takes it: "64k", "1m".
-  SmallFileSystem(std::filesystem::path where, const std::string& size) : where_(std::move(where)) {
+  // `size` as tmpfs takes it: "64k", "1m". `flags`: mount(2)'s, e.g. MS_RDONLY.
+  SmallFileSystem(std::filesystem::path where, const std::string& size, unsigned long flags = 0)
+      : where_(std::move(where)) {
     std::filesystem::create_directories(where_);
-    mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+    mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", flags, ("size=" + size).c_str()) == 0;
     if (!mounted_) error_ = std::strerror(errno);
   }
   ~SmallFileSystem() {

@@ -1,6 +1,13 @@
 #include "db/drogon_client.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <format>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -62,6 +69,24 @@ bool WaitForConnection(const drogon::orm::DbClient& db, milliseconds limit) {
 }
 
 Result<std::shared_ptr<drogon::orm::DbClient>> OpenSqliteClient(const std::string& path) {
+  if (path != ":memory:") {
+    // A connection that cannot open its file fails inside Drogon, which logs it, retries on
+    // a timer and, once the attempt is given up, aborts the process as the timer's thread
+    // joins itself; so the file is opened (and created) here first, and its folder, where
+    // SQLite makes its journal files, must be writable.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Fail(ErrorCode::kIo, std::format("cannot open SQLite database {}: {}", path,
+                                              std::generic_category().message(errno)));
+    }
+    ::close(fd);
+    const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+    if (::access(folder.c_str(), W_OK) != 0) {
+      return Fail(ErrorCode::kIo,
+                  std::format("cannot write in {}, the folder of SQLite database {}: {}",
+                              folder.string(), path, std::generic_category().message(errno)));
+    }
+  }
   // One connection: SQLite has one writer per file anyway, and PRAGMAs and migration
   // transactions need every statement on the same connection.
   const std::string connection = "filename=" + QuoteConnValue(path);

@@ -11,9 +11,13 @@ Classification Interpret(std::span<const float> probabilities, const LabelSet& l
   std::vector<std::size_t> order(probabilities.size());
   std::iota(order.begin(), order.end(), 0);
   const std::size_t k = std::min(top_k, order.size());
-  std::partial_sort(
-      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-      [&](std::size_t a, std::size_t b) { return probabilities[a] > probabilities[b]; });
+  // Quantised models often give classes equal scores; ties go to the lower class index, so
+  // the top label does not depend on how many labels are asked for.
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      return probabilities[a] > probabilities[b] ||
+                             (probabilities[a] == probabilities[b] && a < b);
+                    });
 
   Classification result;
   for (std::size_t i = 0; i < k; ++i) {

@@ -35,6 +35,21 @@ TEST_F(ClassificationTest, ReportsTheTopKBestFirstWithParents) {
   EXPECT_EQ(c.labels[2].parents, (std::vector<std::string_view>{"cat", "mammal", "animal"}));
 }
 
+TEST_F(ClassificationTest, TiedScoresGoToTheLowerClassWhateverTheTopK) {
+  std::vector<float> probabilities(1000, 0.001f);
+  for (std::size_t i : {900, 17, 555, 300}) probabilities[i] = 0.2f;
+  for (std::size_t k : {1, 2, 3, 4, 5, 1000}) {
+    const Classification c = Interpret(probabilities, *labels_, k);
+    ASSERT_EQ(c.labels.size(), k);
+    EXPECT_EQ(c.labels[0].wnid, (*labels_)[17].wnid) << "top-" << k;
+    if (k >= 4) {
+      EXPECT_EQ(c.labels[1].wnid, (*labels_)[300].wnid);
+      EXPECT_EQ(c.labels[2].wnid, (*labels_)[555].wnid);
+      EXPECT_EQ(c.labels[3].wnid, (*labels_)[900].wnid);
+    }
+  }
+}
+
 TEST_F(ClassificationTest, SpiritDogIsRenormalisedOverTheDogBreeds) {
   std::vector<float> probabilities(1000, 0.0f);
   probabilities[281] = 0.9f;   // tabby cat wins overall

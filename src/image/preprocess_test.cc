@@ -361,6 +361,18 @@ TEST(PreprocessTest, ReportsATruncatedJpegAsCorrupt) {
   EXPECT_EQ(tensor.error().code, ErrorCode::kCorrupt);
 }
 
+// libvips keeps one error buffer for the process, and some loaders leave messages in it
+// when they succeed (the HEIF loader's seeks): an image's error names its own problem only.
+TEST(PreprocessTest, AnErrorDoesNotCarryMessagesLeftByEarlierImages) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  ASSERT_TRUE(Preprocessed(bytes, Preprocessing{}).has_value());
+  vips_error("heifload", "bad seek to 20922");  // as the HEIF loader leaves after a success
+  bytes.resize(bytes.size() / 2);
+  auto tensor = Preprocessed(bytes, Preprocessing{});
+  ASSERT_FALSE(tensor.has_value());
+  EXPECT_EQ(tensor.error().message.find("bad seek"), std::string::npos) << tensor.error().message;
+}
+
 TEST(PreprocessTest, ReportsATruncatedPngAsCorrupt) {
   auto bytes = Encode(MakeImage(300, 300, 3, VIPS_FORMAT_UCHAR,
                                 [](int x, int y, int b) { return (x * 7 + y * 13 + b * 5) % 256; })

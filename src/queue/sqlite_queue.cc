@@ -2,8 +2,6 @@
 
 #include <drogon/orm/DbClient.h>
 #include <drogon/orm/Exception.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -399,16 +397,8 @@ Result<std::unique_ptr<Queue>> OpenSqliteQueue(const std::filesystem::path& file
     return Fail(ErrorCode::kIo, std::format("cannot create the folder of queue database {}: {}",
                                             path.string(), error.message()));
   }
-  // Drogon retries a connection that fails to open forever instead of reporting it, so the
-  // file is opened (and created) here first.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return Fail(ErrorCode::kIo, std::format("cannot open queue database {}: {}", path.string(),
-                                            std::generic_category().message(errno)));
-  }
-  ::close(fd);
   auto db = db::OpenSqliteClient(path.string());
-  if (!db) return Fail(ErrorCode::kUnavailable, "queue: " + db.error().message);
+  if (!db) return Fail(db.error().code, "queue: " + db.error().message);
   auto queue = std::make_unique<SqliteQueue>(std::move(*db), path.string(), options);
   if (auto prepared = queue->Prepare(); !prepared) return std::unexpected(prepared.error());
   return queue;
