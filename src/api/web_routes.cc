@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "api/http_errors.h"
 #include "api/routes.h"
@@ -14,6 +15,24 @@ namespace {
 // The client-side routes of the web app; each answers with index.html.
 constexpr const char* kAppRoutes[] = {"/",         "/login", "/signup",     "/gallery",
                                       "/settings", "/ops",   "/images/{id}"};
+
+HttpResponsePtr IndexPage(const std::filesystem::path& index) {
+  auto response = HttpResponse::newFileResponse(index.string(), "", drogon::CT_TEXT_HTML);
+  response->addHeader("Cache-Control", "no-cache");
+  return response;
+}
+
+// A page a browser asks for at a path the app does not know (a typo, a stale bookmark) gets
+// the app, which shows its own "page not found"; API clients, files and the service's own
+// endpoints keep their JSON 404.
+bool IsAppPageRequest(const HttpRequestPtr& request) {
+  const std::string& path = request->path();
+  const std::string_view last_segment = std::string_view(path).substr(path.rfind('/') + 1);
+  return request->method() == drogon::Get && !path.starts_with("/api/") && path != "/healthz" &&
+         path != "/readyz" && path != "/metrics" &&
+         last_segment.find('.') == std::string_view::npos &&
+         request->getHeader("accept").find("text/html") != std::string::npos;
+}
 
 HttpResponsePtr ImmutableImage(std::string bytes, const std::string& content_type) {
   auto response = HttpResponse::newHttpResponse();
@@ -37,15 +56,17 @@ void RegisterWebRoutes(const std::shared_ptr<ApiContext>& context) {
         .setStaticFileHeaders({{"Cache-Control", "public, max-age=31536000, immutable"}});
     const std::filesystem::path index = web / "index.html";
     for (const char* route : kAppRoutes) {
-      app.registerHandler(route,
-                          [index](const HttpRequestPtr&, Callback&& callback) {
-                            auto response = HttpResponse::newFileResponse(index.string(), "",
-                                                                          drogon::CT_TEXT_HTML);
-                            response->addHeader("Cache-Control", "no-cache");
-                            callback(response);
-                          },
-                          {drogon::Get});
+      app.registerHandler(
+          route,
+          [index](const HttpRequestPtr&, Callback&& callback) { callback(IndexPage(index)); },
+          {drogon::Get});
     }
+    app.registerPreRoutingAdvice([index](const HttpRequestPtr& request,
+                                         drogon::AdviceCallback&& respond,
+                                         drogon::AdviceChainCallback&& next) {
+      if (IsAppPageRequest(request)) return respond(IndexPage(index));
+      next();
+    });
   }
   app.registerHandler(
       "/api/v1/breeds/{wnid}/photo",

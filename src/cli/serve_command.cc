@@ -137,6 +137,8 @@ Json::Value ScalerJson(const scaler::ScalerStatus& status) {
   return json;
 }
 
+constexpr std::size_t kJsonRefusalMargin = std::size_t{16} * 1024 * 1024;
+
 void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   auto& app = drogon::app();
   const int threads = options.http_threads > 0
@@ -145,9 +147,11 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   app.setLogLevel(trantor::Logger::kWarn)
       .addListener(options.host, static_cast<std::uint16_t>(options.port))
       .setThreadNum(static_cast<std::size_t>(threads))
-      // Drogon answers bodies over its own limit with a bare 413; up to four times ours the
-      // advice below answers with the JSON error body instead.
-      .setClientMaxBodySize(4 * options.max_request_bytes)
+      // Drogon answers a body over its own limit with a bare 413 as soon as the headers
+      // announce it; a body a little over ours is read, spooled, and answered by the advice
+      // below with the JSON error. The margin bounds what a refused request may write to
+      // disk (four times the limit, as before, let one request spool a gigabyte).
+      .setClientMaxBodySize(options.max_request_bytes + kJsonRefusalMargin)
       .setClientMaxMemoryBodySize(std::size_t{1024} * 1024)  // larger bodies are spooled to files
       .setUploadPath(options.storage.data_dir + "/tmp")
       .setIdleConnectionTimeout(120)
@@ -170,8 +174,10 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
         }
         next();
       });
-  app.registerPostHandlingAdvice([&metrics](const drogon::HttpRequestPtr& request,
-                                            const drogon::HttpResponsePtr& response) {
+  // Before sending rather than after handling: unknown routes, static files and the answers
+  // of advices are logged and counted too.
+  app.registerPreSendingAdvice([&metrics](const drogon::HttpRequestPtr& request,
+                                          const drogon::HttpResponsePtr& response) {
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;

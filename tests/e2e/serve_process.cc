@@ -1,11 +1,15 @@
 #include "serve_process.h"
 
+#include <arpa/inet.h>
 #include <drogon/HttpRequest.h>
 #include <drogon/UploadFile.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <json/json.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +147,33 @@ std::set<std::filesystem::path> SyncTrace::Stop() {
     }
   }
   return synced;
+}
+
+std::string RawExchange(int port, const std::string& request, std::chrono::milliseconds limit) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (auto now = std::chrono::steady_clock::now(); now < deadline;
+         now = std::chrono::steady_clock::now()) {
+      pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      if (::poll(&readable, 1, static_cast<int>(left.count()) + 1) <= 0) break;
+      char buffer[4096];
+      const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+      if (got <= 0) break;
+      answer.append(buffer, static_cast<std::size_t>(got));
+    }
+  }
+  ::close(fd);
+  return answer;
 }
 
 HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response) {

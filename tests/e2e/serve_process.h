@@ -136,6 +136,11 @@ class SyncTrace {
 
 HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response);
 
+// Sends `request` as is on a new connection to the loopback `port` and returns what the
+// server sends back within `limit` ("" when nothing came), for requests an HTTP client
+// would not send.
+std::string RawExchange(int port, const std::string& request, std::chrono::milliseconds limit);
+
 // Uploads files concurrently to POST /api/v1/images of `serve`, with its bearer token, in
 // requests of `per_request` files from `clients` connections. Returns the ids answered 202,
 // in any order; `answered`, when given, counts the files answered 202 as they come.

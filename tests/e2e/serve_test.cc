@@ -452,6 +452,47 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// Browsers asking for a page the web app does not know get the app, which says so itself;
+// API clients, missing files and API paths get the JSON 404, and every answer is logged.
+TEST_F(ServeTest, UnknownPagesGetTheWebAppAndUnknownResourcesAJson404) {
+  const std::filesystem::path web_dir = dir_.path() / "web";
+  std::filesystem::create_directories(web_dir);
+  std::ofstream(web_dir / "index.html") << "<!doctype html><title>the app</title>";
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--web-dir=" + web_dir.string()});
+  const std::pair<std::string, std::string> browser{"Accept", "text/html,*/*;q=0.8"};
+
+  const HttpResult page = web.Get("/no/such/page", {browser});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_THAT(page.body, HasSubstr("the app"));
+  EXPECT_EQ(web.Get("/gallery/", {browser}).status, 200);
+  for (const std::string path : {"/assets/missing.js", "/api/v1/nope"}) {
+    const HttpResult missing = web.Get(path, {browser});
+    EXPECT_EQ(missing.status, 404) << path;
+    EXPECT_EQ(missing.json["error"]["code"].asString(), "not_found") << path;
+  }
+  const HttpResult api_client = web.Get("/no/such/page");
+  EXPECT_EQ(api_client.status, 404);
+  EXPECT_EQ(api_client.json["error"]["code"].asString(), "not_found");
+  EXPECT_EQ(LinesWith(web.log(), {"\"path\":\"/api/v1/nope\"", "\"status\":404"}), 1u);
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+// A body a little over the limit gets the JSON 413 (above); one far over it is refused as
+// soon as its headers announce it, before anything is written to disk.
+TEST_F(ServeTest, ABodyFarOverTheLimitIsRefusedBeforeItIsSent) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--max-request-bytes=100000000"});
+  const std::string answer = RawExchange(web.port(),
+                                         "POST / HTTP/1.1\r\nHost: localhost\r\n"
+                                         "Content-Type: multipart/form-data; boundary=xyz\r\n"
+                                         "Content-Length: 200000000\r\n\r\n",
+                                         std::chrono::seconds(10));
+  EXPECT_THAT(answer, ::testing::StartsWith("HTTP/1.1 413")) << answer;
+  EXPECT_EQ(FilesIn(web.data_dir() / "tmp"), 0u);
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
 // Without workers nothing is classified: POST / runs out of time, and its 504 says how to
 // get the result, which for an anonymous upload is sending it again.
 TEST_F(ServeTest, APostThatOutlastsTheSyncTimeoutGets504SayingWhereTheResultWillBe) {
