@@ -1,5 +1,8 @@
 #include "api/event_hub.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace argus::api {
 namespace {
 
@@ -8,7 +11,11 @@ constexpr auto kRecheckInterval = std::chrono::seconds(1);
 
 }  // namespace
 
-EventHub::EventHub() : timer_([this](const std::stop_token& stop) { RunTimer(stop); }) {}
+EventHub::EventHub()
+    : sequence_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count())),
+      timer_([this](const std::stop_token& stop) { RunTimer(stop); }) {}
 
 EventHub::~EventHub() {
   timer_.request_stop();
@@ -65,12 +72,12 @@ void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point dea
   wake();
 }
 
-std::vector<StatusEvent> EventHub::EventsAfter(std::uint64_t after_sequence) const {
+std::vector<StatusEvent> EventHub::EventsAfter(std::uint64_t after_sequence,
+                                               std::size_t limit) const {
   std::lock_guard lock(mutex_);
   std::vector<StatusEvent> events;
-  for (const StatusEvent& event : recent_) {
-    if (event.sequence > after_sequence) events.push_back(event);
-  }
+  const auto first = std::ranges::upper_bound(recent_, after_sequence, {}, &StatusEvent::sequence);
+  for (auto it = first; it != recent_.end() && events.size() < limit; ++it) events.push_back(*it);
   return events;
 }
 

@@ -16,7 +16,10 @@
 
 namespace argus::api {
 
-// A status change of one image, numbered in the order this process learned of it.
+// A status change of one image, numbered in the order this process learned of it. Numbers
+// start from the process's start time in microseconds, so those of a later process are
+// higher: a client that reconnects after a restart with an older number is sent the new
+// process's events, not skipped past them.
 struct StatusEvent {
   std::uint64_t sequence = 0;
   std::string image_id;
@@ -46,8 +49,10 @@ class EventHub {
   // re-check, or at `deadline`.
   void WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake);
 
-  // Events after `after_sequence` still in the recent-events window, oldest first.
-  std::vector<StatusEvent> EventsAfter(std::uint64_t after_sequence) const;
+  // Events after `after_sequence` still in the recent-events window, oldest first, at most
+  // `limit` of them.
+  std::vector<StatusEvent> EventsAfter(std::uint64_t after_sequence,
+                                       std::size_t limit = SIZE_MAX) const;
   // The newest event for `image_id` after `after_sequence` still in that window.
   std::optional<StatusEvent> LatestEventFor(const std::string& image_id,
                                             std::uint64_t after_sequence) const;

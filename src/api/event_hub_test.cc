@@ -7,6 +7,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace argus::api {
 namespace {
@@ -118,6 +119,37 @@ TEST(EventHubTest, LatestEventForAnImageLooksOnlyAfterTheGivenSequence) {
   EXPECT_EQ(latest.sequence, seen + 2);
   EXPECT_FALSE(hub.LatestEventFor("a", latest.sequence).has_value());
   EXPECT_FALSE(hub.LatestEventFor("d", 0).has_value());
+}
+
+// A client that reconnects to a restarted server with the last number it saw gets the new
+// server's events instead of waiting for the numbers to catch up.
+TEST(EventHubTest, ALaterHubNumbersItsEventsAfterAnEarlierOne) {
+  std::uint64_t earlier_last = 0;
+  {
+    EventHub earlier;
+    earlier.OnStatus("a", "processing");
+    earlier.OnStatus("a", "done");
+    earlier_last = earlier.last_sequence();
+  }
+  std::this_thread::sleep_for(1ms);
+  EventHub later;
+  later.OnStatus("b", "processing");
+  const auto events = later.EventsAfter(earlier_last);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].image_id, "b");
+}
+
+TEST(EventHubTest, EventsAfterGivesTheOldestUpToTheLimit) {
+  EventHub hub;
+  const std::uint64_t start = hub.last_sequence();
+  for (const char* id : {"a", "b", "c", "d"}) hub.OnStatus(id, "done");
+  const auto first_two = hub.EventsAfter(start, 2);
+  ASSERT_EQ(first_two.size(), 2u);
+  EXPECT_EQ(first_two[0].image_id, "a");
+  EXPECT_EQ(first_two[1].image_id, "b");
+  const auto rest = hub.EventsAfter(first_two[1].sequence, 10);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].image_id, "c");
 }
 
 TEST(EventHubTest, ClosingWakesEveryImageWaiterAtOnceAndLaterOnesOnArrival) {

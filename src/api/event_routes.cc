@@ -9,6 +9,8 @@
 #include <json/json.h>
 
 #include <charconv>
+#include <string_view>
+#include <unordered_map>
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
@@ -19,6 +21,7 @@ namespace {
 
 constexpr auto kLongPoll = std::chrono::seconds(25);
 constexpr int kReconnectMs = 100;
+constexpr std::size_t kMaxEventsPerResponse = 256;
 
 HttpResponsePtr EventStream(const std::string& body) {
   auto response = HttpResponse::newHttpResponse();
@@ -39,13 +42,19 @@ std::optional<std::uint64_t> LastEventId(const HttpRequestPtr& request) {
 
 void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owner,
              std::uint64_t after, EventHub::Clock::time_point deadline, const Callback& callback) {
-  const std::vector<StatusEvent> events = context->hub.EventsAfter(after);
+  // A bounded slice per response: a client far behind (Last-Event-ID: 0) catches up over
+  // several reconnections instead of holding an I/O thread for the whole window.
+  const std::vector<StatusEvent> events = context->hub.EventsAfter(after, kMaxEventsPerResponse);
+  // Each image is sent as it stands now, so it is sent once, at its last event.
+  std::unordered_map<std::string_view, std::uint64_t> last_event_of;
+  for (const StatusEvent& event : events) last_event_of[event.image_id] = event.sequence;
   std::string body;
   Json::StreamWriterBuilder writer;
   writer["indentation"] = "";
   std::uint64_t last = after;
   for (const StatusEvent& event : events) {
     last = event.sequence;
+    if (last_event_of[event.image_id] != event.sequence) continue;
     auto record = context->catalog.Get(owner, event.image_id);
     if (!record) continue;  // another owner's image, or deleted since
     body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
