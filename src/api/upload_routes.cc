@@ -1,9 +1,12 @@
 // POST / and /classify (the classic course protocol) and POST /api/v1/images.
 #include <drogon/drogon.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <format>
 #include <optional>
+#include <string_view>
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
@@ -58,12 +61,23 @@ std::optional<std::size_t> DeclaredLength(const drogon::HttpRequest& request) {
   return length;
 }
 
+// Media types are case-insensitive (RFC 9110, section 8.3.1).
+bool IsMultipartFormData(const HttpRequestPtr& request) {
+  constexpr std::string_view kType = "multipart/form-data";
+  const std::string& header = request->getHeader("content-type");
+  return header.size() >= kType.size() &&
+         std::ranges::equal(
+             std::string_view(header).substr(0, kType.size()), kType,
+             [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 // Parses the multipart body and validates every file; nothing is stored unless all pass.
+// With a `required_field`, the request carries exactly one file in that field (POST /).
 Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
                                               drogon::MultiPartParser& parser,
                                               const ApiOptions& options,
                                               std::string_view required_field) {
-  if (request->contentType() != drogon::CT_MULTIPART_FORM_DATA) {
+  if (!IsMultipartFormData(request)) {
     return Fail(ErrorCode::kInvalidArgument,
                 "expected a multipart/form-data body with image files");
   }
@@ -75,6 +89,16 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
   }
   if (parser.parse(request) != 0) {
     return Fail(ErrorCode::kInvalidArgument, "malformed multipart/form-data body");
+  }
+  if (parser.getFiles().empty() && parser.getParameters().empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "malformed multipart/form-data body: no part found between its boundaries");
+  }
+  if (!required_field.empty() &&
+      std::ranges::count(parser.getFiles(), required_field, &drogon::HttpFile::getItemName) > 1) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        std::format("send one file in \"{}\", or several to /api/v1/images", required_field));
   }
   std::vector<ValidUpload> uploads;
   for (const drogon::HttpFile& file : parser.getFiles()) {

@@ -187,6 +187,16 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
       serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz", "--xyz\r\ngarbage");
   EXPECT_EQ(malformed.status, 400) << malformed.body;
   EXPECT_EQ(serve.PostRaw("/api/v1/images", "application/json", "{}").status, 400);
+  const HttpResult no_part =
+      serve.PostRaw("/", "multipart/form-data; boundary=xyz",
+                    "--abc\r\nContent-Disposition: form-data; "
+                    "name=\"myfile\"; filename=\"a.jpg\"\r\n\r\nx\r\n--abc--\r\n");
+  EXPECT_EQ(no_part.status, 400);
+  EXPECT_THAT(no_part.json["error"]["message"].asString(), HasSubstr("no part found"));
+  const HttpResult two =
+      serve.Upload("/", {{"myfile", scratch / "notes.jpg"}, {"myfile", scratch / "truncated.jpg"}});
+  EXPECT_EQ(two.status, 400) << two.body;
+  EXPECT_THAT(two.json["error"]["message"].asString(), HasSubstr("send one file"));
   const HttpResult huge = serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz",
                                         std::string(500000, 'x'));
   EXPECT_EQ(huge.status, 413);
@@ -450,6 +460,21 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   EXPECT_THAT(refused.headers, ::testing::Contains(::testing::Pair("retry-after", "1")));
   EXPECT_EQ(refused.json["error"]["code"].asString(), "queue_full");
   EXPECT_EQ(web.Terminate(), 0);
+}
+
+// Media types are case-insensitive: a client that capitalises its Content-Type is served.
+TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string photo = ReadAll(SharedData() / "imagenet-sample" / "n01440764_tench.JPEG");
+  const HttpResult result = serve.PostRaw(
+      "/", "Multipart/Form-Data; boundary=xyz",
+      "--xyz\r\nContent-Disposition: form-data; name=\"myfile\"; filename=\"tench.jpg\"\r\n"
+      "Content-Type: image/jpeg\r\n\r\n" +
+          photo + "\r\n--xyz--\r\n");
+  EXPECT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(result.body, "tench");
+  EXPECT_EQ(serve.Terminate(), 0);
 }
 
 // Browsers asking for a page the web app does not know get the app, which says so itself;
