@@ -46,12 +46,23 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error) {
     }
     return drogon::k500InternalServerError;
   }();
-  if (error.code == ErrorCode::kNoSpace) {
-    // The details name the server's own folders and files: the operator needs them, the
-    // client does not.
+  // The details of a server-side failure name the server's own files, databases and
+  // components: the operator needs them, the client does not.
+  const std::string_view told_instead = [&]() -> std::string_view {
+    switch (status) {
+      case drogon::k507InsufficientStorage:
+        return "the server has no space left to store this; try again later";
+      case drogon::k503ServiceUnavailable:
+        return "the service is busy or one of its stores is unreachable; retry shortly";
+      case drogon::k500InternalServerError:
+        return "the server failed to handle the request; its log has the details";
+      default:
+        return {};
+    }
+  }();
+  if (!told_instead.empty()) {
     LogLine("error", "web", error.message);
-    return ErrorResponse(status, ErrorCodeName(error.code),
-                         "the server has no space left to store this; try again later");
+    return ErrorResponse(status, ErrorCodeName(error.code), told_instead);
   }
   return ErrorResponse(status, ErrorCodeName(error.code), error.message);
 }

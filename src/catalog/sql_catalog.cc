@@ -378,7 +378,7 @@ std::string_view TrimSpaces(std::string_view text) {
 Result<void> CheckText(std::initializer_list<std::string_view> texts) {
   for (std::string_view text : texts) {
     if (text.find('\0') != std::string_view::npos) {
-      return Fail(ErrorCode::kInvalidArgument, "catalog: text contains a NUL byte");
+      return Fail(ErrorCode::kInvalidArgument, "text contains a NUL byte");
     }
   }
   return {};
@@ -396,7 +396,7 @@ std::string Placeholders(std::size_t first, std::size_t count) {
 Result<void> CheckId(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) {
     return Fail(ErrorCode::kInvalidArgument,
-                "catalog: image id must be 1.." + std::to_string(kMaxIdLength) + " characters");
+                "image id must be 1.." + std::to_string(kMaxIdLength) + " characters");
   }
   return {};
 }
@@ -453,7 +453,7 @@ std::string EncodeCursor(const ImageRecord& last) {
 }
 
 Result<Cursor> DecodeCursor(std::string_view text) {
-  auto bad = [] { return Fail(ErrorCode::kInvalidArgument, "catalog: malformed list cursor"); };
+  auto bad = [] { return Fail(ErrorCode::kInvalidArgument, "malformed list cursor"); };
   std::optional<std::string> decoded = Base64UrlDecode(text);
   if (!decoded) return bad();
   std::size_t colon = decoded->find(':');
@@ -622,7 +622,7 @@ Result<AddOutcome> SqlCatalog::AddUpload(const NewUpload& upload) {
   }
   if (auto ok = CheckId(upload.id); !ok) return std::unexpected(ok.error());
   if (upload.size_bytes < 0 || upload.width < 0 || upload.height < 0) {
-    return Fail(ErrorCode::kInvalidArgument, "catalog: negative size or dimensions");
+    return Fail(ErrorCode::kInvalidArgument, "negative size or dimensions");
   }
   return InTransaction<AddOutcome>("adding an upload", [&](const Sql& db) -> Result<AddOutcome> {
     const std::int64_t now = NowMs();
@@ -676,7 +676,7 @@ Result<ImageRecord> SqlCatalog::Get(std::string_view owner, std::string_view id)
   if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
   return Run<ImageRecord>("reading an image", [&](const Sql& db) -> Result<ImageRecord> {
     orm::Result rows = db(kSelectUpload, {std::string(owner), std::string(id)});
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
     return LoadRow(rows[0], true).record;
   });
 }
@@ -685,7 +685,7 @@ Result<ImageRecord> SqlCatalog::GetImage(std::string_view id) {
   if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
   return Run<ImageRecord>("reading an image", [&](const Sql& db) -> Result<ImageRecord> {
     orm::Result rows = db(kSelectImage, {std::string(id)});
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
     return LoadRow(rows[0], false).record;
   });
 }
@@ -694,7 +694,7 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
   if (auto ok = CheckText({query.owner, query.label}); !ok) return std::unexpected(ok.error());
   if (query.limit < 1 || query.limit > kMaxListLimit) {
     return Fail(ErrorCode::kInvalidArgument,
-                "catalog: list limit must be 1.." + std::to_string(kMaxListLimit));
+                "list limit must be 1.." + std::to_string(kMaxListLimit));
   }
   std::string sql(kListHead);
   std::vector<Param> params = {query.owner};
@@ -735,7 +735,7 @@ Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id) {
   return InTransaction<bool>("removing an image", [&](const Sql& db) -> Result<bool> {
     db(kLockImage, {std::string(id)});
     if (db(kDeleteUpload, {std::string(owner), std::string(id)}).affectedRows() == 0) {
-      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+      return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
     }
     return db(kDeleteOrphanImage, {std::string(id)}).affectedRows() > 0;
   });
@@ -854,7 +854,7 @@ Result<void> SqlCatalog::RecordFailure(std::string_view id, std::string_view err
     if (updated.affectedRows() > 0) return {};
     // Nothing changed: already done or failed (a late duplicate), or gone.
     if (db(kImageExists, {std::string(id)}).empty()) {
-      return Fail(ErrorCode::kNotFound, "catalog: no image " + std::string(id));
+      return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
     }
     return {};
   });
@@ -948,7 +948,7 @@ Result<UserRecord> SqlCatalog::CreateUser(std::string_view email, std::string_vi
   return InTransaction<UserRecord>("creating a user", [&](const Sql& db) -> Result<UserRecord> {
     if (db(kInsertUser, {RandomId(), lower, std::string(password_hash), now_ms}).affectedRows() ==
         0) {
-      return Fail(ErrorCode::kConflict, "catalog: an account with this email exists");
+      return Fail(ErrorCode::kConflict, "an account with this email exists");
     }
     return LoadUser(db(kSelectUserByEmail, {lower})[0]);
   });
@@ -958,7 +958,7 @@ Result<UserRecord> SqlCatalog::FindUserByEmail(std::string_view email) {
   if (auto ok = CheckText({email}); !ok) return std::unexpected(ok.error());
   return Run<UserRecord>("finding a user", [&](const Sql& db) -> Result<UserRecord> {
     orm::Result rows = db(kSelectUserByEmail, {Lowercase(email)});
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such user");
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such user");
     return LoadUser(rows[0]);
   });
 }
@@ -978,7 +978,7 @@ Result<SessionRecord> SqlCatalog::FindSession(std::string_view token_hash, std::
   if (auto ok = CheckText({token_hash}); !ok) return std::unexpected(ok.error());
   return Run<SessionRecord>("finding a session", [&](const Sql& db) -> Result<SessionRecord> {
     orm::Result rows = db(kSelectSession, {std::string(token_hash), now_ms});
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such session");
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such session");
     return SessionRecord{.user = LoadUser(rows[0]),
                          .csrf_token = Column(rows[0], 5).as<std::string>(),
                          .expires_at_ms = Column(rows[0], 6).as<std::int64_t>()};
@@ -1026,7 +1026,7 @@ Result<void> SqlCatalog::RevokeApiToken(std::string_view user_id, std::string_vi
   if (auto ok = CheckText({user_id, token_id}); !ok) return ok;
   return Run<void>("revoking an API token", [&](const Sql& db) -> Result<void> {
     if (db(kDeleteToken, {std::string(token_id), std::string(user_id)}).affectedRows() == 0) {
-      return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+      return Fail(ErrorCode::kNotFound, "no such API token");
     }
     return {};
   });
@@ -1037,7 +1037,7 @@ Result<UserRecord> SqlCatalog::FindUserByApiToken(std::string_view token_hash,
   if (auto ok = CheckText({token_hash}); !ok) return std::unexpected(ok.error());
   return Run<UserRecord>("checking an API token", [&](const Sql& db) -> Result<UserRecord> {
     orm::Result rows = db(kSelectTokenUser, {std::string(token_hash)});
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "catalog: no such API token");
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such API token");
     const std::int64_t last_used = Column(rows[0], 5).as<std::int64_t>();
     if (last_used == 0 || now_ms - last_used >= kTokenUseGranularityMs) {
       db(kUseToken, {now_ms, std::string(token_hash)});

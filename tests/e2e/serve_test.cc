@@ -202,7 +202,10 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
   EXPECT_EQ(huge.status, 413);
   EXPECT_EQ(huge.json["error"]["code"].asString(), "too_large") << huge.body;
   // Unknown routes and ids.
-  EXPECT_EQ(serve.Get("/api/v1/images/nope").status, 404);
+  const HttpResult unknown = serve.Get("/api/v1/images/nope");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.json["error"]["message"].asString(), "no image nope")
+      << "messages name no internal component";
   EXPECT_EQ(serve.Get("/no/such/route").json["error"]["code"].asString(), "not_found");
   EXPECT_EQ(serve.Get("/api/v1/images?limit=0").status, 400);
   EXPECT_EQ(serve.Get("/api/v1/images?cursor=garbage").status, 400);
