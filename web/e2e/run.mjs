@@ -11,7 +11,7 @@
 // CHROMIUM           browser binary (default /usr/bin/chromium)
 //
 // Prints one line per check and a closing "e2e: N passed, N failed"; exits 1 on failure.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ const PHOTOS = [
   'n02814533_beach_wagon.JPEG',
 ];
 const DOG = PHOTOS[0];
+/** The web app fetches images pending this long without news again (lib/uploads.tsx). */
+const STALE_AFTER_MS = 15_000;
 const TIMEOUT = Number(process.env.ARGUS_E2E_TIMEOUT_MS ?? 60_000);
 
 let passed = 0;
@@ -110,6 +112,16 @@ async function signup(email, password) {
   await page.waitForURL(`${base}/gallery`);
 }
 
+/** Waits until the focused element matches `selector`. */
+async function focusOn(selector) {
+  await page
+    .waitForFunction((s) => document.activeElement?.matches(s), selector, { timeout: 5000 })
+    .catch(async () => {
+      const focused = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80));
+      throw new Error(`focus is on ${focused}, not on ${selector}`);
+    });
+}
+
 const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
 const first = { email: `e2e-a-${stamp}@example.com`, password: 'correct horse battery' };
 const second = { email: `e2e-b-${stamp}@example.com`, password: 'another long password' };
@@ -131,6 +143,7 @@ try {
     await shoot('signup-errors');
     await signup(first.email, first.password);
     await page.getByTestId('empty-state').waitFor();
+    await focusOn('main');
     await shoot('gallery-empty');
   });
 
@@ -178,6 +191,8 @@ try {
     await spirit.waitFor();
     const name = await spirit.locator('.spirit-name').innerText();
     assert(name.length > 0, 'spirit dog without a name');
+    const current = await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Gallery' }).getAttribute('aria-current');
+    assert(current === 'true', `the Gallery link is not marked current on a photo's page (${current})`);
     const photoOk = await spirit.locator('img').evaluate(
       (img) => new Promise((done) => (img.complete ? done(img.naturalWidth > 0) : (img.onload = () => done(true), img.onerror = () => done(false)))),
     );
@@ -224,6 +239,10 @@ try {
     await page.getByRole('button', { name: /Create token/ }).click();
     const token = await page.getByTestId('new-token').innerText();
     assert(token.length >= 16, 'token too short');
+    // The longest name the server takes, without a space: the phone layout must hold it.
+    await page.getByLabel('Token name').fill('x'.repeat(100));
+    await page.getByRole('button', { name: /Create token/ }).click();
+    await page.getByRole('cell', { name: 'x'.repeat(100), exact: true }).waitFor();
     await shoot('settings');
   });
 
@@ -243,6 +262,7 @@ try {
     await page.getByLabel('Password', { exact: true }).fill('definitely wrong');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('alert').waitFor();
+    await focusOn('[role=alert]');
     await shoot('login-error');
   });
 
@@ -274,6 +294,30 @@ try {
     await page.getByTestId('ops-forbidden').waitFor();
     const status = await page.request.get(`${base}/api/v1/ops/status`);
     assert(status.status() === 403, `a member gets ${status.status()} from /api/v1/ops/status`);
+  });
+
+  await check('a batch of 40 photos turns done from events alone, before any re-fetch', async () => {
+    await page.goto(`${base}/gallery`);
+    await page.getByTestId('empty-state').waitFor();
+    const batch = readdirSync(samples).filter((name) => name.endsWith('.JPEG')).sort().slice(0, 40);
+    assert(batch.length === 40, `only ${batch.length} sample photos`);
+    const started = Date.now();
+    await page.locator('input[type=file]').first().setInputFiles(batch.map((name) => join(samples, name)));
+    // Rows and cards still pending are fetched again after STALE_AFTER_MS; only the event
+    // stream can finish them sooner.
+    const settled = () => {
+      const rows = [...document.querySelectorAll('[data-testid=upload-row]')];
+      const pending = '[data-testid=gallery-item] .badge:is([data-status=queued], [data-status=processing])';
+      return rows.length === 40 && rows.every((row) => ['done', 'failed'].includes(row.dataset.phase)) &&
+        document.querySelectorAll('[data-testid=gallery-item]').length === 40 && !document.querySelector(pending);
+    };
+    await page.waitForFunction(settled, null, { timeout: STALE_AFTER_MS - 1000, polling: 100 }).catch(async () => {
+      const rows = await page.getByTestId('upload-row').evaluateAll((els) =>
+        els.filter((el) => !['done', 'failed'].includes(el.dataset.phase)).map((el) => el.innerText.split('\n')[0]),
+      );
+      throw new Error(`after ${Date.now() - started} ms still pending: ${rows.join(', ') || 'gallery cards only'}`);
+    });
+    await shoot('gallery-batch');
   });
 
   if (process.env.ARGUS_ADMIN_EMAIL && process.env.ARGUS_ADMIN_PASSWORD) {

@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { App } from './App';
-import { ADMIN, FakeEventSource, mockFetch, USER } from './test/fakes';
+import { ADMIN, FakeEventSource, makeImage, mockFetch, USER } from './test/fakes';
 import { renderApp } from './test/render';
 
 describe('app shell and routing', () => {
@@ -48,6 +48,7 @@ describe('app shell and routing', () => {
       fireEvent.click(within(nav).getByRole('button', { name: 'Log out' }));
     });
     await waitFor(() => expect(window.location.pathname).toBe('/login'));
+    expect(document.activeElement).toBe(document.getElementById('main'));
     expect(calls.find((c) => c.path === '/api/v1/auth/logout')!.headers['x-csrf-token']).toBe('test-csrf-token');
     expect(FakeEventSource.instances.every((s) => s.closed)).toBe(true);
   });
@@ -63,6 +64,20 @@ describe('app shell and routing', () => {
     fireEvent.click(toggle);
     expect(toggle.getAttribute('aria-expanded')).toBe('true');
     expect(nav.classList.contains('open')).toBe(true);
+    within(nav).getByRole('link', { name: 'Settings' }).focus();
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(nav.classList.contains('open')).toBe(false);
+    expect(document.activeElement).toBe(toggle);
+  });
+
+  it('marks Gallery as the current section on a photo’s page', async () => {
+    mockFetch({ 'GET /api/v1/images/abc': { body: makeImage({ id: 'abc' }) } });
+    renderApp('/images/abc', { user: USER });
+    await screen.findByTestId('labels');
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect(within(nav).getByRole('link', { name: 'Gallery' }).getAttribute('aria-current')).toBe('true');
+    expect(within(nav).getByRole('link', { name: 'Settings' }).getAttribute('aria-current')).toBeNull();
   });
 
   it('returns to the log-in page when the session expires', async () => {

@@ -91,11 +91,12 @@ export function App({ services, initialUser }: { services?: Partial<Services>; i
       <AnnouncerProvider>
         <AuthProvider initialUser={initialUser}>
           <LiveEventsProvider>
-            <UserScoped>
-              <Layout>
+            {/* The layout stays across log-in and log-out, so focus can move to its <main>. */}
+            <Layout>
+              <UserScoped>
                 <Routes />
-              </Layout>
-            </UserScoped>
+              </UserScoped>
+            </Layout>
           </LiveEventsProvider>
         </AuthProvider>
       </AnnouncerProvider>

@@ -89,3 +89,8 @@ export const FINAL_STATUSES: readonly ImageStatus[] = ['done', 'failed'];
 export function isFinal(status: ImageStatus): boolean {
   return status === 'done' || status === 'failed';
 }
+
+/** Orders statuses so a late, older answer never moves an image backwards. */
+export function rank(status: ImageStatus): number {
+  return status === 'queued' ? 0 : status === 'processing' ? 1 : 2;
+}

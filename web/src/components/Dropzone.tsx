@@ -1,7 +1,8 @@
 import { type DragEvent, useId, useRef, useState } from 'react';
+import { IMAGE_EXTENSIONS, IMAGE_FORMATS, IMAGE_TYPES } from '../lib/uploads';
 import { Icon } from './Icon';
 
-export const ACCEPT = 'image/*,.heic,.heif,.avif,.tif,.tiff';
+const ACCEPT = [...IMAGE_TYPES, ...IMAGE_EXTENSIONS].join(',');
 
 /** Drag and drop or a file picker; the label makes the whole area a keyboard-operable button. */
 export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; compact?: boolean }) {
@@ -58,7 +59,7 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
       <label htmlFor={inputId} className="button primary">
         Choose photos
       </label>
-      {!compact && <p className="muted small">JPEG, PNG, WebP, GIF, HEIC, AVIF or TIFF · many at once</p>}
+      {!compact && <p className="muted small">{IMAGE_FORMATS} · many at once</p>}
     </div>
   );
 }

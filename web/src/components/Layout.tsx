@@ -10,11 +10,27 @@ export function useTitle(title: string) {
   }, [title]);
 }
 
-function NavLink({ to, children, onClick }: { to: string; children: ReactNode; onClick?(): void }) {
+/** `section`: other paths that belong to the link's page, such as a photo's to the gallery. */
+function NavLink({
+  to,
+  section,
+  children,
+  onClick,
+}: {
+  to: string;
+  section?: string;
+  children: ReactNode;
+  onClick?(): void;
+}) {
   const { pathname } = useLocation();
-  const current = pathname === to || (to !== '/' && pathname.startsWith(`${to}/`));
+  const inSection = pathname.startsWith(`${to}/`) || (section !== undefined && pathname.startsWith(section));
   return (
-    <Link to={to} className="nav-link" aria-current={current ? 'page' : undefined} onClick={onClick}>
+    <Link
+      to={to}
+      className="nav-link"
+      aria-current={pathname === to ? 'page' : inSection ? 'true' : undefined}
+      onClick={onClick}
+    >
       {children}
     </Link>
   );
@@ -36,6 +52,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const main = useRef<HTMLElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
   const first = useRef(true);
 
   // Move focus to the new page's content after client-side navigation.
@@ -47,6 +64,17 @@ export function Layout({ children }: { children: ReactNode }) {
     }
     main.current?.focus({ preventScroll: true });
   }, [pathname]);
+
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setMenuOpen(false);
+      toggle.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   const close = () => setMenuOpen(false);
   const onLogout = async () => {
@@ -73,6 +101,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </Link>
           {user && <LiveIndicator />}
           <button
+            ref={toggle}
             type="button"
             className="icon-button menu-toggle"
             aria-expanded={menuOpen}
@@ -85,7 +114,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <nav id="main-nav" className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">
             {user ? (
               <>
-                <NavLink to="/gallery" onClick={close}>
+                <NavLink to="/gallery" section="/images/" onClick={close}>
                   Gallery
                 </NavLink>
                 <NavLink to="/settings" onClick={close}>

@@ -76,11 +76,60 @@ describe('upload list', () => {
     expect(rowFor('broken.jpg').textContent).toContain('corrupt JPEG data');
   });
 
-  it('reports a rejected upload (413) with its message', async () => {
-    const { uploads } = await startWith([imageFile('huge.jpg')]);
-    await act(async () => uploads[0].reject(new ApiError(413, 'too_large', 'the file is over 50 MiB')));
+  it('reports a rejected upload (413) in sizes, then refuses bigger files without sending them', async () => {
+    const { uploads } = await startWith([
+      imageFile('huge.jpg', 'image/jpeg', 3_000_000),
+      imageFile('a.jpg'),
+      imageFile('b.jpg'),
+      imageFile('bigger.jpg', 'image/jpeg', 4_000_000),
+    ]);
+    expect(uploads).toHaveLength(3);
+    await act(async () =>
+      uploads[0].reject(new ApiError(413, 'too_large', 'huge.jpg: 3000000 bytes is over the limit of 2097152 bytes')),
+    );
     expect(statusOf('huge.jpg')).toBe('Failed');
-    expect(rowFor('huge.jpg').textContent).toContain('the file is over 50 MiB');
+    expect(within(rowFor('huge.jpg')).getByRole('note').textContent).toBe('2.9 MB is over the 2 MB limit.');
+    expect(statusOf('bigger.jpg')).toBe('Failed');
+    expect(within(rowFor('bigger.jpg')).getByRole('note').textContent).toBe('3.8 MB is over the 2 MB limit.');
+    expect(uploads.map((u) => u.file.name)).not.toContain('bigger.jpg');
+  });
+
+  it('leaves out the file name the server puts before its reason', async () => {
+    const { uploads } = await startWith([imageFile('fake.jpg')]);
+    await act(async () =>
+      uploads[0].reject(new ApiError(415, 'unsupported_media', 'fake.jpg: not a supported image (JPEG, PNG)')),
+    );
+    expect(within(rowFor('fake.jpg')).getByRole('note').textContent).toBe('not a supported image (JPEG, PNG)');
+  });
+
+  it('moves a row on an event that comes between the upload’s answer and the next render', async () => {
+    const { uploads } = await startWith([imageFile('quick.jpg')]);
+    const done = makeImage({ id: 'q1', filename: 'quick.jpg' });
+    await act(async () => {
+      uploads[0].resolve({ ...done, status: 'queued', labels: undefined, spirit_dog: undefined });
+      // The answer is handled, but React has not rendered it yet when the event comes.
+      await Promise.resolve();
+      FakeEventSource.latest().emit('image', done);
+    });
+    expect(statusOf('quick.jpg')).toBe('Done');
+    const card = screen.getByTestId('gallery-item');
+    expect(card.textContent).toContain('golden retriever');
+    expect(card.querySelector('.badge')).toBeNull();
+  });
+
+  it('shows cancelled uploads as cancelled, not failed, and clears them with the finished', async () => {
+    const { uploads } = await startWith(['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg'].map((name) => imageFile(name)));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel upload of a.jpg' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel upload of d.jpg' }));
+    await act(async () => {});
+    expect(uploads[0].aborted).toBe(true);
+    expect(statusOf('a.jpg')).toBe('Cancelled');
+    expect(statusOf('d.jpg')).toBe('Cancelled');
+    expect(rowFor('a.jpg').dataset.phase).toBe('cancelled');
+    expect(screen.getByTestId('upload-summary').textContent).toBe('0 done · 2 cancelled · 2 in progress');
+    expect(uploads.map((u) => u.file.name)).toEqual(['a.jpg', 'b.jpg', 'c.jpg']);
+    fireEvent.click(screen.getByRole('button', { name: 'Clear finished' }));
+    expect(rows().map((row) => row.dataset.phase)).toEqual(['uploading', 'uploading']);
   });
 
   it('never moves a status backwards when an old answer arrives late', async () => {
@@ -92,14 +141,16 @@ describe('upload list', () => {
     expect(statusOf('fast.jpg')).toBe('Done');
   });
 
-  it('rejects files that are not images and uploads at most three at once', async () => {
+  it('rejects files the server cannot classify and uploads at most three at once', async () => {
     const files = [
       imageFile('notes.txt', 'text/plain'),
+      imageFile('scan.tif', 'image/tiff'),
       ...Array.from({ length: 5 }, (_, i) => imageFile(`p${i}.jpg`)),
     ];
     const { uploads } = await startWith(files);
     expect(statusOf('notes.txt')).toBe('Failed');
-    expect(rowFor('notes.txt').textContent).toMatch(/Not an image/);
+    expect(rowFor('notes.txt').textContent).toMatch(/Not a supported image: choose JPEG, PNG, WebP, GIF, HEIC or AVIF/);
+    expect(statusOf('scan.tif')).toBe('Failed');
     expect(uploads).toHaveLength(3);
     expect(statusOf('p4.jpg')).toBe('Waiting');
     await act(async () => uploads[0].resolve(makeImage({ id: 'x0', filename: 'p0.jpg', status: 'queued' })));

@@ -1,7 +1,6 @@
-import { isFinal } from '../api/types';
 import { formatBytes, formatPercent, STATUS_TEXT } from '../lib/format';
 import { Link } from '../lib/router';
-import type { UploadItem } from '../lib/uploads';
+import { type UploadItem, isFinished } from '../lib/uploads';
 import { Icon } from './Icon';
 
 function phaseText(item: UploadItem): string {
@@ -10,6 +9,8 @@ function phaseText(item: UploadItem): string {
       return 'Waiting';
     case 'uploading':
       return `Uploading ${formatPercent(item.progress, 0)}`;
+    case 'cancelled':
+      return 'Cancelled';
     default:
       return STATUS_TEXT[item.phase];
   }
@@ -25,7 +26,7 @@ export function UploadRow({
   onCancel(key: string): void;
 }) {
   const top = item.image?.labels?.[0];
-  const finished = item.phase === 'done' || item.phase === 'failed';
+  const finished = isFinished(item.phase);
   const uploading = item.phase === 'waiting' || item.phase === 'uploading';
   const progress = Math.round(item.progress * 100);
   return (
@@ -95,8 +96,9 @@ export function UploadList({
   if (items.length === 0) return null;
   const done = items.filter((item) => item.phase === 'done').length;
   const failed = items.filter((item) => item.phase === 'failed').length;
-  const pending = items.length - done - failed;
-  const anyFinal = items.some((item) => item.phase !== 'waiting' && item.phase !== 'uploading' && isFinal(item.phase));
+  const cancelled = items.filter((item) => item.phase === 'cancelled').length;
+  const pending = items.length - done - failed - cancelled;
+  const anyFinished = items.some((item) => isFinished(item.phase));
   return (
     <section className="card uploads" aria-labelledby="uploads-title">
       <div className="section-head">
@@ -105,9 +107,10 @@ export function UploadList({
         </h2>
         <p className="muted small" data-testid="upload-summary">
           {done} done{failed ? ` · ${failed} failed` : ''}
+          {cancelled ? ` · ${cancelled} cancelled` : ''}
           {pending ? ` · ${pending} in progress` : ''}
         </p>
-        {anyFinal && (
+        {anyFinished && (
           <button type="button" className="button ghost small" onClick={onClearFinished}>
             Clear finished
           </button>

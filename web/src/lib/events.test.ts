@@ -91,4 +91,20 @@ describe('ImageEventHub', () => {
     hub.publish(image);
     expect(seen).toHaveBeenCalledTimes(1);
   });
+
+  it('remembers the furthest state of each image, whichever way it came', () => {
+    const { hub } = setup();
+    const seen = vi.fn();
+    hub.subscribe(seen);
+    hub.start();
+    const done = makeImage({ id: 'x1' });
+    FakeEventSource.latest().emit('image', done);
+    const late = { ...done, status: 'queued' as const };
+    // An upload's answer or a fetched page that left before the event.
+    expect(hub.freshest(late)).toEqual(done);
+    hub.publish(late);
+    expect(seen).toHaveBeenCalledTimes(1);
+    const fresh = makeImage({ id: 'x2', status: 'processing' });
+    expect(hub.freshest(fresh)).toBe(fresh);
+  });
 });

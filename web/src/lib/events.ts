@@ -1,7 +1,7 @@
 // Live image updates over server-sent events. Argus ends each /api/v1/events response
 // after delivering what is ready (retry: 100) and the browser reconnects with
 // Last-Event-ID by itself; only a closed stream (e.g. 401, network gone) needs us.
-import type { Image } from '../api/types';
+import { type Image, rank } from '../api/types';
 
 /** The part of EventSource we use, so tests can inject a fake. */
 export interface EventSourceLike {
@@ -19,6 +19,8 @@ export const browserEventSource: EventSourceFactory = (url) =>
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
 const CLOSED = 2;
+/** How many images the hub remembers the latest state of. */
+const REMEMBERED_IMAGES = 1000;
 
 export interface ImageEventHubOptions {
   url?: string;
@@ -34,6 +36,7 @@ export class ImageEventHub {
   private readonly imageListeners = new Set<(image: Image) => void>();
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private readonly resyncListeners = new Set<() => void>();
+  private readonly latest = new Map<string, Image>();
   private state: ConnectionState = 'closed';
   private retryTimer: unknown = null;
   private delay: number;
@@ -95,8 +98,25 @@ export class ImageEventHub {
     };
   }
 
-  /** Delivers an image learned some other way (an upload answer, a fetch) to listeners. */
+  /**
+   * The furthest state known of an image. Events, upload answers and fetched pages arrive
+   * in any order, and a row or card may appear only after the event that finished its image.
+   */
+  freshest(image: Image): Image {
+    const known = this.latest.get(image.id);
+    if (known && rank(known.status) > rank(image.status)) return known;
+    this.latest.delete(image.id);
+    this.latest.set(image.id, image);
+    if (this.latest.size > REMEMBERED_IMAGES) this.latest.delete(this.latest.keys().next().value!);
+    return image;
+  }
+
+  /**
+   * Delivers an image learned some other way (an upload answer, a fetch) to listeners,
+   * unless they already had a later state of it.
+   */
   publish(image: Image) {
+    if (this.freshest(image) !== image) return;
     this.imageListeners.forEach((listener) => listener(image));
   }
 

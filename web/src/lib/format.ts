@@ -1,6 +1,7 @@
 import type { ImageStatus } from '../api/types';
 
-export function formatBytes(bytes: number): string {
+/** `precise` keeps one decimal on large values too, for sizes compared with a limit. */
+export function formatBytes(bytes: number, precise = false): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '';
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB'];
@@ -10,6 +11,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
+  if (precise) return `${Math.round(value * 10) / 10} ${units[unit]}`;
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 

@@ -11,12 +11,12 @@ import {
 } from 'react';
 import { ApiError, api } from '../api/client';
 import { type Image, type ImageStatus, isFinal } from '../api/types';
-import { STATUS_TEXT } from './format';
+import { STATUS_TEXT, formatBytes } from './format';
 import { useAnnounce } from './announcer';
 import { useEventHub, useImageUpdates, useResync } from './live';
 import { useServices } from './services';
 
-export type UploadPhase = 'waiting' | 'uploading' | ImageStatus;
+export type UploadPhase = 'waiting' | 'uploading' | 'cancelled' | ImageStatus;
 
 export interface UploadItem {
   key: string;
@@ -34,10 +34,23 @@ export const MAX_PARALLEL_UPLOADS = 3;
 /** Images still pending this long without an event are fetched once more. */
 export const STALE_AFTER_MS = 15_000;
 
-const IMAGE_EXTENSIONS = /\.(jpe?g|png|gif|webp|avif|heic|heif|tiff?|bmp)$/i;
+/** What the server classifies (415 for anything else), as the picker and hints name them. */
+export const IMAGE_FORMATS = 'JPEG, PNG, WebP, GIF, HEIC or AVIF';
+export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'image/heif', 'image/avif'];
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.avif'];
 
 export function looksLikeImage(file: File): boolean {
-  return file.type.startsWith('image/') || IMAGE_EXTENSIONS.test(file.name);
+  const name = file.name.toLowerCase();
+  return IMAGE_TYPES.includes(file.type) || IMAGE_EXTENSIONS.some((extension) => name.endsWith(extension));
+}
+
+export function isFinished(phase: UploadPhase): boolean {
+  return phase === 'done' || phase === 'failed' || phase === 'cancelled';
+}
+
+/** "52.5 MB is over the 50 MB limit." */
+function tooLarge(size: number, limit: number): string {
+  return `${formatBytes(size, true)} is over the ${formatBytes(limit, true)} limit.`;
 }
 
 interface UploadsContextValue {
@@ -61,6 +74,15 @@ function describe(item: UploadItem, image: Image): string {
   return `${item.name}: ${STATUS_TEXT[image.status].toLowerCase()}`;
 }
 
+/** The server's message without the file name its row already shows. */
+function reason(error: unknown, name: string): string {
+  if (!(error instanceof ApiError)) return 'The upload failed. Please try again.';
+  return error.message.startsWith(`${name}: `) ? error.message.slice(name.length + 2) : error.message;
+}
+
+/** A 413 names the server's limit (--max-bytes), which the client has no other way to learn. */
+const OVER_LIMIT = /over the limit of (\d+) bytes/;
+
 export function UploadsProvider({ children }: { children: ReactNode }) {
   const { upload } = useServices();
   const hub = useEventHub();
@@ -70,14 +92,28 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
   const aborts = useRef(new Map<string, () => void>());
   const active = useRef(0);
   const lastUpdate = useRef(new Map<string, number>());
-  /** Latest state of recently seen images: an event can beat the upload's own answer. */
-  const recent = useRef(new Map<string, Image>());
+  const maxBytes = useRef<number | undefined>(undefined);
+  // Changed together with the state rather than on render: an event that comes between an
+  // upload's answer and the render showing it must still find the row.
   const itemsRef = useRef(items);
-  itemsRef.current = items;
-
-  const patch = useCallback((key: string, change: Partial<UploadItem>) => {
-    setItems((current) => current.map((item) => (item.key === key ? { ...item, ...change } : item)));
+  const update = useCallback((change: (items: UploadItem[]) => UploadItem[]) => {
+    itemsRef.current = change(itemsRef.current);
+    setItems(itemsRef.current);
   }, []);
+
+  const patch = useCallback(
+    (key: string, change: Partial<UploadItem>) =>
+      update((current) => current.map((item) => (item.key === key ? { ...item, ...change } : item))),
+    [update],
+  );
+
+  const fail = useCallback(
+    (item: UploadItem, message: string) => {
+      patch(item.key, { phase: 'failed', error: message });
+      announce(`${item.name}: upload failed, ${message}`);
+    },
+    [patch, announce],
+  );
 
   const pump = useCallback(() => {
     const waiting = itemsRef.current.filter(
@@ -86,6 +122,11 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     for (const item of waiting) {
       if (active.current >= MAX_PARALLEL_UPLOADS) break;
       const file = files.current.get(item.key)!;
+      if (maxBytes.current !== undefined && file.size > maxBytes.current) {
+        files.current.delete(item.key);
+        fail(item, tooLarge(file.size, maxBytes.current));
+        continue;
+      }
       active.current++;
       const handle = upload(file, (fraction) =>
         patch(item.key, { progress: Math.max(0, Math.min(1, fraction)) }),
@@ -94,85 +135,69 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
       patch(item.key, { phase: 'uploading' });
       handle.promise
         .then((answer) => {
-          const seen = recent.current.get(answer.id);
-          const image = seen && rank(seen.status) > rank(answer.status) ? seen : answer;
+          const image = hub ? hub.freshest(answer) : answer;
           lastUpdate.current.set(item.key, Date.now());
-          setItems((current) =>
-            current.map((it) => {
-              if (it.key !== item.key) return it;
-              // An event may already have moved the image further than the answer says.
-              const newer = it.image && rank(it.image.status) > rank(image.status) ? it.image : image;
-              return { ...it, progress: 1, phase: newer.status, image: newer, error: newer.error };
-            }),
-          );
+          patch(item.key, { progress: 1, phase: image.status, image, error: image.error });
           announce(describe(item, image));
           hub?.publish(image);
         })
         .catch((error: unknown) => {
-          const message =
-            error instanceof ApiError ? error.message : 'The upload failed. Please try again.';
-          patch(item.key, { phase: 'failed', error: message });
-          announce(`${item.name}: upload failed, ${message}`);
+          const row = itemsRef.current.find((it) => it.key === item.key);
+          if (!row || row.phase === 'cancelled') return;
+          const limit = error instanceof ApiError && error.status === 413 ? OVER_LIMIT.exec(error.message) : null;
+          if (limit) maxBytes.current = Number(limit[1]);
+          fail(item, limit ? tooLarge(file.size, Number(limit[1])) : reason(error, item.name));
         })
         .finally(() => {
           active.current--;
           aborts.current.delete(item.key);
           files.current.delete(item.key);
-          // Let React commit the state change before looking for the next file.
-          setTimeout(() => pumpRef.current(), 0);
+          pumpRef.current();
         });
     }
-  }, [upload, patch, announce, hub]);
+  }, [upload, patch, fail, announce, hub]);
   const pumpRef = useRef(pump);
   pumpRef.current = pump;
 
-  useEffect(() => {
-    if (items.some((item) => item.phase === 'waiting')) pump();
-  }, [items, pump]);
-
-  const addFiles = useCallback((incoming: Iterable<File>) => {
-    const added: UploadItem[] = [];
-    for (const file of incoming) {
-      const key = `u${++nextKey}`;
-      if (!looksLikeImage(file)) {
-        added.push({
-          key,
-          name: file.name,
-          size: file.size,
-          phase: 'failed',
-          progress: 0,
-          error: 'Not an image: choose JPEG, PNG, WebP, GIF, HEIC, AVIF or TIFF files.',
-        });
-        continue;
+  const addFiles = useCallback(
+    (incoming: Iterable<File>) => {
+      const added: UploadItem[] = [];
+      for (const file of incoming) {
+        const key = `u${++nextKey}`;
+        if (!looksLikeImage(file)) {
+          added.push({
+            key,
+            name: file.name,
+            size: file.size,
+            phase: 'failed',
+            progress: 0,
+            error: `Not a supported image: choose ${IMAGE_FORMATS} files.`,
+          });
+          continue;
+        }
+        files.current.set(key, file);
+        added.push({ key, name: file.name, size: file.size, phase: 'waiting', progress: 0 });
       }
-      files.current.set(key, file);
-      added.push({ key, name: file.name, size: file.size, phase: 'waiting', progress: 0 });
-    }
-    if (added.length === 0) return;
-    setItems((current) => [...added, ...current]);
-  }, []);
+      if (added.length === 0) return;
+      update((current) => [...added, ...current]);
+      pump();
+    },
+    [update, pump],
+  );
 
   // Status changes arrive over server-sent events.
   useImageUpdates((image) => {
-    const known = recent.current.get(image.id);
-    if (!known || rank(image.status) >= rank(known.status)) {
-      recent.current.delete(image.id);
-      recent.current.set(image.id, image);
-      if (recent.current.size > 1000) recent.current.delete(recent.current.keys().next().value!);
-    }
-    const match = itemsRef.current.filter((item) => item.image?.id === image.id);
-    if (match.length === 0) return;
-    let changed = false;
-    setItems((current) =>
+    const match = itemsRef.current.find((item) => item.image?.id === image.id);
+    // Otherwise the hub remembers the image for when the upload's answer comes.
+    if (!match?.image) return;
+    update((current) =>
       current.map((item) => {
         if (item.image?.id !== image.id) return item;
-        if (rank(item.image.status) > rank(image.status)) return item;
-        if (item.image.status !== image.status) changed = true;
         lastUpdate.current.set(item.key, Date.now());
         return { ...item, phase: image.status, image, error: image.error };
       }),
     );
-    if (changed) announce(describe(match[0], image));
+    if (match.image.status !== image.status) announce(describe(match, image));
   });
 
   // A reopened stream may have missed events; so may a lost event: ask the server.
@@ -199,39 +224,39 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     return () => clearInterval(timer);
   }, [hasPending, refreshPending]);
 
-  const dismiss = useCallback((key: string) => {
-    aborts.current.get(key)?.();
-    files.current.delete(key);
-    setItems((current) => current.filter((item) => item.key !== key));
-  }, []);
-
-  const cancel = useCallback((key: string) => {
-    const abort = aborts.current.get(key);
-    if (abort) abort();
-    else if (files.current.has(key)) {
+  const dismiss = useCallback(
+    (key: string) => {
+      aborts.current.get(key)?.();
       files.current.delete(key);
-      setItems((current) =>
+      update((current) => current.filter((item) => item.key !== key));
+    },
+    [update],
+  );
+
+  const cancel = useCallback(
+    (key: string) => {
+      files.current.delete(key);
+      update((current) =>
         current.map((item) =>
-          item.key === key ? { ...item, phase: 'failed', error: 'Upload cancelled.' } : item,
+          item.key === key && (item.phase === 'waiting' || item.phase === 'uploading')
+            ? { ...item, phase: 'cancelled' }
+            : item,
         ),
       );
-    }
-  }, []);
+      aborts.current.get(key)?.();
+    },
+    [update],
+  );
 
   const clearFinished = useCallback(() => {
-    setItems((current) => current.filter((item) => !isFinal(item.phase as ImageStatus)));
-  }, []);
+    update((current) => current.filter((item) => !isFinished(item.phase)));
+  }, [update]);
 
   const value = useMemo(
     () => ({ items, addFiles, dismiss, clearFinished, cancel }),
     [items, addFiles, dismiss, clearFinished, cancel],
   );
   return <UploadsContext.Provider value={value}>{children}</UploadsContext.Provider>;
-}
-
-/** Orders statuses so a late, older answer never moves an image backwards. */
-export function rank(status: ImageStatus): number {
-  return status === 'queued' ? 0 : status === 'processing' ? 1 : 2;
 }
 
 export function useUploads(): UploadsContextValue {

@@ -1,11 +1,25 @@
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { formatTime } from '../lib/format';
 import { mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
 import { safeNext } from './AuthPage';
 
 function fill(label: RegExp, value: string) {
   fireEvent.change(screen.getByLabelText(label), { target: { value } });
+}
+
+/** The alert as it enters the document, before any timer could have run. */
+function alertAppears(): Promise<HTMLElement> {
+  return new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      const alert = document.querySelector<HTMLElement>('[role=alert]');
+      if (!alert) return;
+      observer.disconnect();
+      resolve(alert);
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+  });
 }
 
 const noImages = { 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } };
@@ -57,9 +71,42 @@ describe('sign-up form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
     await screen.findByRole('heading', { name: 'Your photos' });
     expect(window.location.pathname).toBe('/gallery');
+    expect(document.activeElement).toBe(screen.getByRole('main'));
     const signup = calls.find((c) => c.path === '/api/v1/auth/signup')!;
     expect(signup.body).toEqual({ email: 'ada@example.com', password: 'correct horse' });
     expect(signup.headers['x-csrf-token']).toBe('test-csrf-token');
+  });
+
+  it('lets a click on Sign up submit, and then focuses the mismatched confirmation', async () => {
+    const { calls } = mockFetch({});
+    renderApp('/signup');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'correct horse');
+    fill(/^Confirm password/, 'correct horsf');
+    const button = screen.getByRole('button', { name: 'Sign up' });
+    // Pressing the button moves focus to it before the click: an error shown then would
+    // push the button away from the pointer, and the click would miss it.
+    fireEvent.blur(screen.getByLabelText(/^Confirm password/), { relatedTarget: button });
+    expect(screen.queryByText('The passwords do not match.')).toBeNull();
+    fireEvent.click(button);
+    expect(screen.getByText('The passwords do not match.')).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByLabelText(/^Confirm password/));
+    expect(calls).toHaveLength(0);
+  });
+
+  it('focuses the server’s refusal (409)', async () => {
+    mockFetch({
+      'POST /api/v1/auth/signup': { status: 409, body: { error: { code: 'signup_refused', message: 'x' } } },
+    });
+    renderApp('/signup');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'correct horse');
+    fill(/^Confirm password/, 'correct horse');
+    const appeared = alertAppears();
+    fireEvent.click(screen.getByRole('button', { name: 'Sign up' }));
+    const alert = await appeared;
+    expect(document.activeElement).toBe(alert);
+    expect(alert.textContent).toMatch(/Could not create an account/);
   });
 
   it('shows the server message for a rejected sign-up', async () => {
@@ -86,26 +133,51 @@ describe('log-in form', () => {
     renderApp('/login');
     fill(/^Email/, 'ada@example.com');
     fill(/^Password/, 'wrong');
+    const appeared = alertAppears();
     fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
-    expect((await screen.findByRole('alert')).textContent).toMatch(/do not match an account/);
+    const alert = await appeared;
+    expect(document.activeElement).toBe(alert);
+    expect(alert.textContent).toMatch(/do not match an account/);
     expect(window.location.pathname).toBe('/login');
   });
 
-  it('waits out Retry-After when rate limited', async () => {
+  it('waits out Retry-After when rate limited, counting down on the button', async () => {
+    const started = Date.now();
     mockFetch({
       'POST /api/v1/auth/login': {
         status: 429,
         body: { error: { code: 'rate_limited', message: 'too many' } },
-        headers: { 'Retry-After': '30' },
+        headers: { 'Retry-After': '2' },
       },
     });
     renderApp('/login');
     fill(/^Email/, 'ada@example.com');
     fill(/^Password/, 'whatever1');
     fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
-    expect((await screen.findByRole('alert')).textContent).toMatch(/Try again in 30 seconds/);
-    const button = screen.getByRole('button', { name: /Try again in 30s/ }) as HTMLButtonElement;
+    const alert = await screen.findByRole('alert');
+    // A time of day rather than a countdown in the alert, which would be read out each second.
+    const times = [started, Date.now()].map((now) => `Too many attempts. You can try again at ${formatTime(now + 2000)}.`);
+    expect(times).toContain(alert.textContent);
+    const button = screen.getByRole('button', { name: 'Try again in 2 s' }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
+    await waitFor(() => expect(button.textContent).toBe('Try again in 1 s'), { timeout: 1500 });
+    expect(button.disabled).toBe(true);
+    await waitFor(() => expect(button.textContent).toBe('Log in'), { timeout: 1500 });
+    expect(button.disabled).toBe(false);
+    await waitFor(() => expect(alert.textContent).toBe('You can try again now.'));
+  });
+
+  it('logs in and moves focus to the page', async () => {
+    mockFetch({
+      'POST /api/v1/auth/login': { body: { user: USER } },
+      ...noImages,
+    });
+    renderApp('/login');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'password1');
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    await screen.findByRole('heading', { name: 'Your photos' });
+    expect(document.activeElement).toBe(screen.getByRole('main'));
   });
 
   it('returns to the page that asked for a log-in', async () => {

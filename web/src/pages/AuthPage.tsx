@@ -1,7 +1,8 @@
-import { type FormEvent, type Ref, useEffect, useId, useRef, useState } from 'react';
+import { type FocusEvent, type FormEvent, type Ref, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import { useTitle } from '../components/Layout';
 import { useAuth } from '../lib/auth';
+import { formatTime } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
 import {
   type Credentials,
@@ -23,12 +24,7 @@ function serverMessage(error: unknown, mode: Mode): string {
   if (error.status === 401 || error.code === 'invalid_credentials') {
     return 'That email and password do not match an account.';
   }
-  if (error.status === 429) {
-    const wait = error.retryAfter;
-    return wait
-      ? `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`
-      : 'Too many attempts. Please wait a moment and try again.';
-  }
+  if (error.status === 429) return 'Too many attempts. Please wait a moment and try again.';
   if (error.status === 409 && mode === 'signup') {
     // The server does not say whether the email is taken (signup_refused).
     return 'Could not create an account with this email. If you already have one, log in instead.';
@@ -54,7 +50,7 @@ function Field({
   hint?: string;
   autoComplete: string;
   onChange(value: string): void;
-  onBlur(): void;
+  onBlur(event: FocusEvent<HTMLInputElement>): void;
   inputRef?: Ref<HTMLInputElement>;
 }) {
   const id = useId();
@@ -101,21 +97,32 @@ export function AuthPage({ mode }: { mode: Mode }) {
   const [formError, setFormError] = useState('');
   const [busy, setBusy] = useState(false);
   const [showPassword, setShowPassword] = useState(false);
-  const [lockedFor, setLockedFor] = useState(0);
+  /** When a rate-limited user may try again (ms since the epoch), 0 when not limited. */
+  const [retryAt, setRetryAt] = useState(0);
+  const [now, setNow] = useState(Date.now);
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   const confirmRef = useRef<HTMLInputElement>(null);
-  const alertRef = useRef<HTMLDivElement>(null);
+  const submitRef = useRef<HTMLButtonElement>(null);
+  // A server error takes focus as it appears (a button that was clicked is disabled while busy).
+  const focusAlert = useCallback((alert: HTMLDivElement | null) => alert?.focus(), []);
 
   useEffect(() => {
     if (auth.state.status === 'authenticated') navigate(next, { replace: true });
   }, [auth.state.status, next]);
 
   useEffect(() => {
-    if (lockedFor <= 0) return;
-    const timer = setTimeout(() => setLockedFor((s) => s - 1), 1000);
+    if (!retryAt) return;
+    if (now >= retryAt) {
+      setRetryAt(0);
+      setFormError((message) => message && 'You can try again now.');
+      return;
+    }
+    // Ticks when the seconds shown change; Date.now() keeps a throttled background tab right.
+    const timer = setTimeout(() => setNow(Date.now()), (retryAt - now) % 1000 || 1000);
     return () => clearTimeout(timer);
-  }, [lockedFor]);
+  }, [retryAt, now]);
+  const lockedFor = Math.max(0, Math.ceil((retryAt - now) / 1000));
 
   const errors: FieldErrors = validateCredentials(values, mode);
   const visible = (field: keyof Credentials) => (submitted || touched[field] ? errors[field] : undefined);
@@ -124,7 +131,12 @@ export function AuthPage({ mode }: { mode: Mode }) {
     setValues((v) => ({ ...v, [field]: value }));
     setFormError('');
   };
-  const blur = (field: keyof Credentials) => () => setTouched((t) => ({ ...t, [field]: true }));
+  const blur = (field: keyof Credentials) => (event: FocusEvent) => {
+    // The submit checks every field; an error shown now would move the button from under
+    // the pointer, and the click would be lost.
+    if (event.relatedTarget === submitRef.current) return;
+    setTouched((t) => ({ ...t, [field]: true }));
+  };
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
@@ -139,11 +151,15 @@ export function AuthPage({ mode }: { mode: Mode }) {
       else await auth.login(values.email, values.password);
       navigate(next, { replace: true });
     } catch (error) {
-      setFormError(serverMessage(error, mode));
-      if (error instanceof ApiError && error.status === 429 && error.retryAfter) {
-        setLockedFor(error.retryAfter);
+      const wait = error instanceof ApiError && error.status === 429 ? error.retryAfter : undefined;
+      if (wait) {
+        const at = Date.now() + wait * 1000;
+        setNow(Date.now());
+        setRetryAt(at);
+        setFormError(`Too many attempts. You can try again at ${formatTime(at)}.`);
+      } else {
+        setFormError(serverMessage(error, mode));
       }
-      setTimeout(() => alertRef.current?.focus(), 0);
     } finally {
       setBusy(false);
     }
@@ -157,7 +173,7 @@ export function AuthPage({ mode }: { mode: Mode }) {
           {signup ? 'Upload photos and get labels in seconds.' : 'Log in to see your photos.'}
         </p>
         {formError && (
-          <div className="alert error" role="alert" tabIndex={-1} ref={alertRef}>
+          <div className="alert error" role="alert" tabIndex={-1} ref={focusAlert}>
             {formError}
           </div>
         )}
@@ -198,13 +214,13 @@ export function AuthPage({ mode }: { mode: Mode }) {
           <input type="checkbox" checked={showPassword} onChange={(e) => setShowPassword(e.target.checked)} />
           Show password
         </label>
-        <button type="submit" className="button primary block" disabled={busy || lockedFor > 0}>
+        <button ref={submitRef} type="submit" className="button primary block" disabled={busy || lockedFor > 0}>
           {busy
             ? signup
               ? 'Creating account…'
               : 'Logging in…'
             : lockedFor > 0
-              ? `Try again in ${lockedFor}s`
+              ? `Try again in ${lockedFor} s`
               : signup
                 ? 'Sign up'
                 : 'Log in'}

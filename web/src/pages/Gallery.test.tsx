@@ -2,6 +2,7 @@ import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest';
 import { FakeEventSource, FakeIntersectionObserver, makeImage, mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
+import { loadStyles } from '../test/styles';
 import { matchesLabel } from '../lib/search';
 
 const page1 = Array.from({ length: 3 }, (_, i) => makeImage({ id: `a${i}`, uploaded_at_ms: 3000 - i }));
@@ -17,7 +18,11 @@ describe('gallery', () => {
     renderApp('/gallery', { user: USER });
     const empty = await screen.findByTestId('empty-state');
     expect(within(empty).getByRole('heading').textContent).toBe('Upload your first photo');
-    expect(within(empty).getByLabelText('Choose photos')).toBeTruthy();
+    // The formats the server classifies: it refuses TIFF (415).
+    const picker = within(empty).getByLabelText('Choose photos') as HTMLInputElement;
+    expect(picker.accept.split(',')).toEqual(expect.arrayContaining(['image/jpeg', '.heic', '.avif']));
+    expect(picker.accept).not.toMatch(/tif/i);
+    expect(empty.textContent).toContain('JPEG, PNG, WebP, GIF, HEIC or AVIF · many at once');
     expect(screen.queryByRole('toolbar')).toBeNull();
   });
 
@@ -124,6 +129,36 @@ describe('gallery', () => {
     await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'p1', uploaded_at_ms: 5000 })));
     expect(items()[0].textContent).toContain('golden retriever');
     expect(items()[0].textContent).not.toContain('Classifying');
+  });
+});
+
+describe('gallery cards', () => {
+  it('show a pending photo’s file name as it is, and capitalise labels only', async () => {
+    loadStyles();
+    const pending = makeImage({ id: 'p2', status: 'queued', filename: 'n01614925_bald_eagle.JPEG', labels: undefined });
+    mockFetch({ 'GET /api/v1/images': { body: { images: [pending, makeImage({ id: 'd2' })], next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(2));
+    const [name, label] = items().map((item) => item.querySelector('.card-label')!);
+    expect(name.textContent).toBe('n01614925_bald_eagle.JPEG');
+    expect(getComputedStyle(name).textTransform).not.toBe('capitalize');
+    expect(label.textContent).toBe('golden retriever');
+    expect(getComputedStyle(label).textTransform).toBe('capitalize');
+  });
+
+  it('keep an event that came while their page was on its way', async () => {
+    let answer!: (page: { images: unknown[]; next_cursor: string }) => void;
+    const queued = makeImage({ id: 'r1', status: 'queued', labels: undefined });
+    mockFetch({
+      'GET /api/v1/images': () => new Promise((resolve) => (answer = (body) => resolve({ body }))),
+    });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(answer).toBeDefined());
+    await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'r1' })));
+    await act(async () => answer({ images: [queued], next_cursor: '' }));
+    await waitFor(() => expect(items()).toHaveLength(1));
+    expect(items()[0].textContent).toContain('golden retriever');
+    expect(items()[0].querySelector('.badge')).toBeNull();
   });
 });
 

@@ -11,7 +11,7 @@ import { Thumbnail } from '../components/Thumbnail';
 import { UploadList } from '../components/UploadList';
 import { useAnnounce } from '../lib/announcer';
 import { formatPercent } from '../lib/format';
-import { useImageUpdates } from '../lib/live';
+import { useEventHub, useImageUpdates } from '../lib/live';
 import { Link, navigate, useLocation } from '../lib/router';
 import { matchesLabel } from '../lib/search';
 import { useUploads } from '../lib/uploads';
@@ -78,7 +78,7 @@ function GalleryCard({
         )}
       </div>
       <div className="card-caption">
-        <span className="card-label" title={name}>
+        <span className={`card-label${image.status === 'done' && top ? ' capitalize' : ''}`} title={name}>
           {image.status === 'done' ? name : image.status === 'failed' ? 'Could not classify' : image.filename}
         </span>
         {top && <span className="muted small">{formatPercent(top.confidence, 0)}</span>}
@@ -126,6 +126,11 @@ export function Gallery() {
   const [notice, setNotice] = useState('');
   const generation = useRef(0);
   const loadingRef = useRef(false);
+  // Read when a page comes: the hub may appear after the first render, and that must not
+  // make load() change and the list load again.
+  const hub = useEventHub();
+  const hubRef = useRef(hub);
+  hubRef.current = hub;
 
   const load = useCallback(
     async (reset: boolean, from: string) => {
@@ -137,10 +142,12 @@ export function Gallery() {
       try {
         const page = await api.listImages({ label: label || undefined, cursor: from || undefined, limit: PAGE_SIZE });
         if (mine !== generation.current) return;
+        // An event may have come while the page was on its way.
+        const fresh = page.images.map((image) => hubRef.current?.freshest(image) ?? image);
         setImages((current) => {
           const base = reset ? [] : current;
           const seen = new Set(base.map((image) => image.id));
-          return [...base, ...page.images.filter((image) => !seen.has(image.id))];
+          return [...base, ...fresh.filter((image) => !seen.has(image.id))];
         });
         setCursor(page.next_cursor ?? '');
         setHasMore(Boolean(page.next_cursor));

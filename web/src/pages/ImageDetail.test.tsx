@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Image } from '../api/types';
 import { FakeEventSource, makeImage, mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
+import { loadStyles } from '../test/styles';
 import { categoriesOf } from './ImageDetail';
 
 const dogPhoto: Image = makeImage({
@@ -46,10 +47,14 @@ describe('image detail', () => {
   });
 
   it('updates from queued to done live over events', async () => {
+    loadStyles();
     const queued = { ...dogPhoto, status: 'queued' as const, labels: undefined, spirit_dog: undefined };
     mockFetch({ 'GET /api/v1/images/abc123': { body: queued } });
     renderApp('/images/abc123', { user: USER });
     expect((await screen.findByTestId('pending')).textContent).toMatch(/Waiting for a worker/);
+    const heading = screen.getByRole('heading', { level: 1 });
+    expect(heading.textContent).toBe('rex.jpg');
+    expect(getComputedStyle(heading).textTransform).not.toBe('capitalize');
     const source = FakeEventSource.latest();
     await act(async () => source.emit('image', makeImage({ id: 'other' })));
     expect(screen.getByTestId('pending')).toBeTruthy();
@@ -58,6 +63,7 @@ describe('image detail', () => {
     await act(async () => source.emit('image', dogPhoto));
     expect(screen.queryByTestId('pending')).toBeNull();
     expect(screen.getByTestId('spirit-dog')).toBeTruthy();
+    expect(getComputedStyle(screen.getByRole('heading', { level: 1 })).textTransform).toBe('capitalize');
   });
 
   it('shows why classification failed', async () => {
@@ -77,12 +83,15 @@ describe('image detail', () => {
       'GET /api/v1/images': { body: { images: [], next_cursor: '' } },
     });
     renderApp('/images/abc123', { user: USER });
+    const entries = window.history.length;
     fireEvent.click(await screen.findByRole('button', { name: 'Delete photo' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete this photo?' });
     await act(async () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Delete' }));
     });
     await waitFor(() => expect(window.location.pathname).toBe('/gallery'));
+    // Replaced, so that Back does not return to a photo that is gone.
+    expect(window.history.length).toBe(entries);
     const del = calls.find((c) => c.method === 'DELETE')!;
     expect(del.path).toBe('/api/v1/images/abc123');
     expect(del.headers['x-csrf-token']).toBe('test-csrf-token');

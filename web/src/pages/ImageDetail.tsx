@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ApiError, api, urls } from '../api/client';
-import { type Image, isFinal } from '../api/types';
+import { type Image, isFinal, rank } from '../api/types';
 import { CategoryChips } from '../components/CategoryChips';
 import { ConfidenceBar } from '../components/ConfidenceBar';
 import { ConfirmDialog } from '../components/Dialog';
@@ -13,7 +13,6 @@ import { STATUS_TEXT, formatBytes, formatDate, formatDuration, formatPercent } f
 import { useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate } from '../lib/router';
 import { SEARCH_MIN_CONFIDENCE } from '../lib/search';
-import { rank } from '../lib/uploads';
 
 
 /**
@@ -109,10 +108,11 @@ export function ImageDetail({ id }: { id: string }) {
     try {
       await api.deleteImage(id);
       announce('Photo deleted.');
-      navigate('/gallery');
+      // Back would only find "Photo not found".
+      navigate('/gallery', { replace: true });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {
-        navigate('/gallery');
+        navigate('/gallery', { replace: true });
         return;
       }
       setDeleteError(e instanceof ApiError ? e.message : 'Could not delete the photo.');
@@ -153,7 +153,7 @@ export function ImageDetail({ id }: { id: string }) {
         </figure>
         <div className="detail-info">
           <div className="detail-head">
-            <h1>{title}</h1>
+            <h1 className={labels[0] ? 'capitalize' : undefined}>{title}</h1>
             <StatusBadge status={image.status} />
           </div>
           {categories.length > 0 && <CategoryChips categories={categories} label="Parent categories" />}

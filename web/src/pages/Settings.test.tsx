@@ -38,4 +38,21 @@ describe('settings: API tokens', () => {
     expect(screen.queryByRole('cell', { name: 'laptop' })).toBeNull();
     expect(calls.find((c) => c.method === 'DELETE')!.headers['x-csrf-token']).toBe('test-csrf-token');
   });
+
+  it('refuses names over 100 characters and keeps long ones whole in a title', async () => {
+    const long = 'x'.repeat(100);
+    const { calls } = mockFetch({
+      'GET /api/v1/tokens': { body: { tokens: [{ id: 't1', name: long, created_at_ms: 1, last_used_at_ms: null }] } },
+    });
+    renderApp('/settings', { user: USER });
+    const cell = await screen.findByRole('cell', { name: long });
+    expect(cell.querySelector('.token-name')!.getAttribute('title')).toBe(long);
+    const input = screen.getByLabelText('Token name');
+    expect(screen.getByText('Up to 100 characters.').id).toBe(input.getAttribute('aria-describedby'));
+    fireEvent.change(input, { target: { value: 'y'.repeat(300) } });
+    expect((input as HTMLInputElement).value).toHaveLength(300);
+    fireEvent.click(screen.getByRole('button', { name: /Create token/ }));
+    expect(screen.getByText('Use at most 100 characters; this name has 300.')).toBeTruthy();
+    expect(calls.some((c) => c.method === 'POST')).toBe(false);
+  });
 });

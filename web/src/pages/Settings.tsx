@@ -9,6 +9,9 @@ import { useAnnounce } from '../lib/announcer';
 import { useAuth } from '../lib/auth';
 import { formatDate, relativeTime } from '../lib/format';
 
+/** The server refuses longer names (400) rather than cutting them. */
+const MAX_TOKEN_NAME = 100;
+
 function message(error: unknown, fallback: string) {
   return error instanceof ApiError ? error.message : fallback;
 }
@@ -39,6 +42,11 @@ export function Settings() {
     const trimmed = name.trim();
     if (!trimmed) {
       setNameError('Give the token a name, such as “laptop script”.');
+      return;
+    }
+    const length = [...trimmed].length;
+    if (length > MAX_TOKEN_NAME) {
+      setNameError(`Use at most ${MAX_TOKEN_NAME} characters; this name has ${length}.`);
       return;
     }
     setCreating(true);
@@ -116,15 +124,19 @@ export function Settings() {
             <input
               id="token-name"
               value={name}
-              maxLength={100}
               onChange={(e) => {
                 setName(e.target.value);
                 setNameError('');
               }}
               aria-invalid={nameError ? true : undefined}
-              aria-describedby={nameError ? 'token-name-error' : undefined}
+              aria-describedby={nameError ? 'token-name-error' : 'token-name-hint'}
               placeholder="e.g. backup script"
             />
+            {!nameError && (
+              <p id="token-name-hint" className="hint">
+                Up to {MAX_TOKEN_NAME} characters.
+              </p>
+            )}
             {nameError && (
               <p id="token-name-error" className="field-error">
                 {nameError}
@@ -176,7 +188,11 @@ export function Settings() {
               <tbody>
                 {tokens.map((token) => (
                   <tr key={token.id}>
-                    <td>{token.name}</td>
+                    <td>
+                      <span className="token-name" title={token.name}>
+                        {token.name}
+                      </span>
+                    </td>
                     <td>{formatDate(token.created_at_ms)}</td>
                     <td>{token.last_used_at_ms ? relativeTime(token.last_used_at_ms) : 'Never'}</td>
                     <td className="actions">
