@@ -11,6 +11,7 @@
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
 #include "db/drogon_client.h"
+#include "db/postgres_connection.h"
 #include "db/sqlite_synchronous.h"
 #include "db/sqlite_wal.h"
 
@@ -71,17 +72,13 @@ Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url, DurabilityLev
 }
 
 Result<std::unique_ptr<Catalog>> OpenPostgres(const CatalogUrl& url) {
-  auto db = orm::DbClient::newPgClient(url.pg_conninfo, kPostgresConnections);
-  // Drogon retries a failed connection every second; give up after connect_timeout when
-  // the URL sets one.
+  // A connect_timeout in the URL bounds the whole wait, as it would bound one connection.
   auto wait = url.pg_connect_timeout_s > 0
                   ? std::chrono::milliseconds(url.pg_connect_timeout_s * 1000)
                   : kPostgresConnectWait;
-  if (!db || !db::WaitForConnection(*db, wait)) {
-    db::ReleaseDbClient(std::move(db));
-    return Fail(ErrorCode::kUnavailable, "catalog: cannot connect to " + url.redacted);
-  }
-  return Opened(SqlCatalog::Open(std::move(db), SqlDialect::kPostgres));
+  auto db = db::OpenPostgresClient(url.pg_conninfo, kPostgresConnections, wait);
+  if (!db) return Fail(db.error().code, "catalog: " + url.redacted + ": " + db.error().message);
+  return Opened(SqlCatalog::Open(std::move(*db), SqlDialect::kPostgres));
 }
 
 }  // namespace

@@ -203,8 +203,10 @@ class Catalog {
 //   "postgresql://user:pass@host:port/db?param=value" (or "postgres://"; percent-encoded
 //     parts; query parameters are libpq keywords such as sslmode or connect_timeout;
 //     durability is the server's synchronous_commit, on by default).
-// kInvalidArgument for a malformed or unsupported URL, kIo when the SQLite file cannot be
-// opened, kUnavailable when PostgreSQL cannot be reached (within connect_timeout, else 10 s).
+// kInvalidArgument for a malformed or unsupported URL, a PostgreSQL host that does not
+// resolve or a server that refuses the connection for good (authentication, an unknown role
+// or database), kIo when the SQLite file cannot be opened, kUnavailable when PostgreSQL
+// cannot be reached (within connect_timeout, else 10 s); see db::PinPostgresServer.
 Result<std::unique_ptr<Catalog>> OpenCatalog(
     std::string_view url, DurabilityLevel durability = DurabilityLevel::kProcessCrash);
 

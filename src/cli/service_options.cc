@@ -37,7 +37,8 @@ Result<void> StorageOptions::Resolve() {
 Result<Stores> OpenStores(const StorageOptions& options) {
   Stores stores;
   auto catalog = catalog::OpenCatalog(options.catalog_url, options.durability);
-  if (!catalog) return Fail(catalog.error().code, "catalog: " + catalog.error().message);
+  // The catalog's messages name it already.
+  if (!catalog) return std::unexpected(catalog.error());
   auto queue = queue::OpenQueue(
       options.queue_url, {.visibility_timeout = std::chrono::seconds(options.visibility_timeout_s),
                           .durability = options.durability});
