@@ -122,6 +122,19 @@ TEST(ClassifyCommandTest, BadUsageAndSetupProblemsExitWithTwo) {
   EXPECT_THAT(assets.err, HasSubstr("ARGUS_ASSETS_DIR"));
 }
 
+TEST(ClassifyCommandTest, GlobalOptionsWorkAfterTheCommandsNameToo) {
+  const Outcome o = RunArgus("classify -q --assets-dir " ARGUS_TEST_SHARED_DIR "/assets " +
+                             kSamples + "/n01440764_tench.JPEG");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("tench"));
+}
+
+TEST(ClassifyCommandTest, AMistypedCommandIsNamed) {
+  const Outcome o = RunArgus("clasify photo.jpg");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("unknown command \"clasify\""));
+}
+
 TEST(ClassifyCommandTest, TheSecondModelWorksToo) {
   const Outcome o = RunArgus("classify --json --model mobilenetv2-12-fp32-from-int8 " + kSamples +
                              "/n01440764_tench.JPEG");

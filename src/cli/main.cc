@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/classify_command.h"
 #include "cli/option_sources.h"
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
       "Argus: elastic image recognition. Classifies photos with an ImageNet CNN (ONNX Runtime),\n"
       "offline from the command line or as a service."};
   app.require_subcommand(1);
+  // Global options (--assets-dir, --config) are accepted after the command's name as well.
+  app.fallthrough();
   app.set_config("--config", "",
                  "Read options from a TOML or INI file ([serve], [worker], ... sections); flags "
                  "override environment variables, which override the file");
@@ -32,6 +35,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a mistyped command as a missing one.
+    if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+      std::cerr << "argus: unknown command \"" << argv[1]
+                << "\" (commands: serve, web, worker, scaler, classify; see argus --help)\n";
+      return 2;
+    }
     const int status = app.exit(e);
     return status == 0 ? 0 : 2;
   }

@@ -2,8 +2,22 @@
 
 #include <algorithm>
 #include <format>
+#include <string>
+#include <string_view>
 
 namespace argus::scaler {
+namespace {
+
+// "1 worker", "2 workers": decisions are read on the ops dashboard and in the log.
+std::string Count(std::uint64_t n, std::string_view noun) {
+  return std::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+std::string JobsNeed(std::uint64_t depth) {
+  return Count(depth, "job") + (depth == 1 ? " needs" : " need");
+}
+
+}  // namespace
 
 std::string_view ActionName(ScalingAction action) {
   switch (action) {
@@ -45,16 +59,17 @@ ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoin
     if (cores_busy && current >= unconditional) {
       decision.action = ScalingAction::kScaleOutHeld;
       decision.reason = std::format(
-          "{} jobs need {} workers, but only {:.1f} cores were idle (a new worker needs {:.1f})",
-          depth, desired, idle_cores.value_or(0.0), options_.scale_out_idle_cores);
+          "{} {}, but only {:.1f} cores were idle (a new worker needs {:.1f})", JobsNeed(depth),
+          Count(desired, "worker"), idle_cores.value_or(0.0), options_.scale_out_idle_cores);
       return decision;
     }
     decision.action = ScalingAction::kScaleOut;
     decision.to = cores_busy ? unconditional : desired;
-    decision.reason = current < options_.min_workers
-                          ? std::format("below the minimum of {} workers", options_.min_workers)
-                          : std::format("{} jobs need {} workers at {} jobs each", depth, desired,
-                                        options_.jobs_per_worker);
+    decision.reason =
+        current < options_.min_workers
+            ? std::format("below the minimum of {}", Count(options_.min_workers, "worker"))
+            : std::format("{} {} at {} each", JobsNeed(depth), Count(desired, "worker"),
+                          Count(options_.jobs_per_worker, "job"));
     if (decision.to < desired) {
       decision.reason += std::format(" ({} for now: only {:.1f} cores were idle)", decision.to,
                                      idle_cores.value_or(0.0));
@@ -70,10 +85,9 @@ ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoin
   below_since_.reset();
   decision.action = ScalingAction::kScaleIn;
   decision.to = desired;
-  decision.reason =
-      desired == 0
-          ? std::string("idle for the whole cooldown: scaling to zero")
-          : std::format("{} jobs need only {} workers for the whole cooldown", depth, desired);
+  decision.reason = desired == 0 ? std::string("idle for the whole cooldown: scaling to zero")
+                                 : std::format("{} only {} for the whole cooldown", JobsNeed(depth),
+                                               Count(desired, "worker"));
   return decision;
 }
 

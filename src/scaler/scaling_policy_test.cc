@@ -30,6 +30,14 @@ TEST(ScalingPolicyTest, ScalesOutAtOnce) {
   EXPECT_FALSE(decision.reason.empty());
 }
 
+TEST(ScalingPolicyTest, ReasonsCountOneJobOrWorkerInTheSingular) {
+  ScalingPolicy one({.min_workers = 0, .max_workers = 8, .jobs_per_worker = 1});
+  EXPECT_EQ(one.Decide(1, 0, t0).reason, "1 job needs 1 worker at 1 job each");
+  ScalingPolicy minimum({.min_workers = 1, .max_workers = 8, .jobs_per_worker = 5});
+  EXPECT_EQ(minimum.Decide(0, 0, t0).reason, "below the minimum of 1 worker");
+  EXPECT_EQ(minimum.Decide(23, 1, t0).reason, "23 jobs need 5 workers at 5 jobs each");
+}
+
 TEST(ScalingPolicyTest, ScalesInOnlyAfterTheCooldownAndToZeroWhenAllowed) {
   ScalingPolicy policy({.min_workers = 0,
                         .max_workers = 4,

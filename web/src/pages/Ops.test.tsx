@@ -5,7 +5,7 @@ import { parseMetrics } from '../lib/metrics';
 import { metricsPoint, statusPoint } from '../lib/opsHistory';
 import { ADMIN, mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
-import { OpsCharts, singular } from './Ops';
+import { OpsCharts } from './Ops';
 
 const status: OpsStatus = {
   queue: { ready: 12, in_flight: 4, dead: 1 },
@@ -21,7 +21,7 @@ const status: OpsStatus = {
     decisions: [
       { at_ms: 1_700_000_000_000, action: 'scale_out', from: 1, to: 2, depth: 20, reason: 'depth 20 > 1 worker × 8 jobs' },
       { at_ms: 1_700_000_005_000, action: 'scale_out', from: 2, to: 3, depth: 30, reason: 'depth 30 > 2 workers × 8 jobs' },
-      { at_ms: 1_699_999_990_000, action: 'scale_out', from: 0, to: 1, depth: 0, reason: 'below the minimum of 1 workers' },
+      { at_ms: 1_699_999_990_000, action: 'scale_out', from: 0, to: 1, depth: 0, reason: 'below the minimum of 1 worker' },
       {
         at_ms: 1_700_000_010_000,
         action: 'scale_out_held',
@@ -112,18 +112,7 @@ describe('ops page', () => {
     expect(rows[2].textContent).toContain('2 → 3');
     expect(rows[2].textContent).toContain('scale out');
     expect(rows[4].textContent).toContain('below the minimum of 1 worker');
-    expect(rows[4].textContent).not.toContain('1 workers');
     expect(screen.getByText('Worker process IDs: 101, 102')).toBeTruthy();
-  });
-
-  it('words the scaler’s reasons in the singular for one job or worker', () => {
-    expect(singular('1 jobs need 1 workers at 8 jobs each')).toBe('1 job needs 1 worker at 8 jobs each');
-    expect(singular('1 jobs need only 1 workers for the whole cooldown')).toBe(
-      '1 job needs only 1 worker for the whole cooldown',
-    );
-    expect(singular('11 jobs need 2 workers (1 for now: only 0.5 cores were idle)')).toBe(
-      '11 jobs need 2 workers (1 for now: only 0.5 cores were idle)',
-    );
   });
 
   it('tells non-admins the page is for administrators', async () => {

@@ -25,14 +25,6 @@ const count = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 const perSecond = (v: number) => `${v < 10 ? v.toFixed(v < 1 && v > 0 ? 2 : 1) : Math.round(v)}/s`;
 const ms = (v: number) => (v === 0 ? '0' : formatDuration(v));
 
-/** The scaler's reasons count in the plural even for one ("1 jobs need 1 workers"). */
-export function singular(reason: string): string {
-  return reason.replace(
-    /\b1 (job|worker)s\b( need\b)?/g,
-    (_, noun: string, need?: string) => `1 ${noun}${need ? ' needs' : ''}`,
-  );
-}
-
 function Tile({ label, value, hint, tone }: { label: string; value: string; hint?: string; tone?: 'warn' | 'bad' }) {
   return (
     <div className={`tile${tone ? ` tile-${tone}` : ''}`}>
@@ -280,7 +272,7 @@ export function Ops() {
                         {d.from} → {d.to}
                       </td>
                       <td>{d.depth}</td>
-                      <td>{singular(d.reason)}</td>
+                      <td>{d.reason}</td>
                     </tr>
                   ))}
                 </tbody>
