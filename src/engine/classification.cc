@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <numeric>
 
+#include "engine/taxonomy.h"
+
 namespace argus::engine {
 
 Classification Interpret(std::span<const float> probabilities, const LabelSet& labels,
@@ -52,6 +54,9 @@ std::vector<std::string> SearchTerms(const Classification& classification, float
     if (i > 0 && label.confidence < min_confidence) continue;
     add(label.name);
     for (std::string_view parent : label.parents) add(parent);
+    if (const auto offset = Taxonomy::OffsetOfWnid(label.wnid)) {
+      for (std::string_view ancestor : Taxonomy::AncestorWordsOf(*offset)) add(ancestor);
+    }
   }
   return terms;
 }

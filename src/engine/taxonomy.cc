@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ranges>
 
 namespace argus::engine {
 namespace {
@@ -9,6 +10,16 @@ namespace {
 struct SynsetCategories {
   std::uint32_t offset;
   std::uint32_t mask;
+};
+
+struct HypernymEdge {
+  std::uint32_t offset;
+  std::uint32_t hypernym;
+};
+
+struct SynsetWords {
+  std::uint32_t offset;
+  std::string_view words;  // separated by '|'
 };
 
 #include "engine/taxonomy_table.inc"
@@ -37,6 +48,32 @@ bool Taxonomy::IsIn(std::uint32_t wordnet_offset, std::string_view category) {
   const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), category);
   if (it == std::end(kCategoryNames)) return false;
   return MaskOf(wordnet_offset) & (1u << (it - std::begin(kCategoryNames)));
+}
+
+std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_offset) {
+  std::vector<std::string_view> words;
+  std::vector<std::uint32_t> seen;
+  std::vector<std::uint32_t> level{wordnet_offset};
+  while (!level.empty()) {
+    std::vector<std::uint32_t> next;
+    for (std::uint32_t offset : level) {
+      const auto edges =
+          std::ranges::equal_range(kHypernymEdges, offset, {}, &HypernymEdge::offset);
+      for (const HypernymEdge& edge : edges) {
+        if (std::ranges::contains(seen, edge.hypernym)) continue;
+        seen.push_back(edge.hypernym);
+        next.push_back(edge.hypernym);
+        const auto* named =
+            std::ranges::lower_bound(kHypernymWords, edge.hypernym, {}, &SynsetWords::offset);
+        if (named == std::end(kHypernymWords) || named->offset != edge.hypernym) continue;
+        for (const auto word : std::views::split(named->words, '|')) {
+          words.emplace_back(word.begin(), word.end());
+        }
+      }
+    }
+    level = std::move(next);
+  }
+  return words;
 }
 
 std::optional<std::uint32_t> Taxonomy::OffsetOfWnid(std::string_view wnid) {

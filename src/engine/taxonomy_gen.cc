@@ -1,6 +1,8 @@
-// Build-time generator: reads the category list and WordNet 3.0's data.noun and writes a
-// C++ table mapping every noun synset under some category to the set of its categories.
+// Build-time generator: reads the category list and WordNet 3.0's data.noun and writes C++
+// tables: every noun synset under some category with the set of its categories, and the
+// hypernym edges and words that let a label be found by the names of its ancestors.
 // Running it at build time keeps WordNet out of the runtime dependencies.
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -34,8 +36,23 @@ bool ReadCategories(const char* path, std::vector<Category>& categories) {
   return !categories.empty() && categories.size() <= 32;
 }
 
-// Hyponym edges (~ and ~i) of each noun synset, as listed in data.noun.
-bool ReadHyponyms(const char* path, std::map<std::uint32_t, std::vector<std::uint32_t>>& hyponyms) {
+struct Synset {
+  std::vector<std::string> words;        // lower-case, spaces for underscores
+  std::vector<std::uint32_t> hypernyms;  // @ and @i
+  std::vector<std::uint32_t> hyponyms;   // ~ and ~i
+};
+
+std::string Lemma(std::string word) {
+  // Adjective markers such as "(a)" follow some nouns' words in data.noun.
+  if (const auto paren = word.find('('); paren != std::string::npos) word.erase(paren);
+  for (char& c : word) {
+    c = c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return word;
+}
+
+// Every noun synset of data.noun with its words and its hypernym and hyponym edges.
+bool ReadNouns(const char* path, std::map<std::uint32_t, Synset>& nouns) {
   std::ifstream in(path);
   if (!in) return false;
   std::string line;
@@ -45,20 +62,56 @@ bool ReadHyponyms(const char* path, std::map<std::uint32_t, std::vector<std::uin
     std::string offset, lex_filenum, ss_type, word_count_hex;
     fields >> offset >> lex_filenum >> ss_type >> word_count_hex;
     const int word_count = std::stoi(word_count_hex, nullptr, 16);
+    Synset& synset = nouns[static_cast<std::uint32_t>(std::stoul(offset))];
     std::string word, lex_id;
-    for (int i = 0; i < word_count; ++i) fields >> word >> lex_id;
+    for (int i = 0; i < word_count; ++i) {
+      fields >> word >> lex_id;
+      synset.words.push_back(Lemma(word));
+    }
     int pointer_count = 0;
     fields >> pointer_count;
-    auto& children = hyponyms[static_cast<std::uint32_t>(std::stoul(offset))];
     for (int i = 0; i < pointer_count; ++i) {
       std::string symbol, target, pos, source_target;
       fields >> symbol >> target >> pos >> source_target;
-      if ((symbol == "~" || symbol == "~i") && pos == "n") {
-        children.push_back(static_cast<std::uint32_t>(std::stoul(target)));
-      }
+      if (pos != "n") continue;
+      const auto target_offset = static_cast<std::uint32_t>(std::stoul(target));
+      if (symbol == "~" || symbol == "~i") synset.hyponyms.push_back(target_offset);
+      if (symbol == "@" || symbol == "@i") synset.hypernyms.push_back(target_offset);
     }
   }
-  return !hyponyms.empty();
+  return !nouns.empty();
+}
+
+// Steps from the root ("entity") down to each synset along its shortest hypernym path.
+std::map<std::uint32_t, int> Depths(const std::map<std::uint32_t, Synset>& nouns) {
+  std::map<std::uint32_t, int> depth;
+  std::vector<std::uint32_t> level;
+  for (const auto& [offset, synset] : nouns) {
+    if (synset.hypernyms.empty()) level.push_back(offset);
+  }
+  for (int d = 0; !level.empty(); ++d) {
+    std::vector<std::uint32_t> next;
+    for (std::uint32_t offset : level) {
+      if (!depth.emplace(offset, d).second) continue;
+      const Synset& synset = nouns.at(offset);
+      next.insert(next.end(), synset.hyponyms.begin(), synset.hyponyms.end());
+    }
+    level = std::move(next);
+  }
+  return depth;
+}
+
+// The words as one C++ string literal's contents, separated by '|'.
+std::string JoinedLiteral(const std::vector<std::string>& words) {
+  std::string joined;
+  for (const std::string& word : words) {
+    if (!joined.empty()) joined += '|';
+    for (char c : word) {
+      if (c == '"' || c == '\\') joined += '\\';
+      joined += c;
+    }
+  }
+  return joined;
 }
 
 }  // namespace
@@ -73,8 +126,8 @@ int main(int argc, char** argv) {
     std::cerr << "taxonomy_gen: cannot read categories from " << argv[1] << "\n";
     return 1;
   }
-  std::map<std::uint32_t, std::vector<std::uint32_t>> hyponyms;
-  if (!ReadHyponyms(argv[2], hyponyms)) {
+  std::map<std::uint32_t, Synset> nouns;
+  if (!ReadNouns(argv[2], nouns)) {
     std::cerr << "taxonomy_gen: cannot read WordNet nouns from " << argv[2]
               << " (install Debian's wordnet-base)\n";
     return 1;
@@ -89,12 +142,12 @@ int main(int argc, char** argv) {
       std::uint32_t& mask = masks[synset];
       if (mask & (1u << bit)) continue;
       mask |= 1u << bit;
-      if (auto it = hyponyms.find(synset); it != hyponyms.end()) {
-        pending.insert(pending.end(), it->second.begin(), it->second.end());
+      if (auto it = nouns.find(synset); it != nouns.end()) {
+        pending.insert(pending.end(), it->second.hyponyms.begin(), it->second.hyponyms.end());
       }
     }
     for (std::uint32_t root : categories[bit].roots) {
-      if (!hyponyms.contains(root)) {
+      if (!nouns.contains(root)) {
         std::cerr << "taxonomy_gen: " << categories[bit].name << ": no noun synset " << root
                   << "\n";
         return 1;
@@ -110,6 +163,28 @@ int main(int argc, char** argv) {
   out << "inline constexpr SynsetCategories kSynsetCategories[] = {\n";
   for (const auto& [synset, mask] : masks) {
     out << "    {" << synset << "u, 0x" << std::hex << mask << std::dec << "u},\n";
+  }
+  out << "};\n";
+
+  // For search: every synset's hypernym edges, and the words of the synsets that are some
+  // synset's hypernym, except the few most general ones (entity, object, whole, matter...),
+  // which would match nearly everything.
+  constexpr int kMostGeneralDepth = 3;
+  const std::map<std::uint32_t, int> depth = Depths(nouns);
+  out << "inline constexpr HypernymEdge kHypernymEdges[] = {\n";
+  std::map<std::uint32_t, const Synset*> hypernyms_with_words;
+  for (const auto& [offset, synset] : nouns) {
+    for (std::uint32_t hypernym : synset.hypernyms) {
+      out << "    {" << offset << "u, " << hypernym << "u},\n";
+      if (depth.contains(hypernym) && depth.at(hypernym) > kMostGeneralDepth) {
+        hypernyms_with_words.emplace(hypernym, &nouns.at(hypernym));
+      }
+    }
+  }
+  out << "};\n";
+  out << "inline constexpr SynsetWords kHypernymWords[] = {\n";
+  for (const auto& [offset, synset] : hypernyms_with_words) {
+    out << "    {" << offset << "u, \"" << JoinedLiteral(synset->words) << "\"},\n";
   }
   out << "};\n";
   return out ? 0 : 1;

@@ -6,8 +6,10 @@
 namespace argus::engine {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::vector<std::string_view> ParentsOfWnid(std::string_view wnid) {
   const auto offset = Taxonomy::OffsetOfWnid(wnid);
@@ -38,6 +40,25 @@ TEST(TaxonomyTest, WolvesAreNotDogs) {
   if (!wolf) FAIL() << "unknown wnid";
   EXPECT_FALSE(Taxonomy::IsIn(*wolf, "dog"));
   EXPECT_TRUE(Taxonomy::IsIn(*wolf, "mammal"));
+}
+
+TEST(TaxonomyTest, AncestorWordsNameTheWordNetHypernymsNearestFirst) {
+  const auto brittany = Taxonomy::OffsetOfWnid("n02101388");  // Brittany spaniel
+  if (!brittany) FAIL() << "unknown wnid";
+  const std::vector<std::string_view> words = Taxonomy::AncestorWordsOf(*brittany);
+  ASSERT_FALSE(words.empty());
+  EXPECT_EQ(words.front(), "spaniel");
+  for (std::string_view word : {"sporting dog", "gun dog", "dog", "domestic dog",
+                                "canis familiaris", "canine", "mammal", "animal"}) {
+    EXPECT_THAT(words, Contains(word));
+  }
+  for (std::string_view general : {"entity", "physical entity", "object", "whole"}) {
+    EXPECT_THAT(words, Not(Contains(general))) << "too general to search by";
+  }
+  const auto hotdog = Taxonomy::OffsetOfWnid("n07697537");  // hotdog, a sandwich
+  if (!hotdog) FAIL() << "unknown wnid";
+  EXPECT_THAT(Taxonomy::AncestorWordsOf(*hotdog), Not(Contains("dog")));
+  EXPECT_THAT(Taxonomy::AncestorWordsOf(99999999), IsEmpty());
 }
 
 TEST(TaxonomyTest, UnknownSynsetsAndCategoriesHaveNoParents) {

@@ -247,6 +247,16 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   for (const auto& image : dogs.json["images"]) dog_ids.insert(image["id"].asString());
   EXPECT_EQ(dog_ids, (std::set<std::string>{ids[1], ids[2]}));
   EXPECT_EQ(serve.Get("/api/v1/images?label=fish").json["images"].size(), 1u);
+  // Labels are found by the names of their WordNet ancestors too.
+  auto ids_found_by = [&serve](const std::string& term) {
+    const HttpResult result = serve.Get("/api/v1/images?label=" + term);
+    std::set<std::string> found;
+    for (const auto& image : result.json["images"]) found.insert(image["id"].asString());
+    return found;
+  };
+  EXPECT_TRUE(ids_found_by("retriever").contains(ids[1]));
+  EXPECT_FALSE(ids_found_by("retriever").contains(ids[0]));
+  EXPECT_EQ(ids_found_by("canine"), (std::set<std::string>{ids[1], ids[2]}));
 
   const HttpResult file = serve.Get("/api/v1/images/" + ids[0] + "/file");
   EXPECT_EQ(file.status, 200);
