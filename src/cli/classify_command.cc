@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/classify_pipeline.h"
+#include "cli/option_checks.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "engine/manifest.h"
@@ -214,13 +215,14 @@ void AddClassifyCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
                    "ONNX Runtime intra-op threads (0: one per core)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command->add_option("--max-bytes", options->limits.max_bytes, "Largest file accepted, in bytes")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AcceptSizeWithUnit(*command
+                          ->add_option("--max-bytes", options->limits.max_bytes,
+                                       "Largest file accepted, in bytes (units: 50MiB, 50MB)")
+                          ->capture_default_str());
   command
       ->add_option("--max-pixels", options->limits.max_pixels,
                    "Largest image accepted, in pixels (width x height)")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeastOne())
       ->capture_default_str();
   command->callback([options, &global, &exit_code] { exit_code = RunClassify(*options, global); });
 }

@@ -135,6 +135,16 @@ TEST(ClassifyCommandTest, AMistypedCommandIsNamed) {
   EXPECT_THAT(o.err, HasSubstr("unknown command \"clasify\""));
 }
 
+TEST(ClassifyCommandTest, SizesTakeUnitsAndZeroIsRefusedInWords) {
+  const Outcome small =
+      RunArgus("classify -q --max-bytes 1KiB " + kSamples + "/n01440764_tench.JPEG");
+  EXPECT_EQ(small.exit_code, 1);
+  EXPECT_THAT(small.err, HasSubstr("larger than the limit of 1024 bytes"));
+  const Outcome zero = RunArgus("classify --max-bytes 0 " + kSamples);
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_THAT(zero.err, HasSubstr("not a whole number of at least 1"));
+}
+
 TEST(ClassifyCommandTest, TheSecondModelWorksToo) {
   const Outcome o = RunArgus("classify --json --model mobilenetv2-12-fp32-from-int8 " + kSamples +
                              "/n01440764_tench.JPEG");

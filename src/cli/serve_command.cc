@@ -12,6 +12,7 @@
 
 #include "api/http_errors.h"
 #include "api/routes.h"
+#include "cli/option_checks.h"
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
@@ -333,17 +334,17 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
   command.add_option("--http-threads", options.http_threads, "HTTP I/O threads (0: two per core)")
       ->envname("ARGUS_HTTP_THREADS")
       ->check(CLI::Range(0, 256));
-  command
-      .add_option("--max-request-bytes", options.max_request_bytes,
-                  "Largest request body (all files of one upload)")
-      ->envname("ARGUS_MAX_REQUEST_BYTES")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AcceptSizeWithUnit(*command
+                          .add_option("--max-request-bytes", options.max_request_bytes,
+                                      "Largest request body (all files of one upload; units: "
+                                      "256MiB, 256MB)")
+                          ->envname("ARGUS_MAX_REQUEST_BYTES")
+                          ->capture_default_str());
   command
       .add_option("--max-queue-depth", options.api.max_queue_depth,
                   "Waiting jobs above which uploads get 503 + Retry-After")
       ->envname("ARGUS_MAX_QUEUE_DEPTH")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeastOne())
       ->capture_default_str();
   command
       .add_option("--sync-timeout", options.sync_timeout_s,
@@ -372,8 +373,12 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
                 "Disable the account-free POST / and POST /classify endpoints")
       ->envname("ARGUS_ANONYMOUS_CLASSIFY");
   AddStorageOptions(command, options.storage);
-  AddWorkerSettings(command, options.settings);
-  if (with_workers) AddScalingOptions(command, options.scaling, options.scale_in_cooldown_s);
+  if (with_workers) {
+    AddWorkerSettings(command, options.settings);
+    AddScalingOptions(command, options.scaling, options.scale_in_cooldown_s);
+  } else {
+    AddImageLimitOptions(command, options.settings.worker.limits);
+  }
 }
 
 }  // namespace

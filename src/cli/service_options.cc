@@ -9,6 +9,7 @@
 #include <system_error>
 #include <thread>
 
+#include "cli/option_checks.h"
 #include "common/clock.h"
 #include "engine/assets.h"
 #include "engine/manifest.h"
@@ -107,6 +108,19 @@ void AddStorageOptions(CLI::App& command, StorageOptions& options) {
       ->default_str("process");
 }
 
+void AddImageLimitOptions(CLI::App& command, image::Limits& limits) {
+  AcceptSizeWithUnit(*command
+                          .add_option("--max-bytes", limits.max_bytes,
+                                      "Largest image file, in bytes (units: 50MiB, 50MB)")
+                          ->envname("ARGUS_MAX_BYTES")
+                          ->capture_default_str());
+  command
+      .add_option("--max-pixels", limits.max_pixels, "Largest image, in pixels (width x height)")
+      ->envname("ARGUS_MAX_PIXELS")
+      ->check(AtLeastOne())
+      ->capture_default_str();
+}
+
 void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
   settings.model = std::string(engine::kDefaultModel);
   command.add_option("-m,--model", settings.model, "Built-in model name or manifest path")
@@ -148,17 +162,7 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
       ->envname("ARGUS_DECODE_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
-  command
-      .add_option("--max-bytes", settings.worker.limits.max_bytes, "Largest image file, in bytes")
-      ->envname("ARGUS_MAX_BYTES")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  command
-      .add_option("--max-pixels", settings.worker.limits.max_pixels,
-                  "Largest image, in pixels (width x height)")
-      ->envname("ARGUS_MAX_PIXELS")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AddImageLimitOptions(command, settings.worker.limits);
 }
 
 void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,

@@ -58,6 +58,9 @@ Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_op
                                                 const WorkerSettings& settings);
 
 void AddStorageOptions(CLI::App& command, StorageOptions& options);
+// --max-bytes and --max-pixels: what the web tier checks uploads against and workers decode.
+void AddImageLimitOptions(CLI::App& command, image::Limits& limits);
+// How workers classify, for the commands that run or start workers; includes the limits.
 void AddWorkerSettings(CLI::App& command, WorkerSettings& settings);
 // The scaler's options, for the commands that run one (`serve`, `scaler`).
 void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,

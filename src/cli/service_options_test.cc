@@ -167,6 +167,18 @@ TEST_F(ServiceStartTest, TheScalerChecksTheModelBeforeStartingWorkers) {
   EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("worker_start")));
 }
 
+// The web tier checks uploads against the image limits and runs no model: its help lists
+// only what it uses.
+TEST(WebCommandTest, OffersTheImageLimitsButNoWorkerSettings) {
+  const Outcome help = RunArgus("web --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--max-bytes"));
+  EXPECT_THAT(help.out, HasSubstr("--drain-timeout"));
+  for (const char* worker_only : {"--model", "--max-batch", "--engine-threads", "--min-workers"}) {
+    EXPECT_THAT(help.out, ::testing::Not(HasSubstr(worker_only))) << worker_only;
+  }
+}
+
 TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {
   const char* plain[] = {"PATH=/usr/bin", "HOME=/root", nullptr};
   EXPECT_THAT(WorkerEnvironment(plain),
