@@ -156,6 +156,8 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
       .setClientMaxMemoryBodySize(std::size_t{1024} * 1024)  // larger bodies are spooled to files
       .setUploadPath(options.storage.data_dir + "/tmp")
       .setIdleConnectionTimeout(120)
+      // Confidences and timings to six significant digits, not 0.85550499999999996.
+      .setFloatPrecisionInJson(6)
       .disableSigtermHandling()
       .setCustom404Page(api::ErrorResponse(drogon::k404NotFound, "not_found", "no such route"))
       .setCustomErrorHandler([](drogon::HttpStatusCode status) {
@@ -198,6 +200,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
     line["peer"] = request->peerAddr().toIp();
     Json::StreamWriterBuilder writer;
     writer["indentation"] = "";
+    writer["precision"] = 6;
     std::cerr << Json::writeString(writer, line) + "\n";
   });
 }

@@ -18,6 +18,7 @@ void LogLine(std::string_view level, std::string_view component, std::string_vie
   line["message"] = std::string(message);
   Json::StreamWriterBuilder writer;
   writer["indentation"] = "";
+  writer["precision"] = 6;
   std::lock_guard lock(mutex);
   std::cerr << Json::writeString(writer, line) << '\n';
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <latch>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -257,6 +258,11 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   EXPECT_TRUE(ids_found_by("retriever").contains(ids[1]));
   EXPECT_FALSE(ids_found_by("retriever").contains(ids[0]));
   EXPECT_EQ(ids_found_by("canine"), (std::set<std::string>{ids[1], ids[2]}));
+
+  // Numbers are written to six significant digits, in answers and in the log.
+  const std::regex binary_noise(R"(\d\.\d{9,})");
+  EXPECT_FALSE(std::regex_search(serve.Get("/api/v1/images/" + ids[1]).body, binary_noise));
+  EXPECT_FALSE(std::regex_search(serve.log(), binary_noise));
 
   const HttpResult file = serve.Get("/api/v1/images/" + ids[0] + "/file");
   EXPECT_EQ(file.status, 200);
