@@ -36,8 +36,25 @@ std::string ContentTypeOf(std::string_view format) {
   return "image/" + std::string(format);
 }
 
+// The name a file is shown by: clients may send a path ("C:\\fakepath\\cat.jpg" from old
+// browsers, "../cat.jpg" from scripts), of which only the last part names the file, and
+// names are cut to 255 bytes at a character boundary.
+std::string DisplayName(std::string_view sent) {
+  constexpr std::size_t kMaxNameBytes = 255;
+  if (const std::size_t slash = sent.find_last_of("/\\"); slash != std::string_view::npos) {
+    sent.remove_prefix(slash + 1);
+  }
+  if (sent.size() > kMaxNameBytes) {
+    std::size_t end = kMaxNameBytes;
+    while (end > 0 && (static_cast<unsigned char>(sent[end]) & 0xC0) == 0x80) --end;
+    sent = sent.substr(0, end);
+  }
+  return std::string(sent);
+}
+
 Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& limits) {
-  const std::string name = file.getFileName().empty() ? file.getItemName() : file.getFileName();
+  std::string name = DisplayName(file.getFileName());
+  if (name.empty()) name = file.getItemName();
   const std::string_view bytes = file.fileContent();
   if (bytes.empty()) return Fail(ErrorCode::kInvalidArgument, name + ": the file is empty");
   if (bytes.size() > limits.max_bytes) {

@@ -493,6 +493,17 @@ TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
           photo + "\r\n--xyz--\r\n");
   EXPECT_EQ(result.status, 200) << result.body;
   EXPECT_EQ(result.body, "tench");
+
+  // A file is shown by the last part of the name it was sent with.
+  serve.UseNewAccount("owner@example.com");
+  for (const std::string sent : {"C:\\fakepath\\tench.jpg", "../../etc/tench.jpg"}) {
+    const HttpResult uploaded =
+        serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz",
+                      "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + sent +
+                          "\"\r\nContent-Type: image/jpeg\r\n\r\n" + photo + "\r\n--xyz--\r\n");
+    ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+    EXPECT_EQ(uploaded.json["images"][0]["filename"].asString(), "tench.jpg") << sent;
+  }
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
