@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "api/http_errors.h"
+#include "common/log.h"
 
 namespace argus::api {
 namespace {
@@ -28,6 +29,14 @@ std::string BearerToken(std::string_view authorization) {
 }
 
 }  // namespace
+
+void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
+  for (const std::string& message : worker::EncodeImageEvents(images)) {
+    if (auto published = events.Publish(message); !published) {
+      LogLine("warning", "web", "cannot publish upload events: " + published.error().message);
+    }
+  }
+}
 
 Result<queue::QueueStats> ApiContext::QueueStats() {
   std::lock_guard lock(stats_mutex_);

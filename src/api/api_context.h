@@ -18,9 +18,11 @@
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
 #include "common/durability.h"
+#include "events/event_bus.h"
 #include "image/limits.h"
 #include "queue/queue.h"
 #include "queue/wake_channel.h"
+#include "worker/job.h"
 #include "worker/job_marks.h"
 
 namespace argus::api {
@@ -51,12 +53,14 @@ struct ApiOptions {
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
 struct ApiContext {
   ApiContext(catalog::Catalog& catalog, queue::Queue& queue, worker::JobMarks& job_marks,
-             blob::BlobStore& blobs, EventHub& hub, Metrics& metrics, ApiOptions options)
+             blob::BlobStore& blobs, events::EventBus& events, EventHub& hub, Metrics& metrics,
+             ApiOptions options)
       : accounts(catalog),
         catalog(catalog),
         queue(queue),
         job_marks(job_marks),
         blobs(blobs),
+        events(events),
         hub(hub),
         metrics(metrics),
         options(std::move(options)),
@@ -70,6 +74,8 @@ struct ApiContext {
   queue::Queue& queue;
   worker::JobMarks& job_marks;
   blob::BlobStore& blobs;
+  // Where the web tier tells every replica's clients of uploads and deletions.
+  events::EventBus& events;
   EventHub& hub;
   Metrics& metrics;
   ApiOptions options;
@@ -82,6 +88,11 @@ struct ApiContext {
   // The queue's stats, refreshed at most every 100 ms so that every upload does not count
   // the queue.
   Result<queue::QueueStats> QueueStats();
+
+  // Tells the clients of every web replica of images their accounts gained ("uploaded") or
+  // lost ("deleted"), through the event bus as workers tell of status changes; a failure is
+  // logged, since the events only spare clients a re-fetch.
+  void Announce(std::span<const worker::ImageEvent> images);
 
  private:
   std::mutex stats_mutex_;

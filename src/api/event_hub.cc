@@ -22,7 +22,8 @@ EventHub::~EventHub() {
   changed_.notify_all();
 }
 
-void EventHub::OnStatus(std::string image_id, std::string status, std::string top_label) {
+void EventHub::OnStatus(std::string image_id, std::string status, std::string top_label,
+                        std::string owner) {
   std::vector<ImageWake> image_wakes;
   std::vector<Wake> event_wakes;
   StatusEvent event;
@@ -31,7 +32,8 @@ void EventHub::OnStatus(std::string image_id, std::string status, std::string to
     auto [begin, end] = image_waiters_.equal_range(image_id);
     for (auto it = begin; it != end; ++it) image_wakes.push_back(std::move(it->second.wake));
     image_waiters_.erase(begin, end);
-    event = {++sequence_, std::move(image_id), std::move(status), std::move(top_label)};
+    event = {++sequence_, std::move(image_id), std::move(status), std::move(top_label),
+             std::move(owner)};
     recent_.push_back(event);
     if (recent_.size() > kRecentEvents) recent_.pop_front();
     for (Waiter& waiter : event_waiters_) event_wakes.push_back(std::move(waiter.wake));

@@ -25,6 +25,7 @@ struct StatusEvent {
   std::string image_id;
   std::string status;
   std::string top_label;  // with "done", when the worker sent it (worker::ImageEvent)
+  std::string owner;      // with "deleted": the account whose entry went
 };
 
 // Wakes clients that wait for images (synchronous POST /, ?wait=, server-sent events).
@@ -40,7 +41,8 @@ class EventHub {
   EventHub();
   ~EventHub();
 
-  void OnStatus(std::string image_id, std::string status, std::string top_label = "");
+  void OnStatus(std::string image_id, std::string status, std::string top_label = "",
+                std::string owner = "");
 
   // `wake` runs once: on an event for `image_id`, on the periodic re-check, or at `deadline`;
   // at once when the hub is closed.

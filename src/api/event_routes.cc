@@ -55,6 +55,15 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   for (const StatusEvent& event : events) {
     last = event.sequence;
     if (last_event_of[event.image_id] != event.sequence) continue;
+    if (event.status == "deleted") {
+      if (event.owner != owner) continue;
+      Json::Value gone(Json::objectValue);
+      gone["id"] = event.image_id;
+      gone["status"] = "deleted";
+      body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
+                          Json::writeString(writer, gone));
+      continue;
+    }
     auto record = context->catalog.Get(owner, event.image_id);
     if (!record) continue;  // another owner's image, or deleted since
     body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,

@@ -158,6 +158,8 @@ void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
   const std::string& owner = principal->user.id;
   auto last_owner = context->catalog.Remove(owner, id);
   if (!last_owner) return callback(ErrorResponse(last_owner.error()));
+  context->Announce(
+      std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
   if (*last_owner) {
     for (const std::string& key :
          {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {

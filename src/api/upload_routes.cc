@@ -255,7 +255,7 @@ void AskCatalog(const std::shared_ptr<PendingClassification>& pending) {
 }
 
 bool IsUnderWay(const StatusEvent& event) {
-  return event.status == "queued" || event.status == "processing";
+  return event.status == "uploaded" || event.status == "queued" || event.status == "processing";
 }
 
 // Answers from the worker's `done` event, which carries the top label it stored, without
@@ -298,6 +298,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   const std::uint64_t before_store = context->hub.last_sequence();
   auto record = Store(*context, owner, uploads->front());
   if (!record) return callback(ErrorResponse(record.error()));
+  if (!owner.empty()) context->Announce(std::vector<worker::ImageEvent>{{record->id, "uploaded"}});
   if (catalog::IsFinal(record->status)) {
     return callback(ClassifyResponse(*record, owner, false));
   }
@@ -321,11 +322,17 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   const std::string& owner = principal->user.id;
   Json::Value body(Json::objectValue);
   body["images"] = Json::Value(Json::arrayValue);
+  std::vector<worker::ImageEvent> uploaded;
   for (const ValidUpload& upload : *uploads) {
     auto record = Store(*context, owner, upload);
-    if (!record) return callback(ErrorResponse(record.error()));
+    if (!record) {
+      context->Announce(uploaded);  // the files stored before stay
+      return callback(ErrorResponse(record.error()));
+    }
     body["images"].append(ImageJson(*record));
+    uploaded.push_back({.image_id = record->id, .status = "uploaded"});
   }
+  context->Announce(uploaded);
   auto response = HttpResponse::newHttpJsonResponse(body);
   response->setStatusCode(drogon::k202Accepted);
   if (uploads->size() == 1) {

@@ -107,7 +107,7 @@ void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metric
   if (const auto* images = std::get_if<std::vector<worker::ImageEvent>>(&*event)) {
     for (const worker::ImageEvent& image : *images) {
       if (image.status == "done" || image.status == "failed") metrics.CountImage(image.status);
-      hub.OnStatus(image.image_id, image.status, image.top_label);
+      hub.OnStatus(image.image_id, image.status, image.top_label, image.owner);
     }
   } else {
     metrics.ObserveBatch(std::get<worker::BatchEvent>(*event));
@@ -258,8 +258,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   options.api.upload_durability = options.storage.durability;
   options.api.decode_ahead_folder = worker::DecodeAheadFolder(options.storage.data_dir);
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
-  auto context = std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks,
-                                                   *stores->blobs, hub, metrics, options.api);
+  auto context =
+      std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks, *stores->blobs,
+                                        *stores->events, hub, metrics, options.api);
 
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;

@@ -57,6 +57,7 @@ std::vector<std::string> EncodeImageEvents(std::span<const ImageEvent> events) {
       value["id"] = event.image_id;
       value["status"] = event.status;
       if (!event.top_label.empty()) value["top_label"] = event.top_label;
+      if (!event.owner.empty()) value["owner"] = event.owner;
       list.append(std::move(value));
     }
     messages.push_back(Compact(message));
@@ -88,12 +89,14 @@ Result<WorkerEvent> DecodeWorkerEvent(std::string_view message) {
     events.reserve(value["events"].size());
     for (const Json::Value& event : value["events"]) {
       if (!event.isObject() || !event["id"].isString() || !event["status"].isString() ||
-          !(event["top_label"].isNull() || event["top_label"].isString())) {
+          !(event["top_label"].isNull() || event["top_label"].isString()) ||
+          !(event["owner"].isNull() || event["owner"].isString())) {
         return invalid();
       }
       events.push_back({.image_id = event["id"].asString(),
                         .status = event["status"].asString(),
-                        .top_label = event["top_label"].asString()});
+                        .top_label = event["top_label"].asString(),
+                        .owner = event["owner"].asString()});
     }
     return events;
   }

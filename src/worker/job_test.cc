@@ -39,18 +39,20 @@ TEST(ImageEventsTest, TravelInMessagesOfAtMostTheLimitInOrder) {
 TEST(ImageEventsTest, NoEventsMakeNoMessage) { EXPECT_TRUE(EncodeImageEvents({}).empty()); }
 
 TEST(WorkerEventTest, EachKindReadsBackAsItWasSent) {
-  const std::vector<ImageEvent> sent{{"a", "processing", ""}, {"b", "done", "tabby"}};
+  const std::vector<ImageEvent> sent{
+      {"a", "processing", "", ""}, {"b", "done", "tabby", ""}, {"c", "deleted", "", "account-7"}};
   const auto messages = EncodeImageEvents(sent);
   ASSERT_EQ(messages.size(), 1u);
   auto images = DecodeWorkerEvent(messages[0]);
   ASSERT_TRUE(images) << images.error().message;
   const auto* received = std::get_if<std::vector<ImageEvent>>(&*images);
   ASSERT_NE(received, nullptr);
-  ASSERT_EQ(received->size(), 2u);
+  ASSERT_EQ(received->size(), 3u);
   for (std::size_t i = 0; i < sent.size(); ++i) {
     EXPECT_EQ((*received)[i].image_id, sent[i].image_id);
     EXPECT_EQ((*received)[i].status, sent[i].status);
     EXPECT_EQ((*received)[i].top_label, sent[i].top_label);
+    EXPECT_EQ((*received)[i].owner, sent[i].owner);
   }
 
   auto batch = DecodeWorkerEvent(EncodeBatchEvent({.size = 16,

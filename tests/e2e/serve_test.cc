@@ -332,6 +332,67 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Another tab of the same account hears of uploads, even of content classified before (no
+// worker event follows), and of deletions; other accounts do not.
+TEST_F(ServeTest, TheEventStreamTellsAnAccountOfItsUploadsAndDeletions) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string other = serve.UseNewAccount("other@example.com");
+  const std::string owner = serve.UseNewAccount("owner@example.com");
+  const auto photos = SharedData() / "imagenet-sample";
+  const HttpResult upload =
+      serve.Upload("/api/v1/images", {{"file", photos / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(upload.status, 202);
+  const std::string id = upload.json["images"][0]["id"].asString();
+  serve.AwaitAll({id});
+
+  auto stream_start = [&serve](const std::string& token) {
+    serve.UseToken(token);
+    const std::string ready = serve.Get("/api/v1/events").body;
+    const auto at = ready.find("id: ");
+    return at == std::string::npos ? "" : ready.substr(at + 4, ready.find('\n', at) - at - 4);
+  };
+  // The events after `start` as a browser reads them, over as many responses as it takes
+  // until `until` comes (each response waits up to 25 s for news).
+  auto stream_until = [&serve](const std::string& token, std::string after,
+                               std::string_view until) {
+    serve.UseToken(token);
+    std::string stream;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (stream.find(until) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      const HttpResult events = serve.Get("/api/v1/events", {{"Last-Event-ID", after}});
+      stream += events.body;
+      const auto last = events.body.rfind("id: ");
+      if (last != std::string::npos) {
+        after = events.body.substr(last + 4, events.body.find('\n', last) - last - 4);
+      }
+    }
+    return stream;
+  };
+
+  const std::string other_start = stream_start(other);
+  ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", photos / "n01440764_tench.JPEG"}})
+                .json["images"][0]["status"]
+                .asString(),
+            "done");
+  EXPECT_THAT(stream_until(other, other_start, "\"status\":\"done\""), HasSubstr(id));
+
+  const std::string owner_start = stream_start(owner);
+  ASSERT_EQ(serve.Delete("/api/v1/images/" + id).status, 204);
+  const std::string deleted = "{\"id\":\"" + id + "\",\"status\":\"deleted\"}";
+  EXPECT_THAT(stream_until(owner, owner_start, deleted), HasSubstr(deleted));
+
+  // The other account, which keeps its entry, is not told of the owner's deletion.
+  serve.UseToken(other);
+  const HttpResult another =
+      serve.Upload("/api/v1/images", {{"file", photos / "n01530575_brambling.JPEG"}});
+  ASSERT_EQ(another.status, 202);
+  const std::string theirs =
+      stream_until(other, owner_start, another.json["images"][0]["id"].asString());
+  EXPECT_THAT(theirs, ::testing::Not(HasSubstr(deleted)));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();

@@ -40,6 +40,23 @@ describe('ImageEventHub', () => {
     expect(seen).not.toHaveBeenCalled();
   });
 
+  it('tells of deleted images without passing them off as images', () => {
+    const { hub } = setup();
+    const seen = vi.fn();
+    const deleted = vi.fn();
+    hub.subscribe(seen);
+    hub.onDeleted(deleted);
+    hub.start();
+    FakeEventSource.latest().emit('image', makeImage({ id: 'x1' }));
+    FakeEventSource.latest().emit('image', { id: 'x1', status: 'deleted' });
+    expect(deleted).toHaveBeenCalledWith('x1');
+    expect(seen).toHaveBeenCalledTimes(1);
+    // Forgotten: the same content uploaded again starts afresh.
+    const again = makeImage({ id: 'x1', status: 'queued' });
+    hub.publish(again);
+    expect(seen).toHaveBeenLastCalledWith(again);
+  });
+
   it('lets the browser reconnect by itself when a response ends', () => {
     const { hub, timers } = setup();
     hub.start();

@@ -36,6 +36,7 @@ export class ImageEventHub {
   private readonly imageListeners = new Set<(image: Image) => void>();
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private readonly resyncListeners = new Set<() => void>();
+  private readonly deletionListeners = new Set<(id: string) => void>();
   private readonly latest = new Map<string, Image>();
   private state: ConnectionState = 'closed';
   private retryTimer: unknown = null;
@@ -90,6 +91,14 @@ export class ImageEventHub {
     };
   }
 
+  /** Called with the id of an image the account deleted, here or in another tab. */
+  onDeleted(listener: (id: string) => void): () => void {
+    this.deletionListeners.add(listener);
+    return () => {
+      this.deletionListeners.delete(listener);
+    };
+  }
+
   /** Called after a stream had to be reopened: events may have been missed. */
   onResync(listener: () => void): () => void {
     this.resyncListeners.add(listener);
@@ -129,6 +138,12 @@ export class ImageEventHub {
     }
     if (!image || typeof image.id !== 'string' || typeof image.status !== 'string') return;
     this.markOpen();
+    // The server's { id, status: 'deleted' } is not an image: it ends one.
+    if ((image.status as string) === 'deleted') {
+      this.latest.delete(image.id);
+      this.deletionListeners.forEach((listener) => listener(image.id));
+      return;
+    }
     this.publish(image);
   };
 

@@ -42,6 +42,17 @@ export function useImageUpdates(handler: (image: Image) => void) {
   }, [hub]);
 }
 
+/** Calls handler with the id of every image the account deletes, in any tab. */
+export function useImageDeletions(handler: (id: string) => void) {
+  const hub = useEventHub();
+  const ref = useRef(handler);
+  ref.current = handler;
+  useEffect(() => {
+    if (!hub) return;
+    return hub.onDeleted((id) => ref.current(id));
+  }, [hub]);
+}
+
 /** Calls handler when the stream had to be reopened and events may have been missed. */
 export function useResync(handler: () => void) {
   const hub = useEventHub();

@@ -130,6 +130,18 @@ describe('gallery', () => {
     expect(items()[0].textContent).toContain('golden retriever');
     expect(items()[0].textContent).not.toContain('Classifying');
   });
+
+  it('drops a card whose photo was deleted in another tab, and adds one uploaded there', async () => {
+    const kept = makeImage({ id: 'k1', uploaded_at_ms: 5000 });
+    const gone = makeImage({ id: 'g1', uploaded_at_ms: 4000 });
+    mockFetch({ 'GET /api/v1/images': { body: { images: [kept, gone], next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(2));
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'g1', status: 'deleted' }));
+    expect(items()).toHaveLength(1);
+    await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'n1', uploaded_at_ms: 6000 })));
+    expect(items()).toHaveLength(2);
+  });
 });
 
 describe('gallery cards', () => {

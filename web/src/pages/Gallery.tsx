@@ -11,7 +11,7 @@ import { Thumbnail } from '../components/Thumbnail';
 import { UploadList } from '../components/UploadList';
 import { useAnnounce } from '../lib/announcer';
 import { formatPercent } from '../lib/format';
-import { useEventHub, useImageUpdates } from '../lib/live';
+import { useEventHub, useImageDeletions, useImageUpdates } from '../lib/live';
 import { Link, navigate, useLocation } from '../lib/router';
 import { matchesLabel } from '../lib/search';
 import { useUploads } from '../lib/uploads';
@@ -179,6 +179,7 @@ export function Gallery() {
   const sentinel = useInfiniteScroll(loadMore, hasMore && !error);
 
   useImageUpdates((image) => setImages((current) => upsert(current, image, label)));
+  useImageDeletions((id) => setImages((current) => current.filter((image) => image.id !== id)));
 
   useEffect(() => {
     if (!selecting) setSelected(new Set());
