@@ -62,6 +62,7 @@ std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_of
       for (const HypernymEdge& edge : edges) {
         if (std::ranges::contains(seen, edge.hypernym)) continue;
         seen.push_back(edge.hypernym);
+        if (std::ranges::binary_search(kCategoryRoots, edge.hypernym)) continue;
         next.push_back(edge.hypernym);
         const auto* named =
             std::ranges::lower_bound(kHypernymWords, edge.hypernym, {}, &SynsetWords::offset);

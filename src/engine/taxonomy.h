@@ -20,9 +20,11 @@ class Taxonomy {
 
   static bool IsIn(std::uint32_t wordnet_offset, std::string_view category);
 
-  // The words of a synset's WordNet ancestors, lower-case ("spaniel", "sporting dog", "gun
-  // dog", "hunting dog", "dog", ..., "mammal", "animal"), nearest first, without the few most
-  // general (entity, object, whole, ...): the names a person may search a label by.
+  // The words of a synset's WordNet ancestors below its nearest categories, lower-case and
+  // nearest first: "spaniel", "sporting dog", "gun dog", "hunting dog" for a Brittany
+  // spaniel, whose category "dog" names the rest. For a synset under no category, the
+  // ancestors up to the few most general (entity, object, whole, ...). The names a person
+  // may search a label by, besides its own and its categories'.
   static std::vector<std::string_view> AncestorWordsOf(std::uint32_t wordnet_offset);
 
   // "n02099601" -> 2099601; nullopt for anything that is not an ImageNet-style id.

@@ -2,6 +2,7 @@
 // tables: every noun synset under some category with the set of its categories, and the
 // hypernym edges and words that let a label be found by the names of its ancestors.
 // Running it at build time keeps WordNet out of the runtime dependencies.
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -181,6 +182,14 @@ int main(int argc, char** argv) {
       }
     }
   }
+  out << "};\n";
+  std::vector<std::uint32_t> roots;
+  for (const auto& category : categories) {
+    roots.insert(roots.end(), category.roots.begin(), category.roots.end());
+  }
+  std::ranges::sort(roots);
+  out << "inline constexpr std::uint32_t kCategoryRoots[] = {\n";
+  for (std::uint32_t root : roots) out << "    " << root << "u,\n";
   out << "};\n";
   out << "inline constexpr SynsetWords kHypernymWords[] = {\n";
   for (const auto& [offset, synset] : hypernyms_with_words) {
