@@ -1,11 +1,8 @@
 // Runs the real `argus` binary with PostgreSQL catalog URLs that Drogon could not take as
 // they were (see db::PinPostgresServer).
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <json/json.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,26 +12,14 @@
 #include <string>
 
 #include "cli/run_argus_test.h"
-#include "common/file_descriptor.h"
 #include "common/temp_dir_test.h"
+#include "common/unused_port_test.h"
 
 namespace argus::cli {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// A loopback port nothing listens on, for the web tier (it checks the port is free first).
-int FreePort() {
-  FileDescriptor probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  EXPECT_EQ(::bind(probe.Get(), reinterpret_cast<sockaddr*>(&address), size), 0);
-  EXPECT_EQ(::getsockname(probe.Get(), reinterpret_cast<sockaddr*>(&address), &size), 0);
-  return ntohs(address.sin_port);
-}
 
 // The message of the last JSON line of `err` whose level is "error" ("" when none is).
 std::string ErrorMessage(const std::string& err) {
@@ -57,8 +42,8 @@ class PostgresCatalogTest : public TempDirTest {
  protected:
   // `argus web` on a free port with `catalog`, run until it exits.
   Outcome RunWeb(const std::string& catalog) {
-    return RunArgus("web --host 127.0.0.1 --port " + std::to_string(FreePort()) + " --data-dir " +
-                        (dir_ / "data").string() + " --catalog '" + catalog + "'",
+    return RunArgus("web --host 127.0.0.1 --port " + std::to_string(UnusedLoopbackPort()) +
+                        " --data-dir " + (dir_ / "data").string() + " --catalog '" + catalog + "'",
                     "timeout 60");
   }
 };

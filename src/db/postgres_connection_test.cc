@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/file_descriptor.h"
+#include "common/unused_port_test.h"
 #include "db/drogon_client.h"
 
 namespace argus::db {
@@ -124,18 +125,6 @@ class FakePostgres {
   std::jthread thread_;
 };
 
-// A loopback port nothing listens on (bound a moment ago, then let go).
-int ClosedPort() {
-  FileDescriptor probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  EXPECT_EQ(::bind(probe.Get(), reinterpret_cast<sockaddr*>(&address), size), 0);
-  EXPECT_EQ(::getsockname(probe.Get(), reinterpret_cast<sockaddr*>(&address), &size), 0);
-  return ntohs(address.sin_port);
-}
-
 // Keyword/value options for a server on this machine, without TLS or GSSAPI to negotiate.
 std::string Local(const std::string& host, int port, const std::string& rest = "") {
   return "host=" + host + " port=" + std::to_string(port) +
@@ -208,7 +197,7 @@ TEST(PinPostgresServerTest, WaitsForAServerThatIsStartingUp) {
 
 TEST(PinPostgresServerTest, NothingListeningIsUnavailableAfterTheWaitWithTheReason) {
   const auto start = std::chrono::steady_clock::now();
-  auto pinned = PinPostgresServer(Local("127.0.0.1", ClosedPort()), milliseconds(600));
+  auto pinned = PinPostgresServer(Local("127.0.0.1", UnusedLoopbackPort()), milliseconds(600));
   ASSERT_FALSE(pinned);
   EXPECT_GE(Elapsed(start), milliseconds(250)) << "gave up at the first refusal";
   EXPECT_LT(Elapsed(start), std::chrono::seconds(3));
