@@ -17,9 +17,11 @@ struct HypernymEdge {
   std::uint32_t hypernym;
 };
 
+// Words as a plain pointer: a table of string_views made Clang evaluate the length of every
+// literal at compile time, beyond its constant-evaluation step limit.
 struct SynsetWords {
   std::uint32_t offset;
-  std::string_view words;  // separated by '|'
+  const char* words;  // separated by '|'
 };
 
 #include "engine/taxonomy_table.inc"
@@ -67,7 +69,7 @@ std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_of
         const auto* named =
             std::ranges::lower_bound(kHypernymWords, edge.hypernym, {}, &SynsetWords::offset);
         if (named == std::end(kHypernymWords) || named->offset != edge.hypernym) continue;
-        for (const auto word : std::views::split(named->words, '|')) {
+        for (const auto word : std::views::split(std::string_view(named->words), '|')) {
           words.emplace_back(word.begin(), word.end());
         }
       }

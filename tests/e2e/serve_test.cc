@@ -556,10 +556,11 @@ TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
   // A file is shown by the last part of the name it was sent with.
   serve.UseNewAccount("owner@example.com");
   for (const std::string sent : {"C:\\fakepath\\tench.jpg", "../../etc/tench.jpg"}) {
-    const HttpResult uploaded =
-        serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz",
-                      "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + sent +
-                          "\"\r\nContent-Type: image/jpeg\r\n\r\n" + photo + "\r\n--xyz--\r\n");
+    const HttpResult uploaded = serve.PostRaw(
+        "/api/v1/images", "multipart/form-data; boundary=xyz",
+        std::format("--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n"
+                    "Content-Type: image/jpeg\r\n\r\n{}\r\n--xyz--\r\n",
+                    sent, photo));
     ASSERT_EQ(uploaded.status, 202) << uploaded.body;
     EXPECT_EQ(uploaded.json["images"][0]["filename"].asString(), "tench.jpg") << sent;
   }
