@@ -20,6 +20,7 @@
 #include "common/periodic.h"
 #include "engine/assets.h"
 #include "image/probe.h"
+#include "image/vips_init.h"
 #include "scaler/scaler.h"
 #include "worker/job.h"
 #include "worker/job_marks.h"
@@ -207,6 +208,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
 
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {
   BlockTerminationSignals();
+  image::LogVipsWarnings();
   auto fail = [](const std::string& message) {
     LogLine("error", "serve", message);
     return 2;

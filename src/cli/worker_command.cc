@@ -7,6 +7,7 @@
 #include "cli/signals.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
+#include "image/vips_init.h"
 
 namespace argus::cli {
 namespace {
@@ -18,6 +19,7 @@ struct WorkerCommandOptions {
 
 int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
+  image::LogVipsWarnings();
   auto fail = [](const std::string& message) {
     LogLine("error", "worker", message);
     return 2;

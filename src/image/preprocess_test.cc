@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "image/test_images.h"
+#include "image/vips_init.h"
 
 namespace argus::image {
 namespace {
@@ -371,6 +372,18 @@ TEST(PreprocessTest, AnErrorDoesNotCarryMessagesLeftByEarlierImages) {
   auto tensor = Preprocessed(bytes, Preprocessing{});
   ASSERT_FALSE(tensor.has_value());
   EXPECT_EQ(tensor.error().message.find("bad seek"), std::string::npos) << tensor.error().message;
+}
+
+// The services log JSON lines only: libvips's warnings about a damaged image go there too.
+TEST(PreprocessTest, LibvipsWarningsCanGoToTheJsonLog) {
+  LogVipsWarnings();
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  bytes.resize(bytes.size() / 2);
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(Preprocessed(bytes, Preprocessing{}).has_value());
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(logged.find("VIPS-WARNING"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("\"component\":\"vips\""), std::string::npos) << logged;
 }
 
 TEST(PreprocessTest, ReportsATruncatedPngAsCorrupt) {

@@ -4,7 +4,18 @@
 
 #include <mutex>
 
+#include "common/log.h"
+
 namespace argus::image {
+namespace {
+
+void LogVipsMessage(const gchar* /*domain*/, GLogLevelFlags level, const gchar* message,
+                    gpointer /*data*/) {
+  LogLine((level & G_LOG_LEVEL_WARNING) != 0 ? "warning" : "info", "vips",
+          message != nullptr ? message : "");
+}
+
+}  // namespace
 
 void InitializeVips() {
   static std::once_flag once;
@@ -16,6 +27,13 @@ void InitializeVips() {
     vips_cache_set_max(0);
     vips_concurrency_set(1);
   });
+}
+
+void LogVipsWarnings() {
+  g_log_set_handler(
+      "VIPS",
+      static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO),
+      LogVipsMessage, nullptr);
 }
 
 }  // namespace argus::image

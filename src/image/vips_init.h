@@ -9,4 +9,9 @@ namespace argus::image {
 // and each image is processed on one thread because callers parallelise across images.
 void InitializeVips();
 
+// Sends libvips's warnings ("error in tile 0 x 8" on a damaged image) to the JSON log
+// (LogLine, component "vips") instead of GLib's plain-text lines on stderr, for the
+// services, whose every stderr line is JSON.
+void LogVipsWarnings();
+
 }  // namespace argus::image
