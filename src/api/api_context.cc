@@ -2,12 +2,11 @@
 
 #include <drogon/HttpRequest.h>
 
-#include <algorithm>
-#include <cctype>
 #include <string>
 #include <string_view>
 
 #include "api/http_errors.h"
+#include "common/ascii.h"
 #include "common/log.h"
 
 namespace argus::api {
@@ -18,12 +17,7 @@ namespace {
 std::string BearerToken(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer";
   const std::size_t space = authorization.find(' ');
-  if (space != kScheme.size() ||
-      !std::ranges::equal(authorization.substr(0, space), kScheme, [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == b;
-      })) {
-    return "";
-  }
+  if (space != kScheme.size() || !StartsWithIgnoringCase(authorization, kScheme)) return "";
   const std::size_t token = authorization.find_first_not_of(' ', space);
   return token == std::string_view::npos ? "" : std::string(authorization.substr(token));
 }

@@ -2,7 +2,6 @@
 #include <drogon/drogon.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <format>
 #include <optional>
@@ -11,6 +10,7 @@
 #include "api/http_errors.h"
 #include "api/image_json.h"
 #include "api/routes.h"
+#include "common/ascii.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/sha256.h"
@@ -80,12 +80,7 @@ std::optional<std::size_t> DeclaredLength(const drogon::HttpRequest& request) {
 
 // Media types are case-insensitive (RFC 9110, section 8.3.1).
 bool IsMultipartFormData(const HttpRequestPtr& request) {
-  constexpr std::string_view kType = "multipart/form-data";
-  const std::string& header = request->getHeader("content-type");
-  return header.size() >= kType.size() &&
-         std::ranges::equal(
-             std::string_view(header).substr(0, kType.size()), kType,
-             [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return StartsWithIgnoringCase(request->getHeader("content-type"), "multipart/form-data");
 }
 
 // Parses the multipart body and validates every file; nothing is stored unless all pass.
