@@ -140,15 +140,16 @@ void Worker::SettleFinished(Item& item) {
     if (*exists) return {};
     auto record = catalog_.GetImage(id);
     if (!record) return std::unexpected(record.error());
-    return blobs_.Put(OutputKey(id), AsBytes(record->result_json), "application/json",
-                      blob::Durability::kRecreatable);
+    auto put = blobs_.Put(OutputKey(id), AsBytes(record->result_json), "application/json",
+                          blob::Durability::kRecreatable);
+    if (put) DropOutputsOfRemovedImages(std::span(&id, 1));
+    return put;
   }();
   if (!restored) {
     LogError("cannot restore the output object of " + id, restored.error());
     (void)queue_.Release(item.message, options_.retry_delay);
     return;
   }
-  DropOutputsOfRemovedImages(std::span(&id, 1));
   (void)queue_.Ack(item.message);
   Publish({EventOf(id, catalog::ImageStatus::kDone)});
 }
