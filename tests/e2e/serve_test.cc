@@ -39,6 +39,25 @@ std::size_t FilesIn(const std::filesystem::path& dir) {
   return count;
 }
 
+// The id of the last event in an answer of /api/v1/events ("" when it has none).
+std::string LastEventId(const std::string& body) {
+  const auto at = body.rfind("id: ");
+  return at == std::string::npos ? "" : body.substr(at + 4, body.find('\n', at) - at - 4);
+}
+
+// The events after `after` as a browser reads them, over as many answers of /api/v1/events
+// as it takes until `until` comes, for at most 30 s (each answer waits up to 25 s for news).
+std::string ReadEventsUntil(ServeProcess& serve, std::string after, std::string_view until) {
+  std::string stream;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (stream.find(until) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    const HttpResult events = serve.Get("/api/v1/events", {{"Last-Event-ID", after}});
+    stream += events.body;
+    if (const std::string last = LastEventId(events.body); !last.empty()) after = last;
+  }
+  return stream;
+}
+
 class ServeTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -298,25 +317,11 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   ASSERT_EQ(ready.status, 200);
   EXPECT_THAT(ready.content_type, HasSubstr("text/event-stream"));
   EXPECT_THAT(ready.body, HasSubstr("event: ready"));
-  const auto id_at = ready.body.find("id: ");
-  ASSERT_NE(id_at, std::string::npos);
-  const std::string last_id =
-      ready.body.substr(id_at + 4, ready.body.find('\n', id_at) - id_at - 4);
+  const std::string last_id = LastEventId(ready.body);
+  ASSERT_FALSE(last_id.empty());
 
   std::string stream;
-  std::jthread listener([&] {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    std::string after = last_id;
-    while (stream.find("\"status\":\"done\"") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-      const HttpResult events = serve.Get("/api/v1/events", {{"Last-Event-ID", after}});
-      stream += events.body;
-      const auto last = events.body.rfind("id: ");
-      if (last != std::string::npos) {
-        after = events.body.substr(last + 4, events.body.find('\n', last) - last - 4);
-      }
-    }
-  });
+  std::jthread listener([&] { stream = ReadEventsUntil(serve, last_id, "\"status\":\"done\""); });
   // On a connection of its own: on the listener's, it waited behind the long poll, which
   // nothing then ended for 25 s (this test took 27.7 s instead of 2.6 when the listener
   // got there first).
@@ -346,26 +351,12 @@ TEST_F(ServeTest, TheEventStreamTellsAnAccountOfItsUploadsAndDeletions) {
 
   auto stream_start = [&serve](const std::string& token) {
     serve.UseToken(token);
-    const std::string ready = serve.Get("/api/v1/events").body;
-    const auto at = ready.find("id: ");
-    return at == std::string::npos ? "" : ready.substr(at + 4, ready.find('\n', at) - at - 4);
+    return LastEventId(serve.Get("/api/v1/events").body);
   };
-  // The events after `start` as a browser reads them, over as many responses as it takes
-  // until `until` comes (each response waits up to 25 s for news).
-  auto stream_until = [&serve](const std::string& token, std::string after,
+  auto stream_until = [&serve](const std::string& token, const std::string& after,
                                std::string_view until) {
     serve.UseToken(token);
-    std::string stream;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (stream.find(until) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      const HttpResult events = serve.Get("/api/v1/events", {{"Last-Event-ID", after}});
-      stream += events.body;
-      const auto last = events.body.rfind("id: ");
-      if (last != std::string::npos) {
-        after = events.body.substr(last + 4, events.body.find('\n', last) - last - 4);
-      }
-    }
-    return stream;
+    return ReadEventsUntil(serve, after, until);
   };
 
   const std::string other_start = stream_start(other);
