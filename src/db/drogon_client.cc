@@ -103,19 +103,27 @@ Result<std::shared_ptr<drogon::orm::DbClient>> OpenSqliteClient(const std::strin
 
 void ReleaseDbClient(std::shared_ptr<drogon::orm::DbClient> db) {
   if (!db) return;
-  db->closeAll();
-  // Wait until ours has been the only reference for a few milliseconds in a row (at most
-  // 2 s), and let go right at the last look. A PostgreSQL client that cannot connect
-  // retries every second, each retry holding a reference for a moment; this loop used to
-  // sleep between its last look and letting go, and a retry in that millisecond was left
-  // with the last reference, on the client's own thread ("Resource deadlock avoided", once
-  // in 20-40 failed opens).
-  for (int checks = 0, quiet = 0; checks < 2000; ++checks) {
-    quiet = db.use_count() == 1 ? quiet + 1 : 0;
-    if (quiet == 3) break;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  db.reset();
+  // Closing a client destroys its connections' event loops on the closing thread, and
+  // trantor's ~EventLoop forgets that thread's own loop. Done on the main thread before the
+  // HTTP server runs, that left Drogon's main loop unknown to its own thread: Drogon then
+  // indexed its per-thread storage with -1, reading memory before it, and crashed there in
+  // about one start in six (every start, with some heap layouts). So the client is closed
+  // and let go on a thread of its own.
+  std::thread([db = std::move(db)]() mutable {
+    db->closeAll();
+    // Wait until ours has been the only reference for a few milliseconds in a row (at most
+    // 2 s), and let go right at the last look. A PostgreSQL client that cannot connect
+    // retries every second, each retry holding a reference for a moment; this loop used to
+    // sleep between its last look and letting go, and a retry in that millisecond was left
+    // with the last reference, on the client's own thread ("Resource deadlock avoided", once
+    // in 20-40 failed opens).
+    for (int checks = 0, quiet = 0; checks < 2000; ++checks) {
+      quiet = db.use_count() == 1 ? quiet + 1 : 0;
+      if (quiet == 3) break;
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    db.reset();
+  }).join();
 }
 
 }  // namespace argus::db

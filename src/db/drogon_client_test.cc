@@ -1,6 +1,8 @@
 #include "db/drogon_client.h"
 
+#include <drogon/HttpAppFramework.h>
 #include <gtest/gtest.h>
+#include <trantor/net/EventLoop.h>
 
 #include <filesystem>
 
@@ -27,6 +29,18 @@ TEST_F(SqliteClientTest, OpensClientsThatRunStatementsAndReleasesThem) {
     ReleaseDbClient(std::move(*db));
   }
   EXPECT_TRUE(std::filesystem::is_regular_file(path));
+}
+
+// The main thread opens and releases clients before the HTTP server's loop runs on it; the
+// loop must still be that thread's own afterwards, as Drogon finds it by asking trantor.
+TEST_F(SqliteClientTest, ReleasingAClientLeavesTheThreadsOwnEventLoopInPlace) {
+  trantor::EventLoop* const loop = drogon::app().getLoop();  // made on this thread if new
+  ASSERT_EQ(trantor::EventLoop::getEventLoopOfCurrentThread(), loop);
+  auto db = OpenSqliteClient((dir_ / "a.db").string());
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ((*db)->execSqlSync("SELECT 1")[0][0].as<int>(), 1);
+  ReleaseDbClient(std::move(*db));
+  EXPECT_EQ(trantor::EventLoop::getEventLoopOfCurrentThread(), loop);
 }
 
 // CTest runs each test in a process of its own, so this open is the process's first.
