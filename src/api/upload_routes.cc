@@ -5,6 +5,7 @@
 #include <charconv>
 #include <format>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "api/http_errors.h"
@@ -179,17 +180,24 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
   return added->record;
 }
 
-// Refuses new work while shutting down or when the backlog is over its bound.
-std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context) {
+// Refuses new work while shutting down, and new images when the backlog is over its bound:
+// content stored before adds no job, so it is answered whatever the backlog.
+std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context,
+                                                    std::span<const ValidUpload> uploads) {
   if (context.draining) {
     return ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
                          "the server is shutting down; retry shortly");
   }
   auto stats = context.QueueStats();
   if (!stats) return ErrorResponse(stats.error());
-  if (stats->ready >= context.options.max_queue_depth) {
-    return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
-                         std::format("{} images are waiting; retry shortly", stats->ready));
+  if (stats->ready < context.options.max_queue_depth) return std::nullopt;
+  for (const ValidUpload& upload : uploads) {
+    auto stored = context.catalog.GetImage(upload.id);
+    if (!stored && stored.error().code == ErrorCode::kNotFound) {
+      return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
+                           std::format("{} images are waiting; retry shortly", stats->ready));
+    }
+    if (!stored) return ErrorResponse(stored.error());
   }
   return std::nullopt;
 }
@@ -283,10 +291,10 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
     return callback(
         ErrorResponse(drogon::k401Unauthorized, "unauthenticated", "log in or send an API token"));
   }
-  if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "myfile");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
+  if (auto refusal = RefuseWhenOverloaded(*context, *uploads)) return callback(*refusal);
   // Anonymous uploads belong to nobody: no account can list or fetch them.
   const std::string owner = identified ? identified->user.id : "";
   // The result's event may come while the upload is still being stored.
@@ -310,10 +318,10 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
                   Callback&& callback) {
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
-  if (auto refusal = RefuseWhenOverloaded(*context)) return callback(*refusal);
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
+  if (auto refusal = RefuseWhenOverloaded(*context, *uploads)) return callback(*refusal);
   const std::string& owner = principal->user.id;
   Json::Value body(Json::objectValue);
   body["images"] = Json::Value(Json::arrayValue);

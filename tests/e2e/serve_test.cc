@@ -528,6 +528,13 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(refused.status, 503);
   EXPECT_THAT(refused.headers, ::testing::Contains(::testing::Pair("retry-after", "1")));
   EXPECT_EQ(refused.json["error"]["code"].asString(), "queue_full");
+
+  // Content stored before adds no job, so it is taken whatever the backlog.
+  const HttpResult again = web.Upload("/api/v1/images", {{"file", files[0]}});
+  EXPECT_EQ(again.status, 202) << again.body;
+  const HttpResult mixed = web.Upload("/api/v1/images", {{"file", files[0]}, {"file", files[5]}});
+  EXPECT_EQ(mixed.status, 503) << "a new image in the same request is refused";
+  EXPECT_EQ(web.Get("/api/v1/images").json["images"].size(), 3U) << "nothing of it was kept";
   EXPECT_EQ(web.Terminate(), 0);
 }
 
