@@ -85,4 +85,8 @@ std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
   return std::move(*identified);
 }
 
+std::string ClientAddress(const TrustedProxies& proxies, const drogon::HttpRequestPtr& request) {
+  return proxies.ClientOf(request->peerAddr().toIp(), request->getHeader("x-forwarded-for"));
+}
+
 }  // namespace argus::api

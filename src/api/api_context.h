@@ -14,6 +14,7 @@
 
 #include "api/event_hub.h"
 #include "api/metrics.h"
+#include "api/trusted_proxies.h"
 #include "auth/accounts.h"
 #include "blob/blob_store.h"
 #include "catalog/catalog.h"
@@ -48,6 +49,8 @@ struct ApiOptions {
   // Where new uploads are announced to the worker of the machine (worker/decode_ahead.h);
   // empty: not announced.
   std::filesystem::path decode_ahead_folder;
+  // Load balancers whose X-Forwarded-For names the client (log-in limit, access log).
+  TrustedProxies trusted_proxies;
 };
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
@@ -108,5 +111,8 @@ std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
 // As Identify, and no credentials is a 401 too.
 std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
     ApiContext& context, const drogon::HttpRequestPtr& request);
+
+// The address the request came from, through the trusted proxies.
+std::string ClientAddress(const TrustedProxies& proxies, const drogon::HttpRequestPtr& request);
 
 }  // namespace argus::api

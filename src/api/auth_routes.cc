@@ -1,15 +1,14 @@
 // Accounts: sign-up, log-in, log-out, the current user, personal API tokens.
-#include <drogon/RateLimiter.h>
 #include <drogon/drogon.h>
 #include <json/json.h>
 
 #include <chrono>
-#include <mutex>
+#include <format>
 #include <string>
-#include <unordered_map>
 
 #include "api/http_errors.h"
 #include "api/routes.h"
+#include "auth/attempt_limiter.h"
 #include "common/clock.h"
 
 namespace argus::api {
@@ -18,26 +17,9 @@ namespace {
 constexpr char kSessionCookie[] = "argus_session";
 constexpr char kCsrfCookie[] = "argus_csrf";
 
-// Sign-up and log-in attempts per client address: 10 a minute, then 429.
+// Per client address: 10 failed log-ins, or 10 sign-ups, a minute; then 429.
 constexpr std::size_t kAttemptsPerWindow = 10;
 constexpr std::chrono::seconds kAttemptWindow(60);
-
-class AttemptLimiter {
- public:
-  bool Allow(const std::string& address) {
-    std::lock_guard lock(mutex_);
-    auto& limiter = limiters_[address];
-    if (!limiter) {
-      limiter = drogon::RateLimiter::newRateLimiter(drogon::RateLimiterType::kSlidingWindow,
-                                                    kAttemptsPerWindow, kAttemptWindow);
-    }
-    return limiter->isAllowed();
-  }
-
- private:
-  std::mutex mutex_;
-  std::unordered_map<std::string, drogon::RateLimiterPtr> limiters_;
-};
 
 Json::Value UserJson(const catalog::UserRecord& user) {
   Json::Value json(Json::objectValue);
@@ -93,12 +75,11 @@ HttpResponsePtr SessionResponse(const HttpRequestPtr& request, const auth::NewSe
   return response;
 }
 
-// After a burst the sliding window lets attempts through again only as the burst's window
-// passes, up to a whole window later.
-HttpResponsePtr TooManyAttempts() {
-  auto response = ErrorResponse(drogon::k429TooManyRequests, "rate_limited",
-                                "too many attempts from this address; wait a minute");
-  response->addHeader("Retry-After", std::to_string(kAttemptWindow.count()));
+HttpResponsePtr TooManyAttempts(std::chrono::seconds wait) {
+  auto response = ErrorResponse(
+      drogon::k429TooManyRequests, "rate_limited",
+      std::format("too many attempts from this address; try again in {} s", wait.count()));
+  response->addHeader("Retry-After", std::to_string(wait.count()));
   return response;
 }
 
@@ -115,21 +96,26 @@ Json::Value TokenJson(const catalog::TokenRecord& token) {
 
 void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
-  auto limiter = std::make_shared<AttemptLimiter>();
+  auto limiter = std::make_shared<auth::AttemptLimiter>(kAttemptsPerWindow, kAttemptWindow);
   // Sign-up and log-in share their rate limit, their reading of the credentials and their
   // answer (a session cookie); each maps its own refusal onto a response that does not
-  // reveal whether the account exists.
-  auto credentials_route = [&app, limiter](const std::string& path, const auto& attempt,
-                                           ErrorCode refused, auto refusal,
-                                           drogon::HttpStatusCode success) {
+  // reveal whether the account exists. `counts` says which outcomes count against the limit.
+  auto credentials_route = [&app, context, limiter](const std::string& path, const auto& attempt,
+                                                    ErrorCode refused, auto refusal,
+                                                    drogon::HttpStatusCode success, auto counts) {
     app.registerHandler(path,
-                        [limiter, attempt, refused, refusal, success](const HttpRequestPtr& request,
-                                                                      Callback&& callback) {
-                          if (!limiter->Allow(request->peerAddr().toIp()))
-                            return callback(TooManyAttempts());
+                        [context, limiter, attempt, refused, refusal, success, counts](
+                            const HttpRequestPtr& request, Callback&& callback) {
+                          const std::string client =
+                              ClientAddress(context->options.trusted_proxies, request);
+                          const std::chrono::seconds wait =
+                              limiter->WaitFor(client, auth::AttemptLimiter::Clock::now());
+                          if (wait.count() > 0) return callback(TooManyAttempts(wait));
                           auto credentials = CredentialsOf(request);
                           if (!credentials) return callback(ErrorResponse(credentials.error()));
                           auto session = attempt(credentials->first, credentials->second);
+                          if (counts(session))
+                            limiter->Record(client, auth::AttemptLimiter::Clock::now());
                           if (!session && session.error().code == refused)
                             return callback(refusal());
                           if (!session) return callback(ErrorResponse(session.error()));
@@ -149,7 +135,7 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
                              "cannot create an account with this email; log in instead if it "
                              "is yours");
       },
-      drogon::k201Created);
+      drogon::k201Created, [](const auto& /*outcome*/) { return true; });
   credentials_route(
       "/api/v1/auth/login",
       [context](const std::string& email, const std::string& password) {
@@ -160,7 +146,8 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
         return ErrorResponse(drogon::k401Unauthorized, "invalid_credentials",
                              "wrong email or password");
       },
-      drogon::k200OK);
+      drogon::k200OK,
+      [](const auto& outcome) { return !outcome && outcome.error().code == ErrorCode::kNotFound; });
   app.registerHandler(
       "/api/v1/auth/logout",
       [context](const HttpRequestPtr& request, Callback&& callback) {

@@ -180,8 +180,9 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
       });
   // Before sending rather than after handling: unknown routes, static files and the answers
   // of advices are logged and counted too.
-  app.registerPreSendingAdvice([&metrics](const drogon::HttpRequestPtr& request,
-                                          const drogon::HttpResponsePtr& response) {
+  app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies](
+                                   const drogon::HttpRequestPtr& request,
+                                   const drogon::HttpResponsePtr& response) {
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;
@@ -199,6 +200,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
     line["status"] = status;
     line["duration_ms"] = seconds * 1000.0;
     line["peer"] = request->peerAddr().toIp();
+    if (!proxies.empty()) line["client"] = api::ClientAddress(proxies, request);
     Json::StreamWriterBuilder writer;
     writer["indentation"] = "";
     writer["precision"] = 6;
@@ -369,6 +371,20 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
       .add_option("--web-dir", options.web_dir,
                   "The built web app to serve (default: web/dist beside the build folder)")
       ->envname("ARGUS_WEB_DIR");
+  command
+      .add_option_function<std::string>(
+          "--trusted-proxies",
+          [&options](const std::string& list) {
+            options.api.trusted_proxies = *api::TrustedProxies::Parse(list);
+          },
+          "Load balancers in front of this server, as addresses and networks (10.0.0.0/8,"
+          "fd00::/8): a request from one of them is taken to come from the client its "
+          "X-Forwarded-For names, for the log-in limit and the access log")
+      ->envname("ARGUS_TRUSTED_PROXIES")
+      ->check([](const std::string& list) {
+        auto parsed = api::TrustedProxies::Parse(list);
+        return parsed ? std::string() : parsed.error().message;
+      });
   command
       .add_flag("--presigned-downloads", options.api.presigned_downloads,
                 "Redirect file and thumbnail downloads to presigned URLs of the S3 blob store "

@@ -179,6 +179,16 @@ TEST(WebCommandTest, OffersTheImageLimitsButNoWorkerSettings) {
   }
 }
 
+TEST(WebCommandTest, RefusesTrustedProxiesThatAreNotAddresses) {
+  for (const char* command : {"serve", "web"}) {
+    const Outcome refused =
+        RunArgus(std::string(command) + " --trusted-proxies=10.0.0.0/8,10.0.0.0/33");
+    EXPECT_EQ(refused.exit_code, 2) << command;
+    EXPECT_THAT(refused.err, HasSubstr("\"10.0.0.0/33\" is not an IP address or network"))
+        << command;
+  }
+}
+
 TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {
   const char* plain[] = {"PATH=/usr/bin", "HOME=/root", nullptr};
   EXPECT_THAT(WorkerEnvironment(plain),

@@ -1,0 +1,114 @@
+#include "api/trusted_proxies.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <format>
+#include <optional>
+
+namespace argus::api {
+namespace {
+
+std::string_view Trimmed(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+struct Address {
+  int family = 0;
+  std::array<std::uint8_t, 16> bytes{};
+  int bits = 0;  // 32 or 128
+};
+
+std::optional<Address> ParseAddress(std::string_view text) {
+  const std::string copy(text);  // inet_pton wants a terminated string
+  Address address;
+  if (inet_pton(AF_INET, copy.c_str(), address.bytes.data()) == 1) {
+    address.family = AF_INET;
+    address.bits = 32;
+    return address;
+  }
+  if (inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) == 1) {
+    address.family = AF_INET6;
+    address.bits = 128;
+    return address;
+  }
+  return std::nullopt;
+}
+
+bool SamePrefix(const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b,
+                int prefix_bits) {
+  const int whole_bytes = prefix_bits / 8;
+  for (int i = 0; i < whole_bytes; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  const int rest = prefix_bits % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (a[whole_bytes] & mask) == (b[whole_bytes] & mask);
+}
+
+}  // namespace
+
+Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
+  TrustedProxies proxies;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view entry = Trimmed(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    if (entry.empty()) continue;
+    auto invalid = [&] {
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::format("\"{}\" is not an IP address or network (such as 10.0.0.0/8 or "
+                              "fd00::/8)",
+                              entry));
+    };
+    const std::size_t slash = entry.find('/');
+    const auto address = ParseAddress(entry.substr(0, slash));
+    if (!address) return invalid();
+    int prefix_bits = address->bits;
+    if (slash != std::string_view::npos) {
+      const std::string_view digits = entry.substr(slash + 1);
+      const auto [end, error] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), prefix_bits);
+      if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+          prefix_bits < 0 || prefix_bits > address->bits) {
+        return invalid();
+      }
+    }
+    proxies.networks_.push_back(
+        {.family = address->family, .bytes = address->bytes, .prefix_bits = prefix_bits});
+  }
+  return proxies;
+}
+
+bool TrustedProxies::Contains(std::string_view text) const {
+  const auto address = ParseAddress(Trimmed(text));
+  if (!address) return false;
+  for (const Network& network : networks_) {
+    if (network.family == address->family &&
+        SamePrefix(network.bytes, address->bytes, network.prefix_bits)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view forwarded_for) const {
+  if (!Contains(peer)) return std::string(peer);
+  std::string_view client = peer;
+  while (!forwarded_for.empty()) {
+    const std::size_t comma = forwarded_for.rfind(',');
+    const std::string_view entry =
+        Trimmed(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    forwarded_for =
+        comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
+    if (entry.empty()) continue;
+    client = entry;
+    if (!Contains(entry)) break;
+  }
+  return std::string(client);
+}
+
+}  // namespace argus::api

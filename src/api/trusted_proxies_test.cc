@@ -1,0 +1,50 @@
+#include "api/trusted_proxies.h"
+
+#include <gtest/gtest.h>
+
+namespace argus::api {
+namespace {
+
+TEST(TrustedProxiesTest, MatchesAddressesAndNetworksOfBothFamilies) {
+  auto proxies = TrustedProxies::Parse(" 10.0.0.0/8,192.168.1.5 , fd00::/8,172.16.0.0/12");
+  ASSERT_TRUE(proxies) << proxies.error().message;
+  EXPECT_TRUE(proxies->Contains("10.200.3.4"));
+  EXPECT_TRUE(proxies->Contains("192.168.1.5"));
+  EXPECT_FALSE(proxies->Contains("192.168.1.6"));
+  EXPECT_TRUE(proxies->Contains("172.31.255.255"));
+  EXPECT_FALSE(proxies->Contains("172.32.0.1")) << "a prefix that is not a whole byte";
+  EXPECT_TRUE(proxies->Contains("fd12::1"));
+  EXPECT_FALSE(proxies->Contains("fe80::1"));
+  EXPECT_FALSE(proxies->Contains("::ffff:10.0.0.1")) << "families are kept apart";
+  EXPECT_FALSE(proxies->Contains("not an address"));
+}
+
+TEST(TrustedProxiesTest, RefusesWhatIsNotAnAddressOrNetwork) {
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8x", "localhost", "10.0.0",
+                          "fd00::/129", "10.0.0.0/-1"}) {
+    const auto parsed = TrustedProxies::Parse(std::string("127.0.0.1,") + bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_NE(parsed.error().message.find(bad), std::string::npos) << parsed.error().message;
+  }
+  const auto none = TrustedProxies::Parse(" , ");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(TrustedProxiesTest, TheClientIsThePeerUnlessThePeerIsATrustedProxy) {
+  auto proxies = TrustedProxies::Parse("10.0.0.0/8");
+  ASSERT_TRUE(proxies);
+  EXPECT_EQ(proxies->ClientOf("203.0.113.7", "198.51.100.1"), "203.0.113.7")
+      << "anyone else's header is ignored";
+  EXPECT_EQ(proxies->ClientOf("10.0.0.2", "198.51.100.1"), "198.51.100.1");
+  EXPECT_EQ(proxies->ClientOf("10.0.0.2", "1.2.3.4, 198.51.100.1"), "198.51.100.1")
+      << "what the client wrote to the left is not believed";
+  EXPECT_EQ(proxies->ClientOf("10.0.0.2", "198.51.100.1, 10.0.0.9"), "198.51.100.1")
+      << "a chain of trusted proxies is walked back";
+  EXPECT_EQ(proxies->ClientOf("10.0.0.2", ""), "10.0.0.2");
+  EXPECT_EQ(proxies->ClientOf("10.0.0.2", "10.0.0.3"), "10.0.0.3");
+  EXPECT_EQ(TrustedProxies().ClientOf("10.0.0.2", "198.51.100.1"), "10.0.0.2");
+}
+
+}  // namespace
+}  // namespace argus::api
