@@ -5,6 +5,7 @@
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
+#include "cli/url_display.h"
 #include "scaler/scaler.h"
 
 namespace argus::cli {
@@ -44,8 +45,9 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   scaler::Scaler scaler(**queue, pool, options.scaling);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-  LogLine("info", "scaler", "following " + options.storage.queue_url);
+  LogLine("info", "scaler", "following " + WithoutPassword(options.storage.queue_url));
   scaler.Run(stop.get_token());
+  LogLine("info", "scaler", "stopped");
   return 0;
 }
 

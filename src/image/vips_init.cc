@@ -32,8 +32,10 @@ void InitializeVips() {
 void LogVipsWarnings() {
   g_log_set_handler(
       "VIPS",
-      static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO),
-      LogVipsMessage, nullptr);
+      // Not G_LOG_LEVEL_INFO: libvips reports every module it loads at that level, which GLib
+      // shows only when asked to (G_MESSAGES_DEBUG) and the JSON log showed at every start.
+      static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE), LogVipsMessage,
+      nullptr);
 }
 
 }  // namespace argus::image

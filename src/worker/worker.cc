@@ -311,7 +311,9 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       if (item.read.error().code == ErrorCode::kNotFound) {
         FailPermanently(item, "the uploaded file is missing from the blob store");
       } else {
-        Retry(item, item.read.error().message);
+        // The details (the store's address among them) are for the operator, not the owner.
+        LogError("cannot read the upload of " + item.job.image_id, item.read.error());
+        Retry(item, "the blob store could not be read; the worker's log has the details");
       }
       continue;
     }
