@@ -80,7 +80,7 @@ class S3rver {
     const std::filesystem::path dir = pattern;
     // Port 0: the kernel picks a free port and s3rver prints it, so parallel test programs
     // never race for one.
-    const pid_t pid = Spawn(script, dir);
+    const pid_t pid = Spawn(script, dir, 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::string log;
     while (std::chrono::steady_clock::now() < deadline && ::waitpid(pid, nullptr, WNOHANG) == 0) {
@@ -90,7 +90,7 @@ class S3rver {
       constexpr std::string_view kListening = "S3rver listening on 127.0.0.1:";
       if (const std::size_t at = log.find(kListening); at != std::string::npos) {
         const int port = std::atoi(log.c_str() + at + kListening.size());
-        if (Answers(port)) return std::unique_ptr<S3rver>(new S3rver(pid, port, dir));
+        if (Answers(port)) return std::unique_ptr<S3rver>(new S3rver(pid, port, script, dir));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -103,12 +103,31 @@ class S3rver {
   S3rver(const S3rver&) = delete;
   S3rver& operator=(const S3rver&) = delete;
   ~S3rver() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
+    Stop();
     std::filesystem::remove_all(dir_);
   }
 
   int port() const { return port_; }
+
+  // An outage: the server goes away, its objects stay for Restart.
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  // The server back on its port, with the objects it had.
+  Result<void> Restart() {
+    Stop();
+    pid_ = Spawn(script_, dir_, port_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Answers(port_)) return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return Fail(ErrorCode::kUnavailable, std::format("s3rver did not restart on {}", port_));
+  }
 
   // An s3:// URL for `bucket`. Virtual-host requests go to BUCKET.s3.localhost, which
   // libcurl resolves to the loopback itself and s3rver (--service-endpoint localhost) maps
@@ -122,12 +141,15 @@ class S3rver {
   }
 
  private:
-  S3rver(pid_t pid, int port, std::filesystem::path dir)
-      : pid_(pid), port_(port), dir_(std::move(dir)) {}
+  S3rver(pid_t pid, int port, std::filesystem::path script, std::filesystem::path dir)
+      : pid_(pid), port_(port), script_(std::move(script)), dir_(std::move(dir)) {}
 
-  static pid_t Spawn(const std::filesystem::path& script, const std::filesystem::path& dir) {
+  // Port 0: the kernel's choice, which s3rver prints.
+  static pid_t Spawn(const std::filesystem::path& script, const std::filesystem::path& dir,
+                     int port) {
     // Everything the child needs is made before fork: after it, only async-signal-safe calls.
     const std::string script_arg = script.string();
+    const std::string port_arg = std::to_string(port);
     const std::string data_arg = (dir / "data").string();
     const std::string log_path = (dir / "log").string();
     const pid_t parent = ::getpid();
@@ -136,11 +158,11 @@ class S3rver {
     // s3rver must not outlive a test program that crashes.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
-    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     ::execlp("node", "node", script_arg.c_str(), "-d", data_arg.c_str(), "-a", "127.0.0.1", "-p",
-             "0", "--no-vhost-buckets", "--service-endpoint", "localhost", nullptr);
+             port_arg.c_str(), "--no-vhost-buckets", "--service-endpoint", "localhost", nullptr);
     constexpr std::string_view kNoNode = "cannot run node: is Node.js installed?\n";
     [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kNoNode.data(), kNoNode.size());
     ::_exit(127);
@@ -162,6 +184,7 @@ class S3rver {
 
   pid_t pid_;
   int port_;
+  std::filesystem::path script_;
   std::filesystem::path dir_;
 };
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <format>
 #include <latch>
 #include <mutex>
 #include <optional>
@@ -21,6 +23,10 @@ namespace argus::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kFirstOutagePause{250};
+constexpr std::chrono::milliseconds kLongestOutagePause{5'000};
+constexpr std::chrono::minutes kLongestStoreOutage{10};
 
 double MillisecondsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -169,7 +175,57 @@ void Worker::DropOutputsOfRemovedImages(std::span<const std::string> ids) {
   }
 }
 
-Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds wait) {
+void Worker::ReadInput(Item& item) {
+  auto bytes = blobs_.Get(InputKey(item.job.image_id));
+  if (bytes) {
+    item.bytes = std::move(*bytes);
+    item.read = {};
+  } else {
+    item.read = std::unexpected(bytes.error());
+  }
+}
+
+namespace {
+
+bool StoreUnreachable(const Result<void>& read) {
+  return !read && read.error().code == ErrorCode::kUnavailable;
+}
+
+}  // namespace
+
+void Worker::HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_token& stop) {
+  auto unreachable = [&items] {
+    return std::ranges::count_if(items,
+                                 [](const Item& item) { return StoreUnreachable(item.read); });
+  };
+  if (unreachable() == 0) return;
+  const auto first =
+      std::ranges::find_if(items, [](const Item& item) { return StoreUnreachable(item.read); });
+  LogLine("warning", "worker",
+          std::format("blob store unreachable; holding {} jobs until it answers: {}", unreachable(),
+                      first->read.error().message));
+  const auto started = Clock::now();
+  std::chrono::milliseconds pause = kFirstOutagePause;
+  std::mutex mutex;
+  std::condition_variable_any stopped;
+  while (unreachable() > 0 && Clock::now() - started < kLongestStoreOutage) {
+    std::unique_lock lock(mutex);
+    if (stopped.wait_for(lock, stop, pause, [] { return false; }) || stop.stop_requested()) break;
+    lock.unlock();
+    pause = std::min(pause * 2, kLongestOutagePause);
+    for (Item& item : items) {
+      if (StoreUnreachable(item.read)) ReadInput(item);
+    }
+  }
+  if (unreachable() == 0) {
+    LogLine("info", "worker",
+            std::format("blob store answers again after {:.1f} s",
+                        std::chrono::duration<double>(Clock::now() - started).count()));
+  }
+}
+
+Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds wait,
+                                                     const std::stop_token& stop) {
   auto received = queue_.Receive(options_.max_batch, wait);
   if (!received) return std::unexpected(received.error());
   if (received->empty()) return std::nullopt;
@@ -217,14 +273,8 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   // Decoding starts at once, while the catalog marks the images processing: an image the
   // catalog turns out to have finished or deleted costs a wasted decode, which is rare (a
   // redelivery), while every batch would otherwise wait for the catalog first.
-  for (Item& item : candidates) {
-    auto bytes = blobs_.Get(InputKey(item.job.image_id));
-    if (bytes) {
-      item.bytes = std::move(*bytes);
-    } else {
-      item.read = std::unexpected(bytes.error());
-    }
-  }
+  for (Item& item : candidates) ReadInput(item);
+  HoldThroughStoreOutage(candidates, stop);
   const auto decode_start = Clock::now();
   const std::size_t tensor_size = classifier_.tensor_size();
   std::vector<float> tensors = TakeTensorBuffer();
@@ -461,7 +511,7 @@ void Worker::Run(const std::stop_token& stop) {
   });
   std::jthread preparer([&] {
     while (!stop.stop_requested()) {
-      auto batch = Prepare(std::chrono::milliseconds(200));
+      auto batch = Prepare(std::chrono::milliseconds(200), stop);
       if (!batch) {
         LogError("queue unavailable", batch.error());
         std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -75,7 +75,14 @@ class Worker {
   // Takes up to a batch of jobs, waiting up to `wait` for the first, and decodes their
   // images into one tensor. Jobs that need no inference are settled on the way; nullopt
   // when none is left for the model.
-  Result<std::optional<Batch>> Prepare(std::chrono::milliseconds wait);
+  Result<std::optional<Batch>> Prepare(std::chrono::milliseconds wait, const std::stop_token& stop);
+  void ReadInput(Item& item);
+  // While the blob store cannot serve some of `items` (refused, timed out, 5xx), waits with
+  // growing pauses, their jobs' visibility kept, and reads theirs again: up to ten minutes or
+  // a stop, after which they are given back as failed attempts. Each delivery counts towards
+  // max_attempts, so giving them back at once failed the images in hand for good in an
+  // outage of a few seconds.
+  void HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_token& stop);
   // Runs the model on a prepared batch, stores its results in the catalog and announces
   // them; false when the batch was given back to the queue instead.
   bool Infer(Batch& batch);

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "blob/s3rver_for_tests.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/json_test.h"
@@ -411,6 +412,39 @@ TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {
   }
   EXPECT_GT(done, 0u);
   EXPECT_EQ(done + stats->ready, ids.size()) << "every image is either classified or queued";
+}
+
+// An S3 outage longer than the retries' pauses (three deliveries a second apart) used to
+// fail the images in hand for good. The batch now holds its jobs until the store answers.
+TEST_F(WorkerTest, ABlobStoreOutageHoldsTheBatchInsteadOfFailingItsImages) {
+  auto s3rver = blob::S3rver::Start();
+  ASSERT_TRUE(s3rver) << s3rver.error().message;
+  auto s3 = blob::OpenBlobStore((*s3rver)->Url("outage", false));
+  ASSERT_TRUE(s3) << s3.error().message;
+  blobs_ = std::move(*s3);
+  const std::vector<std::string> ids = UploadSamples(3);
+
+  (*s3rver)->Stop();
+  std::jthread worker = StartWorker({.max_attempts = 3, .retry_delay = 200ms});
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto stats = queue_->Stats();
+        return stats && stats->in_flight > 0;
+      },
+      30s, 20ms));
+  std::this_thread::sleep_for(3s);  // fifteen retry delays
+  ASSERT_TRUE((*s3rver)->Restart());
+
+  ASSERT_TRUE(WaitForEmptyQueue());
+  for (const std::string& id : ids) {
+    auto image = catalog_->GetImage(id);
+    ASSERT_TRUE(image);
+    EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
+    EXPECT_EQ(image->attempts, 0) << "the outage cost no attempt";
+  }
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->dead, 0U);
 }
 
 }  // namespace
