@@ -146,7 +146,10 @@ class NatsQueue final : public Queue {
     const natsStatus status = js_Publish(&raw_ack, js_.get(), names_.subject.c_str(), body.data(),
                                          static_cast<int>(body.size()), &options, nullptr);
     const std::unique_ptr<jsPubAck, Deleter<jsPubAck_Destroy>> ack(raw_ack);
-    if (status != NATS_OK) return std::unexpected(Failure(status, "enqueue on " + names_.subject));
+    if (status != NATS_OK) {
+      RecreateWhatIsMissing();
+      return std::unexpected(Failure(status, "enqueue on " + names_.subject));
+    }
     return std::to_string(ack->Sequence);
   }
 
@@ -154,7 +157,10 @@ class NatsQueue final : public Queue {
     if (max == 0) return Fail(ErrorCode::kInvalidArgument, "Receive needs max >= 1");
     if (auto ready = UseOurAckWait(); !ready) return std::unexpected(ready.error());
     auto pulled = Pull(std::min(max, kMaxBatch), std::max(wait, milliseconds(0)));
-    if (!pulled) return std::unexpected(pulled.error());
+    if (!pulled) {
+      RecreateWhatIsMissing();
+      return std::unexpected(pulled.error());
+    }
 
     std::vector<Message> messages;
     messages.reserve(pulled->size());
@@ -285,6 +291,7 @@ class NatsQueue final : public Queue {
                                            kConsumer, nullptr, nullptr);
     const std::unique_ptr<jsConsumerInfo, Deleter<jsConsumerInfo_Destroy>> consumer(raw_consumer);
     if (status != NATS_OK) {
+      RecreateWhatIsMissing();
       return std::unexpected(
           Failure(status, std::format("read consumer {} of {}", kConsumer, names_.stream)));
     }
@@ -303,6 +310,21 @@ class NatsQueue final : public Queue {
   }
 
  private:
+  // A NATS server that comes back without its JetStream store (a new volume, a wiped
+  // stream) has neither the streams nor the consumer, which only Prepare makes: every Argus
+  // process stayed unready until restarted. After a failed call they are made again when
+  // missing, at most once a second, so the next call can succeed.
+  void RecreateWhatIsMissing() {
+    {
+      std::lock_guard lock(mutex_);
+      const auto now = Clock::now();
+      if (now - last_recreation_ < std::chrono::seconds(1)) return;
+      last_recreation_ = now;
+    }
+    if (!connection_->CheckConnected()) return;
+    (void)Prepare();  // what still fails is reported by the next call
+  }
+
   Error Failure(natsStatus status, std::string_view what) const {
     return connection_->Failure(status, what);
   }
@@ -614,6 +636,7 @@ class NatsQueue final : public Queue {
   const milliseconds visibility_timeout_;
   std::atomic<bool> ack_wait_set_ = false;
   std::mutex mutex_;
+  Clock::time_point last_recreation_{};                     // guarded by mutex_
   std::unordered_map<std::uint64_t, Delivery> deliveries_;  // by job id
 };
 

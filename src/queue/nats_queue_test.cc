@@ -75,6 +75,30 @@ TEST_F(NatsQueueTest, ARestartOfTheServerLosesNoJob) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(bodies[i], "job " + std::to_string(i));
 }
 
+// A server back on a new, empty store: the queue makes its streams and consumer again
+// instead of failing until the process restarts.
+TEST_F(NatsQueueTest, AServerThatLostItsStoreGetsTheStreamsAgain) {
+  auto queue = Open(20s);
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("before"));
+  MustReceive(*queue, 1, 5s);
+
+  server_->Stop(SIGTERM);
+  std::filesystem::remove_all(dir_ / "nats" / "store");
+  ASSERT_TRUE(server_->Launch());
+  const auto deadline = Clock::now() + 20s;
+  while (!queue->Stats() && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(Counts(*queue), (Counted{0, 0, 0})) << "the old job went with the store";
+
+  ASSERT_TRUE(queue->Enqueue("after"));
+  const std::vector<Message> received = MustReceive(*queue, 1, 5s);
+  ASSERT_EQ(received.size(), 1U);
+  EXPECT_EQ(received[0].body, "after");
+  EXPECT_TRUE(queue->Ack(received[0]));
+  auto consumer = Open(20s);  // another process opening it later finds the same settings
+  ASSERT_TRUE(consumer);
+}
+
 TEST_F(NatsQueueTest, AnUnreachableServerIsUnavailableAtOnce) {
   auto port = nats::FreePort();
   ASSERT_TRUE(port);
