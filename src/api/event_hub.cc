@@ -2,20 +2,47 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <random>
 
 namespace argus::api {
 namespace {
 
 constexpr std::size_t kRecentEvents = 10'000;
 constexpr auto kRecheckInterval = std::chrono::seconds(1);
+constexpr std::uint64_t kReplicaTags = 1000;
+constexpr std::uint64_t kForeignMarginMicros = 1'000'000;
+
+std::uint64_t NowMicros() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
 
 }  // namespace
 
-EventHub::EventHub()
-    : sequence_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count())),
+unsigned EventHub::RandomReplicaTag() {
+  return static_cast<unsigned>(std::random_device()() % kReplicaTags);
+}
+
+EventHub::EventHub(unsigned replica_tag)
+    : replica_tag_(replica_tag % kReplicaTags),
+      last_micros_(NowMicros()),
+      sequence_(last_micros_ * kReplicaTags + replica_tag_),
       timer_([this](const std::stop_token& stop) { RunTimer(stop); }) {}
+
+std::uint64_t EventHub::NextSequence() {
+  last_micros_ = std::max(last_micros_ + 1, NowMicros());
+  sequence_ = last_micros_ * kReplicaTags + replica_tag_;
+  return sequence_;
+}
+
+std::uint64_t EventHub::ResumeAfter(std::uint64_t seen) const {
+  if (seen % kReplicaTags == replica_tag_) return seen;
+  const std::uint64_t micros = seen / kReplicaTags;
+  if (micros <= kForeignMarginMicros) return 0;
+  // In our numbering, so that the next reconnection to this process resumes exactly.
+  return (micros - kForeignMarginMicros) * kReplicaTags + replica_tag_;
+}
 
 EventHub::~EventHub() {
   timer_.request_stop();
@@ -32,7 +59,7 @@ void EventHub::OnStatus(std::string image_id, std::string status, std::string to
     auto [begin, end] = image_waiters_.equal_range(image_id);
     for (auto it = begin; it != end; ++it) image_wakes.push_back(std::move(it->second.wake));
     image_waiters_.erase(begin, end);
-    event = {++sequence_, std::move(image_id), std::move(status), std::move(top_label),
+    event = {NextSequence(), std::move(image_id), std::move(status), std::move(top_label),
              std::move(owner)};
     recent_.push_back(event);
     if (recent_.size() > kRecentEvents) recent_.pop_front();

@@ -16,10 +16,11 @@
 
 namespace argus::api {
 
-// A status change of one image, numbered in the order this process learned of it. Numbers
-// start from the process's start time in microseconds, so those of a later process are
-// higher: a client that reconnects after a restart with an older number is sent the new
-// process's events, not skipped past them.
+// A status change of one image, numbered in the order this process learned of it: the
+// number is the time it arrived, in microseconds, times 1000 plus the process's replica tag
+// (0-999, chosen at random). Every web replica hears the same events at about the same
+// time, so a client that reconnects to another replica, or to a restarted one, with the
+// last number it saw resumes at about the right place (see ResumeAfter).
 struct StatusEvent {
   std::uint64_t sequence = 0;
   std::string image_id;
@@ -38,8 +39,11 @@ class EventHub {
   // Given the event that woke it, or nullptr when the re-check or the deadline did.
   using ImageWake = std::function<void(const StatusEvent* event)>;
 
-  EventHub();
+  // `replica_tag` (0-999) names this process in its event numbers; at random by default.
+  explicit EventHub(unsigned replica_tag = RandomReplicaTag());
   ~EventHub();
+
+  static unsigned RandomReplicaTag();
 
   void OnStatus(std::string image_id, std::string status, std::string top_label = "",
                 std::string owner = "");
@@ -59,6 +63,11 @@ class EventHub {
   std::optional<StatusEvent> LatestEventFor(const std::string& image_id,
                                             std::uint64_t after_sequence) const;
   std::uint64_t last_sequence() const;
+  // Where to resume for a client whose last event had number `seen`: there, when this
+  // process numbered it; otherwise another replica (or an earlier process) did, and its
+  // clock and its moment of hearing each event differ a little from ours, so the client
+  // gets again the events of the second before, rather than miss some.
+  std::uint64_t ResumeAfter(std::uint64_t seen) const;
   // Clients waiting for an image (not counting event streams): drained before shutdown.
   std::size_t waiting_for_images() const;
 
@@ -77,10 +86,13 @@ class EventHub {
     ImageWake wake;
   };
   void RunTimer(const std::stop_token& stop);
+  std::uint64_t NextSequence();  // under mutex_
 
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<StatusEvent> recent_;
+  const unsigned replica_tag_;
+  std::uint64_t last_micros_ = 0;  // the time part of sequence_
   std::uint64_t sequence_ = 0;
   std::multimap<std::string, ImageWaiter> image_waiters_;
   std::vector<Waiter> event_waiters_;

@@ -86,14 +86,15 @@ void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
       [context](const HttpRequestPtr& request, Callback&& callback) {
         auto principal = RequireUser(*context, request);
         if (!principal) return callback(principal.error());
-        const auto after = LastEventId(request);
-        // No id, or one from before a restart of this process: the stream starts now.
-        if (!after || *after > context->hub.last_sequence()) {
+        const auto seen = LastEventId(request);
+        const std::uint64_t after = seen ? context->hub.ResumeAfter(*seen) : 0;
+        // No id, or one ahead of every event here: the stream starts now.
+        if (!seen || after > context->hub.last_sequence()) {
           // A new stream starts now: tell the client where "now" is.
           return callback(EventStream(
               std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.last_sequence())));
         }
-        Respond(context, principal->user.id, *after, EventHub::Clock::now() + kLongPoll, callback);
+        Respond(context, principal->user.id, after, EventHub::Clock::now() + kLongPoll, callback);
       },
       {drogon::Get});
 }

@@ -318,6 +318,35 @@ TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
   EXPECT_EQ(WebB().Terminate(), 0);
 }
 
+// A client of the event stream that lands on the other replica when it reconnects (the load
+// balancer keeps no sessions) and sends the last id it saw gets the later events there, in
+// either direction: event ids used to start from each process's start time, so one of the
+// two directions skipped them.
+TEST_F(ClusterTest, AnEventStreamThatMovesToTheOtherReplicaMissesNoLaterEvent) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  const auto files = SamplePhotos();
+  std::size_t next_file = 0;
+  for (auto [from, to] : {std::pair{&WebA(), &WebB()}, std::pair{&WebB(), &WebA()}}) {
+    std::string seen = EventsStartNow(*from);
+    const std::vector<std::string> first = UploadConcurrently(*from, {files[next_file++]}, 1, 1);
+    ASSERT_EQ(first.size(), 1U);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (bool found = false; !found && std::chrono::steady_clock::now() < deadline;) {
+      const HttpResult events = from->Get("/api/v1/events", {{"Last-Event-ID", seen}});
+      found = events.body.find(first[0]) != std::string::npos;
+      if (const auto at = events.body.rfind("id: "); at != std::string::npos) {
+        seen = events.body.substr(at + 4, events.body.find('\n', at) - at - 4);
+      }
+    }
+    const std::vector<std::string> second = UploadConcurrently(*from, {files[next_file++]}, 1, 1);
+    ASSERT_EQ(second.size(), 1U);
+    EXPECT_THAT(MissingFromEvents(*to, seen, second), ::testing::IsEmpty())
+        << "moving from port " << from->port() << " to " << to->port();
+  }
+  EXPECT_EQ(WebA().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
+}
+
 // kill -9 of the only worker while it holds jobs, and of one replica while it takes uploads:
 // every upload answered 202 ends up done, with one result, read through the other replica.
 TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
