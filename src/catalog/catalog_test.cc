@@ -21,6 +21,7 @@
 #include "catalog/catalog_url.h"
 #include "catalog/sql_catalog.h"
 #include "common/small_file_system_test.h"
+#include "common/wait_test.h"
 #include "db/drogon_client.h"
 
 namespace argus::catalog {
@@ -254,6 +255,35 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
 
 INSTANTIATE_TEST_SUITE_P(Backends, CatalogTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+// A server that refuses connections (down, unreachable) fails statements within seconds,
+// where they used to wait the whole 30 s statement timeout for a connection, holding the
+// web tier's threads; the catalog works again once the server lets clients in.
+TEST_P(CatalogTest, ADatabaseThatRefusesConnectionsFailsQuicklyAndRecovers) {
+  if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "SQLite has no connection to lose";
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  MustOk(PostgresAdmin("ALTER DATABASE " + pg_database_ + " ALLOW_CONNECTIONS false"));
+  MustOk(PostgresAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                       pg_database_ + "'"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // its reconnections fail
+
+  for (int i = 0; i < 2; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool transaction = i == 1;
+    const Result<void> outcome =
+        transaction
+            ? catalog_->AddUpload(Upload("carol", Id(2))).transform([](const AddOutcome&) {})
+            : catalog_->GetImage(Id(1)).transform([](const ImageRecord&) {});
+    ASSERT_FALSE(outcome) << i;
+    EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable) << outcome.error().message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << i;
+  }
+
+  MustOk(PostgresAdmin("ALTER DATABASE " + pg_database_ + " ALLOW_CONNECTIONS true"));
+  EXPECT_TRUE(WaitUntil([&] { return catalog_->GetImage(Id(1)).has_value(); },
+                        std::chrono::seconds(20), std::chrono::milliseconds(50)));
+  Must(catalog_->AddUpload(Upload("bob", Id(1))));
+}
 
 // ---------------------------------------------------------------------------------------
 // AddUpload, MarkEnqueued, Get

@@ -193,6 +193,10 @@ constexpr std::size_t kTermsPerInsert = 100;
 // statements have no such limit: they wait at most busy_timeout for the file lock, and one
 // must never be abandoned half-way through a BEGIN ... COMMIT on the shared connection.
 constexpr std::chrono::seconds kPostgresStatementTimeout{30};
+// How long a statement waits for a client that has lost every connection to get one back:
+// Drogon tries again every second, so a server restart is ridden out, while a server that
+// is down fails statements quickly rather than after the statement timeout.
+constexpr std::chrono::seconds kPostgresReconnectionWait{1};
 
 // ---------------------------------------------------------------------------------------
 // Execution helpers.
@@ -491,8 +495,23 @@ Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClie
   return catalog;
 }
 
+// Drogon queues a statement for a client with no live connection until one comes back, so
+// while the server was down each statement held its caller for the whole statement timeout:
+// the web tier's I/O threads with them, and its /healthz too.
+Result<void> SqlCatalog::CheckConnected(std::string_view what) const {
+  if (dialect_ != SqlDialect::kPostgres || db::WaitForConnection(*db_, kPostgresReconnectionWait)) {
+    return {};
+  }
+  return Fail(ErrorCode::kUnavailable,
+              "catalog: " + std::string(what) +
+                  ": no connection to the database (it is down or unreachable)");
+}
+
 template <typename T, typename Body>
 Result<T> SqlCatalog::Run(std::string_view what, Body&& body) {
+  if (auto connected = CheckConnected(what); !connected) {
+    return std::unexpected(connected.error());
+  }
   std::unique_lock<std::mutex> lock(sqlite_mutex_, std::defer_lock);
   if (dialect_ == SqlDialect::kSqlite) lock.lock();
   try {
@@ -545,6 +564,9 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
 
   // PostgreSQL: a Drogon transaction holds one pooled connection; it commits when the last
   // reference goes and reports the outcome through its commit callback.
+  if (auto connected = CheckConnected(what); !connected) {
+    return std::unexpected(connected.error());
+  }
   const auto wait = statement_timeout_.value_or(std::chrono::hours(24));
   auto granted = std::make_shared<std::promise<std::shared_ptr<orm::Transaction>>>();
   std::future<std::shared_ptr<orm::Transaction>> grant = granted->get_future();

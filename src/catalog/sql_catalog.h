@@ -107,6 +107,9 @@ class SqlCatalog final : public Catalog {
   // Runs `body(db)` outside a transaction (single statements); SQLite: under the mutex.
   template <typename T, typename Body>
   Result<T> Run(std::string_view what, Body&& body);
+  // PostgreSQL: kUnavailable when the client has no connection and gets none within a
+  // second, so that callers are not held for the statement timeout while the server is down.
+  Result<void> CheckConnected(std::string_view what) const;
 
   std::shared_ptr<drogon::orm::DbClient> db_;
   SqlDialect dialect_;
