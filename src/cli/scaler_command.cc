@@ -41,7 +41,7 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
   scaler::WorkerPool pool(WorkerCommand(options.storage, options.settings, assets_dir->string(),
                                         options.scaling.max_workers),
-                          WorkerEnvironment(environ));
+                          WorkerEnvironment(environ, options.storage));
   scaler::Scaler scaler(**queue, pool, options.scaling);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });

@@ -272,7 +272,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
     pool = std::make_unique<scaler::WorkerPool>(
         WorkerCommand(options.storage, options.settings, assets_dir, options.scaling.max_workers),
-        WorkerEnvironment(environ));
+        WorkerEnvironment(environ, options.storage));
     scaler = std::make_unique<scaler::Scaler>(*stores->queue, *pool, options.scaling);
     context->scaler_status = [&scaler] { return ScalerJson(scaler->Status()); };
   }

@@ -224,8 +224,6 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
       executable, "worker",
       // For the folder where uploads are announced (worker/decode_ahead.h).
       "--data-dir=" + std::filesystem::absolute(storage.data_dir).lexically_normal().string(),
-      "--catalog=" + storage.catalog_url, "--queue=" + storage.queue_url,
-      "--blobs=" + storage.blob_url, "--events=" + storage.events_url,
       "--visibility-timeout=" + std::to_string(storage.visibility_timeout_s),
       std::format("--durability={}", DurabilityName(storage.durability)),
       "--model=" + settings.model, "--max-batch=" + std::to_string(w.max_batch),
@@ -242,13 +240,23 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
   return command;
 }
 
-std::vector<std::string> WorkerEnvironment(const char* const* inherited) {
+std::vector<std::string> WorkerEnvironment(const char* const* inherited,
+                                           const StorageOptions& storage) {
   constexpr std::string_view kTunables = "GLIBC_TUNABLES=";
   constexpr std::string_view kHugePages = "glibc.malloc.hugetlb=1";
+  const std::pair<std::string_view, const std::string*> urls[] = {
+      {"ARGUS_CATALOG_URL=", &storage.catalog_url},
+      {"ARGUS_QUEUE_URL=", &storage.queue_url},
+      {"ARGUS_BLOB_URL=", &storage.blob_url},
+      {"ARGUS_EVENTS_URL=", &storage.events_url}};
   std::vector<std::string> environment;
   bool tunables_seen = false;
   for (const char* const* entry = inherited; entry != nullptr && *entry != nullptr; ++entry) {
     std::string variable(*entry);
+    if (std::ranges::any_of(urls,
+                            [&](const auto& url) { return variable.starts_with(url.first); })) {
+      continue;
+    }
     if (variable.starts_with(kTunables)) {
       tunables_seen = true;
       if (variable.find("glibc.malloc.hugetlb=") == std::string::npos) {
@@ -258,6 +266,9 @@ std::vector<std::string> WorkerEnvironment(const char* const* inherited) {
     environment.push_back(std::move(variable));
   }
   if (!tunables_seen) environment.push_back(std::string(kTunables) + std::string(kHugePages));
+  for (const auto& [name, value] : urls) {
+    if (!value->empty()) environment.push_back(std::string(name) + *value);
+  }
   return environment;
 }
 

@@ -73,7 +73,9 @@ void SettleWorkerBounds(const CLI::App& command, scaler::ScalingOptions& scaling
 
 // The command line that starts one `argus worker` with these settings. Thread counts left
 // at 0 become an equal share of this machine's cores among `max_workers` workers: more
-// threads than cores only add switching and waiting for descheduled threads.
+// threads than cores only add switching and waiting for descheduled threads. The store URLs
+// go in the environment (WorkerEnvironment), not here: they may hold credentials, and any
+// user of the machine can read a process's command line.
 std::vector<std::string> WorkerCommand(const StorageOptions& storage,
                                        const WorkerSettings& settings,
                                        const std::string& assets_dir, int max_workers);
@@ -83,7 +85,9 @@ std::vector<std::string> WorkerCommand(const StorageOptions& storage,
 // (GLIBC_TUNABLES glibc.malloc.hugetlb=1, added to any tunables already set). A starting
 // worker's first batch touches megabytes of fresh engine memory: in 4 KB pages a cold start
 // took 27,000 page faults, with huge pages under half as many and up to a third less CPU.
-// A hugetlb already set is kept.
-std::vector<std::string> WorkerEnvironment(const char* const* inherited);
+// A hugetlb already set is kept. The store URLs of `storage` are set as ARGUS_CATALOG_URL,
+// ARGUS_QUEUE_URL, ARGUS_BLOB_URL and ARGUS_EVENTS_URL, replacing inherited ones.
+std::vector<std::string> WorkerEnvironment(const char* const* inherited,
+                                           const StorageOptions& storage);
 
 }  // namespace argus::cli

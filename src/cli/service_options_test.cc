@@ -189,25 +189,54 @@ TEST(WebCommandTest, RefusesTrustedProxiesThatAreNotAddresses) {
   }
 }
 
+// The environment a test worker gets, less the store URLs every worker's has.
+std::vector<std::string> WithoutUrls(std::vector<std::string> environment) {
+  std::erase_if(environment, [](const std::string& variable) {
+    return variable.starts_with("ARGUS_") && variable.find("_URL=") != std::string::npos;
+  });
+  return environment;
+}
+
 TEST(WorkerEnvironmentTest, AsksForHugePagesAndKeepsEverythingElse) {
+  const StorageOptions storage;
   const char* plain[] = {"PATH=/usr/bin", "HOME=/root", nullptr};
-  EXPECT_THAT(WorkerEnvironment(plain),
+  EXPECT_THAT(WithoutUrls(WorkerEnvironment(plain, storage)),
               ::testing::ElementsAre("PATH=/usr/bin", "HOME=/root",
                                      "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
 
   const char* tuned[] = {"GLIBC_TUNABLES=glibc.malloc.arena_max=2", "HOME=/root", nullptr};
-  EXPECT_THAT(WorkerEnvironment(tuned),
+  EXPECT_THAT(WithoutUrls(WorkerEnvironment(tuned, storage)),
               ::testing::ElementsAre(
                   "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1", "HOME=/root"));
 
   const char* declined[] = {"GLIBC_TUNABLES=glibc.malloc.hugetlb=0", nullptr};
-  EXPECT_THAT(WorkerEnvironment(declined),
+  EXPECT_THAT(WithoutUrls(WorkerEnvironment(declined, storage)),
               ::testing::ElementsAre("GLIBC_TUNABLES=glibc.malloc.hugetlb=0"))
       << "an operator's own setting wins";
 
   const char* empty[] = {"GLIBC_TUNABLES=", nullptr};
-  EXPECT_THAT(WorkerEnvironment(empty),
+  EXPECT_THAT(WithoutUrls(WorkerEnvironment(empty, storage)),
               ::testing::ElementsAre("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
+}
+
+// Store URLs may hold credentials, which a command line shows to every user of the machine.
+TEST(WorkerEnvironmentTest, CarriesTheStoreUrlsThatTheCommandLineLeavesOut) {
+  StorageOptions storage;
+  storage.catalog_url = "postgresql://argus:secret@db/argus";
+  storage.queue_url = "nats://user:secret@nats:4222";
+  storage.blob_url = "s3://KEY:SECRET@s3.example.com/bucket";
+  storage.events_url = "nats://user:secret@nats:4222";
+  const char* inherited[] = {"ARGUS_CATALOG_URL=sqlite:///old.db", "HOME=/root", nullptr};
+  const std::vector<std::string> environment = WorkerEnvironment(inherited, storage);
+  EXPECT_THAT(environment, Contains("ARGUS_CATALOG_URL=postgresql://argus:secret@db/argus"));
+  EXPECT_THAT(environment, ::testing::Not(Contains("ARGUS_CATALOG_URL=sqlite:///old.db")));
+  EXPECT_THAT(environment, Contains("ARGUS_QUEUE_URL=nats://user:secret@nats:4222"));
+  EXPECT_THAT(environment, Contains("ARGUS_BLOB_URL=s3://KEY:SECRET@s3.example.com/bucket"));
+  EXPECT_THAT(environment, Contains("ARGUS_EVENTS_URL=nats://user:secret@nats:4222"));
+  for (const std::string& argument : WorkerCommand(storage, {}, "", 1)) {
+    EXPECT_EQ(argument.find("secret"), std::string::npos) << argument;
+    EXPECT_EQ(argument.find("SECRET"), std::string::npos) << argument;
+  }
 }
 
 }  // namespace
