@@ -105,6 +105,13 @@ class HistogramCollector : public CollectorBase {
   std::map<std::vector<std::string>, std::shared_ptr<CumulativeHistogram>> histograms_;
 };
 
+// Drogon 1.9.0's Gauge calls itself a counter, which misleads rate() and type-aware tools.
+class GaugeCollector : public Collector<Gauge> {
+ public:
+  using Collector<Gauge>::Collector;
+  const std::string_view type() const override { return "gauge"; }
+};
+
 const std::vector<double> kLatencyBuckets{0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
                                           0.25,  0.5,   1,     2.5,  5,     10};
 
@@ -135,10 +142,10 @@ struct Metrics::Collectors {
       std::vector<std::string>{});
   std::shared_ptr<Collector<Counter>> images = std::make_shared<Collector<Counter>>(
       "argus_images_total", "Images finished, by final status", std::vector<std::string>{"status"});
-  std::shared_ptr<Collector<Gauge>> queue = std::make_shared<Collector<Gauge>>(
+  std::shared_ptr<GaugeCollector> queue = std::make_shared<GaugeCollector>(
       "argus_queue_jobs", "Jobs in the queue by state (ready = depth, in_flight, dead)",
       std::vector<std::string>{"state"});
-  std::shared_ptr<Collector<Gauge>> workers = std::make_shared<Collector<Gauge>>(
+  std::shared_ptr<GaugeCollector> workers = std::make_shared<GaugeCollector>(
       "argus_workers", "Worker processes (running) and the scaler's target (desired)",
       std::vector<std::string>{"state"});
   std::shared_ptr<Collector<Counter>> decisions = std::make_shared<Collector<Counter>>(
@@ -210,9 +217,12 @@ std::string Metrics::Render() const {
       collectors_->workers,       collectors_->decisions, collectors_->crashes};
   std::string text;
   for (const auto& collector : all) {
+    // A family with no series yet is left out: the web tier alone has no workers or scaler.
+    const std::vector<SamplesGroup> groups = collector->collect();
+    if (groups.empty()) continue;
     text += std::format("# HELP {} {}\n# TYPE {} {}\n", collector->name(), collector->help(),
                         collector->name(), collector->type());
-    for (const SamplesGroup& group : collector->collect()) {
+    for (const SamplesGroup& group : groups) {
       for (const drogon::monitoring::Sample& sample : group.samples) {
         std::string labels;
         for (const auto& [name, value] : group.metric->labels()) {

@@ -1,0 +1,28 @@
+#include "api/metrics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace argus::api {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(MetricsTest, GaugesAreTypedGaugesAndFamiliesWithoutSeriesAreLeftOut) {
+  Metrics metrics;
+  metrics.SetQueue({.ready = 7, .in_flight = 2, .dead = 1});
+  metrics.CountImage("done");
+  const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE argus_queue_jobs gauge\n"));
+  EXPECT_THAT(text, HasSubstr("argus_queue_jobs{state=\"ready\"} 7\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE argus_images_total counter\n"));
+  EXPECT_THAT(text, Not(HasSubstr("argus_workers"))) << "no scaler in this process";
+  EXPECT_THAT(text, Not(HasSubstr("argus_scaler_decisions_total")));
+
+  metrics.SetWorkers(1, 2);
+  EXPECT_THAT(metrics.Render(), HasSubstr("# TYPE argus_workers gauge\n"));
+}
+
+}  // namespace
+}  // namespace argus::api
