@@ -256,6 +256,17 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
 INSTANTIATE_TEST_SUITE_P(Backends, CatalogTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
+// Every process opens the catalog and checks its migrations; on a catalog that exists that
+// prints nothing (PostgreSQL's notice for CREATE TABLE IF NOT EXISTS went to stderr as
+// plain text, at every start of every process).
+TEST_P(CatalogTest, OpeningAnExistingCatalogPrintsNothing) {
+  ::testing::internal::CaptureStderr();
+  std::unique_ptr<Catalog> again = OpenOrFail();
+  const std::string printed = ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(printed, "");
+}
+
 // A server that refuses connections (down, unreachable) fails statements within seconds,
 // where they used to wait the whole 30 s statement timeout for a connection, holding the
 // web tier's threads; the catalog works again once the server lets clients in.

@@ -115,6 +115,12 @@ constexpr std::string_view kCreateMigrationsTable =
     " version INTEGER NOT NULL PRIMARY KEY,"
     " name TEXT NOT NULL,"
     " applied_at_ms BIGINT NOT NULL)";
+// CREATE TABLE IF NOT EXISTS on a table that exists has PostgreSQL send a notice, which
+// libpq prints on stderr as plain text at every start; so the table is looked for first.
+constexpr std::string_view kMigrationsTableExistsPostgres =
+    "SELECT (to_regclass('schema_migrations') IS NOT NULL)::int";
+constexpr std::string_view kMigrationsTableExistsSqlite =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 constexpr std::string_view kClaimMigration =
     "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)"
     " ON CONFLICT (version) DO NOTHING";
@@ -600,8 +606,11 @@ Result<void> SqlCatalog::Migrate() {
   // table at the same moment; the loser simply tries again.
   Result<void> created;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    created = Run<void>("creating schema_migrations", [](const Sql& db) -> Result<void> {
-      db(kCreateMigrationsTable);
+    created = Run<void>("creating schema_migrations", [this](const Sql& db) -> Result<void> {
+      const std::string_view exists = dialect_ == SqlDialect::kPostgres
+                                          ? kMigrationsTableExistsPostgres
+                                          : kMigrationsTableExistsSqlite;
+      if (Column(db(exists)[0], 0).as<int>() == 0) db(kCreateMigrationsTable);
       return {};
     });
     if (created) break;

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "cli/drogon_log.h"
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
@@ -22,6 +23,7 @@ struct ScalerCommandOptions {
 
 int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
+  LogDrogonAsJson();
   if (auto resolved = options.storage.Resolve(); !resolved) {
     LogLine("error", "scaler", resolved.error().message);
     return 2;

@@ -12,6 +12,7 @@
 
 #include "api/http_errors.h"
 #include "api/routes.h"
+#include "cli/drogon_log.h"
 #include "cli/option_checks.h"
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
@@ -211,6 +212,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {
   BlockTerminationSignals();
   image::LogVipsWarnings();
+  LogDrogonAsJson();
   auto fail = [](const std::string& message) {
     LogLine("error", "serve", message);
     return 2;

@@ -2,6 +2,7 @@
 #include <memory>
 #include <thread>
 
+#include "cli/drogon_log.h"
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
@@ -20,6 +21,7 @@ struct WorkerCommandOptions {
 int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
   image::LogVipsWarnings();
+  LogDrogonAsJson();
   auto fail = [](const std::string& message) {
     LogLine("error", "worker", message);
     return 2;
