@@ -89,7 +89,7 @@ void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadl
 void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake) {
   {
     std::unique_lock lock(mutex_);
-    if (sequence_ <= after_sequence) {
+    if (sequence_ <= after_sequence && !closed_) {
       event_waiters_.push_back({deadline, std::move(wake)});
       const bool sooner = deadline < timer_wakes_at_;
       deadline_moved_ = deadline_moved_ || sooner;
@@ -131,13 +131,16 @@ std::size_t EventHub::waiting_for_images() const {
 
 void EventHub::Close() {
   std::vector<ImageWake> wakes;
+  std::vector<Waiter> event_waiters;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
     for (auto& [id, waiter] : image_waiters_) wakes.push_back(std::move(waiter.wake));
     image_waiters_.clear();
+    event_waiters.swap(event_waiters_);
   }
   for (ImageWake& wake : wakes) wake(nullptr);
+  for (Waiter& waiter : event_waiters) waiter.wake();
 }
 
 bool EventHub::closed() const {

@@ -71,8 +71,9 @@ class EventHub {
   // Clients waiting for an image (not counting event streams): drained before shutdown.
   std::size_t waiting_for_images() const;
 
-  // Ends every wait for an image, and those that would begin later, as if its deadline had
-  // come: the server is stopping and answers its waiting clients with what it has.
+  // Ends every wait, for an image or for events, and those that would begin later, as if
+  // its deadline had come: the server is stopping and answers its waiting clients with
+  // what it has (an event stream its id, to resume from on another replica).
   void Close();
   bool closed() const;
 

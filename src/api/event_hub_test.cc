@@ -175,6 +175,17 @@ TEST(EventHubTest, EventsAfterGivesTheOldestUpToTheLimit) {
   EXPECT_EQ(rest[0].image_id, "c");
 }
 
+TEST(EventHubTest, ClosingWakesEveryEventWaiterAtOnceAndLaterOnesOnArrival) {
+  EventHub hub;
+  Woken waiting, later;
+  hub.WaitForEvents(hub.last_sequence(), Clock::now() + 60s, waiting.Callback());
+  EXPECT_EQ(*waiting.count, 0);
+  hub.Close();
+  EXPECT_EQ(*waiting.count, 1);
+  hub.WaitForEvents(hub.last_sequence(), Clock::now() + 60s, later.Callback());
+  EXPECT_EQ(*later.count, 1);
+}
+
 TEST(EventHubTest, ClosingWakesEveryImageWaiterAtOnceAndLaterOnesOnArrival) {
   EventHub hub;
   Woken waiting, later;

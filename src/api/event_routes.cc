@@ -69,7 +69,7 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
     body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
                         Json::writeString(writer, ImageJson(*record)));
   }
-  if (!body.empty() || EventHub::Clock::now() >= deadline) {
+  if (!body.empty() || EventHub::Clock::now() >= deadline || context->hub.closed()) {
     // Carry the id forward even when only other owners' events passed.
     if (body.empty()) body = std::format(": no news\nid: {}\n\n", last);
     return callback(EventStream(body));

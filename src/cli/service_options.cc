@@ -11,6 +11,7 @@
 
 #include "cli/option_checks.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "engine/assets.h"
 #include "engine/manifest.h"
 
@@ -36,6 +37,12 @@ Result<void> StorageOptions::Resolve() {
 }
 
 Result<Stores> OpenStores(const StorageOptions& options) {
+  if (options.queue_url.starts_with("nats://") && options.events_url.starts_with("unix://")) {
+    LogLine("warning", "storage",
+            "the queue is on NATS but events go over a Unix socket of this machine: processes "
+            "on other machines do not hear them, and waiting clients learn of results at the "
+            "once-a-second catalog check; give every process the same --events nats://... URL");
+  }
   Stores stores;
   auto catalog = catalog::OpenCatalog(options.catalog_url, options.durability);
   // The catalog's messages name it already.

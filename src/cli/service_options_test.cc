@@ -158,6 +158,20 @@ TEST_F(ServiceStartTest, ServiceCommandsRefuseADataDirectoryTheyCannotWriteIn) {
   EXPECT_THAT(spool.err, HasSubstr("for request bodies"));
 }
 
+// Workers elsewhere publish their results where this process cannot hear them.
+TEST_F(ServiceStartTest, ANatsQueueWithUnixEventsIsWarnedAbout) {
+  const Outcome worker =
+      RunArgus("worker --data-dir=" + (dir_ / "data").string() + " --queue=nats://127.0.0.1:1",
+               "timeout 60");
+  EXPECT_EQ(worker.exit_code, 2) << "nothing listens there";
+  EXPECT_THAT(worker.err, HasSubstr("the queue is on NATS but events go over a Unix socket"));
+  const Outcome both = RunArgus("worker --data-dir=" + (dir_ / "data").string() +
+                                    " --queue=nats://127.0.0.1:1 --events=nats://127.0.0.1:1",
+                                "timeout 60");
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_THAT(both.err, ::testing::Not(HasSubstr("events go over a Unix socket")));
+}
+
 // Like serve, the scaler refuses to start workers that could only exit with a setup error.
 TEST_F(ServiceStartTest, TheScalerChecksTheModelBeforeStartingWorkers) {
   const Outcome refused =

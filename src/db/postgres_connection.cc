@@ -102,8 +102,12 @@ Attempt TryConnect(const std::string& conninfo, Clock::time_point deadline) {
   }
   std::string message = PQerrorMessage(conn.get());
   const std::optional<std::string> state = TakeSqlState(message);
-  const bool for_good =
-      state ? !PassesWithTime(*state) : PQconnectionNeedsPassword(conn.get()) != 0;
+  // libpq's own refusals carry no SQLSTATE: a password that is missing, and an sslmode the
+  // server cannot meet, are not worth waiting out.
+  const bool for_good = state
+                            ? !PassesWithTime(*state)
+                            : PQconnectionNeedsPassword(conn.get()) != 0 ||
+                                  message.find("server does not support SSL") != std::string::npos;
   return {for_good ? Outcome::kRefusedForGood : Outcome::kFailed, OneLine(message)};
 }
 

@@ -247,5 +247,17 @@ TEST_F(RealPostgresTest, UnknownRolesAndDatabasesAreRefusedAtOnce) {
   EXPECT_LT(Elapsed(start), std::chrono::seconds(3));
 }
 
+// The test server has no TLS: asking for it is a refusal for good, not a wait.
+TEST_F(RealPostgresTest, AnSslModeTheServerCannotMeetIsRefusedAtOnce) {
+  const auto start = std::chrono::steady_clock::now();
+  auto pinned = PinPostgresServer("host=127.0.0.1 port=" + std::to_string(port_) +
+                                      " user=postgres dbname=postgres sslmode=require",
+                                  milliseconds(10000));
+  ASSERT_FALSE(pinned);
+  EXPECT_EQ(pinned.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(pinned.error().message, HasSubstr("server does not support SSL"));
+  EXPECT_LT(Elapsed(start), std::chrono::seconds(3));
+}
+
 }  // namespace
 }  // namespace argus::db

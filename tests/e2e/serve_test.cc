@@ -644,7 +644,11 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
                               [&web, &id] { return web.Get("/api/v1/images/" + id + "?wait=60"); });
   auto classify = std::async(std::launch::async,
                              [&web, &photos] { return ClassifyConcurrently({&web}, {photos[1]}); });
-  std::this_thread::sleep_for(std::chrono::seconds(1));  // both requests are waiting
+  const std::string now = LastEventId(web.Get("/api/v1/events").body);
+  auto events = std::async(std::launch::async, [&web, &now] {
+    return web.Get("/api/v1/events", {{"Last-Event-ID", now}});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the three requests are waiting
   const auto sent = std::chrono::steady_clock::now();
   EXPECT_EQ(web.Terminate(), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(15));
@@ -655,6 +659,9 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
   const HttpResult classified = classify.get().front();
   EXPECT_EQ(classified.status, 503) << classified.body;
   EXPECT_EQ(classified.json["error"]["code"].asString(), "shutting_down");
+  const HttpResult stream = events.get();
+  EXPECT_EQ(stream.status, 200) << "an event stream ends with the id to resume from";
+  EXPECT_THAT(stream.body, HasSubstr("id: "));
 }
 
 // kill -9 of a worker in the middle of a batch: its jobs come back after the visibility
