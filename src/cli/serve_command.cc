@@ -46,25 +46,34 @@ struct ServeOptions {
   std::string web_dir;
 };
 
+// "0.0.0.0:8080", "[::1]:8080".
+std::string HostAndPort(const std::string& host, int port) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 // Drogon exits the process when it cannot bind; check first to fail with a clear message.
+// Drogon listens on IPv6 when the address has a colon, as here.
 Result<void> CheckPortFree(const std::string& host, int port) {
-  const int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in v4{.sin_family = AF_INET, .sin_port = htons(static_cast<std::uint16_t>(port))};
+  sockaddr_in6 v6{.sin6_family = AF_INET6, .sin6_port = htons(static_cast<std::uint16_t>(port))};
+  const bool ipv6 = host.find(':') != std::string::npos;
+  if (ipv6 ? inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) != 1
+           : inet_pton(AF_INET, host.c_str(), &v4.sin_addr) != 1) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "--host must be an IPv4 or IPv6 address (0.0.0.0, ::), got " + host);
+  }
+  const int probe = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (probe < 0) return Fail(ErrorCode::kIo, std::strerror(errno));
   const int yes = 1;
   setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
-    close(probe);
-    return Fail(ErrorCode::kInvalidArgument, "--host must be an IPv4 address, got " + host);
-  }
-  const bool bound = bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  const bool bound = ipv6 ? bind(probe, reinterpret_cast<sockaddr*>(&v6), sizeof v6) == 0
+                          : bind(probe, reinterpret_cast<sockaddr*>(&v4), sizeof v4) == 0;
   const std::string reason = std::strerror(errno);
   close(probe);
   if (!bound) {
     return Fail(ErrorCode::kUnavailable,
-                "cannot listen on " + host + ":" + std::to_string(port) + ": " + reason);
+                "cannot listen on " + HostAndPort(host, port) + ": " + reason);
   }
   return {};
 }
@@ -318,7 +327,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     });
   });
   LogLine("info", "serve",
-          "listening on http://" + options.host + ":" + std::to_string(options.port) +
+          "listening on http://" + HostAndPort(options.host, options.port) +
               (with_workers ? " with " + std::to_string(options.scaling.min_workers) + ".." +
                                   std::to_string(options.scaling.max_workers) + " workers"
                             : std::string(" (web tier only)")));
@@ -334,7 +343,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
 }
 
 void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers) {
-  command.add_option("--host", options.host, "Address to listen on")
+  command.add_option("--host", options.host, "Address to listen on, IPv4 or IPv6 (0.0.0.0, ::)")
       ->envname("ARGUS_HOST")
       ->capture_default_str();
   command.add_option("-p,--port", options.port, "Port to listen on")

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <format>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -16,6 +18,7 @@
 #include "cli/run_argus_test.h"
 #include "common/small_file_system_test.h"
 #include "common/temp_dir_test.h"
+#include "common/unused_port_test.h"
 
 namespace argus::cli {
 namespace {
@@ -156,6 +159,31 @@ TEST_F(ServiceStartTest, ServiceCommandsRefuseADataDirectoryTheyCannotWriteIn) {
   const Outcome spool = RunArgus("serve --data-dir=" + data.string(), "timeout 60");
   EXPECT_EQ(spool.exit_code, 2) << spool.err;
   EXPECT_THAT(spool.err, HasSubstr("for request bodies"));
+}
+
+// An IPv6 address is listened on, like an IPv4 one.
+TEST_F(ServiceStartTest, TheWebTierListensOnAnIpv6Address) {
+  const int port = UnusedLoopbackPort();
+  const std::filesystem::path answer = dir_ / "answer";
+  // {0} source folder, {1} binary, {2} port, {3} data folder, {4} log, {5} answer.
+  const std::string script = std::format(
+      "cd {0} || exit 1; {1} web --host=::1 --port={2} --data-dir={3} 2>{4} & "
+      "server=$!; for i in $(seq 200); do "
+      "curl -sf --max-time 2 http://[::1]:{2}/healthz >{5} && break; sleep 0.05; done; "
+      "kill -TERM $server; wait $server",
+      ARGUS_TEST_SOURCE_DIR, ARGUS_BINARY, port, (dir_ / "data").string(), (dir_ / "log").string(),
+      answer.string());
+  EXPECT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  std::stringstream text;
+  text << std::ifstream(answer).rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("ok"));
+  std::stringstream log;
+  log << std::ifstream(dir_ / "log").rdbuf();
+  EXPECT_THAT(log.str(), HasSubstr(std::format("listening on http://[::1]:{}", port)));
+
+  const Outcome named = RunArgus("web --host=localhost --data-dir=" + (dir_ / "d2").string());
+  EXPECT_EQ(named.exit_code, 2);
+  EXPECT_THAT(named.err, HasSubstr("--host must be an IPv4 or IPv6 address"));
 }
 
 // Workers elsewhere publish their results where this process cannot hear them.
