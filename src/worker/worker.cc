@@ -209,9 +209,11 @@ void Worker::HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_to
   std::mutex mutex;
   std::condition_variable_any stopped;
   while (unreachable() > 0 && Clock::now() - started < kLongestStoreOutage) {
-    std::unique_lock lock(mutex);
-    if (stopped.wait_for(lock, stop, pause, [] { return false; }) || stop.stop_requested()) break;
-    lock.unlock();
+    {
+      std::unique_lock lock(mutex);
+      stopped.wait_for(lock, stop, pause, [] { return false; });  // the pause, cut by a stop
+    }
+    if (stop.stop_requested()) break;
     pause = std::min(pause * 2, kLongestOutagePause);
     for (Item& item : items) {
       if (StoreUnreachable(item.read)) ReadInput(item);
