@@ -17,6 +17,7 @@
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
+#include "cli/spool.h"
 #include "common/clock.h"
 #include "common/periodic.h"
 #include "engine/assets.h"
@@ -92,6 +93,10 @@ std::filesystem::path WebDir(const std::string& configured) {
 // was left by a web process that died between storing it and enqueueing its job.
 constexpr std::chrono::minutes kOrphanAge{1};
 constexpr std::chrono::seconds kOrphanCheckPeriod{10};
+// Request bodies spooled to disk are removed with their request; an hour-old one was left by
+// a process that died (the largest body at a slow client's pace takes minutes, not hours).
+constexpr std::chrono::minutes kSpoolCheckPeriod{10};
+constexpr std::chrono::minutes kSpoolFileAge{60};
 // How long the catalog's marks of enqueued jobs may lag (worker::JobMarks): far below the
 // orphan age, and long enough that a burst of uploads shares a statement.
 constexpr std::chrono::milliseconds kJobMarkInterval{50};
@@ -231,6 +236,12 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   if (std::error_code error; !std::filesystem::create_directories(spool_dir, error) && error) {
     return fail("cannot create " + spool_dir + " for request bodies: " + error.message());
   }
+  // What a process killed mid-upload left, once no request can still be using it.
+  Periodic spool_cleanup(kSpoolCheckPeriod, [&spool_dir] {
+    if (const std::size_t removed = RemoveStaleSpoolFiles(spool_dir, kSpoolFileAge); removed > 0) {
+      LogLine("info", "serve", std::to_string(removed) + " stale request-body files removed");
+    }
+  });
   if (auto port = CheckPortFree(options.host, options.port); !port)
     return fail(port.error().message);
   std::string assets_dir;
