@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
 #include <format>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <variant>
 
@@ -77,6 +80,29 @@ Result<void> CheckPortFree(const std::string& host, int port) {
                 "cannot listen on " + HostAndPort(host, port) + ": " + reason);
   }
   return {};
+}
+
+// Waits (at most 2 s) until each HTTP I/O loop has run what was queued on it so far: the
+// answers just given to waiting clients are written from there, and a loop told to quit
+// first could stop before writing them.
+void FlushIoLoops() {
+  auto& app = drogon::app();
+  struct Count {
+    std::mutex mutex;
+    std::condition_variable flushed;
+    std::size_t left = 0;
+  };
+  auto count = std::make_shared<Count>();  // outlives a wait that gives up
+  count->left = app.getThreadNum();
+  for (std::size_t i = 0; i < app.getThreadNum(); ++i) {
+    app.getIOLoop(i)->queueInLoop([count] {
+      const std::lock_guard lock(count->mutex);
+      --count->left;
+      count->flushed.notify_all();
+    });
+  }
+  std::unique_lock lock(count->mutex);
+  count->flushed.wait_for(lock, std::chrono::seconds(2), [&] { return count->left == 0; });
 }
 
 // The built web app: --web-dir, else web/dist beside the build folder of this binary.
@@ -331,9 +357,10 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      // The clients still waiting get what there is: the image as it stands, or a 503 for
-      // POST /.
+      // The clients still waiting get what there is: the image as it stands, a 503 for
+      // POST /, an event stream the id to resume from.
       hub.Close();
+      FlushIoLoops();
       drogon::app().quit();
     });
   });

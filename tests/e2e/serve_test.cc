@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <trantor/net/EventLoopThread.h>
 
 #include <format>
 #include <fstream>
@@ -645,8 +646,19 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
   auto classify = std::async(std::launch::async,
                              [&web, &photos] { return ClassifyConcurrently({&web}, {photos[1]}); });
   const std::string now = LastEventId(web.Get("/api/v1/events").body);
+  // On a connection of its own: behind the long poll on the shared one, the stream's
+  // request would only be sent once that was answered, as the server stops.
   auto events = std::async(std::launch::async, [&web, &now] {
-    return web.Get("/api/v1/events", {{"Last-Event-ID", now}});
+    trantor::EventLoopThread loop;
+    loop.run();
+    auto client = drogon::HttpClient::newHttpClient(
+        "http://127.0.0.1:" + std::to_string(web.port()), loop.getLoop());
+    auto request = drogon::HttpRequest::newHttpRequest();
+    request->setPath("/api/v1/events");
+    request->addHeader("Authorization", "Bearer " + web.bearer());
+    request->addHeader("Last-Event-ID", now);
+    auto [result, response] = client->sendRequest(request, 60);
+    return ToResult(result, response);
   });
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the three requests are waiting
   const auto sent = std::chrono::steady_clock::now();
