@@ -6,14 +6,10 @@
 #include <format>
 #include <optional>
 
+#include "common/ascii.h"
+
 namespace argus::api {
 namespace {
-
-std::string_view Trimmed(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 struct Address {
   int family = 0;
@@ -55,7 +51,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
   TrustedProxies proxies;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
-    const std::string_view entry = Trimmed(list.substr(0, comma));
+    const std::string_view entry = TrimSpaces(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     if (entry.empty()) continue;
     auto invalid = [&] {
@@ -84,7 +80,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
 }
 
 bool TrustedProxies::Contains(std::string_view text) const {
-  const auto address = ParseAddress(Trimmed(text));
+  const auto address = ParseAddress(TrimSpaces(text));
   if (!address) return false;
   for (const Network& network : networks_) {
     if (network.family == address->family &&
@@ -100,8 +96,8 @@ std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view for
   std::string_view client = peer;
   while (!forwarded_for.empty()) {
     const std::size_t comma = forwarded_for.rfind(',');
-    const std::string_view entry =
-        Trimmed(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
+    const std::string_view entry = TrimSpaces(
+        comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
     forwarded_for =
         comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
     if (entry.empty()) continue;

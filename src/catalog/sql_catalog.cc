@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/clock.h"
 #include "db/drogon_client.h"
 #include "db/sqlite_errors.h"
@@ -375,12 +376,6 @@ std::string LowerAscii(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-std::string_view TrimSpaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
 }
 
 // Text with a NUL byte cannot be stored faithfully (SQLite binding stops at it, PostgreSQL

@@ -187,8 +187,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   const int threads = options.http_threads > 0
                           ? options.http_threads
                           : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
-  app.setLogLevel(trantor::Logger::kWarn)
-      .addListener(options.host, static_cast<std::uint16_t>(options.port))
+  app.addListener(options.host, static_cast<std::uint16_t>(options.port))
       .setThreadNum(static_cast<std::size_t>(threads))
       // Drogon answers a body over its own limit with a bare 413 as soon as the headers
       // announce it; a body a little over ours is read, spooled, and answered by the advice

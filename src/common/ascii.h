@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <string_view>
 
 namespace argus {
@@ -13,6 +14,13 @@ inline bool StartsWithIgnoringCase(std::string_view text, std::string_view lower
          std::ranges::equal(text.substr(0, lower_prefix.size()), lower_prefix, [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
          });
+}
+
+// `text` without the spaces and tabs at either end.
+inline std::string_view TrimSpaces(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
 }  // namespace argus

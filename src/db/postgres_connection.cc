@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/ascii.h"
 #include "db/drogon_client.h"
 
 namespace argus::db {
@@ -31,12 +32,10 @@ constexpr milliseconds kRetryPause{250};
 std::string OneLine(std::string_view text) {
   std::string out;
   while (!text.empty()) {
-    std::string_view line = text.substr(0, text.find('\n'));
-    text.remove_prefix(std::min(text.size(), line.size() + 1));
-    const std::size_t first = line.find_first_not_of(" \t");
-    if (first == std::string_view::npos) continue;
-    line = line.substr(first, line.find_last_not_of(" \t") - first + 1);
-    if (line.starts_with("LOCATION:")) continue;
+    const std::string_view raw = text.substr(0, text.find('\n'));
+    text.remove_prefix(std::min(text.size(), raw.size() + 1));
+    const std::string_view line = TrimSpaces(raw);
+    if (line.empty() || line.starts_with("LOCATION:")) continue;
     if (!out.empty()) out += "; ";
     out += line;
   }
