@@ -6,9 +6,10 @@
 
 namespace argus::api {
 
-drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string_view code,
-                                      std::string_view message) {
-  Json::Value body(Json::objectValue);
+namespace {
+
+drogon::HttpResponsePtr ErrorResponseWith(drogon::HttpStatusCode status, std::string_view code,
+                                          std::string_view message, Json::Value body) {
   body["error"]["code"] = std::string(code);
   body["error"]["message"] = std::string(message);
   auto response = drogon::HttpResponse::newHttpJsonResponse(body);
@@ -22,7 +23,14 @@ drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string
   return response;
 }
 
-drogon::HttpResponsePtr ErrorResponse(const Error& error) {
+}  // namespace
+
+drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string_view code,
+                                      std::string_view message) {
+  return ErrorResponseWith(status, code, message, Json::Value(Json::objectValue));
+}
+
+drogon::HttpResponsePtr ErrorResponse(const Error& error, const Json::Value& members) {
   const drogon::HttpStatusCode status = [&] {
     switch (error.code) {
       case ErrorCode::kInvalidArgument:
@@ -60,11 +68,13 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error) {
         return {};
     }
   }();
-  if (!told_instead.empty()) {
-    LogLine("error", "web", error.message);
-    return ErrorResponse(status, ErrorCodeName(error.code), told_instead);
-  }
-  return ErrorResponse(status, ErrorCodeName(error.code), error.message);
+  if (!told_instead.empty()) LogLine("error", "web", error.message);
+  return ErrorResponseWith(status, ErrorCodeName(error.code),
+                           told_instead.empty() ? error.message : told_instead, members);
+}
+
+drogon::HttpResponsePtr ErrorResponse(const Error& error) {
+  return ErrorResponse(error, Json::Value(Json::objectValue));
 }
 
 drogon::HttpResponsePtr NoContentResponse() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <drogon/HttpResponse.h>
+#include <json/value.h>
 
 #include <string_view>
 
@@ -16,6 +17,8 @@ drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string
 // conflict → 409, too large → 413, unsupported media → 415, unavailable → 503 (with
 // Retry-After), anything else → 500.
 drogon::HttpResponsePtr ErrorResponse(const Error& error);
+// The same, with `members` (an object) beside "error" in the body.
+drogon::HttpResponsePtr ErrorResponse(const Error& error, const Json::Value& members);
 
 // 204 No Content.
 drogon::HttpResponsePtr NoContentResponse();

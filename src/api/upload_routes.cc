@@ -133,6 +133,13 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
   return uploads;
 }
 
+// The client names no blob key, so a clash of keys in the store (kConflict: a folder where a
+// file belongs) is the server's fault, answered 500 without the store's details.
+Error ServerFault(Error error) {
+  if (error.code == ErrorCode::kConflict) error.code = ErrorCode::kInternal;
+  return error;
+}
+
 // Stores the bytes, records the upload and, for new content, enqueues its job. The bytes
 // are written before the catalog row and the job, and the job's mark in the catalog
 // follows the job (a moment later, with other uploads' marks: JobMarks), so a crash of a
@@ -144,12 +151,12 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                    const ValidUpload& upload) {
   const std::string key = worker::InputKey(upload.id);
   auto exists = context.blobs.Exists(key);
-  if (!exists) return std::unexpected(exists.error());
+  if (!exists) return std::unexpected(ServerFault(exists.error()));
   if (!*exists) {
     if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type,
                                      blob::Durability::kRecreatable);
         !put) {
-      return std::unexpected(put.error());
+      return std::unexpected(ServerFault(put.error()));
     }
     // New bytes are almost always a new image: an idle worker can decode it while the
     // catalog records it and the queue takes its job.
@@ -329,8 +336,10 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   for (const ValidUpload& upload : *uploads) {
     auto record = Store(*context, owner, upload);
     if (!record) {
-      context->Announce(uploaded);  // the files stored before stay
-      return callback(ErrorResponse(record.error()));
+      // The files stored before stay; the answer lists them, in request order, so that a
+      // client resends only the rest.
+      context->Announce(uploaded);
+      return callback(ErrorResponse(record.error(), body));
     }
     body["images"].append(ImageJson(*record));
     uploaded.push_back({.image_id = record->id, .status = "uploaded"});

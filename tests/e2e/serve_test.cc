@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "common/sha256.h"
 #include "common/small_file_system_test.h"
 #include "db/drogon_client.h"
 #include "serve_process.h"
@@ -24,6 +25,7 @@ namespace argus::e2e {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ReadAll(const std::filesystem::path& path) {
   std::stringstream text;
@@ -93,6 +95,47 @@ TEST_F(ServeTest, LabelledPhotosThroughTheApiReachTheEngineAccuracy) {
   ExpectEngineAccuracy(records);
   // The output bucket holds one result object per image.
   EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), files.size());
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A store failure part-way through a request keeps the files stored before it, and the error
+// lists them: the client resends only the others.
+TEST_F(ServeTest, AnUploadFailingPartWayListsTheFilesStoredBeforeTheFailure) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  const auto samples = SharedData() / "imagenet-sample";
+  const std::vector<std::filesystem::path> photos = {samples / "n02099712_Labrador_retriever.JPEG",
+                                                     samples / "n01440764_tench.JPEG",
+                                                     samples / "n01514859_hen.JPEG"};
+  const auto id_of = [](const std::filesystem::path& path) {
+    std::ifstream file(path, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(file), {}};
+    return Sha256Hex(bytes);
+  };
+  // A folder where the second photo's input file belongs makes its write fail.
+  const auto obstruction = serve.data_dir() / "blobs" / "inputs" / id_of(photos[1]);
+  std::filesystem::create_directories(obstruction / "in-the-way");
+
+  const HttpResult failed = serve.Upload(
+      "/api/v1/images", {{"file", photos[0]}, {"file", photos[1]}, {"file", photos[2]}});
+  EXPECT_EQ(failed.status, 500) << failed.body;
+  EXPECT_EQ(failed.json["error"]["code"].asString(), "internal") << failed.body;
+  EXPECT_THAT(failed.body, Not(HasSubstr(serve.data_dir().string())));
+  ASSERT_EQ(failed.json["images"].size(), 1u) << failed.body;
+  const std::string stored_id = failed.json["images"][0]["id"].asString();
+  EXPECT_EQ(stored_id, id_of(photos[0]));
+  EXPECT_FALSE(std::filesystem::exists(serve.data_dir() / "blobs" / "inputs" / id_of(photos[2])));
+  const HttpResult listed = serve.Get("/api/v1/images");
+  ASSERT_EQ(listed.json["images"].size(), 1u) << listed.body;
+  EXPECT_EQ(listed.json["images"][0]["id"].asString(), stored_id);
+  EXPECT_EQ(serve.AwaitAll({stored_id})[0]["status"].asString(), "done");
+
+  std::filesystem::remove_all(obstruction);
+  const HttpResult resent =
+      serve.Upload("/api/v1/images", {{"file", photos[1]}, {"file", photos[2]}});
+  ASSERT_EQ(resent.status, 202) << resent.body;
+  EXPECT_EQ(serve.Get("/api/v1/images").json["images"].size(), 3u);
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
