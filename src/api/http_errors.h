@@ -2,6 +2,7 @@
 
 #include <drogon/HttpResponse.h>
 
+#include <string>
 #include <string_view>
 
 #include "common/error.h"
@@ -16,6 +17,10 @@ drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string
 // conflict → 409, too large → 413, unsupported media → 415, unavailable → 503 (with
 // Retry-After), anything else → 500.
 drogon::HttpResponsePtr ErrorResponse(const Error& error);
+
+// 405 `http_405` for a method the path does not accept, with the Allow header `allow`
+// listing those it does.
+drogon::HttpResponsePtr MethodNotAllowedResponse(const std::string& allow);
 
 // 204 No Content.
 drogon::HttpResponsePtr NoContentResponse();
