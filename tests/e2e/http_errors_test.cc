@@ -12,6 +12,7 @@ namespace argus::e2e {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 // A header's value as received, "" when it was not sent.
 std::string HeaderOf(const HttpResult& answer, const std::string& lower_case_name) {
@@ -68,6 +69,21 @@ TEST_F(HttpErrorsTest, OptionsIsAnswered204WithThePathsMethods) {
   const HttpResult unknown = web.SendJson(drogon::Options, "/no/such/route", Json::nullValue);
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.json["error"]["code"].asString(), "not_found") << unknown.body;
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+TEST_F(HttpErrorsTest, AUriOverTheLimitGetsTheJson414) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start();
+  const auto request = [](std::size_t query_bytes) {
+    return "GET /healthz?padding=" + std::string(query_bytes, 'x') +
+           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  };
+  const std::string refused = RawExchange(web.port(), request(9000), std::chrono::seconds(10));
+  EXPECT_THAT(refused, StartsWith("HTTP/1.1 414 ")) << refused.substr(0, 200);
+  EXPECT_THAT(refused, HasSubstr(R"({"error":{"code":"uri_too_long",)"));
+  const std::string served = RawExchange(web.port(), request(7000), std::chrono::seconds(10));
+  EXPECT_THAT(served, StartsWith("HTTP/1.1 200 ")) << served.substr(0, 200);
   EXPECT_EQ(web.Terminate(), 0);
 }
 
