@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "serve_process.h"
 
@@ -84,6 +86,36 @@ TEST_F(HttpErrorsTest, AUriOverTheLimitGetsTheJson414) {
   EXPECT_THAT(refused, HasSubstr(R"({"error":{"code":"uri_too_long",)"));
   const std::string served = RawExchange(web.port(), request(7000), std::chrono::seconds(10));
   EXPECT_THAT(served, StartsWith("HTTP/1.1 200 ")) << served.substr(0, 200);
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+// What Drogon cannot parse it answers itself before any of our code runs: a status line,
+// no body, and the connection closed (docs/ARCHITECTURE.md, "Answers Drogon gives alone").
+// These pin that list to the Drogon in use.
+TEST_F(HttpErrorsTest, DrogonsOwnRefusalsAreTheDocumentedBareAnswers) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--max-request-bytes=1000"});
+  const std::string long_text(std::size_t{70} * 1024, 'a');
+  const std::pair<std::string, int> cases[] = {
+      {"NONSENSE\r\n\r\n", 400},
+      {"GET /healthz HTTP/2.0\r\n\r\n", 400},
+      {"GET /healthz HTTP/1.1\r\nX-Long: " + long_text, 400},
+      {"POST / HTTP/1.1\r\nContent-Length: lots\r\n\r\n", 400},
+      {"TRACE /healthz HTTP/1.1\r\n\r\n", 405},
+      // Over --max-request-bytes and the 16 MiB more that Drogon lets through.
+      {"POST / HTTP/1.1\r\nContent-Length: 20000000\r\n\r\n", 413},
+      {"GET /" + long_text, 414},
+      {"POST / HTTP/1.1\r\nExpect: a-party\r\nContent-Length: 1\r\n\r\nx", 417},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501}};
+  for (const auto& [request, status] : cases) {
+    const std::string answer = RawExchange(web.port(), request, std::chrono::seconds(10));
+    EXPECT_TRUE(std::regex_match(answer, std::regex("HTTP/1\\.1 " + std::to_string(status) +
+                                                    " [A-Za-z -]+\r\nConnection: close\r\n\r\n")))
+        << request.substr(0, 60) << " -> " << answer;
+  }
+  EXPECT_EQ(web.Get("/healthz").status, 200);
+  EXPECT_EQ(LinesWith(web.log(), {"\"component\":\"http\"", "\"status\":4"}), 0u)
+      << "no request object, so no access log line either";
   EXPECT_EQ(web.Terminate(), 0);
 }
 
