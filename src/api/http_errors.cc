@@ -77,6 +77,15 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error) {
   return ErrorResponse(error, Json::Value(Json::objectValue));
 }
 
+drogon::HttpResponsePtr MethodNotAllowedResponse(const std::string& allow) {
+  // The code Drogon's own 405 had (through the custom error handler) before these answers
+  // were ours.
+  auto response = ErrorResponse(drogon::k405MethodNotAllowed, "http_405",
+                                "the path does not accept this method; Allow lists those it does");
+  response->addHeader("Allow", allow);
+  return response;
+}
+
 drogon::HttpResponsePtr NoContentResponse() {
   auto response = drogon::HttpResponse::newHttpResponse();
   response->setStatusCode(drogon::k204NoContent);

@@ -3,6 +3,7 @@
 #include <drogon/HttpResponse.h>
 #include <json/value.h>
 
+#include <string>
 #include <string_view>
 
 #include "common/error.h"
@@ -19,6 +20,10 @@ drogon::HttpResponsePtr ErrorResponse(drogon::HttpStatusCode status, std::string
 drogon::HttpResponsePtr ErrorResponse(const Error& error);
 // The same, with `members` (an object) beside "error" in the body.
 drogon::HttpResponsePtr ErrorResponse(const Error& error, const Json::Value& members);
+
+// 405 `http_405` for a method the path does not accept, with the Allow header `allow`
+// listing those it does.
+drogon::HttpResponsePtr MethodNotAllowedResponse(const std::string& allow);
 
 // 204 No Content.
 drogon::HttpResponsePtr NoContentResponse();

@@ -2,6 +2,7 @@
 #include <drogon/drogon.h>
 
 #include "api/http_errors.h"
+#include "api/route_methods.h"
 #include "api/routes.h"
 
 namespace argus::api {
@@ -97,6 +98,7 @@ void RegisterRoutes(const std::shared_ptr<ApiContext>& context) {
   RegisterEventRoutes(context);
   RegisterOpsRoutes(context);
   RegisterWebRoutes(context);
+  AnswerWithAllowedMethods();
 }
 
 }  // namespace argus::api
