@@ -142,18 +142,63 @@ Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_
   return awaiting->size();
 }
 
-// Events from workers: status changes wake waiting clients; batch facts feed the metrics.
-void Dispatch(std::string_view payload, api::EventHub& hub, api::Metrics& metrics) {
-  auto event = worker::DecodeWorkerEvent(payload);
-  if (!event) return;
-  if (const auto* images = std::get_if<std::vector<worker::ImageEvent>>(&*event)) {
+// Status changes from workers wake waiting clients.
+void Notify(const worker::WorkerEvent& event, api::EventHub& hub) {
+  if (const auto* images = std::get_if<std::vector<worker::ImageEvent>>(&event)) {
     for (const worker::ImageEvent& image : *images) {
-      if (image.status == "done" || image.status == "failed") metrics.CountImage(image.status);
       hub.OnStatus(image.image_id, image.status, image.top_label, image.owner);
     }
-  } else {
-    metrics.ObserveBatch(std::get<worker::BatchEvent>(*event));
   }
+}
+
+// Finished images and batch facts feed the metrics.
+void Count(const worker::WorkerEvent& event, api::Metrics& metrics) {
+  if (const auto* images = std::get_if<std::vector<worker::ImageEvent>>(&event)) {
+    for (const worker::ImageEvent& image : *images) {
+      if (image.status == "done" || image.status == "failed") metrics.CountImage(image.status);
+    }
+  } else {
+    metrics.ObserveBatch(std::get<worker::BatchEvent>(event));
+  }
+}
+
+// An event handler for the bus: `use` gets each payload's event; other payloads are ignored.
+template <typename Use>
+std::function<void(std::string_view)> Decoding(Use use) {
+  return [use = std::move(use)](std::string_view payload) {
+    if (auto event = worker::DecodeWorkerEvent(payload)) use(*event);
+  };
+}
+
+// Where every web replica hears every event (NATS), each event is counted by one replica
+// only, through a queue group they all join, so that the replicas' metrics add up.
+struct EventSubscriptions {
+  std::unique_ptr<events::Subscription> notify;
+  std::unique_ptr<events::Subscription> count;
+};
+
+Result<EventSubscriptions> SubscribeToWorkers(events::EventBus& bus, api::EventHub& hub,
+                                              api::Metrics& metrics) {
+  EventSubscriptions subscriptions;
+  if (!bus.ReachesEverySubscriber()) {
+    auto both = bus.Subscribe(Decoding([&hub, &metrics](const worker::WorkerEvent& event) {
+      Notify(event, hub);
+      Count(event, metrics);
+    }));
+    if (!both) return std::unexpected(both.error());
+    subscriptions.notify = std::move(*both);
+    return subscriptions;
+  }
+  auto notify =
+      bus.Subscribe(Decoding([&hub](const worker::WorkerEvent& event) { Notify(event, hub); }));
+  if (!notify) return std::unexpected(notify.error());
+  auto count = bus.SubscribeInGroup(
+      "argus-metrics",
+      Decoding([&metrics](const worker::WorkerEvent& event) { Count(event, metrics); }));
+  if (!count) return std::unexpected(count.error());
+  subscriptions.notify = std::move(*notify);
+  subscriptions.count = std::move(*count);
+  return subscriptions;
 }
 
 Json::Value ScalerJson(const scaler::ScalerStatus& status) {
@@ -309,9 +354,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
 
   api::EventHub hub;
   api::Metrics metrics;
-  auto subscription = stores->events->Subscribe(
-      [&hub, &metrics](std::string_view payload) { Dispatch(payload, hub, metrics); });
-  if (!subscription) return fail(subscription.error().message);
+  auto subscriptions = SubscribeToWorkers(*stores->events, hub, metrics);
+  if (!subscriptions) return fail(subscriptions.error().message);
 
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "common/error.h"
@@ -26,6 +27,15 @@ class EventBus {
   // Calls `handler` with every payload published from now on, on a background thread.
   virtual Result<std::unique_ptr<Subscription>> Subscribe(
       std::function<void(std::string_view)> handler) = 0;
+
+  // True when every subscribing process gets every event (NATS, one subscriber per web
+  // replica); false for the one subscriber of a Unix socket.
+  virtual bool ReachesEverySubscriber() const = 0;
+  // As Subscribe, but each event goes to only one of the subscriptions made with the same
+  // `group`, whichever processes hold them: for figures counted from events, which every
+  // replica would otherwise count. Only on a bus that ReachesEverySubscriber().
+  virtual Result<std::unique_ptr<Subscription>> SubscribeInGroup(
+      const std::string& group, std::function<void(std::string_view)> handler) = 0;
 };
 
 // "unix:///abs/path.sock": a datagram socket on this machine (one subscriber, the web tier).

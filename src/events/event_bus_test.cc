@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -149,6 +150,15 @@ TEST_F(UnixEventBusTest, RejectsBadUrlsAndOversizedEvents) {
   EXPECT_FALSE((*long_path)->Subscribe([](std::string_view) {}));
 }
 
+TEST_F(UnixEventBusTest, ItsOneSubscriberHearsEachEventOnceSoThereAreNoGroups) {
+  auto bus = OpenEventBus(url_);
+  ASSERT_TRUE(bus);
+  EXPECT_FALSE((*bus)->ReachesEverySubscriber());
+  auto grouped = (*bus)->SubscribeInGroup("counters", [](std::string_view) {});
+  ASSERT_FALSE(grouped);
+  EXPECT_EQ(grouped.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST(OpenEventBusTest, RejectsBadUrls) {
   for (std::string_view url : {"", "/events.sock", "redis://x", "nats://", "nats:///NAME",
                                "nats://user:secret@127.0.0.1:4222/a.b"}) {
@@ -196,6 +206,40 @@ TEST_F(NatsEventBusTest, EveryReplicaGetsEveryEvent) {
   ASSERT_TRUE(inbox_b.WaitFor(sent.size()));
   EXPECT_EQ(inbox_a.payloads, sent);
   EXPECT_EQ(inbox_b.payloads, sent);
+}
+
+TEST_F(NatsEventBusTest, ReplicasInAGroupShareTheEventsBetweenThem) {
+  auto replica_a = Open();
+  auto replica_b = Open();
+  auto worker = Open();
+  ASSERT_TRUE(replica_a && replica_b && worker);
+  EXPECT_TRUE(replica_a->ReachesEverySubscriber());
+  Inbox shared_a, shared_b, everything;
+  auto in_a = replica_a->SubscribeInGroup("counters", [&](std::string_view p) { shared_a.Add(p); });
+  auto in_b = replica_b->SubscribeInGroup("counters", [&](std::string_view p) { shared_b.Add(p); });
+  auto all = replica_a->Subscribe([&](std::string_view p) { everything.Add(p); });
+  ASSERT_TRUE(in_a && in_b && all);
+  constexpr int kEvents = 200;
+  for (int i = 0; i < kEvents; ++i) ASSERT_TRUE(worker->Publish(std::to_string(i)));
+  ASSERT_TRUE(everything.WaitFor(kEvents));
+  // The group's members had every event between them, each once.
+  std::vector<std::string> shared;
+  for (int waited = 0; waited < 500 && shared_a.Size() + shared_b.Size() < kEvents; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::scoped_lock lock(shared_a.mutex, shared_b.mutex);
+    shared = shared_a.payloads;
+    shared.insert(shared.end(), shared_b.payloads.begin(), shared_b.payloads.end());
+  }
+  std::ranges::sort(shared);
+  std::vector<std::string> expected = everything.payloads;
+  std::ranges::sort(expected);
+  EXPECT_EQ(shared, expected);
+  EXPECT_GT(shared_a.Size(), 0u);
+  EXPECT_GT(shared_b.Size(), 0u);
+  EXPECT_EQ(replica_a->SubscribeInGroup("", [](std::string_view) {}).error().code,
+            ErrorCode::kInvalidArgument);
 }
 
 TEST_F(NatsEventBusTest, AnEndedSubscriptionGetsNothingMore) {

@@ -36,10 +36,14 @@ class NatsSubscription final : public Subscription {
     natsSubscription_Destroy(subscription_);
   }
 
-  Result<void> Start(const std::string& subject) {
+  // In a queue group (`group` not ""), the server hands each message to one of its members.
+  Result<void> Start(const std::string& subject, const std::string& group) {
     natsConnection* connection = connection_->get();
     natsStatus status =
-        natsConnection_Subscribe(&subscription_, connection, subject.c_str(), OnMessage, this);
+        group.empty()
+            ? natsConnection_Subscribe(&subscription_, connection, subject.c_str(), OnMessage, this)
+            : natsConnection_QueueSubscribe(&subscription_, connection, subject.c_str(),
+                                            group.c_str(), OnMessage, this);
     if (status == NATS_OK) {
       // Fails only for a subscription that is closed already: no handler runs any more.
       status = natsSubscription_SetOnCompleteCB(subscription_, OnComplete, this);
@@ -108,14 +112,28 @@ class NatsEventBus final : public EventBus {
 
   Result<std::unique_ptr<Subscription>> Subscribe(
       std::function<void(std::string_view)> handler) override {
+    return Start("", std::move(handler));
+  }
+
+  bool ReachesEverySubscriber() const override { return true; }
+
+  Result<std::unique_ptr<Subscription>> SubscribeInGroup(
+      const std::string& group, std::function<void(std::string_view)> handler) override {
+    if (group.empty()) return Fail(ErrorCode::kInvalidArgument, "an event group needs a name");
+    return Start(group, std::move(handler));
+  }
+
+ private:
+  // In the queue group `group`, or with "" outside any.
+  Result<std::unique_ptr<Subscription>> Start(const std::string& group,
+                                              std::function<void(std::string_view)> handler) {
     auto subscription = std::make_unique<NatsSubscription>(connection_, std::move(handler));
-    if (auto started = subscription->Start(subject_); !started) {
+    if (auto started = subscription->Start(subject_, group); !started) {
       return std::unexpected(started.error());
     }
     return subscription;
   }
 
- private:
   const std::shared_ptr<nats::Connection> connection_;
   const std::string subject_;
 };

@@ -109,4 +109,10 @@ Result<std::unique_ptr<Subscription>> UnixSocketEventBus::Subscribe(
   return std::make_unique<SocketSubscription>(receiver, path_, std::move(handler));
 }
 
+Result<std::unique_ptr<Subscription>> UnixSocketEventBus::SubscribeInGroup(
+    const std::string& /*group*/, std::function<void(std::string_view)> /*handler*/) {
+  return Fail(ErrorCode::kInvalidArgument,
+              "a Unix-socket event bus has one subscriber, which hears each event once");
+}
+
 }  // namespace argus::events

@@ -16,6 +16,9 @@ class UnixSocketEventBus : public EventBus {
   Result<void> Publish(std::string_view payload) override;
   Result<std::unique_ptr<Subscription>> Subscribe(
       std::function<void(std::string_view)> handler) override;
+  bool ReachesEverySubscriber() const override { return false; }
+  Result<std::unique_ptr<Subscription>> SubscribeInGroup(
+      const std::string& group, std::function<void(std::string_view)> handler) override;
 
  private:
   std::filesystem::path path_;

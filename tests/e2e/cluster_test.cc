@@ -89,6 +89,13 @@ Result<std::set<std::string>> ListKeys(const std::string& url, const std::string
   return keys;
 }
 
+// The value of one sample (a name with its labels) in `web`'s /metrics; 0 when absent.
+double MetricOf(ServeProcess& web, const std::string& sample) {
+  const std::string body = "\n" + web.Get("/metrics").body;
+  const std::size_t at = body.find("\n" + sample + " ");
+  return at == std::string::npos ? 0.0 : std::stod(body.substr(at + sample.size() + 2));
+}
+
 // The id of `web`'s latest event: server-sent events read after it are only later ones.
 std::string EventsStartNow(ServeProcess& web) {
   const HttpResult ready = web.Get("/api/v1/events");
@@ -310,6 +317,18 @@ TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
   std::vector<std::string> ids = ids_a;
   ids.insert(ids.end(), ids_b.begin(), ids_b.end());
   ExpectOneOutputPerDoneImage(ids, 500);
+  // Each replica counts the results it hears in a queue group with the other, so their
+  // counts add up to the images done rather than each counting all of them.
+  const std::string done = "argus_images_total{status=\"done\"}";
+  double counted_a = 0, counted_b = 0;
+  for (int i = 0; i < 200 && counted_a + counted_b < 500; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    counted_a = MetricOf(WebA(), done);
+    counted_b = MetricOf(WebB(), done);
+  }
+  EXPECT_EQ(counted_a + counted_b, 500);
+  EXPECT_GT(counted_a, 0);
+  EXPECT_GT(counted_b, 0);
   // 500 waiting jobs are more than one worker's share: the scaler added the second.
   EXPECT_EQ(LinesWith(scaler.log(), {"\"action\":\"scale_out\"", "\"from\":1", "\"to\":2"}), 1u)
       << scaler.log().substr(0, 6000);
