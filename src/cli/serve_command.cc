@@ -308,6 +308,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
   options.api.upload_durability = options.storage.durability;
+  options.api.durability_applies = options.storage.DurabilityApplies();
   options.api.decode_ahead_folder = worker::DecodeAheadFolder(options.storage.data_dir);
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
   auto context =

@@ -66,6 +66,12 @@ Result<DataDirectory> StorageOptions::Resolve() {
   return directory;
 }
 
+bool StorageOptions::DurabilityApplies() const {
+  // A blob store URL without a scheme is a local folder too.
+  return catalog_url.starts_with("sqlite://") || queue_url.starts_with("sqlite://") ||
+         blob_url.starts_with("file://") || !blob_url.contains("://");
+}
+
 Result<Stores> OpenStores(const StorageOptions& options) {
   if (options.queue_url.starts_with("nats://") && options.events_url.starts_with("unix://")) {
     LogLine("warning", "storage",

@@ -53,6 +53,10 @@ struct StorageOptions {
   // Of the SQLite catalog and queue and of uploads to a local blob folder.
   DurabilityLevel durability = DurabilityLevel::kProcessCrash;
 
+  // Whether `durability` governs any of the stores: a SQLite catalog or queue, or a local
+  // blob folder. Call after Resolve.
+  bool DurabilityApplies() const;
+
   // Fills in the defaults and creates the data directory. Called once the start's other
   // checks have passed: the directory goes again if the start still fails.
   Result<DataDirectory> Resolve();

@@ -143,6 +143,28 @@ TEST(WorkerCommandTest, GivesTheDataDirectoryAsAnAbsolutePath) {
       Contains("--data-dir=" + (std::filesystem::current_path() / "relative/data").string()));
 }
 
+// --durability is a promise of the stores on this machine; with none of them in use it
+// says nothing, and the operations status leaves it out.
+TEST(StorageOptionsTest, DurabilityAppliesOnlyWhenAStoreOnThisMachineIsUsed) {
+  const StorageOptions cluster{.catalog_url = "postgresql://argus@db/argus",
+                               .queue_url = "nats://nats:4222",
+                               .blob_url = "s3://minio:9000/argus",
+                               .events_url = "nats://nats:4222"};
+  EXPECT_FALSE(cluster.DurabilityApplies());
+
+  StorageOptions sqlite_catalog = cluster;
+  sqlite_catalog.catalog_url = "sqlite:///srv/argus/catalog.db";
+  EXPECT_TRUE(sqlite_catalog.DurabilityApplies());
+  StorageOptions sqlite_queue = cluster;
+  sqlite_queue.queue_url = "sqlite:///srv/argus/queue.db";
+  EXPECT_TRUE(sqlite_queue.DurabilityApplies());
+  for (const char* folder : {"file:///srv/argus/blobs", "/srv/argus/blobs"}) {
+    StorageOptions local_blobs = cluster;
+    local_blobs.blob_url = folder;
+    EXPECT_TRUE(local_blobs.DurabilityApplies()) << folder;
+  }
+}
+
 class ServiceStartTest : public TempDirTest {};
 
 // A data directory the service cannot write in is a start-up error named in the log, for
