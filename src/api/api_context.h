@@ -46,6 +46,9 @@ struct ApiOptions {
   bool presigned_downloads = false;
   // kPowerLoss: an upload's bytes are flushed to disk before it is acknowledged.
   DurabilityLevel upload_durability = DurabilityLevel::kProcessCrash;
+  // Whether upload_durability governs any store of this process; the operations status
+  // shows it only then (PostgreSQL, NATS JetStream and S3 keep their servers' settings).
+  bool durability_applies = true;
   // Where new uploads are announced to the worker of the machine (worker/decode_ahead.h);
   // empty: not announced.
   std::filesystem::path decode_ahead_folder;

@@ -85,7 +85,9 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
         body["images"]["done"] = static_cast<Json::Int64>(counts->done);
         body["images"]["failed"] = static_cast<Json::Int64>(counts->failed);
         if (context->scaler_status) body["scaler"] = context->scaler_status();
-        body["durability"] = std::string(DurabilityName(context->options.upload_durability));
+        if (context->options.durability_applies) {
+          body["durability"] = std::string(DurabilityName(context->options.upload_durability));
+        }
         callback(HttpResponse::newHttpJsonResponse(body));
       },
       {drogon::Get});

@@ -50,7 +50,50 @@ bool IsKeyword(std::string_view key) {
   return true;
 }
 
+// A raw "@", "/" or "?" in the user name or password makes the URL come apart in the wrong
+// places: the host, port or database read then is a piece of the password, and a message
+// naming that part would show the piece. Such a URL is refused with what to encode, echoing
+// none of it. `rest` is the URL after the scheme.
+Result<void> RefuseUnencodedUserInfo(std::string_view rest) {
+  const std::size_t authority_end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::string_view after =
+      authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  const std::size_t first_at = authority.find('@');
+  const std::size_t colon = authority.find(':');
+  // The password is what follows a ":" before the first "@" (user:pass@); the user name is
+  // the rest.
+  const std::string_view part =
+      colon != std::string_view::npos && colon < first_at ? "password" : "user name";
+  auto refuse = [part](std::string_view character) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "catalog URL: the " + std::string(part) + " contains a raw " +
+                    std::string(character) +
+                    ", which must be percent-encoded (\"@\" as %40, \"/\" as %2F, \"?\" as "
+                    "%3F), as in postgresql://user:p%40ss%2Fword@host/db");
+  };
+  // The last "@" ends the user information; one before it belongs to the user or password.
+  if (first_at != std::string_view::npos && first_at != authority.rfind('@')) {
+    return refuse("\"@\"");
+  }
+  // An "@" in the database name, or in the query before its first "=", is where the user
+  // information ended when a "/" or "?" in it was taken for the end of the host. (A database
+  // name with an "@" must then be written with %40.)
+  const std::size_t query_start = after.find('?');
+  const std::string_view path = after.substr(0, query_start);
+  const std::string_view query =
+      query_start == std::string_view::npos ? std::string_view() : after.substr(query_start + 1);
+  const std::string_view first_key = query.substr(0, query.find_first_of("=&"));
+  if (!authority.empty() && (path.contains('@') || first_key.contains('@'))) {
+    return refuse("\"/\" or \"?\"");
+  }
+  return {};
+}
+
 Result<CatalogUrl> ParsePostgres(std::string_view url, std::string_view rest) {
+  if (auto encoded = RefuseUnencodedUserInfo(rest); !encoded) {
+    return std::unexpected(encoded.error());
+  }
   CatalogUrl parsed;
   parsed.kind = CatalogUrl::Kind::kPostgres;
   std::string_view scheme = url.substr(0, url.size() - rest.size());

@@ -1,9 +1,17 @@
 #include "catalog/catalog_url.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace argus::catalog {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(CatalogUrlTest, SqliteAbsoluteAndRelative) {
   auto absolute = ParseCatalogUrl("sqlite:///var/lib/argus/catalog.db");
@@ -72,6 +80,47 @@ TEST(CatalogUrlTest, RejectsMalformedUrls) {
     ASSERT_FALSE(parsed) << url;
     EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << url;
   }
+}
+
+// A raw "@", "/" or "?" in the password or user name splits the URL in the wrong places (a
+// piece of the password read as the host, port or database); the message says which part
+// to encode, and never shows the password.
+TEST(CatalogUrlTest, AnUnencodedCharacterInThePasswordOrUserIsNamedWithoutEchoingIt) {
+  struct Case {
+    std::string_view url;
+    std::string_view part;
+    std::vector<std::string_view> secret_pieces;
+  };
+  const Case cases[] = {
+      {"postgresql://argus:s3cr@t@db.internal/argus", "the password", {"s3cr", "t@db"}},
+      {"postgresql://argus:xK7/Qm99@db.internal:5432/argus", "the password", {"xK7", "Qm99"}},
+      {"postgresql://argus:12/34@db.internal/argus", "the password", {"12", "34"}},
+      {"postgresql://argus:xK7?Qm@db.internal/argus", "the password", {"xK7", "Qm@"}},
+      {"postgresql://argus:s3cr@t/x@db.internal/argus", "the password", {"s3cr", "t/x"}},
+      {"postgres://ar@gus:Zx9@db.internal/argus", "the user name", {"Zx9"}},
+      {"postgres://ar/gus:Zx9@db.internal/argus", "the user name", {"Zx9"}},
+  };
+  for (const Case& bad : cases) {
+    auto parsed = ParseCatalogUrl(bad.url);
+    ASSERT_FALSE(parsed) << bad.url << " gave " << parsed->pg_conninfo;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << bad.url;
+    const std::string& message = parsed.error().message;
+    EXPECT_THAT(message, HasSubstr(std::string(bad.part) + " contains a raw")) << bad.url;
+    EXPECT_THAT(message, HasSubstr("percent-encoded")) << message;
+    EXPECT_THAT(message, HasSubstr("%40")) << message;
+    EXPECT_THAT(message, HasSubstr("%2F")) << message;
+    for (std::string_view piece : bad.secret_pieces) {
+      EXPECT_THAT(message, Not(HasSubstr(std::string(piece)))) << bad.url << ": " << message;
+    }
+  }
+
+  // Encoded, they are taken as they are meant; an "@" further on is a query value's.
+  auto encoded = ParseCatalogUrl(
+      "postgresql://ar%40gus:s3cr%40t%2Fpa%3Fss@db.internal/argus?application_name=me@host");
+  ASSERT_TRUE(encoded) << encoded.error().message;
+  EXPECT_EQ(encoded->pg_conninfo,
+            "user='ar@gus' password='s3cr@t/pa?ss' host='db.internal' dbname='argus' "
+            "application_name='me@host'");
 }
 
 }  // namespace

@@ -24,13 +24,14 @@ struct ScalerCommandOptions {
 int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
   LogDrogonAsJson();
-  if (auto resolved = options.storage.Resolve(); !resolved) {
-    LogLine("error", "scaler", resolved.error().message);
-    return 2;
-  }
   auto assets_dir = CheckWorkerAssets(global.assets_dir, options.settings);
   if (!assets_dir) {
     LogLine("error", "scaler", assets_dir.error().message);
+    return 2;
+  }
+  auto data_dir = options.storage.Resolve();
+  if (!data_dir) {
+    LogLine("error", "scaler", data_dir.error().message);
     return 2;
   }
   auto queue = queue::OpenQueue(
@@ -47,6 +48,7 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   scaler::Scaler scaler(**queue, pool, options.scaling);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+  data_dir->Keep();
   LogLine("info", "scaler", "following " + WithoutPassword(options.storage.queue_url));
   scaler.Run(stop.get_token());
   LogLine("info", "scaler", "stopped");

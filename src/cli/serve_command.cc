@@ -310,17 +310,6 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     LogLine("error", "serve", message);
     return 2;
   };
-  if (auto resolved = options.storage.Resolve(); !resolved) return fail(resolved.error().message);
-  const std::string spool_dir = options.storage.data_dir + "/tmp";
-  if (std::error_code error; !std::filesystem::create_directories(spool_dir, error) && error) {
-    return fail("cannot create " + spool_dir + " for request bodies: " + error.message());
-  }
-  // What a process killed mid-upload left, once no request can still be using it.
-  Periodic spool_cleanup(kSpoolCheckPeriod, [&spool_dir] {
-    if (const std::size_t removed = RemoveStaleSpoolFiles(spool_dir, kSpoolFileAge); removed > 0) {
-      LogLine("info", "serve", std::to_string(removed) + " stale request-body files removed");
-    }
-  });
   if (auto port = CheckPortFree(options.host, options.port); !port)
     return fail(port.error().message);
   std::string assets_dir;
@@ -333,6 +322,18 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     if (!checked) return fail(checked.error().message);
     assets_dir = checked->string();
   }
+  auto data_dir = options.storage.Resolve();
+  if (!data_dir) return fail(data_dir.error().message);
+  const std::string spool_dir = options.storage.data_dir + "/tmp";
+  if (std::error_code error; !std::filesystem::create_directories(spool_dir, error) && error) {
+    return fail("cannot create " + spool_dir + " for request bodies: " + error.message());
+  }
+  // What a process killed mid-upload left, once no request can still be using it.
+  Periodic spool_cleanup(kSpoolCheckPeriod, [&spool_dir] {
+    if (const std::size_t removed = RemoveStaleSpoolFiles(spool_dir, kSpoolFileAge); removed > 0) {
+      LogLine("info", "serve", std::to_string(removed) + " stale request-body files removed");
+    }
+  });
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
   auto recovered = RecoverUnqueuedImages(*stores, NowMs());
@@ -360,6 +361,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   options.api.limits = options.settings.worker.limits;
   options.api.sync_timeout = std::chrono::seconds(options.sync_timeout_s);
   options.api.upload_durability = options.storage.durability;
+  options.api.durability_applies = options.storage.DurabilityApplies();
   options.api.decode_ahead_folder = worker::DecodeAheadFolder(options.storage.data_dir);
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
   auto context =
@@ -421,6 +423,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
               (with_workers ? " with " + std::to_string(options.scaling.min_workers) + ".." +
                                   std::to_string(options.scaling.max_workers) + " workers"
                             : std::string(" (web tier only)")));
+  data_dir->Keep();
   drogon::app().run();
 
   metrics_pump.request_stop();

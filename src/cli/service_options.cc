@@ -8,6 +8,7 @@
 #include <format>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "cli/option_checks.h"
 #include "common/clock.h"
@@ -17,23 +18,58 @@
 
 namespace argus::cli {
 
-Result<void> StorageOptions::Resolve() {
+Result<DataDirectory> DataDirectory::Create(const std::filesystem::path& path) {
+  const std::filesystem::path absolute = std::filesystem::absolute(path).lexically_normal();
   std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
+  std::filesystem::path outermost_missing;
+  for (std::filesystem::path folder = absolute;
+       !folder.empty() && !std::filesystem::exists(folder, error) && !error;
+       folder = folder.parent_path()) {
+    outermost_missing = folder;
+    if (folder == folder.parent_path()) break;
+  }
+  DataDirectory directory(outermost_missing);
+  std::filesystem::create_directories(absolute, error);
   if (error) {
     return Fail(ErrorCode::kIo,
-                "cannot create data directory " + data_dir + ": " + error.message());
+                "cannot create data directory " + path.string() + ": " + error.message());
   }
-  if (::access(data_dir.c_str(), W_OK | X_OK) != 0) {
-    return Fail(ErrorCode::kIo, "cannot write in data directory " + data_dir + ": " +
+  if (::access(absolute.c_str(), W_OK | X_OK) != 0) {
+    return Fail(ErrorCode::kIo, "cannot write in data directory " + path.string() + ": " +
                                     std::generic_category().message(errno));
   }
+  return directory;
+}
+
+DataDirectory::DataDirectory(DataDirectory&& other) noexcept
+    : created_(std::exchange(other.created_, {})) {}
+
+DataDirectory::~DataDirectory() {
+  if (created_.empty()) return;
+  std::error_code error;
+  std::filesystem::remove_all(created_, error);
+  if (error) {
+    LogLine("warning", "storage",
+            "cannot remove " + created_.string() +
+                ", created by this failed start: " + error.message());
+  }
+}
+
+Result<DataDirectory> StorageOptions::Resolve() {
+  auto directory = DataDirectory::Create(data_dir);
+  if (!directory) return std::unexpected(directory.error());
   const std::string dir = std::filesystem::absolute(data_dir).lexically_normal().string();
   if (catalog_url.empty()) catalog_url = "sqlite://" + dir + "/catalog.db";
   if (queue_url.empty()) queue_url = "sqlite://" + dir + "/queue.db";
   if (blob_url.empty()) blob_url = "file://" + dir + "/blobs";
   if (events_url.empty()) events_url = "unix://" + dir + "/events.sock";
-  return {};
+  return directory;
+}
+
+bool StorageOptions::DurabilityApplies() const {
+  // A blob store URL without a scheme is a local folder too.
+  return catalog_url.starts_with("sqlite://") || queue_url.starts_with("sqlite://") ||
+         blob_url.starts_with("file://") || !blob_url.contains("://");
 }
 
 Result<Stores> OpenStores(const StorageOptions& options) {

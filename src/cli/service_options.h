@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "blob/blob_store.h"
@@ -18,6 +19,28 @@
 
 namespace argus::cli {
 
+// The data directory of a starting process. The folders a start had to create are removed
+// again when it fails (the guard is destroyed without Keep), so that a start refused for a
+// port in use, a missing model or a store it cannot open leaves the file system as it was.
+class DataDirectory {
+ public:
+  // Creates `path` and its missing parents; kIo when that fails or the folder cannot be
+  // written in.
+  static Result<DataDirectory> Create(const std::filesystem::path& path);
+  DataDirectory(DataDirectory&& other) noexcept;
+  DataDirectory(const DataDirectory&) = delete;
+  DataDirectory& operator=(const DataDirectory&) = delete;
+  DataDirectory& operator=(DataDirectory&&) = delete;
+  ~DataDirectory();
+
+  // The start has succeeded: what it created stays.
+  void Keep() { created_.clear(); }
+
+ private:
+  explicit DataDirectory(std::filesystem::path created) : created_(std::move(created)) {}
+  std::filesystem::path created_;  // the outermost folder this start created; empty: none
+};
+
 // Where the service keeps its state. Each URL defaults to a place inside the data
 // directory (the embedded profile); the cluster profile points them at real servers.
 struct StorageOptions {
@@ -30,8 +53,13 @@ struct StorageOptions {
   // Of the SQLite catalog and queue and of uploads to a local blob folder.
   DurabilityLevel durability = DurabilityLevel::kProcessCrash;
 
-  // Fills in the defaults and creates the data directory.
-  Result<void> Resolve();
+  // Whether `durability` governs any of the stores: a SQLite catalog or queue, or a local
+  // blob folder. Call after Resolve.
+  bool DurabilityApplies() const;
+
+  // Fills in the defaults and creates the data directory. Called once the start's other
+  // checks have passed: the directory goes again if the start still fails.
+  Result<DataDirectory> Resolve();
 };
 
 struct Stores {

@@ -1,7 +1,10 @@
 #include "cli/service_options.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "cli/run_argus_test.h"
+#include "common/file_descriptor.h"
 #include "common/small_file_system_test.h"
 #include "common/temp_dir_test.h"
 #include "common/unused_port_test.h"
@@ -139,6 +143,28 @@ TEST(WorkerCommandTest, GivesTheDataDirectoryAsAnAbsolutePath) {
       Contains("--data-dir=" + (std::filesystem::current_path() / "relative/data").string()));
 }
 
+// --durability is a promise of the stores on this machine; with none of them in use it
+// says nothing, and the operations status leaves it out.
+TEST(StorageOptionsTest, DurabilityAppliesOnlyWhenAStoreOnThisMachineIsUsed) {
+  const StorageOptions cluster{.catalog_url = "postgresql://argus@db/argus",
+                               .queue_url = "nats://nats:4222",
+                               .blob_url = "s3://minio:9000/argus",
+                               .events_url = "nats://nats:4222"};
+  EXPECT_FALSE(cluster.DurabilityApplies());
+
+  StorageOptions sqlite_catalog = cluster;
+  sqlite_catalog.catalog_url = "sqlite:///srv/argus/catalog.db";
+  EXPECT_TRUE(sqlite_catalog.DurabilityApplies());
+  StorageOptions sqlite_queue = cluster;
+  sqlite_queue.queue_url = "sqlite:///srv/argus/queue.db";
+  EXPECT_TRUE(sqlite_queue.DurabilityApplies());
+  for (const char* folder : {"file:///srv/argus/blobs", "/srv/argus/blobs"}) {
+    StorageOptions local_blobs = cluster;
+    local_blobs.blob_url = folder;
+    EXPECT_TRUE(local_blobs.DurabilityApplies()) << folder;
+  }
+}
+
 class ServiceStartTest : public TempDirTest {};
 
 // A data directory the service cannot write in is a start-up error named in the log, for
@@ -159,6 +185,48 @@ TEST_F(ServiceStartTest, ServiceCommandsRefuseADataDirectoryTheyCannotWriteIn) {
   const Outcome spool = RunArgus("serve --data-dir=" + data.string(), "timeout 60");
   EXPECT_EQ(spool.exit_code, 2) << spool.err;
   EXPECT_THAT(spool.err, HasSubstr("for request bodies"));
+}
+
+// A start refused at its checks leaves the file system as it was: refused before the data
+// directory was needed (a port in use, a host that is not an address, a missing model) or
+// after the directory and the first stores in it were made (a queue URL of no known kind).
+TEST_F(ServiceStartTest, AFailedStartLeavesNoDataDirectoryBehind) {
+  FileDescriptor taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{.sin_family = AF_INET, .sin_addr = {.s_addr = htonl(INADDR_LOOPBACK)}};
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::bind(taken.Get(), reinterpret_cast<sockaddr*>(&address), size), 0);
+  ASSERT_EQ(::listen(taken.Get(), 1), 0);
+  ASSERT_EQ(::getsockname(taken.Get(), reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const std::string port_in_use = std::to_string(ntohs(address.sin_port));
+  // Nested, so that the parents a start creates must go too.
+  const std::string data = " --data-dir=" + (dir_ / "new" / "data").string();
+  const std::pair<std::string, std::string> refusals[] = {
+      {"serve --host=127.0.0.1 --port=" + port_in_use, "cannot listen on"},
+      {"web --host=127.0.0.1 --port=" + port_in_use, "cannot listen on"},
+      {"web --host=localhost", "--host must be an IPv4 or IPv6 address"},
+      {"serve --model=nope", "nope"},
+      {"scaler --model=nope", "nope"},
+      {"worker --model=nope", "nope"},
+      {"web --port=" + std::to_string(UnusedLoopbackPort()) + " --queue=bogus://x",
+       "unsupported queue URL"},
+      {"worker --queue=bogus://x", "unsupported queue URL"}};
+  for (const auto& [command, reason] : refusals) {
+    const Outcome refused =
+        RunArgus(command + data, "ARGUS_ASSETS_DIR=" ARGUS_TEST_SHARED_DIR "/assets timeout 60");
+    EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr(reason)) << command;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "new")) << command << " left it";
+    std::filesystem::remove_all(dir_ / "new");
+  }
+
+  // A directory that was there before stays, with what it held.
+  std::filesystem::create_directories(dir_ / "kept");
+  std::ofstream(dir_ / "kept" / "notes.txt") << "the operator's";
+  const Outcome refused = RunArgus("web --port=" + std::to_string(UnusedLoopbackPort()) +
+                                       " --queue=bogus://x --data-dir=" + (dir_ / "kept").string(),
+                                   "timeout 60");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "kept" / "notes.txt"));
 }
 
 // An IPv6 address is listened on, like an IPv4 one.

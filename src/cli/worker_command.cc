@@ -26,7 +26,6 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
     LogLine("error", "worker", message);
     return 2;
   };
-  if (auto resolved = options.storage.Resolve(); !resolved) return fail(resolved.error().message);
   auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
   if (!assets_dir) return fail(assets_dir.error().message);
   auto manifest = engine::LoadManifest(options.settings.model, *assets_dir);
@@ -35,6 +34,8 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
       engine::Classifier::Create(*manifest, {.intra_op_threads = options.settings.engine_threads,
                                              .allow_spinning = options.settings.engine_spin});
   if (!classifier) return fail(classifier.error().message);
+  auto data_dir = options.storage.Resolve();
+  if (!data_dir) return fail(data_dir.error().message);
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
   options.settings.worker.visibility_timeout =
@@ -67,6 +68,7 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   }
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+  data_dir->Keep();
   LogLine("info", "worker",
           "worker " + std::to_string(getpid()) + " ready with model " + manifest->name);
   worker.Run(stop.get_token());

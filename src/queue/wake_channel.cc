@@ -107,12 +107,11 @@ std::vector<std::string> WakeChannel::Listeners() {
   return listeners_;
 }
 
-std::size_t WakeChannel::ListenerCount() {
-  std::lock_guard lock(mutex_);
-  return Listeners().size();
-}
+void WakeChannel::Notify(std::string_view text) { Send(text, false); }
 
-void WakeChannel::Notify(std::string_view text) {
+void WakeChannel::NotifyWithTextIfAlone(std::string_view text) { Send(text, true); }
+
+void WakeChannel::Send(std::string_view text, bool text_only_if_alone) {
   assert(text.size() <= kMaxTextSize);
   int sender = -1;
   std::vector<std::string> listeners;
@@ -123,6 +122,7 @@ void WakeChannel::Notify(std::string_view text) {
     if (sender < 0) return;
     listeners = Listeners();
   }
+  if (text_only_if_alone && listeners.size() != 1) text = {};
   for (const std::string& path : listeners) {
     sockaddr_un address{};
     if (!ToAddress(path, address)) continue;

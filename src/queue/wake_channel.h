@@ -35,9 +35,10 @@ class WakeChannel {
   // Wakes every listener (best effort: errors only cost the listeners a poll interval).
   // `text`, at most kMaxTextSize bytes, reaches each of them.
   void Notify(std::string_view text = {});
-  // The listeners a Notify now would send to (those whose process died included, until a
-  // Notify finds them gone).
-  std::size_t ListenerCount();
+  // Wakes every listener as Notify does, but `text` reaches them only when there is just
+  // one: with several, each gets a plain wake-up. The choice is made on the listing the
+  // wake-ups are sent by (a listener whose process died counts until a wake-up finds it gone).
+  void NotifyWithTextIfAlone(std::string_view text);
 
   static constexpr std::size_t kMaxTextSize = 256;
 
@@ -45,6 +46,7 @@ class WakeChannel {
   // The listening sockets in the folder, listed again when the watch saw it change.
   std::vector<std::string> Listeners();
   bool FolderUnchanged();
+  void Send(std::string_view text, bool text_only_if_alone);
   const std::filesystem::path folder_;
   std::mutex mutex_;
   bool listen_failed_ = false;

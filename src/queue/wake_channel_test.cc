@@ -72,7 +72,6 @@ TEST_F(WakeChannelTest, EveryListenerIsWoken) {
   ASSERT_TRUE(first.Listen());
   ASSERT_TRUE(second.Listen());
   EXPECT_EQ(SocketsInFolder(), 2u);
-  EXPECT_EQ(WakeChannel(folder_).ListenerCount(), 2u);
   WakeChannel(folder_).Notify();
   const auto start = Clock::now();
   first.Wait(60s);
@@ -97,6 +96,23 @@ TEST_F(WakeChannelTest, TextsReachEveryListenerInOrderAndPlainWakeUpsCarryNone) 
   const auto start = Clock::now();
   EXPECT_TRUE(first.Wait(60s).empty());
   EXPECT_LT(Clock::now() - start, 30s) << "a plain wake-up did not end the wait";
+}
+
+TEST_F(WakeChannelTest, ATextForALoneListenerReachesOnlyALoneListener) {
+  WakeChannel notifier(folder_);
+  notifier.NotifyWithTextIfAlone("nobody hears this");  // before any listener made the folder
+  WakeChannel first(folder_);
+  ASSERT_TRUE(first.Listen());
+  notifier.NotifyWithTextIfAlone("alone");
+  EXPECT_EQ(first.Wait(60s), std::vector<std::string>{"alone"});
+
+  WakeChannel second(folder_);
+  ASSERT_TRUE(second.Listen());
+  notifier.NotifyWithTextIfAlone("not alone");
+  const auto start = Clock::now();
+  EXPECT_EQ(first.Wait(60s), std::vector<std::string>{}) << "told beside another listener";
+  EXPECT_EQ(second.Wait(60s), std::vector<std::string>{});
+  EXPECT_LT(Clock::now() - start, 30s) << "not woken";
 }
 
 TEST_F(WakeChannelTest, ANotifierReachesListenersThatCameAndGoesPastThoseThatLeft) {

@@ -111,7 +111,7 @@ std::filesystem::path DecodeAheadFolder(const std::filesystem::path& data_dir) {
 }
 
 void AnnounceUpload(queue::WakeChannel& channel, std::string_view image_id) {
-  channel.Notify(channel.ListenerCount() == 1 ? image_id : std::string_view());
+  channel.NotifyWithTextIfAlone(image_id);
 }
 
 }  // namespace argus::worker

@@ -138,6 +138,22 @@ TEST_F(DecodeAheadTest, OnlyTheOneWorkerOfAMachineIsToldWhichImageComes) {
   EXPECT_TRUE(ahead_->Take(id, tensor).has_value());
 }
 
+// A web tier that started before any worker of its machine (no folder to look in yet) tells
+// the first one that comes.
+TEST_F(DecodeAheadTest, AWorkerThatStartsAfterTheWebTierIsToldOfTheNextImage) {
+  const std::filesystem::path later_folder = DecodeAheadFolder(dir_ / "later");
+  queue::WakeChannel web_tier(later_folder);
+  const std::string id = StorePhoto();
+  AnnounceUpload(web_tier, id);
+  DecodeAhead later(later_folder, *classifier_, *blobs_, image::Limits{});
+  ASSERT_TRUE(later.Start());
+  AnnounceUpload(web_tier, id);
+  ASSERT_TRUE(WaitUntil([&] { return later.started() >= 1; }, 30s));
+  std::vector<float> tensor(classifier_->tensor_size());
+  EXPECT_TRUE(later.Take(id, tensor).has_value());
+  EXPECT_EQ(ahead_->started(), 0u) << "a worker of another folder was told";
+}
+
 TEST_F(DecodeAheadTest, UndecodableBytesGiveTheDecodingErrorAndMissingOnesAreLeftToTheBatch) {
   const std::string corrupt = Store(AsBytes(std::string_view("not a picture at all")));
   AnnounceUpload(*web_tier_, corrupt);

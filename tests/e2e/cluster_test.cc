@@ -259,6 +259,15 @@ class ClusterTest : public ::testing::Test {
   }
 };
 
+// --durability governs only stores on the replica's machine; in the cluster profile the
+// servers decide, so the operations status does not claim a durability.
+TEST_F(ClusterTest, TheOpsStatusShowsNoDurabilityWhenNoStoreFollowsIt) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs({"--durability=power"}));
+  const Json::Value status = OpsStatus(WebA());
+  EXPECT_TRUE(status.isMember("queue")) << status.toStyledString();
+  EXPECT_FALSE(status.isMember("durability")) << status.toStyledString();
+}
+
 // The classic course workload, 100 requests at once, each to the next replica in turn.
 TEST_F(ClusterTest, CourseWorkloadAcrossTwoWebReplicasAllGetLabels) {
   ASSERT_NO_FATAL_FAILURE(StartWebs());

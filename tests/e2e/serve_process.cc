@@ -92,15 +92,15 @@ std::string ExitDescription(int status) {
 
 }  // namespace
 
-SyncTrace::SyncTrace(pid_t pid, std::filesystem::path output)
+SyscallTrace::SyscallTrace(pid_t pid, std::filesystem::path output, const std::string& syscalls)
     : traced_(pid), output_(std::move(output)) {
-  strace_ = Spawn({"/usr/bin/strace", "-f", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o",
-                   output_, "-p", std::to_string(pid)},
+  strace_ = Spawn({"/usr/bin/strace", "-f", "-y", "-qq", "-s", "4096", "-e", "trace=" + syscalls,
+                   "-o", output_, "-p", std::to_string(pid)},
                   output_.string() + ".log");
   WaitUntilAttached();
 }
 
-void SyncTrace::WaitUntilAttached() {
+void SyscallTrace::WaitUntilAttached() {
   ASSERT_GT(strace_, 0) << "fork: " << std::strerror(errno);
   // Traced threads show strace's pid as their TracerPid.
   auto all_traced = [this] {
@@ -127,19 +127,24 @@ void SyncTrace::WaitUntilAttached() {
   }
 }
 
-SyncTrace::~SyncTrace() { KillAndReap(strace_); }
+SyscallTrace::~SyscallTrace() { KillAndReap(strace_); }
 
-std::set<std::filesystem::path> SyncTrace::Stop() {
+std::vector<std::string> SyscallTrace::Stop() {
   if (strace_ > 0) {
     kill(strace_, SIGINT);  // detaches, and the traced process goes on
     waitpid(strace_, nullptr, 0);
     strace_ = -1;
   }
+  std::vector<std::string> lines;
+  std::ifstream output(output_);
+  for (std::string line; std::getline(output, line);) lines.push_back(line);
+  return lines;
+}
+
+std::set<std::filesystem::path> FlushedPaths(const std::vector<std::string>& lines) {
   // Lines such as `1234  fdatasync(7</data/catalog.db-wal>) = 0`.
   std::set<std::filesystem::path> synced;
-  std::ifstream lines(output_);
-  std::string line;
-  while (std::getline(lines, line)) {
+  for (const std::string& line : lines) {
     const auto open = line.find('<');
     const auto close = line.find(">)", open);
     if (open != std::string::npos && close != std::string::npos) {

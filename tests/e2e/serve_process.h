@@ -113,18 +113,19 @@ class ArgusProcess {
   pid_t pid_ = -1;
 };
 
-// strace attached to every thread of a running process, recording the files the process
-// flushes to stable storage (fsync, fdatasync) until Stop.
-class SyncTrace {
+// strace attached to every thread of a running process, recording its calls of the
+// `syscalls` (strace's list: "fsync,fdatasync") until Stop, with file descriptors shown with
+// their paths and path arguments in full.
+class SyscallTrace {
  public:
   // Returns once every thread of `pid` is traced; records into `output`.
-  SyncTrace(pid_t pid, std::filesystem::path output);
-  ~SyncTrace();
-  SyncTrace(const SyncTrace&) = delete;
-  SyncTrace& operator=(const SyncTrace&) = delete;
+  SyscallTrace(pid_t pid, std::filesystem::path output, const std::string& syscalls);
+  ~SyscallTrace();
+  SyscallTrace(const SyscallTrace&) = delete;
+  SyscallTrace& operator=(const SyscallTrace&) = delete;
 
-  // Detaches and returns the paths of the files and folders flushed meanwhile.
-  std::set<std::filesystem::path> Stop();
+  // Detaches and returns the calls made meanwhile, one strace line each.
+  std::vector<std::string> Stop();
 
  private:
   void WaitUntilAttached();
@@ -133,6 +134,9 @@ class SyncTrace {
   std::filesystem::path output_;
   pid_t strace_ = -1;
 };
+
+// The paths of the files and folders in a SyscallTrace's lines of fsync and fdatasync.
+std::set<std::filesystem::path> FlushedPaths(const std::vector<std::string>& lines);
 
 HttpResult ToResult(drogon::ReqResult result, const drogon::HttpResponsePtr& response);
 

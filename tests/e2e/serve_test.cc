@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <trantor/net/EventLoopThread.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <format>
 #include <fstream>
 #include <future>
@@ -180,11 +182,11 @@ TEST_F(ServeTest, PowerDurabilityFlushesAnUploadBeforeItIsAcceptedAndTheDefaultD
     web.Start({"--durability=" + durability});
     web.UseNewAccount("owner@example.com");
     Accepted accepted{.data_dir = std::filesystem::canonical(web.data_dir())};
-    SyncTrace trace(web.pid(), dir_.path() / (durability + ".strace"));
+    SyscallTrace trace(web.pid(), dir_.path() / (durability + ".strace"), "fsync,fdatasync");
     const HttpResult answer = web.Upload("/api/v1/images", {{"file", photo}});
     EXPECT_EQ(answer.status, 202) << answer.body;
     accepted.id = answer.json["images"][0]["id"].asString();
-    accepted.synced = trace.Stop();
+    accepted.synced = FlushedPaths(trace.Stop());
     EXPECT_EQ(web.Get("/api/v1/ops/status").json["durability"].asString(), durability);
     EXPECT_EQ(web.Terminate(), 0);
     return accepted;
@@ -203,6 +205,32 @@ TEST_F(ServeTest, PowerDurabilityFlushesAnUploadBeforeItIsAcceptedAndTheDefaultD
   for (const auto& path : flushed_for_the_upload(process)) {
     EXPECT_FALSE(process.synced.contains(path)) << path;
   }
+}
+
+// The web tier announces each new upload to the worker of its machine (decode ahead) from one
+// look at the folder where workers listen. It used to look once to count the workers and
+// again to send; where no worker has made the folder (a web tier whose workers run elsewhere)
+// no listing is remembered, and every upload paid for both looks.
+TEST_F(ServeTest, EachNewUploadIsAnnouncedFromOneLookAtTheWorkersFolder) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start();
+  web.UseNewAccount("owner@example.com");
+  SyscallTrace trace(web.pid(), dir_.path() / "announce.strace", "openat,inotify_add_watch");
+  const auto photos = SamplePhotos();
+  for (std::size_t i = 0; i < 2; ++i) {
+    const HttpResult answer = web.Upload("/api/v1/images", {{"file", photos.at(i)}});
+    EXPECT_EQ(answer.status, 202) << answer.body;
+  }
+  const std::vector<std::string> calls = trace.Stop();
+  auto looks = [&](std::string_view call) {
+    return std::ranges::count_if(calls, [&](const std::string& line) {
+      return line.contains(call) && line.contains("/decode-ahead\"");
+    });
+  };
+  // Each look is a watch and a listing, which find no folder.
+  EXPECT_EQ(looks("inotify_add_watch("), 2) << testing::PrintToString(calls);
+  EXPECT_EQ(looks("openat("), 2) << testing::PrintToString(calls);
+  EXPECT_EQ(web.Terminate(), 0);
 }
 
 TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {

@@ -80,7 +80,10 @@ export interface OpsStatus {
     worker_pids: number[];
     decisions: ScalerDecision[];
   };
-  /** What an accepted upload survives (--durability): any process's crash, or a power loss too. */
+  /**
+   * What an accepted upload survives (--durability): any process's crash, or a power loss too.
+   * Absent when no store follows it (the cluster profile: PostgreSQL, NATS and S3 decide).
+   */
   durability?: 'process' | 'power';
 }
 

@@ -115,6 +115,19 @@ describe('ops page', () => {
     expect(screen.getByText('Worker process IDs: 101, 102')).toBeTruthy();
   });
 
+  it('leaves out what uploads survive when no store follows --durability (the cluster profile)', async () => {
+    const cluster: OpsStatus = { ...status };
+    delete cluster.durability;
+    mockFetch({
+      'GET /api/v1/ops/status': { body: cluster },
+      'GET /metrics': { body: metricsText(100, 10, 0), headers: { 'Content-Type': 'text/plain' } },
+    });
+    renderApp('/ops', { user: ADMIN, services: { opsIntervalMs: 30 } });
+    const tiles = await screen.findByTestId('ops-tiles');
+    expect(within(tiles).getByText('Queue depth')).toBeTruthy();
+    expect(within(tiles).queryByText('Uploads survive')).toBeNull();
+  });
+
   it('tells non-admins the page is for administrators', async () => {
     mockFetch({
       'GET /api/v1/ops/status': { status: 403, body: { error: { code: 'forbidden', message: 'admins only' } } },
