@@ -68,7 +68,8 @@ export interface ScalerDecision {
 export interface OpsStatus {
   queue: { ready: number; in_flight: number; dead: number };
   images: { queued: number; processing: number; done: number; failed: number };
-  scaler: {
+  /** Absent under `argus web`, whose workers a separate `argus scaler` (or KEDA) scales. */
+  scaler?: {
     desired: number;
     running: number;
     stopping: number;

@@ -28,8 +28,9 @@ export interface StatusPoint {
   ready: number;
   inFlight: number;
   dead: number;
-  running: number;
-  desired: number;
+  /** Undefined where the web tier runs no scaler (`argus web`). */
+  running?: number;
+  desired?: number;
 }
 
 export interface Point {
@@ -63,8 +64,8 @@ export function statusPoint(status: OpsStatus, at: number): StatusPoint {
     ready: status.queue.ready,
     inFlight: status.queue.in_flight,
     dead: status.queue.dead,
-    running: status.scaler.running,
-    desired: status.scaler.desired,
+    running: status.scaler?.running,
+    desired: status.scaler?.desired,
   };
 }
 
@@ -119,6 +120,10 @@ export function latencySeries(points: MetricsPoint[], route: string, windowMs = 
   return result;
 }
 
-export function statusSeries(points: StatusPoint[], pick: (p: StatusPoint) => number): Point[] {
-  return points.map((p) => ({ t: p.at, v: pick(p) }));
+/** The points where `pick` has a value. */
+export function statusSeries(points: StatusPoint[], pick: (p: StatusPoint) => number | undefined): Point[] {
+  return points.flatMap((p) => {
+    const v = pick(p);
+    return v === undefined ? [] : [{ t: p.at, v }];
+  });
 }

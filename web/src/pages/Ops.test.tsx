@@ -128,6 +128,25 @@ describe('ops page', () => {
     expect(within(tiles).queryByText('Uploads survive')).toBeNull();
   });
 
+  it('shows the rest of the status under argus web, which runs no scaler', async () => {
+    const web: OpsStatus = { ...status };
+    delete web.scaler;
+    mockFetch({
+      'GET /api/v1/ops/status': { body: web },
+      'GET /metrics': { body: metricsText(100, 10, 0), headers: { 'Content-Type': 'text/plain' } },
+    });
+    renderApp('/ops', { user: ADMIN, services: { opsIntervalMs: 30 } });
+    const tiles = await screen.findByTestId('ops-tiles');
+    expect(within(tiles).getByText('Queue depth').nextElementSibling!.textContent).toContain('12');
+    expect(within(tiles).queryByText('Workers')).toBeNull();
+    expect(within(tiles).queryByText('Worker crashes')).toBeNull();
+    expect(screen.getByTestId('scaler-elsewhere').textContent).toContain('argus scaler');
+    expect(screen.queryByTestId('decisions')).toBeNull();
+    await waitFor(() => expect(screen.getByTestId('chart-Queue')).toBeTruthy());
+    await waitFor(() => expect(within(screen.getByTestId('chart-Queue')).getByTestId('latest-ready')).toBeTruthy());
+    expect(screen.queryByTestId('chart-Workers')).toBeNull();
+  });
+
   it('tells non-admins the page is for administrators', async () => {
     mockFetch({
       'GET /api/v1/ops/status': { status: 403, body: { error: { code: 'forbidden', message: 'admins only' } } },

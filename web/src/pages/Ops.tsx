@@ -47,6 +47,8 @@ export interface OpsChartsProps {
 /** The four charts, from in-memory samples (pure: tested with sample metrics). */
 export function OpsCharts({ metrics, statuses, route, now }: OpsChartsProps) {
   const latency = useMemo(() => latencySeries(metrics, route), [metrics, route]);
+  // Under `argus web` the status has no scaler: its workers are counted elsewhere.
+  const scalerHere = statuses.length === 0 || statuses.some((p) => p.running !== undefined);
   return (
     <div className="charts">
       <LineChart
@@ -62,18 +64,20 @@ export function OpsCharts({ metrics, statuses, route, now }: OpsChartsProps) {
           { name: 'dead letter', color: 'var(--series-4)', points: statusSeries(statuses, (p) => p.dead) },
         ]}
       />
-      <LineChart
-        title="Workers"
-        now={now}
-        windowMs={WINDOW_MS}
-        format={count}
-        integer
-        minMax={4}
-        series={[
-          { name: 'running', color: 'var(--series-1)', points: statusSeries(statuses, (p) => p.running) },
-          { name: 'desired', color: 'var(--series-3)', points: statusSeries(statuses, (p) => p.desired) },
-        ]}
-      />
+      {scalerHere && (
+        <LineChart
+          title="Workers"
+          now={now}
+          windowMs={WINDOW_MS}
+          format={count}
+          integer
+          minMax={4}
+          series={[
+            { name: 'running', color: 'var(--series-1)', points: statusSeries(statuses, (p) => p.running) },
+            { name: 'desired', color: 'var(--series-3)', points: statusSeries(statuses, (p) => p.desired) },
+          ]}
+        />
+      )}
       <LineChart
         title="Throughput"
         now={now}
@@ -167,7 +171,8 @@ export function Ops() {
   const throughput = rateSeries(metrics.slice(-2), (p) => p.done)[0]?.v;
   const latency = latencySeries(metrics, chosenRoute);
   const p95 = latency.p95[latency.p95.length - 1]?.v;
-  const decisions = [...(status?.scaler.decisions ?? [])].sort((a, b) => b.at_ms - a.at_ms);
+  const scaler = status?.scaler;
+  const decisions = [...(scaler?.decisions ?? [])].sort((a, b) => b.at_ms - a.at_ms);
 
   return (
     <div className="ops">
@@ -209,22 +214,26 @@ export function Ops() {
           <Tile label="Queue depth" value={String(status.queue.ready)} hint="ready jobs" tone={status.queue.ready > 100 ? 'warn' : undefined} />
           <Tile label="In flight" value={String(status.queue.in_flight)} />
           <Tile label="Dead letter" value={String(status.queue.dead)} tone={status.queue.dead > 0 ? 'bad' : undefined} />
-          <Tile
-            label="Workers"
-            value={`${status.scaler.running} / ${status.scaler.desired}`}
-            hint={`running / desired${status.scaler.stopping ? ` · ${status.scaler.stopping} stopping` : ''}${
-              status.scaler.idle_cores === undefined ? '' : ` · ${status.scaler.idle_cores.toFixed(1)} cores idle`
-            }`}
-          />
+          {scaler && (
+            <Tile
+              label="Workers"
+              value={`${scaler.running} / ${scaler.desired}`}
+              hint={`running / desired${scaler.stopping ? ` · ${scaler.stopping} stopping` : ''}${
+                scaler.idle_cores === undefined ? '' : ` · ${scaler.idle_cores.toFixed(1)} cores idle`
+              }`}
+            />
+          )}
           <Tile label="Throughput" value={throughput === undefined ? '–' : perSecond(throughput)} hint="images done" />
           <Tile label="p95 latency" value={p95 === undefined ? '–' : ms(p95)} hint={chosenRoute === ALL_ROUTES ? 'all routes' : chosenRoute} />
           <Tile label="Images" value={String(status.images.done)} hint={`done · ${status.images.queued + status.images.processing} pending · ${status.images.failed} failed`} />
-          <Tile
-            label="Worker crashes"
-            value={String(status.scaler.crashes)}
-            hint={status.scaler.failed_starts ? `${status.scaler.failed_starts} in a row failed to start` : undefined}
-            tone={status.scaler.failed_starts ? 'bad' : status.scaler.crashes > 0 ? 'warn' : undefined}
-          />
+          {scaler && (
+            <Tile
+              label="Worker crashes"
+              value={String(scaler.crashes)}
+              hint={scaler.failed_starts ? `${scaler.failed_starts} in a row failed to start` : undefined}
+              tone={scaler.failed_starts ? 'bad' : scaler.crashes > 0 ? 'warn' : undefined}
+            />
+          )}
           {status.durability && (
             <Tile
               label="Uploads survive"
@@ -242,10 +251,16 @@ export function Ops() {
           <h2 id="decisions-title" className="h3">
             Scaler decisions
           </h2>
-          {status.scaler.worker_pids.length > 0 && (
-            <p className="muted small">Worker process IDs: {status.scaler.worker_pids.join(', ')}</p>
+          {!scaler && (
+            <p className="muted" data-testid="scaler-elsewhere">
+              This web server scales no workers: a separate <code>argus scaler</code> (or KEDA) does, and logs its
+              decisions.
+            </p>
           )}
-          {decisions.length === 0 ? (
+          {scaler && scaler.worker_pids.length > 0 && (
+            <p className="muted small">Worker process IDs: {scaler.worker_pids.join(', ')}</p>
+          )}
+          {!scaler ? null : decisions.length === 0 ? (
             <p className="muted">No scaling decisions yet.</p>
           ) : (
             <div className="table-wrap">
