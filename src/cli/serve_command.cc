@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/periodic.h"
 #include "engine/assets.h"
+#include "engine/classification.h"
 #include "image/probe.h"
 #include "image/vips_init.h"
 #include "scaler/scaler.h"
@@ -251,6 +252,16 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   if (!recovered) return fail("recovery: " + recovered.error().message);
   if (*recovered > 0) {
     LogLine("warning", "serve", std::to_string(*recovered) + " images re-enqueued after a crash");
+  }
+  // Once per catalog: results stored before a change to the search terms' rule are found
+  // by the words the rule adds only once indexed again.
+  auto reindexed = catalog::ReindexOutdatedSearchTerms(
+      *stores->catalog,
+      [](std::string_view result_json) { return engine::SearchTermsOfResultJson(result_json); });
+  if (!reindexed) return fail("search terms: " + reindexed.error().message);
+  if (*reindexed > 0) {
+    LogLine("info", "serve",
+            std::to_string(*reindexed) + " stored results indexed again with today's search terms");
   }
   // Another web replica may die mid-upload while this one runs.
   Periodic orphan_recovery(kOrphanCheckPeriod, [&stores] {
