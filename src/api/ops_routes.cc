@@ -20,7 +20,7 @@ Json::Value QueueJson(const queue::QueueStats& stats) {
 
 }  // namespace
 
-void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
+void RegisterHealthAndMetricsRoutes(const Metrics& metrics) {
   auto& app = drogon::app();
   app.registerHandler("/healthz",
                       [](const HttpRequestPtr&, Callback&& callback) {
@@ -29,6 +29,19 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
                         callback(HttpResponse::newHttpJsonResponse(body));
                       },
                       {drogon::Get});
+  app.registerHandler("/metrics",
+                      [&metrics](const HttpRequestPtr&, Callback&& callback) {
+                        auto response = HttpResponse::newHttpResponse();
+                        response->setContentTypeString("text/plain; version=0.0.4; charset=utf-8");
+                        response->setBody(metrics.Render());
+                        callback(response);
+                      },
+                      {drogon::Get});
+}
+
+void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
+  auto& app = drogon::app();
+  RegisterHealthAndMetricsRoutes(context->metrics);
   app.registerHandler(
       "/readyz",
       [context](const HttpRequestPtr&, Callback&& callback) {
@@ -49,14 +62,6 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
         callback(HttpResponse::newHttpJsonResponse(body));
       },
       {drogon::Get});
-  app.registerHandler("/metrics",
-                      [context](const HttpRequestPtr&, Callback&& callback) {
-                        auto response = HttpResponse::newHttpResponse();
-                        response->setContentTypeString("text/plain; version=0.0.4; charset=utf-8");
-                        response->setBody(context->metrics.Render());
-                        callback(response);
-                      },
-                      {drogon::Get});
   app.registerHandler("/api/openapi.json",
                       [](const HttpRequestPtr&, Callback&& callback) {
                         auto response = HttpResponse::newHttpResponse();

@@ -24,6 +24,9 @@ void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context);
 void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context);
 void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context);
 void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context);
+// GET /healthz and GET /metrics: part of the ops routes, and all that `argus scaler` serves.
+// `metrics` must outlive the HTTP server.
+void RegisterHealthAndMetricsRoutes(const Metrics& metrics);
 
 // Answers `callback` with the image once it is done or failed, or as it stands at
 // `deadline`; kNotFound when `owner` has no such image.

@@ -101,6 +101,28 @@ std::string_view StatusName(ImageStatus status) {
   return "queued";
 }
 
+Result<std::size_t> ReindexOutdatedSearchTerms(
+    Catalog& catalog,
+    const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of) {
+  // One transaction per batch: short enough not to hold other writers up for long.
+  constexpr int kBatch = 200;
+  std::size_t reindexed = 0;
+  while (true) {
+    auto outdated = catalog.ResultsWithOutdatedTerms(kBatch);
+    if (!outdated) return std::unexpected(outdated.error());
+    if (outdated->empty()) return reindexed;
+    std::vector<SearchTermsOfImage> batch;
+    batch.reserve(outdated->size());
+    for (const StoredResult& result : *outdated) {
+      batch.push_back({.image_id = result.image_id, .terms = terms_of(result.result_json)});
+    }
+    if (auto replaced = catalog.ReplaceSearchTerms(batch); !replaced) {
+      return std::unexpected(replaced.error());
+    }
+    reindexed += batch.size();
+  }
+}
+
 Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url, DurabilityLevel durability) {
   auto parsed = ParseCatalogUrl(url);
   if (!parsed) return std::unexpected(parsed.error());

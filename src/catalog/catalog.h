@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -67,6 +68,22 @@ struct ClassificationResult {
 struct ResultToStore {
   std::string image_id;
   ClassificationResult result;
+};
+
+// The rule a result's search terms were made by. 0: the confident labels and their
+// categories; 1: also their WordNet ancestors below the categories ("retriever"). Results
+// indexed by an older rule, stored before it or by a worker of an older version, are indexed
+// again (ReindexOutdatedSearchTerms).
+inline constexpr int kSearchTermsVersion = 1;
+
+struct StoredResult {
+  std::string image_id;
+  std::string result_json;
+};
+
+struct SearchTermsOfImage {
+  std::string image_id;
+  std::vector<std::string> terms;
 };
 
 struct ListQuery {
@@ -165,6 +182,13 @@ class Catalog {
   // false when the image already had a result or is gone.
   virtual Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
                                                  std::int64_t now_ms) = 0;
+  // Up to `limit` finished images whose search terms were made by a rule older than
+  // kSearchTermsVersion.
+  virtual Result<std::vector<StoredResult>> ResultsWithOutdatedTerms(int limit) = 0;
+  // Replaces each finished image's search terms (lowercased, as StoreResults does) and
+  // records them as made by kSearchTermsVersion, in one transaction; an image that is gone
+  // is passed over.
+  virtual Result<void> ReplaceSearchTerms(std::span<const SearchTermsOfImage> images) = 0;
   // For each id, in order, whether the catalog has the image (some owner kept it).
   virtual Result<std::vector<bool>> Exist(std::span<const std::string> ids) = 0;
   // A failed attempt: counts it and keeps the error; `final` marks the image failed
@@ -194,6 +218,13 @@ class Catalog {
   virtual Result<UserRecord> FindUserByApiToken(std::string_view token_hash,
                                                 std::int64_t now_ms) = 0;
 };
+
+// Indexes every result whose search terms are outdated again, with the terms `terms_of`
+// makes of its stored JSON, in batches; returns how many. Idempotent, so processes that
+// start together may all run it.
+Result<std::size_t> ReindexOutdatedSearchTerms(
+    Catalog& catalog,
+    const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of);
 
 // Opens the catalog at `url` and applies pending schema migrations:
 //   "sqlite:///abs/path/catalog.db" or "sqlite://relative.db" (relative to the working

@@ -23,6 +23,7 @@
 #include "common/small_file_system_test.h"
 #include "common/wait_test.h"
 #include "db/drogon_client.h"
+#include "engine/classification.h"
 
 namespace argus::catalog {
 
@@ -530,6 +531,115 @@ TEST_P(CatalogTest, LabelFilterMatchesSearchTermsIncludingParents) {
   EXPECT_TRUE(labelled("fish").empty());
   EXPECT_TRUE(labelled("do").empty());  // whole terms only
   EXPECT_EQ(labelled("").size(), 3u);
+}
+
+// Runs `statements` in order on the database at the catalog `url`, outside the catalog.
+Result<void> RunStatements(const std::string& url, const std::vector<std::string>& statements) {
+  auto parsed = ParseCatalogUrl(url);
+  if (!parsed) return std::unexpected(parsed.error());
+  std::shared_ptr<drogon::orm::DbClient> db;
+  if (parsed->kind == CatalogUrl::Kind::kSqlite) {
+    auto opened = db::OpenSqliteClient(parsed->sqlite_path);
+    if (!opened) return std::unexpected(opened.error());
+    db = std::move(*opened);
+  } else {
+    db = drogon::orm::DbClient::newPgClient(parsed->pg_conninfo, 1);
+    db::WaitForConnection(*db, std::chrono::seconds(10));
+  }
+  Result<void> outcome;
+  for (const std::string& statement : statements) {
+    try {
+      db->execSqlSync(statement);
+    } catch (const drogon::orm::DrogonDbException& e) {
+      outcome = Fail(ErrorCode::kInternal, statement + ": " + e.base().what());
+      break;
+    }
+  }
+  db::ReleaseDbClient(std::move(db));
+  return outcome;
+}
+
+// A catalog at schema version 2, before search terms had WordNet ancestors, holding a
+// Labrador's result indexed as that version did: its label and categories.
+std::vector<std::string> CatalogOfVersion2WithALabrador(const std::string& id) {
+  std::vector<std::string> statements{
+      "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY,"
+      " name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)"};
+  for (const Migration& migration : SchemaMigrations()) {
+    if (migration.version > 2) break;
+    statements.insert(statements.end(), migration.statements.begin(), migration.statements.end());
+    statements.push_back(std::format("INSERT INTO schema_migrations VALUES ({}, '{}', 0)",
+                                     migration.version, migration.name));
+  }
+  const std::string result_json =
+      R"({"labels":[{"wnid":"n02099712","name":"Labrador Retriever","confidence":0.878,)"
+      R"("parents":["dog","mammal","animal"]}],"id":")" +
+      id + R"(","model":"mobilenetv2-12-int8"})";
+  statements.push_back(
+      "INSERT INTO images (id, status, result_json, model, created_at_ms, finished_at_ms,"
+      " job_enqueued) VALUES ('" +
+      id + "', 'done', '" + result_json + "', 'mobilenetv2-12-int8', 1, 2, 1)");
+  statements.push_back(
+      "INSERT INTO uploads (owner, image_id, filename, uploaded_at_ms) VALUES"
+      " ('alice', '" +
+      id + "', 'dog.jpg', 1)");
+  for (const char* term : {"labrador retriever", "dog", "mammal", "animal"}) {
+    statements.push_back(std::format("INSERT INTO image_terms VALUES ('{}', '{}')", id, term));
+  }
+  return statements;
+}
+
+// Results stored before the search terms had WordNet ancestors are found by them once
+// indexed again; results stored since are left alone, and a second run finds nothing to do.
+TEST_P(CatalogTest, ResultsOfAnOlderSchemaAreFoundByAncestorWordsOnceIndexedAgain) {
+  url_ = GetParam() == Backend::kPostgres ? CreatePostgresDatabase(pg_database_ + "_v2")
+                                          : "sqlite://" + (dir_.path() / "version-2.db").string();
+  MustOk(RunStatements(url_, CatalogOfVersion2WithALabrador(Id(1))));
+  catalog_ = OpenOrFail();
+  ASSERT_NE(catalog_, nullptr);
+  auto labelled = [&](const std::string& label) {
+    return Ids(ListAll(*catalog_, {.owner = "alice", .label = label}));
+  };
+  EXPECT_TRUE(labelled("retriever").empty()) << "indexed without ancestors";
+  EXPECT_EQ(labelled("dog"), std::vector<std::string>{Id(1)});
+  ClassificationResult current = Labrador();
+  current.search_terms.emplace_back("retriever");
+  AddDone("alice", Id(2), current);
+
+  std::vector<std::string> reindexed_json;
+  auto terms_of = [&](std::string_view result_json) {
+    reindexed_json.emplace_back(result_json);
+    return engine::SearchTermsOfResultJson(result_json);
+  };
+  EXPECT_EQ(Must(ReindexOutdatedSearchTerms(*catalog_, terms_of)), 1u);
+  ASSERT_EQ(reindexed_json.size(), 1u);
+  EXPECT_NE(reindexed_json[0].find("n02099712"), std::string::npos) << reindexed_json[0];
+  EXPECT_EQ(labelled("retriever"), (std::vector<std::string>{Id(2), Id(1)}));
+  EXPECT_EQ(labelled("labrador retriever"), (std::vector<std::string>{Id(2), Id(1)}));
+  EXPECT_EQ(labelled("dog"), (std::vector<std::string>{Id(2), Id(1)}));
+
+  EXPECT_EQ(Must(ReindexOutdatedSearchTerms(*catalog_, terms_of)), 0u);
+  catalog_ = OpenOrFail();  // as at the next start
+  ASSERT_NE(catalog_, nullptr);
+  EXPECT_EQ(Must(ReindexOutdatedSearchTerms(*catalog_, terms_of)), 0u);
+  EXPECT_EQ(reindexed_json.size(), 1u);
+}
+
+// Two processes that start together both index the outdated results again; each result
+// ends with one set of terms.
+TEST_P(CatalogTest, ReplacingSearchTermsTwiceLeavesTheLastAndPassesOverRemovedImages) {
+  AddDone("alice", Id(1), Labrador());
+  const std::vector<SearchTermsOfImage> first{{.image_id = Id(1), .terms = {"Retriever", "dog"}},
+                                              {.image_id = Id(9), .terms = {"gone"}}};
+  MustOk(catalog_->ReplaceSearchTerms(first));
+  MustOk(catalog_->ReplaceSearchTerms(first));
+  auto labelled = [&](const std::string& label) {
+    return Ids(ListAll(*catalog_, {.owner = "alice", .label = label}));
+  };
+  EXPECT_EQ(labelled("retriever"), std::vector<std::string>{Id(1)});
+  EXPECT_TRUE(labelled("mammal").empty()) << "the earlier terms are replaced";
+  EXPECT_TRUE(Must(catalog_->ResultsWithOutdatedTerms(10)).empty());
+  EXPECT_EQ(CodeOf(catalog_->GetImage(Id(9))), ErrorCode::kNotFound);
 }
 
 TEST_P(CatalogTest, ListRejectsBadLimitsAndCursors) {

@@ -107,6 +107,18 @@ const std::vector<Migration>& MigrationList() {
            " last_used_at_ms BIGINT NOT NULL DEFAULT 0)",
            "CREATE INDEX api_tokens_by_user ON api_tokens (user_id, created_at_ms)",
        }},
+      {3,
+       "images.terms_version",
+       {
+           // The rule the image's search terms were made by (kSearchTermsVersion): results
+           // stored before, indexed without WordNet ancestors, have 0 and are indexed again.
+           "ALTER TABLE images ADD COLUMN terms_version INTEGER NOT NULL DEFAULT 0",
+           // Finding them takes no scan of every finished image at each start. (SQLite
+           // without ANALYZE preferred images_by_status to a partial index of just them.)
+           // It serves lookups by status too, so it replaces images_by_status.
+           "CREATE INDEX images_by_status_and_terms_version ON images (status, terms_version)",
+           "DROP INDEX images_by_status",
+       }},
   };
   return migrations;
 }
@@ -179,8 +191,13 @@ constexpr std::string_view kDeleteOrphanImage =
     " AND NOT EXISTS (SELECT 1 FROM uploads WHERE image_id = $1)";
 constexpr std::string_view kStoreResult =
     "UPDATE images SET status = 'done', error = '', result_json = $1, model = $2,"
-    " inference_ms = $3, finished_at_ms = $4"
-    " WHERE id = $5 AND status <> 'done'";
+    " inference_ms = $3, finished_at_ms = $4, terms_version = $5"
+    " WHERE id = $6 AND status <> 'done'";
+constexpr std::string_view kSelectOutdatedTerms =
+    "SELECT id, result_json FROM images WHERE status = 'done' AND terms_version < $1 LIMIT $2";
+constexpr std::string_view kMarkTermsCurrent =
+    "UPDATE images SET terms_version = $1 WHERE id = $2 AND status = 'done'";
+constexpr std::string_view kDeleteTerms = "DELETE FROM image_terms WHERE image_id = $1";
 constexpr std::string_view kRecordRetryableFailure =
     "UPDATE images SET attempts = attempts + 1, error = $1, status = 'queued'"
     " WHERE id = $2 AND status NOT IN ('done', 'failed')";
@@ -818,6 +835,37 @@ Result<std::vector<bool>> SqlCatalog::Exist(std::span<const std::string> ids) {
       });
 }
 
+namespace {
+
+// Search terms as the index keeps them: lowercased, trimmed, each once.
+Result<std::vector<std::string>> NormalizedTerms(std::span<const std::string> terms) {
+  std::set<std::string> normalized;
+  for (const std::string& term : terms) {
+    if (auto ok = CheckText({term}); !ok) return std::unexpected(ok.error());
+    std::string lower = LowerAscii(TrimSpaces(term));
+    if (!lower.empty()) normalized.insert(std::move(lower));
+  }
+  return std::vector<std::string>(normalized.begin(), normalized.end());
+}
+
+// The statements that add `terms` to the index for `image_id`, kTermsPerInsert rows each.
+void AppendTermInserts(const std::string& image_id, const std::vector<std::string>& terms,
+                       std::vector<Statement>& statements) {
+  for (std::size_t start = 0; start < terms.size(); start += kTermsPerInsert) {
+    const std::size_t end = std::min(terms.size(), start + kTermsPerInsert);
+    Statement insert{"INSERT INTO image_terms (image_id, term) VALUES ", {image_id}};
+    for (std::size_t i = start; i < end; ++i) {
+      insert.sql +=
+          (i == start ? "($1, $" : ", ($1, $") + std::to_string(insert.params.size() + 1) + ")";
+      insert.params.emplace_back(terms[i]);
+    }
+    insert.sql += " ON CONFLICT (image_id, term) DO NOTHING";
+    statements.push_back(std::move(insert));
+  }
+}
+
+}  // namespace
+
 Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore> results,
                                                    std::int64_t now_ms) {
   std::vector<std::vector<std::string>> terms_of_each;
@@ -827,13 +875,9 @@ Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore
     if (auto ok = CheckText({each.image_id, result.result_json, result.model}); !ok) {
       return std::unexpected(ok.error());
     }
-    std::set<std::string> terms;
-    for (const std::string& term : result.search_terms) {
-      if (auto ok = CheckText({term}); !ok) return std::unexpected(ok.error());
-      std::string normalized = LowerAscii(TrimSpaces(term));
-      if (!normalized.empty()) terms.insert(std::move(normalized));
-    }
-    terms_of_each.emplace_back(terms.begin(), terms.end());
+    auto terms = NormalizedTerms(result.search_terms);
+    if (!terms) return std::unexpected(terms.error());
+    terms_of_each.push_back(std::move(*terms));
   }
   return InTransaction<std::vector<bool>>(
       "storing results", [&](const Sql& db) -> Result<std::vector<bool>> {
@@ -842,7 +886,7 @@ Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore
         for (const ResultToStore& each : results) {
           updates.push_back({std::string(kStoreResult),
                              {each.result.result_json, each.result.model, each.result.inference_ms,
-                              now_ms, each.image_id}});
+                              now_ms, kSearchTermsVersion, each.image_id}});
         }
         std::vector<bool> stored;
         stored.reserve(results.size());
@@ -850,24 +894,48 @@ Result<std::vector<bool>> SqlCatalog::StoreResults(std::span<const ResultToStore
         const std::vector<orm::Result> updated = db.Pipeline(updates);
         for (std::size_t r = 0; r < results.size(); ++r) {
           stored.push_back(updated[r].affectedRows() > 0);  // else: had a result, or gone
-          if (!stored.back()) continue;
-          const std::vector<std::string>& term_list = terms_of_each[r];
-          for (std::size_t start = 0; start < term_list.size(); start += kTermsPerInsert) {
-            std::size_t end = std::min(term_list.size(), start + kTermsPerInsert);
-            Statement insert{"INSERT INTO image_terms (image_id, term) VALUES ",
-                             {results[r].image_id}};
-            for (std::size_t i = start; i < end; ++i) {
-              insert.sql += (i == start ? "($1, $" : ", ($1, $") +
-                            std::to_string(insert.params.size() + 1) + ")";
-              insert.params.emplace_back(term_list[i]);
-            }
-            insert.sql += " ON CONFLICT (image_id, term) DO NOTHING";
-            term_inserts.push_back(std::move(insert));
-          }
+          if (stored.back()) AppendTermInserts(results[r].image_id, terms_of_each[r], term_inserts);
         }
         db.Pipeline(term_inserts);
         return stored;
       });
+}
+
+Result<std::vector<StoredResult>> SqlCatalog::ResultsWithOutdatedTerms(int limit) {
+  using Out = std::vector<StoredResult>;
+  return Run<Out>("finding results with outdated search terms", [&](const Sql& db) -> Result<Out> {
+    Out out;
+    // PostgreSQL takes a LIMIT as a BIGINT.
+    for (const auto& row :
+         db(kSelectOutdatedTerms, {kSearchTermsVersion, static_cast<std::int64_t>(limit)})) {
+      out.push_back({.image_id = Column(row, 0).as<std::string>(),
+                     .result_json = Column(row, 1).as<std::string>()});
+    }
+    return out;
+  });
+}
+
+Result<void> SqlCatalog::ReplaceSearchTerms(std::span<const SearchTermsOfImage> images) {
+  std::vector<std::vector<std::string>> terms_of_each;
+  terms_of_each.reserve(images.size());
+  for (const SearchTermsOfImage& image : images) {
+    if (auto ok = CheckText({image.image_id}); !ok) return std::unexpected(ok.error());
+    auto terms = NormalizedTerms(image.terms);
+    if (!terms) return std::unexpected(terms.error());
+    terms_of_each.push_back(std::move(*terms));
+  }
+  return InTransaction<void>("replacing search terms", [&](const Sql& db) -> Result<void> {
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const std::string& id = images[i].image_id;
+      // The row is locked first (PostgreSQL), so that a process doing the same meanwhile
+      // waits and then replaces these terms rather than adding to them.
+      if (db(kMarkTermsCurrent, {kSearchTermsVersion, id}).affectedRows() == 0) continue;
+      std::vector<Statement> statements{{std::string(kDeleteTerms), {id}}};
+      AppendTermInserts(id, terms_of_each[i], statements);
+      db.Pipeline(statements);
+    }
+    return {};
+  });
 }
 
 Result<void> SqlCatalog::RecordFailure(std::string_view id, std::string_view error, bool final,

@@ -75,6 +75,8 @@ class SqlCatalog final : public Catalog {
                                                                   std::int64_t now_ms) override;
   Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
                                          std::int64_t now_ms) override;
+  Result<std::vector<StoredResult>> ResultsWithOutdatedTerms(int limit) override;
+  Result<void> ReplaceSearchTerms(std::span<const SearchTermsOfImage> images) override;
   Result<std::vector<bool>> Exist(std::span<const std::string> ids) override;
   Result<void> RecordFailure(std::string_view id, std::string_view error, bool final,
                              std::int64_t now_ms) override;

@@ -1,12 +1,8 @@
-#include <arpa/inet.h>
 #include <drogon/drogon.h>
 #include <json/json.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <format>
 #include <memory>
 #include <mutex>
@@ -16,7 +12,9 @@
 #include "api/http_errors.h"
 #include "api/routes.h"
 #include "cli/drogon_log.h"
+#include "cli/listen_address.h"
 #include "cli/option_checks.h"
+#include "cli/scaler_metrics.h"
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
@@ -24,6 +22,7 @@
 #include "common/clock.h"
 #include "common/periodic.h"
 #include "engine/assets.h"
+#include "engine/classification.h"
 #include "image/probe.h"
 #include "image/vips_init.h"
 #include "scaler/scaler.h"
@@ -49,38 +48,6 @@ struct ServeOptions {
   int drain_timeout_s = 30;
   std::string web_dir;
 };
-
-// "0.0.0.0:8080", "[::1]:8080".
-std::string HostAndPort(const std::string& host, int port) {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-// Drogon exits the process when it cannot bind; check first to fail with a clear message.
-// Drogon listens on IPv6 when the address has a colon, as here.
-Result<void> CheckPortFree(const std::string& host, int port) {
-  sockaddr_in v4{.sin_family = AF_INET, .sin_port = htons(static_cast<std::uint16_t>(port))};
-  sockaddr_in6 v6{.sin6_family = AF_INET6, .sin6_port = htons(static_cast<std::uint16_t>(port))};
-  const bool ipv6 = host.find(':') != std::string::npos;
-  if (ipv6 ? inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) != 1
-           : inet_pton(AF_INET, host.c_str(), &v4.sin_addr) != 1) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "--host must be an IPv4 or IPv6 address (0.0.0.0, ::), got " + host);
-  }
-  const int probe = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe < 0) return Fail(ErrorCode::kIo, std::strerror(errno));
-  const int yes = 1;
-  setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  const bool bound = ipv6 ? bind(probe, reinterpret_cast<sockaddr*>(&v6), sizeof v6) == 0
-                          : bind(probe, reinterpret_cast<sockaddr*>(&v4), sizeof v4) == 0;
-  const std::string reason = std::strerror(errno);
-  close(probe);
-  if (!bound) {
-    return Fail(ErrorCode::kUnavailable,
-                "cannot listen on " + HostAndPort(host, port) + ": " + reason);
-  }
-  return {};
-}
 
 // Waits (at most 2 s) until each HTTP I/O loop has run what was queued on it so far: the
 // answers just given to waiting clients are written from there, and a loop told to quit
@@ -310,7 +277,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     LogLine("error", "serve", message);
     return 2;
   };
-  if (auto port = CheckPortFree(options.host, options.port); !port)
+  if (auto port = CheckPortFree("--host", options.host, options.port); !port)
     return fail(port.error().message);
   std::string assets_dir;
   if (auto resolved = engine::ResolveAssetsDir(global.assets_dir); resolved) {
@@ -340,6 +307,16 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   if (!recovered) return fail("recovery: " + recovered.error().message);
   if (*recovered > 0) {
     LogLine("warning", "serve", std::to_string(*recovered) + " images re-enqueued after a crash");
+  }
+  // Once per catalog: results stored before a change to the search terms' rule are found
+  // by the words the rule adds only once indexed again.
+  auto reindexed = catalog::ReindexOutdatedSearchTerms(
+      *stores->catalog,
+      [](std::string_view result_json) { return engine::SearchTermsOfResultJson(result_json); });
+  if (!reindexed) return fail("search terms: " + reindexed.error().message);
+  if (*reindexed > 0) {
+    LogLine("info", "serve",
+            std::to_string(*reindexed) + " stored results indexed again with today's search terms");
   }
   // Another web replica may die mid-upload while this one runs.
   Periodic orphan_recovery(kOrphanCheckPeriod, [&stores] {
@@ -392,12 +369,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     metrics_pump = std::jthread([&](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
-        if (scaler) {
-          const scaler::ScalerStatus status = scaler->Status();
-          metrics.SetWorkers(status.running, status.desired);
-          metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.scale_outs_held,
-                                  status.crashes);
-        }
+        if (scaler) ExportScalerStatus(scaler->Status(), metrics);
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
       }
     });

@@ -277,6 +277,32 @@ TEST_F(ServiceStartTest, TheScalerChecksTheModelBeforeStartingWorkers) {
   EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("worker_start")));
 }
 
+// The scaler's /metrics and /healthz have a port of their own, not the web tier's 8080.
+TEST_F(ServiceStartTest, TheScalerListsItsMetricsPortAndRefusesOneThatIsTaken) {
+  const Outcome help = RunArgus("scaler --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--metrics-port"));
+  EXPECT_THAT(help.out, HasSubstr("ARGUS_METRICS_PORT"));
+  EXPECT_THAT(help.out, HasSubstr("8081"));
+  EXPECT_THAT(help.out, HasSubstr("--metrics-host"));
+
+  const int port = UnusedLoopbackPort();
+  FileDescriptor holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{.sin_family = AF_INET, .sin_port = htons(static_cast<std::uint16_t>(port))};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder.Get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(holder.Get(), 1), 0);
+  const std::string data = " --data-dir=" + (dir_ / "data").string();
+  const Outcome taken = RunArgus(
+      std::format("scaler --metrics-host=127.0.0.1 --metrics-port={}", port) + data, "timeout 60");
+  EXPECT_EQ(taken.exit_code, 2) << taken.err;
+  EXPECT_THAT(taken.err, HasSubstr(std::format("cannot listen on 127.0.0.1:{}", port)));
+
+  const Outcome named = RunArgus("scaler --metrics-host=localhost" + data, "timeout 60");
+  EXPECT_EQ(named.exit_code, 2) << named.err;
+  EXPECT_THAT(named.err, HasSubstr("--metrics-host must be an IPv4 or IPv6 address"));
+}
+
 // The web tier checks uploads against the image limits and runs no model: its help lists
 // only what it uses.
 TEST(WebCommandTest, OffersTheImageLimitsButNoWorkerSettings) {

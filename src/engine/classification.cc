@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <numeric>
 
+#include "common/json.h"
 #include "engine/taxonomy.h"
 
 namespace argus::engine {
@@ -59,6 +60,28 @@ std::vector<std::string> SearchTerms(const Classification& classification, float
     }
   }
   return terms;
+}
+
+std::vector<std::string> SearchTermsOfResultJson(std::string_view result_json,
+                                                 float min_confidence) {
+  Json::Value document;
+  if (!ReadJson(result_json, document) || !document.isObject() || !document["labels"].isArray()) {
+    return {};
+  }
+  // The parents are views into `document`, which outlives `classification`.
+  Classification classification;
+  for (const Json::Value& label : document["labels"]) {
+    if (!label.isObject() || !label["name"].isString()) return {};
+    LabelScore score{
+        .wnid = label["wnid"].isString() ? label["wnid"].asString() : "",
+        .name = label["name"].asString(),
+        .confidence = label["confidence"].isNumeric() ? label["confidence"].asFloat() : 0.0f};
+    for (const Json::Value& parent : label["parents"]) {
+      if (parent.isString()) score.parents.emplace_back(parent.asCString());
+    }
+    classification.labels.push_back(std::move(score));
+  }
+  return SearchTerms(classification, min_confidence);
 }
 
 Json::Value ToJson(const Classification& classification) {

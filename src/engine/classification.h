@@ -40,6 +40,12 @@ Classification Interpret(std::span<const float> probabilities, const LabelSet& l
 std::vector<std::string> SearchTerms(const Classification& classification,
                                      float min_confidence = 0.1f);
 
+// SearchTerms of a result stored as ToJson wrote it (labels with wnid, name, confidence and
+// parents), for indexing stored results again when the rules of SearchTerms change. Empty
+// when the text is not such a result.
+std::vector<std::string> SearchTermsOfResultJson(std::string_view result_json,
+                                                 float min_confidence = 0.1f);
+
 // The JSON shape shared by `argus classify --json` and the HTTP API:
 // {"labels":[{"wnid","name","confidence","parents":[...]}], "spirit_dog":{...}}
 Json::Value ToJson(const Classification& classification);

@@ -88,6 +88,27 @@ TEST_F(ClassificationTest, SearchTermsCoverConfidentLabelsAndTheirCategories) {
       << "no duplicates";
 }
 
+// A stored result gives the terms its classification gave: results stored before a change to
+// SearchTerms are indexed again from their JSON.
+TEST_F(ClassificationTest, SearchTermsOfAStoredResultAreThoseOfItsClassification) {
+  std::vector<float> probabilities(1000, 0.0f);
+  probabilities[207] = 0.6f;  // golden retriever
+  probabilities[281] = 0.3f;  // tabby cat
+  probabilities[0] = 0.05f;   // tench: not confident enough
+  const Classification classification = Interpret(probabilities, *labels_, 5);
+  Json::Value stored = ToJson(classification);
+  stored["id"] = "an image id";  // what workers add
+  const auto terms = SearchTermsOfResultJson(stored.toStyledString());
+  EXPECT_EQ(terms, SearchTerms(classification));
+  EXPECT_TRUE(std::ranges::contains(terms, "retriever"));
+
+  EXPECT_TRUE(SearchTermsOfResultJson("").empty());
+  EXPECT_TRUE(SearchTermsOfResultJson("not json").empty());
+  EXPECT_TRUE(SearchTermsOfResultJson(R"({"labels":[{"name":7}]})").empty());
+  EXPECT_EQ(SearchTermsOfResultJson(R"({"labels":[{"name":"Thing","confidence":"high"}]})"),
+            std::vector<std::string>{"thing"});
+}
+
 TEST_F(ClassificationTest, JsonHasTheDocumentedShape) {
   std::vector<float> probabilities(1000, 0.0f);
   probabilities[207] = 1.0f;

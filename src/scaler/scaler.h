@@ -37,9 +37,9 @@ struct ScalerStatus {
   int running = 0;
   int stopping = 0;
   std::vector<int> worker_pids;
-  queue::QueueStats queue;
-  std::uint64_t crashes = 0;  // workers that exited without being asked to
-  int failed_starts = 0;      // in a row, up to now (see RestartBackoff)
+  std::optional<queue::QueueStats> queue;  // as last read; none before the first read
+  std::uint64_t crashes = 0;               // workers that exited without being asked to
+  int failed_starts = 0;                   // in a row, up to now (see RestartBackoff)
   std::uint64_t scale_outs = 0;
   std::uint64_t scale_ins = 0;
   std::uint64_t scale_outs_held = 0;           // each stretch of held-back scale-outs counts once

@@ -202,6 +202,10 @@ class ClusterTest : public ::testing::Test {
     // The tests run every process on one machine, whose cores they keep busy: demand alone
     // decides here, as it would with a machine per worker.
     arguments.emplace_back("--scale-out-idle-cores=0");
+    // Not the default port, which anything else on the machine may hold.
+    const auto metrics_port = nats::FreePort();
+    EXPECT_TRUE(metrics_port) << metrics_port.error().message;
+    arguments.push_back(std::format("--metrics-port={}", metrics_port.value_or(0)));
     return StartProcess("scaler", "scaler", arguments, "ready with model");
   }
 

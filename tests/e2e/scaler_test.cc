@@ -1,0 +1,83 @@
+// End-to-end test of `argus scaler` on its own: the real binary beside an `argus web` on one
+// data directory, its decisions read from its own /metrics as Prometheus would.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <format>
+#include <string>
+#include <thread>
+
+#include "events/nats_test_server.h"
+#include "serve_process.h"
+
+namespace argus::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The whole answer, headers included, to GET `path` on the loopback `port` ("" when nothing
+// answered).
+std::string HttpGet(int port, const std::string& path) {
+  return RawExchange(port,
+                     "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                     std::chrono::seconds(5));
+}
+
+// Scrapes /metrics until its text has `line` (or 60 s have passed) and returns the last answer.
+std::string ScrapeUntil(int port, const std::string& line) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::string answer = HttpGet(port, "/metrics");
+  while (answer.find(line) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    answer = HttpGet(port, "/metrics");
+  }
+  return answer;
+}
+
+TEST(ScalerProcessTest, ItsMetricsCountTheScaleOutThatQueuedJobsCause) {
+  TempDir dir;
+  ServeProcess web(dir.path() / "data", "web");
+  web.Start();
+  ASSERT_TRUE(web.running());
+  web.UseNewAccount("owner@example.com");
+  const auto metrics_port = nats::FreePort();
+  ASSERT_TRUE(metrics_port) << metrics_port.error().message;
+  ArgusProcess scaler(dir.path() / "data", "scaler");
+  scaler.Start({"--min-workers=0", "--max-workers=1", "--metrics-host=127.0.0.1",
+                std::format("--metrics-port={}", *metrics_port)},
+               "/metrics");
+  ASSERT_TRUE(scaler.running());
+
+  // No jobs: no worker wanted, none started, no decision yet.
+  const std::string idle = ScrapeUntil(*metrics_port, "argus_queue_jobs{state=\"ready\"} 0\n");
+  EXPECT_THAT(idle, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(idle, HasSubstr("# TYPE argus_workers gauge\n"));
+  EXPECT_THAT(idle, HasSubstr("argus_workers{state=\"desired\"} 0\n"));
+  EXPECT_THAT(idle, HasSubstr("argus_workers{state=\"running\"} 0\n"));
+  EXPECT_THAT(idle, HasSubstr("argus_scaler_decisions_total{action=\"scale_out\"} 0\n"));
+  EXPECT_THAT(idle, HasSubstr("argus_worker_crashes_total 0\n"));
+  EXPECT_THAT(idle, HasSubstr("argus_queue_jobs{state=\"ready\"} 0\n"));
+  EXPECT_THAT(idle, ::testing::Not(HasSubstr("argus_http_requests_total")))
+      << "the web tier's families are not the scaler's";
+  EXPECT_THAT(HttpGet(*metrics_port, "/healthz"), HasSubstr("\"status\":\"ok\""));
+
+  std::vector<std::filesystem::path> files = SamplePhotos();
+  files.resize(3);
+  const std::vector<std::string> ids = UploadConcurrently(web, files, 3, 1);
+  ASSERT_EQ(ids.size(), files.size());
+  const std::string scaled =
+      ScrapeUntil(*metrics_port, "argus_scaler_decisions_total{action=\"scale_out\"} 1\n");
+  EXPECT_THAT(scaled, HasSubstr("argus_scaler_decisions_total{action=\"scale_out\"} 1\n"))
+      << scaled << scaler.log();
+  // Scaling in waits for the 30 s cooldown, so the worker is still there.
+  EXPECT_THAT(scaled, HasSubstr("argus_workers{state=\"running\"} 1\n"));
+  for (const Json::Value& record : web.AwaitAll(ids)) {
+    EXPECT_EQ(record["status"].asString(), "done") << record.toStyledString();
+  }
+  EXPECT_EQ(scaler.Terminate(), 0) << scaler.log();
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+}  // namespace
+}  // namespace argus::e2e
