@@ -253,8 +253,8 @@ export function Ops() {
           </h2>
           {!scaler && (
             <p className="muted" data-testid="scaler-elsewhere">
-              This web server scales no workers: a separate <code>argus scaler</code> (or KEDA) does, and logs its
-              decisions.
+              This web server scales no workers: a separate <code>argus scaler</code> (or KEDA) does. Its decisions
+              are in its log and on its own <code>/metrics</code> (<code>--metrics-port</code>, 8081 by default).
             </p>
           )}
           {scaler && scaler.worker_pids.length > 0 && (
