@@ -89,7 +89,11 @@ void EventHub::WaitForImage(const std::string& image_id, Clock::time_point deadl
 void EventHub::WaitForEvents(std::uint64_t after_sequence, Clock::time_point deadline, Wake wake) {
   {
     std::unique_lock lock(mutex_);
-    if (sequence_ <= after_sequence && !closed_) {
+    // Judged by the events held, as EventsAfter answers: the first number of a hub is no
+    // event's, and a waiter woken for it found nothing, waited again and was woken again,
+    // recursing until the stack overflowed.
+    const bool newer = !recent_.empty() && recent_.back().sequence > after_sequence;
+    if (!newer && !closed_) {
       event_waiters_.push_back({deadline, std::move(wake)});
       const bool sooner = deadline < timer_wakes_at_;
       deadline_moved_ = deadline_moved_ || sooner;

@@ -103,6 +103,18 @@ TEST(EventHubTest, EventWaitersAreWokenByTheNextEventOrAtOnceWhenOneIsNewer) {
   EXPECT_EQ(events[0].sequence, hub.last_sequence());
 }
 
+// A hub's first number belongs to no event, so a client resuming from before it (an id of
+// an earlier process, or 0) has nothing to read yet and must wait for the next event.
+TEST(EventHubTest, AWaiterFromBeforeTheFirstEventWaitsForIt) {
+  EventHub hub;
+  Woken waiting;
+  hub.WaitForEvents(0, Clock::now() + 60s, waiting.Callback());
+  EXPECT_EQ(*waiting.count, 0);
+  EXPECT_TRUE(hub.EventsAfter(0).empty());
+  hub.OnStatus("a", "processing");
+  EXPECT_EQ(*waiting.count, 1);
+}
+
 TEST(EventHubTest, LatestEventForAnImageLooksOnlyAfterTheGivenSequence) {
   EventHub hub;
   hub.OnStatus("a", "processing");

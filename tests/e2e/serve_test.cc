@@ -63,6 +63,21 @@ std::string ReadEventsUntil(ServeProcess& serve, std::string after, std::string_
   return stream;
 }
 
+// One answer of /api/v1/events after `last_event_id`, on a connection of its own: on the
+// test client's, a request sent meanwhile would wait behind its long poll.
+HttpResult EventsApart(ServeProcess& serve, const std::string& last_event_id) {
+  trantor::EventLoopThread loop;
+  loop.run();
+  auto client = drogon::HttpClient::newHttpClient(
+      "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop());
+  auto request = drogon::HttpRequest::newHttpRequest();
+  request->setPath("/api/v1/events");
+  request->addHeader("Authorization", "Bearer " + serve.bearer());
+  request->addHeader("Last-Event-ID", last_event_id);
+  auto [result, response] = client->sendRequest(request, 60);
+  return ToResult(result, response);
+}
+
 class ServeTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -719,18 +734,7 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
   const std::string now = LastEventId(web.Get("/api/v1/events").body);
   // On a connection of its own: behind the long poll on the shared one, the stream's
   // request would only be sent once that was answered, as the server stops.
-  auto events = std::async(std::launch::async, [&web, &now] {
-    trantor::EventLoopThread loop;
-    loop.run();
-    auto client = drogon::HttpClient::newHttpClient(
-        "http://127.0.0.1:" + std::to_string(web.port()), loop.getLoop());
-    auto request = drogon::HttpRequest::newHttpRequest();
-    request->setPath("/api/v1/events");
-    request->addHeader("Authorization", "Bearer " + web.bearer());
-    request->addHeader("Last-Event-ID", now);
-    auto [result, response] = client->sendRequest(request, 60);
-    return ToResult(result, response);
-  });
+  auto events = std::async(std::launch::async, [&web, &now] { return EventsApart(web, now); });
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the three requests are waiting
   const auto sent = std::chrono::steady_clock::now();
   EXPECT_EQ(web.Terminate(), 0);
@@ -745,6 +749,29 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
   const HttpResult stream = events.get();
   EXPECT_EQ(stream.status, 200) << "an event stream ends with the id to resume from";
   EXPECT_THAT(stream.body, HasSubstr("id: "));
+}
+
+// A browser that reconnects with an id from before this process's first event (kept from
+// the process before a restart, or 0) waits for the next event. The server used to recurse
+// until its stack overflowed, and died.
+TEST_F(ServeTest, AnEventStreamResumedFromBeforeTheFirstEventWaitsForIt) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  auto events = std::async(std::launch::async, [&serve] { return EventsApart(serve, "1"); });
+  EXPECT_EQ(events.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
+      << "nothing has happened yet";
+  const HttpResult uploaded = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  const HttpResult stream = events.get();
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_THAT(stream.body, HasSubstr(id));
+  // Once there are events, an id from before them is answered with them at once.
+  EXPECT_THAT(EventsApart(serve, "0").body, HasSubstr(id));
+  EXPECT_EQ(serve.Get("/healthz").status, 200);
+  EXPECT_EQ(serve.Terminate(), 0);
 }
 
 // kill -9 of a worker in the middle of a batch: its jobs come back after the visibility
