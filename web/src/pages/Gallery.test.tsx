@@ -26,6 +26,18 @@ describe('gallery', () => {
     expect(screen.queryByRole('toolbar')).toBeNull();
   });
 
+  it('keeps a picker when the first uploads fail and the gallery is still empty', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    const empty = await screen.findByTestId('empty-state');
+    const notes = new File(['hello'], 'notes.txt', { type: 'text/plain' });
+    fireEvent.change(within(empty).getByLabelText('Choose photos'), { target: { files: [notes] } });
+    await waitFor(() => expect(screen.getByTestId('upload-row').dataset.phase).toBe('failed'));
+    // Nothing is on its way: the page must not promise photos, and must let the user try again.
+    expect(screen.queryByText(/will appear here/)).toBeNull();
+    expect(screen.getByLabelText('Choose photos')).toBeTruthy();
+  });
+
   it('shows newest first with the top label, and loads more when the end scrolls into view', async () => {
     const { calls } = mockFetch({
       'GET /api/v1/images': (url) =>

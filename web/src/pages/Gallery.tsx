@@ -14,7 +14,7 @@ import { formatPercent } from '../lib/format';
 import { useEventHub, useImageDeletions, useImageUpdates } from '../lib/live';
 import { Link, navigate, useLocation } from '../lib/router';
 import { matchesLabel } from '../lib/search';
-import { useUploads } from '../lib/uploads';
+import { isFinished, useUploads } from '../lib/uploads';
 
 export const PAGE_SIZE = 30;
 export const SUGGESTED_CATEGORIES = ['dog', 'cat', 'bird', 'fish', 'insect', 'vehicle', 'car', 'food', 'fruit', 'plant', 'building', 'instrument'];
@@ -243,6 +243,10 @@ export function Gallery() {
 
   const empty = !loading && !error && images.length === 0;
   const hasUploads = uploads.items.length > 0;
+  // The empty state brings its own picker; without it (its place taken by the upload list,
+  // even one of failed uploads) the compact one must stay.
+  const invite = empty && !label && !hasUploads;
+  const uploading = uploads.items.some((item) => !isFinished(item.phase));
 
   return (
     <div className="gallery-page">
@@ -293,7 +297,7 @@ export function Gallery() {
         ))}
       </nav>
 
-      {!empty || label ? <Dropzone onFiles={uploads.addFiles} compact /> : null}
+      {!invite && <Dropzone onFiles={uploads.addFiles} compact />}
 
       <UploadList
         items={uploads.items}
@@ -354,7 +358,7 @@ export function Gallery() {
         </div>
       )}
 
-      {empty && !label && !hasUploads && (
+      {invite && (
         <section className="empty-state card" data-testid="empty-state">
           <h2>Upload your first photo</h2>
           <p className="muted">
@@ -363,7 +367,7 @@ export function Gallery() {
           <Dropzone onFiles={uploads.addFiles} />
         </section>
       )}
-      {empty && !label && hasUploads && (
+      {empty && !label && uploading && (
         <p className="muted center">Your photos will appear here as soon as they are uploaded.</p>
       )}
       {empty && label && (
