@@ -130,6 +130,22 @@ describe('gallery', () => {
     expect(screen.queryByRole('checkbox', { name: /^Select / })).toBeNull();
   });
 
+  it('keeps keyboard focus on the toolbar as select mode starts and ends', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    const select = screen.getByRole('button', { name: 'Select' });
+    select.focus();
+    fireEvent.click(select);
+    // The Select button is gone: focus must not fall back to the page.
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select all' }));
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Done' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select' }));
+  });
+
   it('updates cards live from events', async () => {
     const pending = makeImage({ id: 'p1', status: 'processing', labels: undefined, uploaded_at_ms: 5000 });
     mockFetch({ 'GET /api/v1/images': { body: { images: [pending], next_cursor: '' } } });

@@ -181,8 +181,16 @@ export function Gallery() {
   useImageUpdates((image) => setImages((current) => upsert(current, image, label)));
   useImageDeletions((id) => setImages((current) => current.filter((image) => image.id !== id)));
 
+  // The button pressed to start or end select mode is replaced by the other toolbar, so
+  // focus moves to what took its place rather than fall back to the page.
+  const selectButton = useRef<HTMLButtonElement>(null);
+  const selectAllButton = useRef<HTMLButtonElement>(null);
+  const selectingBefore = useRef(selecting);
   useEffect(() => {
     if (!selecting) setSelected(new Set());
+    if (selectingBefore.current === selecting) return;
+    selectingBefore.current = selecting;
+    (selecting ? selectAllButton : selectButton).current?.focus();
   }, [selecting]);
 
   useEffect(() => {
@@ -323,6 +331,7 @@ export function Gallery() {
                 {selected.size} selected
               </span>
               <button
+                ref={selectAllButton}
                 type="button"
                 className="button small"
                 onClick={() => setSelected(allSelected ? new Set() : new Set(images.map((image) => image.id)))}
@@ -342,7 +351,7 @@ export function Gallery() {
               </button>
             </>
           ) : (
-            <button type="button" className="button small" onClick={() => setSelecting(true)}>
+            <button ref={selectButton} type="button" className="button small" onClick={() => setSelecting(true)}>
               <Icon name="check" size={16} /> Select
             </button>
           )}
