@@ -146,6 +146,23 @@ describe('gallery', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select' }));
   });
 
+  it('loads again by itself when the live stream comes back after the server was gone', async () => {
+    let down = true;
+    mockFetch({
+      'GET /api/v1/images': () => {
+        if (down) throw new TypeError('Failed to fetch');
+        return { body: { images: page1, next_cursor: '' } };
+      },
+    });
+    renderApp('/gallery', { user: USER });
+    expect((await screen.findByRole('alert')).textContent).toContain('Cannot reach the server');
+    down = false;
+    // The hub reopens the stream after its backoff and asks for a resync.
+    await act(async () => FakeEventSource.latest().fail());
+    await waitFor(() => expect(items()).toHaveLength(3), { timeout: 2500 });
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
   it('updates cards live from events', async () => {
     const pending = makeImage({ id: 'p1', status: 'processing', labels: undefined, uploaded_at_ms: 5000 });
     mockFetch({ 'GET /api/v1/images': { body: { images: [pending], next_cursor: '' } } });

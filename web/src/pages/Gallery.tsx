@@ -11,7 +11,7 @@ import { Thumbnail } from '../components/Thumbnail';
 import { UploadList } from '../components/UploadList';
 import { useAnnounce } from '../lib/announcer';
 import { formatPercent } from '../lib/format';
-import { useEventHub, useImageDeletions, useImageUpdates } from '../lib/live';
+import { useEventHub, useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate, useLocation } from '../lib/router';
 import { matchesLabel } from '../lib/search';
 import { isFinished, useUploads } from '../lib/uploads';
@@ -177,6 +177,10 @@ export function Gallery() {
     if (hasMore && !loadingRef.current && !error) load(false, cursor);
   }, [hasMore, cursor, load, error]);
   const sentinel = useInfiniteScroll(loadMore, hasMore && !error);
+  const retry = () => load(images.length === 0, images.length ? cursor : '');
+  // A stream reopened after a failure (the server back after a restart) is the moment to
+  // try again, so the page does not wait for a click on Retry.
+  useResync(() => error && retry());
 
   useImageUpdates((image) => setImages((current) => upsert(current, image, label)));
   useImageDeletions((id) => setImages((current) => current.filter((image) => image.id !== id)));
@@ -361,7 +365,7 @@ export function Gallery() {
       {error && (
         <div className="alert error" role="alert">
           {error}{' '}
-          <button type="button" className="button small" onClick={() => load(images.length === 0, images.length ? cursor : '')}>
+          <button type="button" className="button small" onClick={retry}>
             Retry
           </button>
         </div>
