@@ -296,6 +296,22 @@ try {
     assert(status.status() === 403, `a member gets ${status.status()} from /api/v1/ops/status`);
   });
 
+  await check('a refused first upload leaves a way to upload again', async () => {
+    await page.goto(`${base}/gallery`);
+    await page.getByTestId('empty-state').waitFor();
+    await page.locator('input[type=file]').first().setInputFiles({
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('not a photo\n'),
+    });
+    await page.locator('[data-testid=upload-row][data-phase=failed]').waitFor();
+    await page.getByTestId('dropzone').waitFor();
+    assert(!(await page.getByText('will appear here').count()), 'photos promised while nothing is on its way');
+    await shoot('gallery-refused-first');
+    await page.getByRole('button', { name: 'Dismiss notes.txt' }).click();
+    await page.getByTestId('empty-state').waitFor();
+  });
+
   await check('a batch of 40 photos turns done from events alone, before any re-fetch', async () => {
     await page.goto(`${base}/gallery`);
     await page.getByTestId('empty-state').waitFor();

@@ -65,7 +65,9 @@ start_server() {
   port=$(free_port) || return 1
   rm -rf "$tmp/data"
   log=$tmp/serve-$attempt.log
-  "$argus" serve --host=127.0.0.1 --port="$port" --data-dir="$tmp/data" >"$log" 2>&1 &
+  # The web app checked above, not the one beside the binary's build folder (ARGUS_BIN may
+  # come from another checkout).
+  "$argus" serve --host=127.0.0.1 --port="$port" --data-dir="$tmp/data" --web-dir="$repo/web/dist" >"$log" 2>&1 &
   pid=$!
   local ready=
   for _ in $(seq 300); do   # up to 60 s

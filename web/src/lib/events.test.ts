@@ -67,6 +67,32 @@ describe('ImageEventHub', () => {
     expect(timers).toHaveLength(0);
   });
 
+  it('takes a reconnect that fails as the server gone: offline, then its own backoff', () => {
+    const { hub, timers } = setup();
+    const resync = vi.fn();
+    hub.onResync(resync);
+    hub.start();
+    const source = FakeEventSource.latest();
+    source.emit('ready');
+    source.endResponse();
+    source.emit('open');
+    source.endResponse();
+    expect(hub.connectionState).toBe('open');
+    expect(timers).toHaveLength(0);
+    // The server is down: the browser's reconnect fails too, and it would retry every 100 ms.
+    source.endResponse();
+    expect(hub.connectionState).toBe('closed');
+    expect(source.closed).toBe(true);
+    expect(timers[0].ms).toBe(1000);
+    timers[0].fn();
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(resync).toHaveBeenCalledTimes(1);
+    // A first connection that fails the same way backs off further.
+    FakeEventSource.latest().endResponse();
+    FakeEventSource.latest().endResponse();
+    expect(timers[1].ms).toBe(2000);
+  });
+
   it('reopens a closed stream with backoff and asks for a resync', () => {
     const { hub, timers } = setup();
     const resync = vi.fn();

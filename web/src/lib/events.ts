@@ -1,6 +1,7 @@
 // Live image updates over server-sent events. Argus ends each /api/v1/events response
 // after delivering what is ready (retry: 100) and the browser reconnects with
-// Last-Event-ID by itself; only a closed stream (e.g. 401, network gone) needs us.
+// Last-Event-ID by itself; only a closed stream (e.g. 401) or a reconnect that fails
+// (the server gone) needs us.
 import { type Image, rank } from '../api/types';
 
 /** The part of EventSource we use, so tests can inject a fake. */
@@ -43,6 +44,8 @@ export class ImageEventHub {
   private delay: number;
   private stopped = true;
   private hadConnection = false;
+  /** The browser is reconnecting after an error and no 'open' has come since. */
+  private reconnecting = false;
   private readonly options: Required<ImageEventHubOptions>;
 
   constructor(
@@ -151,9 +154,15 @@ export class ImageEventHub {
   private readonly handleOpen = () => this.markOpen();
 
   private readonly handleError = () => {
-    // A finished response makes the browser reconnect by itself (readyState CONNECTING);
-    // only a CLOSED stream needs reopening.
-    if (!this.source || this.source.readyState !== CLOSED) return;
+    if (!this.source) return;
+    // A finished response makes the browser reconnect by itself (readyState CONNECTING),
+    // and 'open' follows. A second error before it means the server cannot be reached: the
+    // browser would go on retrying every 100 ms (the server's retry:) while the page still
+    // said live, so the stream is closed and reopened with our backoff, like a CLOSED one.
+    if (this.source.readyState !== CLOSED && !this.reconnecting) {
+      this.reconnecting = true;
+      return;
+    }
     this.detach();
     this.setState('closed');
     if (this.stopped) return;
@@ -165,11 +174,13 @@ export class ImageEventHub {
   };
 
   private markOpen() {
+    this.reconnecting = false;
     this.delay = this.options.retryDelayMs;
     if (this.state !== 'open') this.setState('open');
   }
 
   private open() {
+    this.reconnecting = false;
     this.setState('connecting');
     const source = this.factory(this.options.url);
     this.source = source;

@@ -160,6 +160,9 @@ describe('log-in form', () => {
     expect(times).toContain(alert.textContent);
     const button = screen.getByRole('button', { name: 'Try again in 2 s' }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
+    // Correcting the password while locked out must not hide why the button is disabled.
+    fill(/^Password/, 'whatever2');
+    expect(times).toContain(screen.getByRole('alert').textContent);
     await waitFor(() => expect(button.textContent).toBe('Try again in 1 s'), { timeout: 1500 });
     expect(button.disabled).toBe(true);
     await waitFor(() => expect(button.textContent).toBe('Log in'), { timeout: 1500 });

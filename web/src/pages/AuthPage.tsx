@@ -129,7 +129,8 @@ export function AuthPage({ mode }: { mode: Mode }) {
 
   const set = (field: keyof Credentials) => (value: string) => {
     setValues((v) => ({ ...v, [field]: value }));
-    setFormError('');
+    // A lock-out's message stays until it ends: it says why the button is disabled.
+    if (!retryAt) setFormError('');
   };
   const blur = (field: keyof Credentials) => (event: FocusEvent) => {
     // The submit checks every field; an error shown now would move the button from under

@@ -26,6 +26,18 @@ describe('gallery', () => {
     expect(screen.queryByRole('toolbar')).toBeNull();
   });
 
+  it('keeps a picker when the first uploads fail and the gallery is still empty', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    const empty = await screen.findByTestId('empty-state');
+    const notes = new File(['hello'], 'notes.txt', { type: 'text/plain' });
+    fireEvent.change(within(empty).getByLabelText('Choose photos'), { target: { files: [notes] } });
+    await waitFor(() => expect(screen.getByTestId('upload-row').dataset.phase).toBe('failed'));
+    // Nothing is on its way: the page must not promise photos, and must let the user try again.
+    expect(screen.queryByText(/will appear here/)).toBeNull();
+    expect(screen.getByLabelText('Choose photos')).toBeTruthy();
+  });
+
   it('shows newest first with the top label, and loads more when the end scrolls into view', async () => {
     const { calls } = mockFetch({
       'GET /api/v1/images': (url) =>
@@ -116,6 +128,39 @@ describe('gallery', () => {
     expect(items()).toHaveLength(3);
     fireEvent.keyDown(window, { key: 'Escape' });
     expect(screen.queryByRole('checkbox', { name: /^Select / })).toBeNull();
+  });
+
+  it('keeps keyboard focus on the toolbar as select mode starts and ends', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    const select = screen.getByRole('button', { name: 'Select' });
+    select.focus();
+    fireEvent.click(select);
+    // The Select button is gone: focus must not fall back to the page.
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select all' }));
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Done' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Select' }));
+  });
+
+  it('loads again by itself when the live stream comes back after the server was gone', async () => {
+    let down = true;
+    mockFetch({
+      'GET /api/v1/images': () => {
+        if (down) throw new TypeError('Failed to fetch');
+        return { body: { images: page1, next_cursor: '' } };
+      },
+    });
+    renderApp('/gallery', { user: USER });
+    expect((await screen.findByRole('alert')).textContent).toContain('Cannot reach the server');
+    down = false;
+    // The hub reopens the stream after its backoff and asks for a resync.
+    await act(async () => FakeEventSource.latest().fail());
+    await waitFor(() => expect(items()).toHaveLength(3), { timeout: 2500 });
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('updates cards live from events', async () => {

@@ -11,10 +11,10 @@ import { Thumbnail } from '../components/Thumbnail';
 import { UploadList } from '../components/UploadList';
 import { useAnnounce } from '../lib/announcer';
 import { formatPercent } from '../lib/format';
-import { useEventHub, useImageDeletions, useImageUpdates } from '../lib/live';
+import { useEventHub, useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate, useLocation } from '../lib/router';
 import { matchesLabel } from '../lib/search';
-import { useUploads } from '../lib/uploads';
+import { isFinished, useUploads } from '../lib/uploads';
 
 export const PAGE_SIZE = 30;
 export const SUGGESTED_CATEGORIES = ['dog', 'cat', 'bird', 'fish', 'insect', 'vehicle', 'car', 'food', 'fruit', 'plant', 'building', 'instrument'];
@@ -177,12 +177,24 @@ export function Gallery() {
     if (hasMore && !loadingRef.current && !error) load(false, cursor);
   }, [hasMore, cursor, load, error]);
   const sentinel = useInfiniteScroll(loadMore, hasMore && !error);
+  const retry = () => load(images.length === 0, images.length ? cursor : '');
+  // A stream reopened after a failure (the server back after a restart) is the moment to
+  // try again, so the page does not wait for a click on Retry.
+  useResync(() => error && retry());
 
   useImageUpdates((image) => setImages((current) => upsert(current, image, label)));
   useImageDeletions((id) => setImages((current) => current.filter((image) => image.id !== id)));
 
+  // The button pressed to start or end select mode is replaced by the other toolbar, so
+  // focus moves to what took its place rather than fall back to the page.
+  const selectButton = useRef<HTMLButtonElement>(null);
+  const selectAllButton = useRef<HTMLButtonElement>(null);
+  const selectingBefore = useRef(selecting);
   useEffect(() => {
     if (!selecting) setSelected(new Set());
+    if (selectingBefore.current === selecting) return;
+    selectingBefore.current = selecting;
+    (selecting ? selectAllButton : selectButton).current?.focus();
   }, [selecting]);
 
   useEffect(() => {
@@ -243,6 +255,10 @@ export function Gallery() {
 
   const empty = !loading && !error && images.length === 0;
   const hasUploads = uploads.items.length > 0;
+  // The empty state brings its own picker; without it (its place taken by the upload list,
+  // even one of failed uploads) the compact one must stay.
+  const invite = empty && !label && !hasUploads;
+  const uploading = uploads.items.some((item) => !isFinished(item.phase));
 
   return (
     <div className="gallery-page">
@@ -293,7 +309,7 @@ export function Gallery() {
         ))}
       </nav>
 
-      {!empty || label ? <Dropzone onFiles={uploads.addFiles} compact /> : null}
+      {!invite && <Dropzone onFiles={uploads.addFiles} compact />}
 
       <UploadList
         items={uploads.items}
@@ -319,6 +335,7 @@ export function Gallery() {
                 {selected.size} selected
               </span>
               <button
+                ref={selectAllButton}
                 type="button"
                 className="button small"
                 onClick={() => setSelected(allSelected ? new Set() : new Set(images.map((image) => image.id)))}
@@ -338,7 +355,7 @@ export function Gallery() {
               </button>
             </>
           ) : (
-            <button type="button" className="button small" onClick={() => setSelecting(true)}>
+            <button ref={selectButton} type="button" className="button small" onClick={() => setSelecting(true)}>
               <Icon name="check" size={16} /> Select
             </button>
           )}
@@ -348,13 +365,13 @@ export function Gallery() {
       {error && (
         <div className="alert error" role="alert">
           {error}{' '}
-          <button type="button" className="button small" onClick={() => load(images.length === 0, images.length ? cursor : '')}>
+          <button type="button" className="button small" onClick={retry}>
             Retry
           </button>
         </div>
       )}
 
-      {empty && !label && !hasUploads && (
+      {invite && (
         <section className="empty-state card" data-testid="empty-state">
           <h2>Upload your first photo</h2>
           <p className="muted">
@@ -363,7 +380,7 @@ export function Gallery() {
           <Dropzone onFiles={uploads.addFiles} />
         </section>
       )}
-      {empty && !label && hasUploads && (
+      {empty && !label && uploading && (
         <p className="muted center">Your photos will appear here as soon as they are uploaded.</p>
       )}
       {empty && label && (

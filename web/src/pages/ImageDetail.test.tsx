@@ -103,6 +103,19 @@ describe('image detail', () => {
     expect((await screen.findByTestId('detail-error')).textContent).toContain('Photo not found');
   });
 
+  it('says so when the photo is deleted in another tab', async () => {
+    mockFetch({ 'GET /api/v1/images/abc123': { body: dogPhoto } });
+    renderApp('/images/abc123', { user: USER });
+    await screen.findByTestId('labels');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete photo' }));
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'other', status: 'deleted' }));
+    expect(screen.getByTestId('labels')).toBeTruthy();
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'abc123', status: 'deleted' }));
+    expect(screen.getByTestId('detail-error').textContent).toContain('Photo deleted');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(screen.queryByTestId('labels')).toBeNull();
+  });
+
   it('lists parent categories most specific first without repeats', () => {
     expect(categoriesOf(dogPhoto)).toEqual(['dog', 'mammal', 'animal']);
   });

@@ -10,7 +10,7 @@ import { Spinner } from '../components/Spinner';
 import { StatusBadge } from '../components/StatusBadge';
 import { useAnnounce } from '../lib/announcer';
 import { STATUS_TEXT, formatBytes, formatDate, formatDuration, formatPercent } from '../lib/format';
-import { useImageUpdates, useResync } from '../lib/live';
+import { useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate } from '../lib/router';
 import { SEARCH_MIN_CONFIDENCE } from '../lib/search';
 
@@ -63,6 +63,8 @@ export function ImageDetail({ id }: { id: string }) {
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState('');
+  /** Deleted in another tab (or through the API) while this page showed it. */
+  const [deletedElsewhere, setDeletedElsewhere] = useState(false);
   const announce = useAnnounce();
   useTitle(image ? image.labels?.[0]?.name ?? image.filename : 'Photo');
 
@@ -89,6 +91,12 @@ export function ImageDetail({ id }: { id: string }) {
       }
       return update;
     });
+  });
+
+  useImageDeletions((deleted) => {
+    if (deleted !== id || deleting) return;
+    setDeletedElsewhere(true);
+    announce('This photo was deleted.');
   });
 
   const pending = image !== null && !isFinal(image.status);
@@ -121,6 +129,17 @@ export function ImageDetail({ id }: { id: string }) {
     }
   };
 
+  if (deletedElsewhere) {
+    return (
+      <section className="card empty-state" data-testid="detail-error">
+        <h1>Photo deleted</h1>
+        <p className="muted">It was deleted in another tab or window, or through the API.</p>
+        <Link to="/gallery" className="button">
+          Back to the gallery
+        </Link>
+      </section>
+    );
+  }
   if (error) {
     const missing = error.status === 404;
     return (

@@ -4,6 +4,25 @@ import { mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
 
 describe('settings: API tokens', () => {
+  it('selects the token for a manual copy where the page may not use the clipboard', async () => {
+    mockFetch({
+      'GET /api/v1/tokens': { body: { tokens: [] } },
+      'POST /api/v1/tokens': { status: 201, body: { id: 't2', name: 'ci', token: 'argus_secret_456' } },
+    });
+    renderApp('/settings', { user: USER });
+    await screen.findByText('No tokens yet.');
+    fireEvent.change(screen.getByLabelText('Token name'), { target: { value: 'ci' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: /Create token/ }));
+    });
+    // jsdom, like a page served over plain HTTP from another host, has no navigator.clipboard.
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Copy' }));
+    });
+    expect(screen.getByText(/press Ctrl\+C/)).toBeTruthy();
+    expect(window.getSelection()?.toString()).toBe('argus_secret_456');
+  });
+
   it('lists, creates (showing the secret once) and revokes tokens', async () => {
     const { calls } = mockFetch({
       'GET /api/v1/tokens': {

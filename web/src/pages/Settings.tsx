@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client';
 import type { ApiToken, CreatedToken } from '../api/types';
 import { ConfirmDialog } from '../components/Dialog';
@@ -26,7 +26,9 @@ export function Settings() {
   const [nameError, setNameError] = useState('');
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedToken | null>(null);
-  const [copied, setCopied] = useState(false);
+  /** 'manual': the clipboard was refused (no Clipboard API off HTTPS), the token is selected. */
+  const [copied, setCopied] = useState<'no' | 'yes' | 'manual'>('no');
+  const tokenRef = useRef<HTMLElement>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -54,7 +56,7 @@ export function Settings() {
     try {
       const token = await api.createToken(trimmed);
       setCreated(token);
-      setCopied(false);
+      setCopied('no');
       setName('');
       setTokens((current) => [
         { id: token.id, name: token.name, created_at_ms: Date.now(), last_used_at_ms: null },
@@ -72,10 +74,11 @@ export function Settings() {
     if (!created) return;
     try {
       await navigator.clipboard.writeText(created.token);
-      setCopied(true);
+      setCopied('yes');
       announce('Token copied to the clipboard.');
     } catch {
-      setCopied(false);
+      if (tokenRef.current) window.getSelection()?.selectAllChildren(tokenRef.current);
+      setCopied('manual');
     }
   };
 
@@ -154,11 +157,18 @@ export function Settings() {
               <strong>Copy your new token now.</strong> It is shown only once.
             </p>
             <div className="token-value">
-              <code data-testid="new-token">{created.token}</code>
+              <code data-testid="new-token" ref={tokenRef}>
+                {created.token}
+              </code>
               <button type="button" className="button small" onClick={copy}>
-                <Icon name="copy" size={16} /> {copied ? 'Copied' : 'Copy'}
+                <Icon name="copy" size={16} /> {copied === 'yes' ? 'Copied' : 'Copy'}
               </button>
             </div>
+            {copied === 'manual' && (
+              <p className="small" role="alert">
+                This page may not use the clipboard: the token is selected, press Ctrl+C (⌘C on a Mac) to copy it.
+              </p>
+            )}
             <button type="button" className="button ghost small" onClick={() => setCreated(null)}>
               I have saved it
             </button>
