@@ -5,6 +5,7 @@ import {
   useContext,
   useEffect,
   useMemo,
+  useRef,
   useState,
 } from 'react';
 import { ApiError, api, onUnauthorized } from '../api/client';
@@ -24,6 +25,14 @@ export interface AuthContextValue {
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
+
+/**
+ * The tabs of one browser share the session cookie, so a log-in or log-out in one is
+ * announced to the others, which would otherwise go on showing the old account (or a
+ * private page after log-out) until their next request.
+ */
+const AUTH_CHANNEL = 'argus-auth';
+type AuthMessage = 'logged-in' | 'logged-out';
 
 export function AuthProvider({
   children,
@@ -55,17 +64,41 @@ export function AuthProvider({
 
   useEffect(() => onUnauthorized(() => setState({ status: 'anonymous', user: null })), []);
 
+  const channel = useRef<BroadcastChannel | null>(null);
+  useEffect(() => {
+    if (typeof BroadcastChannel === 'undefined') return;
+    const own = new BroadcastChannel(AUTH_CHANNEL);
+    channel.current = own;
+    own.onmessage = (event: MessageEvent<AuthMessage>) => {
+      if (event.data === 'logged-out') {
+        setState({ status: 'anonymous', user: null });
+      } else if (event.data === 'logged-in') {
+        api
+          .me()
+          .then(({ user }) => setState({ status: 'authenticated', user }))
+          .catch(() => setState({ status: 'anonymous', user: null }));
+      }
+    };
+    return () => {
+      own.close();
+      channel.current = null;
+    };
+  }, []);
+  const announce = useCallback((message: AuthMessage) => channel.current?.postMessage(message), []);
+
   const login = useCallback(async (email: string, password: string) => {
     const { user } = await api.login(email.trim(), password);
     setState({ status: 'authenticated', user });
+    announce('logged-in');
     return user;
-  }, []);
+  }, [announce]);
 
   const signup = useCallback(async (email: string, password: string) => {
     const { user } = await api.signup(email.trim(), password);
     setState({ status: 'authenticated', user });
+    announce('logged-in');
     return user;
-  }, []);
+  }, [announce]);
 
   const logout = useCallback(async () => {
     try {
@@ -75,7 +108,8 @@ export function AuthProvider({
       if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) throw error;
     }
     setState({ status: 'anonymous', user: null });
-  }, []);
+    announce('logged-out');
+  }, [announce]);
 
   const value = useMemo<AuthContextValue>(
     () => ({ state, user: state.user, login, signup, logout }),

@@ -1,0 +1,60 @@
+import { act, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { ADMIN, USER, mockFetch } from '../test/fakes';
+import { AuthProvider, useAuth } from './auth';
+
+/** One browser tab's view of the session, with its log-in and log-out. */
+function Tab({ name }: { name: string }) {
+  const { state, login, logout } = useAuth();
+  return (
+    <section aria-label={name}>
+      <output data-testid={`${name}-user`}>{state.user?.email ?? state.status}</output>
+      <button type="button" onClick={() => void login('root@example.com', 'secret-password')}>
+        {`${name} log in`}
+      </button>
+      <button type="button" onClick={() => void logout()}>
+        {`${name} log out`}
+      </button>
+    </section>
+  );
+}
+
+describe('auth across tabs', () => {
+  it('a log-out in one tab logs the others out too', async () => {
+    mockFetch({ 'POST /api/v1/auth/logout': { status: 204 } });
+    render(
+      <>
+        <AuthProvider initialUser={USER}>
+          <Tab name="first" />
+        </AuthProvider>
+        <AuthProvider initialUser={USER}>
+          <Tab name="second" />
+        </AuthProvider>
+      </>,
+    );
+    expect(screen.getByTestId('second-user').textContent).toBe(USER.email);
+    await act(async () => screen.getByText('first log out').click());
+    await waitFor(() => expect(screen.getByTestId('second-user').textContent).toBe('anonymous'));
+    expect(screen.getByTestId('first-user').textContent).toBe('anonymous');
+  });
+
+  it('a log-in in one tab shows the new account in the others', async () => {
+    mockFetch({
+      'POST /api/v1/auth/login': { body: { user: ADMIN } },
+      'GET /api/v1/auth/me': { body: { user: ADMIN } },
+    });
+    render(
+      <>
+        <AuthProvider initialUser={null}>
+          <Tab name="first" />
+        </AuthProvider>
+        <AuthProvider initialUser={USER}>
+          <Tab name="second" />
+        </AuthProvider>
+      </>,
+    );
+    await act(async () => screen.getByText('first log in').click());
+    await waitFor(() => expect(screen.getByTestId('second-user').textContent).toBe(ADMIN.email));
+    expect(screen.getByTestId('first-user').textContent).toBe(ADMIN.email);
+  });
+});
