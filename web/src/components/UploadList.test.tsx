@@ -94,6 +94,27 @@ describe('upload list', () => {
     expect(uploads.map((u) => u.file.name)).not.toContain('bigger.jpg');
   });
 
+  it('offers Retry after a dropped connection or a busy server, not for a refused file', async () => {
+    const { uploads } = await startWith([imageFile('a.jpg'), imageFile('b.jpg'), imageFile('c.jpg')]);
+    await act(async () =>
+      uploads[0].reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection.')),
+    );
+    await act(async () => uploads[1].reject(new ApiError(503, 'queue_full', '900 images are waiting; retry shortly')));
+    await act(async () => uploads[2].reject(new ApiError(415, 'unsupported_media', 'c.jpg: not a supported image')));
+    expect(statusOf('a.jpg')).toBe('Failed');
+    expect(within(rowFor('c.jpg')).queryByRole('button', { name: /retry/i })).toBeNull();
+    expect(within(rowFor('b.jpg')).getByRole('button', { name: 'Retry upload of b.jpg' })).toBeTruthy();
+
+    await act(async () => within(rowFor('a.jpg')).getByRole('button', { name: 'Retry upload of a.jpg' }).click());
+    expect(uploads).toHaveLength(4);
+    expect(uploads[3].file.name).toBe('a.jpg');
+    expect(statusOf('a.jpg')).toBe('Uploading 0%');
+    expect(within(rowFor('a.jpg')).queryByRole('note')).toBeNull();
+    await act(async () => uploads[3].resolve(makeImage({ id: 'a1', filename: 'a.jpg', status: 'queued' })));
+    expect(statusOf('a.jpg')).toBe('Queued');
+    expect(screen.getByTestId('upload-summary').textContent).toContain('2 failed');
+  });
+
   it('leaves out the file name the server puts before its reason', async () => {
     const { uploads } = await startWith([imageFile('fake.jpg')]);
     await act(async () =>

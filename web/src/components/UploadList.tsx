@@ -20,10 +20,12 @@ export function UploadRow({
   item,
   onDismiss,
   onCancel,
+  onRetry,
 }: {
   item: UploadItem;
   onDismiss(key: string): void;
   onCancel(key: string): void;
+  onRetry(key: string): void;
 }) {
   const top = item.image?.labels?.[0];
   const finished = isFinished(item.phase);
@@ -69,6 +71,11 @@ export function UploadRow({
           )}
         </div>
       </div>
+      {item.phase === 'failed' && item.retryable && (
+        <button type="button" className="button ghost small" onClick={() => onRetry(item.key)} aria-label={`Retry upload of ${item.name}`}>
+          Retry
+        </button>
+      )}
       {uploading ? (
         <button type="button" className="icon-button" onClick={() => onCancel(item.key)} aria-label={`Cancel upload of ${item.name}`}>
           <Icon name="x" />
@@ -86,11 +93,13 @@ export function UploadList({
   items,
   onDismiss,
   onCancel,
+  onRetry,
   onClearFinished,
 }: {
   items: UploadItem[];
   onDismiss(key: string): void;
   onCancel(key: string): void;
+  onRetry(key: string): void;
   onClearFinished(): void;
 }) {
   if (items.length === 0) return null;
@@ -118,7 +127,7 @@ export function UploadList({
       </div>
       <ul className="upload-list">
         {items.map((item) => (
-          <UploadRow key={item.key} item={item} onDismiss={onDismiss} onCancel={onCancel} />
+          <UploadRow key={item.key} item={item} onDismiss={onDismiss} onCancel={onCancel} onRetry={onRetry} />
         ))}
       </ul>
     </section>

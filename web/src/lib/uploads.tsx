@@ -26,6 +26,9 @@ export interface UploadItem {
   /** Upload progress 0..1 (1 once the server has the bytes). */
   progress: number;
   error?: string;
+  /** Failed for a reason that may pass (no connection, the server busy or stopping): the
+   * file is kept, and `retry` sends it again. */
+  retryable?: boolean;
   image?: Image;
   previewUrl?: string;
 }
@@ -59,6 +62,7 @@ interface UploadsContextValue {
   dismiss(key: string): void;
   clearFinished(): void;
   cancel(key: string): void;
+  retry(key: string): void;
 }
 
 const UploadsContext = createContext<UploadsContextValue | null>(null);
@@ -78,6 +82,14 @@ function describe(item: UploadItem, image: Image): string {
 function reason(error: unknown, name: string): string {
   if (!(error instanceof ApiError)) return 'The upload failed. Please try again.';
   return error.message.startsWith(`${name}: `) ? error.message.slice(name.length + 2) : error.message;
+}
+
+/** The same file may go through later: the connection dropped, or the server answered that
+ * it is busy, stopping or failed (429, 5xx). Other answers concern the file itself. */
+function mayPass(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return true;
+  if (error.status === 0) return error.code !== 'aborted';
+  return error.status === 429 || error.status >= 500;
 }
 
 /** A 413 names the server's limit (--max-bytes), which the client has no other way to learn. */
@@ -108,8 +120,8 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
   );
 
   const fail = useCallback(
-    (item: UploadItem, message: string) => {
-      patch(item.key, { phase: 'failed', error: message });
+    (item: UploadItem, message: string, retryable = false) => {
+      patch(item.key, { phase: 'failed', error: message, retryable });
       announce(`${item.name}: upload failed, ${message}`);
     },
     [patch, announce],
@@ -146,12 +158,13 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
           if (!row || row.phase === 'cancelled') return;
           const limit = error instanceof ApiError && error.status === 413 ? OVER_LIMIT.exec(error.message) : null;
           if (limit) maxBytes.current = Number(limit[1]);
-          fail(item, limit ? tooLarge(file.size, Number(limit[1])) : reason(error, item.name));
+          if (limit) return fail(item, tooLarge(file.size, Number(limit[1])));
+          fail(item, reason(error, item.name), mayPass(error));
         })
         .finally(() => {
           active.current--;
           aborts.current.delete(item.key);
-          files.current.delete(item.key);
+          if (!itemsRef.current.find((it) => it.key === item.key)?.retryable) files.current.delete(item.key);
           pumpRef.current();
         });
     }
@@ -249,12 +262,24 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
   );
 
   const clearFinished = useCallback(() => {
+    for (const item of itemsRef.current) {
+      if (isFinished(item.phase)) files.current.delete(item.key);
+    }
     update((current) => current.filter((item) => !isFinished(item.phase)));
   }, [update]);
 
+  const retry = useCallback(
+    (key: string) => {
+      if (!files.current.has(key)) return;
+      patch(key, { phase: 'waiting', progress: 0, error: undefined, retryable: false });
+      pumpRef.current();
+    },
+    [patch],
+  );
+
   const value = useMemo(
-    () => ({ items, addFiles, dismiss, clearFinished, cancel }),
-    [items, addFiles, dismiss, clearFinished, cancel],
+    () => ({ items, addFiles, dismiss, clearFinished, cancel, retry }),
+    [items, addFiles, dismiss, clearFinished, cancel, retry],
   );
   return <UploadsContext.Provider value={value}>{children}</UploadsContext.Provider>;
 }

@@ -315,6 +315,7 @@ export function Gallery() {
         items={uploads.items}
         onDismiss={uploads.dismiss}
         onCancel={uploads.cancel}
+        onRetry={uploads.retry}
         onClearFinished={uploads.clearFinished}
       />
 
