@@ -24,6 +24,19 @@ describe('app shell and routing', () => {
     expect(calls[0].path).toBe('/api/v1/auth/me');
   });
 
+  it('does not ask for a session without the CSRF cookie a log-in sets beside it', async () => {
+    const { calls } = mockFetch({});
+    document.cookie = 'argus_csrf=; path=/; max-age=0';
+    try {
+      window.history.replaceState(null, '', '/gallery');
+      render(<App services={{ eventSource: FakeEventSource.factory }} />);
+      await waitFor(() => expect(window.location.pathname).toBe('/login'));
+      expect(calls.filter((c) => c.path === '/api/v1/auth/me')).toHaveLength(0);
+    } finally {
+      document.cookie = 'argus_csrf=test-csrf-token; path=/';
+    }
+  });
+
   it('opens the live event stream for a logged-in user, navigates client-side and logs out', async () => {
     const { calls } = mockFetch({
       'GET /api/v1/images': { body: { images: [], next_cursor: '' } },

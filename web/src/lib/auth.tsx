@@ -8,7 +8,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import { ApiError, api, onUnauthorized } from '../api/client';
+import { ApiError, CSRF_COOKIE, api, onUnauthorized, readCookie } from '../api/client';
 import type { User } from '../api/types';
 
 export type AuthState =
@@ -52,6 +52,13 @@ export function AuthProvider({
 
   useEffect(() => {
     if (initialUser !== undefined) return;
+    // A log-in sets the script-readable CSRF cookie beside the HttpOnly session cookie, for
+    // as long; without it there is no session to ask about, and asking would only put the
+    // server's 401 in every visitor's console.
+    if (!readCookie(CSRF_COOKIE)) {
+      setState({ status: 'anonymous', user: null });
+      return;
+    }
     let cancelled = false;
     api
       .me()
