@@ -1,5 +1,6 @@
 import { act, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import type { User } from '../api/types';
 import { ADMIN, USER, mockFetch } from '../test/fakes';
 import { AuthProvider, useAuth } from './auth';
 
@@ -19,19 +20,24 @@ function Tab({ name }: { name: string }) {
   );
 }
 
+/** Two tabs of one browser, each with its own view of the session. */
+function renderTabs(first: User | null, second: User | null) {
+  render(
+    <>
+      <AuthProvider initialUser={first}>
+        <Tab name="first" />
+      </AuthProvider>
+      <AuthProvider initialUser={second}>
+        <Tab name="second" />
+      </AuthProvider>
+    </>,
+  );
+}
+
 describe('auth across tabs', () => {
   it('a log-out in one tab logs the others out too', async () => {
     mockFetch({ 'POST /api/v1/auth/logout': { status: 204 } });
-    render(
-      <>
-        <AuthProvider initialUser={USER}>
-          <Tab name="first" />
-        </AuthProvider>
-        <AuthProvider initialUser={USER}>
-          <Tab name="second" />
-        </AuthProvider>
-      </>,
-    );
+    renderTabs(USER, USER);
     expect(screen.getByTestId('second-user').textContent).toBe(USER.email);
     await act(async () => screen.getByText('first log out').click());
     await waitFor(() => expect(screen.getByTestId('second-user').textContent).toBe('anonymous'));
@@ -43,16 +49,7 @@ describe('auth across tabs', () => {
       'POST /api/v1/auth/login': { body: { user: ADMIN } },
       'GET /api/v1/auth/me': { body: { user: ADMIN } },
     });
-    render(
-      <>
-        <AuthProvider initialUser={null}>
-          <Tab name="first" />
-        </AuthProvider>
-        <AuthProvider initialUser={USER}>
-          <Tab name="second" />
-        </AuthProvider>
-      </>,
-    );
+    renderTabs(null, USER);
     await act(async () => screen.getByText('first log in').click());
     await waitFor(() => expect(screen.getByTestId('second-user').textContent).toBe(ADMIN.email));
     expect(screen.getByTestId('first-user').textContent).toBe(ADMIN.email);

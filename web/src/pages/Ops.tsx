@@ -49,15 +49,12 @@ export function OpsCharts({ metrics, statuses, route, now }: OpsChartsProps) {
   const latency = useMemo(() => latencySeries(metrics, route), [metrics, route]);
   // Under `argus web` the status has no scaler: its workers are counted elsewhere.
   const scalerHere = statuses.length === 0 || statuses.some((p) => p.running !== undefined);
+  const counts = { now, windowMs: WINDOW_MS, format: count, integer: true, minMax: 4 };
   return (
     <div className="charts">
       <LineChart
         title="Queue"
-        now={now}
-        windowMs={WINDOW_MS}
-        format={count}
-        integer
-        minMax={4}
+        {...counts}
         series={[
           { name: 'ready', color: 'var(--series-1)', points: statusSeries(statuses, (p) => p.ready) },
           { name: 'in flight', color: 'var(--series-2)', points: statusSeries(statuses, (p) => p.inFlight) },
@@ -67,11 +64,7 @@ export function OpsCharts({ metrics, statuses, route, now }: OpsChartsProps) {
       {scalerHere && (
         <LineChart
           title="Workers"
-          now={now}
-          windowMs={WINDOW_MS}
-          format={count}
-          integer
-          minMax={4}
+          {...counts}
           series={[
             { name: 'running', color: 'var(--series-1)', points: statusSeries(statuses, (p) => p.running) },
             { name: 'desired', color: 'var(--series-3)', points: statusSeries(statuses, (p) => p.desired) },
