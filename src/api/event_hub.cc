@@ -27,13 +27,15 @@ unsigned EventHub::RandomReplicaTag() {
 EventHub::EventHub(unsigned replica_tag)
     : replica_tag_(replica_tag % kReplicaTags),
       last_micros_(NowMicros()),
-      sequence_(last_micros_ * kReplicaTags + replica_tag_),
       timer_([this](const std::stop_token& stop) { RunTimer(stop); }) {}
+
+std::uint64_t EventHub::SequenceAt(std::uint64_t micros) const {
+  return micros * kReplicaTags + replica_tag_;
+}
 
 std::uint64_t EventHub::NextSequence() {
   last_micros_ = std::max(last_micros_ + 1, NowMicros());
-  sequence_ = last_micros_ * kReplicaTags + replica_tag_;
-  return sequence_;
+  return SequenceAt(last_micros_);
 }
 
 std::uint64_t EventHub::ResumeAfter(std::uint64_t seen) const {
@@ -41,7 +43,7 @@ std::uint64_t EventHub::ResumeAfter(std::uint64_t seen) const {
   const std::uint64_t micros = seen / kReplicaTags;
   if (micros <= kForeignMarginMicros) return 0;
   // In our numbering, so that the next reconnection to this process resumes exactly.
-  return (micros - kForeignMarginMicros) * kReplicaTags + replica_tag_;
+  return SequenceAt(micros - kForeignMarginMicros);
 }
 
 EventHub::~EventHub() {
@@ -125,7 +127,7 @@ std::optional<StatusEvent> EventHub::LatestEventFor(const std::string& image_id,
 
 std::uint64_t EventHub::last_sequence() const {
   std::lock_guard lock(mutex_);
-  return sequence_;
+  return SequenceAt(last_micros_);
 }
 
 std::size_t EventHub::waiting_for_images() const {

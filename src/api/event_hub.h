@@ -87,14 +87,16 @@ class EventHub {
     ImageWake wake;
   };
   void RunTimer(const std::stop_token& stop);
+  // This process's number for an event that arrived at `micros`.
+  std::uint64_t SequenceAt(std::uint64_t micros) const;
   std::uint64_t NextSequence();  // under mutex_
 
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<StatusEvent> recent_;
   const unsigned replica_tag_;
-  std::uint64_t last_micros_ = 0;  // the time part of sequence_
-  std::uint64_t sequence_ = 0;
+  // The arrival time of the last event, or the start: the time part of last_sequence().
+  std::uint64_t last_micros_ = 0;
   std::multimap<std::string, ImageWaiter> image_waiters_;
   std::vector<Waiter> event_waiters_;
   // When the timer thread wakes next; a waiter whose deadline comes sooner wakes it to

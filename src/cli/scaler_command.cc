@@ -31,9 +31,6 @@ struct ScalerCommandOptions {
   int metrics_port = 8081;
 };
 
-// How often the metrics take the scaler's state, as in `serve`.
-constexpr std::chrono::milliseconds kMetricsInterval{250};
-
 int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
   LogDrogonAsJson();

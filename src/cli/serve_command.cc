@@ -370,7 +370,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       while (!stop.stop_requested()) {
         if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
         if (scaler) ExportScalerStatus(scaler->Status(), metrics);
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        std::this_thread::sleep_for(kMetricsInterval);
       }
     });
   });

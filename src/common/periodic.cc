@@ -8,15 +8,17 @@
 
 namespace argus {
 
+bool PauseUnlessStopped(std::chrono::milliseconds pause, const std::stop_token& stop) {
+  std::mutex mutex;
+  std::condition_variable_any stopped;
+  std::unique_lock lock(mutex);
+  return !stopped.wait_for(lock, stop, pause, [&stop] { return stop.stop_requested(); });
+}
+
 Periodic::Periodic(std::chrono::milliseconds period, std::function<void()> task)
     : thread_([period = std::max(period, std::chrono::milliseconds(1)),
-               task = std::move(task)](std::stop_token stop) {
-        std::mutex mutex;
-        std::condition_variable_any stopped;
-        std::unique_lock lock(mutex);
-        while (!stopped.wait_for(lock, stop, period, [&stop] { return stop.stop_requested(); })) {
-          task();
-        }
+               task = std::move(task)](const std::stop_token& stop) {
+        while (PauseUnlessStopped(period, stop)) task();
       }) {}
 
 }  // namespace argus

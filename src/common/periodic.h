@@ -2,9 +2,13 @@
 
 #include <chrono>
 #include <functional>
+#include <stop_token>
 #include <thread>
 
 namespace argus {
+
+// Waits `pause`, or less when `stop` is requested meanwhile; false when it was.
+bool PauseUnlessStopped(std::chrono::milliseconds pause, const std::stop_token& stop);
 
 // Runs `task` every `period` (at least 1 ms) on a thread of its own, the first time one
 // period after construction, until destroyed; destruction waits for a run in progress.

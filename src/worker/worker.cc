@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <format>
 #include <latch>
 #include <mutex>
@@ -15,6 +14,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/periodic.h"
 #include "worker/handoff.h"
 #include "worker/job.h"
 #include "worker/split_inference.h"
@@ -206,14 +206,8 @@ void Worker::HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_to
                       first->read.error().message));
   const auto started = Clock::now();
   std::chrono::milliseconds pause = kFirstOutagePause;
-  std::mutex mutex;
-  std::condition_variable_any stopped;
   while (unreachable() > 0 && Clock::now() - started < kLongestStoreOutage) {
-    {
-      std::unique_lock lock(mutex);
-      stopped.wait_for(lock, stop, pause, [] { return false; });  // the pause, cut by a stop
-    }
-    if (stop.stop_requested()) break;
+    if (!PauseUnlessStopped(pause, stop)) break;
     pause = std::min(pause * 2, kLongestOutagePause);
     for (Item& item : items) {
       if (StoreUnreachable(item.read)) ReadInput(item);

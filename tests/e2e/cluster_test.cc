@@ -89,13 +89,6 @@ Result<std::set<std::string>> ListKeys(const std::string& url, const std::string
   return keys;
 }
 
-// The value of one sample (a name with its labels) in `web`'s /metrics; 0 when absent.
-double MetricOf(ServeProcess& web, const std::string& sample) {
-  const std::string body = "\n" + web.Get("/metrics").body;
-  const std::size_t at = body.find("\n" + sample + " ");
-  return at == std::string::npos ? 0.0 : std::stod(body.substr(at + sample.size() + 2));
-}
-
 // The id of `web`'s latest event: server-sent events read after it are only later ones.
 std::string EventsStartNow(ServeProcess& web) {
   const HttpResult ready = web.Get("/api/v1/events");
@@ -336,8 +329,8 @@ TEST_F(ClusterTest, LabelledPhotosThroughBothReplicasReachTheEngineAccuracy) {
   double counted_a = 0, counted_b = 0;
   for (int i = 0; i < 200 && counted_a + counted_b < 500; ++i) {
     if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    counted_a = MetricOf(WebA(), done);
-    counted_b = MetricOf(WebB(), done);
+    counted_a = WebA().Metric(done);
+    counted_b = WebB().Metric(done);
   }
   EXPECT_EQ(counted_a + counted_b, 500);
   EXPECT_GT(counted_a, 0);

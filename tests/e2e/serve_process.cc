@@ -296,6 +296,12 @@ HttpResult ServeProcess::Send(const drogon::HttpRequestPtr& request, double time
   return ToResult(result, response);
 }
 
+double ServeProcess::Metric(const std::string& sample) {
+  const std::string body = "\n" + Get("/metrics").body;
+  const std::size_t at = body.find("\n" + sample + " ");
+  return at == std::string::npos ? 0.0 : std::stod(body.substr(at + sample.size() + 2));
+}
+
 HttpResult ServeProcess::Get(const std::string& path,
                              const std::vector<std::pair<std::string, std::string>>& headers) {
   auto request = drogon::HttpRequest::newHttpRequest();

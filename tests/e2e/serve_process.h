@@ -48,6 +48,8 @@ class ServeProcess {
 
   HttpResult Get(const std::string& path,
                  const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // The value of one sample (a name with its labels) in /metrics; 0 when it is absent.
+  double Metric(const std::string& sample);
   HttpResult Delete(const std::string& path);
   // multipart/form-data with one part per (field, file path).
   HttpResult Upload(const std::string& path,

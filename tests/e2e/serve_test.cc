@@ -515,12 +515,7 @@ TEST_F(ServeTest, ALoneWorkerDecodesUploadsAheadOfTheirJobs) {
   }
   ASSERT_THAT(serve.log(), HasSubstr("ready with model"));
   serve.UseNewAccount("owner@example.com");
-  auto decoded_ahead = [&serve] {
-    const std::string body = serve.Get("/metrics").body;
-    const std::string name = "\nargus_images_decoded_ahead_total ";
-    const std::size_t at = body.find(name);
-    return at == std::string::npos ? 0.0 : std::stod(body.substr(at + name.size()));
-  };
+  auto decoded_ahead = [&serve] { return serve.Metric("argus_images_decoded_ahead_total"); };
   // Each announcement gives the worker a head start of the catalog's and the queue's work;
   // a worker thread that a busy machine schedules later than that misses one, not all.
   const auto photos = SamplePhotos();
