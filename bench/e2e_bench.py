@@ -18,7 +18,8 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
+
+import loadtest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARGUS = os.path.join(ROOT, "build", "argus")
@@ -108,13 +109,8 @@ def free_port():
 
 
 def multipart(field, path):
-    boundary = uuid.uuid4().hex
     with open(path, "rb") as f:
-        data = f.read()
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-            f"filename=\"{os.path.basename(path)}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
+        return loadtest.multipart(field, path, f.read())
 
 
 class Service:
@@ -219,9 +215,7 @@ class Service:
         FINISHED_DIRS.append(self.dir)
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+percentile = loadtest.percentile
 
 
 def classify_throughput():
