@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "catalog/catalog_url.h"
+#include "catalog/postgres_test_database.h"
 #include "catalog/sql_catalog.h"
 #include "common/small_file_system_test.h"
 #include "common/wait_test.h"
@@ -292,6 +293,41 @@ TEST_P(CatalogTest, ADatabaseThatRefusesConnectionsFailsQuicklyAndRecovers) {
   }
 
   MustOk(PostgresAdmin("ALTER DATABASE " + pg_database_ + " ALLOW_CONNECTIONS true"));
+  EXPECT_TRUE(WaitUntil([&] { return catalog_->GetImage(Id(1)).has_value(); },
+                        std::chrono::seconds(20), std::chrono::milliseconds(50)));
+  Must(catalog_->AddUpload(Upload("bob", Id(1))));
+}
+
+// A server that keeps its connections and stops answering (a network dropping packets, a hung
+// server) fails the statement that meets it after the answer wait, and every later one at
+// once, where each used to wait the 30 s statement timeout in turn; the catalog works again
+// once the server answers.
+TEST_P(CatalogTest, ADatabaseThatStopsAnsweringFailsQuicklyAndRecovers) {
+  if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "SQLite has no server to stop answering";
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  auto frozen = FrozenBackends::Freeze(std::getenv(kPostgresUrlVariable), pg_database_);
+  ASSERT_TRUE(frozen) << frozen.error().message;
+
+  const auto first_start = std::chrono::steady_clock::now();
+  const auto first = catalog_->GetImage(Id(1));
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, ErrorCode::kUnavailable) << first.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - first_start, std::chrono::seconds(10));
+  for (int i = 0; i < 2; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const bool transaction = i == 1;
+    const Result<void> outcome =
+        transaction
+            ? catalog_->AddUpload(Upload("carol", Id(2))).transform([](const AddOutcome&) {})
+            : catalog_->GetImage(Id(1)).transform([](const ImageRecord&) {});
+    ASSERT_FALSE(outcome) << i;
+    EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable) << outcome.error().message;
+    EXPECT_NE(outcome.error().message.find("not answering"), std::string::npos)
+        << outcome.error().message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500)) << i;
+  }
+
+  frozen->Resume();
   EXPECT_TRUE(WaitUntil([&] { return catalog_->GetImage(Id(1)).has_value(); },
                         std::chrono::seconds(20), std::chrono::milliseconds(50)));
   Must(catalog_->AddUpload(Upload("bob", Id(1))));

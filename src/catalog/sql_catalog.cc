@@ -27,6 +27,7 @@
 #include "common/ascii.h"
 #include "common/clock.h"
 #include "db/drogon_client.h"
+#include "db/silent_server.h"
 #include "db/sqlite_errors.h"
 
 namespace argus::catalog {
@@ -213,10 +214,15 @@ constexpr std::string_view kCountByStatus = "SELECT status, COUNT(*) FROM images
 constexpr int kMaxListLimit = 200;
 constexpr std::size_t kMaxIdLength = 128;
 constexpr std::size_t kTermsPerInsert = 100;
-// PostgreSQL: how long one statement, a pooled connection or a COMMIT may take. SQLite
-// statements have no such limit: they wait at most busy_timeout for the file lock, and one
-// must never be abandoned half-way through a BEGIN ... COMMIT on the shared connection.
-constexpr std::chrono::seconds kPostgresStatementTimeout{30};
+// PostgreSQL: how long one statement, a pooled connection or a COMMIT may take. The catalog's
+// statements are small and indexed, so one unanswered this long means a server that stopped
+// answering (db::SilentServer), and the caller, often an HTTP request, gets 503 instead of
+// waiting on. Migrations may take longer (an index over a large table) and run before the
+// catalog serves anyone. SQLite statements have no such limit: they wait at most
+// busy_timeout for the file lock, and one must never be abandoned half-way through a
+// BEGIN ... COMMIT on the shared connection.
+constexpr std::chrono::seconds kPostgresAnswerWait{5};
+constexpr std::chrono::seconds kPostgresMigrationWait{30};
 // How long a statement waits for a client that has lost every connection to get one back:
 // Drogon tries again every second, so a server restart is ridden out, while a server that
 // is down fails statements quickly rather than after the statement timeout.
@@ -255,16 +261,17 @@ struct Statement {
 };
 
 // Runs statements on a client (or a transaction). Throws orm::DrogonDbException on failure,
-// orm::TimeoutError after `timeout` (when set), and std::logic_error for a statement whose
-// placeholders are out of order.
+// orm::TimeoutError after `timeout` (when set; noted in `silent_server` when given), and
+// std::logic_error for a statement whose placeholders are out of order.
 //
 // The wait is ours rather than DbClient::setTimeout's: Drogon 1.9 keeps a reference to the
 // client in every timeout timer, so a client closed within the timeout is destroyed later
 // on its own event-loop thread, which aborts the process (the thread joins itself).
 class Sql {
  public:
-  Sql(orm::DbClient& db, std::optional<std::chrono::milliseconds> timeout)
-      : db_(db), timeout_(timeout) {}
+  Sql(orm::DbClient& db, std::optional<std::chrono::milliseconds> timeout,
+      db::SilentServer* silent_server)
+      : db_(db), timeout_(timeout), silent_server_(silent_server) {}
 
   // One statement, waited for.
   orm::Result operator()(std::string_view sql, const std::vector<Param>& params = {}) const {
@@ -311,6 +318,7 @@ class Sql {
     if (!timeout_) {
       result.wait();
     } else if (result.wait_for(*timeout_) != std::future_status::ready) {
+      if (silent_server_ != nullptr) silent_server_->NoteUnanswered();
       throw orm::TimeoutError("no answer from the database within " +
                               std::to_string(timeout_->count()) + " ms");
     }
@@ -323,6 +331,7 @@ class Sql {
 
   orm::DbClient& db_;
   std::optional<std::chrono::milliseconds> timeout_;
+  db::SilentServer* silent_server_;  // may be null
 };
 
 Error DbError(std::string_view what, const orm::DrogonDbException& e) {
@@ -500,7 +509,7 @@ std::span<const Migration> SchemaMigrations() { return MigrationList(); }
 
 SqlCatalog::SqlCatalog(std::shared_ptr<orm::DbClient> db, SqlDialect dialect)
     : db_(std::move(db)), dialect_(dialect) {
-  if (dialect_ == SqlDialect::kPostgres) statement_timeout_ = kPostgresStatementTimeout;
+  if (dialect_ == SqlDialect::kPostgres) statement_timeout_ = kPostgresMigrationWait;
 }
 
 SqlCatalog::~SqlCatalog() { db::ReleaseDbClient(std::move(db_)); }
@@ -510,16 +519,23 @@ Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClie
   if (!db) return Fail(ErrorCode::kInvalidArgument, "catalog: no database client");
   std::unique_ptr<SqlCatalog> catalog(new SqlCatalog(std::move(db), dialect));
   if (auto migrated = catalog->Migrate(); !migrated) return std::unexpected(migrated.error());
+  if (dialect == SqlDialect::kPostgres) catalog->statement_timeout_ = kPostgresAnswerWait;
   return catalog;
 }
 
 // Drogon queues a statement for a client with no live connection until one comes back, so
 // while the server was down each statement held its caller for the whole statement timeout:
-// the web tier's I/O threads with them, and its /healthz too.
-Result<void> SqlCatalog::CheckConnected(std::string_view what) const {
-  if (dialect_ != SqlDialect::kPostgres || db::WaitForConnection(*db_, kPostgresReconnectionWait)) {
-    return {};
+// the web tier's I/O threads with them, and its /healthz too. A server that keeps its
+// connections and stops answering held them the same way, each caller in turn.
+Result<void> SqlCatalog::CheckAnswering(std::string_view what) {
+  if (dialect_ != SqlDialect::kPostgres) return {};
+  if (!silent_server_.Answering(*db_)) {
+    return Fail(ErrorCode::kUnavailable,
+                std::format("catalog: {}: the database is not answering (a statement had no "
+                            "answer within {} s)",
+                            what, kPostgresAnswerWait.count()));
   }
+  if (db::WaitForConnection(*db_, kPostgresReconnectionWait)) return {};
   return Fail(ErrorCode::kUnavailable,
               "catalog: " + std::string(what) +
                   ": no connection to the database (it is down or unreachable)");
@@ -527,13 +543,13 @@ Result<void> SqlCatalog::CheckConnected(std::string_view what) const {
 
 template <typename T, typename Body>
 Result<T> SqlCatalog::Run(std::string_view what, Body&& body) {
-  if (auto connected = CheckConnected(what); !connected) {
-    return std::unexpected(connected.error());
+  if (auto answering = CheckAnswering(what); !answering) {
+    return std::unexpected(answering.error());
   }
   std::unique_lock<std::mutex> lock(sqlite_mutex_, std::defer_lock);
   if (dialect_ == SqlDialect::kSqlite) lock.lock();
   try {
-    return body(Sql(*db_, statement_timeout_));
+    return body(Sql(*db_, statement_timeout_, &silent_server_));
   } catch (const orm::DrogonDbException& e) {
     return std::unexpected(DbError(what, e));
   } catch (const std::exception& e) {
@@ -545,7 +561,7 @@ template <typename T, typename Body>
 Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
   auto run_body = [&](orm::DbClient& db) -> Result<T> {
     try {
-      return body(Sql(db, statement_timeout_));
+      return body(Sql(db, statement_timeout_, &silent_server_));
     } catch (const orm::DrogonDbException& e) {
       return std::unexpected(DbError(what, e));
     } catch (const std::exception& e) {
@@ -558,7 +574,7 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
 
   if (dialect_ == SqlDialect::kSqlite) {
     std::lock_guard lock(sqlite_mutex_);
-    Sql db(*db_, statement_timeout_);
+    Sql db(*db_, statement_timeout_, nullptr);
     try {
       db("BEGIN IMMEDIATE");
     } catch (const orm::DrogonDbException& e) {
@@ -582,8 +598,8 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
 
   // PostgreSQL: a Drogon transaction holds one pooled connection; it commits when the last
   // reference goes and reports the outcome through its commit callback.
-  if (auto connected = CheckConnected(what); !connected) {
-    return std::unexpected(connected.error());
+  if (auto answering = CheckAnswering(what); !answering) {
+    return std::unexpected(answering.error());
   }
   const auto wait = statement_timeout_.value_or(std::chrono::hours(24));
   auto granted = std::make_shared<std::promise<std::shared_ptr<orm::Transaction>>>();
@@ -592,6 +608,7 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
       [granted](const std::shared_ptr<orm::Transaction>& tx) { granted->set_value(tx); });
   if (grant.wait_for(wait) != std::future_status::ready) {
     // When a connection turns up later, the transaction it gets is dropped unused.
+    silent_server_.NoteUnanswered();
     return fail(ErrorCode::kUnavailable, "no database connection available");
   }
   std::shared_ptr<orm::Transaction> tx = grant.get();
@@ -607,6 +624,7 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
   }
   tx.reset();
   if (commit_outcome.wait_for(wait) != std::future_status::ready) {
+    silent_server_.NoteUnanswered();
     return fail(ErrorCode::kUnavailable, "no answer to COMMIT");
   }
   if (!commit_outcome.get()) return fail(ErrorCode::kUnavailable, "COMMIT failed");

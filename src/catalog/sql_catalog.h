@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "db/silent_server.h"
 
 namespace drogon::orm {
 class DbClient;
@@ -109,14 +110,16 @@ class SqlCatalog final : public Catalog {
   // Runs `body(db)` outside a transaction (single statements); SQLite: under the mutex.
   template <typename T, typename Body>
   Result<T> Run(std::string_view what, Body&& body);
-  // PostgreSQL: kUnavailable when the client has no connection and gets none within a
-  // second, so that callers are not held for the statement timeout while the server is down.
-  Result<void> CheckConnected(std::string_view what) const;
+  // PostgreSQL: kUnavailable at once while the server is not answering (db::SilentServer),
+  // and when the client has no connection and gets none within a second, so that callers are
+  // not held for the statement timeout while the server is down or silent.
+  Result<void> CheckAnswering(std::string_view what);
 
   std::shared_ptr<drogon::orm::DbClient> db_;
   SqlDialect dialect_;
   // How long one statement may take (PostgreSQL); none for SQLite.
   std::optional<std::chrono::milliseconds> statement_timeout_;
+  db::SilentServer silent_server_;  // PostgreSQL only
   // SQLite only: the single connection must not interleave another caller's statements
   // into an open transaction.
   std::mutex sqlite_mutex_;

@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kFirstOutagePause{250};
 constexpr std::chrono::milliseconds kLongestOutagePause{5'000};
-constexpr std::chrono::minutes kLongestStoreOutage{10};
+constexpr std::chrono::minutes kLongestOutage{10};
 
 double MillisecondsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -191,6 +191,47 @@ bool StoreUnreachable(const Result<void>& read) {
   return !read && read.error().code == ErrorCode::kUnavailable;
 }
 
+// Pauses, longer each time, and calls `try_again` while `unavailable()`, up to kLongestOutage
+// or a stop; true when the store ended available.
+template <typename Unavailable, typename TryAgain>
+bool HoldThroughOutage(const Unavailable& unavailable, const TryAgain& try_again,
+                       const std::stop_token& stop) {
+  const auto started = Clock::now();
+  std::chrono::milliseconds pause = kFirstOutagePause;
+  while (unavailable() && Clock::now() - started < kLongestOutage) {
+    if (!PauseUnlessStopped(pause, stop)) break;
+    pause = std::min(pause * 2, kLongestOutagePause);
+    try_again();
+  }
+  return !unavailable();
+}
+
+std::string SecondsSince(Clock::time_point start) {
+  return std::format("{:.1f} s", std::chrono::duration<double>(Clock::now() - start).count());
+}
+
+// Calls `attempt` again while it fails with kUnavailable (a catalog that is down, not
+// answering or locked), the batch's jobs keeping their visibility meanwhile. Giving them back
+// instead counted each delivery as an attempt, so an outage of a few seconds failed the
+// images in hand for good.
+template <typename Attempt>
+auto HoldThroughCatalogOutage(std::string_view what, const Attempt& attempt,
+                              const std::stop_token& stop) {
+  auto outcome = attempt();
+  auto unavailable = [&outcome] {
+    return !outcome && outcome.error().code == ErrorCode::kUnavailable;
+  };
+  if (!unavailable()) return outcome;
+  LogLine("warning", "worker",
+          std::format("catalog unavailable while {}; holding the batch until it answers: {}", what,
+                      outcome.error().message));
+  const auto started = Clock::now();
+  if (HoldThroughOutage(unavailable, [&] { outcome = attempt(); }, stop)) {
+    LogLine("info", "worker", "catalog answers again after " + SecondsSince(started));
+  }
+  return outcome;
+}
+
 }  // namespace
 
 void Worker::HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_token& stop) {
@@ -205,18 +246,13 @@ void Worker::HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_to
           std::format("blob store unreachable; holding {} jobs until it answers: {}", unreachable(),
                       first->read.error().message));
   const auto started = Clock::now();
-  std::chrono::milliseconds pause = kFirstOutagePause;
-  while (unreachable() > 0 && Clock::now() - started < kLongestStoreOutage) {
-    if (!PauseUnlessStopped(pause, stop)) break;
-    pause = std::min(pause * 2, kLongestOutagePause);
+  auto read_unreachable = [&] {
     for (Item& item : items) {
       if (StoreUnreachable(item.read)) ReadInput(item);
     }
-  }
-  if (unreachable() == 0) {
-    LogLine("info", "worker",
-            std::format("blob store answers again after {:.1f} s",
-                        std::chrono::duration<double>(Clock::now() - started).count()));
+  };
+  if (HoldThroughOutage([&] { return unreachable() > 0; }, read_unreachable, stop)) {
+    LogLine("info", "worker", "blob store answers again after " + SecondsSince(started));
   }
 }
 
@@ -274,7 +310,19 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   const auto decode_start = Clock::now();
   const std::size_t tensor_size = classifier_.tensor_size();
   std::vector<float> tensors = TakeTensorBuffer();
+  std::vector<std::string> ids;
+  ids.reserve(candidates.size());
+  for (const Item& item : candidates) ids.push_back(item.job.image_id);
   Result<std::vector<std::optional<catalog::ImageStatus>>> statuses;
+  auto announce_processing = [&] {
+    std::vector<ImageEvent> processing;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if ((*statuses)[i] == catalog::ImageStatus::kProcessing && candidates[i].read) {
+        processing.push_back(EventOf(ids[i], catalog::ImageStatus::kProcessing));
+      }
+    }
+    Publish(processing);
+  };
   {
     // This thread decodes, with decoder_count_ - 1 helpers, while a decoder thread has the
     // catalog mark the batch processing. Handing a lone image to a sleeping decoder thread
@@ -282,20 +330,10 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     // 11.8 against 10.5 ms, six rounds in turns).
     std::latch marked(1);
     decoders_->runTaskInQueue([&] {
-      std::vector<std::string> ids;
-      ids.reserve(candidates.size());
-      for (const Item& item : candidates) ids.push_back(item.job.image_id);
       statuses = catalog_.StartProcessing(ids, now);
       // Announced while the images decode: right before inference, waking the web tier
       // would take a core from the model.
-      std::vector<ImageEvent> processing;
-      for (std::size_t i = 0; statuses && i < candidates.size(); ++i) {
-        if ((*statuses)[i] == catalog::ImageStatus::kProcessing && candidates[i].read) {
-          processing.push_back(
-              EventOf(candidates[i].job.image_id, catalog::ImageStatus::kProcessing));
-        }
-      }
-      Publish(processing);
+      if (statuses) announce_processing();
       marked.count_down();
     });
     std::atomic<std::size_t> next = 0;
@@ -327,6 +365,11 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     helped.wait();
     marked.wait();
     batch.decoded_ahead = decoded_ahead;
+  }
+  if (!statuses && statuses.error().code == ErrorCode::kUnavailable) {
+    statuses = HoldThroughCatalogOutage(
+        "marking a batch processing", [&] { return catalog_.StartProcessing(ids, now); }, stop);
+    if (statuses) announce_processing();
   }
   if (!statuses) {
     ReturnTensorBuffer(std::move(tensors));
@@ -414,7 +457,7 @@ void Worker::ReturnTensorBuffer(std::vector<float> buffer) {
   spare_tensors_.push_back(std::move(buffer));
 }
 
-bool Worker::Infer(Batch& batch) {
+bool Worker::Infer(Batch& batch, const std::stop_token& stop) {
   const std::size_t count = batch.items.size();
   const std::span<const float> tensors =
       std::span(batch.tensors).first(count * classifier_.tensor_size());
@@ -448,7 +491,8 @@ bool Worker::Infer(Batch& batch) {
                     .search_terms = engine::SearchTerms(classification)}});
   }
   // A result that was stored before (a redelivery) is acknowledged all the same.
-  auto stored = catalog_.StoreResults(results, NowMs());
+  auto stored = HoldThroughCatalogOutage(
+      "storing results", [&] { return catalog_.StoreResults(results, NowMs()); }, stop);
   if (!stored) {
     for (Item& item : batch.items) Retry(item, stored.error().message);
     return false;
@@ -519,7 +563,7 @@ void Worker::Run(const std::stop_token& stop) {
     prepared.Close();
   });
   while (auto batch = prepared.Take()) {
-    if (Infer(*batch)) inferred.Put(std::move(*batch));
+    if (Infer(*batch, stop)) inferred.Put(std::move(*batch));
   }
   inferred.Close();
 }

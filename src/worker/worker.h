@@ -74,7 +74,8 @@ class Worker {
   struct Batch;
   // Takes up to a batch of jobs, waiting up to `wait` for the first, and decodes their
   // images into one tensor. Jobs that need no inference are settled on the way; nullopt
-  // when none is left for the model.
+  // when none is left for the model. While the catalog is unavailable the batch is held, its
+  // jobs' visibility kept, up to ten minutes or a stop.
   Result<std::optional<Batch>> Prepare(std::chrono::milliseconds wait, const std::stop_token& stop);
   void ReadInput(Item& item);
   // While the blob store cannot serve some of `items` (refused, timed out, 5xx), waits with
@@ -84,8 +85,9 @@ class Worker {
   // outage of a few seconds.
   void HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_token& stop);
   // Runs the model on a prepared batch, stores its results in the catalog and announces
-  // them; false when the batch was given back to the queue instead.
-  bool Infer(Batch& batch);
+  // them; false when the batch was given back to the queue instead. Holds the results through
+  // a catalog outage, as Prepare holds a batch, until a stop.
+  bool Infer(Batch& batch, const std::stop_token& stop);
   // Writes the output objects of an inferred batch and acknowledges its jobs.
   void Settle(Batch& batch);
   // A redelivered job whose image is already classified: the output object is written

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "blob/s3rver_for_tests.h"
+#include "catalog/postgres_test_database.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/json_test.h"
@@ -445,6 +446,45 @@ TEST_F(WorkerTest, ABlobStoreOutageHoldsTheBatchInsteadOfFailingItsImages) {
   auto stats = queue_->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->dead, 0U);
+}
+
+// A catalog whose server stops answering while jobs are taken (PostgreSQL with its connections
+// open, a network dropping packets): the worker holds the batch until the catalog answers
+// again, and no image loses an attempt. Giving the jobs back instead used up their deliveries
+// in seconds and failed the images for good.
+TEST_F(WorkerTest, ACatalogOutageHoldsTheBatchInsteadOfFailingItsImages) {
+  auto database = catalog::PostgresTestDatabase::Create("argus_worker_test");
+  ASSERT_TRUE(database) << database.error().message;
+  auto postgres = catalog::OpenCatalog(database->url());
+  ASSERT_TRUE(postgres) << postgres.error().message;
+  catalog_ = std::move(*postgres);
+  const std::vector<std::string> ids = UploadSamples(3);
+
+  auto frozen = catalog::FrozenBackends::Freeze(database->server_url(), database->name());
+  ASSERT_TRUE(frozen) << frozen.error().message;
+  std::jthread worker = StartWorker({.max_attempts = 3, .retry_delay = 200ms});
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto stats = queue_->Stats();
+        return stats && stats->in_flight > 0;
+      },
+      30s, 20ms));
+  std::this_thread::sleep_for(8s);  // the catalog's answer wait, then forty retry delays
+  frozen->Resume();
+
+  ASSERT_TRUE(WaitForEmptyQueue());
+  for (const std::string& id : ids) {
+    auto image = catalog_->GetImage(id);
+    ASSERT_TRUE(image);
+    EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
+    EXPECT_EQ(image->attempts, 0) << "the outage cost no attempt";
+  }
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->dead, 0U);
+  worker.request_stop();
+  worker.join();
+  catalog_.reset();  // before its database is dropped
 }
 
 }  // namespace

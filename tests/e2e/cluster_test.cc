@@ -26,6 +26,7 @@
 #include "blob/s3_blob_store.h"
 #include "blob/s3rver_for_tests.h"
 #include "catalog/catalog_url.h"
+#include "catalog/postgres_test_database.h"
 #include "db/drogon_client.h"
 #include "events/nats_test_server.h"
 #include "serve_process.h"
@@ -38,31 +39,6 @@ using ::testing::HasSubstr;
 constexpr const char* kPostgresUrlVariable = "ARGUS_TEST_POSTGRES_URL";
 // Short, so that the jobs of a killed worker come back within seconds.
 constexpr int kVisibilityTimeoutS = 3;
-
-// Runs one statement on the database that the postgresql:// `url` names.
-Result<void> RunSql(const std::string& url, const std::string& sql) {
-  auto parsed = catalog::ParseCatalogUrl(url);
-  if (!parsed) return std::unexpected(parsed.error());
-  auto db = drogon::orm::DbClient::newPgClient(parsed->pg_conninfo, 1);
-  db::WaitForConnection(*db, std::chrono::seconds(10));
-  Result<void> outcome;
-  try {
-    db->execSqlSync(sql);
-  } catch (const drogon::orm::DrogonDbException& e) {
-    outcome = Fail(ErrorCode::kUnavailable, sql + ": " + e.base().what());
-  }
-  db::ReleaseDbClient(std::move(db));
-  return outcome;
-}
-
-// The postgresql:// `url` with its database replaced by `database`.
-std::string WithDatabase(const std::string& url, const std::string& database) {
-  const std::size_t host = url.find("://") + 3;
-  const std::size_t query = url.find('?');
-  const std::size_t path = std::min(url.find('/', host), query);
-  return url.substr(0, path) + "/" + database +
-         (query == std::string::npos ? "" : url.substr(query));
-}
 
 // The keys under `prefix` in the bucket of the s3:// `url`, listed with S3's ListObjectsV2.
 Result<std::set<std::string>> ListKeys(const std::string& url, const std::string& prefix) {
@@ -133,10 +109,10 @@ class ClusterTest : public ::testing::Test {
     postgres_url_ = postgres;
     static std::atomic<int> databases = 0;
     const std::string database = std::format("argus_cluster_test_{}_{}", getpid(), databases++);
-    const auto created = RunSql(postgres_url_, "CREATE DATABASE " + database);
+    const auto created = catalog::RunPostgres(postgres_url_, "CREATE DATABASE " + database);
     ASSERT_TRUE(created) << created.error().message;
     database_ = database;
-    catalog_url_ = WithDatabase(postgres_url_, database_);
+    catalog_url_ = catalog::WithDatabase(postgres_url_, database_);
 
     auto nats = nats::TestServer::Start(dir_.path() / "nats");
     ASSERT_TRUE(nats) << nats.error().message;
@@ -151,8 +127,8 @@ class ClusterTest : public ::testing::Test {
     webs_.clear();
     processes_.clear();
     if (database_.empty()) return;
-    const auto dropped =
-        RunSql(postgres_url_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+    const auto dropped = catalog::RunPostgres(
+        postgres_url_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
     EXPECT_TRUE(dropped) << dropped.error().message;
   }
 
@@ -429,6 +405,62 @@ TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {
   ExpectOneOutputPerDoneImage(ids, status["images"]["done"].asInt64());
   EXPECT_EQ(second_worker.Terminate(), 0);
   EXPECT_EQ(WebB().Terminate(), 0);
+}
+
+// PostgreSQL keeps the catalog's connections open and stops answering (its processes for the
+// catalog's database are stopped, as a hung server or a network dropping packets would leave
+// them): a request waits at most the catalog's answer wait, later ones get 503 at once, the
+// health check answers, and the jobs a worker takes meanwhile are held until the server
+// answers again, then all classified. Requests used to wait 30 s each, the health check as
+// long, and the jobs used up their attempts and failed.
+TEST_F(ClusterTest, APostgresServerThatStopsAnsweringFailsRequestsQuicklyAndLosesNoUpload) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  ArgusProcess& worker = StartWorker("worker");
+  ASSERT_TRUE(worker.running());
+  // The jobs wait for a stopped worker, which takes them once the server is silent.
+  ASSERT_EQ(::kill(worker.pid(), SIGSTOP), 0);
+  const auto files = SamplePhotos();
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const HttpResult uploaded = WebA().Upload("/api/v1/images", {{"file", files[i]}});
+    ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+    ids.push_back(uploaded.json["images"][0]["id"].asString());
+  }
+  auto frozen = catalog::FrozenBackends::Freeze(postgres_url_, database_);
+  ASSERT_TRUE(frozen) << frozen.error().message;
+  ASSERT_EQ(::kill(worker.pid(), SIGCONT), 0);
+
+  auto timed_get = [this](const std::string& path) {
+    const auto start = std::chrono::steady_clock::now();
+    HttpResult result = WebA().Get(path);
+    return std::pair(result, std::chrono::steady_clock::now() - start);
+  };
+  const auto [first, first_took] = timed_get("/api/v1/images");
+  EXPECT_EQ(first.status, 503) << first.body;
+  EXPECT_LT(first_took, std::chrono::seconds(10));
+  const auto [again, again_took] = timed_get("/api/v1/images/" + ids[0]);
+  EXPECT_EQ(again.status, 503) << again.body;
+  EXPECT_FALSE(again.json["error"]["code"].asString().empty()) << again.body;
+  EXPECT_LT(again_took, std::chrono::seconds(1));
+  const auto [health, health_took] = timed_get("/healthz");
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_LT(health_took, std::chrono::seconds(1));
+  const auto [ready, ready_took] = timed_get("/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_LT(ready_took, std::chrono::seconds(1));
+
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the worker holds its batch
+  frozen->Resume();
+  const auto records = WebA().AwaitAll(ids, 60);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i]["status"].asString(), "done")
+        << ids[i] << " " << records[i].toStyledString();
+  }
+  const Json::Value status = StatusOnceDrained(WebA());
+  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  EXPECT_EQ(WebA().Get("/readyz").status, 200);
+  EXPECT_EQ(worker.Terminate(), 0);
 }
 
 // nats-server restarted (same port, same store) while jobs wait with no worker running, and
