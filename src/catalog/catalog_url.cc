@@ -1,5 +1,6 @@
 #include "catalog/catalog_url.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <utility>
@@ -86,6 +87,16 @@ Result<void> RefuseUnencodedUserInfo(std::string_view rest) {
   const std::string_view first_key = query.substr(0, query.find_first_of("=&"));
   if (!authority.empty() && (path.contains('@') || first_key.contains('@'))) {
     return refuse("\"/\" or \"?\"");
+  }
+  // "user:pa?ss=word@host": the "?" ended the authority after a piece of the password, read
+  // as a port that is no number, and the "@" went into a query value.
+  const std::size_t port_colon = authority.rfind(':');
+  if (first_at == std::string_view::npos && !authority.starts_with('[') &&
+      port_colon != std::string_view::npos && query.contains('@')) {
+    const std::string_view port = authority.substr(port_colon + 1);
+    if (!std::ranges::all_of(port, [](char c) { return c >= '0' && c <= '9'; })) {
+      return refuse("\"?\"");
+    }
   }
   return {};
 }

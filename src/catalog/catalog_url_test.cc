@@ -96,6 +96,7 @@ TEST(CatalogUrlTest, AnUnencodedCharacterInThePasswordOrUserIsNamedWithoutEchoin
       {"postgresql://argus:xK7/Qm99@db.internal:5432/argus", "the password", {"xK7", "Qm99"}},
       {"postgresql://argus:12/34@db.internal/argus", "the password", {"12", "34"}},
       {"postgresql://argus:xK7?Qm@db.internal/argus", "the password", {"xK7", "Qm@"}},
+      {"postgresql://argus:Xq9?tok=w0rd@db.internal/argus", "the password", {"Xq9", "w0rd"}},
       {"postgresql://argus:s3cr@t/x@db.internal/argus", "the password", {"s3cr", "t/x"}},
       {"postgres://ar@gus:Zx9@db.internal/argus", "the user name", {"Zx9"}},
       {"postgres://ar/gus:Zx9@db.internal/argus", "the user name", {"Zx9"}},
