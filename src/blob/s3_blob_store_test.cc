@@ -287,24 +287,54 @@ TEST(S3BlobStoreUnreachableTest, ARefusedConnectionIsUnavailableAtOnce) {
   EXPECT_THAT(store.error().message, Not(HasSubstr("TOPSECRET")));
 }
 
+// A listening socket on 127.0.0.1 that nobody reads: the kernel completes connections to it,
+// and nothing is ever answered. Closed with the object.
+class SilentListener {
+ public:
+  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{.sin_family = AF_INET, .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    socklen_t length = sizeof address;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(::listen(fd_, 4), 0);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  ~SilentListener() { ::close(fd_); }
+
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
 TEST(S3BlobStoreUnreachableTest, AServerThatNeverAnswersTimesOut) {
-  // The kernel completes connections to a listening socket; nobody ever reads them.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{.sin_family = AF_INET, .sin_addr = {htonl(INADDR_LOOPBACK)}};
-  socklen_t length = sizeof address;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const SilentListener listener;
   const auto start = std::chrono::steady_clock::now();
   auto store = OpenBlobStore(
-      std::format("s3://AK:SK@127.0.0.1:{}/bucket?scheme=http&timeout=1", ntohs(address.sin_port)));
+      std::format("s3://AK:SK@127.0.0.1:{}/bucket?scheme=http&timeout=1", listener.port()));
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  ::close(fd);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
   EXPECT_THAT(store.error().message, HasSubstr("timed out"));
   EXPECT_GE(elapsed, 900ms);
   EXPECT_LT(elapsed, 3s);
+}
+
+// With the default timeout (60 s, room for large objects), a server that takes the connection
+// and never answers fails the request once nothing has moved for 10 s.
+TEST(S3BlobStoreUnreachableTest, AServerThatStopsAnsweringFailsAfterTenSecondsWithoutProgress) {
+  const SilentListener listener;
+  const auto start = std::chrono::steady_clock::now();
+  auto store =
+      OpenBlobStore(std::format("s3://AK:SK@127.0.0.1:{}/bucket?scheme=http", listener.port()));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kUnavailable) << store.error().message;
+  EXPECT_GE(elapsed, 9s);
+  EXPECT_LT(elapsed, 20s);
 }
 
 }  // namespace

@@ -15,6 +15,9 @@
 namespace argus::blob {
 namespace {
 
+// How long a request may go without a byte sent or received before it fails.
+constexpr std::chrono::seconds kLongestStall{10};
+
 struct CurlCleanup {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
 };
@@ -148,6 +151,16 @@ Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min<std::int64_t>(options.timeout.count(), 10'000)));
+  // A server that stops answering (hung, or behind a network that drops packets) fails a
+  // request once no byte has moved either way for kLongestStall, not after the whole
+  // timeout, which must leave time for large objects; a request waiting on it holds an HTTP
+  // thread of the web tier.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(std::max<std::int64_t>(
+                       1, std::chrono::duration_cast<std::chrono::seconds>(
+                              std::min<std::chrono::milliseconds>(options.timeout, kLongestStall))
+                              .count())));
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
