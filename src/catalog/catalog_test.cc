@@ -241,6 +241,14 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
     return std::move(*opened);
   }
 
+  // A single statement (reading image 1) or, with `transaction`, a transaction (adding
+  // image 2 for carol), and how it went.
+  Result<void> ReadOrAdd(bool transaction) {
+    return transaction
+               ? catalog_->AddUpload(Upload("carol", Id(2))).transform([](const AddOutcome&) {})
+               : catalog_->GetImage(Id(1)).transform([](const ImageRecord&) {});
+  }
+
   // Adds, enqueues and classifies one upload.
   void AddDone(const std::string& owner, const std::string& id, const ClassificationResult& r) {
     AddOutcome added = Must(catalog_->AddUpload(Upload(owner, id)));
@@ -282,11 +290,7 @@ TEST_P(CatalogTest, ADatabaseThatRefusesConnectionsFailsQuicklyAndRecovers) {
 
   for (int i = 0; i < 2; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const bool transaction = i == 1;
-    const Result<void> outcome =
-        transaction
-            ? catalog_->AddUpload(Upload("carol", Id(2))).transform([](const AddOutcome&) {})
-            : catalog_->GetImage(Id(1)).transform([](const ImageRecord&) {});
+    const Result<void> outcome = ReadOrAdd(i == 1);
     ASSERT_FALSE(outcome) << i;
     EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable) << outcome.error().message;
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10)) << i;
@@ -315,11 +319,7 @@ TEST_P(CatalogTest, ADatabaseThatStopsAnsweringFailsQuicklyAndRecovers) {
   EXPECT_LT(std::chrono::steady_clock::now() - first_start, std::chrono::seconds(10));
   for (int i = 0; i < 2; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const bool transaction = i == 1;
-    const Result<void> outcome =
-        transaction
-            ? catalog_->AddUpload(Upload("carol", Id(2))).transform([](const AddOutcome&) {})
-            : catalog_->GetImage(Id(1)).transform([](const ImageRecord&) {});
+    const Result<void> outcome = ReadOrAdd(i == 1);
     ASSERT_FALSE(outcome) << i;
     EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable) << outcome.error().message;
     EXPECT_NE(outcome.error().message.find("not answering"), std::string::npos)

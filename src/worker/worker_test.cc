@@ -100,6 +100,29 @@ class WorkerTest : public TempDirTest {
         limit, 20ms);
   }
 
+  bool WaitForJobsInFlight() {
+    return WaitUntil(
+        [this] {
+          auto stats = queue_->Stats();
+          return stats && stats->in_flight > 0;
+        },
+        30s, 20ms);
+  }
+
+  // Once the queue is empty: every image of `ids` done at its first attempt, none dead-lettered.
+  void ExpectDoneWithoutLostAttempts(const std::vector<std::string>& ids) {
+    ASSERT_TRUE(WaitForEmptyQueue());
+    for (const std::string& id : ids) {
+      auto image = catalog_->GetImage(id);
+      ASSERT_TRUE(image);
+      EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
+      EXPECT_EQ(image->attempts, 0) << "the outage cost no attempt";
+    }
+    auto stats = queue_->Stats();
+    ASSERT_TRUE(stats);
+    EXPECT_EQ(stats->dead, 0U);
+  }
+
   Json::Value OutputObject(const std::string& id) {
     auto bytes = blobs_->Get(OutputKey(id));
     EXPECT_TRUE(bytes) << id;
@@ -427,25 +450,11 @@ TEST_F(WorkerTest, ABlobStoreOutageHoldsTheBatchInsteadOfFailingItsImages) {
 
   (*s3rver)->Stop();
   std::jthread worker = StartWorker({.max_attempts = 3, .retry_delay = 200ms});
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto stats = queue_->Stats();
-        return stats && stats->in_flight > 0;
-      },
-      30s, 20ms));
+  ASSERT_TRUE(WaitForJobsInFlight());
   std::this_thread::sleep_for(3s);  // fifteen retry delays
   ASSERT_TRUE((*s3rver)->Restart());
 
-  ASSERT_TRUE(WaitForEmptyQueue());
-  for (const std::string& id : ids) {
-    auto image = catalog_->GetImage(id);
-    ASSERT_TRUE(image);
-    EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
-    EXPECT_EQ(image->attempts, 0) << "the outage cost no attempt";
-  }
-  auto stats = queue_->Stats();
-  ASSERT_TRUE(stats);
-  EXPECT_EQ(stats->dead, 0U);
+  ASSERT_NO_FATAL_FAILURE(ExpectDoneWithoutLostAttempts(ids));
 }
 
 // A catalog whose server stops answering while jobs are taken (PostgreSQL with its connections
@@ -463,25 +472,11 @@ TEST_F(WorkerTest, ACatalogOutageHoldsTheBatchInsteadOfFailingItsImages) {
   auto frozen = catalog::FrozenBackends::Freeze(database->server_url(), database->name());
   ASSERT_TRUE(frozen) << frozen.error().message;
   std::jthread worker = StartWorker({.max_attempts = 3, .retry_delay = 200ms});
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        auto stats = queue_->Stats();
-        return stats && stats->in_flight > 0;
-      },
-      30s, 20ms));
+  ASSERT_TRUE(WaitForJobsInFlight());
   std::this_thread::sleep_for(8s);  // the catalog's answer wait, then forty retry delays
   frozen->Resume();
 
-  ASSERT_TRUE(WaitForEmptyQueue());
-  for (const std::string& id : ids) {
-    auto image = catalog_->GetImage(id);
-    ASSERT_TRUE(image);
-    EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
-    EXPECT_EQ(image->attempts, 0) << "the outage cost no attempt";
-  }
-  auto stats = queue_->Stats();
-  ASSERT_TRUE(stats);
-  EXPECT_EQ(stats->dead, 0U);
+  ASSERT_NO_FATAL_FAILURE(ExpectDoneWithoutLostAttempts(ids));
   worker.request_stop();
   worker.join();
   catalog_.reset();  // before its database is dropped
