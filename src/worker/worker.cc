@@ -210,18 +210,17 @@ std::string SecondsSince(Clock::time_point start) {
   return std::format("{:.1f} s", std::chrono::duration<double>(Clock::now() - start).count());
 }
 
-// Calls `attempt` again while it fails with kUnavailable (a catalog that is down, not
-// answering or locked), the batch's jobs keeping their visibility meanwhile. Giving them back
-// instead counted each delivery as an attempt, so an outage of a few seconds failed the
-// images in hand for good.
-template <typename Attempt>
-auto HoldThroughCatalogOutage(std::string_view what, const Attempt& attempt,
+// While `outcome` of a catalog call is kUnavailable (a catalog that is down, not answering
+// or locked), makes the call again with `attempt`, the batch's jobs keeping their visibility
+// meanwhile. Giving them back instead counted each delivery as an attempt, so an outage of a
+// few seconds failed the images in hand for good.
+template <typename T, typename Attempt>
+void HoldThroughCatalogOutage(std::string_view what, Result<T>& outcome, const Attempt& attempt,
                               const std::stop_token& stop) {
-  auto outcome = attempt();
   auto unavailable = [&outcome] {
     return !outcome && outcome.error().code == ErrorCode::kUnavailable;
   };
-  if (!unavailable()) return outcome;
+  if (!unavailable()) return;
   LogLine("warning", "worker",
           std::format("catalog unavailable while {}; holding the batch until it answers: {}", what,
                       outcome.error().message));
@@ -229,7 +228,6 @@ auto HoldThroughCatalogOutage(std::string_view what, const Attempt& attempt,
   if (HoldThroughOutage(unavailable, [&] { outcome = attempt(); }, stop)) {
     LogLine("info", "worker", "catalog answers again after " + SecondsSince(started));
   }
-  return outcome;
 }
 
 }  // namespace
@@ -366,9 +364,10 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     marked.wait();
     batch.decoded_ahead = decoded_ahead;
   }
-  if (!statuses && statuses.error().code == ErrorCode::kUnavailable) {
-    statuses = HoldThroughCatalogOutage(
-        "marking a batch processing", [&] { return catalog_.StartProcessing(ids, now); }, stop);
+  if (!statuses) {
+    HoldThroughCatalogOutage(
+        "marking a batch processing", statuses, [&] { return catalog_.StartProcessing(ids, now); },
+        stop);
     if (statuses) announce_processing();
   }
   if (!statuses) {
@@ -491,8 +490,9 @@ bool Worker::Infer(Batch& batch, const std::stop_token& stop) {
                     .search_terms = engine::SearchTerms(classification)}});
   }
   // A result that was stored before (a redelivery) is acknowledged all the same.
-  auto stored = HoldThroughCatalogOutage(
-      "storing results", [&] { return catalog_.StoreResults(results, NowMs()); }, stop);
+  auto store = [&] { return catalog_.StoreResults(results, NowMs()); };
+  auto stored = store();
+  HoldThroughCatalogOutage("storing results", stored, store, stop);
   if (!stored) {
     for (Item& item : batch.items) Retry(item, stored.error().message);
     return false;
