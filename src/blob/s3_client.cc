@@ -156,11 +156,11 @@ Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std
   // timeout, which must leave time for large objects; a request waiting on it holds an HTTP
   // thread of the web tier.
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                   static_cast<long>(std::max<std::int64_t>(
-                       1, std::chrono::duration_cast<std::chrono::seconds>(
-                              std::min<std::chrono::milliseconds>(options.timeout, kLongestStall))
-                              .count())));
+  curl_easy_setopt(
+      curl, CURLOPT_LOW_SPEED_TIME,
+      static_cast<long>(std::chrono::ceil<std::chrono::seconds>(
+                            std::min<std::chrono::milliseconds>(options.timeout, kLongestStall))
+                            .count()));
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
