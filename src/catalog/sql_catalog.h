@@ -117,7 +117,8 @@ class SqlCatalog final : public Catalog {
 
   std::shared_ptr<drogon::orm::DbClient> db_;
   SqlDialect dialect_;
-  // How long one statement may take (PostgreSQL); none for SQLite.
+  // How long one statement may take (PostgreSQL: the migration wait until the migrations
+  // are applied, then the answer wait); none for SQLite.
   std::optional<std::chrono::milliseconds> statement_timeout_;
   db::SilentServer silent_server_;  // PostgreSQL only
   // SQLite only: the single connection must not interleave another caller's statements
