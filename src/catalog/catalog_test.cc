@@ -162,52 +162,26 @@ std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
 }
 
-constexpr const char* kPostgresUrlVariable = "ARGUS_TEST_POSTGRES_URL";
-
-// Splits "postgresql://...host:port/db?query" into the part before "/db" and "?query".
-bool SplitPostgresUrl(const std::string& url, std::string* server, std::string* query) {
-  std::size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return false;
-  std::size_t q = url.find('?');
-  std::string main = url.substr(0, q);
-  *query = q == std::string::npos ? "" : url.substr(q);
-  std::size_t slash = main.find('/', scheme + 3);
-  *server = main.substr(0, slash);
-  return true;
-}
-
 // Runs one statement on the maintenance database named by ARGUS_TEST_POSTGRES_URL.
 Result<void> PostgresAdmin(const std::string& sql) {
-  auto parsed = ParseCatalogUrl(std::getenv(kPostgresUrlVariable));
-  if (!parsed) return std::unexpected(parsed.error());
-  auto db = drogon::orm::DbClient::newPgClient(parsed->pg_conninfo, 1);
-  for (int i = 0; i < 5000 && !db->hasAvailableConnections(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  Result<void> outcome;
-  try {
-    db->execSqlSync(sql);
-  } catch (const drogon::orm::DrogonDbException& e) {
-    outcome = Fail(ErrorCode::kUnavailable, e.base().what());
-  }
-  db::ReleaseDbClient(std::move(db));
-  return outcome;
+  return RunPostgres(std::getenv(kTestPostgresUrlVariable), sql)
+      .transform([](const std::vector<std::string>&) {});
 }
 
 class CatalogTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::kPostgres) {
-      const char* base = std::getenv(kPostgresUrlVariable);
+      const char* base = std::getenv(kTestPostgresUrlVariable);
       if (base == nullptr || *base == '\0') {
-        GTEST_SKIP() << kPostgresUrlVariable
+        GTEST_SKIP() << kTestPostgresUrlVariable
                      << " is unset: set it to a PostgreSQL server URL whose user may CREATE "
                         "DATABASE (e.g. postgresql://postgres@127.0.0.1:5432/postgres) to run "
                         "the catalog tests on PostgreSQL too";
       }
       static std::atomic<int> counter = 0;
       pg_database_ = std::format("argus_catalog_test_{}_{}", getpid(), counter++);
-      ASSERT_TRUE(SplitPostgresUrl(base, &pg_server_, &pg_query_)) << base;
+      pg_server_url_ = base;
       url_ = CreatePostgresDatabase(pg_database_);
     } else {
       url_ = "sqlite://" + (dir_.path() / "catalog.db").string();
@@ -227,7 +201,7 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
   std::string CreatePostgresDatabase(const std::string& name) {
     MustOk(PostgresAdmin("CREATE DATABASE " + name));
     pg_databases_.push_back(name);
-    return pg_server_ + "/" + name + pg_query_;
+    return WithDatabase(pg_server_url_, name);
   }
 
   std::unique_ptr<Catalog> OpenOrFail(
@@ -258,7 +232,7 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
 
   TempDir dir_;
   std::string url_;
-  std::string pg_database_, pg_server_, pg_query_;
+  std::string pg_database_, pg_server_url_;
   std::vector<std::string> pg_databases_;
   std::unique_ptr<Catalog> catalog_;
 };
@@ -309,7 +283,7 @@ TEST_P(CatalogTest, ADatabaseThatRefusesConnectionsFailsQuicklyAndRecovers) {
 TEST_P(CatalogTest, ADatabaseThatStopsAnsweringFailsQuicklyAndRecovers) {
   if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "SQLite has no server to stop answering";
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
-  auto frozen = FrozenBackends::Freeze(std::getenv(kPostgresUrlVariable), pg_database_);
+  auto frozen = FrozenBackends::Freeze(pg_server_url_, pg_database_);
   ASSERT_TRUE(frozen) << frozen.error().message;
 
   const auto first_start = std::chrono::steady_clock::now();

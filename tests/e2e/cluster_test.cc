@@ -36,7 +36,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr const char* kPostgresUrlVariable = "ARGUS_TEST_POSTGRES_URL";
 // Short, so that the jobs of a killed worker come back within seconds.
 constexpr int kVisibilityTimeoutS = 3;
 
@@ -101,9 +100,9 @@ std::set<std::string> MissingFromEvents(ServeProcess& web, std::string after,
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* postgres = std::getenv(kPostgresUrlVariable);
+    const char* postgres = std::getenv(catalog::kTestPostgresUrlVariable);
     ASSERT_TRUE(postgres != nullptr && *postgres != '\0')
-        << kPostgresUrlVariable
+        << catalog::kTestPostgresUrlVariable
         << " is unset: run the tests through scripts/with-postgres (make test does), or set it "
            "to the URL of a PostgreSQL server whose user may CREATE DATABASE";
     postgres_url_ = postgres;
