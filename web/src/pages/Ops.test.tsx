@@ -45,6 +45,18 @@ argus_http_request_duration_seconds_bucket{route="/",le="+Inf"} ${fast + slow}
 `;
 }
 
+// The Ops page for the administrator, its status lacking `member`; resolves to its tiles.
+async function showOpsWithout(member: 'durability' | 'scaler') {
+  const partial: OpsStatus = { ...status };
+  delete partial[member];
+  mockFetch({
+    'GET /api/v1/ops/status': { body: partial },
+    'GET /metrics': { body: metricsText(100, 10, 0), headers: { 'Content-Type': 'text/plain' } },
+  });
+  renderApp('/ops', { user: ADMIN, services: { opsIntervalMs: 30 } });
+  return screen.findByTestId('ops-tiles');
+}
+
 describe('ops charts', () => {
   it('charts throughput and p50/p95/p99 latency from sample metrics', () => {
     const now = 1_700_000_060_000;
@@ -116,27 +128,13 @@ describe('ops page', () => {
   });
 
   it('leaves out what uploads survive when no store follows --durability (the cluster profile)', async () => {
-    const cluster: OpsStatus = { ...status };
-    delete cluster.durability;
-    mockFetch({
-      'GET /api/v1/ops/status': { body: cluster },
-      'GET /metrics': { body: metricsText(100, 10, 0), headers: { 'Content-Type': 'text/plain' } },
-    });
-    renderApp('/ops', { user: ADMIN, services: { opsIntervalMs: 30 } });
-    const tiles = await screen.findByTestId('ops-tiles');
+    const tiles = await showOpsWithout('durability');
     expect(within(tiles).getByText('Queue depth')).toBeTruthy();
     expect(within(tiles).queryByText('Uploads survive')).toBeNull();
   });
 
   it('shows the rest of the status under argus web, which runs no scaler', async () => {
-    const web: OpsStatus = { ...status };
-    delete web.scaler;
-    mockFetch({
-      'GET /api/v1/ops/status': { body: web },
-      'GET /metrics': { body: metricsText(100, 10, 0), headers: { 'Content-Type': 'text/plain' } },
-    });
-    renderApp('/ops', { user: ADMIN, services: { opsIntervalMs: 30 } });
-    const tiles = await screen.findByTestId('ops-tiles');
+    const tiles = await showOpsWithout('scaler');
     expect(within(tiles).getByText('Queue depth').nextElementSibling!.textContent).toContain('12');
     expect(within(tiles).queryByText('Workers')).toBeNull();
     expect(within(tiles).queryByText('Worker crashes')).toBeNull();
