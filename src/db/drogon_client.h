@@ -22,13 +22,12 @@ bool WaitForConnection(const drogon::orm::DbClient& db, std::chrono::millisecond
 
 // A client with one connection to the SQLite file `path`, ready to run statements.
 //
-// Drogon 1.9 opens a SQLite connection on the connection's own thread and may finish
-// before the client has installed its "connected" callback; such a client never runs a
-// statement (seen in several percent of opens). Opening takes well under a millisecond, so
-// a client that is not ready soon is replaced: the waits are 20, 40, ... 2560 ms, about 5 s
-// in all, before kUnavailable. A replaced client is kept, never destroyed: closing and
+// Drogon 1.9 opens a SQLite connection on the connection's own thread and could finish
+// before the client had installed its "connected" callback; such a client never ran a
+// statement (several percent of opens). Opens now wait until the client is made. A client
+// still not ready after 10 s gives kUnavailable, and is kept, never destroyed: closing and
 // dropping one whose connection callback is still pending inside Drogon corrupted memory
-// that later crashed the HTTP server's main loop. Each costs one idle thread.
+// that later crashed the HTTP server's main loop.
 Result<std::shared_ptr<drogon::orm::DbClient>> OpenSqliteClient(const std::string& path);
 
 // Drops a client safely: closes its connections and lets go of the last reference on this
