@@ -1,6 +1,7 @@
 #include "events/nats_connection.h"
 
 #include <algorithm>
+#include <chrono>
 #include <format>
 #include <random>
 
@@ -15,6 +16,10 @@ constexpr int64_t kPingIntervalMs = 5000;
 constexpr int kMaxPingsOut = 2;
 constexpr int64_t kFirstReconnectDelayMs = 50;
 constexpr int64_t kMaxReconnectDelayMs = 2000;
+// While the server is silent: how long a ping may wait for its answer, and the pause after
+// a ping that failed at once (the connection is down and reconnecting).
+constexpr int64_t kProbeWaitMs = 1000;
+constexpr std::chrono::milliseconds kProbePause{250};
 
 bool IsNameCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -107,18 +112,55 @@ Result<std::shared_ptr<Connection>> Connection::Open(const Url& url) {
   return std::shared_ptr<Connection>(new Connection(connection, url.shown));
 }
 
+Connection::Connection(natsConnection* connection, std::string shown)
+    : connection_(connection),
+      shown_(std::move(shown)),
+      prober_([this](const std::stop_token& stop) { ProbeWhileSilent(stop); }) {}
+
 Connection::~Connection() {
+  // Closing first ends a ping the prober may be waiting for.
   natsConnection_Close(connection_);
+  prober_.request_stop();
+  prober_.join();
   natsConnection_Destroy(connection_);
 }
 
-Result<void> Connection::CheckConnected() const {
+Result<void> Connection::CheckAnswering() const {
   const natsConnStatus status = natsConnection_Status(connection_);
-  if (status == NATS_CONN_STATUS_CONNECTED) return {};
-  return Fail(
-      ErrorCode::kUnavailable,
-      std::format("NATS at {} is not reachable at the moment ({})", shown_,
-                  status == NATS_CONN_STATUS_CLOSED ? "connection closed" : "reconnecting"));
+  if (status != NATS_CONN_STATUS_CONNECTED) {
+    return Fail(
+        ErrorCode::kUnavailable,
+        std::format("NATS at {} is not reachable at the moment ({})", shown_,
+                    status == NATS_CONN_STATUS_CLOSED ? "connection closed" : "reconnecting"));
+  }
+  if (silent_) {
+    return Fail(
+        ErrorCode::kUnavailable,
+        std::format("NATS at {} is not answering (a request had no answer in time)", shown_));
+  }
+  return {};
+}
+
+void Connection::NoteUnanswered() const {
+  {
+    std::lock_guard lock(silence_mutex_);
+    silent_ = true;
+  }
+  silence_noted_.notify_one();
+}
+
+void Connection::ProbeWhileSilent(const std::stop_token& stop) {
+  std::unique_lock lock(silence_mutex_);
+  while (silence_noted_.wait(lock, stop, [this] { return silent_.load(); })) {
+    lock.unlock();
+    const bool answered = natsConnection_FlushTimeout(connection_, kProbeWaitMs) == NATS_OK;
+    lock.lock();
+    if (answered) {
+      silent_ = false;
+    } else {
+      silence_noted_.wait_for(lock, stop, kProbePause, [] { return false; });
+    }
+  }
 }
 
 std::uint64_t Connection::reconnects() const {
@@ -134,6 +176,7 @@ std::uint64_t Connection::reconnects() const {
 }
 
 Error Connection::Failure(natsStatus status, std::string_view what) const {
+  if (status == NATS_TIMEOUT) NoteUnanswered();
   return Error{status == NATS_MAX_PAYLOAD ? ErrorCode::kTooLarge : ErrorCode::kUnavailable,
                std::format("NATS at {}: cannot {}: {}", shown_, what, Describe(status))};
 }

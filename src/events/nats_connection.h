@@ -2,10 +2,15 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/error.h"
 
@@ -36,8 +41,14 @@ Result<Url> ParseUrl(std::string_view rest);
 
 // A client connection, shared by the objects that use it. It reconnects forever, backing
 // off to one attempt every 2 s, so a restart of the server is survived; while the server is
-// away, requests fail at once (see CheckConnected) and plain publications wait in nats.c's
+// away, requests fail at once (see CheckAnswering) and plain publications wait in nats.c's
 // 8 MiB reconnect buffer.
+//
+// A server can also keep the connection open and stop answering (stopped, hung, or behind
+// a network that drops packets). nats.c notices that only after two unanswered pings, 10 to
+// 15 s, and meanwhile every request waited for its own timeout, holding its caller: the web
+// tier's I/O threads, and so its /healthz, too. Once one request has gone unanswered,
+// requests fail at once instead, until the server answers a ping again.
 class Connection {
  public:
   // kUnavailable when the server cannot be reached now.
@@ -49,23 +60,35 @@ class Connection {
   natsConnection* get() const { return connection_; }
   const std::string& shown() const { return shown_; }
 
-  // kUnavailable unless the connection is up right now.
-  Result<void> CheckConnected() const;
+  // kUnavailable unless the connection is up right now and the server has not stopped
+  // answering.
+  Result<void> CheckAnswering() const;
   // How often the connection has been re-established. A reply to a request sent before a
   // reconnection never comes.
   std::uint64_t reconnects() const;
 
   // The error for a nats.c call that failed with `status` while trying to `what` ("publish
   // to argus.jobs"), with nats.c's explanation. Call it on the failing thread, right after
-  // the failure: the explanation is that thread's last error.
+  // the failure: the explanation is that thread's last error. A timeout counts as an
+  // unanswered request.
   Error Failure(natsStatus status, std::string_view what) const;
 
+  // A request got no answer within its wait: later requests fail at once until the server
+  // answers a ping.
+  void NoteUnanswered() const;
+
  private:
-  Connection(natsConnection* connection, std::string shown)
-      : connection_(connection), shown_(std::move(shown)) {}
+  Connection(natsConnection* connection, std::string shown);
+  // Runs on prober_: pings the server while it is silent, and ends the silence once a ping
+  // is answered.
+  void ProbeWhileSilent(const std::stop_token& stop);
 
   natsConnection* const connection_;
   const std::string shown_;
+  mutable std::atomic<bool> silent_ = false;
+  mutable std::mutex silence_mutex_;
+  mutable std::condition_variable_any silence_noted_;
+  std::jthread prober_;  // last: it uses the members above
 };
 
 }  // namespace argus::nats

@@ -90,7 +90,7 @@ class NatsEventBus final : public EventBus {
   NatsEventBus& operator=(const NatsEventBus&) = delete;
   // Publications are buffered: send what is left before the connection may close.
   ~NatsEventBus() override {
-    if (connection_->CheckConnected()) {
+    if (connection_->CheckAnswering()) {
       natsConnection_FlushTimeout(connection_->get(), kFlushTimeoutMs);
     }
   }

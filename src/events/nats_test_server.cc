@@ -94,10 +94,19 @@ std::string TestServer::url() const { return std::format("nats://127.0.0.1:{}", 
 void TestServer::Stop(int signal) {
   if (pid_ < 0) return;
   ::kill(pid_, signal);
+  ::kill(pid_, SIGCONT);  // a paused server takes the signal once it runs
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;
+}
+
+void TestServer::Pause() {
+  if (pid_ >= 0) ::kill(pid_, SIGSTOP);
+}
+
+void TestServer::Resume() {
+  if (pid_ >= 0) ::kill(pid_, SIGCONT);
 }
 
 Result<void> TestServer::Launch() {

@@ -135,7 +135,7 @@ class NatsQueue final : public Queue {
   }
 
   Result<std::string> Enqueue(std::string_view body) override {
-    if (auto connected = connection_->CheckConnected(); !connected) {
+    if (auto connected = connection_->CheckAnswering(); !connected) {
       return std::unexpected(connected.error());
     }
     if (auto fits = CheckSize(body.size()); !fits) return std::unexpected(fits.error());
@@ -147,8 +147,9 @@ class NatsQueue final : public Queue {
                                          static_cast<int>(body.size()), &options, nullptr);
     const std::unique_ptr<jsPubAck, Deleter<jsPubAck_Destroy>> ack(raw_ack);
     if (status != NATS_OK) {
+      Error failure = Failure(status, "enqueue on " + names_.subject);
       RecreateWhatIsMissing();
-      return std::unexpected(Failure(status, "enqueue on " + names_.subject));
+      return std::unexpected(std::move(failure));
     }
     return std::to_string(ack->Sequence);
   }
@@ -252,7 +253,7 @@ class NatsQueue final : public Queue {
   }
 
   Result<std::vector<DeadLetter>> ListDeadLetters(std::size_t limit) override {
-    if (auto connected = connection_->CheckConnected(); !connected) {
+    if (auto connected = connection_->CheckAnswering(); !connected) {
       return std::unexpected(connected.error());
     }
     std::vector<DeadLetter> letters;
@@ -283,7 +284,7 @@ class NatsQueue final : public Queue {
   }
 
   Result<QueueStats> Stats() override {
-    if (auto connected = connection_->CheckConnected(); !connected) {
+    if (auto connected = connection_->CheckAnswering(); !connected) {
       return std::unexpected(connected.error());
     }
     jsConsumerInfo* raw_consumer = nullptr;
@@ -291,9 +292,10 @@ class NatsQueue final : public Queue {
                                            kConsumer, nullptr, nullptr);
     const std::unique_ptr<jsConsumerInfo, Deleter<jsConsumerInfo_Destroy>> consumer(raw_consumer);
     if (status != NATS_OK) {
+      Error failure =
+          Failure(status, std::format("read consumer {} of {}", kConsumer, names_.stream));
       RecreateWhatIsMissing();
-      return std::unexpected(
-          Failure(status, std::format("read consumer {} of {}", kConsumer, names_.stream)));
+      return std::unexpected(std::move(failure));
     }
     auto jobs = ReadStream(names_.stream);
     if (!jobs) return std::unexpected(jobs.error());
@@ -321,7 +323,7 @@ class NatsQueue final : public Queue {
       if (now - last_recreation_ < std::chrono::seconds(1)) return;
       last_recreation_ = now;
     }
-    if (!connection_->CheckConnected()) return;
+    if (!connection_->CheckAnswering()) return;
     (void)Prepare();  // what still fails is reported by the next call
   }
 
@@ -438,7 +440,7 @@ class NatsQueue final : public Queue {
   // their visibility timeout (they all run with the same one).
   Result<void> UseOurAckWait() {
     if (ack_wait_set_.load()) return {};
-    if (auto connected = connection_->CheckConnected(); !connected) return connected;
+    if (auto connected = connection_->CheckAnswering(); !connected) return connected;
     const std::string what =
         std::format("set the AckWait of consumer {} of {}", kConsumer, names_.stream);
     jsConsumerInfo* raw_info = nullptr;
@@ -459,7 +461,7 @@ class NatsQueue final : public Queue {
 
   // Asks for up to `batch` jobs with one pull request and collects the answer.
   Result<std::vector<MsgPtr>> Pull(std::size_t batch, milliseconds wait) {
-    if (auto connected = connection_->CheckConnected(); !connected) {
+    if (auto connected = connection_->CheckAnswering(); !connected) {
       return std::unexpected(connected.error());
     }
     const std::uint64_t reconnects = connection_->reconnects();
@@ -494,6 +496,7 @@ class NatsQueue final : public Queue {
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
       if (left <= milliseconds(0)) {
         if (!messages.empty()) break;
+        connection_->NoteUnanswered();
         return Fail(ErrorCode::kUnavailable,
                     std::format("NATS at {}: cannot {}: no answer to the pull request",
                                 connection_->shown(), what));
@@ -502,8 +505,10 @@ class NatsQueue final : public Queue {
       status = natsSubscription_NextMsg(&raw, raw_subscription, std::min(left, kPullSlice).count());
       if (status == NATS_TIMEOUT) {
         // A request sent before a reconnection is lost with the old connection.
-        if (connection_->CheckConnected() && connection_->reconnects() == reconnects) continue;
+        auto answering = connection_->CheckAnswering();
+        if (answering && connection_->reconnects() == reconnects) continue;
         if (!messages.empty()) break;
+        if (!answering) return std::unexpected(answering.error());
         return Fail(ErrorCode::kUnavailable,
                     std::format("NATS at {}: cannot {}: the connection was lost",
                                 connection_->shown(), what));
@@ -586,7 +591,7 @@ class NatsQueue final : public Queue {
   // replies once it has applied it.
   Result<void> Acknowledge(std::uint64_t id, const Delivery& delivery, std::string_view kind,
                            std::string_view what) {
-    if (auto connected = connection_->CheckConnected(); !connected) return connected;
+    if (auto connected = connection_->CheckAnswering(); !connected) return connected;
     natsMsg* raw_reply = nullptr;
     const natsStatus status =
         natsConnection_Request(&raw_reply, connection_->get(), delivery.ack_subject.c_str(),
@@ -600,7 +605,7 @@ class NatsQueue final : public Queue {
 
   Result<void> PublishDeadLetter(std::uint64_t id, const Delivery& delivery, std::string_view body,
                                  std::string_view reason) {
-    if (auto connected = connection_->CheckConnected(); !connected) return connected;
+    if (auto connected = connection_->CheckAnswering(); !connected) return connected;
     const std::string what = std::format("dead-letter message {} to {}", id, names_.dead_subject);
     natsMsg* raw = nullptr;
     if (auto fits = CheckSize(body.size()); !fits) return fits;

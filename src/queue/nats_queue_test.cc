@@ -99,6 +99,49 @@ TEST_F(NatsQueueTest, AServerThatLostItsStoreGetsTheStreamsAgain) {
   ASSERT_TRUE(consumer);
 }
 
+// A server that keeps the connection and answers nothing (here: its process stopped) costs
+// one reply wait; later calls fail at once until it answers again.
+TEST_F(NatsQueueTest, AServerThatStopsAnsweringFailsQuicklyAndRecovers) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  ASSERT_TRUE(queue->Enqueue("before"));
+
+  server_->Pause();
+  auto start = Clock::now();
+  auto unanswered = queue->Enqueue("unanswered");
+  ASSERT_FALSE(unanswered);
+  EXPECT_EQ(unanswered.error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(Clock::now() - start, 7s) << "one reply wait of 5 s, and no second one";
+
+  start = Clock::now();
+  auto refused = queue->Enqueue("refused");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(refused.error().message, HasSubstr("not answering"));
+  EXPECT_THAT(refused.error().message, HasSubstr(std::to_string(server_->port())));
+  EXPECT_EQ(queue->Stats().error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(queue->Receive(1, 2s).error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(Clock::now() - start, 500ms) << "no call waits once a request went unanswered";
+
+  server_->Resume();
+  const auto deadline = Clock::now() + 10s;
+  Result<std::string> after = Fail(ErrorCode::kUnavailable, "not tried");
+  while (!after && Clock::now() < deadline) {
+    after = queue->Enqueue("after");
+    if (!after) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(after) << after.error().message;
+  std::vector<std::string> bodies;
+  for (const Message& message : MustReceive(*queue, 10, 5s)) {
+    bodies.push_back(message.body);
+    EXPECT_TRUE(queue->Ack(message));
+  }
+  // The unanswered publication reached the server, which stores it once it runs again: an
+  // error does not say that a job is not queued. The refused one was never sent.
+  EXPECT_THAT(bodies, ::testing::IsSupersetOf({"before", "after"}));
+  EXPECT_THAT(bodies, ::testing::Not(::testing::Contains("refused")));
+}
+
 TEST_F(NatsQueueTest, AnUnreachableServerIsUnavailableAtOnce) {
   auto port = nats::FreePort();
   ASSERT_TRUE(port);

@@ -201,6 +201,14 @@ class ClusterTest : public ::testing::Test {
     return status;
   }
 
+  // What `request` answered, and how long it took.
+  template <typename Request>
+  static std::pair<HttpResult, std::chrono::steady_clock::duration> Timed(Request&& request) {
+    const auto start = std::chrono::steady_clock::now();
+    HttpResult result = request();
+    return {std::move(result), std::chrono::steady_clock::now() - start};
+  }
+
   // Checks that every id has its result object in the bucket, and that the bucket holds as
   // many result objects as the catalog has finished images.
   void ExpectOneOutputPerDoneImage(const std::vector<std::string>& ids, std::int64_t done) {
@@ -430,9 +438,7 @@ TEST_F(ClusterTest, APostgresServerThatStopsAnsweringFailsRequestsQuicklyAndLose
   ASSERT_EQ(::kill(worker.pid(), SIGCONT), 0);
 
   auto timed_get = [this](const std::string& path) {
-    const auto start = std::chrono::steady_clock::now();
-    HttpResult result = WebA().Get(path);
-    return std::pair(result, std::chrono::steady_clock::now() - start);
+    return Timed([&] { return WebA().Get(path); });
   };
   const auto [first, first_took] = timed_get("/api/v1/images");
   EXPECT_EQ(first.status, 503) << first.body;
@@ -459,6 +465,61 @@ TEST_F(ClusterTest, APostgresServerThatStopsAnsweringFailsRequestsQuicklyAndLose
   EXPECT_EQ(status["images"]["failed"].asInt(), 0);
   EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
   EXPECT_EQ(WebA().Get("/readyz").status, 200);
+  EXPECT_EQ(worker.Terminate(), 0);
+}
+
+// nats-server stopped (SIGSTOP) keeps its connections open and answers nothing. The first
+// upload costs one reply wait, later ones are refused at once, /healthz is not held up, and
+// once the server runs again every accepted upload completes and a refused one sent again is
+// accepted.
+TEST_F(ClusterTest, ANatsServerThatStopsAnsweringFailsUploadsQuicklyAndLosesNoAcceptedOne) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  ArgusProcess& worker = StartWorker("worker");
+  ASSERT_TRUE(worker.running());
+  const auto files = SamplePhotos();
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const HttpResult uploaded = WebA().Upload("/api/v1/images", {{"file", files[i]}});
+    ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+    ids.push_back(uploaded.json["images"][0]["id"].asString());
+  }
+
+  nats_->Pause();
+  auto timed_upload = [&](std::size_t file) {
+    return Timed([&] { return WebA().Upload("/api/v1/images", {{"file", files[file]}}); });
+  };
+  const auto [first, first_took] = timed_upload(3);
+  EXPECT_EQ(first.status, 503) << first.body;
+  EXPECT_LT(first_took, std::chrono::seconds(8));
+  const auto [again, again_took] = timed_upload(4);
+  EXPECT_EQ(again.status, 503) << again.body;
+  EXPECT_LT(again_took, std::chrono::seconds(1));
+  const auto [health, health_took] = Timed([&] { return WebA().Get("/healthz"); });
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_LT(health_took, std::chrono::seconds(1));
+  const auto [ready, ready_took] = Timed([&] { return WebA().Get("/readyz"); });
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_LT(ready_took, std::chrono::seconds(1));
+
+  nats_->Resume();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (WebA().Get("/readyz").status != 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(WebA().Get("/readyz").status, 200) << WebA().log().substr(0, 6000);
+  for (std::size_t file : {3, 4}) {
+    const HttpResult sent_again = WebA().Upload("/api/v1/images", {{"file", files[file]}});
+    ASSERT_EQ(sent_again.status, 202) << sent_again.body;
+    ids.push_back(sent_again.json["images"][0]["id"].asString());
+  }
+  const auto records = WebA().AwaitAll(ids, 60);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i]["status"].asString(), "done")
+        << ids[i] << " " << records[i].toStyledString();
+  }
+  const Json::Value status = StatusOnceDrained(WebA());
+  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
+  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
   EXPECT_EQ(worker.Terminate(), 0);
 }
 
