@@ -115,13 +115,15 @@ Result<std::shared_ptr<Connection>> Connection::Open(const Url& url) {
 Connection::Connection(natsConnection* connection, std::string shown)
     : connection_(connection),
       shown_(std::move(shown)),
-      prober_([this](const std::stop_token& stop) { ProbeWhileSilent(stop); }) {}
+      silence_(std::make_unique<SilenceWatch>(
+          [connection] { return natsConnection_FlushTimeout(connection, kProbeWaitMs) == NATS_OK; },
+          kProbePause)) {}
 
 Connection::~Connection() {
-  // Closing first ends a ping the prober may be waiting for.
+  // Closing first ends a ping the watch may be waiting for; the watch goes before the
+  // connection it pings.
   natsConnection_Close(connection_);
-  prober_.request_stop();
-  prober_.join();
+  silence_.reset();
   natsConnection_Destroy(connection_);
 }
 
@@ -133,34 +135,12 @@ Result<void> Connection::CheckAnswering() const {
         std::format("NATS at {} is not reachable at the moment ({})", shown_,
                     status == NATS_CONN_STATUS_CLOSED ? "connection closed" : "reconnecting"));
   }
-  if (silent_) {
+  if (silence_->silent()) {
     return Fail(
         ErrorCode::kUnavailable,
         std::format("NATS at {} is not answering (a request had no answer in time)", shown_));
   }
   return {};
-}
-
-void Connection::NoteUnanswered() const {
-  {
-    std::lock_guard lock(silence_mutex_);
-    silent_ = true;
-  }
-  silence_noted_.notify_one();
-}
-
-void Connection::ProbeWhileSilent(const std::stop_token& stop) {
-  std::unique_lock lock(silence_mutex_);
-  while (silence_noted_.wait(lock, stop, [this] { return silent_.load(); })) {
-    lock.unlock();
-    const bool answered = natsConnection_FlushTimeout(connection_, kProbeWaitMs) == NATS_OK;
-    lock.lock();
-    if (answered) {
-      silent_ = false;
-    } else {
-      silence_noted_.wait_for(lock, stop, kProbePause, [] { return false; });
-    }
-  }
 }
 
 std::uint64_t Connection::reconnects() const {

@@ -2,17 +2,13 @@
 
 #include <nats/nats.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "common/error.h"
+#include "common/silence_watch.h"
 
 namespace argus::nats {
 
@@ -44,11 +40,10 @@ Result<Url> ParseUrl(std::string_view rest);
 // away, requests fail at once (see CheckAnswering) and plain publications wait in nats.c's
 // 8 MiB reconnect buffer.
 //
-// A server can also keep the connection open and stop answering (stopped, hung, or behind
-// a network that drops packets). nats.c notices that only after two unanswered pings, 10 to
-// 15 s, and meanwhile every request waited for its own timeout, holding its caller: the web
-// tier's I/O threads, and so its /healthz, too. Once one request has gone unanswered,
-// requests fail at once instead, until the server answers a ping again.
+// A server that keeps the connection open and stops answering is noticed by nats.c only
+// after two unanswered pings, 10 to 15 s; meanwhile every request waited for its own
+// timeout. Once one request has gone unanswered, requests fail at once instead, until the
+// server answers a ping again (SilenceWatch).
 class Connection {
  public:
   // kUnavailable when the server cannot be reached now.
@@ -75,20 +70,14 @@ class Connection {
 
   // A request got no answer within its wait: later requests fail at once until the server
   // answers a ping.
-  void NoteUnanswered() const;
+  void NoteUnanswered() const { silence_->NoteUnanswered(); }
 
  private:
   Connection(natsConnection* connection, std::string shown);
-  // Runs on prober_: pings the server while it is silent, and ends the silence once a ping
-  // is answered.
-  void ProbeWhileSilent(const std::stop_token& stop);
 
   natsConnection* const connection_;
   const std::string shown_;
-  mutable std::atomic<bool> silent_ = false;
-  mutable std::mutex silence_mutex_;
-  mutable std::condition_variable_any silence_noted_;
-  std::jthread prober_;  // last: it uses the members above
+  std::unique_ptr<SilenceWatch> silence_;  // pings while silent; reset before the connection goes
 };
 
 }  // namespace argus::nats

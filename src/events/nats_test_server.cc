@@ -102,7 +102,12 @@ void TestServer::Stop(int signal) {
 }
 
 void TestServer::Pause() {
-  if (pid_ >= 0) ::kill(pid_, SIGSTOP);
+  if (pid_ < 0) return;
+  ::kill(pid_, SIGSTOP);
+  // The signal is delivered a moment later; the server answered in that moment.
+  int status = 0;
+  while (::waitpid(pid_, &status, WUNTRACED) < 0 && errno == EINTR) {
+  }
 }
 
 void TestServer::Resume() {

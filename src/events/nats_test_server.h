@@ -29,8 +29,8 @@ class TestServer {
 
   // Ends the server with `signal` and waits for it.
   void Stop(int signal);
-  // Stops the server's process (SIGSTOP) and lets it go on (SIGCONT): meanwhile its
-  // connections stay open and nothing on them is answered.
+  // Stops the server's process (SIGSTOP; returns once it has stopped) and lets it go on
+  // (SIGCONT): meanwhile its connections stay open and nothing on them is answered.
   void Pause();
   void Resume();
   // Runs nats-server (again, after Stop: same ports, same store) and waits until JetStream
