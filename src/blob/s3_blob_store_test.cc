@@ -337,5 +337,43 @@ TEST(S3BlobStoreUnreachableTest, AServerThatStopsAnsweringFailsAfterTenSecondsWi
   EXPECT_LT(elapsed, 20s);
 }
 
+// s3rver stopped (SIGSTOP) keeps its connections and answers nothing: the first request
+// waits for its timeout (the URL's 2 s here), later ones fail at once, and requests work
+// again once the server answers the client's probe.
+TEST(S3BlobStoreSilentServerTest, AServerThatStopsAnsweringFailsQuicklyAndRecovers) {
+  auto server = S3rver::Start();
+  ASSERT_TRUE(server) << server.error().message;
+  auto store = OpenBlobStore((*server)->Url(NewBucketName(), false) + "&timeout=2");
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_TRUE((*store)->Put("inputs/a", Bytes("a"), "image/jpeg", Durability::kPowerLoss));
+
+  (*server)->Pause();
+  auto start = std::chrono::steady_clock::now();
+  auto unanswered = (*store)->Get("inputs/a");
+  ASSERT_FALSE(unanswered);
+  EXPECT_EQ(unanswered.error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+
+  start = std::chrono::steady_clock::now();
+  auto refused = (*store)->Put("inputs/b", Bytes("b"), "image/jpeg", Durability::kPowerLoss);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(refused.error().message, HasSubstr("not answering"));
+  EXPECT_EQ((*store)->Exists("inputs/a").error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms)
+      << "no request waits once one went unanswered";
+
+  (*server)->Resume();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto read = (*store)->Get("inputs/a");
+  while (!read && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    read = (*store)->Get("inputs/a");
+  }
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(*read, Bytes("a"));
+  EXPECT_TRUE((*store)->Put("inputs/b", Bytes("b"), "image/jpeg", Durability::kPowerLoss));
+}
+
 }  // namespace
 }  // namespace argus::blob

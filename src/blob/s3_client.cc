@@ -17,6 +17,10 @@ namespace {
 
 // How long a request may go without a byte sent or received before it fails.
 constexpr std::chrono::seconds kLongestStall{10};
+// While the server is silent: how long a probe may take, and the pause after one that
+// failed at once.
+constexpr std::chrono::milliseconds kProbeWait{2000};
+constexpr std::chrono::milliseconds kProbePause{250};
 
 struct CurlCleanup {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
@@ -116,8 +120,10 @@ std::string_view BodyText(const S3Response& response) {
   return {reinterpret_cast<const char*>(response.body.data()), response.body.size()};
 }
 
+// `code` is libcurl's outcome of the exchange, CURLE_OK when a response came.
 Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std::string& sigv4,
-                           const std::string& url, const S3Request& request) {
+                           const std::string& url, const S3Request& request, CURLcode& code) {
+  code = CURLE_OK;
   Slist headers;
   std::vector<std::string> lines = {
       "x-amz-date: " + AmzTimestamp(options.clock()),
@@ -178,7 +184,7 @@ Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
 
-  const CURLcode code = curl_easy_perform(curl);
+  code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     // The URL carries no credentials, so it and libcurl's text are safe to show.
     return Fail(TransferErrorCode(code),
@@ -219,18 +225,43 @@ struct S3Client::HandlePool {
 S3Client::S3Client(S3ClientOptions options)
     : options_(std::move(options)),
       sigv4_("aws:amz:" + options_.region + ":s3"),
-      pool_(std::make_unique<HandlePool>()) {}
+      pool_(std::make_unique<HandlePool>()),
+      silence_(std::make_unique<SilenceWatch>([this] { return Probe(); }, kProbePause)) {}
 
 S3Client::~S3Client() = default;
 
 Result<S3Response> S3Client::Send(const S3Request& request) {
-  std::string url = options_.scheme + "://" + HostOf() + PathOf(request.key);
+  if (silence_->silent()) {
+    return Fail(ErrorCode::kUnavailable,
+                std::format("{} is not answering (a request had no answer in time)", Name()));
+  }
+  bool timed_out = false;
+  auto response = Exchange(options_, request, timed_out);
+  if (timed_out) silence_->NoteUnanswered();
+  return response;
+}
+
+Result<S3Response> S3Client::Exchange(const S3ClientOptions& options, const S3Request& request,
+                                      bool& timed_out) {
+  std::string url = options.scheme + "://" + HostOf() + PathOf(request.key);
   if (!request.query.empty()) url += "?" + SortedQuery(request.query);
   CurlHandle handle = pool_->Take();
   if (!handle) return Fail(ErrorCode::kInternal, "cannot create a libcurl handle");
-  auto response = Perform(handle.get(), options_, sigv4_, url, request);
+  CURLcode code = CURLE_OK;
+  auto response = Perform(handle.get(), options, sigv4_, url, request, code);
   pool_->Give(std::move(handle));
+  // A stalled transfer, or a connection that never came about: the server is silent rather
+  // than refusing, which fails at once anyway.
+  timed_out = code == CURLE_OPERATION_TIMEDOUT;
   return response;
+}
+
+// Any response to a HEAD of the bucket, even a refusal, is an answer.
+bool S3Client::Probe() {
+  S3ClientOptions probing = options_;
+  probing.timeout = kProbeWait;
+  bool timed_out = false;
+  return Exchange(probing, {.method = "HEAD", .key = ""}, timed_out).has_value();
 }
 
 std::string S3Client::PresignedGetUrl(std::string_view key, std::chrono::seconds expires) const {

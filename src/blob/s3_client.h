@@ -12,6 +12,7 @@
 
 #include "blob/s3_signing.h"
 #include "common/error.h"
+#include "common/silence_watch.h"
 
 namespace argus::blob {
 
@@ -61,9 +62,10 @@ class S3Client {
   ~S3Client();
 
   // Any HTTP status is a response; only a failed exchange (no connection, timeout) is an
-  // error, kUnavailable. Every request carries x-amz-date from the clock and
-  // x-amz-content-sha256, the payload's hash: S3 requires it, and libcurl would otherwise
-  // hash an empty body for uploads.
+  // error, kUnavailable. Once a request has timed out (the server stopped answering), later
+  // ones fail at once until the server answers a probe (SilenceWatch). Every request carries
+  // x-amz-date from the clock and x-amz-content-sha256, the payload's hash: S3 requires it, and
+  // libcurl would otherwise hash an empty body for uploads.
   Result<S3Response> Send(const S3Request& request);
 
   // A URL that GETs `key` (not checked) without credentials for `expires`.
@@ -78,10 +80,16 @@ class S3Client {
   // The Host header the bucket's requests carry, and the URI-encoded path of `key`.
   std::string HostOf() const;
   std::string PathOf(std::string_view key) const;
+  // Sends `request` with `options`; `timed_out` says whether it failed for want of an answer.
+  Result<S3Response> Exchange(const S3ClientOptions& options, const S3Request& request,
+                              bool& timed_out);
+  // Whether the server answers a small request now (run by silence_ while it is silent).
+  bool Probe();
 
   const S3ClientOptions options_;
   const std::string sigv4_;  // CURLOPT_AWS_SIGV4
   const std::unique_ptr<HandlePool> pool_;
+  const std::unique_ptr<SilenceWatch> silence_;  // last: its probes use the members above
 };
 
 // The error for a response that is not a success: S3's error code and message from the

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -113,8 +114,21 @@ class S3rver {
   void Stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
+    ::kill(pid_, SIGCONT);  // a paused server takes the signal once it runs
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
+  }
+
+  // A server that stops answering: its process stopped (SIGSTOP; returns once it has
+  // stopped), its connections left open, until Resume (SIGCONT).
+  void Pause() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGSTOP);
+    while (::waitpid(pid_, nullptr, WUNTRACED) < 0 && errno == EINTR) {
+    }
+  }
+  void Resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
   }
 
   // The server back on its port, with the objects it had.

@@ -24,15 +24,16 @@ void SilenceWatch::NoteUnanswered() {
 
 void SilenceWatch::ProbeWhileSilent(const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
-  while (noted_.wait(lock, stop, [this] { return silent_.load(); })) {
+  while (!stop.stop_requested()) {
+    noted_.wait(lock, stop, [this] { return silent_.load(); });
+    // Each probe comes a pause after the silence was noted or the last probe failed, so an
+    // owner that gives up right after its failed request is not held up by a probe.
+    noted_.wait_for(lock, stop, pause_, [] { return false; });
+    if (stop.stop_requested()) return;
     lock.unlock();
     const bool answered = probe_();
     lock.lock();
-    if (answered) {
-      silent_ = false;
-    } else {
-      noted_.wait_for(lock, stop, pause_, [] { return false; });
-    }
+    if (answered) silent_ = false;
   }
 }
 

@@ -19,11 +19,13 @@ namespace argus {
 class SilenceWatch {
  public:
   // `probe` asks the server something small, within a bounded time, and says whether it
-  // answered. A probe that fails at once (no connection) is tried again after `pause`.
+  // answered. The first probe comes `pause` after the silence is noted, and each failed one
+  // is followed by another after `pause`.
   SilenceWatch(std::function<bool()> probe, std::chrono::milliseconds pause);
   SilenceWatch(const SilenceWatch&) = delete;
   SilenceWatch& operator=(const SilenceWatch&) = delete;
-  // Waits for a probe in flight.
+  // Waits for a probe in flight: the owner's destructor must end it quickly or bear its
+  // wait.
   ~SilenceWatch();
 
   // Whether a request went unanswered and no probe has been answered since.
