@@ -209,6 +209,19 @@ class ClusterTest : public ::testing::Test {
     return {std::move(result), std::chrono::steady_clock::now() - start};
   }
 
+  // Checks, through the first replica, that every image of `ids` ends done and that no image
+  // failed and no job was dead-lettered.
+  void ExpectAllDoneNoneLost(const std::vector<std::string>& ids) {
+    const auto records = WebA().AwaitAll(ids, 60);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      EXPECT_EQ(records[i]["status"].asString(), "done")
+          << ids[i] << " " << records[i].toStyledString();
+    }
+    const Json::Value status = StatusOnceDrained(WebA());
+    EXPECT_EQ(status["images"]["failed"].asInt(), 0);
+    EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  }
+
   // Checks that every id has its result object in the bucket, and that the bucket holds as
   // many result objects as the catalog has finished images.
   void ExpectOneOutputPerDoneImage(const std::vector<std::string>& ids, std::int64_t done) {
@@ -456,14 +469,7 @@ TEST_F(ClusterTest, APostgresServerThatStopsAnsweringFailsRequestsQuicklyAndLose
 
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the worker holds its batch
   frozen->Resume();
-  const auto records = WebA().AwaitAll(ids, 60);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    EXPECT_EQ(records[i]["status"].asString(), "done")
-        << ids[i] << " " << records[i].toStyledString();
-  }
-  const Json::Value status = StatusOnceDrained(WebA());
-  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
-  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  ExpectAllDoneNoneLost(ids);
   EXPECT_EQ(WebA().Get("/readyz").status, 200);
   EXPECT_EQ(worker.Terminate(), 0);
 }
@@ -512,14 +518,7 @@ TEST_F(ClusterTest, ANatsServerThatStopsAnsweringFailsUploadsQuicklyAndLosesNoAc
     ASSERT_EQ(sent_again.status, 202) << sent_again.body;
     ids.push_back(sent_again.json["images"][0]["id"].asString());
   }
-  const auto records = WebA().AwaitAll(ids, 60);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    EXPECT_EQ(records[i]["status"].asString(), "done")
-        << ids[i] << " " << records[i].toStyledString();
-  }
-  const Json::Value status = StatusOnceDrained(WebA());
-  EXPECT_EQ(status["images"]["failed"].asInt(), 0);
-  EXPECT_EQ(status["queue"]["dead"].asInt(), 0);
+  ExpectAllDoneNoneLost(ids);
   EXPECT_EQ(worker.Terminate(), 0);
 }
 
