@@ -17,8 +17,8 @@ namespace {
 
 // How long a request may go without a byte sent or received before it fails.
 constexpr std::chrono::seconds kLongestStall{10};
-// While the server is silent: how long a probe may take, and the pause after one that
-// failed at once.
+// While the server is silent: how long a probe may take, and the pause before each probe
+// (after the unanswered request, and after a probe that failed).
 constexpr std::chrono::milliseconds kProbeWait{2000};
 constexpr std::chrono::milliseconds kProbePause{250};
 

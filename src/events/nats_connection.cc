@@ -16,8 +16,8 @@ constexpr int64_t kPingIntervalMs = 5000;
 constexpr int kMaxPingsOut = 2;
 constexpr int64_t kFirstReconnectDelayMs = 50;
 constexpr int64_t kMaxReconnectDelayMs = 2000;
-// While the server is silent: how long a ping may wait for its answer, and the pause after
-// a ping that failed at once (the connection is down and reconnecting).
+// While the server is silent: how long a ping may wait for its answer, and the pause before
+// each ping (after the unanswered request, and after a ping that failed).
 constexpr int64_t kProbeWaitMs = 1000;
 constexpr std::chrono::milliseconds kProbePause{250};
 

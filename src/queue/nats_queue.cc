@@ -135,8 +135,8 @@ class NatsQueue final : public Queue {
   }
 
   Result<std::string> Enqueue(std::string_view body) override {
-    if (auto connected = connection_->CheckAnswering(); !connected) {
-      return std::unexpected(connected.error());
+    if (auto answering = connection_->CheckAnswering(); !answering) {
+      return std::unexpected(answering.error());
     }
     if (auto fits = CheckSize(body.size()); !fits) return std::unexpected(fits.error());
     jsPubOptions options;
@@ -253,8 +253,8 @@ class NatsQueue final : public Queue {
   }
 
   Result<std::vector<DeadLetter>> ListDeadLetters(std::size_t limit) override {
-    if (auto connected = connection_->CheckAnswering(); !connected) {
-      return std::unexpected(connected.error());
+    if (auto answering = connection_->CheckAnswering(); !answering) {
+      return std::unexpected(answering.error());
     }
     std::vector<DeadLetter> letters;
     jsDirectGetMsgOptions options;
@@ -284,8 +284,8 @@ class NatsQueue final : public Queue {
   }
 
   Result<QueueStats> Stats() override {
-    if (auto connected = connection_->CheckAnswering(); !connected) {
-      return std::unexpected(connected.error());
+    if (auto answering = connection_->CheckAnswering(); !answering) {
+      return std::unexpected(answering.error());
     }
     jsConsumerInfo* raw_consumer = nullptr;
     natsStatus status = js_GetConsumerInfo(&raw_consumer, js_.get(), names_.stream.c_str(),
@@ -440,7 +440,7 @@ class NatsQueue final : public Queue {
   // their visibility timeout (they all run with the same one).
   Result<void> UseOurAckWait() {
     if (ack_wait_set_.load()) return {};
-    if (auto connected = connection_->CheckAnswering(); !connected) return connected;
+    if (auto answering = connection_->CheckAnswering(); !answering) return answering;
     const std::string what =
         std::format("set the AckWait of consumer {} of {}", kConsumer, names_.stream);
     jsConsumerInfo* raw_info = nullptr;
@@ -461,8 +461,8 @@ class NatsQueue final : public Queue {
 
   // Asks for up to `batch` jobs with one pull request and collects the answer.
   Result<std::vector<MsgPtr>> Pull(std::size_t batch, milliseconds wait) {
-    if (auto connected = connection_->CheckAnswering(); !connected) {
-      return std::unexpected(connected.error());
+    if (auto answering = connection_->CheckAnswering(); !answering) {
+      return std::unexpected(answering.error());
     }
     const std::uint64_t reconnects = connection_->reconnects();
     natsConnection* connection = connection_->get();
@@ -591,7 +591,7 @@ class NatsQueue final : public Queue {
   // replies once it has applied it.
   Result<void> Acknowledge(std::uint64_t id, const Delivery& delivery, std::string_view kind,
                            std::string_view what) {
-    if (auto connected = connection_->CheckAnswering(); !connected) return connected;
+    if (auto answering = connection_->CheckAnswering(); !answering) return answering;
     natsMsg* raw_reply = nullptr;
     const natsStatus status =
         natsConnection_Request(&raw_reply, connection_->get(), delivery.ack_subject.c_str(),
@@ -605,7 +605,7 @@ class NatsQueue final : public Queue {
 
   Result<void> PublishDeadLetter(std::uint64_t id, const Delivery& delivery, std::string_view body,
                                  std::string_view reason) {
-    if (auto connected = connection_->CheckAnswering(); !connected) return connected;
+    if (auto answering = connection_->CheckAnswering(); !answering) return answering;
     const std::string what = std::format("dead-letter message {} to {}", id, names_.dead_subject);
     natsMsg* raw = nullptr;
     if (auto fits = CheckSize(body.size()); !fits) return fits;
