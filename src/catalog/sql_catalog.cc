@@ -27,7 +27,7 @@
 #include "common/ascii.h"
 #include "common/clock.h"
 #include "db/drogon_client.h"
-#include "db/silent_server.h"
+#include "db/select_one_probe.h"
 #include "db/sqlite_errors.h"
 
 namespace argus::catalog {
@@ -216,7 +216,7 @@ constexpr std::size_t kMaxIdLength = 128;
 constexpr std::size_t kTermsPerInsert = 100;
 // PostgreSQL: how long one statement, a pooled connection or a COMMIT may take. The catalog's
 // statements are small and indexed, so one unanswered this long means a server that stopped
-// answering (db::SilentServer), and the caller, often an HTTP request, gets 503 instead of
+// answering (silence_), and the caller, often an HTTP request, gets 503 instead of
 // waiting on. Migrations may take longer (an index over a large table) and run before the
 // catalog serves anyone. SQLite statements have no such limit: they wait at most
 // busy_timeout for the file lock, and one must never be abandoned half-way through a
@@ -227,6 +227,10 @@ constexpr std::chrono::seconds kPostgresMigrationWait{30};
 // Drogon tries again every second, so a server restart is ridden out, while a server that
 // is down fails statements quickly rather than after the statement timeout.
 constexpr std::chrono::seconds kPostgresReconnectionWait{1};
+// While the server is silent: how long a probe waits for its answer, and the pause before
+// each probe (after the unanswered statement, and after a probe that had no answer).
+constexpr std::chrono::seconds kPostgresProbeWait{1};
+constexpr std::chrono::milliseconds kPostgresProbePause{250};
 
 // ---------------------------------------------------------------------------------------
 // Execution helpers.
@@ -261,7 +265,7 @@ struct Statement {
 };
 
 // Runs statements on a client (or a transaction). Throws orm::DrogonDbException on failure,
-// orm::TimeoutError after `timeout` (when set; noted in `silent_server` when given), and
+// orm::TimeoutError after `timeout` (when set; noted in `silence` when given), and
 // std::logic_error for a statement whose placeholders are out of order.
 //
 // The wait is ours rather than DbClient::setTimeout's: Drogon 1.9 keeps a reference to the
@@ -269,9 +273,8 @@ struct Statement {
 // on its own event-loop thread, which aborts the process (the thread joins itself).
 class Sql {
  public:
-  Sql(orm::DbClient& db, std::optional<std::chrono::milliseconds> timeout,
-      db::SilentServer* silent_server)
-      : db_(db), timeout_(timeout), silent_server_(silent_server) {}
+  Sql(orm::DbClient& db, std::optional<std::chrono::milliseconds> timeout, SilenceWatch* silence)
+      : db_(db), timeout_(timeout), silence_(silence) {}
 
   // One statement, waited for.
   orm::Result operator()(std::string_view sql, const std::vector<Param>& params = {}) const {
@@ -318,7 +321,7 @@ class Sql {
     if (!timeout_) {
       result.wait();
     } else if (result.wait_for(*timeout_) != std::future_status::ready) {
-      if (silent_server_ != nullptr) silent_server_->NoteUnanswered();
+      if (silence_ != nullptr) silence_->NoteUnanswered();
       throw orm::TimeoutError("no answer from the database within " +
                               std::to_string(timeout_->count()) + " ms");
     }
@@ -331,7 +334,7 @@ class Sql {
 
   orm::DbClient& db_;
   std::optional<std::chrono::milliseconds> timeout_;
-  db::SilentServer* silent_server_;  // may be null
+  SilenceWatch* silence_;  // may be null
 };
 
 Error DbError(std::string_view what, const orm::DrogonDbException& e) {
@@ -509,10 +512,16 @@ std::span<const Migration> SchemaMigrations() { return MigrationList(); }
 
 SqlCatalog::SqlCatalog(std::shared_ptr<orm::DbClient> db, SqlDialect dialect)
     : db_(std::move(db)), dialect_(dialect) {
-  if (dialect_ == SqlDialect::kPostgres) statement_timeout_ = kPostgresMigrationWait;
+  if (dialect_ != SqlDialect::kPostgres) return;
+  statement_timeout_ = kPostgresMigrationWait;
+  silence_ = std::make_unique<SilenceWatch>(db::SelectOneProbe(*db_, kPostgresProbeWait),
+                                            kPostgresProbePause);
 }
 
-SqlCatalog::~SqlCatalog() { db::ReleaseDbClient(std::move(db_)); }
+SqlCatalog::~SqlCatalog() {
+  silence_.reset();
+  db::ReleaseDbClient(std::move(db_));
+}
 
 Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClient> db,
                                                      SqlDialect dialect) {
@@ -529,7 +538,7 @@ Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClie
 // connections and stops answering held them the same way, each caller in turn.
 Result<void> SqlCatalog::CheckAnswering(std::string_view what) {
   if (dialect_ != SqlDialect::kPostgres) return {};
-  if (!silent_server_.Answering(*db_)) {
+  if (silence_->silent()) {
     return Fail(ErrorCode::kUnavailable,
                 std::format("catalog: {}: the database is not answering (a statement had no "
                             "answer within {} s)",
@@ -549,7 +558,7 @@ Result<T> SqlCatalog::Run(std::string_view what, Body&& body) {
   std::unique_lock<std::mutex> lock(sqlite_mutex_, std::defer_lock);
   if (dialect_ == SqlDialect::kSqlite) lock.lock();
   try {
-    return body(Sql(*db_, statement_timeout_, &silent_server_));
+    return body(Sql(*db_, statement_timeout_, silence_.get()));
   } catch (const orm::DrogonDbException& e) {
     return std::unexpected(DbError(what, e));
   } catch (const std::exception& e) {
@@ -561,7 +570,7 @@ template <typename T, typename Body>
 Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
   auto run_body = [&](orm::DbClient& db) -> Result<T> {
     try {
-      return body(Sql(db, statement_timeout_, &silent_server_));
+      return body(Sql(db, statement_timeout_, silence_.get()));
     } catch (const orm::DrogonDbException& e) {
       return std::unexpected(DbError(what, e));
     } catch (const std::exception& e) {
@@ -608,7 +617,7 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
       [granted](const std::shared_ptr<orm::Transaction>& tx) { granted->set_value(tx); });
   if (grant.wait_for(wait) != std::future_status::ready) {
     // When a connection turns up later, the transaction it gets is dropped unused.
-    silent_server_.NoteUnanswered();
+    silence_->NoteUnanswered();
     return fail(ErrorCode::kUnavailable, "no database connection available");
   }
   std::shared_ptr<orm::Transaction> tx = grant.get();
@@ -624,7 +633,7 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
   }
   tx.reset();
   if (commit_outcome.wait_for(wait) != std::future_status::ready) {
-    silent_server_.NoteUnanswered();
+    silence_->NoteUnanswered();
     return fail(ErrorCode::kUnavailable, "no answer to COMMIT");
   }
   if (!commit_outcome.get()) return fail(ErrorCode::kUnavailable, "COMMIT failed");

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "db/silent_server.h"
+#include "common/silence_watch.h"
 
 namespace drogon::orm {
 class DbClient;
@@ -110,7 +110,7 @@ class SqlCatalog final : public Catalog {
   // Runs `body(db)` outside a transaction (single statements); SQLite: under the mutex.
   template <typename T, typename Body>
   Result<T> Run(std::string_view what, Body&& body);
-  // PostgreSQL: kUnavailable at once while the server is not answering (db::SilentServer),
+  // PostgreSQL: kUnavailable at once while the server is not answering (silence_),
   // and when the client has no connection and gets none within a second, so that callers are
   // not held for the statement timeout while the server is down or silent.
   Result<void> CheckAnswering(std::string_view what);
@@ -120,7 +120,9 @@ class SqlCatalog final : public Catalog {
   // How long one statement may take (PostgreSQL: the migration wait until the migrations
   // are applied, then the answer wait); none for SQLite.
   std::optional<std::chrono::milliseconds> statement_timeout_;
-  db::SilentServer silent_server_;  // PostgreSQL only
+  // PostgreSQL only: from a statement left unanswered until the server answers a probe.
+  // Reset before db_ is released: its probe uses the client.
+  std::unique_ptr<SilenceWatch> silence_;
   // SQLite only: the single connection must not interleave another caller's statements
   // into an open transaction.
   std::mutex sqlite_mutex_;

@@ -15,7 +15,7 @@ namespace argus {
 // its caller: on the web tier an HTTP I/O thread, and so /healthz too. Once one request has
 // gone unanswered, callers are to fail at once instead; meanwhile a thread of the watch
 // probes the server, one probe at a time, and the first probe answered ends the silence.
-// (The catalog's PostgreSQL client has an asynchronous probe of its own: db::SilentServer.)
+// Used by the PostgreSQL catalog (db::SelectOneProbe), the NATS connection and the S3 client.
 class SilenceWatch {
  public:
   // `probe` asks the server something small, within a bounded time, and says whether it
