@@ -440,12 +440,9 @@ TEST_F(ClusterTest, APostgresServerThatStopsAnsweringFailsRequestsQuicklyAndLose
   // The jobs wait for a stopped worker, which takes them once the server is silent.
   ASSERT_EQ(::kill(worker.pid(), SIGSTOP), 0);
   const auto files = SamplePhotos();
-  std::vector<std::string> ids;
-  for (std::size_t i = 0; i < 4; ++i) {
-    const HttpResult uploaded = WebA().Upload("/api/v1/images", {{"file", files[i]}});
-    ASSERT_EQ(uploaded.status, 202) << uploaded.body;
-    ids.push_back(uploaded.json["images"][0]["id"].asString());
-  }
+  const std::vector<std::string> ids =
+      UploadConcurrently(WebA(), {files.begin(), files.begin() + 4}, 1, 1);
+  ASSERT_EQ(ids.size(), 4u);
   auto frozen = catalog::FrozenBackends::Freeze(postgres_url_, database_);
   ASSERT_TRUE(frozen) << frozen.error().message;
   ASSERT_EQ(::kill(worker.pid(), SIGCONT), 0);
@@ -483,12 +480,9 @@ TEST_F(ClusterTest, ANatsServerThatStopsAnsweringFailsUploadsQuicklyAndLosesNoAc
   ArgusProcess& worker = StartWorker("worker");
   ASSERT_TRUE(worker.running());
   const auto files = SamplePhotos();
-  std::vector<std::string> ids;
-  for (std::size_t i = 0; i < 3; ++i) {
-    const HttpResult uploaded = WebA().Upload("/api/v1/images", {{"file", files[i]}});
-    ASSERT_EQ(uploaded.status, 202) << uploaded.body;
-    ids.push_back(uploaded.json["images"][0]["id"].asString());
-  }
+  std::vector<std::string> ids =
+      UploadConcurrently(WebA(), {files.begin(), files.begin() + 3}, 1, 1);
+  ASSERT_EQ(ids.size(), 3u);
 
   nats_->Pause();
   auto timed_upload = [&](std::size_t file) {
@@ -513,11 +507,10 @@ TEST_F(ClusterTest, ANatsServerThatStopsAnsweringFailsUploadsQuicklyAndLosesNoAc
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_EQ(WebA().Get("/readyz").status, 200) << WebA().log().substr(0, 6000);
-  for (std::size_t file : {3, 4}) {
-    const HttpResult sent_again = WebA().Upload("/api/v1/images", {{"file", files[file]}});
-    ASSERT_EQ(sent_again.status, 202) << sent_again.body;
-    ids.push_back(sent_again.json["images"][0]["id"].asString());
-  }
+  const std::vector<std::string> sent_again =
+      UploadConcurrently(WebA(), {files.begin() + 3, files.begin() + 5}, 1, 1);
+  ASSERT_EQ(sent_again.size(), 2u) << "the refused photos sent again are accepted";
+  ids.insert(ids.end(), sent_again.begin(), sent_again.end());
   ExpectAllDoneNoneLost(ids);
   EXPECT_EQ(worker.Terminate(), 0);
 }
