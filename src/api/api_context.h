@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/event_hub.h"
+#include "api/handler_pool.h"
 #include "api/metrics.h"
 #include "api/trusted_proxies.h"
 #include "auth/accounts.h"
@@ -60,7 +61,7 @@ struct ApiOptions {
 struct ApiContext {
   ApiContext(catalog::Catalog& catalog, queue::Queue& queue, worker::JobMarks& job_marks,
              blob::BlobStore& blobs, events::EventBus& events, EventHub& hub, Metrics& metrics,
-             ApiOptions options)
+             HandlerPool& handlers, ApiOptions options)
       : accounts(catalog),
         catalog(catalog),
         queue(queue),
@@ -69,6 +70,7 @@ struct ApiContext {
         events(events),
         hub(hub),
         metrics(metrics),
+        handlers(handlers),
         options(std::move(options)),
         decode_ahead(
             this->options.decode_ahead_folder.empty()
@@ -84,6 +86,8 @@ struct ApiContext {
   events::EventBus& events;
   EventHub& hub;
   Metrics& metrics;
+  // Where handlers that use the stores run (api/off_the_loop.h).
+  HandlerPool& handlers;
   ApiOptions options;
   std::unique_ptr<queue::WakeChannel> decode_ahead;  // null when not announcing
   // The scaler's view (workers, decisions) when it runs in this process, for /api/v1/ops.

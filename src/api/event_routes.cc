@@ -14,6 +14,7 @@
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
+#include "api/off_the_loop.h"
 #include "api/routes.h"
 
 namespace argus::api {
@@ -74,29 +75,31 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
     if (body.empty()) body = std::format(": no news\nid: {}\n\n", last);
     return callback(EventStream(body));
   }
-  context->hub.WaitForEvents(last, deadline,
-                             [=] { Respond(context, owner, last, deadline, callback); });
+  // Woken on the hub's thread, or the event bus's: the catalog is read on the handler pool.
+  context->hub.WaitForEvents(last, deadline, [=] {
+    context->handlers.Run([=] { Respond(context, owner, last, deadline, callback); });
+  });
+}
+
+void StartStream(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                 Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const auto seen = LastEventId(request);
+  const std::uint64_t after = seen ? context->hub.ResumeAfter(*seen) : 0;
+  // No id, or one ahead of every event here: the stream starts now.
+  if (!seen || after > context->hub.last_sequence()) {
+    // A new stream starts now: tell the client where "now" is.
+    return callback(EventStream(
+        std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.last_sequence())));
+  }
+  Respond(context, principal->user.id, after, EventHub::Clock::now() + kLongPoll, callback);
 }
 
 }  // namespace
 
 void RegisterEventRoutes(const std::shared_ptr<ApiContext>& context) {
-  drogon::app().registerHandler(
-      "/api/v1/events",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        auto principal = RequireUser(*context, request);
-        if (!principal) return callback(principal.error());
-        const auto seen = LastEventId(request);
-        const std::uint64_t after = seen ? context->hub.ResumeAfter(*seen) : 0;
-        // No id, or one ahead of every event here: the stream starts now.
-        if (!seen || after > context->hub.last_sequence()) {
-          // A new stream starts now: tell the client where "now" is.
-          return callback(EventStream(
-              std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.last_sequence())));
-        }
-        Respond(context, principal->user.id, after, EventHub::Clock::now() + kLongPoll, callback);
-      },
-      {drogon::Get});
+  drogon::app().registerHandler("/api/v1/events", OffTheLoop(context, StartStream), {drogon::Get});
 }
 
 }  // namespace argus::api

@@ -7,6 +7,7 @@
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
+#include "api/off_the_loop.h"
 #include "api/routes.h"
 #include "common/log.h"
 #include "image/thumbnail.h"
@@ -185,7 +186,10 @@ void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& o
   if (can_wait) {
     context->hub.WaitForImage(id, deadline, [=](const StatusEvent* /*event*/) {
       if (answered->exchange(true)) return;
-      AwaitImage(context, owner, id, deadline, std::move(*shared_callback));
+      // The hub wakes waiters on its own thread, or the event bus's: a silent catalog must
+      // hold neither.
+      context->handlers.Run(
+          [=] { AwaitImage(context, owner, id, deadline, std::move(*shared_callback)); });
     });
   }
   auto record = context->catalog.Get(owner, id);
@@ -197,35 +201,15 @@ void AwaitImage(const std::shared_ptr<ApiContext>& context, const std::string& o
 
 void RegisterImageRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
-  app.registerHandler("/api/v1/images",
-                      [context](const HttpRequestPtr& request, Callback&& callback) {
-                        ListImages(context, request, std::move(callback));
-                      },
+  app.registerHandler("/api/v1/images", OffTheLoop(context, ListImages), {drogon::Get});
+  app.registerHandler("/api/v1/images/{id}", OffTheLoop<std::string>(context, GetImage),
                       {drogon::Get});
-  app.registerHandler(
-      "/api/v1/images/{id}",
-      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
-        GetImage(context, request, std::move(callback), id);
-      },
-      {drogon::Get});
-  app.registerHandler(
-      "/api/v1/images/{id}",
-      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
-        DeleteImage(context, request, std::move(callback), id);
-      },
-      {drogon::Delete});
-  app.registerHandler(
-      "/api/v1/images/{id}/thumbnail",
-      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
-        GetThumbnail(context, request, std::move(callback), id);
-      },
-      {drogon::Get});
-  app.registerHandler(
-      "/api/v1/images/{id}/file",
-      [context](const HttpRequestPtr& request, Callback&& callback, const std::string& id) {
-        GetFile(context, request, std::move(callback), id);
-      },
-      {drogon::Get});
+  app.registerHandler("/api/v1/images/{id}", OffTheLoop<std::string>(context, DeleteImage),
+                      {drogon::Delete});
+  app.registerHandler("/api/v1/images/{id}/thumbnail",
+                      OffTheLoop<std::string>(context, GetThumbnail), {drogon::Get});
+  app.registerHandler("/api/v1/images/{id}/file", OffTheLoop<std::string>(context, GetFile),
+                      {drogon::Get});
 }
 
 }  // namespace argus::api

@@ -2,6 +2,7 @@
 #include <drogon/drogon.h>
 
 #include "api/http_errors.h"
+#include "api/off_the_loop.h"
 #include "api/route_methods.h"
 #include "api/routes.h"
 
@@ -44,23 +45,25 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
   RegisterHealthAndMetricsRoutes(context->metrics);
   app.registerHandler(
       "/readyz",
-      [context](const HttpRequestPtr&, Callback&& callback) {
-        if (context->draining) {
-          return callback(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
-                                        "the server is shutting down"));
-        }
-        auto stats = context->queue.Stats();
-        if (!stats)
-          return callback(ErrorResponse(drogon::k503ServiceUnavailable, "queue_unavailable",
-                                        stats.error().message));
-        auto counts = context->catalog.CountByStatus();
-        if (!counts)
-          return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable",
-                                        counts.error().message));
-        Json::Value body(Json::objectValue);
-        body["status"] = "ready";
-        callback(HttpResponse::newHttpJsonResponse(body));
-      },
+      OffTheLoop(context,
+                 [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr&,
+                    Callback&& callback) {
+                   if (context->draining) {
+                     return callback(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                                                   "the server is shutting down"));
+                   }
+                   auto stats = context->queue.Stats();
+                   if (!stats)
+                     return callback(ErrorResponse(drogon::k503ServiceUnavailable,
+                                                   "queue_unavailable", stats.error().message));
+                   auto counts = context->catalog.CountByStatus();
+                   if (!counts)
+                     return callback(ErrorResponse(drogon::k503ServiceUnavailable,
+                                                   "catalog_unavailable", counts.error().message));
+                   Json::Value body(Json::objectValue);
+                   body["status"] = "ready";
+                   callback(HttpResponse::newHttpJsonResponse(body));
+                 }),
       {drogon::Get});
   app.registerHandler("/api/openapi.json",
                       [](const HttpRequestPtr&, Callback&& callback) {
@@ -72,29 +75,32 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
                       {drogon::Get});
   app.registerHandler(
       "/api/v1/ops/status",
-      [context](const HttpRequestPtr& request, Callback&& callback) {
-        auto principal = RequireUser(*context, request);
-        if (!principal) return callback(principal.error());
-        if (!principal->user.is_admin) {
-          return callback(ErrorResponse(drogon::k403Forbidden, "forbidden",
-                                        "the operations status is for administrators"));
-        }
-        auto stats = context->queue.Stats();
-        if (!stats) return callback(ErrorResponse(stats.error()));
-        auto counts = context->catalog.CountByStatus();
-        if (!counts) return callback(ErrorResponse(counts.error()));
-        Json::Value body(Json::objectValue);
-        body["queue"] = QueueJson(*stats);
-        body["images"]["queued"] = static_cast<Json::Int64>(counts->queued);
-        body["images"]["processing"] = static_cast<Json::Int64>(counts->processing);
-        body["images"]["done"] = static_cast<Json::Int64>(counts->done);
-        body["images"]["failed"] = static_cast<Json::Int64>(counts->failed);
-        if (context->scaler_status) body["scaler"] = context->scaler_status();
-        if (context->options.durability_applies) {
-          body["durability"] = std::string(DurabilityName(context->options.upload_durability));
-        }
-        callback(HttpResponse::newHttpJsonResponse(body));
-      },
+      OffTheLoop(context,
+                 [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                    Callback&& callback) {
+                   auto principal = RequireUser(*context, request);
+                   if (!principal) return callback(principal.error());
+                   if (!principal->user.is_admin) {
+                     return callback(ErrorResponse(drogon::k403Forbidden, "forbidden",
+                                                   "the operations status is for administrators"));
+                   }
+                   auto stats = context->queue.Stats();
+                   if (!stats) return callback(ErrorResponse(stats.error()));
+                   auto counts = context->catalog.CountByStatus();
+                   if (!counts) return callback(ErrorResponse(counts.error()));
+                   Json::Value body(Json::objectValue);
+                   body["queue"] = QueueJson(*stats);
+                   body["images"]["queued"] = static_cast<Json::Int64>(counts->queued);
+                   body["images"]["processing"] = static_cast<Json::Int64>(counts->processing);
+                   body["images"]["done"] = static_cast<Json::Int64>(counts->done);
+                   body["images"]["failed"] = static_cast<Json::Int64>(counts->failed);
+                   if (context->scaler_status) body["scaler"] = context->scaler_status();
+                   if (context->options.durability_applies) {
+                     body["durability"] =
+                         std::string(DurabilityName(context->options.upload_durability));
+                   }
+                   callback(HttpResponse::newHttpJsonResponse(body));
+                 }),
       {drogon::Get});
 }
 

@@ -10,6 +10,7 @@
 
 #include "api/http_errors.h"
 #include "api/image_json.h"
+#include "api/off_the_loop.h"
 #include "api/routes.h"
 #include "common/ascii.h"
 #include "common/bytes.h"
@@ -254,14 +255,17 @@ struct PendingClassification {
 };
 
 // The catalog decides: on the periodic re-check, at the deadline, on a failure, or for a
-// result that an earlier delivery stored.
+// result that an earlier delivery stored. It is read on the handler pool, since this may run
+// on the hub's thread.
 void AskCatalog(const std::shared_ptr<PendingClassification>& pending) {
   if (pending->answered) return;
-  AwaitImage(
-      pending->context, pending->owner, pending->id, pending->deadline,
-      [pending](Result<catalog::ImageRecord> image) {
-        pending->Answer(ClassifyResponse(image, pending->owner, pending->context->hub.closed()));
-      });
+  pending->context->handlers.Run([pending] {
+    AwaitImage(
+        pending->context, pending->owner, pending->id, pending->deadline,
+        [pending](Result<catalog::ImageRecord> image) {
+          pending->Answer(ClassifyResponse(image, pending->owner, pending->context->hub.closed()));
+        });
+  });
 }
 
 bool IsUnderWay(const StatusEvent& event) {
@@ -356,20 +360,10 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
 }  // namespace
 
 void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context) {
-  {
-    for (const char* path : {"/", "/classify"}) {
-      // Drogon keeps a reference to an lvalue handler, so each route gets its own rvalue.
-      drogon::app().registerHandler(path,
-                                    [context](const HttpRequestPtr& request, Callback&& callback) {
-                                      ClassifySync(context, request, std::move(callback));
-                                    },
-                                    {drogon::Post});
-    }
+  for (const char* path : {"/", "/classify"}) {
+    drogon::app().registerHandler(path, OffTheLoop(context, ClassifySync), {drogon::Post});
   }
-  drogon::app().registerHandler("/api/v1/images",
-                                [context](const HttpRequestPtr& request, Callback&& callback) {
-                                  UploadImages(context, request, std::move(callback));
-                                },
+  drogon::app().registerHandler("/api/v1/images", OffTheLoop(context, UploadImages),
                                 {drogon::Post});
 }
 

@@ -2,8 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <semaphore>
+#include <thread>
 
 #include "common/sha256.h"
 
@@ -16,6 +19,24 @@ void InitializeSodium() {
     if (sodium_init() < 0) std::abort();  // no secure randomness: nothing can be issued safely
   });
 }
+
+// An argon2id hash holds 64 MiB (the interactive limit) while it runs, and more hashes at once
+// than cores finish no sooner: the others wait, so a burst of sign-ups and log-ins on the
+// web tier's handler threads takes a core's worth of memory each, not a thread's.
+class HashingSlot {
+ public:
+  HashingSlot() { Slots().acquire(); }
+  ~HashingSlot() { Slots().release(); }
+  HashingSlot(const HashingSlot&) = delete;
+  HashingSlot& operator=(const HashingSlot&) = delete;
+
+ private:
+  static std::counting_semaphore<>& Slots() {
+    static std::counting_semaphore<> slots(
+        static_cast<std::ptrdiff_t>(std::max(1u, std::thread::hardware_concurrency())));
+    return slots;
+  }
+};
 
 }  // namespace
 
@@ -33,6 +54,7 @@ std::string HashSecret(std::string_view secret) { return Sha256Hex(secret); }
 
 Result<std::string> HashPassword(std::string_view password) {
   InitializeSodium();
+  const HashingSlot slot;
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(hash, password.data(), password.size(),
                             crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
@@ -44,6 +66,7 @@ Result<std::string> HashPassword(std::string_view password) {
 
 bool VerifyPassword(std::string_view hash, std::string_view password) {
   InitializeSodium();
+  const HashingSlot slot;
   const std::string terminated(hash);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }

@@ -9,6 +9,7 @@
 #include <thread>
 #include <variant>
 
+#include "api/handler_pool.h"
 #include "api/http_errors.h"
 #include "api/routes.h"
 #include "cli/drogon_log.h"
@@ -36,6 +37,7 @@ struct ServeOptions {
   std::string host = "0.0.0.0";
   int port = 8080;
   int http_threads = 0;
+  int handler_threads = 16;
   std::size_t max_request_bytes = std::size_t{256} * 1024 * 1024;
   StorageOptions storage;
   WorkerSettings settings;
@@ -93,6 +95,9 @@ constexpr std::chrono::minutes kSpoolFileAge{60};
 // How long the catalog's marks of enqueued jobs may lag (worker::JobMarks): far below the
 // orphan age, and long enough that a burst of uploads shares a statement.
 constexpr std::chrono::milliseconds kJobMarkInterval{50};
+// How long a stop waits for the requests under way once waiting clients are answered: their
+// stores' own timeouts bound them (5 s for a JetStream request, 10 s for a stalled S3 one).
+constexpr std::chrono::seconds kHandlerDrainTimeout{15};
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
 Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_before_ms) {
@@ -341,9 +346,10 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   options.api.durability_applies = options.storage.DurabilityApplies();
   options.api.decode_ahead_folder = worker::DecodeAheadFolder(options.storage.data_dir);
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
+  api::HandlerPool handlers(static_cast<std::size_t>(options.handler_threads));
   auto context =
       std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks, *stores->blobs,
-                                        *stores->events, hub, metrics, options.api);
+                                        *stores->events, hub, metrics, handlers, options.api);
 
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;
@@ -378,17 +384,20 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   auto watcher = WatchTerminationSignals([&] {
     LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
     context->draining = true;
-    drain = std::jthread([&hub, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
-      const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-      while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      // The clients still waiting get what there is: the image as it stands, a 503 for
-      // POST /, an event stream the id to resume from.
-      hub.Close();
-      FlushIoLoops();
-      drogon::app().quit();
-    });
+    drain = std::jthread(
+        [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
+          const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+          while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+          // The clients still waiting get what there is: the image as it stands, a 503 for
+          // POST /, an event stream the id to resume from.
+          hub.Close();
+          // Requests under way finish, bounded by their stores' timeouts.
+          handlers.WaitUntilIdle(std::chrono::steady_clock::now() + kHandlerDrainTimeout);
+          FlushIoLoops();
+          drogon::app().quit();
+        });
   });
   LogLine("info", "serve",
           "listening on http://" + HostAndPort(options.host, options.port) +
@@ -418,6 +427,12 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
   command.add_option("--http-threads", options.http_threads, "HTTP I/O threads (0: two per core)")
       ->envname("ARGUS_HTTP_THREADS")
       ->check(CLI::Range(0, 256));
+  command
+      .add_option("--handler-threads", options.handler_threads,
+                  "Threads for request handlers that wait on the stores or hash passwords")
+      ->envname("ARGUS_HANDLER_THREADS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   AcceptSizeWithUnit(*command
                           .add_option("--max-request-bytes", options.max_request_bytes,
                                       "Largest request body (all files of one upload; units: "

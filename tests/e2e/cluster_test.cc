@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <format>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <latch>
 #include <memory>
@@ -513,6 +514,35 @@ TEST_F(ClusterTest, ANatsServerThatStopsAnsweringFailsUploadsQuicklyAndLosesNoAc
   ids.insert(ids.end(), sent_again.begin(), sent_again.end());
   ExpectAllDoneNoneLost(ids);
   EXPECT_EQ(worker.Terminate(), 0);
+}
+
+// Requests that wait on a silent store hold handler threads, not the HTTP I/O loop: with one
+// loop, /healthz, /metrics and the OpenAPI document still answer while three uploads wait on
+// a stopped nats-server.
+TEST_F(ClusterTest, UploadsWaitingOnASilentServerHoldNoHttpLoop) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs({"--http-threads=1"}));
+  const auto files = SamplePhotos();
+  nats_->Pause();
+  // Three clients of their own: WebA()'s client sends one request at a time.
+  auto waiting = std::async(std::launch::async, [&] {
+    return UploadConcurrently(WebA(), {files.begin(), files.begin() + 3}, 1, 3);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all three are waiting
+  for (const char* path : {"/healthz", "/metrics", "/api/openapi.json"}) {
+    const auto [answer, took] = Timed([&] { return WebA().Get(path); });
+    EXPECT_EQ(answer.status, 200) << path << " " << answer.body;
+    EXPECT_LT(took, std::chrono::seconds(1)) << path;
+  }
+  EXPECT_THAT(waiting.get(), ::testing::IsEmpty()) << "no upload is accepted while NATS is silent";
+
+  nats_->Resume();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (WebA().Get("/readyz").status != 200 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::vector<std::string> sent_again =
+      UploadConcurrently(WebA(), {files.begin(), files.begin() + 3}, 1, 1);
+  EXPECT_EQ(sent_again.size(), 3u) << "the refused photos sent again are accepted";
 }
 
 // nats-server restarted (same port, same store) while jobs wait with no worker running, and

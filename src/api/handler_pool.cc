@@ -1,0 +1,38 @@
+#include "api/handler_pool.h"
+
+#include <trantor/utils/ConcurrentTaskQueue.h>
+
+#include <cassert>
+#include <utility>
+
+namespace argus::api {
+
+HandlerPool::HandlerPool(std::size_t threads)
+    : threads_(std::make_unique<trantor::ConcurrentTaskQueue>(threads, "handlers")) {
+  assert(threads > 0);
+}
+
+HandlerPool::~HandlerPool() {
+  // The task queue drops what is still queued when it stops.
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return unfinished_ == 0; });
+}
+
+void HandlerPool::Run(std::function<void()> work) {
+  {
+    const std::lock_guard lock(mutex_);
+    ++unfinished_;
+  }
+  threads_->runTaskInQueue([this, work = std::move(work)] {
+    work();
+    const std::lock_guard lock(mutex_);
+    if (--unfinished_ == 0) idle_.notify_all();
+  });
+}
+
+bool HandlerPool::WaitUntilIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_until(lock, deadline, [this] { return unfinished_ == 0; });
+}
+
+}  // namespace argus::api
