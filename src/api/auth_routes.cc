@@ -93,6 +93,69 @@ Json::Value TokenJson(const catalog::TokenRecord& token) {
   return json;
 }
 
+void LogOut(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+            Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  if (auto ended = context->accounts.LogOut(request->getCookie(kSessionCookie)); !ended) {
+    return callback(ErrorResponse(ended.error()));
+  }
+  auto response = NoContentResponse();
+  SetSessionCookies(response, request, "", "", 0);
+  callback(response);
+}
+
+void CurrentUser(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                 Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  Json::Value body(Json::objectValue);
+  body["user"] = UserJson(principal->user);
+  callback(HttpResponse::newHttpJsonResponse(body));
+}
+
+void ListTokens(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  auto tokens = context->accounts.ListApiTokens(principal->user);
+  if (!tokens) return callback(ErrorResponse(tokens.error()));
+  Json::Value body(Json::objectValue);
+  body["tokens"] = Json::Value(Json::arrayValue);
+  for (const auto& token : *tokens) body["tokens"].append(TokenJson(token));
+  callback(HttpResponse::newHttpJsonResponse(body));
+}
+
+void CreateToken(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                 Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const Json::Value* json = JsonObjectOf(request);
+  if (json == nullptr && request->getJsonObject()) {
+    return callback(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
+                                  "send a JSON object, e.g. {\"name\": \"laptop\"}"));
+  }
+  const std::string name =
+      json != nullptr && (*json)["name"].isString() ? (*json)["name"].asString() : "";
+  auto token = context->accounts.CreateApiToken(principal->user, name);
+  if (!token) return callback(ErrorResponse(token.error()));
+  Json::Value body = TokenJson(token->record);
+  body["token"] = token->token;
+  auto response = HttpResponse::newHttpJsonResponse(body);
+  response->setStatusCode(drogon::k201Created);
+  callback(response);
+}
+
+void RevokeToken(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                 Callback&& callback, const std::string& id) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  if (auto revoked = context->accounts.RevokeApiToken(principal->user, id); !revoked) {
+    return callback(ErrorResponse(revoked.error()));
+  }
+  callback(NoContentResponse());
+}
+
 }  // namespace
 
 void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
@@ -104,29 +167,22 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
   auto credentials_route = [&app, context, limiter](const std::string& path, const auto& attempt,
                                                     ErrorCode refused, auto refusal,
                                                     drogon::HttpStatusCode success, auto counts) {
-    app.registerHandler(path,
-                        OffTheLoop(context,
-                                   [limiter, attempt, refused, refusal, success, counts](
-                                       const std::shared_ptr<ApiContext>& context,
-                                       const HttpRequestPtr& request, Callback&& callback) {
-                                     const std::string client =
-                                         ClientAddress(context->options.trusted_proxies, request);
-                                     const std::chrono::seconds wait = limiter->WaitFor(
-                                         client, auth::AttemptLimiter::Clock::now());
-                                     if (wait.count() > 0) return callback(TooManyAttempts(wait));
-                                     auto credentials = CredentialsOf(request);
-                                     if (!credentials)
-                                       return callback(ErrorResponse(credentials.error()));
-                                     auto session =
-                                         attempt(credentials->first, credentials->second);
-                                     if (counts(session))
-                                       limiter->Record(client, auth::AttemptLimiter::Clock::now());
-                                     if (!session && session.error().code == refused)
-                                       return callback(refusal());
-                                     if (!session) return callback(ErrorResponse(session.error()));
-                                     callback(SessionResponse(request, *session, success));
-                                   }),
-                        {drogon::Post});
+    auto handle = [limiter, attempt, refused, refusal, success, counts](
+                      const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                      Callback&& callback) {
+      const std::string client = ClientAddress(context->options.trusted_proxies, request);
+      const std::chrono::seconds wait =
+          limiter->WaitFor(client, auth::AttemptLimiter::Clock::now());
+      if (wait.count() > 0) return callback(TooManyAttempts(wait));
+      auto credentials = CredentialsOf(request);
+      if (!credentials) return callback(ErrorResponse(credentials.error()));
+      auto session = attempt(credentials->first, credentials->second);
+      if (counts(session)) limiter->Record(client, auth::AttemptLimiter::Clock::now());
+      if (!session && session.error().code == refused) return callback(refusal());
+      if (!session) return callback(ErrorResponse(session.error()));
+      callback(SessionResponse(request, *session, success));
+    };
+    app.registerHandler(path, OffTheLoop(context, std::move(handle)), {drogon::Post});
   };
   credentials_route(
       "/api/v1/auth/signup",
@@ -153,86 +209,12 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       },
       drogon::k200OK,
       [](const auto& outcome) { return !outcome && outcome.error().code == ErrorCode::kNotFound; });
-  app.registerHandler(
-      "/api/v1/auth/logout",
-      OffTheLoop(context,
-                 [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
-                    Callback&& callback) {
-                   auto principal = RequireUser(*context, request);
-                   if (!principal) return callback(principal.error());
-                   if (auto ended = context->accounts.LogOut(request->getCookie(kSessionCookie));
-                       !ended) {
-                     return callback(ErrorResponse(ended.error()));
-                   }
-                   auto response = NoContentResponse();
-                   SetSessionCookies(response, request, "", "", 0);
-                   callback(response);
-                 }),
-      {drogon::Post});
-  app.registerHandler("/api/v1/auth/me",
-                      OffTheLoop(context,
-                                 [](const std::shared_ptr<ApiContext>& context,
-                                    const HttpRequestPtr& request, Callback&& callback) {
-                                   auto principal = RequireUser(*context, request);
-                                   if (!principal) return callback(principal.error());
-                                   Json::Value body(Json::objectValue);
-                                   body["user"] = UserJson(principal->user);
-                                   callback(HttpResponse::newHttpJsonResponse(body));
-                                 }),
-                      {drogon::Get});
-  app.registerHandler("/api/v1/tokens",
-                      OffTheLoop(context,
-                                 [](const std::shared_ptr<ApiContext>& context,
-                                    const HttpRequestPtr& request, Callback&& callback) {
-                                   auto principal = RequireUser(*context, request);
-                                   if (!principal) return callback(principal.error());
-                                   auto tokens = context->accounts.ListApiTokens(principal->user);
-                                   if (!tokens) return callback(ErrorResponse(tokens.error()));
-                                   Json::Value body(Json::objectValue);
-                                   body["tokens"] = Json::Value(Json::arrayValue);
-                                   for (const auto& token : *tokens)
-                                     body["tokens"].append(TokenJson(token));
-                                   callback(HttpResponse::newHttpJsonResponse(body));
-                                 }),
-                      {drogon::Get});
-  app.registerHandler(
-      "/api/v1/tokens",
-      OffTheLoop(
-          context,
-          [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
-             Callback&& callback) {
-            auto principal = RequireUser(*context, request);
-            if (!principal) return callback(principal.error());
-            const Json::Value* json = JsonObjectOf(request);
-            if (json == nullptr && request->getJsonObject()) {
-              return callback(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
-                                            "send a JSON object, e.g. {\"name\": \"laptop\"}"));
-            }
-            const std::string name =
-                json != nullptr && (*json)["name"].isString() ? (*json)["name"].asString() : "";
-            auto token = context->accounts.CreateApiToken(principal->user, name);
-            if (!token) return callback(ErrorResponse(token.error()));
-            Json::Value body = TokenJson(token->record);
-            body["token"] = token->token;
-            auto response = HttpResponse::newHttpJsonResponse(body);
-            response->setStatusCode(drogon::k201Created);
-            callback(response);
-          }),
-      {drogon::Post});
-  app.registerHandler(
-      "/api/v1/tokens/{id}",
-      OffTheLoop<std::string>(
-          context,
-          [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
-             Callback&& callback, const std::string& id) {
-            auto principal = RequireUser(*context, request);
-            if (!principal) return callback(principal.error());
-            if (auto revoked = context->accounts.RevokeApiToken(principal->user, id); !revoked) {
-              return callback(ErrorResponse(revoked.error()));
-            }
-            callback(NoContentResponse());
-          }),
-      {drogon::Delete});
+  app.registerHandler("/api/v1/auth/logout", OffTheLoop(context, LogOut), {drogon::Post});
+  app.registerHandler("/api/v1/auth/me", OffTheLoop(context, CurrentUser), {drogon::Get});
+  app.registerHandler("/api/v1/tokens", OffTheLoop(context, ListTokens), {drogon::Get});
+  app.registerHandler("/api/v1/tokens", OffTheLoop(context, CreateToken), {drogon::Post});
+  app.registerHandler("/api/v1/tokens/{id}", OffTheLoop<std::string>(context, RevokeToken),
+                      {drogon::Delete});
 }
 
 }  // namespace argus::api

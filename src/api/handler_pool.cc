@@ -7,9 +7,10 @@
 
 namespace argus::api {
 
-HandlerPool::HandlerPool(std::size_t threads)
-    : threads_(std::make_unique<trantor::ConcurrentTaskQueue>(threads, "handlers")) {
-  assert(threads > 0);
+HandlerPool::HandlerPool(std::size_t threads, std::size_t max_unfinished)
+    : max_unfinished_(max_unfinished),
+      threads_(std::make_unique<trantor::ConcurrentTaskQueue>(threads, "handlers")) {
+  assert(threads > 0 && max_unfinished >= threads);
 }
 
 HandlerPool::~HandlerPool() {
@@ -18,11 +19,25 @@ HandlerPool::~HandlerPool() {
   idle_.wait(lock, [this] { return unfinished_ == 0; });
 }
 
+bool HandlerPool::TryRun(std::function<void()> work) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (unfinished_ >= max_unfinished_) return false;
+    ++unfinished_;
+  }
+  Start(std::move(work));
+  return true;
+}
+
 void HandlerPool::Run(std::function<void()> work) {
   {
     const std::lock_guard lock(mutex_);
     ++unfinished_;
   }
+  Start(std::move(work));
+}
+
+void HandlerPool::Start(std::function<void()> work) {
   threads_->runTaskInQueue([this, work = std::move(work)] {
     work();
     const std::lock_guard lock(mutex_);

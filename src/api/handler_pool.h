@@ -19,19 +19,28 @@ namespace argus::api {
 // returned, /healthz and /metrics among them; run here, it holds one of these threads.
 class HandlerPool {
  public:
-  explicit HandlerPool(std::size_t threads);
+  // Above `max_unfinished` pieces of work queued and running, TryRun refuses more: under
+  // overload, requests the pool cannot start soon are shed rather than kept in memory.
+  HandlerPool(std::size_t threads, std::size_t max_unfinished);
   // Lets the work queued and running finish.
   ~HandlerPool();
 
   HandlerPool(const HandlerPool&) = delete;
   HandlerPool& operator=(const HandlerPool&) = delete;
 
+  // Runs `work` unless the pool has max_unfinished already; false then, `work` dropped.
+  bool TryRun(std::function<void()> work);
+  // Runs `work` whatever the backlog: for work that must not be dropped, such as answering a
+  // client that waits.
   void Run(std::function<void()> work);
 
   // Whether all work given so far has returned, waiting for that until `deadline`.
   bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline);
 
  private:
+  void Start(std::function<void()> work);  // counted already
+
+  const std::size_t max_unfinished_;
   std::mutex mutex_;
   std::condition_variable idle_;
   std::size_t unfinished_ = 0;

@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 TEST(HandlerPoolTest, RunsWorkConcurrentlyOnThreadsOfItsOwn) {
-  HandlerPool pool(3);
+  HandlerPool pool(3, 3);
   std::latch all_started(3);
   std::atomic<int> on_caller_thread = 0;
   std::atomic<int> finished = 0;
@@ -34,7 +34,7 @@ TEST(HandlerPoolTest, RunsWorkConcurrentlyOnThreadsOfItsOwn) {
 }
 
 TEST(HandlerPoolTest, IsIdleOnlyOnceRunningAndQueuedWorkHasReturned) {
-  HandlerPool pool(1);
+  HandlerPool pool(1, 2);
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> finished = 0;
@@ -51,10 +51,30 @@ TEST(HandlerPoolTest, IsIdleOnlyOnceRunningAndQueuedWorkHasReturned) {
   EXPECT_TRUE(pool.WaitUntilIdle(Clock::now()));
 }
 
+TEST(HandlerPoolTest, RefusesWorkBeyondItsBacklogUnlessItMustRun) {
+  HandlerPool pool(1, 2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> finished = 0;
+  EXPECT_TRUE(pool.TryRun([&finished, released] {
+    released.wait();
+    ++finished;
+  }));
+  EXPECT_TRUE(pool.TryRun([&finished] { ++finished; }));
+  EXPECT_FALSE(pool.TryRun([&finished] { finished += 100; }));
+  pool.Run([&finished] { ++finished; });  // beyond the backlog, all the same
+  release.set_value();
+  ASSERT_TRUE(pool.WaitUntilIdle(Clock::now() + 10s));
+  EXPECT_EQ(finished, 3);
+  EXPECT_TRUE(pool.TryRun([&finished] { ++finished; }));  // room again
+  ASSERT_TRUE(pool.WaitUntilIdle(Clock::now() + 10s));
+  EXPECT_EQ(finished, 4);
+}
+
 TEST(HandlerPoolTest, DestructionLetsQueuedWorkFinish) {
   std::atomic<int> finished = 0;
   {
-    HandlerPool pool(1);
+    HandlerPool pool(1, 5);
     for (int i = 0; i < 5; ++i) {
       pool.Run([&finished] {
         std::this_thread::sleep_for(10ms);

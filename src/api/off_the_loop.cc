@@ -12,20 +12,27 @@ namespace argus::api {
 
 void RunOffTheLoop(ApiContext& context, Callback&& callback,
                    std::function<void(Callback&&)> handler) {
-  context.handlers.Run([callback = std::move(callback), handler = std::move(handler)] {
-    auto answered = std::make_shared<std::atomic<bool>>(false);
-    Callback answer_once = [answered, callback](const drogon::HttpResponsePtr& response) {
-      if (!answered->exchange(true)) callback(response);
-    };
-    try {
-      handler(std::move(answer_once));
-    } catch (const std::exception& error) {
-      const Error failure{ErrorCode::kInternal,
-                          std::string("a request handler failed: ") + error.what()};
-      if (answered->exchange(true)) return LogLine("error", "web", failure.message);
-      callback(ErrorResponse(failure));  // logs the message
-    }
-  });
+  const Callback refuse = callback;
+  const bool taken =
+      context.handlers.TryRun([callback = std::move(callback), handler = std::move(handler)] {
+        auto answered = std::make_shared<std::atomic<bool>>(false);
+        Callback answer_once = [answered, callback](const drogon::HttpResponsePtr& response) {
+          if (!answered->exchange(true)) callback(response);
+        };
+        try {
+          handler(std::move(answer_once));
+        } catch (const std::exception& error) {
+          const Error failure{ErrorCode::kInternal,
+                              std::string("a request handler failed: ") + error.what()};
+          if (answered->exchange(true)) return LogLine("error", "web", failure.message);
+          callback(ErrorResponse(failure));  // logs the message
+        }
+      });
+  if (!taken) {
+    refuse(ErrorResponse(drogon::k503ServiceUnavailable, "busy",
+                         "the server has more requests in hand than it can start soon; retry "
+                         "shortly"));
+  }
 }
 
 }  // namespace argus::api

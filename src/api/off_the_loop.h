@@ -9,13 +9,13 @@
 #include <utility>
 
 #include "api/api_context.h"
+#include "api/routes.h"
 
 namespace argus::api {
 
-using Callback = std::function<void(const drogon::HttpResponsePtr&)>;
-
-// Runs `handler` on the context's handler pool (api/handler_pool.h). An exception it throws
-// is logged, and answered 500 unless it had answered already, as Drogon does on its loops.
+// Runs `handler` on the context's handler pool (api/handler_pool.h), or answers 503 "busy"
+// (with Retry-After) when the pool's backlog is full. An exception the handler throws is
+// logged, and answered 500 unless it had answered already, as Drogon does on its loops.
 void RunOffTheLoop(ApiContext& context, Callback&& callback,
                    std::function<void(Callback&&)> handler);
 

@@ -19,6 +19,51 @@ Json::Value QueueJson(const queue::QueueStats& stats) {
   return queue;
 }
 
+// Ready when the queue and the catalog answer, and not stopping.
+void Readiness(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& /*request*/,
+               Callback&& callback) {
+  if (context->draining) {
+    return callback(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                                  "the server is shutting down"));
+  }
+  auto stats = context->queue.Stats();
+  if (!stats)
+    return callback(
+        ErrorResponse(drogon::k503ServiceUnavailable, "queue_unavailable", stats.error().message));
+  auto counts = context->catalog.CountByStatus();
+  if (!counts)
+    return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable",
+                                  counts.error().message));
+  Json::Value body(Json::objectValue);
+  body["status"] = "ready";
+  callback(HttpResponse::newHttpJsonResponse(body));
+}
+
+void OpsStatus(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+               Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  if (!principal->user.is_admin) {
+    return callback(ErrorResponse(drogon::k403Forbidden, "forbidden",
+                                  "the operations status is for administrators"));
+  }
+  auto stats = context->queue.Stats();
+  if (!stats) return callback(ErrorResponse(stats.error()));
+  auto counts = context->catalog.CountByStatus();
+  if (!counts) return callback(ErrorResponse(counts.error()));
+  Json::Value body(Json::objectValue);
+  body["queue"] = QueueJson(*stats);
+  body["images"]["queued"] = static_cast<Json::Int64>(counts->queued);
+  body["images"]["processing"] = static_cast<Json::Int64>(counts->processing);
+  body["images"]["done"] = static_cast<Json::Int64>(counts->done);
+  body["images"]["failed"] = static_cast<Json::Int64>(counts->failed);
+  if (context->scaler_status) body["scaler"] = context->scaler_status();
+  if (context->options.durability_applies) {
+    body["durability"] = std::string(DurabilityName(context->options.upload_durability));
+  }
+  callback(HttpResponse::newHttpJsonResponse(body));
+}
+
 }  // namespace
 
 void RegisterHealthAndMetricsRoutes(const Metrics& metrics) {
@@ -43,28 +88,7 @@ void RegisterHealthAndMetricsRoutes(const Metrics& metrics) {
 void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
   RegisterHealthAndMetricsRoutes(context->metrics);
-  app.registerHandler(
-      "/readyz",
-      OffTheLoop(context,
-                 [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr&,
-                    Callback&& callback) {
-                   if (context->draining) {
-                     return callback(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
-                                                   "the server is shutting down"));
-                   }
-                   auto stats = context->queue.Stats();
-                   if (!stats)
-                     return callback(ErrorResponse(drogon::k503ServiceUnavailable,
-                                                   "queue_unavailable", stats.error().message));
-                   auto counts = context->catalog.CountByStatus();
-                   if (!counts)
-                     return callback(ErrorResponse(drogon::k503ServiceUnavailable,
-                                                   "catalog_unavailable", counts.error().message));
-                   Json::Value body(Json::objectValue);
-                   body["status"] = "ready";
-                   callback(HttpResponse::newHttpJsonResponse(body));
-                 }),
-      {drogon::Get});
+  app.registerHandler("/readyz", OffTheLoop(context, Readiness), {drogon::Get});
   app.registerHandler("/api/openapi.json",
                       [](const HttpRequestPtr&, Callback&& callback) {
                         auto response = HttpResponse::newHttpResponse();
@@ -73,35 +97,7 @@ void RegisterOpsRoutes(const std::shared_ptr<ApiContext>& context) {
                         callback(response);
                       },
                       {drogon::Get});
-  app.registerHandler(
-      "/api/v1/ops/status",
-      OffTheLoop(context,
-                 [](const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
-                    Callback&& callback) {
-                   auto principal = RequireUser(*context, request);
-                   if (!principal) return callback(principal.error());
-                   if (!principal->user.is_admin) {
-                     return callback(ErrorResponse(drogon::k403Forbidden, "forbidden",
-                                                   "the operations status is for administrators"));
-                   }
-                   auto stats = context->queue.Stats();
-                   if (!stats) return callback(ErrorResponse(stats.error()));
-                   auto counts = context->catalog.CountByStatus();
-                   if (!counts) return callback(ErrorResponse(counts.error()));
-                   Json::Value body(Json::objectValue);
-                   body["queue"] = QueueJson(*stats);
-                   body["images"]["queued"] = static_cast<Json::Int64>(counts->queued);
-                   body["images"]["processing"] = static_cast<Json::Int64>(counts->processing);
-                   body["images"]["done"] = static_cast<Json::Int64>(counts->done);
-                   body["images"]["failed"] = static_cast<Json::Int64>(counts->failed);
-                   if (context->scaler_status) body["scaler"] = context->scaler_status();
-                   if (context->options.durability_applies) {
-                     body["durability"] =
-                         std::string(DurabilityName(context->options.upload_durability));
-                   }
-                   callback(HttpResponse::newHttpJsonResponse(body));
-                 }),
-      {drogon::Get});
+  app.registerHandler("/api/v1/ops/status", OffTheLoop(context, OpsStatus), {drogon::Get});
 }
 
 void RegisterRoutes(const std::shared_ptr<ApiContext>& context) {

@@ -98,6 +98,10 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 // How long a stop waits for the requests under way once waiting clients are answered: their
 // stores' own timeouts bound them (5 s for a JetStream request, 10 s for a stalled S3 one).
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
+// Requests in hand per handler thread, queued and running, above which new ones get 503: far
+// above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
+// flood leaves queued fits in memory (bodies up to 1 MiB are held there).
+constexpr std::size_t kHandlerBacklogPerThread = 64;
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
 Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_before_ms) {
@@ -346,7 +350,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   options.api.durability_applies = options.storage.DurabilityApplies();
   options.api.decode_ahead_folder = worker::DecodeAheadFolder(options.storage.data_dir);
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
-  api::HandlerPool handlers(static_cast<std::size_t>(options.handler_threads));
+  const auto handler_threads = static_cast<std::size_t>(options.handler_threads);
+  api::HandlerPool handlers(handler_threads, kHandlerBacklogPerThread * handler_threads);
   auto context =
       std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks, *stores->blobs,
                                         *stores->events, hub, metrics, handlers, options.api);

@@ -545,6 +545,24 @@ TEST_F(ClusterTest, UploadsWaitingOnASilentServerHoldNoHttpLoop) {
   EXPECT_EQ(sent_again.size(), 3u) << "the refused photos sent again are accepted";
 }
 
+// With its one handler thread held by a request waiting on a stopped nats-server, a replica
+// keeps 64 requests in hand (that one and 63 queued) and answers the rest 503 "busy" at once.
+TEST_F(ClusterTest, RequestsBeyondTheHandlerBacklogAreShedWith503Busy) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs({"--handler-threads=1"}));
+  const auto files = SamplePhotos();
+  nats_->Pause();
+  const std::vector<HttpResult> answers =
+      ClassifyConcurrently({&WebA()}, {files.begin(), files.begin() + 80});
+  nats_->Resume();
+  std::size_t busy = 0;
+  for (const HttpResult& answer : answers) {
+    EXPECT_EQ(answer.status, 503) << answer.body;
+    EXPECT_EQ(answer.headers.count("retry-after"), 1u) << answer.body;
+    if (answer.json["error"]["code"].asString() == "busy") ++busy;
+  }
+  EXPECT_EQ(busy, 80u - 64u);
+}
+
 // nats-server restarted (same port, same store) while jobs wait with no worker running, and
 // again while the workers wait on an empty queue: no job is lost and all complete.
 TEST_F(ClusterTest, RestartingNatsWhileIdleLosesNoQueuedJob) {
