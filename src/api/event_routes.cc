@@ -16,6 +16,7 @@
 #include "api/image_json.h"
 #include "api/off_the_loop.h"
 #include "api/routes.h"
+#include "common/json.h"
 
 namespace argus::api {
 namespace {
@@ -50,8 +51,6 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   std::unordered_map<std::string_view, std::uint64_t> last_event_of;
   for (const StatusEvent& event : events) last_event_of[event.image_id] = event.sequence;
   std::string body;
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
   std::uint64_t last = after;
   for (const StatusEvent& event : events) {
     last = event.sequence;
@@ -61,14 +60,13 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
       Json::Value gone(Json::objectValue);
       gone["id"] = event.image_id;
       gone["status"] = "deleted";
-      body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
-                          Json::writeString(writer, gone));
+      body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence, WriteJson(gone));
       continue;
     }
     auto record = context->catalog.Get(owner, event.image_id);
     if (!record) continue;  // another owner's image, or deleted since
     body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
-                        Json::writeString(writer, ImageJson(*record)));
+                        WriteJson(ImageJson(*record)));
   }
   if (!body.empty() || EventHub::Clock::now() >= deadline || context->hub.closed()) {
     // Carry the id forward even when only other owners' events passed.

@@ -13,6 +13,7 @@
 
 #include "cli/classify_pipeline.h"
 #include "cli/option_checks.h"
+#include "common/json.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "engine/manifest.h"
@@ -104,10 +105,7 @@ void PrintJsonLine(const FileResult& result, const std::string& model_name) {
     line["error"]["message"] = result.classification.error().message;
   }
   line["file"] = result.file.string();
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  writer["precision"] = 6;
-  std::cout << Json::writeString(writer, line) << '\n';
+  std::cout << WriteJson(line) << '\n';
 }
 
 int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {

@@ -21,6 +21,7 @@
 #include "cli/signals.h"
 #include "cli/spool.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/periodic.h"
 #include "engine/assets.h"
 #include "engine/classification.h"
@@ -271,10 +272,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
     line["duration_ms"] = seconds * 1000.0;
     line["peer"] = request->peerAddr().toIp();
     if (!proxies.empty()) line["client"] = api::ClientAddress(proxies, request);
-    Json::StreamWriterBuilder writer;
-    writer["indentation"] = "";
-    writer["precision"] = 6;
-    std::cerr << Json::writeString(writer, line) + "\n";
+    std::cerr << WriteJson(line) + "\n";
   });
 }
 

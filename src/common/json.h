@@ -11,4 +11,8 @@ namespace argus {
 // `errors` when given.
 bool ReadJson(std::string_view text, Json::Value& value, std::string* errors = nullptr);
 
+// `value` on one line, with numbers to six significant digits (0.328505, not
+// 0.32850499999999999), as Drogon writes the JSON of HTTP answers.
+std::string WriteJson(const Json::Value& value);
+
 }  // namespace argus

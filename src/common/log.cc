@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/clock.h"
+#include "common/json.h"
 
 namespace argus {
 
@@ -16,11 +17,9 @@ void LogLine(std::string_view level, std::string_view component, std::string_vie
   line["level"] = std::string(level);
   line["component"] = std::string(component);
   line["message"] = std::string(message);
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  writer["precision"] = 6;
+  const std::string text = WriteJson(line);
   std::lock_guard lock(mutex);
-  std::cerr << Json::writeString(writer, line) << '\n';
+  std::cerr << text << '\n';
 }
 
 }  // namespace argus

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/json.h"
 
 namespace argus::scaler {
 namespace {
@@ -18,9 +19,7 @@ constexpr std::size_t kRecentDecisions = 100;
 void Log(Json::Value line) {
   line["component"] = "scaler";
   line["time_ms"] = static_cast<Json::Int64>(NowMs());
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  std::cerr << Json::writeString(writer, line) << '\n';
+  std::cerr << WriteJson(line) << '\n';
 }
 
 }  // namespace

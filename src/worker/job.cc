@@ -9,12 +9,6 @@
 namespace argus::worker {
 namespace {
 
-std::string Compact(const Json::Value& value) {
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  return Json::writeString(writer, value);
-}
-
 bool IsSha256Hex(std::string_view text) {
   return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
@@ -25,7 +19,7 @@ std::string EncodeJob(const Job& job) {
   Json::Value value(Json::objectValue);
   value["image_id"] = job.image_id;
   value["enqueued_at_ms"] = static_cast<Json::Int64>(job.enqueued_at_ms);
-  return Compact(value);
+  return WriteJson(value);
 }
 
 Result<void> EnqueueJob(queue::Queue& queue, std::string_view image_id, std::int64_t now_ms) {
@@ -60,7 +54,7 @@ std::vector<std::string> EncodeImageEvents(std::span<const ImageEvent> events) {
       if (!event.owner.empty()) value["owner"] = event.owner;
       list.append(std::move(value));
     }
-    messages.push_back(Compact(message));
+    messages.push_back(WriteJson(message));
   }
   return messages;
 }
@@ -73,7 +67,7 @@ std::string EncodeBatchEvent(const BatchEvent& event) {
   value["decode_ms"] = event.decode_ms;
   value["queue_wait_ms"] = event.queue_wait_ms;
   value["decoded_ahead"] = static_cast<Json::UInt64>(event.decoded_ahead);
-  return Compact(value);
+  return WriteJson(value);
 }
 
 Result<WorkerEvent> DecodeWorkerEvent(std::string_view message) {

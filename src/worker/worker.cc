@@ -13,6 +13,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/periodic.h"
 #include "worker/handoff.h"
@@ -54,10 +55,7 @@ std::string ResultDocument(const engine::Classification& classification,
   Json::Value document = engine::ToJson(classification);
   document["id"] = image_id;
   document["model"] = model;
-  Json::StreamWriterBuilder writer;
-  writer["indentation"] = "";
-  writer["precision"] = 6;
-  return Json::writeString(writer, document);
+  return WriteJson(document);
 }
 
 }  // namespace

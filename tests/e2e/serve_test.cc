@@ -420,6 +420,11 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   EXPECT_THAT(stream, HasSubstr("event: image"));
   EXPECT_THAT(stream, HasSubstr("\"status\":\"done\""));
   EXPECT_THAT(stream, HasSubstr(uploaded.front()));
+  // The event carries the image as GET /api/v1/images/{id} has it, numbers written alike.
+  const std::size_t done = stream.find("\"status\":\"done\"");
+  const std::size_t data = stream.rfind("data: ", done) + 6;
+  EXPECT_EQ(stream.substr(data, stream.find('\n', data) - data),
+            serve.Get("/api/v1/images/" + uploaded.front()).body);
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
