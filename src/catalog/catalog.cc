@@ -103,11 +103,12 @@ std::string_view StatusName(ImageStatus status) {
 
 Result<std::size_t> ReindexOutdatedSearchTerms(
     Catalog& catalog,
-    const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of) {
+    const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of,
+    const std::stop_token& stop) {
   // One transaction per batch: short enough not to hold other writers up for long.
   constexpr int kBatch = 200;
   std::size_t reindexed = 0;
-  while (true) {
+  while (!stop.stop_requested()) {
     auto outdated = catalog.ResultsWithOutdatedTerms(kBatch);
     if (!outdated) return std::unexpected(outdated.error());
     if (outdated->empty()) return reindexed;
@@ -121,6 +122,7 @@ Result<std::size_t> ReindexOutdatedSearchTerms(
     }
     reindexed += batch.size();
   }
+  return reindexed;
 }
 
 Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url, DurabilityLevel durability) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -221,10 +222,12 @@ class Catalog {
 
 // Indexes every result whose search terms are outdated again, with the terms `terms_of`
 // makes of its stored JSON, in batches; returns how many. Idempotent, so processes that
-// start together may all run it.
+// start together may all run it. A stop request ends it between batches, and what is left
+// waits for the next run.
 Result<std::size_t> ReindexOutdatedSearchTerms(
     Catalog& catalog,
-    const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of);
+    const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of,
+    const std::stop_token& stop = {});
 
 // Opens the catalog at `url` and applies pending schema migrations:
 //   "sqlite:///abs/path/catalog.db" or "sqlite://relative.db" (relative to the working

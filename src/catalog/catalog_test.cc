@@ -14,6 +14,7 @@
 #include <ostream>
 #include <set>
 #include <source_location>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -621,6 +622,10 @@ TEST_P(CatalogTest, ResultsOfAnOlderSchemaAreFoundByAncestorWordsOnceIndexedAgai
     reindexed_json.emplace_back(result_json);
     return engine::SearchTermsOfResultJson(result_json);
   };
+  std::stop_source stopping;
+  stopping.request_stop();
+  EXPECT_EQ(Must(ReindexOutdatedSearchTerms(*catalog_, terms_of, stopping.get_token())), 0u);
+  EXPECT_EQ(labelled("retriever"), std::vector<std::string>{Id(2)}) << "stopped before a batch";
   EXPECT_EQ(Must(ReindexOutdatedSearchTerms(*catalog_, terms_of)), 1u);
   ASSERT_EQ(reindexed_json.size(), 1u);
   EXPECT_NE(reindexed_json[0].find("n02099712"), std::string::npos) << reindexed_json[0];

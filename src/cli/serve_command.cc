@@ -99,10 +99,35 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 // How long a stop waits for the requests under way once waiting clients are answered: their
 // stores' own timeouts bound them (5 s for a JetStream request, 10 s for a stalled S3 one).
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
+constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
 // Requests in hand per handler thread, queued and running, above which new ones get 503: far
 // above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
 // flood leaves queued fits in memory (bodies up to 1 MiB are held there).
 constexpr std::size_t kHandlerBacklogPerThread = 64;
+
+// Once per catalog: results stored before a change to the rule of the search terms are
+// found by the words the rule adds only once indexed again. This runs beside the server,
+// which answers meanwhile: a large catalog takes minutes (docs/BENCHMARKS.md), longer than
+// orchestrators wait for a start. Until it ends, searches find the older results by their
+// labels and categories only. A catalog that fails is tried again after a pause.
+void ReindexSearchTerms(catalog::Catalog& catalog, const std::stop_token& stop) {
+  const auto terms_of = [](std::string_view result_json) {
+    return engine::SearchTermsOfResultJson(result_json);
+  };
+  auto reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop);
+  while (!reindexed) {
+    LogLine("error", "serve",
+            "search terms: " + reindexed.error().message + "; indexing stored results again later");
+    if (!PauseUnlessStopped(kReindexRetryPause, stop)) return;
+    reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop);
+  }
+  if (*reindexed == 0) return;
+  LogLine("info", "serve",
+          std::to_string(*reindexed) +
+              (stop.stop_requested()
+                   ? " stored results indexed again before the stop; the next start goes on"
+                   : " stored results indexed again with today's search terms"));
+}
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
 Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_before_ms) {
@@ -315,16 +340,6 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   if (*recovered > 0) {
     LogLine("warning", "serve", std::to_string(*recovered) + " images re-enqueued after a crash");
   }
-  // Once per catalog: results stored before a change to the search terms' rule are found
-  // by the words the rule adds only once indexed again.
-  auto reindexed = catalog::ReindexOutdatedSearchTerms(
-      *stores->catalog,
-      [](std::string_view result_json) { return engine::SearchTermsOfResultJson(result_json); });
-  if (!reindexed) return fail("search terms: " + reindexed.error().message);
-  if (*reindexed > 0) {
-    LogLine("info", "serve",
-            std::to_string(*reindexed) + " stored results indexed again with today's search terms");
-  }
   // Another web replica may die mid-upload while this one runs.
   Periodic orphan_recovery(kOrphanCheckPeriod, [&stores] {
     auto orphans =
@@ -370,11 +385,14 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
 
   std::jthread scaling;
   std::jthread metrics_pump;
+  std::jthread reindexing;
   // Threads that use the database start once Drogon has finished starting up.
   // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
   drogon::app().registerBeginningAdvice([&] {
     if (scaler)
       scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler->Run(stop); });
+    reindexing = std::jthread(
+        [&stores](const std::stop_token& stop) { ReindexSearchTerms(*stores->catalog, stop); });
     metrics_pump = std::jthread([&](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
@@ -411,6 +429,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   drogon::app().run();
 
   metrics_pump.request_stop();
+  reindexing.request_stop();
   if (scaling.joinable()) {
     scaling.request_stop();
     scaling.join();  // stops the workers; each finishes the batch in hand

@@ -428,6 +428,58 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// After an upgrade that changes the rule of the search terms, the stored results are
+// indexed again while the server already answers, and are then found by the words the rule
+// adds ("retriever" above "Labrador retriever").
+TEST_F(ServeTest, StoredResultsAreIndexedAgainWhileTheServerAnswers) {
+  constexpr int kOutdated = 30'000;
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  const std::string owner = serve.Get("/api/v1/auth/me").json["user"]["id"].asString();
+  ASSERT_FALSE(owner.empty());
+  ASSERT_EQ(serve.Terminate(), 0);
+  {
+    // Results as a version before the rule stored them: labels and categories, rule 0.
+    auto db = db::OpenSqliteClient((serve.data_dir() / "catalog.db").string());
+    ASSERT_TRUE(db) << db.error().message;
+    const std::string result_json =
+        R"({"labels":[{"wnid":"n02099712","name":"Labrador retriever","confidence":0.878,)"
+        R"("parents":["dog"]}],"model":"mobilenetv2-12-int8"})";
+    (*db)->execSqlSync(std::format(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})"
+        " INSERT INTO images (id, status, result_json, model, created_at_ms, finished_at_ms,"
+        " job_enqueued, terms_version)"
+        " SELECT printf('%064d', i), 'done', '{}', 'mobilenetv2-12-int8', 1, 2, 1, 0 FROM n",
+        kOutdated, result_json));
+    (*db)->execSqlSync(
+        "INSERT INTO uploads (owner, image_id, filename, uploaded_at_ms)"
+        " SELECT $1, id, 'dog.jpg', 1 FROM images WHERE terms_version = 0",
+        owner);
+    (*db)->execSqlSync(
+        "INSERT INTO image_terms (image_id, term) SELECT id, 'labrador retriever' FROM images"
+        " UNION ALL SELECT id, 'dog' FROM images");
+    db::ReleaseDbClient(std::move(*db));
+  }
+  auto retrievers = [&serve] {
+    return serve.Get("/api/v1/images?label=retriever&limit=200").json["images"].size();
+  };
+
+  serve.Start();
+  const std::string done_line =
+      std::format("{} stored results indexed again with today's search terms", kOutdated);
+  EXPECT_THAT(serve.log(), Not(HasSubstr(done_line))) << "ready before the indexing ended";
+  EXPECT_EQ(serve.Get("/api/v1/images?label=dog&limit=1").status, 200);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (serve.log().find(done_line) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_THAT(serve.log(), HasSubstr(done_line));
+  EXPECT_EQ(retrievers(), 200u);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // Another tab of the same account hears of uploads, even of content classified before (no
 // worker event follows), and of deletions; other accounts do not.
 TEST_F(ServeTest, TheEventStreamTellsAnAccountOfItsUploadsAndDeletions) {
