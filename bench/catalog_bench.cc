@@ -1,5 +1,6 @@
-// Indexing stored results again at start, as `argus serve` does once an upgrade changes the
-// rule of the search terms (catalog::ReindexOutdatedSearchTerms). Run with `make bench`.
+// Indexing stored results again, as `argus serve` does beside its server once an upgrade
+// changes the rule of the search terms (catalog::ReindexOutdatedSearchTerms). Run with
+// `make bench`.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 #include <stdlib.h>

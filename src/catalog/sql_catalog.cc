@@ -960,7 +960,7 @@ Result<void> SqlCatalog::ReplaceSearchTerms(std::span<const SearchTermsOfImage> 
     // Each image's row is locked first (PostgreSQL), so that a process doing the same
     // meanwhile waits and then replaces these terms rather than adding to them; an image
     // gone meanwhile gets none (AppendTermInserts). One pipeline for the batch: a wait per
-    // image held a start-up after an upgrade for minutes on a large catalog.
+    // image made it take half as long again.
     std::vector<Statement> statements;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const std::string& id = images[i].image_id;

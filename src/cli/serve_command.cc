@@ -99,6 +99,7 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 // How long a stop waits for the requests under way once waiting clients are answered: their
 // stores' own timeouts bound them (5 s for a JetStream request, 10 s for a stalled S3 one).
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
+// Between attempts to index stored results again while the catalog fails.
 constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
 // Requests in hand per handler thread, queued and running, above which new ones get 503: far
 // above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
