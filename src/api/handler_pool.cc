@@ -45,6 +45,11 @@ void HandlerPool::Start(std::function<void()> work) {
   });
 }
 
+std::size_t HandlerPool::unfinished() {
+  const std::lock_guard lock(mutex_);
+  return unfinished_;
+}
+
 bool HandlerPool::WaitUntilIdle(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   return idle_.wait_until(lock, deadline, [this] { return unfinished_ == 0; });

@@ -37,6 +37,10 @@ class HandlerPool {
   // Whether all work given so far has returned, waiting for that until `deadline`.
   bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline);
 
+  // Work queued and running.
+  std::size_t unfinished();
+  std::size_t max_unfinished() const { return max_unfinished_; }
+
  private:
   void Start(std::function<void()> work);  // counted already
 

@@ -61,7 +61,9 @@ TEST(HandlerPoolTest, RefusesWorkBeyondItsBacklogUnlessItMustRun) {
     ++finished;
   }));
   EXPECT_TRUE(pool.TryRun([&finished] { ++finished; }));
+  EXPECT_EQ(pool.unfinished(), 2u);
   EXPECT_FALSE(pool.TryRun([&finished] { finished += 100; }));
+  EXPECT_EQ(pool.unfinished(), 2u);
   pool.Run([&finished] { ++finished; });  // beyond the backlog, all the same
   release.set_value();
   ASSERT_TRUE(pool.WaitUntilIdle(Clock::now() + 10s));

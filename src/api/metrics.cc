@@ -145,6 +145,11 @@ struct Metrics::Collectors {
   std::shared_ptr<GaugeCollector> queue = std::make_shared<GaugeCollector>(
       "argus_queue_jobs", "Jobs in the queue by state (ready = depth, in_flight, dead)",
       std::vector<std::string>{"state"});
+  std::shared_ptr<GaugeCollector> handler_backlog = std::make_shared<GaugeCollector>(
+      "argus_http_handler_backlog",
+      "Requests the handler threads have queued and running (in_hand), and the number above "
+      "which new ones get 503 busy (limit)",
+      std::vector<std::string>{"state"});
   std::shared_ptr<GaugeCollector> workers = std::make_shared<GaugeCollector>(
       "argus_workers", "Worker processes (running) and the scaler's target (desired)",
       std::vector<std::string>{"state"});
@@ -189,6 +194,11 @@ void Metrics::SetQueue(const queue::QueueStats& stats) {
   collectors_->queue->metric({"dead"})->set(static_cast<double>(stats.dead));
 }
 
+void Metrics::SetHandlerBacklog(std::size_t in_hand, std::size_t limit) {
+  collectors_->handler_backlog->metric({"in_hand"})->set(static_cast<double>(in_hand));
+  collectors_->handler_backlog->metric({"limit"})->set(static_cast<double>(limit));
+}
+
 void Metrics::SetWorkers(int running, int desired) {
   collectors_->workers->metric({"running"})->set(running);
   collectors_->workers->metric({"desired"})->set(desired);
@@ -211,10 +221,11 @@ void Metrics::SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
 
 std::string Metrics::Render() const {
   const std::shared_ptr<CollectorBase> all[] = {
-      collectors_->requests,      collectors_->latency,   collectors_->batch_size,
-      collectors_->inference,     collectors_->decode,    collectors_->queue_wait,
-      collectors_->decoded_ahead, collectors_->images,    collectors_->queue,
-      collectors_->workers,       collectors_->decisions, collectors_->crashes};
+      collectors_->requests,        collectors_->latency, collectors_->batch_size,
+      collectors_->inference,       collectors_->decode,  collectors_->queue_wait,
+      collectors_->decoded_ahead,   collectors_->images,  collectors_->queue,
+      collectors_->handler_backlog, collectors_->workers, collectors_->decisions,
+      collectors_->crashes};
   std::string text;
   for (const auto& collector : all) {
     // A family with no series yet is left out: the web tier alone has no workers or scaler.

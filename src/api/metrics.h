@@ -26,6 +26,8 @@ class Metrics {
   void CountImage(const std::string& status);  // done / failed
   void SetQueue(const queue::QueueStats& stats);
   void SetWorkers(int running, int desired);
+  // Requests the handler threads have in hand, and how many they take before 503 "busy".
+  void SetHandlerBacklog(std::size_t in_hand, std::size_t limit);
   // The scaler's running totals; counters advance by the difference to the last call.
   void SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
                        std::uint64_t scale_outs_held, std::uint64_t crashes);

@@ -24,5 +24,15 @@ TEST(MetricsTest, GaugesAreTypedGaugesAndFamiliesWithoutSeriesAreLeftOut) {
   EXPECT_THAT(metrics.Render(), HasSubstr("# TYPE argus_workers gauge\n"));
 }
 
+TEST(MetricsTest, TheHandlerBacklogIsAGaugeOfRequestsInHandAndItsLimit) {
+  Metrics metrics;
+  EXPECT_THAT(metrics.Render(), Not(HasSubstr("argus_http_handler_backlog")));
+  metrics.SetHandlerBacklog(3, 1024);
+  const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("# TYPE argus_http_handler_backlog gauge\n"));
+  EXPECT_THAT(text, HasSubstr("argus_http_handler_backlog{state=\"in_hand\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("argus_http_handler_backlog{state=\"limit\"} 1024\n"));
+}
+
 }  // namespace
 }  // namespace argus::api

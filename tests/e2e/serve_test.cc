@@ -560,7 +560,7 @@ TEST_F(ServeTest, MetricsHealthAndOpenApiAreServed) {
         "argus_queue_jobs{state=\"ready\"}", "argus_workers{state=\"running\"}",
         "argus_batch_size_bucket", "argus_inference_seconds_count",
         "argus_images_decoded_ahead_total", "argus_images_total{status=\"done\"}",
-        "argus_scaler_decisions_total"}) {
+        "argus_scaler_decisions_total", "argus_http_handler_backlog{state=\"limit\"} 1024\n"}) {
     EXPECT_THAT(metrics.body, HasSubstr(name));
   }
   const HttpResult openapi = serve.Get("/api/openapi.json");
