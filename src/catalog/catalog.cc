@@ -104,7 +104,7 @@ std::string_view StatusName(ImageStatus status) {
 Result<std::size_t> ReindexOutdatedSearchTerms(
     Catalog& catalog,
     const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of,
-    const std::stop_token& stop) {
+    const std::stop_token& stop, const std::function<void(std::size_t reindexed)>& progress) {
   // One transaction per batch: short enough not to hold other writers up for long.
   constexpr int kBatch = 200;
   std::size_t reindexed = 0;
@@ -121,6 +121,7 @@ Result<std::size_t> ReindexOutdatedSearchTerms(
       return std::unexpected(replaced.error());
     }
     reindexed += batch.size();
+    if (progress) progress(reindexed);
   }
   return reindexed;
 }

@@ -223,11 +223,12 @@ class Catalog {
 // Indexes every result whose search terms are outdated again, with the terms `terms_of`
 // makes of its stored JSON, in batches; returns how many. Idempotent, so processes that
 // start together may all run it. A stop request ends it between batches, and what is left
-// waits for the next run.
+// waits for the next run. `progress`, when given, hears the running total after each batch.
 Result<std::size_t> ReindexOutdatedSearchTerms(
     Catalog& catalog,
     const std::function<std::vector<std::string>(std::string_view result_json)>& terms_of,
-    const std::stop_token& stop = {});
+    const std::stop_token& stop = {},
+    const std::function<void(std::size_t reindexed)>& progress = {});
 
 // Opens the catalog at `url` and applies pending schema migrations:
 //   "sqlite:///abs/path/catalog.db" or "sqlite://relative.db" (relative to the working

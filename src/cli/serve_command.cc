@@ -101,6 +101,8 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
 // Between attempts to index stored results again while the catalog fails.
 constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
+// A multiple of the re-index's batch of 200.
+constexpr std::size_t kReindexProgressEvery = 10'000;
 // Requests in hand per handler thread, queued and running, above which new ones get 503: far
 // above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
 // flood leaves queued fits in memory (bodies up to 1 MiB are held there).
@@ -115,12 +117,18 @@ void ReindexSearchTerms(catalog::Catalog& catalog, const std::stop_token& stop) 
   const auto terms_of = [](std::string_view result_json) {
     return engine::SearchTermsOfResultJson(result_json);
   };
-  auto reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop);
+  // A large catalog takes minutes: its operator sees it advance.
+  const auto progress = [](std::size_t reindexed) {
+    if (reindexed % kReindexProgressEvery == 0) {
+      LogLine("info", "serve", std::to_string(reindexed) + " stored results indexed again so far");
+    }
+  };
+  auto reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop, progress);
   while (!reindexed) {
     LogLine("error", "serve",
             "search terms: " + reindexed.error().message + "; indexing stored results again later");
     if (!PauseUnlessStopped(kReindexRetryPause, stop)) return;
-    reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop);
+    reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop, progress);
   }
   if (*reindexed == 0) return;
   LogLine("info", "serve",

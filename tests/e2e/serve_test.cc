@@ -486,6 +486,7 @@ TEST_F(ServeTest, StoredResultsAreIndexedAgainWhileTheServerAnswers) {
   ASSERT_NE(log.find(done_line), std::string::npos) << log;
   ASSERT_NE(ready, std::string::npos) << log;
   EXPECT_LT(ready, log.find(done_line)) << "ready before the indexing ended";
+  EXPECT_LT(log.find("20000 stored results indexed again so far"), log.find(done_line));
   EXPECT_EQ(retrievers(), 200u);
   EXPECT_EQ(serve.Terminate(), 0);
 }
