@@ -101,7 +101,6 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
 // Between attempts to index stored results again while the catalog fails.
 constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
-// A multiple of the re-index's batch of 200.
 constexpr std::size_t kReindexProgressEvery = 10'000;
 // Requests in hand per handler thread, queued and running, above which new ones get 503: far
 // above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
@@ -117,25 +116,27 @@ void ReindexSearchTerms(catalog::Catalog& catalog, const std::stop_token& stop) 
   const auto terms_of = [](std::string_view result_json) {
     return engine::SearchTermsOfResultJson(result_json);
   };
-  // A large catalog takes minutes: its operator sees it advance.
-  const auto progress = [](std::size_t reindexed) {
-    if (reindexed % kReindexProgressEvery == 0) {
-      LogLine("info", "serve", std::to_string(reindexed) + " stored results indexed again so far");
+  while (true) {
+    // A large catalog takes minutes: its operator sees it advance.
+    std::size_t next_report = kReindexProgressEvery;
+    const auto progress = [&next_report](std::size_t so_far) {
+      if (so_far < next_report) return;
+      LogLine("info", "serve", std::to_string(so_far) + " stored results indexed again so far");
+      next_report = so_far - so_far % kReindexProgressEvery + kReindexProgressEvery;
+    };
+    auto reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop, progress);
+    if (reindexed && *reindexed > 0) {
+      LogLine("info", "serve",
+              std::to_string(*reindexed) +
+                  (stop.stop_requested()
+                       ? " stored results indexed again before the stop; the next start goes on"
+                       : " stored results indexed again with today's search terms"));
     }
-  };
-  auto reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop, progress);
-  while (!reindexed) {
+    if (reindexed) return;
     LogLine("error", "serve",
             "search terms: " + reindexed.error().message + "; indexing stored results again later");
     if (!PauseUnlessStopped(kReindexRetryPause, stop)) return;
-    reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop, progress);
   }
-  if (*reindexed == 0) return;
-  LogLine("info", "serve",
-          std::to_string(*reindexed) +
-              (stop.stop_requested()
-                   ? " stored results indexed again before the stop; the next start goes on"
-                   : " stored results indexed again with today's search terms"));
 }
 
 // Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
