@@ -3,6 +3,7 @@
 #include <json/json.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "engine/manifest.h"
+#include "image/vips_init.h"
 
 namespace argus::cli {
 namespace {
@@ -65,6 +67,14 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+// File names may hold any byte but '/' and NUL: control characters in one (an escape sequence,
+// say) would otherwise act on the terminal.
+std::string Printable(const std::filesystem::path& file) {
+  std::string name = file.string();
+  std::ranges::replace_if(name, [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
+  return name;
+}
+
 std::string Percent(float confidence) { return std::format("{:5.1f}%", confidence * 100.0f); }
 
 std::string JoinParents(const std::vector<std::string_view>& parents) {
@@ -76,7 +86,7 @@ std::string JoinParents(const std::vector<std::string_view>& parents) {
 }
 
 void PrintTableRow(const FileResult& result, std::size_t file_width) {
-  const std::string file = result.file.string();
+  const std::string file = Printable(result.file);
   if (!result.classification) {
     const Error& error = result.classification.error();
     std::cout << std::format("{:<{}}  error ({}): {}\n", file, file_width,
@@ -112,6 +122,7 @@ int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
   // The network libraries linked into the binary ignore SIGPIPE; a command whose output
   // goes to `head` should stop when the reader does, as other command-line tools do.
   std::signal(SIGPIPE, SIG_DFL);
+  image::DropVipsWarnings();
   auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
   if (!assets_dir) {
     std::cerr << "argus classify: " << assets_dir.error().message << '\n';
@@ -154,10 +165,8 @@ int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
     if (progress) progress->Clear();
     if (!result.classification) {
       ++failed;
-      if (!options.json) {
-        std::cerr << "argus classify: " << result.file.string() << ": "
-                  << result.classification.error().message << '\n';
-      }
+      std::cerr << "argus classify: " << Printable(result.file) << ": "
+                << result.classification.error().message << '\n';
     }
     if (options.json) {
       PrintJsonLine(result, manifest->name);

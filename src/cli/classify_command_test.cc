@@ -75,11 +75,55 @@ TEST(ClassifyCommandTest, FailedFilesAreNamedWithTheirReasonAndExitNonZero) {
   EXPECT_TRUE(lines[1]["error"].isNull());
   EXPECT_EQ(lines[2]["error"]["code"].asString(), "not_found");
   EXPECT_THAT(o.err, HasSubstr("2 of 3 files failed"));
+  EXPECT_THAT(o.err, HasSubstr("notes.jpg: not a supported image"));
+  EXPECT_THAT(o.err, HasSubstr("gone.png: "));
 
   const Outcome table = RunArgus("classify " + (dir / "notes.jpg").string());
   EXPECT_EQ(table.exit_code, 1);
   EXPECT_THAT(table.err, HasSubstr("notes.jpg: "));
   std::filesystem::remove_all(dir);
+}
+
+// A folder: every name an image of the accepted formats commonly has is taken, and a name
+// holding control characters reaches the terminal without them.
+TEST(ClassifyCommandTest, FoldersTakeEveryCommonImageExtensionAndPrintNamesSafely) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-cli-names-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path photo = kSamples + "/n01440764_tench.JPEG";
+  for (const char* name : {"a.jfif", "b.pjpeg", "c.pjp", "d.hif", "e\x1b[31mred.jpg"}) {
+    std::filesystem::copy_file(photo, dir / name);
+  }
+  const Outcome o = RunArgus("classify -q --top-k 1 " + dir.string());
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  for (const char* name : {"a.jfif", "b.pjpeg", "c.pjp", "d.hif", "e?[31mred.jpg"}) {
+    const std::size_t row = o.out.find((dir / name).string() + " ");
+    ASSERT_NE(row, std::string::npos) << name << " in\n" << o.out;
+    EXPECT_THAT(o.out.substr(row, o.out.find('\n', row) - row), HasSubstr("tench"));
+  }
+  EXPECT_THAT(o.out, Not(HasSubstr("\x1b")));
+}
+
+// The decoder's warnings about a damaged file are not the command's output; a file cut short
+// is refused, as the service refuses it.
+TEST(ClassifyCommandTest, DamagedFilesLeaveNoLibvipsWarningsAndTruncatedOnesFail) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-cli-damaged-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ifstream in(kSamples + "/n01440764_tench.JPEG", std::ios::binary);
+  const std::string photo((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir / "damaged.jpg", std::ios::binary)
+      << photo.substr(0, photo.size() / 2) << "\xFF\xD9";
+  std::ofstream(dir / "cut.jpg", std::ios::binary) << photo.substr(0, photo.size() - 2);
+  const Outcome damaged = RunArgus("classify -q " + (dir / "damaged.jpg").string());
+  const Outcome cut = RunArgus("classify -q " + (dir / "cut.jpg").string());
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(damaged.exit_code, 0) << damaged.err;
+  EXPECT_EQ(damaged.err, "");
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_THAT(cut.err, HasSubstr("cut.jpg: the jpeg data is truncated"));
+  EXPECT_THAT(cut.err, Not(HasSubstr("VIPS")));
 }
 
 TEST(ClassifyCommandTest, OutputThatCannotBeWrittenIsAnError) {

@@ -20,8 +20,9 @@ struct Slot {
 };
 
 bool HasImageExtension(const std::filesystem::path& path) {
-  static const std::set<std::string> kExtensions{".jpg", ".jpeg", ".jpe",  ".png", ".webp",
-                                                 ".gif", ".heic", ".heif", ".avif"};
+  static const std::set<std::string> kExtensions{".jpg",  ".jpeg", ".jpe",  ".jfif", ".pjpeg",
+                                                 ".pjp",  ".png",  ".webp", ".gif",  ".heic",
+                                                 ".heif", ".hif",  ".avif"};
   std::string extension = path.extension().string();
   std::ranges::transform(extension, extension.begin(),
                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

@@ -12,11 +12,14 @@ std::string_view AsText(std::span<const std::byte> bytes) {
 }
 
 // In entropy-coded JPEG data 0xFF is always followed by 0x00 or a restart marker, so these
-// byte pairs occur only as real markers (or inside an earlier embedded thumbnail).
+// byte pairs occur only as real markers (or inside an earlier embedded thumbnail). Complete:
+// an end-of-image marker after the last start-of-scan. Searched for from the end-of-image,
+// which a complete file ends with, so a complete file is not read through.
 bool JpegComplete(std::string_view data) {
-  const std::size_t last_scan = data.rfind("\xFF\xDA");
-  return last_scan != std::string_view::npos &&
-         data.find("\xFF\xD9", last_scan + 2) != std::string_view::npos;
+  const std::size_t last_end = data.rfind("\xFF\xD9");
+  return last_end != std::string_view::npos &&
+         data.find("\xFF\xDA", last_end + 2) == std::string_view::npos &&
+         data.find("\xFF\xDA") < last_end;
 }
 
 // The IEND chunk's type followed by its 4-byte CRC.
@@ -28,6 +31,31 @@ bool PngComplete(std::string_view data) {
 bool GifComplete(std::string_view data) {
   const std::size_t tail = std::min<std::size_t>(data.size(), 16);
   return data.substr(data.size() - tail).find('\x3B') != std::string_view::npos;
+}
+
+std::uint64_t BigEndian(std::string_view data, std::size_t at, int bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<std::uint8_t>(data[at + i]);
+  return value;
+}
+
+// HEIF and AVIF files are sequences of ISO base media boxes, each starting with its size (32
+// bits; 1: a 64-bit size follows the type; 0: up to the end of the file): the boxes must
+// exactly fill the file.
+bool IsoBoxesComplete(std::string_view data) {
+  std::uint64_t at = 0;
+  while (at < data.size()) {
+    if (data.size() - at < 8) return false;
+    std::uint64_t size = BigEndian(data, at, 4);
+    if (size == 0) return true;
+    if (size == 1) {
+      if (data.size() - at < 16) return false;
+      size = BigEndian(data, at + 8, 8);
+    }
+    if (size < 8 || size > data.size() - at) return false;
+    at += size;
+  }
+  return true;
 }
 
 bool WebpComplete(std::string_view data) {
@@ -50,6 +78,8 @@ Result<void> CheckComplete(std::span<const std::byte> bytes, std::string_view fo
     complete = GifComplete(data);
   } else if (format == "webp") {
     complete = WebpComplete(data);
+  } else if (format == "heif" || format == "avif") {
+    complete = IsoBoxesComplete(data);
   }
   if (!complete) {
     return Fail(ErrorCode::kCorrupt,

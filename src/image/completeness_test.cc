@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <vips/vips.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "image/read_file.h"
+#include "image/test_images.h"
 #include "image/vips_init.h"
 
 namespace argus::image {
@@ -55,9 +60,53 @@ TEST(CheckCompleteTest, FilesCutShortAreCorrupt) {
   }
 }
 
-TEST(CheckCompleteTest, FormatsWithoutACheapCheckPass) {
-  const std::vector<std::byte> anything(10, std::byte{1});
-  EXPECT_TRUE(CheckComplete(anything, "heif"));
+TEST(CheckCompleteTest, HeifAndAvifFilesCutShortAreCorrupt) {
+  for (const auto& [suffix, format] : {std::pair{".heic", "heif"}, std::pair{".avif", "avif"}}) {
+    SCOPED_TRACE(format);
+    const auto whole = testing::Encode(testing::Solid(64, 48, 40, 160, 220).get(), suffix);
+    ASSERT_GT(whole.size(), 100u);
+    EXPECT_TRUE(CheckComplete(whole, format));
+    for (std::size_t cut : {whole.size() / 10, whole.size() / 2, whole.size() - 1}) {
+      auto result = CheckComplete(std::span(whole).first(cut), format);
+      ASSERT_FALSE(result) << cut;
+      EXPECT_EQ(result.error().code, ErrorCode::kCorrupt);
+    }
+  }
+}
+
+// Box sizes of 0 (up to the end of the file) and 1 (a 64-bit size after the type).
+TEST(CheckCompleteTest, ReadsEveryFormOfIsoBoxSize) {
+  auto box = [](std::uint32_t size, std::string_view type, std::size_t payload) {
+    std::string bytes;
+    for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>(size >> shift);
+    return bytes + std::string(type) + std::string(payload, 'x');
+  };
+  auto large_box = [](std::uint64_t size, std::string_view type, std::size_t payload) {
+    std::string bytes("\0\0\0\1", 4);
+    bytes += type;
+    for (int shift = 56; shift >= 0; shift -= 8) bytes += static_cast<char>(size >> shift);
+    return bytes + std::string(payload, 'x');
+  };
+  auto complete = [](const std::string& file) {
+    return CheckComplete(std::as_bytes(std::span(file)), "heif").has_value();
+  };
+  const std::string head = box(16, "ftyp", 8);
+  EXPECT_TRUE(complete(head + box(0, "mdat", 100)));
+  EXPECT_TRUE(complete(head + large_box(116, "mdat", 100)));
+  EXPECT_FALSE(complete(head + large_box(117, "mdat", 100)));
+  EXPECT_FALSE(complete(head + box(20, "meta", 11)));
+  EXPECT_FALSE(complete(head + box(4, "meta", 0)));         // smaller than its own header
+  EXPECT_FALSE(complete(head + std::string("\0\0\0", 3)));  // a header cut short
+}
+
+TEST(CheckCompleteTest, AJpegWhoseLastScanFollowsEveryEndMarkerIsCutShort) {
+  const auto whole = Save(".jpg");
+  ASSERT_TRUE(CheckComplete(whole, "jpeg"));
+  // An embedded thumbnail ends with its own end marker before the main image's scan.
+  std::vector<std::byte> thumbnail_first{std::byte{0xFF}, std::byte{0xD9}};
+  thumbnail_first.insert(thumbnail_first.end(), whole.begin(), whole.end() - 2);
+  EXPECT_FALSE(CheckComplete(thumbnail_first, "jpeg"));
+  EXPECT_FALSE(CheckComplete(std::span(whole).first(whole.size() - 1), "jpeg"));
 }
 
 }  // namespace

@@ -65,14 +65,8 @@ Result<Header> ReadHeader(std::span<const std::byte> bytes, const Limits& limits
                                                   bytes.size(), limits.max_bytes));
   }
   InitializeVips();
-  // libvips keeps one error buffer for the process, and some loaders leave messages in it
-  // even when they succeed (the HEIF loader's seeks): each image starts with it empty, so
-  // its error names its own problem.
-  vips_error_clear();
-
   const AcceptedLoader* loader = FindLoader(bytes);
   if (loader == nullptr) {
-    vips_error_clear();  // what a loader missing from this libvips build left behind
     return Fail(ErrorCode::kUnsupportedMedia, std::string(kNotAnImage));
   }
 

@@ -7,6 +7,7 @@
 #include <format>
 #include <utility>
 
+#include "image/completeness.h"
 #include "image/header.h"
 #include "image/srgb8.h"
 #include "image/vips_util.h"
@@ -148,29 +149,35 @@ Result<void> Preprocess(std::span<const std::byte> bytes, const Preprocessing& p
   if (auto valid = CheckGeometry(p); !valid) {
     return valid;
   }
-  auto header = internal::ReadHeader(bytes, limits);
-  if (!header) {
-    return std::unexpected(std::move(header.error()));
-  }
+  return internal::RunWithOwnErrors([&]() -> Result<void> {
+    auto header = internal::ReadHeader(bytes, limits);
+    if (!header) {
+      return std::unexpected(std::move(header.error()));
+    }
+    // Some decoders fill what a cut-short file lacks with grey and report success.
+    if (auto complete = CheckComplete(bytes, header->format); !complete) {
+      return complete;
+    }
 
-  auto decoded = Decode(bytes, *header, p.resize_short_side);
-  if (!decoded) {
-    return std::unexpected(std::move(decoded.error()));
-  }
-  // Flattening alpha before resizing spares the resize the premultiplication alpha needs.
-  auto rgb = internal::ToSrgb8(std::move(*decoded));
-  if (!rgb) {
-    return std::unexpected(std::move(rgb.error()));
-  }
-  auto resized = ResizeShortSide(std::move(*rgb), *header, p.resize_short_side);
-  if (!resized) {
-    return std::unexpected(std::move(resized.error()));
-  }
-  auto upright = CropUpright(std::move(*resized), *header, p);
-  if (!upright) {
-    return std::unexpected(std::move(upright.error()));
-  }
-  return WriteTensor(upright->get(), p, out);
+    auto decoded = Decode(bytes, *header, p.resize_short_side);
+    if (!decoded) {
+      return std::unexpected(std::move(decoded.error()));
+    }
+    // Flattening alpha before resizing spares the resize the premultiplication alpha needs.
+    auto rgb = internal::ToSrgb8(std::move(*decoded));
+    if (!rgb) {
+      return std::unexpected(std::move(rgb.error()));
+    }
+    auto resized = ResizeShortSide(std::move(*rgb), *header, p.resize_short_side);
+    if (!resized) {
+      return std::unexpected(std::move(resized.error()));
+    }
+    auto upright = CropUpright(std::move(*resized), *header, p);
+    if (!upright) {
+      return std::unexpected(std::move(upright.error()));
+    }
+    return WriteTensor(upright->get(), p, out);
+  });
 }
 
 }  // namespace argus::image

@@ -362,6 +362,17 @@ TEST(PreprocessTest, ReportsATruncatedJpegAsCorrupt) {
   EXPECT_EQ(tensor.error().code, ErrorCode::kCorrupt);
 }
 
+// libjpeg fills the missing rows of a file cut short near its end with grey and reports no
+// error, so the decoder alone would have classified it.
+TEST(PreprocessTest, ReportsAJpegMissingOnlyItsEndMarkerAsCorrupt) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  bytes.resize(bytes.size() - 2);
+  auto tensor = Preprocessed(bytes, Preprocessing{});
+  ASSERT_FALSE(tensor.has_value());
+  EXPECT_EQ(tensor.error().code, ErrorCode::kCorrupt);
+  EXPECT_NE(tensor.error().message.find("truncated"), std::string::npos) << tensor.error().message;
+}
+
 // libvips keeps one error buffer for the process, and some loaders leave messages in it
 // when they succeed (the HEIF loader's seeks): an image's error names its own problem only.
 TEST(PreprocessTest, AnErrorDoesNotCarryMessagesLeftByEarlierImages) {
@@ -377,10 +388,13 @@ TEST(PreprocessTest, AnErrorDoesNotCarryMessagesLeftByEarlierImages) {
 // The services log JSON lines only: libvips's warnings about a damaged image go there too.
 TEST(PreprocessTest, LibvipsWarningsCanGoToTheJsonLog) {
   LogVipsWarnings();
+  // Cut short, but with its end marker: past the completeness check, the decoder warns and
+  // fills the missing rows.
   auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
   bytes.resize(bytes.size() / 2);
+  bytes.insert(bytes.end(), {std::byte{0xFF}, std::byte{0xD9}});
   ::testing::internal::CaptureStderr();
-  EXPECT_FALSE(Preprocessed(bytes, Preprocessing{}).has_value());
+  (void)Preprocessed(bytes, Preprocessing{});
   const std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(logged.find("VIPS-WARNING"), std::string::npos) << logged;
   EXPECT_NE(logged.find("\"component\":\"vips\""), std::string::npos) << logged;

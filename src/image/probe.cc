@@ -5,18 +5,21 @@
 
 #include "common/bytes.h"
 #include "image/header.h"
+#include "image/vips_util.h"
 
 namespace argus::image {
 
 Result<ImageInfo> Probe(std::span<const std::byte> bytes, const Limits& limits) {
-  auto header = internal::ReadHeader(bytes, limits);
-  if (!header) {
-    return std::unexpected(std::move(header.error()));
-  }
-  if (header->swaps_axes) {
-    return ImageInfo{std::move(header->format), header->height, header->width};
-  }
-  return ImageInfo{std::move(header->format), header->width, header->height};
+  return internal::RunWithOwnErrors([&]() -> Result<ImageInfo> {
+    auto header = internal::ReadHeader(bytes, limits);
+    if (!header) {
+      return std::unexpected(std::move(header.error()));
+    }
+    if (header->swaps_axes) {
+      return ImageInfo{std::move(header->format), header->height, header->width};
+    }
+    return ImageInfo{std::move(header->format), header->width, header->height};
+  });
 }
 
 void PrepareToProbe() {

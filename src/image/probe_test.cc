@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "image/test_images.h"
 
@@ -80,12 +83,60 @@ TEST(ProbeTest, ReadsASamplePhoto) {
   EXPECT_EQ(info->height, 375);
 }
 
-TEST(ProbeTest, PreparingLeavesNoErrorBehindAndProbingAsBefore) {
+TEST(ProbeTest, ProbesAsBeforeAfterPreparing) {
   PrepareToProbe();
-  EXPECT_STREQ(vips_error_buffer(), "");
   auto info = Probe(Encode(Solid(40, 30, 200, 100, 50).get(), ".png"), kDefaultLimits);
   ASSERT_TRUE(info) << info.error().message;
   EXPECT_EQ(info->format, "png");
+}
+
+// A JPEG whose frame header declares 12-bit samples, which this libjpeg refuses.
+std::vector<std::byte> TwelveBitJpeg() {
+  auto jpeg = Encode(Solid(32, 32, 10, 20, 30).get(), ".jpg");
+  for (std::size_t i = 0; i + 4 < jpeg.size(); ++i) {
+    if (jpeg[i] == std::byte{0xFF} && jpeg[i + 1] == std::byte{0xC0}) {
+      jpeg[i + 4] = std::byte{12};
+      break;
+    }
+  }
+  return jpeg;
+}
+
+// libvips keeps one error buffer for the process: without care, images failing on several
+// threads at once got one another's messages, or none.
+TEST(ProbeTest, ConcurrentFailuresEachReportTheirOwnDecoderMessage) {
+  const auto jpeg = TwelveBitJpeg();
+  const auto png = PngDeclaring(1, 0x7fffffff);
+  {
+    auto alone = Probe(jpeg, kDefaultLimits);
+    ASSERT_FALSE(alone.has_value());
+    ASSERT_THAT(alone.error().message, HasSubstr("precision 12"));
+    alone = Probe(png, kDefaultLimits);
+    ASSERT_FALSE(alone.has_value());
+    ASSERT_THAT(alone.error().message, HasSubstr("pngload"));
+  }
+  std::atomic<int> wrong = 0;
+  std::string example;
+  std::mutex example_mutex;
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const bool jpeg_thread = t % 2 == 0;
+      const std::string_view own = jpeg_thread ? "precision 12" : "pngload";
+      const std::string_view other = jpeg_thread ? "pngload" : "precision 12";
+      for (int i = 0; i < 300; ++i) {
+        auto info = Probe(jpeg_thread ? jpeg : png, kDefaultLimits);
+        const std::string message = info ? "" : info.error().message;
+        if (message.find(own) == std::string::npos || message.find(other) != std::string::npos) {
+          ++wrong;
+          std::lock_guard lock(example_mutex);
+          example = message;
+        }
+      }
+    });
+  }
+  threads.clear();
+  EXPECT_EQ(wrong, 0) << "for example: " << example;
 }
 
 TEST(ProbeTest, RefusesEmptyInput) {

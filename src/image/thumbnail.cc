@@ -14,18 +14,7 @@ namespace {
 // Gallery thumbnails are viewed small and fetched often: size matters more than fidelity.
 constexpr int kJpegQuality = 80;
 
-}  // namespace
-
-Result<std::vector<std::byte>> MakeThumbnail(std::span<const std::byte> bytes, int max_side,
-                                             const Limits& limits) {
-  if (max_side < 1) {
-    return Fail(ErrorCode::kInvalidArgument, "thumbnail size must be positive");
-  }
-  auto header = internal::ReadHeader(bytes, limits);
-  if (!header) {
-    return std::unexpected(std::move(header.error()));
-  }
-
+Result<std::vector<std::byte>> Encode(std::span<const std::byte> bytes, int max_side) {
   VipsImage* out = nullptr;
   // libvips never writes through the pointer; its signature predates const-correctness.
   // fail_on goes to the loader as an option string: given as thumbnail's own argument, libvips
@@ -52,6 +41,22 @@ Result<std::vector<std::byte>> MakeThumbnail(std::span<const std::byte> bytes, i
   std::memcpy(jpeg.data(), encoded, length);
   g_free(encoded);
   return jpeg;
+}
+
+}  // namespace
+
+Result<std::vector<std::byte>> MakeThumbnail(std::span<const std::byte> bytes, int max_side,
+                                             const Limits& limits) {
+  if (max_side < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "thumbnail size must be positive");
+  }
+  return internal::RunWithOwnErrors([&]() -> Result<std::vector<std::byte>> {
+    auto header = internal::ReadHeader(bytes, limits);
+    if (!header) {
+      return std::unexpected(std::move(header.error()));
+    }
+    return Encode(bytes, max_side);
+  });
 }
 
 }  // namespace argus::image

@@ -29,6 +29,14 @@ void InitializeVips() {
   });
 }
 
+void DropVipsWarnings() {
+  g_log_set_handler(
+      "VIPS", G_LOG_LEVEL_WARNING,
+      [](const gchar* /*domain*/, GLogLevelFlags /*level*/, const gchar* /*message*/,
+         gpointer /*data*/) {},
+      nullptr);
+}
+
 void LogVipsWarnings() {
   g_log_set_handler(
       "VIPS",

@@ -14,4 +14,8 @@ void InitializeVips();
 // services, whose every stderr line is JSON.
 void LogVipsWarnings();
 
+// Drops libvips's warnings, for `argus classify`: they cannot be told apart by image when
+// several decode at once, and the error of each file that fails names its reason.
+void DropVipsWarnings();
+
 }  // namespace argus::image

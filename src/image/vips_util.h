@@ -4,6 +4,7 @@
 
 #include <vips/vips.h>
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -17,9 +18,44 @@ struct GObjectUnref {
 using VipsImagePtr = std::unique_ptr<VipsImage, GObjectUnref>;
 using VipsRegionPtr = std::unique_ptr<VipsRegion, GObjectUnref>;
 
-// Builds an Error from libvips' pending messages and clears them. libvips keeps one buffer for
-// the whole process, so it must be drained right after the failing call or the next failure, on
-// any thread, would report this one's text too.
+// Builds an Error from libvips' pending messages and clears them. Only the messages of a step
+// run alone by RunWithOwnErrors are its own.
 Error VipsError(ErrorCode code, std::string_view what);
+
+// libvips keeps one error buffer for the whole process, and every thread's failures write to
+// it: while images decode on several threads, the messages read after a failure may include
+// another image's, or miss their own, cleared by another thread (an upload was refused with a
+// neighbour's decoder message). So each public function of this module runs its libvips work as
+// one step, concurrently with other steps; a step that fails with libvips' messages (VipsError)
+// runs again alone, with the buffer empty, and that run's result is returned. Failures are
+// rare, and a failure found by our own checks (limits, formats) is not run again.
+//
+// A step must not call RunWithOwnErrors itself.
+class VipsStepLock {
+ public:
+  enum class Mode : std::uint8_t { kShared, kAlone };
+  explicit VipsStepLock(Mode mode);
+  VipsStepLock(const VipsStepLock&) = delete;
+  VipsStepLock& operator=(const VipsStepLock&) = delete;
+  ~VipsStepLock();
+
+ private:
+  const Mode mode_;
+};
+
+// How many errors VipsError has built on this thread.
+std::uint64_t VipsErrorsBuilt();
+
+template <typename Step>
+auto RunWithOwnErrors(Step&& step) -> decltype(step()) {
+  const std::uint64_t built = VipsErrorsBuilt();
+  {
+    VipsStepLock shared(VipsStepLock::Mode::kShared);
+    auto result = step();
+    if (result || VipsErrorsBuilt() == built) return result;
+  }
+  VipsStepLock alone(VipsStepLock::Mode::kAlone);
+  return step();
+}
 
 }  // namespace argus::image::internal

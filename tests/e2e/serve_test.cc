@@ -21,6 +21,7 @@
 #include "common/sha256.h"
 #include "common/small_file_system_test.h"
 #include "db/drogon_client.h"
+#include "image/test_images.h"
 #include "serve_process.h"
 
 namespace argus::e2e {
@@ -259,6 +260,19 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
   std::ofstream(scratch / "notes.jpg") << "this is not a photo";
   const std::string photo = ReadAll(SharedData() / "imagenet-sample" / "n01440764_tench.JPEG");
   std::ofstream(scratch / "truncated.jpg", std::ios::binary) << photo.substr(0, photo.size() / 2);
+  // HEIF and AVIF files whose last box is cut short: their header reads, and the pixels the
+  // boxes before it hold decode.
+  image::InitializeVips();
+  const image::internal::VipsImagePtr decoded(
+      vips_image_new_from_buffer(photo.data(), photo.size(), "", nullptr));
+  ASSERT_TRUE(decoded);
+  for (const char* suffix : {".avif", ".heic"}) {
+    const std::vector<std::byte> encoded = image::testing::Encode(decoded.get(), suffix);
+    ASSERT_FALSE(encoded.empty()) << suffix;
+    std::ofstream(scratch / (std::string("truncated") + suffix), std::ios::binary)
+        << std::string_view(reinterpret_cast<const char*>(encoded.data()), encoded.size())
+        << std::string("\0\0\x10\0free", 8) << std::string(100, '\0');
+  }
   std::filesystem::path big;
   for (const auto& file : SamplePhotos()) {
     if (std::filesystem::file_size(file) > 160000 && std::filesystem::file_size(file) < 390000) {
@@ -267,10 +281,10 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
     }
   }
   ASSERT_FALSE(big.empty());
-  const std::pair<std::filesystem::path, int> cases[] = {{scratch / "empty.jpg", 400},
-                                                         {scratch / "notes.jpg", 415},
-                                                         {scratch / "truncated.jpg", 400},
-                                                         {big, 413}};
+  const std::pair<std::filesystem::path, int> cases[] = {
+      {scratch / "empty.jpg", 400},      {scratch / "notes.jpg", 415},
+      {scratch / "truncated.jpg", 400},  {scratch / "truncated.avif", 400},
+      {scratch / "truncated.heic", 400}, {big, 413}};
   for (const auto& [file, status] : cases) {
     for (const char* path : {"/api/v1/images", "/"}) {
       const HttpResult result = serve.Upload(path, {{"myfile", file}});
