@@ -44,6 +44,15 @@ Result<queue::QueueStats> ApiContext::QueueStats() {
   return stats_;
 }
 
+void ApiContext::CountQueued(std::size_t jobs) {
+  std::lock_guard lock(stats_mutex_);
+  stats_.ready += static_cast<decltype(stats_.ready)>(jobs);
+}
+
+std::unique_lock<std::mutex> ApiContext::LockImage(std::string_view id) {
+  return std::unique_lock(image_locks_[std::hash<std::string_view>{}(id) % image_locks_.size()]);
+}
+
 std::expected<std::optional<auth::Principal>, drogon::HttpResponsePtr> Identify(
     ApiContext& context, const drogon::HttpRequestPtr& request) {
   const std::string& authorization = request->getHeader("authorization");

@@ -4,6 +4,7 @@
 #include <drogon/HttpResponse.h>
 #include <json/value.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "api/event_hub.h"
 #include "api/handler_pool.h"
@@ -96,8 +98,16 @@ struct ApiContext {
   std::atomic<bool> draining = false;
 
   // The queue's stats, refreshed at most every 100 ms so that every upload does not count
-  // the queue.
+  // the queue; the jobs this process queued since are added.
   Result<queue::QueueStats> QueueStats();
+  void CountQueued(std::size_t jobs);
+
+  // Held while an upload stores an image's bytes and records it, and while a deletion removes
+  // an image's last record and its objects: an upload that found the bytes stored and then
+  // recorded the image right after a deletion had removed its last record kept a record whose
+  // bytes the deletion went on to delete. Replicas of the web tier do not share it
+  // (docs/CLUSTER.md, known limits).
+  std::unique_lock<std::mutex> LockImage(std::string_view id);
 
   // Tells the clients of every web replica of images their accounts gained ("uploaded") or
   // lost ("deleted"), through the event bus as workers tell of status changes; a failure is
@@ -108,6 +118,7 @@ struct ApiContext {
   std::mutex stats_mutex_;
   std::chrono::steady_clock::time_point stats_time_{};
   queue::QueueStats stats_{};
+  std::array<std::mutex, 64> image_locks_;  // by a hash of the id
 };
 
 // The account a request acts for, by bearer token or session cookie; nullopt when it

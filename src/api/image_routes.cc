@@ -157,6 +157,7 @@ void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
   const std::string& owner = principal->user.id;
+  const std::unique_lock held = context->LockImage(id);
   auto last_owner = context->catalog.Remove(owner, id);
   if (!last_owner) return callback(ErrorResponse(last_owner.error()));
   context->Announce(

@@ -151,6 +151,7 @@ Error ServerFault(Error error) {
 Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
                                    const ValidUpload& upload) {
   const std::string key = worker::InputKey(upload.id);
+  const std::unique_lock held = context.LockImage(upload.id);
   auto exists = context.blobs.Exists(key);
   if (!exists) return std::unexpected(ServerFault(exists.error()));
   if (!*exists) {
@@ -176,6 +177,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
     if (auto enqueued = worker::EnqueueJob(context.queue, upload.id, NowMs()); !enqueued) {
       return std::unexpected(enqueued.error());
     }
+    context.CountQueued(1);
     context.job_marks.Add(upload.id);
   }
   // Also when the bytes were there already: a concurrent upload of the same content may
@@ -198,16 +200,19 @@ std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context,
   }
   auto stats = context.QueueStats();
   if (!stats) return ErrorResponse(stats.error());
-  if (stats->ready < context.options.max_queue_depth) return std::nullopt;
+  const std::uint64_t bound = context.options.max_queue_depth;
+  if (stats->ready + uploads.size() <= bound) return std::nullopt;
+  std::uint64_t new_images = 0;
   for (const ValidUpload& upload : uploads) {
     auto stored = context.catalog.GetImage(upload.id);
-    if (!stored && stored.error().code == ErrorCode::kNotFound) {
-      return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
-                           std::format("{} images are waiting; retry shortly", stats->ready));
+    if (!stored && stored.error().code != ErrorCode::kNotFound) {
+      return ErrorResponse(stored.error());
     }
-    if (!stored) return ErrorResponse(stored.error());
+    new_images += stored ? 0 : 1;
   }
-  return std::nullopt;
+  if (new_images == 0 || stats->ready + new_images <= bound) return std::nullopt;
+  return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
+                       std::format("{} images are waiting; retry shortly", stats->ready));
 }
 
 // The course protocol's answer: the top label as plain text.
