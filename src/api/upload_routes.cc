@@ -1,5 +1,6 @@
 // POST / and /classify (the classic course protocol) and POST /api/v1/images.
 #include <drogon/drogon.h>
+#include <glib.h>
 
 #include <algorithm>
 #include <charconv>
@@ -39,19 +40,30 @@ std::string ContentTypeOf(std::string_view format) {
 }
 
 // The name a file is shown by: clients may send a path ("C:\\fakepath\\cat.jpg" from old
-// browsers, "../cat.jpg" from scripts), of which only the last part names the file, and
-// names are cut to 255 bytes at a character boundary.
+// browsers, "../cat.jpg" from scripts), of which only the last part names the file. Names are
+// text for the web app and the catalog (PostgreSQL takes only UTF-8 without NUL), so control
+// characters and bytes that are not UTF-8 become U+FFFD, and they are cut to 255 bytes at a
+// character boundary.
 std::string DisplayName(std::string_view sent) {
   constexpr std::size_t kMaxNameBytes = 255;
   if (const std::size_t slash = sent.find_last_of("/\\"); slash != std::string_view::npos) {
     sent.remove_prefix(slash + 1);
   }
-  if (sent.size() > kMaxNameBytes) {
-    std::size_t end = kMaxNameBytes;
-    while (end > 0 && (static_cast<unsigned char>(sent[end]) & 0xC0) == 0x80) --end;
-    sent = sent.substr(0, end);
+  std::string printable;
+  for (const char c : sent) {
+    const auto byte = static_cast<unsigned char>(c);
+    printable += byte < 0x20 || byte == 0x7F ? std::string_view("\uFFFD") : std::string_view(&c, 1);
   }
-  return std::string(sent);
+  gchar* valid = g_utf8_make_valid(printable.data(), static_cast<gssize>(printable.size()));
+  std::string_view name(valid);
+  if (name.size() > kMaxNameBytes) {
+    std::size_t end = kMaxNameBytes;
+    while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
+    name = name.substr(0, end);
+  }
+  std::string shown(name);
+  g_free(valid);
+  return shown;
 }
 
 Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& limits) {

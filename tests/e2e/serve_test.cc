@@ -794,6 +794,15 @@ TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
     ASSERT_EQ(uploaded.status, 202) << uploaded.body;
     EXPECT_EQ(uploaded.json["images"][0]["filename"].asString(), "tench.jpg") << sent;
   }
+  // Control characters and bytes that are not UTF-8 are shown as U+FFFD, not refused after the
+  // bytes were stored.
+  const HttpResult odd =
+      serve.PostRaw("/api/v1/images", "multipart/form-data; boundary=xyz",
+                    "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                        std::string("a\0b\xFF\x1B.jpg", 9) +
+                        "\"\r\nContent-Type: image/jpeg\r\n\r\n" + photo + "\r\n--xyz--\r\n");
+  ASSERT_EQ(odd.status, 202) << odd.body;
+  EXPECT_EQ(odd.json["images"][0]["filename"].asString(), "a\uFFFDb\uFFFD\uFFFD.jpg");
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
