@@ -65,9 +65,12 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
       .disableSigtermHandling();
   std::jthread scaling;
   std::jthread metrics_pump;
+  std::jthread watcher;
   // Threads that use the queue start once Drogon has finished starting up, as in `serve`:
-  // the embedded queue is a Drogon SQLite client.
+  // the embedded queue is a Drogon SQLite client. So does the signal watcher: Drogon ignores
+  // a quit before its run, and the signals stayed blocked for good.
   drogon::app().registerBeginningAdvice([&] {
+    watcher = WatchTerminationSignals([] { drogon::app().quit(); });
     scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler.Run(stop); });
     metrics_pump = std::jthread([&scaler, &metrics](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
@@ -78,7 +81,6 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
       }
     });
   });
-  auto watcher = WatchTerminationSignals([] { drogon::app().quit(); });
   data_dir->Keep();
   LogLine("info", "scaler",
           "following " + WithoutPassword(options.storage.queue_url) + "; metrics on http://" +

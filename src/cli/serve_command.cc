@@ -396,9 +396,35 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   std::jthread scaling;
   std::jthread metrics_pump;
   std::jthread reindexing;
+  std::jthread drain;
+  std::jthread watcher;
+  // Stopping drains the HTTP I/O loops and quits Drogon, which both need Drogon running: a
+  // signal that comes earlier waits, blocked, for the watcher started here (a stop in the
+  // first 150 ms of a start crashed, and Drogon ignores a quit before its run).
+  auto watch_signals = [&] {
+    watcher = WatchTerminationSignals([&] {
+      LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
+      context->draining = true;
+      drain = std::jthread(
+          [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
+            const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+            while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            // The clients still waiting get what there is: the image as it stands, a 503 for
+            // POST /, an event stream the id to resume from.
+            hub.Close();
+            // Requests under way finish, bounded by their stores' timeouts.
+            handlers.WaitUntilIdle(std::chrono::steady_clock::now() + kHandlerDrainTimeout);
+            FlushIoLoops();
+            drogon::app().quit();
+          });
+    });
+  };
   // Threads that use the database start once Drogon has finished starting up.
   // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
   drogon::app().registerBeginningAdvice([&] {
+    watch_signals();
     if (scaler)
       scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler->Run(stop); });
     reindexing = std::jthread(
@@ -411,25 +437,6 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
         std::this_thread::sleep_for(kMetricsInterval);
       }
     });
-  });
-  std::jthread drain;
-  auto watcher = WatchTerminationSignals([&] {
-    LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
-    context->draining = true;
-    drain = std::jthread(
-        [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
-          const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-          while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-          // The clients still waiting get what there is: the image as it stands, a 503 for
-          // POST /, an event stream the id to resume from.
-          hub.Close();
-          // Requests under way finish, bounded by their stores' timeouts.
-          handlers.WaitUntilIdle(std::chrono::steady_clock::now() + kHandlerDrainTimeout);
-          FlushIoLoops();
-          drogon::app().quit();
-        });
   });
   LogLine("info", "serve",
           "listening on http://" + HostAndPort(options.host, options.port) +

@@ -2,9 +2,12 @@
 // data directory, its decisions read from its own /metrics as Prometheus would.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <format>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -77,6 +80,42 @@ TEST(ScalerProcessTest, ItsMetricsCountTheScaleOutThatQueuedJobsCause) {
   }
   EXPECT_EQ(scaler.Terminate(), 0) << scaler.log();
   EXPECT_EQ(web.Terminate(), 0);
+}
+
+// systemd and Kubernetes may stop a unit while it starts: a SIGTERM at any moment of the start
+// ends each command cleanly (serve and web crashed in their first 150 ms, and the scaler,
+// told to stop in its first 50 ms, ignored every later signal). The signal is sent once the
+// process has blocked it, plus a delay: before, it takes the default action.
+TEST(StartStopTest, AStopDuringTheStartEndsEveryCommandCleanly) {
+  TempDir dir;
+  const auto script = dir.path() / "stop-during-start.sh";
+  std::ofstream(script) << R"(
+"$@" & pid=$!
+until grep -qE '^SigBlk:.*[4-7c-f][0-9a-f]{3}$' /proc/$pid/status 2>/dev/null; do sleep 0.002; done
+sleep "$DELAY"
+kill -TERM $pid
+(sleep 30; kill -KILL $pid) 2>/dev/null & guard=$!
+wait $pid; status=$?
+kill $guard 2>/dev/null
+exit $status
+)";
+  for (const std::string command : {"serve", "web", "scaler"}) {
+    for (const int delay_ms : {0, 50, 150}) {
+      const auto port = nats::FreePort();
+      ASSERT_TRUE(port);
+      const std::string listen = command == "scaler"
+                                     ? std::format("--metrics-port {}", *port)
+                                     : std::format("--host 127.0.0.1 --port {}", *port);
+      const auto data = dir.path() / std::format("{}-{}", command, delay_ms);
+      const int status = std::system(
+          std::format("DELAY={} bash {} {} {} {} --data-dir {} >{}.log 2>&1", delay_ms / 1000.0,
+                      script.string(), ARGUS_BINARY, command, listen, data.string(), data.string())
+              .c_str());
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << command << " stopped " << delay_ms << " ms after blocking the signal: exit status "
+          << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+  }
 }
 
 }  // namespace
