@@ -140,6 +140,26 @@ TEST_F(UnixEventBusTest, ASocketLeftByAKilledProcessIsReplaced) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "events.sock"));
 }
 
+// One subscriber at a time: a second one (a second `argus serve` on the same data directory)
+// is refused and leaves the first one its socket, during and after the attempt.
+TEST_F(UnixEventBusTest, ASecondSubscriberIsRefusedAndTheFirstKeepsItsSocket) {
+  auto bus = OpenEventBus(url_);
+  Inbox inbox;
+  auto first = (*bus)->Subscribe([&](std::string_view p) { inbox.Add(p); });
+  ASSERT_TRUE(first) << first.error().message;
+  auto second_bus = OpenEventBus(url_);
+  auto second = (*second_bus)->Subscribe([](std::string_view) {});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  EXPECT_THAT(second.error().message, ::testing::HasSubstr("same data directory"));
+  ASSERT_TRUE((*second_bus)->Publish("still heard"));
+  ASSERT_TRUE(inbox.WaitFor(1));
+  // Once the first one has ended, the socket can be listened on again.
+  first->reset();
+  auto third = (*second_bus)->Subscribe([](std::string_view) {});
+  EXPECT_TRUE(third) << third.error().message;
+}
+
 TEST_F(UnixEventBusTest, RejectsBadUrlsAndOversizedEvents) {
   EXPECT_EQ(OpenEventBus("unix://").error().code, ErrorCode::kInvalidArgument);
   auto bus = OpenEventBus(url_);

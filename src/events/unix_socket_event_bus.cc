@@ -1,6 +1,8 @@
 #include "events/unix_socket_event_bus.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -27,11 +29,19 @@ Result<sockaddr_un> AddressOf(const std::filesystem::path& path) {
   return address;
 }
 
+// The one subscriber holds an exclusive lock on this file beside the socket while it listens,
+// so that a second one (a second `argus serve` on the same data directory) is refused instead
+// of taking the socket over: the first one's workers' events then went to the second, and to
+// nobody once it had stopped and removed the socket.
+std::filesystem::path LockPathOf(const std::filesystem::path& socket_path) {
+  return socket_path.string() + ".lock";
+}
+
 class SocketSubscription : public Subscription {
  public:
-  SocketSubscription(int socket, std::filesystem::path path,
+  SocketSubscription(int socket, int lock, std::filesystem::path path,
                      std::function<void(std::string_view)> handler)
-      : socket_(socket), path_(std::move(path)) {
+      : socket_(socket), lock_(lock), path_(std::move(path)) {
     thread_ = std::jthread([this, handler = std::move(handler)](const std::stop_token& stop) {
       std::vector<char> buffer(kMaxEventBytes);
       pollfd descriptor{.fd = socket_, .events = POLLIN, .revents = 0};
@@ -48,10 +58,12 @@ class SocketSubscription : public Subscription {
     close(socket_);
     std::error_code ignored;
     std::filesystem::remove(path_, ignored);
+    close(lock_);
   }
 
  private:
   int socket_;
+  int lock_;
   std::filesystem::path path_;
   std::jthread thread_;
 };
@@ -94,19 +106,39 @@ Result<std::unique_ptr<Subscription>> UnixSocketEventBus::Subscribe(
     std::function<void(std::string_view)> handler) {
   auto address = AddressOf(path_);
   if (!address) return std::unexpected(address.error());
+  const std::filesystem::path lock_path = LockPathOf(path_);
+  const int lock = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) {
+    return Fail(ErrorCode::kIo, "cannot open " + lock_path.string() + ": " + std::strerror(errno));
+  }
+  if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    const bool taken = errno == EWOULDBLOCK;
+    const std::string reason = std::strerror(errno);
+    close(lock);
+    if (taken) {
+      return Fail(ErrorCode::kConflict, "another process already listens for events on " +
+                                            path_.string() +
+                                            " (an argus serve or web on the same data directory?)");
+    }
+    return Fail(ErrorCode::kIo, "cannot lock " + lock_path.string() + ": " + reason);
+  }
   const int receiver = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (receiver < 0) return Fail(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
+  if (receiver < 0) {
+    close(lock);
+    return Fail(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
+  }
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);  // left behind by a process that was killed
   if (bind(receiver, reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) < 0) {
     const std::string reason = std::strerror(errno);
     close(receiver);
+    close(lock);
     return Fail(ErrorCode::kIo, "cannot listen for events on " + path_.string() + ": " + reason);
   }
   // Bursts of results arrive faster than one thread may drain them for a moment.
   const int buffer_bytes = 4 * 1024 * 1024;
   setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
-  return std::make_unique<SocketSubscription>(receiver, path_, std::move(handler));
+  return std::make_unique<SocketSubscription>(receiver, lock, path_, std::move(handler));
 }
 
 Result<std::unique_ptr<Subscription>> UnixSocketEventBus::SubscribeInGroup(

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <trantor/net/EventLoopThread.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "common/sha256.h"
 #include "common/small_file_system_test.h"
 #include "db/drogon_client.h"
+#include "events/nats_test_server.h"
 #include "image/test_images.h"
 #include "serve_process.h"
 
@@ -156,6 +158,34 @@ TEST_F(ServeTest, AnUploadFailingPartWayListsTheFilesStoredBeforeTheFailure) {
       serve.Upload("/api/v1/images", {{"file", photos[1]}, {"file", photos[2]}});
   ASSERT_EQ(resent.status, 202) << resent.body;
   EXPECT_EQ(serve.Get("/api/v1/images").json["images"].size(), 3u);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A second `argus serve` started by mistake on a running one's data directory is refused,
+// and leaves the first one's events alone: it used to take the event socket over, and remove
+// it when it stopped, so the first one's waiting clients heard of results only from its
+// once-a-second re-check.
+TEST_F(ServeTest, ASecondServeOnTheSameDataDirectoryIsRefused) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const auto port = nats::FreePort();
+  ASSERT_TRUE(port);
+  const auto log = dir_.path() / "second.log";
+  const int status =
+      std::system(std::format("timeout 20 {} serve --host 127.0.0.1 --port {} --data-dir {} 2>{}",
+                              ARGUS_BINARY, *port, (dir_.path() / "data").string(), log.string())
+                      .c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_THAT(ReadAll(log), HasSubstr("same data directory"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "events.sock"));
+  // The first one still hears its workers: an answer from the worker's event, not the re-check.
+  for (int i = 0; i < 5; ++i) {
+    const HttpResult answer = serve.Upload(
+        "/", {{"myfile", SharedData() / "cse546-imagenet-100" / std::format("test_{}.JPEG", i)}});
+    EXPECT_EQ(answer.status, 200) << answer.body;
+  }
+  EXPECT_EQ(serve.Metric("argus_images_total{status=\"done\"}"), 5);
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
