@@ -47,16 +47,21 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   // A bounded slice per response: a client far behind (Last-Event-ID: 0) catches up over
   // several reconnections instead of holding an I/O thread for the whole window.
   const std::vector<StatusEvent> events = context->hub.EventsAfter(after, kMaxEventsPerResponse);
-  // Each image is sent as it stands now, so it is sent once, at its last event.
+  // Each image is sent as it stands now, so it is sent once, at its last event for this
+  // account: another account's deletion of the same content, after it, is not for this one.
+  auto for_others = [&owner](const StatusEvent& event) {
+    return event.status == "deleted" && event.owner != owner;
+  };
   std::unordered_map<std::string_view, std::uint64_t> last_event_of;
-  for (const StatusEvent& event : events) last_event_of[event.image_id] = event.sequence;
+  for (const StatusEvent& event : events) {
+    if (!for_others(event)) last_event_of[event.image_id] = event.sequence;
+  }
   std::string body;
   std::uint64_t last = after;
   for (const StatusEvent& event : events) {
     last = event.sequence;
-    if (last_event_of[event.image_id] != event.sequence) continue;
+    if (for_others(event) || last_event_of[event.image_id] != event.sequence) continue;
     if (event.status == "deleted") {
-      if (event.owner != owner) continue;
       Json::Value gone(Json::objectValue);
       gone["id"] = event.image_id;
       gone["status"] = "deleted";

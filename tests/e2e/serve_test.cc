@@ -473,6 +473,32 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Two accounts with the same photo: one deleting its copy after the other's upload does not
+// hide that upload's event from the other's stream.
+TEST_F(ServeTest, AnotherAccountsDeletionDoesNotHideAnEventOfTheSameContent) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string bob = serve.UseNewAccount("bob@example.com");
+  const std::string alice = serve.UseNewAccount("alice@example.com");
+  const std::filesystem::path photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  const std::vector<std::string> ids = UploadConcurrently(serve, {photo}, 1, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  serve.AwaitAll(ids);
+
+  serve.UseToken(bob);
+  const std::string from = LastEventId(serve.Get("/api/v1/events").body);
+  ASSERT_FALSE(from.empty());
+  ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", photo}}).status, 202);
+  serve.UseToken(alice);
+  ASSERT_EQ(serve.Delete("/api/v1/images/" + ids.front()).status, 204);
+  serve.UseToken(bob);
+  const HttpResult stream = serve.Get("/api/v1/events", {{"Last-Event-ID", from}});
+  EXPECT_THAT(stream.body, HasSubstr(ids.front()));
+  EXPECT_THAT(stream.body, HasSubstr("\"status\":\"done\""));
+  EXPECT_THAT(stream.body, Not(HasSubstr("deleted")));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // After an upgrade that changes the rule of the search terms, the stored results are
 // indexed again while the server already answers, and are then found by the words the rule
 // adds ("retriever" above "Labrador retriever").
