@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "api/http_errors.h"
 #include "common/ascii.h"
@@ -32,21 +33,54 @@ void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
   }
 }
 
+BacklogReservation::BacklogReservation(BacklogReservation&& other) noexcept
+    : context_(std::exchange(other.context_, nullptr)),
+      images_(other.images_),
+      queued_(other.queued_) {}
+
+BacklogReservation& BacklogReservation::operator=(BacklogReservation&& other) noexcept {
+  std::swap(context_, other.context_);
+  std::swap(images_, other.images_);
+  std::swap(queued_, other.queued_);
+  return *this;
+}
+
+BacklogReservation::~BacklogReservation() {
+  if (context_ != nullptr) context_->EndReservation(images_, queued_);
+}
+
+Result<void> ApiContext::RefreshStatsLocked() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - stats_time_ <= std::chrono::milliseconds(100)) return {};
+  auto stats = queue.Stats();
+  if (!stats) return std::unexpected(stats.error());
+  stats_ = *stats;
+  stats_time_ = now;
+  // Jobs queued before the reading are in it; one queued while it was taken may be counted
+  // twice until the next, which errs on the side of the bound.
+  queued_since_reading_ = 0;
+  return {};
+}
+
 Result<queue::QueueStats> ApiContext::QueueStats() {
   std::lock_guard lock(stats_mutex_);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - stats_time_ > std::chrono::milliseconds(100)) {
-    auto stats = queue.Stats();
-    if (!stats) return stats;
-    stats_ = *stats;
-    stats_time_ = now;
-  }
+  if (auto fresh = RefreshStatsLocked(); !fresh) return std::unexpected(fresh.error());
   return stats_;
 }
 
-void ApiContext::CountQueued(std::size_t jobs) {
+Result<ApiContext::BacklogCheck> ApiContext::ReserveBacklog(std::uint64_t images) {
   std::lock_guard lock(stats_mutex_);
-  stats_.ready += static_cast<decltype(stats_.ready)>(jobs);
+  if (auto fresh = RefreshStatsLocked(); !fresh) return std::unexpected(fresh.error());
+  const std::uint64_t waiting = stats_.ready + queued_since_reading_ + reserved_;
+  if (waiting + images > options.max_queue_depth) return BacklogCheck{.waiting = waiting};
+  reserved_ += images;
+  return BacklogCheck{.reservation = BacklogReservation(*this, images), .waiting = waiting};
+}
+
+void ApiContext::EndReservation(std::uint64_t images, std::uint64_t queued) {
+  std::lock_guard lock(stats_mutex_);
+  reserved_ -= images;
+  queued_since_reading_ += queued;
 }
 
 std::unique_lock<std::mutex> ApiContext::LockImage(std::string_view id) {

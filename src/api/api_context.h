@@ -7,10 +7,12 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,6 +61,30 @@ struct ApiOptions {
   TrustedProxies trusted_proxies;
 };
 
+struct ApiContext;
+
+// Room under --max-queue-depth held by an upload for the jobs of its new images, from the
+// check until the handler ends. Uploads under way at once all read the same depth, which is
+// read from the queue at most every 100 ms: each counts the others' reservations, and the jobs
+// they queued since the reading (100 concurrent uploads took a bound of 5 to 44 jobs).
+class BacklogReservation {
+ public:
+  BacklogReservation() = default;
+  BacklogReservation(ApiContext& context, std::uint64_t images)
+      : context_(&context), images_(images) {}
+  BacklogReservation(BacklogReservation&& other) noexcept;
+  BacklogReservation& operator=(BacklogReservation&& other) noexcept;
+  ~BacklogReservation();
+
+  // One of the reserved jobs is in the queue.
+  void CountQueued() { ++queued_; }
+
+ private:
+  ApiContext* context_ = nullptr;
+  std::uint64_t images_ = 0;
+  std::uint64_t queued_ = 0;
+};
+
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
 struct ApiContext {
   ApiContext(catalog::Catalog& catalog, queue::Queue& queue, worker::JobMarks& job_marks,
@@ -98,9 +124,16 @@ struct ApiContext {
   std::atomic<bool> draining = false;
 
   // The queue's stats, refreshed at most every 100 ms so that every upload does not count
-  // the queue; the jobs this process queued since are added.
+  // the queue.
   Result<queue::QueueStats> QueueStats();
-  void CountQueued(std::size_t jobs);
+
+  // Reserves room for the jobs of `images` new images when the backlog leaves it; `waiting`
+  // is the backlog counted, reservations included.
+  struct BacklogCheck {
+    std::optional<BacklogReservation> reservation;  // none: no room
+    std::uint64_t waiting = 0;
+  };
+  Result<BacklogCheck> ReserveBacklog(std::uint64_t images);
 
   // Held while an upload stores an image's bytes and records it, and while a deletion removes
   // an image's last record and its objects: an upload that found the bytes stored and then
@@ -115,9 +148,15 @@ struct ApiContext {
   void Announce(std::span<const worker::ImageEvent> images);
 
  private:
+  friend class BacklogReservation;
+  Result<void> RefreshStatsLocked();
+  void EndReservation(std::uint64_t images, std::uint64_t queued);
+
   std::mutex stats_mutex_;
   std::chrono::steady_clock::time_point stats_time_{};
   queue::QueueStats stats_{};
+  std::uint64_t reserved_ = 0;              // by uploads under way
+  std::uint64_t queued_since_reading_ = 0;  // by uploads that ended since stats_ was read
   std::array<std::mutex, 64> image_locks_;  // by a hash of the id
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <expected>
 #include <format>
 #include <optional>
 #include <span>
@@ -161,7 +162,7 @@ Error ServerFault(Error error) {
 // before the client is answered, but after the job is queued: a worker can start on them
 // meanwhile.
 Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
-                                   const ValidUpload& upload) {
+                                   const ValidUpload& upload, BacklogReservation& backlog) {
   const std::string key = worker::InputKey(upload.id);
   const std::unique_lock held = context.LockImage(upload.id);
   auto exists = context.blobs.Exists(key);
@@ -189,7 +190,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
     if (auto enqueued = worker::EnqueueJob(context.queue, upload.id, NowMs()); !enqueued) {
       return std::unexpected(enqueued.error());
     }
-    context.CountQueued(1);
+    backlog.CountQueued();
     context.job_marks.Add(upload.id);
   }
   // Also when the bytes were there already: a concurrent upload of the same content may
@@ -202,29 +203,34 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
   return added->record;
 }
 
-// Refuses new work while shutting down, and new images when the backlog is over its bound:
-// content stored before adds no job, so it is answered whatever the backlog.
-std::optional<HttpResponsePtr> RefuseWhenOverloaded(ApiContext& context,
-                                                    std::span<const ValidUpload> uploads) {
+// Refuses new work while shutting down, and new images whose jobs would take the backlog over
+// its bound; otherwise reserves room for them. Content stored before adds no job, so it is
+// answered whatever the backlog.
+std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
+    ApiContext& context, std::span<const ValidUpload> uploads) {
   if (context.draining) {
-    return ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
-                         "the server is shutting down; retry shortly");
+    return std::unexpected(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                                         "the server is shutting down; retry shortly"));
   }
-  auto stats = context.QueueStats();
-  if (!stats) return ErrorResponse(stats.error());
-  const std::uint64_t bound = context.options.max_queue_depth;
-  if (stats->ready + uploads.size() <= bound) return std::nullopt;
+  // Most uploads are of new content: the catalog is asked only when they would not all fit.
+  auto all_new = context.ReserveBacklog(uploads.size());
+  if (!all_new) return std::unexpected(ErrorResponse(all_new.error()));
+  if (all_new->reservation) return std::move(*all_new->reservation);
   std::uint64_t new_images = 0;
   for (const ValidUpload& upload : uploads) {
     auto stored = context.catalog.GetImage(upload.id);
     if (!stored && stored.error().code != ErrorCode::kNotFound) {
-      return ErrorResponse(stored.error());
+      return std::unexpected(ErrorResponse(stored.error()));
     }
     new_images += stored ? 0 : 1;
   }
-  if (new_images == 0 || stats->ready + new_images <= bound) return std::nullopt;
-  return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
-                       std::format("{} images are waiting; retry shortly", stats->ready));
+  if (new_images == 0) return BacklogReservation();
+  auto check = context.ReserveBacklog(new_images);
+  if (!check) return std::unexpected(ErrorResponse(check.error()));
+  if (check->reservation) return std::move(*check->reservation);
+  return std::unexpected(
+      ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
+                    std::format("{} images are waiting; retry shortly", check->waiting)));
 }
 
 // The course protocol's answer: the top label as plain text.
@@ -322,12 +328,13 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "myfile");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
-  if (auto refusal = RefuseWhenOverloaded(*context, *uploads)) return callback(*refusal);
+  auto backlog = RefuseWhenOverloaded(*context, *uploads);
+  if (!backlog) return callback(backlog.error());
   // Anonymous uploads belong to nobody: no account can list or fetch them.
   const std::string owner = identified ? identified->user.id : "";
   // The result's event may come while the upload is still being stored.
   const std::uint64_t before_store = context->hub.last_sequence();
-  auto record = Store(*context, owner, uploads->front());
+  auto record = Store(*context, owner, uploads->front(), *backlog);
   if (!record) return callback(ErrorResponse(record.error()));
   if (!owner.empty()) context->Announce(std::vector<worker::ImageEvent>{{record->id, "uploaded"}});
   if (catalog::IsFinal(record->status)) {
@@ -349,13 +356,14 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "");
   if (!uploads) return callback(ErrorResponse(uploads.error()));
-  if (auto refusal = RefuseWhenOverloaded(*context, *uploads)) return callback(*refusal);
+  auto backlog = RefuseWhenOverloaded(*context, *uploads);
+  if (!backlog) return callback(backlog.error());
   const std::string& owner = principal->user.id;
   Json::Value body(Json::objectValue);
   body["images"] = Json::Value(Json::arrayValue);
   std::vector<worker::ImageEvent> uploaded;
   for (const ValidUpload& upload : *uploads) {
-    auto record = Store(*context, owner, upload);
+    auto record = Store(*context, owner, upload, *backlog);
     if (!record) {
       // The files stored before stay; the answer lists them, in request order, so that a
       // client resends only the rest.

@@ -826,6 +826,19 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// Uploads under way at once all see the same depth of the queue: each also counts the room
+// the others reserved (a bound of 5 took 44 jobs from 100 concurrent clients).
+TEST_F(ServeTest, ConcurrentUploadsStayWithinTheBacklogBound) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--max-queue-depth=5"});
+  web.UseNewAccount("owner@example.com");
+  const auto all = SamplePhotos();
+  const std::vector<std::filesystem::path> photos(all.begin(), all.begin() + 60);
+  EXPECT_EQ(UploadConcurrently(web, photos, 1, 12).size(), 5u);
+  EXPECT_EQ(web.Get("/api/v1/ops/status").json["queue"]["ready"].asUInt64(), 5u);
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
 // Media types are case-insensitive: a client that capitalises its Content-Type is served.
 TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
   ServeProcess serve(dir_.path() / "data");
