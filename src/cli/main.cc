@@ -41,6 +41,12 @@ int main(int argc, char** argv) {
                 << "\" (commands: serve, web, worker, scaler, classify; see argus --help)\n";
       return 2;
     }
+    if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {
+      if (auto unreadable = argus::cli::UnreadableFlagEnvironment(app)) {
+        app.exit(*unreadable);
+        return 2;
+      }
+    }
     const int status = app.exit(e);
     return status == 0 ? 0 : 2;
   }

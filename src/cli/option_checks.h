@@ -12,4 +12,11 @@ const CLI::Validator& AtLeastOne();
 // as CLI::AsSizeValue reads them), at least 1 byte.
 void AcceptSizeWithUnit(CLI::Option& option);
 
+// A number from `low` to `high`. CLI::Range lets "nan" through, since every comparison with it
+// is false.
+CLI::Validator Between(double low, double high);
+
+// Text that is not empty, for paths: an empty one is no folder.
+const CLI::Validator& NotEmpty();
+
 }  // namespace argus::cli

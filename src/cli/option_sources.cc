@@ -1,9 +1,13 @@
 #include "cli/option_sources.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <format>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace argus::cli {
@@ -52,6 +56,19 @@ class ConfigBelowEnvironment : public CLI::ConfigTOML {
   const CLI::App& app_;
 };
 
+// The words CLI11 reads as a flag's value, and whole numbers (a count).
+bool IsFlagValue(std::string value) {
+  std::ranges::transform(value, value.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  static const std::set<std::string, std::less<>> kWords{
+      "true", "false", "on", "off", "yes", "no", "enable", "disable", "t", "f", "y", "n", "+", "-"};
+  if (kWords.contains(value)) return true;
+  const std::string_view digits =
+      std::string_view(value).substr(!value.empty() && (value[0] == '-' || value[0] == '+'));
+  return !digits.empty() &&
+         std::ranges::all_of(digits, [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
 void ReadConfigFilesBelowEnvironment(CLI::App& app) {
@@ -68,6 +85,23 @@ void RefuseRejectedEnvironment(const CLI::App& app) {
                                            option->get_name(), option->get_type_name()));
   }
   for (const CLI::App* subcommand : app.get_subcommands()) RefuseRejectedEnvironment(*subcommand);
+}
+
+std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& app) {
+  for (const CLI::Option* option : app.get_options()) {
+    const std::string value = EnvironmentValue(*option);
+    if (value.empty() || option->get_items_expected_min() != 0) continue;
+    if (!IsFlagValue(value)) {
+      return CLI::ValidationError(
+          option->get_envname(),
+          std::format("\"{}\" is not a valid {} (true or false)", value, option->get_name()));
+    }
+  }
+  // The parse stopped before it had recorded the subcommand it was in.
+  for (const CLI::App* subcommand : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (auto unreadable = UnreadableFlagEnvironment(*subcommand)) return unreadable;
+  }
+  return std::nullopt;
 }
 
 }  // namespace argus::cli

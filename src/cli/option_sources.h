@@ -1,6 +1,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 
 namespace argus::cli {
 
@@ -20,5 +21,10 @@ void ReadConfigFilesBelowEnvironment(CLI::App& app);
 // the option's flag was given. Meant for `app`'s parse-complete callback, which runs before
 // any subcommand's.
 void RefuseRejectedEnvironment(const CLI::App& app);
+
+// CLI11 reports a flag's environment value it cannot read as a value given to the flag
+// ("Could not convert: --no-anonymous-classify = maybe"). After a failed parse, this is the
+// error naming the variable instead, when a flag of `app` or of a subcommand has such a value.
+std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& app);
 
 }  // namespace argus::cli

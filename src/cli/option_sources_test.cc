@@ -116,5 +116,32 @@ TEST_F(OptionSourcesTest, TheBinaryReadsTheEnvironmentOverItsFile) {
   EXPECT_THAT(bad_port.err, HasSubstr("ARGUS_PORT: \"abc\" is not a valid --port"));
 }
 
+// Values that once slipped through: an unreadable flag in the environment was reported under
+// the flag's name, an empty data directory aborted with an exception, "nan" passed a range,
+// and a data directory below a file left a warning about removing what was never made.
+TEST_F(OptionSourcesTest, TheBinaryRefusesOddValuesNamingWhereTheyCameFrom) {
+  const std::string serve = "serve --host=127.0.0.1 --port=1 ";
+  const Outcome flag = RunArgus(serve + "--data-dir=" + (dir_ / "a").string(),
+                                "ARGUS_ANONYMOUS_CLASSIFY=maybe timeout 60");
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_THAT(
+      flag.err,
+      HasSubstr("ARGUS_ANONYMOUS_CLASSIFY: \"maybe\" is not a valid --no-anonymous-classify"));
+  const Outcome empty = RunArgus(serve + "--data-dir ''", "timeout 60");
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("--data-dir: must not be empty"));
+  const Outcome nan = RunArgus(
+      serve + "--data-dir=" + (dir_ / "a").string() + " --scale-out-idle-cores=nan", "timeout 60");
+  EXPECT_EQ(nan.exit_code, 2);
+  EXPECT_THAT(nan.err, HasSubstr("\"nan\" is not a number from 0 to 1024"));
+  std::ofstream(dir_ / "file") << "not a folder";
+  const Outcome below_file =
+      RunArgus("serve --data-dir=" + (dir_ / "file" / "data").string(), "timeout 60");
+  EXPECT_EQ(below_file.exit_code, 2);
+  EXPECT_THAT(below_file.err, HasSubstr("cannot create data directory"));
+  EXPECT_THAT(below_file.err, Not(HasSubstr("cannot remove")));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "a"));
+}
+
 }  // namespace
 }  // namespace argus::cli

@@ -28,8 +28,10 @@ Result<DataDirectory> DataDirectory::Create(const std::filesystem::path& path) {
     outermost_missing = folder;
     if (folder == folder.parent_path()) break;
   }
-  DataDirectory directory(outermost_missing);
   std::filesystem::create_directories(absolute, error);
+  // What a failed creation made, if anything, goes again (not a folder below a file).
+  DataDirectory directory(std::filesystem::exists(outermost_missing) ? outermost_missing
+                                                                     : std::filesystem::path());
   if (error) {
     return Fail(ErrorCode::kIo,
                 "cannot create data directory " + path.string() + ": " + error.message());
@@ -117,6 +119,7 @@ void AddStorageOptions(CLI::App& command, StorageOptions& options) {
       .add_option("--data-dir", options.data_dir,
                   "Folder for the embedded catalog, queue and blobs")
       ->envname("ARGUS_DATA_DIR")
+      ->check(NotEmpty())
       ->capture_default_str();
   command
       .add_option("--catalog", options.catalog_url,
@@ -238,7 +241,7 @@ void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
       .add_option("--scale-out-idle-cores", scaling.scale_out_idle_cores,
                   "Idle cores a further worker needs before it is started (0: demand alone)")
       ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
-      ->check(CLI::Range(0.0, 1024.0))
+      ->check(Between(0.0, 1024.0))
       ->capture_default_str();
 }
 
