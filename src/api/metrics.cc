@@ -184,8 +184,11 @@ void Metrics::ObserveBatch(const worker::BatchEvent& batch) {
   collectors_->decoded_ahead->metric({})->increment(static_cast<double>(batch.decoded_ahead));
 }
 
-void Metrics::CountImage(const std::string& status) {
-  collectors_->images->metric({status})->increment();
+void Metrics::CountImage(const worker::ImageEvent& image) {
+  const bool stored_result = image.status == "done" && !image.top_label.empty();
+  if (stored_result || image.status == "failed") {
+    collectors_->images->metric({image.status})->increment();
+  }
 }
 
 void Metrics::SetQueue(const queue::QueueStats& stats) {

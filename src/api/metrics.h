@@ -23,7 +23,10 @@ class Metrics {
   void ObserveRequest(const std::string& route, const std::string& method, int status,
                       double seconds);
   void ObserveBatch(const worker::BatchEvent& batch);
-  void CountImage(const std::string& status);  // done / failed
+  // Counts an image done or failed. A job delivered again (a crash's redelivery, a second job
+  // queued by the recovery of images whose mark lagged) announces `done` again, without the
+  // top label its delivery did not store: only the delivery that stored the result counts.
+  void CountImage(const worker::ImageEvent& image);
   void SetQueue(const queue::QueueStats& stats);
   void SetWorkers(int running, int desired);
   // Requests the handler threads have in hand, and how many they take before 503 "busy".

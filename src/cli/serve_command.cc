@@ -166,9 +166,7 @@ void Notify(const worker::WorkerEvent& event, api::EventHub& hub) {
 // Finished images and batch facts feed the metrics.
 void Count(const worker::WorkerEvent& event, api::Metrics& metrics) {
   if (const auto* images = std::get_if<std::vector<worker::ImageEvent>>(&event)) {
-    for (const worker::ImageEvent& image : *images) {
-      if (image.status == "done" || image.status == "failed") metrics.CountImage(image.status);
-    }
+    for (const worker::ImageEvent& image : *images) metrics.CountImage(image);
   } else {
     metrics.ObserveBatch(std::get<worker::BatchEvent>(event));
   }

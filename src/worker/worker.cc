@@ -277,6 +277,9 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     if (!job) {
       if (auto moved = queue_.MoveToDeadLetter(item.message, job.error().message); !moved) {
         LogError("cannot dead-letter a malformed job", moved.error());
+      } else {
+        LogLine("warning", "worker",
+                "a malformed job went to the dead letters: " + job.error().message);
       }
       continue;
     }
@@ -289,6 +292,10 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       if (catalog_.RecordFailure(item.job.image_id, reason, true, now)) {
         if (auto moved = queue_.MoveToDeadLetter(item.message, reason); !moved) {
           LogError("cannot dead-letter", moved.error());
+        } else {
+          LogLine("warning", "worker",
+                  "image " + item.job.image_id +
+                      " failed and its job went to the dead letters: " + reason);
         }
         Publish({EventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
       }

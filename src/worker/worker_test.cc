@@ -412,6 +412,34 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
   EXPECT_EQ(record->status, catalog::ImageStatus::kDone);
 }
 
+// A job delivered more often than --max-attempts fails its image and goes to the dead
+// letters, and the operator reads it in the log.
+TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogged) {
+  const std::string id = UploadSamples(1).front();
+  for (int delivery = 0; delivery < 2; ++delivery) {
+    auto received = queue_->Receive(1, 1s);
+    ASSERT_TRUE(received && received->size() == 1);
+    ASSERT_TRUE(queue_->Release(received->front(), 0ms));
+  }
+  ::testing::internal::CaptureStderr();
+  {
+    std::jthread worker = StartWorker({.max_attempts = 2});
+    ASSERT_TRUE(WaitUntil(
+        [this] {
+          auto stats = queue_->Stats();
+          return stats && stats->dead == 1;
+        },
+        30s, 20ms));
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  const std::string expected =
+      "image " + id + " failed and its job went to the dead letters: gave up after 2 attempts";
+  EXPECT_NE(logged.find(expected), std::string::npos) << logged;
+  auto image = catalog_->GetImage(id);
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, catalog::ImageStatus::kFailed);
+}
+
 TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {
   const std::vector<std::string> ids = UploadSamples(60);
   {
