@@ -669,7 +669,8 @@ TEST_P(CatalogTest, ListRejectsBadLimitsAndCursors) {
                              "OmFiYw",                                    // ":abc"
                              "MTIzOg",                                    // "123:"
                              "LTE6YWJj",                                  // "-1:abc"
-                             "eHl6OmFiYw"}) {                             // "xyz:abc"
+                             "eHl6OmFiYw",                                // "xyz:abc"
+                             "MTIzOmFiYzp4"}) {                           // "123:abc:x"
     EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice", .cursor = cursor})),
               ErrorCode::kInvalidArgument)
         << cursor;

@@ -498,8 +498,9 @@ Result<Cursor> DecodeCursor(std::string_view text) {
   if (ec != std::errc() || end != begin + colon || cursor.uploaded_at_ms < 0) return bad();
   cursor.image_id = decoded->substr(colon + 1);
   if (cursor.image_id.empty() || cursor.image_id.size() > kMaxIdLength) return bad();
+  // Ids are hex digests: a second colon is text after the id, in a cursor we did not make.
   for (unsigned char c : cursor.image_id) {
-    if (c < 0x20 || c == 0x7f) return bad();
+    if (c < 0x20 || c == 0x7f || c == ':') return bad();
   }
   return cursor;
 }
