@@ -93,9 +93,20 @@ std::optional<std::size_t> DeclaredLength(const drogon::HttpRequest& request) {
   return length;
 }
 
-// Media types are case-insensitive (RFC 9110, section 8.3.1).
+// Media types and their parameter names are case-insensitive (RFC 9110, section 8.3.1), and
+// Drogon's multipart parser finds the boundary only as "boundary=": the header is given it so.
 bool IsMultipartFormData(const HttpRequestPtr& request) {
-  return StartsWithIgnoringCase(request->getHeader("content-type"), "multipart/form-data");
+  std::string content_type = request->getHeader("content-type");
+  if (!StartsWithIgnoringCase(content_type, "multipart/form-data")) return false;
+  std::string lowered = content_type;
+  std::ranges::transform(lowered, lowered.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (const std::size_t boundary = lowered.find("boundary=");
+      boundary != std::string::npos && content_type.compare(boundary, 9, "boundary=") != 0) {
+    content_type.replace(boundary, 9, "boundary=");
+    request->addHeader("content-type", content_type);
+  }
+  return true;
 }
 
 // Parses the multipart body and validates every file; nothing is stored unless all pass.

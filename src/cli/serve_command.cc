@@ -266,22 +266,31 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
                                       ? "the request body is too large"
                                       : "the request could not be handled");
       });
-  app.registerPreRoutingAdvice(
-      [max = options.max_request_bytes](const drogon::HttpRequestPtr& request,
-                                        drogon::AdviceCallback&& respond,
-                                        drogon::AdviceChainCallback&& next) {
-        if (request->path().size() + request->query().size() > kMaxUriBytes) {
-          return respond(api::ErrorResponse(
-              drogon::k414RequestURITooLarge, "uri_too_long",
-              std::format("the path and query are over the limit of {} bytes", kMaxUriBytes)));
-        }
-        if (request->bodyLength() > max) {
-          return respond(api::ErrorResponse(
-              drogon::k413RequestEntityTooLarge, "too_large",
-              std::format("the request body is over the limit of {} bytes", max)));
-        }
-        next();
-      });
+  app.registerPreRoutingAdvice([max = options.max_request_bytes](
+                                   const drogon::HttpRequestPtr& request,
+                                   drogon::AdviceCallback&& respond,
+                                   drogon::AdviceChainCallback&& next) {
+    if (request->path().size() + request->query().size() > kMaxUriBytes) {
+      return respond(api::ErrorResponse(
+          drogon::k414RequestURITooLarge, "uri_too_long",
+          std::format("the path and query are over the limit of {} bytes", kMaxUriBytes)));
+    }
+    if (request->bodyLength() > max) {
+      return respond(
+          api::ErrorResponse(drogon::k413RequestEntityTooLarge, "too_large",
+                             std::format("the request body is over the limit of {} bytes", max)));
+    }
+    // Drogon reads such a body by its Content-Length, where RFC 9112 (section 6.1) has the
+    // chunked framing win, so a proxy in front would see another request boundary than ours
+    // (request smuggling). Such a request is not served (docs/ARCHITECTURE.md).
+    if (!request->getHeader("transfer-encoding").empty() &&
+        !request->getHeader("content-length").empty()) {
+      return respond(
+          api::ErrorResponse(drogon::k400BadRequest, "invalid_argument",
+                             "a request may not have both Transfer-Encoding and Content-Length"));
+    }
+    next();
+  });
   // Before sending rather than after handling: unknown routes, static files and the answers
   // of advices are logged and counted too.
   app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies](

@@ -89,6 +89,22 @@ TEST_F(HttpErrorsTest, AUriOverTheLimitGetsTheJson414) {
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// Drogon reads a body with both framings by its Content-Length, where a proxy following RFC
+// 9112 reads it chunked: the two would disagree on where the next request starts.
+TEST_F(HttpErrorsTest, ARequestWithBothBodyLengthsIsRefused) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start();
+  const std::string answer =
+      RawExchange(web.port(),
+                  "POST /api/v1/images HTTP/1.1\r\nHost: localhost\r\n"
+                  "Connection: close\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+                  "0\r\n\r\n",
+                  std::chrono::seconds(10));
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 400 ")) << answer;
+  EXPECT_THAT(answer, HasSubstr("both Transfer-Encoding and Content-Length"));
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
 // What Drogon cannot parse it answers itself before any of our code runs: a status line,
 // no body, and the connection closed (docs/ARCHITECTURE.md, "Answers Drogon gives alone").
 // These pin that list to the Drogon in use.

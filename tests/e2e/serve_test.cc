@@ -844,13 +844,17 @@ TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
   const std::string photo = ReadAll(SharedData() / "imagenet-sample" / "n01440764_tench.JPEG");
-  const HttpResult result = serve.PostRaw(
-      "/", "Multipart/Form-Data; boundary=xyz",
-      "--xyz\r\nContent-Disposition: form-data; name=\"myfile\"; filename=\"tench.jpg\"\r\n"
-      "Content-Type: image/jpeg\r\n\r\n" +
-          photo + "\r\n--xyz--\r\n");
-  EXPECT_EQ(result.status, 200) << result.body;
-  EXPECT_EQ(result.body, "tench");
+  // The parameter's name too (the boundary itself is case-sensitive).
+  for (const char* content_type :
+       {"Multipart/Form-Data; boundary=xyz", "multipart/form-data; BOUNDARY=xyz"}) {
+    const HttpResult result = serve.PostRaw(
+        "/", content_type,
+        "--xyz\r\nContent-Disposition: form-data; name=\"myfile\"; filename=\"tench.jpg\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\n" +
+            photo + "\r\n--xyz--\r\n");
+    EXPECT_EQ(result.status, 200) << content_type << ": " << result.body;
+    EXPECT_EQ(result.body, "tench");
+  }
 
   // A file is shown by the last part of the name it was sent with.
   serve.UseNewAccount("owner@example.com");
