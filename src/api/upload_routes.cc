@@ -226,7 +226,9 @@ std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
   // Most uploads are of new content: the catalog is asked only when they would not all fit.
   auto all_new = context.ReserveBacklog(uploads.size());
   if (!all_new) return std::unexpected(ErrorResponse(all_new.error()));
-  if (all_new->reservation) return std::move(*all_new->reservation);
+  if (std::optional<BacklogReservation>& room = all_new->reservation; room.has_value()) {
+    return std::move(room.value());
+  }
   std::uint64_t new_images = 0;
   for (const ValidUpload& upload : uploads) {
     auto stored = context.catalog.GetImage(upload.id);
@@ -238,7 +240,9 @@ std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
   if (new_images == 0) return BacklogReservation();
   auto check = context.ReserveBacklog(new_images);
   if (!check) return std::unexpected(ErrorResponse(check.error()));
-  if (check->reservation) return std::move(*check->reservation);
+  if (std::optional<BacklogReservation>& room = check->reservation; room.has_value()) {
+    return std::move(room.value());
+  }
   return std::unexpected(
       ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
                     std::format("{} images are waiting; retry shortly", check->waiting)));

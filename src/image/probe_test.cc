@@ -119,6 +119,7 @@ TEST(ProbeTest, ConcurrentFailuresEachReportTheirOwnDecoderMessage) {
   std::string example;
   std::mutex example_mutex;
   std::vector<std::jthread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       const bool jpeg_thread = t % 2 == 0;
