@@ -954,11 +954,13 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
   ASSERT_EQ(upload.status, 202);
   const std::string id = upload.json["images"][0]["id"].asString();
 
+  // Before the long poll, which takes the shared connection: behind it, this request waited
+  // for the poll's 60 s, and the POST / below ran out its sync timeout meanwhile (a CI run).
+  const std::string now = LastEventId(web.Get("/api/v1/events").body);
   auto long_poll = std::async(std::launch::async,
                               [&web, &id] { return web.Get("/api/v1/images/" + id + "?wait=60"); });
   auto classify = std::async(std::launch::async,
                              [&web, &photos] { return ClassifyConcurrently({&web}, {photos[1]}); });
-  const std::string now = LastEventId(web.Get("/api/v1/events").body);
   // On a connection of its own: behind the long poll on the shared one, the stream's
   // request would only be sent once that was answered, as the server stops.
   auto events = std::async(std::launch::async, [&web, &now] { return EventsApart(web, now); });
