@@ -1,5 +1,7 @@
 #include "auth/accounts.h"
 
+#include <algorithm>
+
 #include "auth/secrets.h"
 #include "common/clock.h"
 
@@ -92,7 +94,10 @@ Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session
 
 Result<NewApiToken> Accounts::CreateApiToken(const catalog::UserRecord& user,
                                              std::string_view name) {
-  if (name.empty() || name.size() > 100) {
+  // Characters, as the web app counts them: UTF-8 bytes that do not continue a character.
+  const auto characters =
+      std::ranges::count_if(name, [](unsigned char byte) { return (byte & 0xC0) != 0x80; });
+  if (characters == 0 || characters > 100) {
     return Fail(ErrorCode::kInvalidArgument, "a token needs a name of 1 to 100 characters");
   }
   NewApiToken token{.token = "argus_" + NewSecret()};

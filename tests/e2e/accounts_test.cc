@@ -239,5 +239,23 @@ TEST_F(AccountsTest, TheBearerSchemeIsCaseInsensitive) {
   EXPECT_EQ(serve_.Get("/api/v1/images", {{"Authorization", "Bearer"}}).status, 401);
 }
 
+// A token's name holds up to 100 characters, as the web app counts them: 100 emoji (400
+// bytes) are one, 101 are refused.
+TEST_F(AccountsTest, TokenNamesAreCountedInCharacters) {
+  const std::vector<std::pair<std::string, std::string>> bearer{
+      {"Authorization", "Bearer " + serve_.UseNewAccount("heidi@example.com")}};
+  std::string emoji;
+  for (int i = 0; i < 100; ++i) emoji += "\xF0\x9F\x98\x80";
+  Json::Value name(Json::objectValue);
+  name["name"] = emoji;
+  const HttpResult hundred = serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer);
+  EXPECT_EQ(hundred.status, 201) << hundred.body;
+  EXPECT_EQ(hundred.json["name"].asString(), emoji);
+  name["name"] = emoji + "\xF0\x9F\x98\x80";
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer).status, 400);
+  name["name"] = "";
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer).status, 400);
+}
+
 }  // namespace
 }  // namespace argus::e2e

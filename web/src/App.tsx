@@ -40,7 +40,8 @@ function RequireUser({ children }: { children: ReactNode }) {
 }
 
 export function Routes() {
-  const { pathname } = useLocation();
+  // `/settings/` is `/settings`, as `/images/:id/` is `/images/:id`.
+  const pathname = useLocation().pathname.replace(/(.)\/+$/, '$1');
   const { state } = useAuth();
   if (pathname === '/') return <Landing />;
   if (pathname === '/login' || pathname === '/signup') {

@@ -70,6 +70,11 @@ export const STATUS_TEXT: Record<ImageStatus, string> = {
   failed: 'Failed',
 };
 
+/** "a golden retriever", "an Afghan hound": the article by the first letter, as breed names go. */
+export function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 export function titleCase(text: string): string {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
 }

@@ -203,6 +203,10 @@ describe('log-in form', () => {
   it('only follows same-site next paths', () => {
     expect(safeNext('/images/abc')).toBe('/images/abc');
     expect(safeNext('//evil.example')).toBe('/gallery');
+    expect(safeNext('/\\evil.example')).toBe('/gallery');
+    expect(safeNext('/%5Cevil.example')).toBe('/%5Cevil.example');
+    expect(safeNext('/gallery?label=dog#top')).toBe('/gallery?label=dog#top');
+    expect(safeNext('/api/v1/images')).toBe('/gallery');
     expect(safeNext('https://evil.example')).toBe('/gallery');
     expect(safeNext(null)).toBe('/gallery');
   });

@@ -13,10 +13,20 @@ import {
 
 type Mode = 'login' | 'signup';
 
-/** Only same-site paths are followed after logging in. */
+/**
+ * Only same-site paths are followed after logging in, judged as the browser reads them: it
+ * takes `/\\host` for `//host`, and following that blanked the page.
+ */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/api/')) return '/gallery';
-  return next;
+  if (!next || !next.startsWith('/')) return '/gallery';
+  let url: URL;
+  try {
+    url = new URL(next, window.location.origin);
+  } catch {
+    return '/gallery';
+  }
+  if (url.origin !== window.location.origin || url.pathname.startsWith('/api/')) return '/gallery';
+  return url.pathname + url.search + url.hash;
 }
 
 function serverMessage(error: unknown, mode: Mode): string {

@@ -41,6 +41,7 @@ describe('image detail', () => {
     const spirit = screen.getByTestId('spirit-dog');
     expect(within(spirit).getByText('golden retriever')).toBeTruthy();
     expect(within(spirit).getByRole('meter').getAttribute('aria-valuetext')).toBe('74.0%');
+    expect(spirit.textContent).toContain('looks most like a golden retriever (74.0%).');
     expect(within(spirit).getByRole('img').getAttribute('src')).toBe('/api/v1/breeds/n02099601/photo');
     // The title is set by an effect, which may run after the heading is on screen.
     await waitFor(() => expect(document.title).toBe('golden retriever · Argus'));

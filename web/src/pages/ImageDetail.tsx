@@ -9,7 +9,7 @@ import { useTitle } from '../components/Layout';
 import { Spinner } from '../components/Spinner';
 import { StatusBadge } from '../components/StatusBadge';
 import { useAnnounce } from '../lib/announcer';
-import { STATUS_TEXT, formatBytes, formatDate, formatDuration, formatPercent } from '../lib/format';
+import { STATUS_TEXT, formatBytes, formatDate, formatDuration, formatPercent, withArticle } from '../lib/format';
 import { useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate } from '../lib/router';
 import { SEARCH_MIN_CONFIDENCE } from '../lib/search';
@@ -50,7 +50,8 @@ function SpiritDog({ image }: { image: Image }) {
         <p className="spirit-name">{dog.name}</p>
         <ConfidenceBar value={dog.confidence} label={`${dog.name} likeness`} />
         <p className="muted small">
-          Of all 118 dog breeds, this photo looks most like a {dog.name} ({formatPercent(dog.confidence)}).
+          Of all 118 dog breeds, this photo looks most like {withArticle(dog.name)} (
+          {formatPercent(dog.confidence)}).
         </p>
       </div>
     </section>

@@ -45,6 +45,8 @@ describe('settings: API tokens', () => {
     expect(screen.getByTestId('new-token').textContent).toBe('argus_secret_123');
     expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ name: 'backup script' });
     expect(screen.getAllByRole('row')).toHaveLength(3);
+    // Last, as the server lists them: a reload keeps the order.
+    expect(screen.getAllByRole('row')[2].textContent).toContain('backup script');
 
     fireEvent.click(screen.getByRole('button', { name: 'I have saved it' }));
     expect(screen.queryByTestId('new-token')).toBeNull();
@@ -55,7 +57,14 @@ describe('settings: API tokens', () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Revoke' }));
     });
     expect(screen.queryByRole('cell', { name: 'laptop' })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByLabelText('Token name'));
     expect(calls.find((c) => c.method === 'DELETE')!.headers['x-csrf-token']).toBe('test-csrf-token');
+  });
+
+  it('is found with a slash after its path too', async () => {
+    mockFetch({ 'GET /api/v1/tokens': { body: { tokens: [] } } });
+    renderApp('/settings/', { user: USER });
+    expect(await screen.findByRole('heading', { name: 'Settings' })).toBeTruthy();
   });
 
   it('refuses names over 100 characters and keeps long ones whole in a title', async () => {

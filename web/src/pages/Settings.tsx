@@ -31,6 +31,13 @@ export function Settings() {
   const tokenRef = useRef<HTMLElement>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const [busy, setBusy] = useState(false);
+  const nameRef = useRef<HTMLInputElement>(null);
+  const [revoked, setRevoked] = useState(0);
+  // The dialog hands focus back to the button that opened it, which went with its row: a
+  // keyboard user would start again from the top of the page.
+  useEffect(() => {
+    if (revoked > 0) nameRef.current?.focus();
+  }, [revoked]);
 
   useEffect(() => {
     api
@@ -58,9 +65,10 @@ export function Settings() {
       setCreated(token);
       setCopied('no');
       setName('');
+      // Last, as the server lists them (oldest first): a reload keeps the order.
       setTokens((current) => [
-        { id: token.id, name: token.name, created_at_ms: Date.now(), last_used_at_ms: null },
         ...(current ?? []),
+        { id: token.id, name: token.name, created_at_ms: Date.now(), last_used_at_ms: null },
       ]);
       announce(`Token ${token.name} created.`);
     } catch (e) {
@@ -91,6 +99,7 @@ export function Settings() {
       if (created?.id === revoking.id) setCreated(null);
       announce(`Token ${revoking.name} revoked.`);
       setRevoking(null);
+      setRevoked((count) => count + 1);
     } catch (e) {
       setLoadError(message(e, 'Could not revoke the token.'));
       setRevoking(null);
@@ -126,6 +135,7 @@ export function Settings() {
             <label htmlFor="token-name">Token name</label>
             <input
               id="token-name"
+              ref={nameRef}
               value={name}
               onChange={(e) => {
                 setName(e.target.value);
