@@ -170,6 +170,26 @@ describe('log-in form', () => {
     await waitFor(() => expect(alert.textContent).toBe('You can try again now.'));
   });
 
+  it('keeps the lock-out through a reload of the page', async () => {
+    mockFetch({
+      'POST /api/v1/auth/login': {
+        status: 429,
+        body: { error: { code: 'rate_limited', message: 'too many' } },
+        headers: { 'Retry-After': '30' },
+      },
+    });
+    const first = renderApp('/login');
+    fill(/^Email/, 'ada@example.com');
+    fill(/^Password/, 'whatever1');
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    await screen.findByRole('alert');
+    first.unmount();
+    renderApp('/login');
+    const button = screen.getByRole('button', { name: /^Try again in \d+ s$/ }) as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(screen.getByRole('alert').textContent).toMatch(/^Too many attempts\. You can try again at /);
+  });
+
   it('logs in and moves focus to the page', async () => {
     mockFetch({
       'POST /api/v1/auth/login': { body: { user: USER } },

@@ -29,6 +29,21 @@ export function safeNext(next: string | null): string {
   return url.pathname + url.search + url.hash;
 }
 
+/**
+ * When a rate-limited client may try again, kept for the tab's session: the server's lock
+ * outlasts a reload of the page, and so does the disabled button.
+ */
+const RETRY_AT_KEY = 'argus.auth.retryAt';
+
+function storedRetryAt(): number {
+  const at = Number(window.sessionStorage.getItem(RETRY_AT_KEY) ?? 0);
+  return at > Date.now() ? at : 0;
+}
+
+function lockedOutMessage(at: number): string {
+  return `Too many attempts. You can try again at ${formatTime(at)}.`;
+}
+
 function serverMessage(error: unknown, mode: Mode): string {
   if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
   if (error.status === 401 || error.code === 'invalid_credentials') {
@@ -104,11 +119,14 @@ export function AuthPage({ mode }: { mode: Mode }) {
   const [values, setValues] = useState<Credentials>({ email: '', password: '', confirm: '' });
   const [touched, setTouched] = useState<Partial<Record<keyof Credentials, boolean>>>({});
   const [submitted, setSubmitted] = useState(false);
-  const [formError, setFormError] = useState('');
+  const [formError, setFormError] = useState(() => {
+    const at = storedRetryAt();
+    return at ? lockedOutMessage(at) : '';
+  });
   const [busy, setBusy] = useState(false);
   const [showPassword, setShowPassword] = useState(false);
   /** When a rate-limited user may try again (ms since the epoch), 0 when not limited. */
-  const [retryAt, setRetryAt] = useState(0);
+  const [retryAt, setRetryAt] = useState(storedRetryAt);
   const [now, setNow] = useState(Date.now);
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
@@ -124,6 +142,7 @@ export function AuthPage({ mode }: { mode: Mode }) {
   useEffect(() => {
     if (!retryAt) return;
     if (now >= retryAt) {
+      window.sessionStorage.removeItem(RETRY_AT_KEY);
       setRetryAt(0);
       setFormError((message) => message && 'You can try again now.');
       return;
@@ -167,7 +186,8 @@ export function AuthPage({ mode }: { mode: Mode }) {
         const at = Date.now() + wait * 1000;
         setNow(Date.now());
         setRetryAt(at);
-        setFormError(`Too many attempts. You can try again at ${formatTime(at)}.`);
+        window.sessionStorage.setItem(RETRY_AT_KEY, String(at));
+        setFormError(lockedOutMessage(at));
       } else {
         setFormError(serverMessage(error, mode));
       }

@@ -8,6 +8,7 @@ beforeEach(() => {
   window.scrollTo = () => {};
   document.cookie = 'argus_csrf=test-csrf-token; path=/';
   window.history.replaceState(null, '', '/');
+  window.sessionStorage.clear();
 });
 
 afterEach(() => {
