@@ -8,13 +8,23 @@ import {
 } from 'react';
 
 const listeners = new Set<() => void>();
+// Whether the location last changed by the browser's Back or Forward rather than a link.
+let traversed = false;
 
 function notify() {
   listeners.forEach((listener) => listener());
 }
 
 if (typeof window !== 'undefined') {
-  window.addEventListener('popstate', notify);
+  window.addEventListener('popstate', () => {
+    traversed = true;
+    notify();
+  });
+}
+
+/** Whether the page shown came from the browser's Back or Forward, where users expect it as they left it. */
+export function cameBackInHistory(): boolean {
+  return traversed;
 }
 
 function subscribe(listener: () => void) {
@@ -30,6 +40,7 @@ function snapshot() {
 
 export function navigate(to: string, options: { replace?: boolean } = {}) {
   if (to === snapshot()) return;
+  traversed = false;
   if (options.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   notify();

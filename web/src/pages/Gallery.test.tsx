@@ -1,5 +1,5 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeEventSource, FakeIntersectionObserver, makeImage, mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
 import { loadStyles } from '../test/styles';
@@ -63,6 +63,42 @@ describe('gallery', () => {
     expect(listCalls[1].url.searchParams.get('cursor')).toBe('next1');
     expect(listCalls[1].url.searchParams.get('limit')).toBe('30');
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
+  it('comes back by Back as it was left: the same photos, scrolled as they were', async () => {
+    const { calls } = mockFetch({
+      'GET /api/v1/images': (url) =>
+        url.searchParams.get('cursor') === 'next1'
+          ? { body: { images: page2, next_cursor: '' } }
+          : { body: { images: page1, next_cursor: 'next1' } },
+      'GET /api/v1/tokens': { body: { tokens: [] } },
+    });
+    const scrollTo = vi.fn();
+    window.scrollTo = scrollTo as unknown as typeof window.scrollTo;
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    const observer = FakeIntersectionObserver.instances.find((o) => o.elements.length > 0)!;
+    await act(async () => observer.trigger());
+    await waitFor(() => expect(items()).toHaveLength(5));
+    Object.defineProperty(window, 'scrollY', { value: 640, configurable: true });
+    fireEvent.scroll(window);
+
+    await act(async () => fireEvent.click(screen.getByRole('link', { name: 'Settings' })));
+    await screen.findByRole('heading', { name: 'Settings' });
+    Object.defineProperty(window, 'scrollY', { value: 0, configurable: true });
+    await act(async () => {
+      window.history.replaceState(null, '', '/gallery');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    });
+    expect(items().map((el) => el.dataset.id)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
+    expect(scrollTo.mock.calls.at(-1)).toEqual([0, 640]);
+    expect(calls.filter((c) => c.path === '/api/v1/images')).toHaveLength(2);
+
+    // A link to the gallery, unlike Back, shows it afresh from the top.
+    await act(async () => fireEvent.click(screen.getByRole('link', { name: 'Settings' })));
+    await screen.findByRole('heading', { name: 'Settings' });
+    await act(async () => fireEvent.click(screen.getAllByRole('link', { name: 'Gallery' })[0]));
+    await waitFor(() => expect(calls.filter((c) => c.path === '/api/v1/images')).toHaveLength(3));
   });
 
   it('searches by label, including parent categories', async () => {

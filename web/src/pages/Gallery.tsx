@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client';
 import type { Image } from '../api/types';
 import { ConfirmDialog } from '../components/Dialog';
@@ -12,11 +12,23 @@ import { UploadList } from '../components/UploadList';
 import { useAnnounce } from '../lib/announcer';
 import { formatPercent } from '../lib/format';
 import { useEventHub, useImageDeletions, useImageUpdates, useResync } from '../lib/live';
-import { Link, navigate, useLocation } from '../lib/router';
+import { useAuth } from '../lib/auth';
+import { Link, cameBackInHistory, navigate, useLocation } from '../lib/router';
 import { matchesLabel } from '../lib/search';
 import { isFinished, useUploads } from '../lib/uploads';
 
 export const PAGE_SIZE = 30;
+
+/** The gallery as it was left: Back from a photo returns to the same photos, scrolled as they were. */
+interface LeftGallery {
+  href: string;
+  user: string;
+  images: Image[];
+  cursor: string;
+  hasMore: boolean;
+  scrollY: number;
+}
+let left: LeftGallery | null = null;
 export const SUGGESTED_CATEGORIES = ['dog', 'cat', 'bird', 'fish', 'insect', 'vehicle', 'car', 'food', 'fruit', 'plant', 'building', 'instrument'];
 
 function upsert(list: Image[], image: Image, filter: string): Image[] {
@@ -108,15 +120,20 @@ function GalleryCard({
 }
 
 export function Gallery() {
-  const { search } = useLocation();
+  const { search, href } = useLocation();
   const label = (search.get('label') ?? '').trim();
   useTitle(label ? `Photos of “${label}”` : 'Gallery');
   const uploads = useUploads();
   const announce = useAnnounce();
-  const [images, setImages] = useState<Image[]>([]);
-  const [cursor, setCursor] = useState('');
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(true);
+  const { user } = useAuth();
+  const userKey = user ? String(user.id) : '';
+  const [restored] = useState(() =>
+    cameBackInHistory() && left?.href === href && left.user === userKey ? left : null,
+  );
+  const [images, setImages] = useState<Image[]>(restored?.images ?? []);
+  const [cursor, setCursor] = useState(restored?.cursor ?? '');
+  const [hasMore, setHasMore] = useState(restored?.hasMore ?? false);
+  const [loading, setLoading] = useState(!restored);
   const [error, setError] = useState('');
   const [query, setQuery] = useState(label);
   const [selecting, setSelecting] = useState(false);
@@ -164,7 +181,35 @@ export function Gallery() {
     [label],
   );
 
+  // Remembered as the page is left; the scroll position as it last was, since a link scrolls
+  // the page to the top before this component goes.
+  const scrollY = useRef(restored?.scrollY ?? 0);
+  const shown = useRef({ images, cursor, hasMore });
+  shown.current = { images, cursor, hasMore };
   useEffect(() => {
+    const onScroll = () => {
+      scrollY.current = window.scrollY;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, []);
+  useEffect(
+    () => () => {
+      left = { href, user: userKey, ...shown.current, scrollY: scrollY.current };
+    },
+    [href, userKey],
+  );
+  useLayoutEffect(() => {
+    if (restored) window.scrollTo?.(0, restored.scrollY);
+  }, [restored]);
+
+  // A gallery restored by Back is not loaded again; live events keep it current from here.
+  const skipFirstLoad = useRef(restored !== null);
+  useEffect(() => {
+    if (skipFirstLoad.current) {
+      skipFirstLoad.current = false;
+      return;
+    }
     setQuery(label);
     setImages([]);
     setSelected(new Set());
