@@ -39,6 +39,7 @@ export class ImageEventHub {
   private readonly resyncListeners = new Set<() => void>();
   private readonly deletionListeners = new Set<(id: string) => void>();
   private readonly latest = new Map<string, Image>();
+  private readonly deleted = new Set<string>();
   private state: ConnectionState = 'closed';
   private retryTimer: unknown = null;
   private delay: number;
@@ -123,6 +124,11 @@ export class ImageEventHub {
     return image;
   }
 
+  /** Whether the account deleted the image, here or in another tab, since the stream opened. */
+  wasDeleted(id: string): boolean {
+    return this.deleted.has(id);
+  }
+
   /**
    * Delivers an image learned some other way (an upload answer, a fetch) to listeners,
    * unless they already had a later state of it.
@@ -144,6 +150,8 @@ export class ImageEventHub {
     // The server's { id, status: 'deleted' } is not an image: it ends one.
     if ((image.status as string) === 'deleted') {
       this.latest.delete(image.id);
+      this.deleted.add(image.id);
+      if (this.deleted.size > REMEMBERED_IMAGES) this.deleted.delete(this.deleted.values().next().value!);
       this.deletionListeners.forEach((listener) => listener(image.id));
       return;
     }

@@ -85,12 +85,14 @@ describe('gallery', () => {
 
     await act(async () => fireEvent.click(screen.getByRole('link', { name: 'Settings' })));
     await screen.findByRole('heading', { name: 'Settings' });
+    // Deleted in another tab meanwhile.
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'a1', status: 'deleted' }));
     Object.defineProperty(window, 'scrollY', { value: 0, configurable: true });
     await act(async () => {
       window.history.replaceState(null, '', '/gallery');
       window.dispatchEvent(new PopStateEvent('popstate'));
     });
-    expect(items().map((el) => el.dataset.id)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
+    expect(items().map((el) => el.dataset.id)).toEqual(['a0', 'a2', 'b0', 'b1']);
     expect(scrollTo.mock.calls.at(-1)).toEqual([0, 640]);
     expect(calls.filter((c) => c.path === '/api/v1/images')).toHaveLength(2);
 

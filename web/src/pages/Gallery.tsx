@@ -127,9 +127,15 @@ export function Gallery() {
   const announce = useAnnounce();
   const { user } = useAuth();
   const userKey = user ? String(user.id) : '';
-  const [restored] = useState(() =>
-    cameBackInHistory() && left?.href === href && left.user === userKey ? left : null,
-  );
+  const hub = useEventHub();
+  const [restored] = useState(() => {
+    if (!cameBackInHistory() || left?.href !== href || left.user !== userKey) return null;
+    // Events that came while the gallery was away: photos deleted or finished meanwhile.
+    const images = left.images
+      .filter((image) => !hub?.wasDeleted(image.id))
+      .map((image) => hub?.freshest(image) ?? image);
+    return { ...left, images };
+  });
   const [images, setImages] = useState<Image[]>(restored?.images ?? []);
   const [cursor, setCursor] = useState(restored?.cursor ?? '');
   const [hasMore, setHasMore] = useState(restored?.hasMore ?? false);
@@ -145,7 +151,6 @@ export function Gallery() {
   const loadingRef = useRef(false);
   // Read when a page comes: the hub may appear after the first render, and that must not
   // make load() change and the list load again.
-  const hub = useEventHub();
   const hubRef = useRef(hub);
   hubRef.current = hub;
 
