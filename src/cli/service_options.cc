@@ -30,8 +30,10 @@ Result<DataDirectory> DataDirectory::Create(const std::filesystem::path& path) {
   }
   std::filesystem::create_directories(absolute, error);
   // What a failed creation made, if anything, goes again (not a folder below a file).
-  DataDirectory directory(std::filesystem::exists(outermost_missing) ? outermost_missing
-                                                                     : std::filesystem::path());
+  std::error_code made_error;
+  DataDirectory directory(std::filesystem::exists(outermost_missing, made_error)
+                              ? outermost_missing
+                              : std::filesystem::path());
   if (error) {
     return Fail(ErrorCode::kIo,
                 "cannot create data directory " + path.string() + ": " + error.message());
