@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -12,16 +11,10 @@
 #include <vector>
 
 #include "api/http_errors.h"
+#include "common/ascii.h"
 
 namespace argus::api {
 namespace {
-
-std::string Lowered(std::string_view text) {
-  std::string lowered(text);
-  std::ranges::transform(lowered, lowered.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lowered;
-}
 
 // Drogon 1.9.0's HttpControllersRouter::addHttpPath: the pattern without its query part,
 // each {placeholder} standing for one path segment. Routes whose patterns give the same
@@ -51,7 +44,7 @@ RouteMethods::RouteMethods(
     auto known = std::ranges::find(expressions, expression);
     if (known == expressions.end()) {
       const bool has_placeholders = expression != pattern.substr(0, pattern.find('?'));
-      routes_.push_back(Route{.pattern = pattern, .lowered = Lowered(expression)});
+      routes_.push_back(Route{.pattern = pattern, .lowered = AsciiLowercase(expression)});
       if (has_placeholders) routes_.back().matcher.emplace(expression, std::regex::icase);
       expressions.push_back(std::move(expression));
       accepted.emplace_back();
@@ -76,7 +69,7 @@ RouteMethods::RouteMethods(
 const std::string& RouteMethods::AllowedForPath(const std::string& path) const {
   // Drogon's router looks the path up among the patterns without placeholders first, then
   // tries the others in the order of registration.
-  const std::string lowered = Lowered(path);
+  const std::string lowered = AsciiLowercase(path);
   auto route = std::ranges::find_if(routes_, [&lowered](const Route& candidate) {
     return !candidate.matcher && candidate.lowered == lowered;
   });

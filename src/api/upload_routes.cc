@@ -93,20 +93,19 @@ std::optional<std::size_t> DeclaredLength(const drogon::HttpRequest& request) {
   return length;
 }
 
-// Media types and their parameter names are case-insensitive (RFC 9110, section 8.3.1), and
-// Drogon's multipart parser finds the boundary only as "boundary=": the header is given it so.
+// Media types are case-insensitive (RFC 9110, section 8.3.1).
 bool IsMultipartFormData(const HttpRequestPtr& request) {
+  return StartsWithIgnoringCase(request->getHeader("content-type"), "multipart/form-data");
+}
+
+// Parameter names are case-insensitive too, but Drogon's multipart parser finds the boundary
+// only as "boundary=": the header is given it so.
+void LowercaseTheBoundaryParameter(const HttpRequestPtr& request) {
   std::string content_type = request->getHeader("content-type");
-  if (!StartsWithIgnoringCase(content_type, "multipart/form-data")) return false;
-  std::string lowered = content_type;
-  std::ranges::transform(lowered, lowered.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (const std::size_t boundary = lowered.find("boundary=");
-      boundary != std::string::npos && content_type.compare(boundary, 9, "boundary=") != 0) {
-    content_type.replace(boundary, 9, "boundary=");
-    request->addHeader("content-type", content_type);
-  }
-  return true;
+  const std::size_t boundary = AsciiLowercase(content_type).find("boundary=");
+  if (boundary == std::string::npos || content_type.compare(boundary, 9, "boundary=") == 0) return;
+  content_type.replace(boundary, 9, "boundary=");
+  request->addHeader("content-type", content_type);
 }
 
 // Parses the multipart body and validates every file; nothing is stored unless all pass.
@@ -119,6 +118,7 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
     return Fail(ErrorCode::kInvalidArgument,
                 "expected a multipart/form-data body with image files");
   }
+  LowercaseTheBoundaryParameter(request);
   // Drogon spools a body over 1 MB to a file without checking its writes: on a full disk the
   // body reaches us cut short, and would read as the client's malformed request.
   if (const std::optional<std::size_t> declared = DeclaredLength(*request);

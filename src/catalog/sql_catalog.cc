@@ -1050,12 +1050,6 @@ constexpr std::string_view kUseToken =
 // Last use is recorded at this granularity, so that most requests only read.
 constexpr std::int64_t kTokenUseGranularityMs = 60'000;
 
-std::string Lowercase(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
 std::string RandomId() {
   std::random_device random;
   return std::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
@@ -1074,7 +1068,7 @@ UserRecord LoadUser(const orm::Row& row) {
 Result<UserRecord> SqlCatalog::CreateUser(std::string_view email, std::string_view password_hash,
                                           std::int64_t now_ms) {
   if (auto ok = CheckText({email, password_hash}); !ok) return std::unexpected(ok.error());
-  const std::string lower = Lowercase(email);
+  const std::string lower = AsciiLowercase(email);
   return InTransaction<UserRecord>("creating a user", [&](const Sql& db) -> Result<UserRecord> {
     if (db(kInsertUser, {RandomId(), lower, std::string(password_hash), now_ms}).affectedRows() ==
         0) {
@@ -1087,7 +1081,7 @@ Result<UserRecord> SqlCatalog::CreateUser(std::string_view email, std::string_vi
 Result<UserRecord> SqlCatalog::FindUserByEmail(std::string_view email) {
   if (auto ok = CheckText({email}); !ok) return std::unexpected(ok.error());
   return Run<UserRecord>("finding a user", [&](const Sql& db) -> Result<UserRecord> {
-    orm::Result rows = db(kSelectUserByEmail, {Lowercase(email)});
+    orm::Result rows = db(kSelectUserByEmail, {AsciiLowercase(email)});
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such user");
     return LoadUser(rows[0]);
   });

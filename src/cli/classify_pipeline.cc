@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "common/ascii.h"
 #include "image/read_file.h"
 
 namespace argus::cli {
@@ -23,10 +24,7 @@ bool HasImageExtension(const std::filesystem::path& path) {
   static const std::set<std::string> kExtensions{".jpg",  ".jpeg", ".jpe",  ".jfif", ".pjpeg",
                                                  ".pjp",  ".png",  ".webp", ".gif",  ".heic",
                                                  ".heif", ".hif",  ".avif"};
-  std::string extension = path.extension().string();
-  std::ranges::transform(extension, extension.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return kExtensions.contains(extension);
+  return kExtensions.contains(AsciiLowercase(path.extension().string()));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "cli/option_sources.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <format>
 #include <memory>
@@ -9,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/ascii.h"
 
 namespace argus::cli {
 namespace {
@@ -57,9 +58,8 @@ class ConfigBelowEnvironment : public CLI::ConfigTOML {
 };
 
 // The words CLI11 reads as a flag's value, and whole numbers (a count).
-bool IsFlagValue(std::string value) {
-  std::ranges::transform(value, value.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+bool IsFlagValue(std::string_view text) {
+  const std::string value = AsciiLowercase(text);
   static const std::set<std::string, std::less<>> kWords{
       "true", "false", "on", "off", "yes", "no", "enable", "disable", "t", "f", "y", "n", "+", "-"};
   if (kWords.contains(value)) return true;

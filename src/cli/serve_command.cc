@@ -405,10 +405,12 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   std::jthread reindexing;
   std::jthread drain;
   std::jthread watcher;
-  // Stopping drains the HTTP I/O loops and quits Drogon, which both need Drogon running: a
-  // signal that comes earlier waits, blocked, for the watcher started here (a stop in the
-  // first 150 ms of a start crashed, and Drogon ignores a quit before its run).
-  auto watch_signals = [&] {
+  // Threads that use the database start once Drogon has finished starting up.
+  // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
+  drogon::app().registerBeginningAdvice([&] {
+    // Stopping drains the HTTP I/O loops and quits Drogon, which both need Drogon running: a
+    // signal that comes earlier waits, blocked, for the watcher started here (a stop in the
+    // first 150 ms of a start crashed, and Drogon ignores a quit before its run).
     watcher = WatchTerminationSignals([&] {
       LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
       context->draining = true;
@@ -427,11 +429,6 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
             drogon::app().quit();
           });
     });
-  };
-  // Threads that use the database start once Drogon has finished starting up.
-  // (See docs/ARCHITECTURE.md, "Known issue": a crash inside Drogon during start-up.)
-  drogon::app().registerBeginningAdvice([&] {
-    watch_signals();
     if (scaler)
       scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler->Run(stop); });
     reindexing = std::jthread(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace argus {
@@ -14,6 +15,15 @@ inline bool StartsWithIgnoringCase(std::string_view text, std::string_view lower
          std::ranges::equal(text.substr(0, lower_prefix.size()), lower_prefix, [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
          });
+}
+
+// `text` with its ASCII letters in lower case, for names that ignore case: emails, paths,
+// file extensions, HTTP parameters, option words, search terms.
+inline std::string AsciiLowercase(std::string_view text) {
+  std::string lower(text);
+  std::ranges::transform(lower, lower.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower;
 }
 
 // `text` without the spaces and tabs at either end.

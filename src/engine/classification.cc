@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <numeric>
 
+#include "common/ascii.h"
 #include "common/json.h"
 #include "engine/taxonomy.h"
 
@@ -45,9 +46,7 @@ Classification Interpret(std::span<const float> probabilities, const LabelSet& l
 std::vector<std::string> SearchTerms(const Classification& classification, float min_confidence) {
   std::vector<std::string> terms;
   auto add = [&](std::string_view term) {
-    std::string lower(term);
-    std::ranges::transform(lower, lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = AsciiLowercase(term);
     if (std::ranges::find(terms, lower) == terms.end()) terms.push_back(std::move(lower));
   };
   for (std::size_t i = 0; i < classification.labels.size(); ++i) {

@@ -8,6 +8,13 @@ import { matchesLabel } from '../lib/search';
 const page1 = Array.from({ length: 3 }, (_, i) => makeImage({ id: `a${i}`, uploaded_at_ms: 3000 - i }));
 const page2 = Array.from({ length: 2 }, (_, i) => makeImage({ id: `b${i}`, uploaded_at_ms: 2000 - i }));
 
+/** The gallery's two pages: page1, then page2 from its cursor. */
+function twoPages(url: URL) {
+  return url.searchParams.get('cursor') === 'next1'
+    ? { body: { images: page2, next_cursor: '' } }
+    : { body: { images: page1, next_cursor: 'next1' } };
+}
+
 function items() {
   return screen.queryAllByTestId('gallery-item');
 }
@@ -40,10 +47,7 @@ describe('gallery', () => {
 
   it('shows newest first with the top label, and loads more when the end scrolls into view', async () => {
     const { calls } = mockFetch({
-      'GET /api/v1/images': (url) =>
-        url.searchParams.get('cursor') === 'next1'
-          ? { body: { images: page2, next_cursor: '' } }
-          : { body: { images: page1, next_cursor: 'next1' } },
+      'GET /api/v1/images': twoPages,
     });
     renderApp('/gallery', { user: USER });
     await waitFor(() => expect(items()).toHaveLength(3));
@@ -67,10 +71,7 @@ describe('gallery', () => {
 
   it('comes back by Back as it was left: the same photos, scrolled as they were', async () => {
     const { calls } = mockFetch({
-      'GET /api/v1/images': (url) =>
-        url.searchParams.get('cursor') === 'next1'
-          ? { body: { images: page2, next_cursor: '' } }
-          : { body: { images: page1, next_cursor: 'next1' } },
+      'GET /api/v1/images': twoPages,
       'GET /api/v1/tokens': { body: { tokens: [] } },
     });
     const scrollTo = vi.fn();
