@@ -185,8 +185,7 @@ void Metrics::ObserveBatch(const worker::BatchEvent& batch) {
 }
 
 void Metrics::CountImage(const worker::ImageEvent& image) {
-  const bool stored_result = image.status == "done" && !image.top_label.empty();
-  if (stored_result || image.status == "failed") {
+  if (image.settled && (image.status == "done" || image.status == "failed")) {
     collectors_->images->metric({image.status})->increment();
   }
 }

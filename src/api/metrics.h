@@ -24,8 +24,8 @@ class Metrics {
                       double seconds);
   void ObserveBatch(const worker::BatchEvent& batch);
   // Counts an image done or failed. A job delivered again (a crash's redelivery, a second job
-  // queued by the recovery of images whose mark lagged) announces `done` again, without the
-  // top label its delivery did not store: only the delivery that stored the result counts.
+  // queued by the recovery of images whose mark lagged) announces its status again,
+  // unsettled: only the delivery that recorded the status counts.
   void CountImage(const worker::ImageEvent& image);
   void SetQueue(const queue::QueueStats& stats);
   void SetWorkers(int running, int desired);

@@ -12,7 +12,7 @@ using ::testing::Not;
 TEST(MetricsTest, GaugesAreTypedGaugesAndFamiliesWithoutSeriesAreLeftOut) {
   Metrics metrics;
   metrics.SetQueue({.ready = 7, .in_flight = 2, .dead = 1});
-  metrics.CountImage({.image_id = "a", .status = "done", .top_label = "tench"});
+  metrics.CountImage({.image_id = "a", .status = "done", .top_label = "tench", .settled = true});
   const std::string text = metrics.Render();
   EXPECT_THAT(text, HasSubstr("# TYPE argus_queue_jobs gauge\n"));
   EXPECT_THAT(text, HasSubstr("argus_queue_jobs{state=\"ready\"} 7\n"));
@@ -24,12 +24,13 @@ TEST(MetricsTest, GaugesAreTypedGaugesAndFamiliesWithoutSeriesAreLeftOut) {
   EXPECT_THAT(metrics.Render(), HasSubstr("# TYPE argus_workers gauge\n"));
 }
 
-// A job delivered again announces its image done again, without the label it did not store.
+// A job delivered again announces its image's status again, unsettled.
 TEST(MetricsTest, AnImageCountsOnceHoweverOftenItsJobWasDelivered) {
   Metrics metrics;
-  metrics.CountImage({.image_id = "a", .status = "done", .top_label = "tench"});
+  metrics.CountImage({.image_id = "a", .status = "done", .top_label = "tench", .settled = true});
   metrics.CountImage({.image_id = "a", .status = "done"});
   metrics.CountImage({.image_id = "b", .status = "processing"});
+  metrics.CountImage({.image_id = "c", .status = "failed", .settled = true});
   metrics.CountImage({.image_id = "c", .status = "failed"});
   const std::string text = metrics.Render();
   EXPECT_THAT(text, HasSubstr("argus_images_total{status=\"done\"} 1\n"));

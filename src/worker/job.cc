@@ -51,6 +51,7 @@ std::vector<std::string> EncodeImageEvents(std::span<const ImageEvent> events) {
       value["id"] = event.image_id;
       value["status"] = event.status;
       if (!event.top_label.empty()) value["top_label"] = event.top_label;
+      if (event.settled) value["settled"] = true;
       if (!event.owner.empty()) value["owner"] = event.owner;
       list.append(std::move(value));
     }
@@ -84,12 +85,14 @@ Result<WorkerEvent> DecodeWorkerEvent(std::string_view message) {
     for (const Json::Value& event : value["events"]) {
       if (!event.isObject() || !event["id"].isString() || !event["status"].isString() ||
           !(event["top_label"].isNull() || event["top_label"].isString()) ||
+          !(event["settled"].isNull() || event["settled"].isBool()) ||
           !(event["owner"].isNull() || event["owner"].isString())) {
         return invalid();
       }
       events.push_back({.image_id = event["id"].asString(),
                         .status = event["status"].asString(),
                         .top_label = event["top_label"].asString(),
+                        .settled = event["settled"].asBool(),
                         .owner = event["owner"].asString()});
     }
     return events;

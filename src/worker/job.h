@@ -34,6 +34,9 @@ struct ImageEvent {
   // With "done", the name of the top label, when it is the result this worker stored (a
   // waiting POST / is answered from it); empty otherwise.
   std::string top_label;
+  // With "done" or "failed": this delivery recorded that status. A job delivered again
+  // announces its image's status again, unsettled, so that it is counted once.
+  bool settled = false;
   // With "deleted" (sent by the web tier), the account whose entry went; only that account
   // is told.
   std::string owner;

@@ -40,18 +40,23 @@ TEST(ImageEventsTest, NoEventsMakeNoMessage) { EXPECT_TRUE(EncodeImageEvents({})
 
 TEST(WorkerEventTest, EachKindReadsBackAsItWasSent) {
   const std::vector<ImageEvent> sent{
-      {"a", "processing", "", ""}, {"b", "done", "tabby", ""}, {"c", "deleted", "", "account-7"}};
+      {.image_id = "a", .status = "processing"},
+      {.image_id = "b", .status = "done", .top_label = "tabby", .settled = true},
+      {.image_id = "c", .status = "failed", .settled = true},
+      {.image_id = "d", .status = "done"},
+      {.image_id = "e", .status = "deleted", .owner = "account-7"}};
   const auto messages = EncodeImageEvents(sent);
   ASSERT_EQ(messages.size(), 1u);
   auto images = DecodeWorkerEvent(messages[0]);
   ASSERT_TRUE(images) << images.error().message;
   const auto* received = std::get_if<std::vector<ImageEvent>>(&*images);
   ASSERT_NE(received, nullptr);
-  ASSERT_EQ(received->size(), 3u);
+  ASSERT_EQ(received->size(), sent.size());
   for (std::size_t i = 0; i < sent.size(); ++i) {
     EXPECT_EQ((*received)[i].image_id, sent[i].image_id);
     EXPECT_EQ((*received)[i].status, sent[i].status);
     EXPECT_EQ((*received)[i].top_label, sent[i].top_label);
+    EXPECT_EQ((*received)[i].settled, sent[i].settled);
     EXPECT_EQ((*received)[i].owner, sent[i].owner);
   }
 
@@ -80,6 +85,7 @@ TEST(WorkerEventTest, AnythingElseIsRefused) {
           R"({"kind":"images","events":[1]})",
           R"({"kind":"images","events":[{"id":"a"}]})",
           R"({"kind":"images","events":[{"id":"a","status":"done","top_label":7}]})",
+          R"({"kind":"images","events":[{"id":"a","status":"done","settled":"yes"}]})",
           R"({"kind":"batch","size":-1,"inference_ms":1,"decode_ms":1,"queue_wait_ms":1,"decoded_ahead":0})",
           // The format before images were decoded ahead.
           R"({"kind":"batch","size":2,"inference_ms":1,"decode_ms":1,"queue_wait_ms":1})",

@@ -39,9 +39,16 @@ bool IsPermanent(const Error& error) {
          error.code == ErrorCode::kTooLarge || error.code == ErrorCode::kInvalidArgument;
 }
 
-ImageEvent EventOf(const std::string& image_id, catalog::ImageStatus status,
-                   std::string top_label = "") {
-  return {image_id, std::string(catalog::StatusName(status)), std::move(top_label)};
+ImageEvent EventOf(const std::string& image_id, catalog::ImageStatus status) {
+  return {.image_id = image_id, .status = std::string(catalog::StatusName(status))};
+}
+
+ImageEvent SettledEventOf(const std::string& image_id, catalog::ImageStatus status,
+                          std::string top_label = "") {
+  return {.image_id = image_id,
+          .status = std::string(catalog::StatusName(status)),
+          .top_label = std::move(top_label),
+          .settled = true};
 }
 
 void LogError(std::string_view what, const Error& error) {
@@ -123,7 +130,7 @@ void Worker::FailPermanently(Item& item, const std::string& reason) {
     return;  // not acknowledged: it comes back and is tried again
   }
   if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
-  Publish({EventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
+  Publish({SettledEventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
 }
 
 void Worker::Retry(Item& item, const std::string& reason) {
@@ -297,7 +304,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
                   "image " + item.job.image_id +
                       " failed and its job went to the dead letters: " + reason);
         }
-        Publish({EventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
+        Publish({SettledEventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
       }
       continue;
     }
@@ -507,9 +514,11 @@ bool Worker::Infer(Batch& batch, const std::stop_token& stop) {
   std::vector<ImageEvent> done;
   done.reserve(batch.items.size());
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    const std::string& id = batch.items[i].job.image_id;
     const std::vector<engine::LabelScore>& labels = (*classified)[i].labels;
-    done.push_back(EventOf(batch.items[i].job.image_id, catalog::ImageStatus::kDone,
-                           (*stored)[i] && !labels.empty() ? labels.front().name : ""));
+    done.push_back((*stored)[i] ? SettledEventOf(id, catalog::ImageStatus::kDone,
+                                                 labels.empty() ? "" : labels.front().name)
+                                : EventOf(id, catalog::ImageStatus::kDone));
   }
   Publish(done);
   return true;

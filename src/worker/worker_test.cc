@@ -4,6 +4,7 @@
 #include <json/json.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -251,6 +252,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(received[0]["id"].asString(), id);
   EXPECT_EQ(received[0]["top_label"].asString(), output["labels"][0]["name"].asString());
+  EXPECT_TRUE(received[0]["settled"].asBool()) << received[0];
 
   // A redelivery of the finished job: done again, but the label is left to the catalog.
   ASSERT_TRUE(queue_->Enqueue(EncodeJob({.image_id = id, .enqueued_at_ms = NowMs()})));
@@ -262,6 +264,53 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received[1]["id"].asString(), id);
   EXPECT_FALSE(received[1].isMember("top_label")) << received[1];
+  EXPECT_FALSE(received[1].isMember("settled")) << received[1];
+}
+
+// The metrics count an image's failure once: only the delivery that recorded it says so.
+TEST_F(WorkerTest, OnlyTheDeliveryThatRecordedAFailureAnnouncesItSettled) {
+  std::mutex mutex;
+  std::vector<Json::Value> events;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    const Json::Value message = ParseJson(payload);
+    std::lock_guard lock(mutex);
+    if (message["kind"] != "images") return;
+    for (const Json::Value& event : message["events"]) {
+      if (event["status"] == "failed") events.push_back(event);
+    }
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+  auto await_failed_events = [&](std::size_t count) {
+    WaitUntil(
+        [&] {
+          std::lock_guard lock(mutex);
+          return events.size() >= count;
+        },
+        30s, 5ms);
+    std::lock_guard lock(mutex);
+    return events;
+  };
+
+  const std::string id = UploadSamples(1).front();
+  const std::string corrupt = "not a picture at all";
+  ASSERT_TRUE(
+      blobs_->Put(InputKey(id), AsBytes(corrupt), "image/jpeg", blob::Durability::kRecreatable));
+  for (int delivery = 0; delivery < 2; ++delivery) {
+    if (delivery == 1) {
+      ASSERT_TRUE(queue_->Enqueue(EncodeJob({.image_id = id, .enqueued_at_ms = NowMs()})));
+    }
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  const std::vector<Json::Value> received = await_failed_events(2);
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0]["id"].asString(), id);
+  EXPECT_TRUE(received[0]["settled"].asBool()) << received[0];
+  EXPECT_EQ(received[1]["id"].asString(), id);
+  EXPECT_FALSE(received[1].isMember("settled")) << received[1];
+  auto image = catalog_->GetImage(id);
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, catalog::ImageStatus::kFailed);
 }
 
 TEST_F(WorkerTest, RedeliveredFinishedJobRestoresALostOutputObjectWithoutClassifyingAgain) {
@@ -415,6 +464,16 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
 // A job delivered more often than --max-attempts fails its image and goes to the dead
 // letters, and the operator reads it in the log.
 TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogged) {
+  std::atomic<bool> dead_lettered_event_settled = false;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    const Json::Value message = ParseJson(payload);
+    for (const Json::Value& event : message["events"]) {
+      if (event["status"] == "failed" && event["settled"].asBool()) {
+        dead_lettered_event_settled = true;
+      }
+    }
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
   const std::string id = UploadSamples(1).front();
   for (int delivery = 0; delivery < 2; ++delivery) {
     auto received = queue_->Receive(1, 1s);
@@ -432,6 +491,8 @@ TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogg
         30s, 20ms));
   }
   const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(WaitUntil([&] { return dead_lettered_event_settled.load(); }, 30s))
+      << "no settled failed event";
   const std::string expected =
       "image " + id + " failed and its job went to the dead letters: gave up after 2 attempts";
   EXPECT_NE(logged.find(expected), std::string::npos) << logged;
