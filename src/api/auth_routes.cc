@@ -171,13 +171,16 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
                       const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                       Callback&& callback) {
       const std::string client = ClientAddress(context->options.trusted_proxies, request);
-      const std::chrono::seconds wait =
-          limiter->WaitFor(client, auth::AttemptLimiter::Clock::now());
+      const auto admitted_at = auth::AttemptLimiter::Clock::now();
+      const std::chrono::seconds wait = limiter->Admit(client, admitted_at);
       if (wait.count() > 0) return callback(TooManyAttempts(wait));
       auto credentials = CredentialsOf(request);
-      if (!credentials) return callback(ErrorResponse(credentials.error()));
+      if (!credentials) {
+        limiter->Forgive(client, admitted_at);
+        return callback(ErrorResponse(credentials.error()));
+      }
       auto session = attempt(credentials->first, credentials->second);
-      if (counts(session)) limiter->Record(client, auth::AttemptLimiter::Clock::now());
+      if (!counts(session)) limiter->Forgive(client, admitted_at);
       if (!session && session.error().code == refused) return callback(refusal());
       if (!session) return callback(ErrorResponse(session.error()));
       callback(SessionResponse(request, *session, success));

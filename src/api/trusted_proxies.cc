@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <format>
 #include <optional>
@@ -15,8 +16,13 @@ struct Address {
   int family = 0;
   std::array<std::uint8_t, 16> bytes{};
   int bits = 0;  // 32 or 128
+  bool was_ipv4_mapped = false;
 };
 
+constexpr int kIpv4MappedPrefixBits = 96;
+
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 section 2.5.5.2) is read as the
+// IPv4 address it maps: a server listening on :: sees its IPv4 clients that way.
 std::optional<Address> ParseAddress(std::string_view text) {
   const std::string copy(text);  // inet_pton wants a terminated string
   Address address;
@@ -25,12 +31,29 @@ std::optional<Address> ParseAddress(std::string_view text) {
     address.bits = 32;
     return address;
   }
-  if (inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) == 1) {
-    address.family = AF_INET6;
-    address.bits = 128;
+  in6_addr ipv6{};
+  if (inet_pton(AF_INET6, copy.c_str(), &ipv6) != 1) return std::nullopt;
+  if (IN6_IS_ADDR_V4MAPPED(&ipv6)) {
+    std::copy_n(ipv6.s6_addr + kIpv4MappedPrefixBits / 8, 4, address.bytes.begin());
+    address.family = AF_INET;
+    address.bits = 32;
+    address.was_ipv4_mapped = true;
     return address;
   }
-  return std::nullopt;
+  std::copy_n(ipv6.s6_addr, 16, address.bytes.begin());
+  address.family = AF_INET6;
+  address.bits = 128;
+  return address;
+}
+
+// The address as the access log and the attempt limiter name it: an IPv4-mapped one in its
+// IPv4 form, so that one client has one name whichever way it came in.
+std::string CanonicalAddress(std::string_view text) {
+  const auto address = ParseAddress(text);
+  if (!address || !address->was_ipv4_mapped) return std::string(text);
+  char ipv4[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, address->bytes.data(), ipv4, sizeof ipv4);
+  return ipv4;
 }
 
 bool SamePrefix(const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b,
@@ -68,6 +91,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
       const std::string_view digits = entry.substr(slash + 1);
       const auto [end, error] =
           std::from_chars(digits.data(), digits.data() + digits.size(), prefix_bits);
+      if (address->was_ipv4_mapped) prefix_bits -= kIpv4MappedPrefixBits;
       if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
           prefix_bits < 0 || prefix_bits > address->bits) {
         return invalid();
@@ -92,7 +116,7 @@ bool TrustedProxies::Contains(std::string_view text) const {
 }
 
 std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view forwarded_for) const {
-  if (!Contains(peer)) return std::string(peer);
+  if (!Contains(peer)) return CanonicalAddress(peer);
   std::string_view client = peer;
   while (!forwarded_for.empty()) {
     const std::size_t comma = forwarded_for.rfind(',');
@@ -104,7 +128,7 @@ std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view for
     client = entry;
     if (!Contains(entry)) break;
   }
-  return std::string(client);
+  return CanonicalAddress(client);
 }
 
 }  // namespace argus::api

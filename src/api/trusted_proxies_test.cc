@@ -15,8 +15,25 @@ TEST(TrustedProxiesTest, MatchesAddressesAndNetworksOfBothFamilies) {
   EXPECT_FALSE(proxies->Contains("172.32.0.1")) << "a prefix that is not a whole byte";
   EXPECT_TRUE(proxies->Contains("fd12::1"));
   EXPECT_FALSE(proxies->Contains("fe80::1"));
-  EXPECT_FALSE(proxies->Contains("::ffff:10.0.0.1")) << "families are kept apart";
   EXPECT_FALSE(proxies->Contains("not an address"));
+}
+
+// A server listening on :: sees its IPv4 peers as IPv4-mapped IPv6 addresses.
+TEST(TrustedProxiesTest, AnIpv4MappedAddressIsTheIpv4AddressItMaps) {
+  auto proxies = TrustedProxies::Parse("10.0.0.0/8, ::ffff:192.168.0.0/112");
+  ASSERT_TRUE(proxies) << proxies.error().message;
+  EXPECT_TRUE(proxies->Contains("::ffff:10.0.0.1"));
+  EXPECT_TRUE(proxies->Contains("::FFFF:10.9.8.7"));
+  EXPECT_FALSE(proxies->Contains("::ffff:11.0.0.1"));
+  EXPECT_TRUE(proxies->Contains("192.168.3.4")) << "a mapped network holds the IPv4 addresses";
+  EXPECT_FALSE(proxies->Contains("192.169.0.1"));
+  EXPECT_FALSE(proxies->Contains("::10.0.0.1")) << "IPv4-compatible is not IPv4-mapped";
+  EXPECT_EQ(proxies->ClientOf("::ffff:10.0.0.2", "198.51.100.1"), "198.51.100.1");
+  EXPECT_EQ(proxies->ClientOf("::ffff:10.0.0.2", "::ffff:198.51.100.1"), "198.51.100.1");
+  EXPECT_EQ(proxies->ClientOf("::ffff:203.0.113.7", ""), "203.0.113.7")
+      << "one client, one name, whichever way it came in";
+  EXPECT_EQ(proxies->ClientOf("fe80::1", ""), "fe80::1");
+  EXPECT_FALSE(TrustedProxies::Parse("::ffff:10.0.0.0/95")) << "wider than the mapped range";
 }
 
 TEST(TrustedProxiesTest, RefusesWhatIsNotAnAddressOrNetwork) {

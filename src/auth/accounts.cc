@@ -4,6 +4,7 @@
 
 #include "auth/secrets.h"
 #include "common/clock.h"
+#include "common/utf8.h"
 
 namespace argus::auth {
 namespace {
@@ -11,16 +12,20 @@ namespace {
 constexpr std::size_t kMinPasswordLength = 8;
 constexpr std::size_t kMaxPasswordLength = 1024;
 
+bool IsSpaceOrControl(unsigned char byte) { return byte <= ' ' || byte == 0x7F; }
+
 Result<void> ValidateCredentials(std::string_view email, std::string_view password) {
   const auto at = email.find('@');
   if (email.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
-      email.find_first_of(" \t\r\n") != std::string_view::npos) {
+      email.find('@', at + 1) != std::string_view::npos ||
+      std::ranges::any_of(email, IsSpaceOrControl)) {
     return Fail(ErrorCode::kInvalidArgument, "enter a valid email address");
   }
-  if (password.size() < kMinPasswordLength) {
+  const std::size_t characters = Utf8Characters(password);
+  if (characters < kMinPasswordLength) {
     return Fail(ErrorCode::kInvalidArgument, "the password needs at least 8 characters");
   }
-  if (password.size() > kMaxPasswordLength) {
+  if (characters > kMaxPasswordLength) {
     return Fail(ErrorCode::kInvalidArgument, "the password is longer than 1024 characters");
   }
   return {};
@@ -94,9 +99,7 @@ Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session
 
 Result<NewApiToken> Accounts::CreateApiToken(const catalog::UserRecord& user,
                                              std::string_view name) {
-  // Characters, as the web app counts them: UTF-8 bytes that do not continue a character.
-  const auto characters =
-      std::ranges::count_if(name, [](unsigned char byte) { return (byte & 0xC0) != 0x80; });
+  const std::size_t characters = Utf8Characters(name);
   if (characters == 0 || characters > 100) {
     return Fail(ErrorCode::kInvalidArgument, "a token needs a name of 1 to 100 characters");
   }

@@ -1,5 +1,6 @@
 #include "auth/attempt_limiter.h"
 
+#include <algorithm>
 #include <cassert>
 #include <iterator>
 
@@ -26,24 +27,29 @@ void AttemptLimiter::ForgetIdleClients(Clock::time_point now) {
   }
 }
 
-std::chrono::seconds AttemptLimiter::WaitFor(std::string_view client, Clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  ForgetIdleClients(now);
-  const auto found = attempts_.find(std::string(client));
-  if (found == attempts_.end()) return std::chrono::seconds(0);
-  DropAged(found->second, now);
-  if (found->second.size() < limit_) return std::chrono::seconds(0);
-  // Rounded up: a client told to wait 0 s while refused would retry at once.
-  const auto until_oldest_ages_out = found->second.front() + window_ - now;
-  return std::chrono::ceil<std::chrono::seconds>(until_oldest_ages_out);
-}
-
-void AttemptLimiter::Record(std::string_view client, Clock::time_point now) {
+std::chrono::seconds AttemptLimiter::Admit(std::string_view client, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   ForgetIdleClients(now);
   auto& attempts = attempts_[std::string(client)];
   DropAged(attempts, now);
-  attempts.push_back(now);
+  if (attempts.size() < limit_) {
+    attempts.push_back(now);
+    return std::chrono::seconds(0);
+  }
+  // Rounded up: a client told to wait 0 s while refused would retry at once.
+  return std::chrono::ceil<std::chrono::seconds>(attempts.front() + window_ - now);
+}
+
+void AttemptLimiter::Forgive(std::string_view client, Clock::time_point admitted_at) {
+  std::lock_guard lock(mutex_);
+  const auto found = attempts_.find(std::string(client));
+  if (found == attempts_.end()) return;
+  std::deque<Clock::time_point>& attempts = found->second;
+  // Admission times only grow, so the attempt is found from the back.
+  if (const auto attempt = std::find(attempts.rbegin(), attempts.rend(), admitted_at);
+      attempt != attempts.rend()) {
+    attempts.erase(std::next(attempt).base());
+  }
 }
 
 std::size_t AttemptLimiter::tracked_clients() {

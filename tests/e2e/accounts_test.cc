@@ -2,6 +2,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <barrier>
+#include <thread>
+#include <vector>
+
 #include "serve_process.h"
 
 namespace argus::e2e {
@@ -204,6 +209,75 @@ TEST(AccountsBehindAProxyTest, TheLimitAppliesToTheClientTheProxyNames) {
   EXPECT_EQ(login_from("198.51.100.2"), 401) << "another client behind the same proxy";
   EXPECT_THAT(web.log(), HasSubstr(R"("client":"198.51.100.2")")) << "the access log names it";
   EXPECT_EQ(web.Terminate(), 0);
+}
+
+// Listening on ::, the server sees the load balancer's IPv4 address as ::ffff:127.0.0.1,
+// which is the trusted 127.0.0.1: each client it names keeps its own limit.
+TEST(AccountsBehindAProxyTest, AProxyReachingAnIpv6ListenerOverIpv4IsTrusted) {
+  TempDir dir;
+  ServeProcess web(dir.path() / "data", "web");
+  web.Start({"--host=::", "--trusted-proxies=127.0.0.1"});
+  for (int i = 0; i < 12; ++i) {
+    const HttpResult attempt =
+        web.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("x@example.com", "wrong"),
+                     {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}});
+    ASSERT_EQ(attempt.status, 401) << i;
+  }
+  EXPECT_THAT(web.log(), HasSubstr(R"("client":"198.51.100.11")"));
+  EXPECT_THAT(web.log(), HasSubstr(R"("peer":"::ffff:127.0.0.1")"));
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
+// Each attempt counts from its start: attempts sent at once, more than the handler threads
+// that check them in parallel, get no more than the limit's 10 password checks.
+TEST_F(AccountsTest, ConcurrentFailedLoginsGetNoMoreChecksThanTheLimit) {
+  constexpr int kClients = 30;
+  std::barrier start(kClients);
+  std::vector<int> statuses(kClients);
+  {
+    std::vector<std::jthread> clients;
+    for (int i = 0; i < kClients; ++i) {
+      clients.emplace_back([&, i] {
+        trantor::EventLoopThread loop;
+        loop.run();
+        auto client = drogon::HttpClient::newHttpClient(
+            "http://127.0.0.1:" + std::to_string(serve_.port()), loop.getLoop());
+        auto request = drogon::HttpRequest::newHttpJsonRequest(
+            Credentials("nobody@example.com", "wrong-password"));
+        request->setMethod(drogon::Post);
+        request->setPath("/api/v1/auth/login");
+        start.arrive_and_wait();
+        const auto [result, response] = client->sendRequest(request, 60);
+        statuses[i] = result == drogon::ReqResult::Ok ? response->statusCode() : 0;
+      });
+    }
+  }
+  EXPECT_EQ(std::ranges::count(statuses, 401), 10);
+  EXPECT_EQ(std::ranges::count(statuses, 429), kClients - 10);
+}
+
+// A password's 8 characters are counted as the web app counts them, not in bytes; an
+// email has one @ and no spaces or control characters.
+TEST_F(AccountsTest, SignUpCountsPasswordCharactersAndRefusesMalformedEmails) {
+  auto signup = [&](const std::string& email, const std::string& password) {
+    const HttpResult result =
+        serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials(email, password));
+    if (result.status == 400) {
+      EXPECT_EQ(result.json["error"]["code"].asString(), "invalid_argument") << result.body;
+    }
+    return result.status;
+  };
+  std::string seven_emoji;
+  for (int i = 0; i < 7; ++i) seven_emoji += "\xF0\x9F\x98\x80";  // 28 bytes
+  EXPECT_EQ(signup("emoji@example.com", seven_emoji), 400);
+  EXPECT_EQ(signup("hanzi@example.com",
+                   "\xE5\xAF\x86\xE7\xA0\x81\xE5\xAF\x86\xE7\xA0\x81"
+                   "\xE5\xAF\x86\xE7\xA0\x81\xE5\xAF\x86\xE7\xA0\x81"),
+            201);
+  for (const std::string email :
+       {"two@@example.com", "ctl\x01@example.com", "del\x7F@example.com", "tab\t@example.com"}) {
+    EXPECT_EQ(signup(email, "long-enough"), 400) << email;
+  }
 }
 
 // JSON that parses but is not an object is the client's mistake, not the server's.

@@ -245,8 +245,13 @@ ServeProcess::StartOutcome ServeProcess::StartOnce(const std::vector<std::string
   }
   const std::size_t log_before = log().size();
   last_arguments_ = arguments;
-  std::vector<std::string> argv{"--host=127.0.0.1", "--port=" + std::to_string(port_),
+  std::vector<std::string> argv{"--port=" + std::to_string(port_),
                                 "--data-dir=" + data_dir_.string()};
+  // Clients connect to 127.0.0.1, which a test's own --host (such as ::) must also listen on.
+  if (std::ranges::none_of(
+          arguments, [](const std::string& argument) { return argument.starts_with("--host="); })) {
+    argv.push_back("--host=127.0.0.1");
+  }
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::filesystem::create_directories(data_dir_);
   const auto spawned = std::chrono::steady_clock::now();

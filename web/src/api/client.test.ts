@@ -67,4 +67,16 @@ describe('validateCredentials', () => {
       confirm: 'The passwords do not match.',
     });
   });
+
+  it('counts characters as the server does and allows one @', () => {
+    // Four emoji are eight UTF-16 units but four characters.
+    expect(validateCredentials({ email: 'a@b', password: '😀😀😀😀' }, 'signup')).toEqual({
+      password: 'Use at least 8 characters.',
+    });
+    const hanzi = '密码密码密码密码';
+    expect(validateCredentials({ email: 'a@b', password: hanzi, confirm: hanzi }, 'signup')).toEqual({});
+    expect(validateCredentials({ email: 'a@@b', password: 'longenough' }, 'login')).toEqual({
+      email: expect.stringMatching(/email address/),
+    });
+  });
 });

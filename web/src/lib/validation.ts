@@ -1,5 +1,6 @@
-// Client-side checks mirror the server's (400 invalid_argument): email must contain @,
-// password at least 8 characters. The server stays the authority.
+// Client-side checks mirror the server's (400 invalid_argument): email must contain one @,
+// password at least 8 characters (code points, as the server counts them). The server stays
+// the authority.
 export const MIN_PASSWORD_LENGTH = 8;
 
 export interface Credentials {
@@ -14,14 +15,14 @@ export function validateEmail(email: string): string | undefined {
   const value = email.trim();
   if (!value) return 'Enter your email address.';
   const at = value.indexOf('@');
-  if (at <= 0 || at === value.length - 1) return 'Enter an email address like name@example.com.';
+  if (at <= 0 || at === value.length - 1 || value.includes('@', at + 1)) return 'Enter an email address like name@example.com.';
   if (/\s/.test(value)) return 'An email address cannot contain spaces.';
   return undefined;
 }
 
 export function validatePassword(password: string, forSignup: boolean): string | undefined {
   if (!password) return 'Enter your password.';
-  if (forSignup && password.length < MIN_PASSWORD_LENGTH) {
+  if (forSignup && [...password].length < MIN_PASSWORD_LENGTH) {
     return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
   }
   return undefined;
