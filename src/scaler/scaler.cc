@@ -41,6 +41,7 @@ void Scaler::Tick() {
     if (exit.requested) continue;
     const auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(exit.lived);
     failed_starts_ = lived < backoff_.start_grace ? failed_starts_ + 1 : 0;
+    if (failed_starts_ > 0) last_failed_start_ = now;
     next_start_ = now + backoff_.DelayAfter(failed_starts_);
     Json::Value line(Json::objectValue);
     line["level"] = "warning";
@@ -54,7 +55,11 @@ void Scaler::Tick() {
     std::lock_guard lock(mutex_);
     ++status_.crashes;
   }
-  if (pool_.oldest_running() >= backoff_.start_grace) failed_starts_ = 0;
+  // Only a worker started since the last failure can show that starting works again: one
+  // that has run all along says nothing of the new ones.
+  if (pool_.longest_up_of_those_started_since(last_failed_start_) >= backoff_.start_grace) {
+    failed_starts_ = 0;
+  }
   auto stats = queue_.Stats();
   if (!stats) {
     Json::Value line(Json::objectValue);

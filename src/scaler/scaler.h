@@ -71,6 +71,7 @@ class Scaler {
   std::chrono::milliseconds tick_;
   RestartBackoff backoff_;
   int failed_starts_ = 0;
+  std::chrono::steady_clock::time_point last_failed_start_;
   std::chrono::steady_clock::time_point next_start_;  // not before: the back-off's wait
   bool delaying_ = false;                             // the last scale-out waited for it
   mutable std::mutex mutex_;

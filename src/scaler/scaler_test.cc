@@ -84,5 +84,24 @@ TEST_F(ScalerTest, AWorkerThatStaysUpEndsTheBackoff) {
   pool.StopAll(milliseconds(1000));
 }
 
+TEST_F(ScalerTest, AWorkerUpAllAlongDoesNotEndTheBackoffOfNewOnesThatFail) {
+  // The first start runs (mkdir succeeds once); every later one fails, as after a model
+  // was removed.
+  const std::string first = (dir_ / "first").string();
+  WorkerPool pool({"/bin/sh", "-c", "mkdir " + first + " 2>/dev/null && exec sleep 60; exit 3"},
+                  {"PATH=/usr/bin:/bin"});
+  Scaler scaler(*queue_, pool, {.min_workers = 2, .max_workers = 2}, milliseconds(20),
+                {.start_grace = milliseconds(300),
+                 .first_delay = milliseconds(200),
+                 .longest_delay = milliseconds(800)});
+  TickFor(scaler, milliseconds(2500));
+  const ScalerStatus status = scaler.Status();
+  EXPECT_EQ(status.running, 1);
+  EXPECT_GE(status.crashes, 4u);
+  EXPECT_LE(status.crashes, 8u) << "restarted at every tick";
+  EXPECT_EQ(status.failed_starts, static_cast<int>(status.crashes));
+  pool.StopAll(milliseconds(1000));
+}
+
 }  // namespace
 }  // namespace argus::scaler

@@ -70,11 +70,16 @@ std::vector<WorkerPool::Exit> WorkerPool::Reap() {
 
 std::vector<pid_t> WorkerPool::running_pids() const { return {running_.begin(), running_.end()}; }
 
-WorkerPool::Clock::duration WorkerPool::oldest_running() const {
-  Clock::duration oldest{};
+WorkerPool::Clock::duration WorkerPool::longest_up_of_those_started_since(
+    Clock::time_point since) const {
+  Clock::duration longest{};
   const auto now = Clock::now();
-  for (pid_t pid : running_) oldest = std::max(oldest, now - started_.at(pid));
-  return oldest;
+  for (pid_t pid : running_) {
+    if (const Clock::time_point started = started_.at(pid); started >= since) {
+      longest = std::max(longest, now - started);
+    }
+  }
+  return longest;
 }
 
 void WorkerPool::StopAll(std::chrono::milliseconds grace) {

@@ -41,8 +41,9 @@ class WorkerPool {
   int running() const { return static_cast<int>(running_.size()); }
   int stopping() const { return static_cast<int>(stopping_.size()); }
   std::vector<pid_t> running_pids() const;
-  // How long the longest-running worker has been up; zero when none runs.
-  Clock::duration oldest_running() const;
+  // How long the longest-running of the workers started at or after `since` has been up;
+  // zero when none runs.
+  Clock::duration longest_up_of_those_started_since(Clock::time_point since) const;
 
   // SIGTERM to all, then SIGKILL to those still there after `grace`.
   void StopAll(std::chrono::milliseconds grace);
