@@ -84,9 +84,9 @@ struct Worker::Item {
 };
 
 struct Worker::Batch {
-  DecodeAhead::Busy busy;  // from the moment its jobs are received
-  VisibilityKeeper::Holding holding;
-  std::vector<Item> items;     // in tensor order
+  DecodeAhead::Busy busy;                           // from the moment its jobs are received
+  std::vector<VisibilityKeeper::Holding> holdings;  // each kept from its receipt
+  std::vector<Item> items;                          // in tensor order
   std::vector<float> tensors;  // room for a full batch; the first items.size() images used
   double decode_ms = 0;
   double queue_wait_ms = 0;
@@ -265,6 +265,10 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   if (!received) return std::unexpected(received.error());
   if (received->empty()) return std::nullopt;
   DecodeAhead::Busy busy = decode_ahead_ ? decode_ahead_->MarkBusy() : DecodeAhead::Busy();
+  // Kept from their receipt: a wait for more jobs as long as the visibility timeout would
+  // otherwise have them delivered again, to this very batch.
+  std::vector<VisibilityKeeper::Holding> holdings;
+  holdings.push_back(keeper_.Keep(*received));
   const auto first_arrival = Clock::now();
   while (received->size() < options_.max_batch) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -272,9 +276,10 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     if (left <= std::chrono::milliseconds::zero()) break;
     auto more = queue_.Receive(options_.max_batch - received->size(), left);
     if (!more || more->empty()) break;
+    holdings.push_back(keeper_.Keep(*more));
     std::ranges::move(*more, std::back_inserter(*received));
   }
-  Batch batch{.busy = std::move(busy), .holding = keeper_.Keep(*received)};
+  Batch batch{.busy = std::move(busy), .holdings = std::move(holdings)};
 
   std::vector<Item> candidates;
   const std::int64_t now = NowMs();
@@ -293,6 +298,12 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     item.job = std::move(*job);
     if (item.message.delivery_count > options_.max_attempts) {
       auto record = catalog_.GetImage(item.job.image_id);
+      if (record && (record->status == catalog::ImageStatus::kDone ||
+                     record->status == catalog::ImageStatus::kFailed)) {
+        // Finished before, by an earlier delivery: settled below as any redelivery is.
+        candidates.push_back(std::move(item));
+        continue;
+      }
       const std::string reason = "gave up after " + std::to_string(options_.max_attempts) +
                                  " attempts" +
                                  (record && !record->error.empty() ? ": " + record->error : "");

@@ -463,6 +463,50 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
 
 // A job delivered more often than --max-attempts fails its image and goes to the dead
 // letters, and the operator reads it in the log.
+// A batch that waits for more jobs longer than the visibility timeout keeps the jobs it
+// has hidden meanwhile, rather than receiving them again.
+TEST_F(WorkerTest, JobsStayHiddenWhileTheirBatchWaitsForMore) {
+  queue_.reset();
+  auto queue =
+      queue::OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {.visibility_timeout = 1s});
+  ASSERT_TRUE(queue) << queue.error().message;
+  queue_ = std::move(*queue);
+  std::mutex mutex;
+  std::vector<BatchEvent> batches;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    auto event = DecodeWorkerEvent(payload);
+    std::lock_guard lock(mutex);
+    if (event && std::holds_alternative<BatchEvent>(*event)) {
+      batches.push_back(std::get<BatchEvent>(*event));
+    }
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+
+  const std::vector<std::string> ids = UploadSamples(2);
+  {
+    std::jthread worker =
+        StartWorker({.max_batch = 8, .max_batch_delay = 4000ms, .visibility_timeout = 1000ms});
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  for (const std::string& id : ids) {
+    auto record = catalog_->GetImage(id);
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->status, catalog::ImageStatus::kDone) << id << ": " << record->error;
+  }
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !batches.empty();
+      },
+      30s));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].size, ids.size()) << "each job once";
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->dead, 0u);
+}
+
 TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogged) {
   std::atomic<bool> dead_lettered_event_settled = false;
   auto subscription = events_->Subscribe([&](std::string_view payload) {
@@ -499,6 +543,41 @@ TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogg
   auto image = catalog_->GetImage(id);
   ASSERT_TRUE(image);
   EXPECT_EQ(image->status, catalog::ImageStatus::kFailed);
+}
+
+// A job that comes back over its attempts for an image finished meanwhile does not fail it.
+TEST_F(WorkerTest, AJobOverItsAttemptsForAFinishedImageLeavesItDone) {
+  std::atomic<int> failed_events = 0;
+  auto subscription = events_->Subscribe([&](std::string_view payload) {
+    const Json::Value message = ParseJson(payload);
+    for (const Json::Value& event : message["events"]) {
+      if (event["status"] == "failed") ++failed_events;
+    }
+  });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+  const std::string id = UploadSamples(1).front();
+  {
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  ASSERT_TRUE(queue_->Enqueue(EncodeJob({.image_id = id, .enqueued_at_ms = NowMs()})));
+  for (int delivery = 0; delivery < 2; ++delivery) {
+    auto received = queue_->Receive(1, 1s);
+    ASSERT_TRUE(received && received->size() == 1);
+    ASSERT_TRUE(queue_->Release(received->front(), 0ms));
+  }
+  {
+    std::jthread worker = StartWorker({.max_attempts = 2});
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  auto image = catalog_->GetImage(id);
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->dead, 0u);
+  std::this_thread::sleep_for(200ms);  // for a failed event, were one sent
+  EXPECT_EQ(failed_events, 0);
 }
 
 TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {
