@@ -46,8 +46,10 @@ Result<void> WorkerPool::Resize(int count) {
     started_[pid] = Clock::now();
   }
   while (running() > count) {
-    // The newest worker is the one most likely to be idle.
-    const pid_t pid = *running_.rbegin();
+    // The newest worker is the one most likely to be idle; pids wrap, so it is found by its
+    // start.
+    const pid_t pid = *std::ranges::max_element(
+        running_, {}, [this](pid_t running) { return started_.at(running); });
     running_.erase(pid);
     stopping_.insert(pid);
     kill(pid, SIGTERM);

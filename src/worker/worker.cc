@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kFirstOutagePause{250};
 constexpr std::chrono::milliseconds kLongestOutagePause{5'000};
 constexpr std::chrono::minutes kLongestOutage{10};
+constexpr std::chrono::seconds kOutageReportInterval{30};
 
 double MillisecondsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -575,12 +576,29 @@ void Worker::Run(const std::stop_token& stop) {
     while (auto batch = inferred.Take()) Settle(*batch);
   });
   std::jthread preparer([&] {
+    // An outage (a full disk, a server down) is logged when it starts, every half minute
+    // while it lasts and when it ends, not at every retry.
+    std::optional<Clock::time_point> unavailable_since;
+    Clock::time_point next_report;
     while (!stop.stop_requested()) {
       auto batch = Prepare(std::chrono::milliseconds(200), stop);
       if (!batch) {
-        LogError("queue unavailable", batch.error());
+        const auto now = Clock::now();
+        if (!unavailable_since) {
+          unavailable_since = now;
+          LogError("queue unavailable", batch.error());
+          next_report = now + kOutageReportInterval;
+        } else if (now >= next_report) {
+          LogError("queue still unavailable after " + SecondsSince(*unavailable_since),
+                   batch.error());
+          next_report = now + kOutageReportInterval;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
+      }
+      if (unavailable_since) {
+        LogLine("info", "worker", "queue answers again after " + SecondsSince(*unavailable_since));
+        unavailable_since.reset();
       }
       // Not cut short by stop: a batch in hand is finished, never dropped.
       if (*batch) prepared.Put(std::move(**batch));
