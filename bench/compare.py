@@ -26,10 +26,12 @@ PHASES = {
 
 
 def main():
-    if len(sys.argv) < 4 or sys.argv[1] not in PHASES or not sys.argv[2].isdigit():
+    # No rounds would leave no runs to take the median of.
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdecimal() else 0
+    if len(sys.argv) < 4 or sys.argv[1] not in PHASES or rounds < 1:
         print(__doc__, file=sys.stderr)
         return 2
-    phase, rounds, variants = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    phase, variants = sys.argv[1], sys.argv[3:]
     base_service = e2e_bench.Service
     results = {variant: [] for variant in variants}
     for _ in range(rounds):

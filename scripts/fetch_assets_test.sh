@@ -37,10 +37,37 @@ status=0
 ARGUS_FETCH_MIRROR="http://127.0.0.1:$port/bad" "$repo/scripts/fetch-assets" "$work/tampered" \
   >/dev/null 2>"$work/tampered.log" || status=$?
 check "a file with the wrong sha256 is refused" '[ $status = 1 ] && grep -q "sha256" "$work/tampered.log"'
-check "and nothing of it is kept" '[ -z "$(find "$work/tampered" -type f)" ]'
+check "and nothing of it is kept, not even the folders it made" '[ ! -e "$work/tampered" ]'
+check "without the hint for working offline, which is about downloads" \
+  '! grep -q "without network access" "$work/tampered.log"'
 
 status=0
+mkdir "$work/offline"
 ARGUS_FETCH_MIRROR="http://127.0.0.1:1" "$repo/scripts/fetch-assets" "$work/offline" \
   >/dev/null 2>"$work/offline.log" || status=$?
 check "no network fails naming the setting to use instead" \
   '[ $status = 1 ] && grep -q "ARGUS_ASSETS_DIR" "$work/offline.log"'
+check "and leaves the folder it was given, empty as it was" \
+  '[ -d "$work/offline" ] && [ -z "$(ls -A "$work/offline")" ]'
+
+# Arguments: options in any position; help, mistakes and extra arguments touch nothing.
+ARGUS_FETCH_MIRROR="http://127.0.0.1:$port/mirror" "$repo/scripts/fetch-assets" \
+  "$work/late" --with-breeds >/dev/null
+check "--with-breeds after DIR counts too" '[ "$(ls "$work/late/breeds" | wc -l)" = 118 ]'
+
+mkdir "$work/cwd"
+run() { (cd "$work/cwd" && ARGUS_FETCH_MIRROR="http://127.0.0.1:1" "$repo/scripts/fetch-assets" "$@") \
+          >"$work/out.log" 2>"$work/err.log" || return $?; }
+for help in --help -h; do
+  status=0; run "$help" || status=$?
+  check "$help prints the usage and exits 0" \
+    '[ $status = 0 ] && grep -q "^usage: scripts/fetch-assets" "$work/out.log" && [ ! -s "$work/err.log" ]'
+done
+status=0; run --with-breed "$work/typo" || status=$?
+check "an unknown option is refused with the usage, exit 2" \
+  '[ $status = 2 ] && grep -q "unknown option: --with-breed" "$work/err.log" && grep -q "^usage:" "$work/err.log"'
+status=0; run "$work/one" "$work/two" || status=$?
+check "an extra argument is refused with the usage, exit 2" \
+  '[ $status = 2 ] && grep -q "unexpected argument: $work/two" "$work/err.log" && grep -q "^usage:" "$work/err.log"'
+check "and none of them made a folder" \
+  '[ -z "$(ls -A "$work/cwd")" ] && [ ! -e "$work/typo" ] && [ ! -e "$work/one" ] && [ ! -e "$work/two" ]'

@@ -123,7 +123,7 @@ int RunClassify(const ClassifyOptions& options, const GlobalOptions& global) {
   // goes to `head` should stop when the reader does, as other command-line tools do.
   std::signal(SIGPIPE, SIG_DFL);
   image::DropVipsWarnings();
-  auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
+  auto assets_dir = engine::ResolveAssetsDirFor(options.model, global.assets_dir);
   if (!assets_dir) {
     std::cerr << "argus classify: " << assets_dir.error().message << '\n';
     return 2;

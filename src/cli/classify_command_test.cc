@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/run_argus_test.h"
+#include "common/temp_dir_test.h"
 
 namespace argus::cli {
 namespace {
@@ -187,6 +188,50 @@ TEST(ClassifyCommandTest, SizesTakeUnitsAndZeroIsRefusedInWords) {
   const Outcome zero = RunArgus("classify --max-bytes 0 " + kSamples);
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_THAT(zero.err, HasSubstr("not a whole number of at least 1"));
+}
+
+class ClassifyAwayFromTheCheckoutTest : public TempDirTest {
+ protected:
+  // The binary copied away from the checkout, run from the test's folder with a home of
+  // its own: no assets directory is found.
+  Outcome RunCopiedArgus(const std::string& arguments) {
+    const std::filesystem::path binary = dir_ / "bin" / "argus";
+    if (!std::filesystem::exists(binary)) {
+      std::filesystem::create_directories(binary.parent_path());
+      std::filesystem::copy_file(ARGUS_BINARY, binary);
+    }
+    const std::string command = "cd " + dir_.string() +
+                                " && env -u ARGUS_ASSETS_DIR HOME=" + dir_.string() + " " +
+                                binary.string() + " " + arguments + " >out 2>err </dev/null";
+    const int status = std::system(command.c_str());
+    auto slurp = [&](const char* name) {
+      std::stringstream text;
+      text << std::ifstream(dir_ / name).rdbuf();
+      return text.str();
+    };
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp("out"), slurp("err")};
+  }
+};
+
+// A manifest names its files relative to itself: it needs no assets directory.
+TEST_F(ClassifyAwayFromTheCheckoutTest, AManifestFileNeedsNoAssetsDirectory) {
+  const std::filesystem::path model = dir_ / "model";
+  std::filesystem::create_directories(model);
+  std::filesystem::copy_file(ARGUS_TEST_SOURCE_DIR "/models/mobilenetv2-12-int8.json",
+                             model / "manifest.json");
+  for (const char* folder : {"models", "labels"}) {
+    std::filesystem::create_directory_symlink(
+        std::filesystem::path(ARGUS_TEST_SHARED_DIR "/assets") / folder, model / folder);
+  }
+  const Outcome builtin = RunCopiedArgus("classify -q " + kSamples + "/n01440764_tench.JPEG");
+  EXPECT_EQ(builtin.exit_code, 2);
+  EXPECT_THAT(builtin.err, HasSubstr("no assets directory found (searched "));
+  EXPECT_THAT(builtin.err, HasSubstr((dir_ / ".local/share/argus/assets").string()));
+
+  const Outcome manifest = RunCopiedArgus("classify -q --model model/manifest.json " + kSamples +
+                                          "/n01440764_tench.JPEG");
+  EXPECT_EQ(manifest.exit_code, 0) << manifest.err;
+  EXPECT_THAT(manifest.out, HasSubstr("tench"));
 }
 
 TEST(ClassifyCommandTest, TheSecondModelWorksToo) {

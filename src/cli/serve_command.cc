@@ -2,8 +2,10 @@
 #include <json/json.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <format>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -75,14 +77,26 @@ void FlushIoLoops() {
   count->flushed.wait_for(lock, std::chrono::seconds(2), [&] { return count->left == 0; });
 }
 
-// The built web app: --web-dir, else web/dist beside the build folder of this binary.
-std::filesystem::path WebDir(const std::string& configured) {
-  if (!configured.empty()) return configured;
+// The built web app: --web-dir, else web/dist beside the build folder of this binary; none
+// (the API only) when that is missing too.
+Result<std::filesystem::path> WebDir(const std::string& configured) {
   std::error_code error;
+  if (!configured.empty()) {
+    if (!std::filesystem::is_regular_file(std::filesystem::path(configured) / "index.html",
+                                          error)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--web-dir " + configured +
+                      " holds no built web app (index.html); `make build` builds it into web/dist");
+    }
+    return configured;
+  }
   const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
   const auto beside = executable.parent_path().parent_path() / "web" / "dist";
-  return std::filesystem::is_regular_file(beside / "index.html", error) ? beside
-                                                                        : std::filesystem::path();
+  if (std::filesystem::is_regular_file(beside / "index.html", error)) return beside;
+  LogLine("warning", "serve",
+          "no built web app at " + beside.string() +
+              ": serving the API only; --web-dir (ARGUS_WEB_DIR) names the web app's folder");
+  return std::filesystem::path();
 }
 
 // Uploads normally get their job within milliseconds; one still without it after this long
@@ -252,7 +266,9 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
       // announce it; a body a little over ours is read, spooled, and answered by the advice
       // below with the JSON error. The margin bounds what a refused request may write to
       // disk (four times the limit, as before, let one request spool a gigabyte).
-      .setClientMaxBodySize(options.max_request_bytes + kJsonRefusalMargin)
+      .setClientMaxBodySize(std::min(options.max_request_bytes,
+                                     std::numeric_limits<std::size_t>::max() - kJsonRefusalMargin) +
+                            kJsonRefusalMargin)
       .setClientMaxMemoryBodySize(std::size_t{1024} * 1024)  // larger bodies are spooled to files
       .setUploadPath(options.storage.data_dir + "/tmp")
       .setIdleConnectionTimeout(120)
@@ -332,7 +348,19 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   if (auto resolved = engine::ResolveAssetsDir(global.assets_dir); resolved) {
     options.api.assets_dir = *resolved;
   }
-  options.api.web_dir = WebDir(options.web_dir);
+  if (std::error_code error;
+      !std::filesystem::is_directory(options.api.assets_dir / "breeds", error)) {
+    LogLine("warning", "serve",
+            options.api.assets_dir.empty()
+                ? "no assets directory: spirit dogs are shown without their reference photo "
+                  "(--assets-dir; scripts/fetch-assets --with-breeds fetches the photos)"
+                : "no breeds/ in " + options.api.assets_dir.string() +
+                      ": spirit dogs are shown without their reference photo "
+                      "(scripts/fetch-assets --with-breeds fetches them)");
+  }
+  auto web_dir = WebDir(options.web_dir);
+  if (!web_dir) return fail(web_dir.error().message);
+  options.api.web_dir = *web_dir;
   if (with_workers) {
     auto checked = CheckWorkerAssets(global.assets_dir, options.settings);
     if (!checked) return fail(checked.error().message);

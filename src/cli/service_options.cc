@@ -104,7 +104,7 @@ Result<Stores> OpenStores(const StorageOptions& options) {
 
 Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_option,
                                                 const WorkerSettings& settings) {
-  auto assets_dir = engine::ResolveAssetsDir(assets_dir_option);
+  auto assets_dir = engine::ResolveAssetsDirFor(settings.model, assets_dir_option);
   if (!assets_dir) return std::unexpected(assets_dir.error());
   auto manifest = engine::LoadManifest(settings.model, *assets_dir);
   if (!manifest) return std::unexpected(manifest.error());

@@ -204,6 +204,8 @@ TEST_F(ServiceStartTest, AFailedStartLeavesNoDataDirectoryBehind) {
       {"serve --host=127.0.0.1 --port=" + port_in_use, "cannot listen on"},
       {"web --host=127.0.0.1 --port=" + port_in_use, "cannot listen on"},
       {"web --host=localhost", "--host must be an IPv4 or IPv6 address"},
+      {"web --port=" + std::to_string(UnusedLoopbackPort()) + " --web-dir=" + dir_.string(),
+       "holds no built web app"},
       {"serve --model=nope", "nope"},
       {"scaler --model=nope", "nope"},
       {"worker --model=nope", "nope"},

@@ -26,7 +26,7 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
     LogLine("error", "worker", message);
     return 2;
   };
-  auto assets_dir = engine::ResolveAssetsDir(global.assets_dir);
+  auto assets_dir = engine::ResolveAssetsDirFor(options.settings.model, global.assets_dir);
   if (!assets_dir) return fail(assets_dir.error().message);
   auto manifest = engine::LoadManifest(options.settings.model, *assets_dir);
   if (!manifest) return fail(manifest.error().message);

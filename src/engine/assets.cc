@@ -1,7 +1,10 @@
 #include "engine/assets.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
+
+#include "engine/manifest.h"
 
 namespace argus::engine {
 
@@ -21,12 +24,24 @@ Result<std::filesystem::path> ResolveAssetsDir(const std::string& configured) {
   if (const char* home = std::getenv("HOME")) {
     candidates.push_back(fs::path(home) / ".local" / "share" / "argus" / "assets");
   }
+  std::string searched;
   for (const fs::path& candidate : candidates) {
     if (fs::is_directory(candidate / "models", error)) return fs::weakly_canonical(candidate);
+    searched +=
+        (searched.empty() ? "" : ", ") + fs::absolute(candidate).lexically_normal().string();
   }
   return Fail(ErrorCode::kNotFound,
-              "no assets directory found: set ARGUS_ASSETS_DIR (or --assets-dir) to a folder "
-              "with models/ and labels/, or run scripts/fetch-assets to download them");
+              "no assets directory found (searched " + searched +
+                  "): set ARGUS_ASSETS_DIR (or --assets-dir) to a folder with models/ and "
+                  "labels/, or run scripts/fetch-assets to download them");
+}
+
+Result<std::filesystem::path> ResolveAssetsDirFor(std::string_view model,
+                                                  const std::string& configured) {
+  if (configured.empty() && !std::ranges::contains(BuiltinModelNames(), model)) {
+    return std::filesystem::path();
+  }
+  return ResolveAssetsDir(configured);
 }
 
 }  // namespace argus::engine

@@ -105,6 +105,22 @@ TEST_F(HttpErrorsTest, ARequestWithBothBodyLengthsIsRefused) {
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// The framework's body limit is ours plus a margin for our own JSON refusal; the largest
+// limit one can give must not wrap that sum round to a few MiB.
+TEST_F(HttpErrorsTest, TheLargestRequestLimitDoesNotWrapAround) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start({"--max-request-bytes=18446744073709551615"});
+  const std::string text(std::size_t{20} * 1024 * 1024, 'x');
+  const HttpResult answer =
+      web.PostRaw("/", "multipart/form-data; boundary=xyz",
+                  "--xyz\r\nContent-Disposition: form-data; name=\"myfile\"; filename=\"a.jpg\"\r\n"
+                  "Content-Type: image/jpeg\r\n\r\n" +
+                      text + "\r\n--xyz--\r\n");
+  EXPECT_EQ(answer.status, 415) << answer.body;
+  EXPECT_EQ(answer.json["error"]["code"].asString(), "unsupported_media") << answer.body;
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
 // What Drogon cannot parse it answers itself before any of our code runs: a status line,
 // no body, and the connection closed (docs/ARCHITECTURE.md, "Answers Drogon gives alone").
 // These pin that list to the Drogon in use.
