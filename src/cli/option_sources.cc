@@ -69,6 +69,20 @@ bool IsFlagValue(std::string_view text) {
          std::ranges::all_of(digits, [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// What the first of the option's checks that refuses `value` says, as a flag's refusal says
+// it; its type when none does (a value that does not convert).
+std::string WhyRefused(CLI::Option& option, std::string value) {
+  for (int index = 0;; ++index) {
+    CLI::Validator* validator = nullptr;
+    try {
+      validator = option.get_validator(index);
+    } catch (const CLI::OptionNotFound&) {
+      return option.get_type_name();
+    }
+    if (std::string reason = (*validator)(value); !reason.empty()) return reason;
+  }
+}
+
 }  // namespace
 
 void ReadConfigFilesBelowEnvironment(CLI::App& app) {
@@ -76,15 +90,15 @@ void ReadConfigFilesBelowEnvironment(CLI::App& app) {
   app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
-void RefuseRejectedEnvironment(const CLI::App& app) {
-  for (const CLI::Option* option : app.get_options()) {
+void RefuseRejectedEnvironment(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
     const std::string value = EnvironmentValue(*option);
     if (value.empty() || option->count() > 0) continue;
     throw CLI::ValidationError(option->get_envname(),
-                               std::format("\"{}\" is not a valid {} ({})", value,
-                                           option->get_name(), option->get_type_name()));
+                               std::format("\"{}\" is not a valid {}: {}", value,
+                                           option->get_name(), WhyRefused(*option, value)));
   }
-  for (const CLI::App* subcommand : app.get_subcommands()) RefuseRejectedEnvironment(*subcommand);
+  for (CLI::App* subcommand : app.get_subcommands()) RefuseRejectedEnvironment(*subcommand);
 }
 
 std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& app) {

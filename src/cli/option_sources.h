@@ -20,7 +20,7 @@ void ReadConfigFilesBelowEnvironment(CLI::App& app);
 // of a parsed subcommand's option that was set but refused by the option's checks, unless
 // the option's flag was given. Meant for `app`'s parse-complete callback, which runs before
 // any subcommand's.
-void RefuseRejectedEnvironment(const CLI::App& app);
+void RefuseRejectedEnvironment(CLI::App& app);
 
 // CLI11 reports a flag's environment value it cannot read as a value given to the flag
 // ("Could not convert: --no-anonymous-classify = maybe"). After a failed parse, this is the

@@ -114,6 +114,14 @@ TEST_F(OptionSourcesTest, TheBinaryReadsTheEnvironmentOverItsFile) {
       RunArgus("serve --data-dir=" + (dir_ / "data").string(), "ARGUS_PORT=abc timeout 60");
   EXPECT_EQ(bad_port.exit_code, 2);
   EXPECT_THAT(bad_port.err, HasSubstr("ARGUS_PORT: \"abc\" is not a valid --port"));
+
+  // The option's own check says why, as it does for the flag.
+  const Outcome bad_proxies = RunArgus("serve --data-dir=" + (dir_ / "data").string(),
+                                       "ARGUS_TRUSTED_PROXIES=garbage timeout 60");
+  EXPECT_EQ(bad_proxies.exit_code, 2);
+  EXPECT_THAT(bad_proxies.err,
+              HasSubstr("ARGUS_TRUSTED_PROXIES: \"garbage\" is not a valid --trusted-proxies: "
+                        "\"garbage\" is not an IP address or network"));
 }
 
 // Values that once slipped through: an unreadable flag in the environment was reported under

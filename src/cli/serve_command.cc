@@ -380,6 +380,13 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   });
   auto stores = OpenStores(options.storage);
   if (!stores) return fail(stores.error().message);
+  // Otherwise every download would try to presign, log its failure and send the bytes.
+  if (options.api.presigned_downloads) {
+    if (auto presigned = stores->blobs->PresignedGetUrl("probe", std::chrono::seconds(60));
+        !presigned && presigned.error().code == ErrorCode::kInvalidArgument) {
+      return fail("--presigned-downloads: " + presigned.error().message + " (--blobs s3://...)");
+    }
+  }
   auto recovered = RecoverUnqueuedImages(*stores, NowMs());
   if (!recovered) return fail("recovery: " + recovered.error().message);
   if (*recovered > 0) {

@@ -211,7 +211,9 @@ TEST_F(ServiceStartTest, AFailedStartLeavesNoDataDirectoryBehind) {
       {"worker --model=nope", "nope"},
       {"web --port=" + std::to_string(UnusedLoopbackPort()) + " --queue=bogus://x",
        "unsupported queue URL"},
-      {"worker --queue=bogus://x", "unsupported queue URL"}};
+      {"worker --queue=bogus://x", "unsupported queue URL"},
+      {"web --port=" + std::to_string(UnusedLoopbackPort()) + " --presigned-downloads",
+       "presigned URLs need an S3 blob store"}};
   for (const auto& [command, reason] : refusals) {
     const Outcome refused =
         RunArgus(command + data, "ARGUS_ASSETS_DIR=" ARGUS_TEST_SHARED_DIR "/assets timeout 60");
