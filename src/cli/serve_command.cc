@@ -14,6 +14,7 @@
 #include "api/handler_pool.h"
 #include "api/http_errors.h"
 #include "api/routes.h"
+#include "api/security_headers.h"
 #include "cli/drogon_log.h"
 #include "cli/listen_address.h"
 #include "cli/option_checks.h"
@@ -312,6 +313,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies](
                                    const drogon::HttpRequestPtr& request,
                                    const drogon::HttpResponsePtr& response) {
+    api::AddSecurityHeaders(response);
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;

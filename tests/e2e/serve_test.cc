@@ -905,6 +905,36 @@ TEST_F(ServeTest, UnknownPagesGetTheWebAppAndUnknownResourcesAJson404) {
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// Pages, API answers, errors and stored photos alike: a photo is never sniffed into a page,
+// and no other site frames the app.
+TEST_F(ServeTest, EveryAnswerCarriesTheSecurityHeaders) {
+  const std::filesystem::path web_dir = dir_.path() / "web";
+  std::filesystem::create_directories(web_dir);
+  std::ofstream(web_dir / "index.html") << "<!doctype html><title>the app</title>";
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--web-dir=" + web_dir.string()});
+  serve.UseNewAccount("ida@example.com");
+  const HttpResult uploaded = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  for (const std::string& path :
+       std::vector<std::string>{"/", "/gallery", "/healthz", "/api/v1/images", "/api/v1/nope",
+                                "/api/v1/images/" + id + "/file"}) {
+    const HttpResult answer = serve.Get(path, {{"Accept", "text/html,*/*;q=0.8"}});
+    ASSERT_NE(answer.status, 0) << path;
+    using ::testing::Contains;
+    using ::testing::Pair;
+    EXPECT_THAT(answer.headers, Contains(Pair("x-content-type-options", "nosniff"))) << path;
+    EXPECT_THAT(answer.headers, Contains(Pair("x-frame-options", "DENY"))) << path;
+    EXPECT_THAT(answer.headers, Contains(Pair("referrer-policy", "same-origin"))) << path;
+    EXPECT_THAT(answer.headers,
+                Contains(Pair("content-security-policy", HasSubstr("frame-ancestors 'none'"))))
+        << path;
+  }
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A body a little over the limit gets the JSON 413 (above); one far over it is refused as
 // soon as its headers announce it, before anything is written to disk.
 TEST_F(ServeTest, ABodyFarOverTheLimitIsRefusedBeforeItIsSent) {
