@@ -48,9 +48,9 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   // several reconnections instead of holding an I/O thread for the whole window.
   const std::vector<StatusEvent> events = context->hub.EventsAfter(after, kMaxEventsPerResponse);
   // Each image is sent as it stands now, so it is sent once, at its last event for this
-  // account: another account's deletion of the same content, after it, is not for this one.
+  // account: another account's upload or deletion of the same content is not for this one.
   auto for_others = [&owner](const StatusEvent& event) {
-    return event.status == "deleted" && event.owner != owner;
+    return !event.owner.empty() && event.owner != owner;
   };
   std::unordered_map<std::string_view, std::uint64_t> last_event_of;
   for (const StatusEvent& event : events) {

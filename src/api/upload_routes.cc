@@ -351,7 +351,10 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   const std::uint64_t before_store = context->hub.last_sequence();
   auto record = Store(*context, owner, uploads->front(), *backlog);
   if (!record) return callback(ErrorResponse(record.error()));
-  if (!owner.empty()) context->Announce(std::vector<worker::ImageEvent>{{record->id, "uploaded"}});
+  if (!owner.empty()) {
+    context->Announce(std::vector<worker::ImageEvent>{
+        {.image_id = record->id, .status = "uploaded", .owner = owner}});
+  }
   if (catalog::IsFinal(record->status)) {
     return callback(ClassifyResponse(*record, owner, false));
   }
@@ -386,7 +389,7 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
       return callback(ErrorResponse(record.error(), body));
     }
     body["images"].append(ImageJson(*record));
-    uploaded.push_back({.image_id = record->id, .status = "uploaded"});
+    uploaded.push_back({.image_id = record->id, .status = "uploaded", .owner = owner});
   }
   context->Announce(uploaded);
   auto response = HttpResponse::newHttpJsonResponse(body);

@@ -37,8 +37,8 @@ struct ImageEvent {
   // With "done" or "failed": this delivery recorded that status. A job delivered again
   // announces its image's status again, unsettled, so that it is counted once.
   bool settled = false;
-  // With "deleted" (sent by the web tier), the account whose entry went; only that account
-  // is told.
+  // With "uploaded" or "deleted" (sent by the web tier), the account whose entry it is; only
+  // that account is told, so no one learns that another account has the same photo.
   std::string owner;
 };
 

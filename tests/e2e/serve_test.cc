@@ -499,6 +499,33 @@ TEST_F(ServeTest, AnotherAccountsDeletionDoesNotHideAnEventOfTheSameContent) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// The same photo uploaded by another account is its own business: the first owner's event
+// stream does not hear of it.
+TEST_F(ServeTest, AnotherAccountsUploadOfTheSameContentIsNotAnnouncedToTheFirstOwner) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string bob = serve.UseNewAccount("bob@example.com");
+  const std::string alice = serve.UseNewAccount("alice@example.com");
+  const std::filesystem::path shared = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  const std::vector<std::string> ids = UploadConcurrently(serve, {shared}, 1, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  serve.AwaitAll(ids);
+  const std::string from = LastEventId(serve.Get("/api/v1/events").body);
+  ASSERT_FALSE(from.empty());
+
+  serve.UseToken(bob);
+  ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", shared}}).status, 202);
+  serve.UseToken(alice);
+  const HttpResult own = serve.Upload(
+      "/api/v1/images",
+      {{"file", SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG"}});
+  ASSERT_EQ(own.status, 202);
+  const HttpResult stream = serve.Get("/api/v1/events", {{"Last-Event-ID", from}});
+  EXPECT_THAT(stream.body, HasSubstr(own.json["images"][0]["id"].asString()));
+  EXPECT_THAT(stream.body, Not(HasSubstr(ids.front())));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // After an upgrade that changes the rule of the search terms, the stored results are
 // indexed again while the server already answers, and are then found by the words the rule
 // adds ("retriever" above "Labrador retriever").
