@@ -154,6 +154,10 @@ class Catalog {
   // MarkEnqueued), uploaded before `before_ms`: to re-enqueue at start-up. Only queued
   // images, oldest first.
   virtual Result<std::vector<std::string>> ImagesAwaitingJob(std::int64_t before_ms) = 0;
+  // For a queue found empty while images uploaded before `before_ms` are still queued with
+  // their job marked: the queue lost those jobs (a NATS server restarted without its store),
+  // so they are marked as awaiting one again, for ImagesAwaitingJob. Returns how many.
+  virtual Result<std::size_t> ForgetLostJobs(std::int64_t before_ms) = 0;
 
   // kNotFound unless `owner` uploaded `id`.
   virtual Result<ImageRecord> Get(std::string_view owner, std::string_view id) = 0;

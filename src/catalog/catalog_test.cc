@@ -852,6 +852,22 @@ TEST_P(CatalogTest, ImagesAwaitingJobAreThoseNeverMarkedEnqueued) {
   EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(later)).empty());
 }
 
+TEST_P(CatalogTest, LostJobsOfQueuedImagesAreAwaitedAgain) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  Must(catalog_->AddUpload(Upload("alice", Id(2))));
+  Must(catalog_->AddUpload(Upload("bob", Id(3))));
+  MustOk(catalog_->MarkEnqueued(std::vector{Id(1), Id(2), Id(3)}));
+  Must(StoreResult(*catalog_, Id(2), Labrador(), Now()));  // its job was done
+  const std::int64_t created = Must(catalog_->GetImage(Id(1))).created_at_ms;
+  EXPECT_EQ(Must(catalog_->ForgetLostJobs(created)), 0u) << "only those uploaded before";
+  EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(Now() + 1)).empty());
+
+  EXPECT_EQ(Must(catalog_->ForgetLostJobs(Now() + 1)), 2u);
+  std::vector<std::string> awaiting = Must(catalog_->ImagesAwaitingJob(Now() + 1));
+  std::ranges::sort(awaiting);
+  EXPECT_EQ(awaiting, (std::vector<std::string>{Id(1), Id(3)}));
+}
+
 TEST_P(CatalogTest, TheFirstAccountIsAdminAndEmailsAreUniqueIgnoringCase) {
   UserRecord alice = Must(catalog_->CreateUser("Alice@Example.com", "hash-a", 10));
   EXPECT_TRUE(alice.is_admin);

@@ -743,6 +743,15 @@ Result<std::vector<std::string>> SqlCatalog::ImagesAwaitingJob(std::int64_t befo
   });
 }
 
+Result<std::size_t> SqlCatalog::ForgetLostJobs(std::int64_t before_ms) {
+  return Run<std::size_t>("forgetting lost jobs", [&](const Sql& db) -> Result<std::size_t> {
+    return db("UPDATE images SET job_enqueued = 0"
+              " WHERE job_enqueued = 1 AND status = 'queued' AND created_at_ms < $1",
+              {before_ms})
+        .affectedRows();
+  });
+}
+
 Result<ImageRecord> SqlCatalog::Get(std::string_view owner, std::string_view id) {
   if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
   return Run<ImageRecord>("reading an image", [&](const Sql& db) -> Result<ImageRecord> {

@@ -154,8 +154,16 @@ void ReindexSearchTerms(catalog::Catalog& catalog, const std::stop_token& stop) 
   }
 }
 
-// Jobs whose enqueue a crash interrupted are enqueued again; jobs are idempotent.
+// Jobs whose enqueue a crash interrupted are enqueued again, and so are jobs an empty queue
+// lost; jobs are idempotent.
 Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_before_ms) {
+  auto stats = stores.queue->Stats();
+  if (!stats) return std::unexpected(stats.error());
+  if (stats->ready + stats->in_flight == 0) {
+    if (auto forgotten = stores.catalog->ForgetLostJobs(uploaded_before_ms); !forgotten) {
+      return std::unexpected(forgotten.error());
+    }
+  }
   auto awaiting = stores.catalog->ImagesAwaitingJob(uploaded_before_ms);
   if (!awaiting) return std::unexpected(awaiting.error());
   for (const std::string& id : *awaiting) {
@@ -402,7 +410,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       LogLine("error", "serve", "recovery: " + orphans.error().message);
     } else if (*orphans > 0) {
       LogLine("warning", "serve",
-              std::to_string(*orphans) + " images re-enqueued that had no job for a minute");
+              std::to_string(*orphans) +
+                  " images re-enqueued that had no job for a minute, or whose job the queue lost");
     }
   });
 

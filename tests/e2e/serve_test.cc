@@ -22,6 +22,7 @@
 #include "catalog/catalog.h"
 #include "common/sha256.h"
 #include "common/small_file_system_test.h"
+#include "common/wait_test.h"
 #include "db/drogon_client.h"
 #include "events/nats_test_server.h"
 #include "image/test_images.h"
@@ -1136,6 +1137,42 @@ TEST_F(ServeTest, AnUploadLeftWithoutItsJobIsEnqueuedWhileRunning) {
   ASSERT_EQ(waited.status, 200) << waited.body;
   EXPECT_EQ(waited.json["status"].asString(), "done") << waited.body;
   EXPECT_THAT(serve.log(), ::testing::HasSubstr("re-enqueued that had no job for a minute"));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A queue that comes back empty (a NATS server restarted without its store) has lost the
+// jobs of images still queued: they are enqueued again, here at the next start.
+TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
+  std::vector<std::string> ids;
+  {
+    ServeProcess web(dir_.path() / "data", "web");  // no workers: the jobs stay queued
+    web.Start();
+    web.UseNewAccount("owner@example.com");
+    const auto all = SamplePhotos();
+    ids = UploadConcurrently(web, {all.begin(), all.begin() + 3}, 1, 1);
+    ASSERT_EQ(ids.size(), 3u);
+    ASSERT_EQ(web.Terminate(), 0);
+  }
+  {
+    auto db = db::OpenSqliteClient((dir_.path() / "data" / "queue.db").string());
+    ASSERT_TRUE(db) << db.error().message;
+    (*db)->execSqlSync("DELETE FROM messages");
+    db::ReleaseDbClient(std::move(*db));
+  }
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  auto catalog = catalog::OpenCatalog("sqlite://" + (serve.data_dir() / "catalog.db").string());
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  for (const std::string& id : ids) {
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto image = (*catalog)->GetImage(id);
+          return image && image->status == catalog::ImageStatus::kDone;
+        },
+        std::chrono::seconds(60)))
+        << id;
+  }
+  EXPECT_THAT(serve.log(), HasSubstr("3 images re-enqueued after a crash"));
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
