@@ -130,6 +130,18 @@ std::uint64_t EventHub::last_sequence() const {
   return SequenceAt(last_micros_);
 }
 
+EventHub::WaitingClient::WaitingClient(std::atomic<std::size_t>& count) : count_(&count) {
+  ++*count_;
+}
+
+void EventHub::WaitingClient::Answered() {
+  if (!answered_.exchange(true)) --*count_;
+}
+
+std::shared_ptr<EventHub::WaitingClient> EventHub::ClientStartsWaiting() {
+  return std::make_shared<WaitingClient>(clients_waiting_);
+}
+
 std::size_t EventHub::waiting_for_images() const {
   std::lock_guard lock(mutex_);
   return image_waiters_.size();

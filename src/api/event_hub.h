@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -68,8 +69,26 @@ class EventHub {
   // clock and its moment of hearing each event differ a little from ours, so the client
   // gets again the events of the second before, rather than miss some.
   std::uint64_t ResumeAfter(std::uint64_t seen) const;
-  // Clients waiting for an image (not counting event streams): drained before shutdown.
+  // Waits registered for an image (WaitForImage), not yet woken.
   std::size_t waiting_for_images() const;
+
+  // A client waiting for an image, counted from its request to its answer, across the
+  // wake-ups and waits between: a periodic re-check takes every wait out until the catalog
+  // is read, which the drain before shutdown must not mistake for no one waiting.
+  class WaitingClient {
+   public:
+    explicit WaitingClient(std::atomic<std::size_t>& count);
+    WaitingClient(const WaitingClient&) = delete;
+    WaitingClient& operator=(const WaitingClient&) = delete;
+    ~WaitingClient() { Answered(); }
+    void Answered();  // once it has its answer; again is a no-op
+
+   private:
+    std::atomic<std::size_t>* count_;
+    std::atomic<bool> answered_ = false;
+  };
+  [[nodiscard]] std::shared_ptr<WaitingClient> ClientStartsWaiting();
+  std::size_t clients_waiting_for_images() const { return clients_waiting_.load(); }
 
   // Ends every wait, for an image or for events, and those that would begin later, as if
   // its deadline had come: the server is stopping and answers its waiting clients with
@@ -91,6 +110,8 @@ class EventHub {
   std::uint64_t SequenceAt(std::uint64_t micros) const;
   std::uint64_t NextSequence();  // under mutex_
 
+  // Before the waits, which hold WaitingClients of their own: destroyed after them.
+  std::atomic<std::size_t> clients_waiting_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<StatusEvent> recent_;

@@ -198,6 +198,28 @@ TEST(EventHubTest, ClosingWakesEveryEventWaiterAtOnceAndLaterOnesOnArrival) {
   EXPECT_EQ(*later.count, 1);
 }
 
+// The periodic re-check takes a client's wait out until its handler waits again; the client
+// is still counted as waiting, for the drain before shutdown.
+TEST(EventHubTest, AWaitingClientCountsFromItsRequestToItsAnswer) {
+  EventHub hub;
+  Woken woken;
+  auto waiting = hub.ClientStartsWaiting();
+  {
+    auto other = hub.ClientStartsWaiting();
+    EXPECT_EQ(hub.clients_waiting_for_images(), 2u);
+  }
+  EXPECT_EQ(hub.clients_waiting_for_images(), 1u) << "a client gone is not waiting";
+  hub.WaitForImage("a", Clock::now() + 60s, woken.ImageCallback());
+  ASSERT_TRUE(woken.WithinSeconds(5)) << "the periodic re-check";
+  EXPECT_EQ(hub.waiting_for_images(), 0u);
+  EXPECT_EQ(hub.clients_waiting_for_images(), 1u) << "taken out by the re-check, still waiting";
+  waiting->Answered();
+  EXPECT_EQ(hub.clients_waiting_for_images(), 0u);
+  waiting->Answered();
+  waiting.reset();
+  EXPECT_EQ(hub.clients_waiting_for_images(), 0u) << "answered once, counted off once";
+}
+
 TEST(EventHubTest, ClosingWakesEveryImageWaiterAtOnceAndLaterOnesOnArrival) {
   EventHub hub;
   Woken waiting, later;

@@ -41,9 +41,11 @@ void GetImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& 
   if (!wait) return callback(ErrorResponse(wait.error()));
   const auto deadline = EventHub::Clock::now() + std::chrono::seconds(wait->value_or(0));
   AwaitImage(context, owner, id, deadline,
-             [callback = std::move(callback)](Result<catalog::ImageRecord> record) {
-               if (!record) return callback(ErrorResponse(record.error()));
-               callback(HttpResponse::newHttpJsonResponse(ImageJson(*record)));
+             [callback = std::move(callback),
+              waiting = context->hub.ClientStartsWaiting()](Result<catalog::ImageRecord> record) {
+               callback(record ? HttpResponse::newHttpJsonResponse(ImageJson(*record))
+                               : ErrorResponse(record.error()));
+               waiting->Answered();
              });
 }
 

@@ -285,10 +285,13 @@ struct PendingClassification {
   std::string id;
   EventHub::Clock::time_point deadline;
   Callback callback;
+  std::shared_ptr<EventHub::WaitingClient> waiting;
   std::atomic<bool> answered = false;
 
   void Answer(const HttpResponsePtr& response) {
-    if (!answered.exchange(true)) callback(response);
+    if (answered.exchange(true)) return;
+    callback(response);
+    waiting->Answered();
   }
 };
 
@@ -364,6 +367,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   pending->id = record->id;
   pending->deadline = EventHub::Clock::now() + context->options.sync_timeout;
   pending->callback = std::move(callback);
+  pending->waiting = context->hub.ClientStartsWaiting();
   AwaitLabel(pending, before_store);
 }
 

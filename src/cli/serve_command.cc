@@ -463,7 +463,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       drain = std::jthread(
           [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
             const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-            while (hub.waiting_for_images() > 0 && std::chrono::steady_clock::now() < deadline) {
+            while (hub.clients_waiting_for_images() > 0 &&
+                   std::chrono::steady_clock::now() < deadline) {
               std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
             // The clients still waiting get what there is: the image as it stands, a 503 for

@@ -1038,6 +1038,27 @@ TEST_F(ServeTest, SigtermAnswersTheClientsStillWaiting) {
   EXPECT_THAT(stream.body, HasSubstr("id: "));
 }
 
+// Waiting clients are given the whole drain timeout: the once-a-second re-check, which
+// takes every wait out until the catalog is read, used to look like no one waiting, and
+// the drain ended early in a quarter to a half of the stops.
+TEST_F(ServeTest, SigtermWaitsTheDrainTimeoutForClientsStillWaiting) {
+  ServeProcess web(dir_.path() / "data", "web");  // no workers: no result comes
+  web.Start({"--sync-timeout=45", "--drain-timeout=4"});
+  const auto all = SamplePhotos();
+  auto classify = std::async(std::launch::async, [&web, &all] {
+    return ClassifyConcurrently({&web}, {all.begin(), all.begin() + 4});
+  });
+  // Past a few re-checks, so that the stop comes at any point of one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const auto sent = std::chrono::steady_clock::now();
+  EXPECT_EQ(web.Terminate(), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(3900));
+  for (const HttpResult& answer : classify.get()) {
+    EXPECT_EQ(answer.status, 503) << answer.body;
+    EXPECT_EQ(answer.json["error"]["code"].asString(), "shutting_down");
+  }
+}
+
 // A browser that reconnects with an id from before this process's first event (kept from
 // the process before a restart, or 0) waits for the next event. The server used to recurse
 // until its stack overflowed, and died.
