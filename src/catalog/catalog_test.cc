@@ -1007,6 +1007,8 @@ TEST_P(CatalogTest, SimultaneousOpenersApplyEachMigrationOnce) {
                               : CreatePostgresDatabase(pg_database_ + "_fresh");
   std::vector<std::unique_ptr<Catalog>> opened(4);
   std::vector<std::string> errors(opened.size());
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
   {
     std::vector<std::jthread> threads;
     threads.reserve(opened.size());
@@ -1021,9 +1023,12 @@ TEST_P(CatalogTest, SimultaneousOpenersApplyEachMigrationOnce) {
       });
     }
   }
+  const std::string printed =
+      ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
   for (std::size_t i = 0; i < opened.size(); ++i) {
     ASSERT_NE(opened[i], nullptr) << errors[i];
   }
+  EXPECT_EQ(printed, "") << "no notice, no collision logged";
   auto* sql = dynamic_cast<SqlCatalog*>(opened[0].get());
   EXPECT_EQ(Must(sql->AppliedMigrations()).size(), SchemaMigrations().size());
 }

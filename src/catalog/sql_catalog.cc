@@ -133,6 +133,8 @@ constexpr std::string_view kCreateMigrationsTable =
 // libpq prints on stderr as plain text at every start; so the table is looked for first.
 constexpr std::string_view kMigrationsTableExistsPostgres =
     "SELECT (to_regclass('schema_migrations') IS NOT NULL)::int";
+// Held to the end of the transaction; the number is Argus's own, any fixed one would do.
+constexpr std::string_view kLockMigrationsPostgres = "SELECT pg_advisory_xact_lock(546033)::text";
 constexpr std::string_view kMigrationsTableExistsSqlite =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 constexpr std::string_view kClaimMigration =
@@ -642,20 +644,20 @@ Result<T> SqlCatalog::InTransaction(std::string_view what, Body&& body) {
 }
 
 Result<void> SqlCatalog::Migrate() {
-  // CREATE TABLE IF NOT EXISTS can still collide when two PostgreSQL sessions create the
-  // table at the same moment; the loser simply tries again.
-  Result<void> created;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    created = Run<void>("creating schema_migrations", [this](const Sql& db) -> Result<void> {
-      const std::string_view exists = dialect_ == SqlDialect::kPostgres
-                                          ? kMigrationsTableExistsPostgres
-                                          : kMigrationsTableExistsSqlite;
-      if (Column(db(exists)[0], 0).as<int>() == 0) db(kCreateMigrationsTable);
-      return {};
-    });
-    if (created) break;
-  }
-  if (!created) return created;
+  // One opener at a time looks for the table and creates it: PostgreSQL sessions creating it
+  // at the same moment collide (a unique violation in pg_type, logged), or one finds it
+  // made and sends a notice that libpq prints as plain text. SQLite's BEGIN IMMEDIATE
+  // serialises them already.
+  auto created =
+      InTransaction<bool>("creating schema_migrations", [this](const Sql& db) -> Result<bool> {
+        if (dialect_ == SqlDialect::kPostgres) db(kLockMigrationsPostgres);
+        const std::string_view exists = dialect_ == SqlDialect::kPostgres
+                                            ? kMigrationsTableExistsPostgres
+                                            : kMigrationsTableExistsSqlite;
+        if (Column(db(exists)[0], 0).as<int>() == 0) db(kCreateMigrationsTable);
+        return true;
+      });
+  if (!created) return std::unexpected(created.error());
 
   for (const Migration& migration : MigrationList()) {
     std::string what = "schema migration " + std::to_string(migration.version) + " (" +
