@@ -89,6 +89,7 @@ describe('upload list', () => {
     );
     expect(statusOf('huge.jpg')).toBe('Failed');
     expect(within(rowFor('huge.jpg')).getByRole('note').textContent).toBe('2.9 MB is over the 2 MB limit.');
+    expect(rowFor('huge.jpg').textContent).toContain(' · 2.9 MB');
     expect(statusOf('bigger.jpg')).toBe('Failed');
     expect(within(rowFor('bigger.jpg')).getByRole('note').textContent).toBe('3.8 MB is over the 2 MB limit.');
     expect(uploads.map((u) => u.file.name)).not.toContain('bigger.jpg');

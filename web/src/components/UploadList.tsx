@@ -40,7 +40,8 @@ export function UploadRow({
           ) : (
             <span>{item.name}</span>
           )}
-          <span className="muted small"> · {formatBytes(item.size)}</span>
+          {/* Precise, as a refusal over the size limit states it. */}
+          <span className="muted small"> · {formatBytes(item.size, true)}</span>
         </div>
         <div
           className="progress"

@@ -70,8 +70,14 @@ describe('gallery', () => {
   });
 
   it('comes back by Back as it was left: the same photos, scrolled as they were', async () => {
+    let uploadedElsewhere: ReturnType<typeof makeImage>[] = [];
     const { calls } = mockFetch({
-      'GET /api/v1/images': twoPages,
+      'GET /api/v1/images': (url) => {
+        const pages = twoPages(url);
+        return url.searchParams.get('cursor')
+          ? pages
+          : { body: { ...pages.body, images: [...uploadedElsewhere, ...pages.body.images] } };
+      },
       'GET /api/v1/tokens': { body: { tokens: [] } },
     });
     const scrollTo = vi.fn();
@@ -86,22 +92,27 @@ describe('gallery', () => {
 
     await act(async () => fireEvent.click(screen.getByRole('link', { name: 'Settings' })));
     await screen.findByRole('heading', { name: 'Settings' });
-    // Deleted in another tab meanwhile.
+    // Deleted in another tab meanwhile, and one uploaded there.
     await act(async () => FakeEventSource.latest().emit('image', { id: 'a1', status: 'deleted' }));
+    uploadedElsewhere = [makeImage({ id: 'n0', uploaded_at_ms: 4000 })];
     Object.defineProperty(window, 'scrollY', { value: 0, configurable: true });
     await act(async () => {
       window.history.replaceState(null, '', '/gallery');
       window.dispatchEvent(new PopStateEvent('popstate'));
     });
-    expect(items().map((el) => el.dataset.id)).toEqual(['a0', 'a2', 'b0', 'b1']);
+    expect(items().map((el) => el.dataset.id).slice(-4)).toEqual(['a0', 'a2', 'b0', 'b1']);
     expect(scrollTo.mock.calls.at(-1)).toEqual([0, 640]);
-    expect(calls.filter((c) => c.path === '/api/v1/images')).toHaveLength(2);
+    // Only the newest page is read again, for what came meanwhile.
+    await waitFor(() => expect(items().map((el) => el.dataset.id)).toEqual(['n0', 'a0', 'a2', 'b0', 'b1']));
+    const listCalls = () => calls.filter((c) => c.path === '/api/v1/images');
+    expect(listCalls()).toHaveLength(3);
+    expect(listCalls()[2].url.searchParams.get('cursor')).toBeNull();
 
     // A link to the gallery, unlike Back, shows it afresh from the top.
     await act(async () => fireEvent.click(screen.getByRole('link', { name: 'Settings' })));
     await screen.findByRole('heading', { name: 'Settings' });
     await act(async () => fireEvent.click(screen.getAllByRole('link', { name: 'Gallery' })[0]));
-    await waitFor(() => expect(calls.filter((c) => c.path === '/api/v1/images')).toHaveLength(3));
+    await waitFor(() => expect(listCalls()).toHaveLength(4));
   });
 
   it('searches by label, including parent categories', async () => {

@@ -209,10 +209,27 @@ export function Gallery() {
   }, [restored]);
 
   // A gallery restored by Back is not loaded again; live events keep it current from here.
+  // Only its newest page is read once more, for photos uploaded elsewhere (another tab, a
+  // script) while it was away: those the restored list lacks go before it.
   const skipFirstLoad = useRef(restored !== null);
   useEffect(() => {
     if (skipFirstLoad.current) {
       skipFirstLoad.current = false;
+      const mine = generation.current;
+      api
+        .listImages({ label: label || undefined, limit: PAGE_SIZE })
+        .then((page) => {
+          if (mine !== generation.current) return;
+          const hub = hubRef.current;
+          const fresh = page.images
+            .filter((image) => !hub?.wasDeleted(image.id))
+            .map((image) => hub?.freshest(image) ?? image);
+          setImages((current) => {
+            const seen = new Set(current.map((image) => image.id));
+            return [...fresh.filter((image) => !seen.has(image.id)), ...current];
+          });
+        })
+        .catch(() => {});
       return;
     }
     setQuery(label);
