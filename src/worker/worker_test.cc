@@ -36,6 +36,41 @@ using namespace std::chrono_literals;
 const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
 const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
 
+// The image events of one status that the workers announce, in order of arrival.
+class AnnouncedEvents {
+ public:
+  AnnouncedEvents(events::EventBus& bus, std::string status) : status_(std::move(status)) {
+    auto subscription = bus.Subscribe([this](std::string_view payload) {
+      const Json::Value message = ParseJson(payload);
+      std::lock_guard lock(mutex_);
+      if (message["kind"] != "images") return;
+      for (const Json::Value& event : message["events"]) {
+        if (event["status"] == status_) events_.push_back(event);
+      }
+    });
+    EXPECT_TRUE(subscription) << subscription.error().message;
+    if (subscription) subscription_ = std::move(*subscription);
+  }
+
+  // Those announced so far, once there are `count` or 30 s have passed.
+  std::vector<Json::Value> Await(std::size_t count) {
+    WaitUntil(
+        [&] {
+          std::lock_guard lock(mutex_);
+          return events_.size() >= count;
+        },
+        30s, 5ms);
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  const std::string status_;
+  std::mutex mutex_;
+  std::vector<Json::Value> events_;
+  std::unique_ptr<events::Subscription> subscription_;  // last: it stops before the rest goes
+};
+
 // A worker over real stores in a fresh folder: SQLite queue and catalog, a local blob
 // store, the Unix-socket event bus and the default model.
 class WorkerTest : public TempDirTest {
@@ -222,25 +257,7 @@ TEST_F(WorkerTest, ABatchAnnouncesItsImagesInOneMessagePerStatus) {
 }
 
 TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
-  std::mutex mutex;
-  std::vector<Json::Value> events;
-  auto subscription = events_->Subscribe([&](std::string_view payload) {
-    const Json::Value message = ParseJson(payload);
-    std::lock_guard lock(mutex);
-    if (message["kind"] != "images") return;
-    for (const Json::Value& event : message["events"]) {
-      if (event["status"] == "done") events.push_back(event);
-    }
-  });
-  ASSERT_TRUE(subscription) << subscription.error().message;
-  auto done_events = [&] {
-    std::lock_guard lock(mutex);
-    return events;
-  };
-  auto await_done_events = [&](std::size_t count) {
-    WaitUntil([&] { return done_events().size() >= count; }, 30s, 5ms);
-    return done_events();
-  };
+  AnnouncedEvents done(*events_, "done");
 
   const std::string id = UploadSamples(1).front();
   {
@@ -248,7 +265,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
     ASSERT_TRUE(WaitForEmptyQueue());
   }
   const Json::Value output = OutputObject(id);
-  std::vector<Json::Value> received = await_done_events(1);
+  std::vector<Json::Value> received = done.Await(1);
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(received[0]["id"].asString(), id);
   EXPECT_EQ(received[0]["top_label"].asString(), output["labels"][0]["name"].asString());
@@ -260,7 +277,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
     std::jthread worker = StartWorker();
     ASSERT_TRUE(WaitForEmptyQueue());
   }
-  received = await_done_events(2);
+  received = done.Await(2);
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received[1]["id"].asString(), id);
   EXPECT_FALSE(received[1].isMember("top_label")) << received[1];
@@ -269,27 +286,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
 
 // The metrics count an image's failure once: only the delivery that recorded it says so.
 TEST_F(WorkerTest, OnlyTheDeliveryThatRecordedAFailureAnnouncesItSettled) {
-  std::mutex mutex;
-  std::vector<Json::Value> events;
-  auto subscription = events_->Subscribe([&](std::string_view payload) {
-    const Json::Value message = ParseJson(payload);
-    std::lock_guard lock(mutex);
-    if (message["kind"] != "images") return;
-    for (const Json::Value& event : message["events"]) {
-      if (event["status"] == "failed") events.push_back(event);
-    }
-  });
-  ASSERT_TRUE(subscription) << subscription.error().message;
-  auto await_failed_events = [&](std::size_t count) {
-    WaitUntil(
-        [&] {
-          std::lock_guard lock(mutex);
-          return events.size() >= count;
-        },
-        30s, 5ms);
-    std::lock_guard lock(mutex);
-    return events;
-  };
+  AnnouncedEvents failed(*events_, "failed");
 
   const std::string id = UploadSamples(1).front();
   const std::string corrupt = "not a picture at all";
@@ -302,7 +299,7 @@ TEST_F(WorkerTest, OnlyTheDeliveryThatRecordedAFailureAnnouncesItSettled) {
     std::jthread worker = StartWorker();
     ASSERT_TRUE(WaitForEmptyQueue());
   }
-  const std::vector<Json::Value> received = await_failed_events(2);
+  const std::vector<Json::Value> received = failed.Await(2);
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received[0]["id"].asString(), id);
   EXPECT_TRUE(received[0]["settled"].asBool()) << received[0];
