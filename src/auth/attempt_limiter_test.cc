@@ -63,6 +63,7 @@ TEST_F(AttemptLimiterTest, ConcurrentAttemptsAreAdmittedUpToTheLimit) {
   std::atomic<int> admitted = 0;
   std::latch ready(kThreads);
   std::vector<std::jthread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       ready.arrive_and_wait();

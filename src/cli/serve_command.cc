@@ -92,7 +92,7 @@ Result<std::filesystem::path> WebDir(const std::string& configured) {
     return configured;
   }
   const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
-  const auto beside = executable.parent_path().parent_path() / "web" / "dist";
+  auto beside = executable.parent_path().parent_path() / "web" / "dist";
   if (std::filesystem::is_regular_file(beside / "index.html", error)) return beside;
   LogLine("warning", "serve",
           "no built web app at " + beside.string() +

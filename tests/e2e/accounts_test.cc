@@ -236,6 +236,7 @@ TEST_F(AccountsTest, ConcurrentFailedLoginsGetNoMoreChecksThanTheLimit) {
   std::vector<int> statuses(kClients);
   {
     std::vector<std::jthread> clients;
+    clients.reserve(kClients);
     for (int i = 0; i < kClients; ++i) {
       clients.emplace_back([&, i] {
         trantor::EventLoopThread loop;
