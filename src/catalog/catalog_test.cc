@@ -799,6 +799,8 @@ TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
   MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
   MustOk(MarkProcessing(*catalog_, Id(1), 100));
   MustOk(catalog_->RecordFailure(Id(1), "gave up after 3 attempts: no space left", true, 200));
+  const std::int64_t first_round = Must(catalog_->GetImage(Id(1))).created_at_ms;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
 
   AddOutcome again = Must(catalog_->AddUpload(Upload("bob", Id(1))));
   EXPECT_TRUE(again.needs_job);
@@ -806,6 +808,8 @@ TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
   EXPECT_EQ(again.record.error, "");
   EXPECT_EQ(again.record.attempts, 0);
   EXPECT_EQ(again.record.finished_at_ms, 0);
+  EXPECT_EQ(again.record.started_at_ms, 0) << "the round's times start anew";
+  EXPECT_GT(again.record.created_at_ms, first_round);
   EXPECT_EQ(Must(catalog_->Get("alice", Id(1))).status, ImageStatus::kQueued) << "one image";
 
   // Done and pending images are left as they are.

@@ -158,7 +158,7 @@ constexpr std::string_view kSelectMigrations =
 // The DO UPDATE locks an existing image row (PostgreSQL), which serialises AddUpload against
 // a concurrent Remove of the same content. It changes only a failed image, which uploading
 // again gives another round of attempts: it may have failed for want of disk space, or of a
-// database that was away.
+// database that was away. The round's times start anew, so its timings are its own.
 constexpr std::string_view kInsertImage =
     "INSERT INTO images (id, content_type, size_bytes, width, height, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5, $6)"
@@ -167,6 +167,9 @@ constexpr std::string_view kInsertImage =
     " error = CASE WHEN images.status = 'failed' THEN '' ELSE images.error END,"
     " attempts = CASE WHEN images.status = 'failed' THEN 0 ELSE images.attempts END,"
     " finished_at_ms = CASE WHEN images.status = 'failed' THEN 0 ELSE images.finished_at_ms END,"
+    " started_at_ms = CASE WHEN images.status = 'failed' THEN 0 ELSE images.started_at_ms END,"
+    " created_at_ms = CASE WHEN images.status = 'failed' THEN excluded.created_at_ms"
+    "  ELSE images.created_at_ms END,"
     " job_enqueued = CASE WHEN images.status = 'failed' THEN 0 ELSE images.job_enqueued END";
 constexpr std::string_view kUpsertUpload =
     "INSERT INTO uploads (owner, image_id, filename, uploaded_at_ms) VALUES ($1, $2, $3, $4)"
