@@ -197,7 +197,9 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                  .width = upload.info.width,
                                  .height = upload.info.height});
   if (!added) return std::unexpected(added.error());
-  if (added->needs_job) {
+  // A concurrent upload of the same content in this process (held back by the lock above)
+  // queued its job and has not yet written its mark.
+  if (added->needs_job && !context.job_marks.Holds(upload.id)) {
     if (auto enqueued = worker::EnqueueJob(context.queue, upload.id, NowMs()); !enqueued) {
       return std::unexpected(enqueued.error());
     }

@@ -30,6 +30,7 @@ JobMarks::~JobMarks() {
 void JobMarks::Add(std::string image_id) {
   {
     std::lock_guard lock(pending_mutex_);
+    unwritten_.insert(image_id);
     pending_.push_back(std::move(image_id));
     if (pending_.size() > 1) return;  // the flusher was woken for the first
   }
@@ -49,6 +50,11 @@ void JobMarks::FlushWhileMarked(const std::stop_token& stop) {
   }
 }
 
+bool JobMarks::Holds(const std::string& image_id) {
+  std::lock_guard lock(pending_mutex_);
+  return unwritten_.contains(image_id);
+}
+
 Result<void> JobMarks::Flush() {
   std::vector<std::string> marks;
   {
@@ -56,7 +62,10 @@ Result<void> JobMarks::Flush() {
     marks.swap(pending_);
   }
   if (marks.empty()) return {};
-  return catalog_.MarkEnqueued(marks);
+  auto written = catalog_.MarkEnqueued(marks);
+  std::lock_guard lock(pending_mutex_);
+  for (const std::string& id : marks) unwritten_.erase(id);
+  return written;
 }
 
 }  // namespace argus::worker

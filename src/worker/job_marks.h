@@ -6,6 +6,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -29,6 +30,10 @@ class JobMarks {
   JobMarks& operator=(const JobMarks&) = delete;
 
   void Add(std::string image_id);
+  // Whether the image's mark is added and not yet written: its job is in the queue though
+  // the catalog does not say so yet, so a concurrent upload of the same content must not
+  // queue a second one.
+  bool Holds(const std::string& image_id);
   // Writes the pending marks now. Marks that cannot be written are dropped, as a crash
   // would drop them: their images are enqueued again later.
   Result<void> Flush();
@@ -41,7 +46,8 @@ class JobMarks {
   std::mutex pending_mutex_;
   std::condition_variable_any marked_;
   std::vector<std::string> pending_;
-  std::jthread flusher_;  // last: started after the members it uses
+  std::unordered_set<std::string> unwritten_;  // pending_ and the marks being written
+  std::jthread flusher_;                       // last: started after the members it uses
 };
 
 }  // namespace argus::worker

@@ -82,5 +82,19 @@ TEST_F(JobMarksTest, FlushWritesAtOnceAndSkipsRemovedImages) {
   EXPECT_TRUE(marks.Flush()) << "nothing pending is no error";
 }
 
+// Until its mark is written, the catalog says an image needs a job although it has one.
+TEST_F(JobMarksTest, AMarkIsHeldUntilItIsWritten) {
+  JobMarks marks(*catalog_, std::chrono::hours(1));
+  const std::string id = AddUpload(1);
+  EXPECT_FALSE(marks.Holds(id));
+  marks.Add(id);
+  EXPECT_TRUE(marks.Holds(id));
+  EXPECT_TRUE(catalog_->AddUpload({.id = id, .owner = "", .filename = "again.jpg"})->needs_job)
+      << "the catalog alone would queue a second job";
+  ASSERT_TRUE(marks.Flush());
+  EXPECT_FALSE(marks.Holds(id));
+  EXPECT_FALSE(catalog_->AddUpload({.id = id, .owner = "", .filename = "again.jpg"})->needs_job);
+}
+
 }  // namespace
 }  // namespace argus::worker

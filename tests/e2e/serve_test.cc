@@ -1161,6 +1161,25 @@ TEST_F(ServeTest, AnUploadLeftWithoutItsJobIsEnqueuedWhileRunning) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// The same new photo sent several times at once queues one job, not one per upload: the
+// catalog's mark of the job is written a moment after it is queued.
+TEST_F(ServeTest, TheSamePhotoUploadedConcurrentlyQueuesOneJob) {
+  ServeProcess web(dir_.path() / "data", "web");  // no workers: the jobs stay queued
+  web.Start();
+  web.UseNewAccount("owner@example.com");
+  const auto all = SamplePhotos();
+  std::vector<std::filesystem::path> files;
+  for (std::size_t photo = 0; photo < 5; ++photo) files.insert(files.end(), 4, all[photo]);
+  const std::vector<std::string> ids = UploadConcurrently(web, files, 1, 8);
+  ASSERT_EQ(ids.size(), files.size());
+  ASSERT_EQ(web.Terminate(), 0);
+  auto db = db::OpenSqliteClient((dir_.path() / "data" / "queue.db").string());
+  ASSERT_TRUE(db) << db.error().message;
+  const auto jobs = (*db)->execSqlSync("SELECT count(*) FROM messages");
+  EXPECT_EQ(jobs[0][0].as<int>(), 5);
+  db::ReleaseDbClient(std::move(*db));
+}
+
 // A queue that comes back empty (a NATS server restarted without its store) has lost the
 // jobs of images still queued: they are enqueued again, here at the next start.
 TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
