@@ -15,7 +15,9 @@ export function validateEmail(email: string): string | undefined {
   const value = email.trim();
   if (!value) return 'Enter your email address.';
   const at = value.indexOf('@');
-  if (at <= 0 || at === value.length - 1 || value.includes('@', at + 1)) return 'Enter an email address like name@example.com.';
+  if (at <= 0 || at === value.length - 1 || value.includes('@', at + 1)) {
+    return 'Enter an email address like name@example.com.';
+  }
   if (/\s/.test(value)) return 'An email address cannot contain spaces.';
   return undefined;
 }
