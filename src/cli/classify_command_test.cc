@@ -200,16 +200,7 @@ class ClassifyAwayFromTheCheckoutTest : public TempDirTest {
       std::filesystem::create_directories(binary.parent_path());
       std::filesystem::copy_file(ARGUS_BINARY, binary);
     }
-    const std::string command = "cd " + dir_.string() +
-                                " && env -u ARGUS_ASSETS_DIR HOME=" + dir_.string() + " " +
-                                binary.string() + " " + arguments + " >out 2>err </dev/null";
-    const int status = std::system(command.c_str());
-    auto slurp = [&](const char* name) {
-      std::stringstream text;
-      text << std::ifstream(dir_ / name).rdbuf();
-      return text.str();
-    };
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp("out"), slurp("err")};
+    return RunArgusIn(dir_, binary, arguments, "env -u ARGUS_ASSETS_DIR HOME=" + dir_.string());
   }
 };
 

@@ -4,10 +4,11 @@
 #include <json/json.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -36,40 +37,59 @@ using namespace std::chrono_literals;
 const std::filesystem::path kAssets = ARGUS_TEST_SHARED_DIR "/assets";
 const std::filesystem::path kSamples = ARGUS_TEST_SHARED_DIR "/data/imagenet-sample";
 
-// The image events of one status that the workers announce, in order of arrival.
-class AnnouncedEvents {
+// What the workers announce on the event bus, as `read` finds it in each message, in order
+// of arrival.
+template <typename T>
+class Announced {
  public:
-  AnnouncedEvents(events::EventBus& bus, std::string status) : status_(std::move(status)) {
+  using Reader = std::function<std::vector<T>(std::string_view message)>;
+
+  Announced(events::EventBus& bus, Reader read) : read_(std::move(read)) {
     auto subscription = bus.Subscribe([this](std::string_view payload) {
-      const Json::Value message = ParseJson(payload);
+      std::vector<T> found = read_(payload);
       std::lock_guard lock(mutex_);
-      if (message["kind"] != "images") return;
-      for (const Json::Value& event : message["events"]) {
-        if (event["status"] == status_) events_.push_back(event);
-      }
+      std::ranges::move(found, std::back_inserter(seen_));
     });
     EXPECT_TRUE(subscription) << subscription.error().message;
     if (subscription) subscription_ = std::move(*subscription);
   }
 
-  // Those announced so far, once there are `count` or 30 s have passed.
-  std::vector<Json::Value> Await(std::size_t count) {
-    WaitUntil(
-        [&] {
-          std::lock_guard lock(mutex_);
-          return events_.size() >= count;
-        },
-        30s, 5ms);
+  std::vector<T> SoFar() {
     std::lock_guard lock(mutex_);
-    return events_;
+    return seen_;
+  }
+
+  // Those announced so far, once there are `count` or 30 s have passed.
+  std::vector<T> Await(std::size_t count) {
+    WaitUntil([&] { return SoFar().size() >= count; }, 30s, 5ms);
+    return SoFar();
   }
 
  private:
-  const std::string status_;
+  const Reader read_;
   std::mutex mutex_;
-  std::vector<Json::Value> events_;
+  std::vector<T> seen_;
   std::unique_ptr<events::Subscription> subscription_;  // last: it stops before the rest goes
 };
+
+// The image events of `status`.
+Announced<Json::Value>::Reader ImageEventsOf(std::string status) {
+  return [status = std::move(status)](std::string_view payload) {
+    std::vector<Json::Value> found;
+    const Json::Value message = ParseJson(payload);
+    if (message["kind"] != "images") return found;
+    for (const Json::Value& event : message["events"]) {
+      if (event["status"] == status) found.push_back(event);
+    }
+    return found;
+  };
+}
+
+std::vector<BatchEvent> BatchEvents(std::string_view payload) {
+  auto event = DecodeWorkerEvent(payload);
+  if (!event || !std::holds_alternative<BatchEvent>(*event)) return {};
+  return {std::get<BatchEvent>(*event)};
+}
 
 // A worker over real stores in a fresh folder: SQLite queue and catalog, a local blob
 // store, the Unix-socket event bus and the default model.
@@ -257,7 +277,7 @@ TEST_F(WorkerTest, ABatchAnnouncesItsImagesInOneMessagePerStatus) {
 }
 
 TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
-  AnnouncedEvents done(*events_, "done");
+  Announced<Json::Value> done(*events_, ImageEventsOf("done"));
 
   const std::string id = UploadSamples(1).front();
   {
@@ -286,7 +306,7 @@ TEST_F(WorkerTest, DoneEventsCarryTheTopLabelOnlyWhenItIsTheOneStored) {
 
 // The metrics count an image's failure once: only the delivery that recorded it says so.
 TEST_F(WorkerTest, OnlyTheDeliveryThatRecordedAFailureAnnouncesItSettled) {
-  AnnouncedEvents failed(*events_, "failed");
+  Announced<Json::Value> failed(*events_, ImageEventsOf("failed"));
 
   const std::string id = UploadSamples(1).front();
   const std::string corrupt = "not a picture at all";
@@ -405,24 +425,7 @@ TEST_F(WorkerTest, AnImageRemovedWhileBeingClassifiedLeavesNoOutputObject) {
 }
 
 TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatch) {
-  std::mutex mutex;
-  std::vector<BatchEvent> batches;
-  auto subscription = events_->Subscribe([&](std::string_view payload) {
-    auto event = DecodeWorkerEvent(payload);
-    std::lock_guard lock(mutex);
-    if (event && std::holds_alternative<BatchEvent>(*event)) {
-      batches.push_back(std::get<BatchEvent>(*event));
-    }
-  });
-  ASSERT_TRUE(subscription) << subscription.error().message;
-  auto seen_batches = [&] {
-    std::lock_guard lock(mutex);
-    return batches;
-  };
-  auto await_batches = [&](std::size_t count) {
-    WaitUntil([&] { return seen_batches().size() >= count; }, 30s, 5ms);
-    return seen_batches();
-  };
+  Announced<BatchEvent> batches(*events_, BatchEvents);
 
   const std::filesystem::path photo = kSamples / "n01582220_magpie.JPEG";
   auto bytes = image::ReadFile(photo, 1 << 24);
@@ -441,7 +444,7 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
   ASSERT_TRUE(WaitForEmptyQueue());
 
   EXPECT_EQ(ahead.taken(), 1u);
-  std::vector<BatchEvent> seen = await_batches(1);
+  std::vector<BatchEvent> seen = batches.Await(1);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].size, 1u);
   EXPECT_EQ(seen[0].decoded_ahead, 1u);
@@ -450,7 +453,7 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
   // A job that was not announced is decoded on receipt.
   const std::string other = UploadSamples(1).front();
   ASSERT_TRUE(WaitForEmptyQueue());
-  seen = await_batches(2);
+  seen = batches.Await(2);
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[1].decoded_ahead, 0u);
   auto record = catalog_->GetImage(other);
@@ -458,8 +461,6 @@ TEST_F(WorkerTest, AnImageDecodedAheadIsClassifiedAsOnReceiptAndCountedInItsBatc
   EXPECT_EQ(record->status, catalog::ImageStatus::kDone);
 }
 
-// A job delivered more often than --max-attempts fails its image and goes to the dead
-// letters, and the operator reads it in the log.
 // A batch that waits for more jobs longer than the visibility timeout keeps the jobs it
 // has hidden meanwhile, rather than receiving them again.
 TEST_F(WorkerTest, JobsStayHiddenWhileTheirBatchWaitsForMore) {
@@ -468,16 +469,7 @@ TEST_F(WorkerTest, JobsStayHiddenWhileTheirBatchWaitsForMore) {
       queue::OpenQueue("sqlite://" + (dir_ / "queue.db").string(), {.visibility_timeout = 1s});
   ASSERT_TRUE(queue) << queue.error().message;
   queue_ = std::move(*queue);
-  std::mutex mutex;
-  std::vector<BatchEvent> batches;
-  auto subscription = events_->Subscribe([&](std::string_view payload) {
-    auto event = DecodeWorkerEvent(payload);
-    std::lock_guard lock(mutex);
-    if (event && std::holds_alternative<BatchEvent>(*event)) {
-      batches.push_back(std::get<BatchEvent>(*event));
-    }
-  });
-  ASSERT_TRUE(subscription) << subscription.error().message;
+  Announced<BatchEvent> batches(*events_, BatchEvents);
 
   const std::vector<std::string> ids = UploadSamples(2);
   {
@@ -490,31 +482,18 @@ TEST_F(WorkerTest, JobsStayHiddenWhileTheirBatchWaitsForMore) {
     ASSERT_TRUE(record);
     EXPECT_EQ(record->status, catalog::ImageStatus::kDone) << id << ": " << record->error;
   }
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        std::lock_guard lock(mutex);
-        return !batches.empty();
-      },
-      30s));
-  std::lock_guard lock(mutex);
-  ASSERT_EQ(batches.size(), 1u);
-  EXPECT_EQ(batches[0].size, ids.size()) << "each job once";
+  const std::vector<BatchEvent> seen = batches.Await(1);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].size, ids.size()) << "each job once";
   auto stats = queue_->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->dead, 0u);
 }
 
+// A job delivered more often than --max-attempts fails its image and goes to the dead
+// letters, and the operator reads it in the log.
 TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogged) {
-  std::atomic<bool> dead_lettered_event_settled = false;
-  auto subscription = events_->Subscribe([&](std::string_view payload) {
-    const Json::Value message = ParseJson(payload);
-    for (const Json::Value& event : message["events"]) {
-      if (event["status"] == "failed" && event["settled"].asBool()) {
-        dead_lettered_event_settled = true;
-      }
-    }
-  });
-  ASSERT_TRUE(subscription) << subscription.error().message;
+  Announced<Json::Value> failed(*events_, ImageEventsOf("failed"));
   const std::string id = UploadSamples(1).front();
   for (int delivery = 0; delivery < 2; ++delivery) {
     auto received = queue_->Receive(1, 1s);
@@ -532,8 +511,9 @@ TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogg
         30s, 20ms));
   }
   const std::string logged = ::testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(WaitUntil([&] { return dead_lettered_event_settled.load(); }, 30s))
-      << "no settled failed event";
+  const std::vector<Json::Value> announced = failed.Await(1);
+  ASSERT_EQ(announced.size(), 1u);
+  EXPECT_TRUE(announced[0]["settled"].asBool()) << announced[0];
   const std::string expected =
       "image " + id + " failed and its job went to the dead letters: gave up after 2 attempts";
   EXPECT_NE(logged.find(expected), std::string::npos) << logged;
@@ -544,14 +524,7 @@ TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogg
 
 // A job that comes back over its attempts for an image finished meanwhile does not fail it.
 TEST_F(WorkerTest, AJobOverItsAttemptsForAFinishedImageLeavesItDone) {
-  std::atomic<int> failed_events = 0;
-  auto subscription = events_->Subscribe([&](std::string_view payload) {
-    const Json::Value message = ParseJson(payload);
-    for (const Json::Value& event : message["events"]) {
-      if (event["status"] == "failed") ++failed_events;
-    }
-  });
-  ASSERT_TRUE(subscription) << subscription.error().message;
+  Announced<Json::Value> failed(*events_, ImageEventsOf("failed"));
   const std::string id = UploadSamples(1).front();
   {
     std::jthread worker = StartWorker();
@@ -574,7 +547,7 @@ TEST_F(WorkerTest, AJobOverItsAttemptsForAFinishedImageLeavesItDone) {
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->dead, 0u);
   std::this_thread::sleep_for(200ms);  // for a failed event, were one sent
-  EXPECT_EQ(failed_events, 0);
+  EXPECT_TRUE(failed.SoFar().empty());
 }
 
 TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {

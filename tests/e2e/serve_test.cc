@@ -22,7 +22,6 @@
 #include "catalog/catalog.h"
 #include "common/sha256.h"
 #include "common/small_file_system_test.h"
-#include "common/wait_test.h"
 #include "db/drogon_client.h"
 #include "events/nats_test_server.h"
 #include "image/test_images.h"
@@ -1184,10 +1183,11 @@ TEST_F(ServeTest, TheSamePhotoUploadedConcurrentlyQueuesOneJob) {
 // jobs of images still queued: they are enqueued again, here at the next start.
 TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
   std::vector<std::string> ids;
+  std::string owner;
   {
     ServeProcess web(dir_.path() / "data", "web");  // no workers: the jobs stay queued
     web.Start();
-    web.UseNewAccount("owner@example.com");
+    owner = web.UseNewAccount("owner@example.com");
     const auto all = SamplePhotos();
     ids = UploadConcurrently(web, {all.begin(), all.begin() + 3}, 1, 1);
     ASSERT_EQ(ids.size(), 3u);
@@ -1201,16 +1201,9 @@ TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
   }
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
-  auto catalog = catalog::OpenCatalog("sqlite://" + (serve.data_dir() / "catalog.db").string());
-  ASSERT_TRUE(catalog) << catalog.error().message;
-  for (const std::string& id : ids) {
-    ASSERT_TRUE(WaitUntil(
-        [&] {
-          auto image = (*catalog)->GetImage(id);
-          return image && image->status == catalog::ImageStatus::kDone;
-        },
-        std::chrono::seconds(60)))
-        << id;
+  serve.UseToken(owner);
+  for (const Json::Value& image : serve.AwaitAll(ids, 60)) {
+    EXPECT_EQ(image["status"].asString(), "done") << image;
   }
   EXPECT_THAT(serve.log(), HasSubstr("3 images re-enqueued after a crash"));
   EXPECT_EQ(serve.Terminate(), 0);
