@@ -15,6 +15,16 @@ function twoPages(url: URL) {
     : { body: { images: page1, next_cursor: 'next1' } };
 }
 
+/** The observer watching for the end of the list: React attaches it in an effect, which
+ * may run after the items are on the page. */
+async function sentinelObserver() {
+  return waitFor(() => {
+    const observer = FakeIntersectionObserver.instances.find((o) => o.elements.length > 0);
+    if (!observer) throw new Error('nothing observes the end of the gallery yet');
+    return observer;
+  });
+}
+
 function items() {
   return screen.queryAllByTestId('gallery-item');
 }
@@ -59,7 +69,7 @@ describe('gallery', () => {
     fireEvent.error(thumb);
     expect(items()[0].querySelector('img')!.getAttribute('src')).toBe('/api/v1/images/a0/file');
 
-    const observer = FakeIntersectionObserver.instances.find((o) => o.elements.length > 0)!;
+    const observer = await sentinelObserver();
     expect(observer.elements[0]).toBe(screen.getByTestId('scroll-sentinel'));
     await act(async () => observer.trigger());
     await waitFor(() => expect(items()).toHaveLength(5));
@@ -84,7 +94,7 @@ describe('gallery', () => {
     window.scrollTo = scrollTo as unknown as typeof window.scrollTo;
     renderApp('/gallery', { user: USER });
     await waitFor(() => expect(items()).toHaveLength(3));
-    const observer = FakeIntersectionObserver.instances.find((o) => o.elements.length > 0)!;
+    const observer = await sentinelObserver();
     await act(async () => observer.trigger());
     await waitFor(() => expect(items()).toHaveLength(5));
     Object.defineProperty(window, 'scrollY', { value: 640, configurable: true });

@@ -90,9 +90,6 @@ export class FakeIntersectionObserver {
       this as unknown as IntersectionObserver,
     );
   }
-  static triggerAll() {
-    FakeIntersectionObserver.instances.filter((o) => o.elements.length).forEach((o) => o.trigger());
-  }
 }
 
 export interface FakeResponse {
