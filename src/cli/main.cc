@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/classify_command.h"
+#include "cli/help_formatter.h"
 #include "cli/option_sources.h"
 #include "cli/service_commands.h"
 
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Argus: elastic image recognition. Classifies photos with an ImageNet CNN (ONNX Runtime),\n"
       "offline from the command line or as a service."};
+  // Before the commands are added, which take it over.
+  app.formatter(std::make_shared<argus::cli::HelpFormatter>());
   app.require_subcommand(1);
   // Global options (--assets-dir, --config) are accepted after the command's name as well.
   app.fallthrough();

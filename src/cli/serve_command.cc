@@ -80,7 +80,7 @@ void FlushIoLoops() {
 
 // The built web app: --web-dir, else web/dist beside the build folder of this binary; none
 // (the API only) when that is missing too.
-Result<std::filesystem::path> WebDir(const std::string& configured) {
+Result<std::filesystem::path> WebDir(const std::string& configured, std::string_view component) {
   std::error_code error;
   if (!configured.empty()) {
     if (!std::filesystem::is_regular_file(std::filesystem::path(configured) / "index.html",
@@ -94,7 +94,7 @@ Result<std::filesystem::path> WebDir(const std::string& configured) {
   const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
   auto beside = executable.parent_path().parent_path() / "web" / "dist";
   if (std::filesystem::is_regular_file(beside / "index.html", error)) return beside;
-  LogLine("warning", "serve",
+  LogLine("warning", component,
           "no built web app at " + beside.string() +
               ": serving the API only; --web-dir (ARGUS_WEB_DIR) names the web app's folder");
   return std::filesystem::path();
@@ -127,28 +127,29 @@ constexpr std::size_t kHandlerBacklogPerThread = 64;
 // which answers meanwhile: a large catalog takes minutes (docs/BENCHMARKS.md), longer than
 // orchestrators wait for a start. Until it ends, searches find the older results by their
 // labels and categories only. A catalog that fails is tried again after a pause.
-void ReindexSearchTerms(catalog::Catalog& catalog, const std::stop_token& stop) {
+void ReindexSearchTerms(catalog::Catalog& catalog, std::string_view component,
+                        const std::stop_token& stop) {
   const auto terms_of = [](std::string_view result_json) {
     return engine::SearchTermsOfResultJson(result_json);
   };
   while (true) {
     // A large catalog takes minutes: its operator sees it advance.
     std::size_t next_report = kReindexProgressEvery;
-    const auto progress = [&next_report](std::size_t so_far) {
+    const auto progress = [&next_report, component](std::size_t so_far) {
       if (so_far < next_report) return;
-      LogLine("info", "serve", std::to_string(so_far) + " stored results indexed again so far");
+      LogLine("info", component, std::to_string(so_far) + " stored results indexed again so far");
       next_report = so_far - so_far % kReindexProgressEvery + kReindexProgressEvery;
     };
     auto reindexed = catalog::ReindexOutdatedSearchTerms(catalog, terms_of, stop, progress);
     if (reindexed && *reindexed > 0) {
-      LogLine("info", "serve",
+      LogLine("info", component,
               std::to_string(*reindexed) +
                   (stop.stop_requested()
                        ? " stored results indexed again before the stop; the next start goes on"
                        : " stored results indexed again with today's search terms"));
     }
     if (reindexed) return;
-    LogLine("error", "serve",
+    LogLine("error", component,
             "search terms: " + reindexed.error().message + "; indexing stored results again later");
     if (!PauseUnlessStopped(kReindexRetryPause, stop)) return;
   }
@@ -346,10 +347,11 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
 
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {
   BlockTerminationSignals();
+  const std::string_view component = with_workers ? "serve" : "web";
   image::LogVipsWarnings();
   LogDrogonAsJson();
-  auto fail = [](const std::string& message) {
-    LogLine("error", "serve", message);
+  auto fail = [component](const std::string& message) {
+    LogLine("error", component, message);
     return 2;
   };
   if (auto port = CheckPortFree("--host", options.host, options.port); !port)
@@ -360,7 +362,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   }
   if (std::error_code error;
       !std::filesystem::is_directory(options.api.assets_dir / "breeds", error)) {
-    LogLine("warning", "serve",
+    LogLine("warning", component,
             options.api.assets_dir.empty()
                 ? "no assets directory: spirit dogs are shown without their reference photo "
                   "(--assets-dir; scripts/fetch-assets --with-breeds fetches the photos)"
@@ -368,7 +370,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
                       ": spirit dogs are shown without their reference photo "
                       "(scripts/fetch-assets --with-breeds fetches them)");
   }
-  auto web_dir = WebDir(options.web_dir);
+  auto web_dir = WebDir(options.web_dir, component);
   if (!web_dir) return fail(web_dir.error().message);
   options.api.web_dir = *web_dir;
   if (with_workers) {
@@ -383,9 +385,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     return fail("cannot create " + spool_dir + " for request bodies: " + error.message());
   }
   // What a process killed mid-upload left, once no request can still be using it.
-  Periodic spool_cleanup(kSpoolCheckPeriod, [&spool_dir] {
+  Periodic spool_cleanup(kSpoolCheckPeriod, [&spool_dir, component] {
     if (const std::size_t removed = RemoveStaleSpoolFiles(spool_dir, kSpoolFileAge); removed > 0) {
-      LogLine("info", "serve", std::to_string(removed) + " stale request-body files removed");
+      LogLine("info", component, std::to_string(removed) + " stale request-body files removed");
     }
   });
   auto stores = OpenStores(options.storage);
@@ -400,16 +402,16 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   auto recovered = RecoverUnqueuedImages(*stores, NowMs());
   if (!recovered) return fail("recovery: " + recovered.error().message);
   if (*recovered > 0) {
-    LogLine("warning", "serve", std::to_string(*recovered) + " images re-enqueued after a crash");
+    LogLine("warning", component, std::to_string(*recovered) + " images re-enqueued after a crash");
   }
   // Another web replica may die mid-upload while this one runs.
-  Periodic orphan_recovery(kOrphanCheckPeriod, [&stores] {
+  Periodic orphan_recovery(kOrphanCheckPeriod, [&stores, component] {
     auto orphans =
         RecoverUnqueuedImages(*stores, NowMs() - std::chrono::milliseconds(kOrphanAge).count());
     if (!orphans) {
-      LogLine("error", "serve", "recovery: " + orphans.error().message);
+      LogLine("error", component, "recovery: " + orphans.error().message);
     } else if (*orphans > 0) {
-      LogLine("warning", "serve",
+      LogLine("warning", component,
               std::to_string(*orphans) +
                   " images re-enqueued that had no job for a minute, or whose job the queue lost");
     }
@@ -458,7 +460,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     // signal that comes earlier waits, blocked, for the watcher started here (a stop in the
     // first 150 ms of a start crashed, and Drogon ignores a quit before its run).
     watcher = WatchTerminationSignals([&] {
-      LogLine("info", "serve", "stopping: refusing new uploads, answering waiting clients");
+      LogLine("info", component, "stopping: refusing new uploads, answering waiting clients");
       context->draining = true;
       drain = std::jthread(
           [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
@@ -478,8 +480,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     });
     if (scaler)
       scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler->Run(stop); });
-    reindexing = std::jthread(
-        [&stores](const std::stop_token& stop) { ReindexSearchTerms(*stores->catalog, stop); });
+    reindexing = std::jthread([&stores, component](const std::stop_token& stop) {
+      ReindexSearchTerms(*stores->catalog, component, stop);
+    });
     metrics_pump = std::jthread([&](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
@@ -489,7 +492,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       }
     });
   });
-  LogLine("info", "serve",
+  LogLine("info", component,
           "listening on http://" + HostAndPort(options.host, options.port) +
               (with_workers ? " with " + std::to_string(options.scaling.min_workers) + ".." +
                                   std::to_string(options.scaling.max_workers) + " workers"
@@ -503,7 +506,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     scaling.request_stop();
     scaling.join();  // stops the workers; each finishes the batch in hand
   }
-  LogLine("info", "serve", "stopped");
+  LogLine("info", component, "stopped");
   return 0;
 }
 

@@ -219,6 +219,12 @@ TEST_F(ServiceStartTest, AFailedStartLeavesNoDataDirectoryBehind) {
         RunArgus(command + data, "ARGUS_ASSETS_DIR=" ARGUS_TEST_SHARED_DIR "/assets timeout 60");
     EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.err;
     EXPECT_THAT(refused.err, HasSubstr(reason)) << command;
+    // Each command's own lines are under its name.
+    const std::string name = command.substr(0, command.find(' '));
+    if (name == "serve" || name == "web") {
+      EXPECT_THAT(refused.err, HasSubstr(R"("component":")" + name + R"(","level":"error")"))
+          << command;
+    }
     EXPECT_FALSE(std::filesystem::exists(dir_ / "new")) << command << " left it";
     std::filesystem::remove_all(dir_ / "new");
   }
@@ -314,6 +320,7 @@ TEST(WebCommandTest, OffersTheImageLimitsButNoWorkerSettings) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("--max-bytes"));
   EXPECT_THAT(help.out, HasSubstr("--drain-timeout"));
+  EXPECT_THAT(help.out, HasSubstr("--no-anonymous-classify (Env:ARGUS_ANONYMOUS_CLASSIFY)"));
   for (const char* worker_only : {"--model", "--max-batch", "--engine-threads", "--min-workers"}) {
     EXPECT_THAT(help.out, ::testing::Not(HasSubstr(worker_only))) << worker_only;
   }
