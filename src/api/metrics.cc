@@ -160,10 +160,7 @@ struct Metrics::Collectors {
       "argus_worker_crashes_total", "Worker processes that exited without being asked to",
       std::vector<std::string>{});
   std::mutex totals_mutex;
-  std::uint64_t scale_outs_seen = 0;
-  std::uint64_t scale_ins_seen = 0;
-  std::uint64_t scale_outs_held_seen = 0;
-  std::uint64_t crashes_seen = 0;
+  Metrics::ScalerTotals seen;
 };
 
 Metrics::Metrics() : collectors_(std::make_shared<Collectors>()) {}
@@ -206,19 +203,20 @@ void Metrics::SetWorkers(int running, int desired) {
   collectors_->workers->metric({"desired"})->set(desired);
 }
 
-void Metrics::SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
-                              std::uint64_t scale_outs_held, std::uint64_t crashes) {
+void Metrics::SetScalerTotals(const ScalerTotals& totals) {
   std::lock_guard lock(collectors_->totals_mutex);
-  auto advance = [](const std::shared_ptr<Counter>& counter, std::uint64_t& seen,
+  ScalerTotals& seen = collectors_->seen;
+  auto advance = [](const std::shared_ptr<Counter>& counter, std::uint64_t& seen_total,
                     std::uint64_t total) {
-    if (total > seen) counter->increment(static_cast<double>(total - seen));
-    seen = total;
+    if (total > seen_total) counter->increment(static_cast<double>(total - seen_total));
+    seen_total = total;
   };
-  advance(collectors_->decisions->metric({"scale_out"}), collectors_->scale_outs_seen, scale_outs);
-  advance(collectors_->decisions->metric({"scale_in"}), collectors_->scale_ins_seen, scale_ins);
-  advance(collectors_->decisions->metric({"scale_out_held"}), collectors_->scale_outs_held_seen,
-          scale_outs_held);
-  advance(collectors_->crashes->metric({}), collectors_->crashes_seen, crashes);
+  advance(collectors_->decisions->metric({"scale_out"}), seen.scale_outs, totals.scale_outs);
+  advance(collectors_->decisions->metric({"scale_in"}), seen.scale_ins, totals.scale_ins);
+  advance(collectors_->decisions->metric({"scale_out_held"}), seen.scale_outs_held,
+          totals.scale_outs_held);
+  advance(collectors_->decisions->metric({"restart"}), seen.restarts, totals.restarts);
+  advance(collectors_->crashes->metric({}), seen.crashes, totals.crashes);
 }
 
 std::string Metrics::Render() const {

@@ -32,8 +32,14 @@ class Metrics {
   // Requests the handler threads have in hand, and how many they take before 503 "busy".
   void SetHandlerBacklog(std::size_t in_hand, std::size_t limit);
   // The scaler's running totals; counters advance by the difference to the last call.
-  void SetScalerTotals(std::uint64_t scale_outs, std::uint64_t scale_ins,
-                       std::uint64_t scale_outs_held, std::uint64_t crashes);
+  struct ScalerTotals {
+    std::uint64_t scale_outs = 0;
+    std::uint64_t scale_ins = 0;
+    std::uint64_t scale_outs_held = 0;
+    std::uint64_t restarts = 0;
+    std::uint64_t crashes = 0;
+  };
+  void SetScalerTotals(const ScalerTotals& totals);
 
   // The Prometheus text exposition format of every metric.
   std::string Render() const;

@@ -4,8 +4,11 @@ namespace argus::cli {
 
 void ExportScalerStatus(const scaler::ScalerStatus& status, api::Metrics& metrics) {
   metrics.SetWorkers(status.running, status.desired);
-  metrics.SetScalerTotals(status.scale_outs, status.scale_ins, status.scale_outs_held,
-                          status.crashes);
+  metrics.SetScalerTotals({.scale_outs = status.scale_outs,
+                           .scale_ins = status.scale_ins,
+                           .scale_outs_held = status.scale_outs_held,
+                           .restarts = status.restarts,
+                           .crashes = status.crashes});
 }
 
 }  // namespace argus::cli

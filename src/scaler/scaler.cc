@@ -52,6 +52,7 @@ void Scaler::Tick() {
                           ? "worker killed by signal " + std::to_string(WTERMSIG(exit.status))
                           : "worker exited with status " + std::to_string(WEXITSTATUS(exit.status));
     Log(line);
+    ++crashed_unreplaced_;
     std::lock_guard lock(mutex_);
     ++status_.crashes;
   }
@@ -70,8 +71,11 @@ void Scaler::Tick() {
   }
   const std::uint64_t depth = stats->ready + stats->in_flight;
   const std::optional<double> idle_cores = idle_cores_.Sample();
-  const ScalingDecision decision =
+  ScalingDecision decision =
       policy_.Decide(depth, pool_.running(), std::chrono::steady_clock::now(), idle_cores);
+  // Crashed workers the demand no longer needs are not missed.
+  crashed_unreplaced_ =
+      std::clamp(policy_.Desired(depth) - pool_.running(), 0, crashed_unreplaced_);
   // A held scale-out is decided again every tick; it is logged and counted once per stretch.
   const bool held = decision.action == ScalingAction::kScaleOutHeld;
   const bool newly_held = held && !holding_;
@@ -94,6 +98,15 @@ void Scaler::Tick() {
   delaying_ = delayed;
   const bool resizes = !delayed && (decision.action == ScalingAction::kScaleOut ||
                                     decision.action == ScalingAction::kScaleIn);
+  if (resizes && decision.action == ScalingAction::kScaleOut) {
+    const int started = decision.to - decision.from;
+    if (started <= crashed_unreplaced_) {
+      decision.action = ScalingAction::kRestart;
+      decision.reason =
+          std::format("replacing {} crashed worker{}", started, started == 1 ? "" : "s");
+    }
+    crashed_unreplaced_ = std::max(0, crashed_unreplaced_ - started);
+  }
   if (resizes) {
     if (auto resized = pool_.Resize(decision.to); !resized) {
       Json::Value line(Json::objectValue);
@@ -121,6 +134,7 @@ void Scaler::Tick() {
   status_.worker_pids.assign(pids.begin(), pids.end());
   status_.queue = *stats;
   if (resizes && decision.action == ScalingAction::kScaleOut) ++status_.scale_outs;
+  if (resizes && decision.action == ScalingAction::kRestart) ++status_.restarts;
   if (resizes && decision.action == ScalingAction::kScaleIn) ++status_.scale_ins;
   if (newly_held) ++status_.scale_outs_held;
   status_.idle_cores = idle_cores;

@@ -43,6 +43,7 @@ struct ScalerStatus {
   std::uint64_t scale_outs = 0;
   std::uint64_t scale_ins = 0;
   std::uint64_t scale_outs_held = 0;           // each stretch of held-back scale-outs counts once
+  std::uint64_t restarts = 0;                  // scale-outs that only replaced crashed workers
   std::optional<double> idle_cores;            // over the last tick
   std::deque<TimedDecision> recent_decisions;  // newest last
 };
@@ -74,6 +75,7 @@ class Scaler {
   std::chrono::steady_clock::time_point last_failed_start_;
   std::chrono::steady_clock::time_point next_start_;  // not before: the back-off's wait
   bool delaying_ = false;                             // the last scale-out waited for it
+  int crashed_unreplaced_ = 0;                        // crashed workers the pool still lacks
   mutable std::mutex mutex_;
   ScalerStatus status_;
 };

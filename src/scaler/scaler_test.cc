@@ -1,6 +1,7 @@
 #include "scaler/scaler.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <memory>
@@ -100,6 +101,30 @@ TEST_F(ScalerTest, AWorkerUpAllAlongDoesNotEndTheBackoffOfNewOnesThatFail) {
   EXPECT_GE(status.crashes, 4u);
   EXPECT_LE(status.crashes, 8u) << "restarted at every tick";
   EXPECT_EQ(status.failed_starts, static_cast<int>(status.crashes));
+  pool.StopAll(milliseconds(1000));
+}
+
+// A crashed worker is started again as a decision of its own, "restart", not as a scale-out:
+// demand did not grow.
+TEST_F(ScalerTest, ReplacingACrashedWorkerIsARestartNotAScaleOut) {
+  WorkerPool pool({"/bin/sh", "-c", "exec sleep 60"}, {"PATH=/usr/bin:/bin"});
+  Scaler scaler(*queue_, pool, {.min_workers = 2, .max_workers = 2}, milliseconds(20));
+  scaler.Tick();
+  ASSERT_EQ(scaler.Status().running, 2);
+  ASSERT_EQ(::kill(scaler.Status().worker_pids.front(), SIGKILL), 0);
+  TickFor(scaler, milliseconds(500));
+
+  const ScalerStatus status = scaler.Status();
+  EXPECT_EQ(status.running, 2);
+  EXPECT_EQ(status.crashes, 1u);
+  EXPECT_EQ(status.scale_outs, 1u) << "only the start's";
+  EXPECT_EQ(status.restarts, 1u);
+  ASSERT_EQ(status.recent_decisions.size(), 2u);
+  const ScalingDecision& restart = status.recent_decisions.back().decision;
+  EXPECT_EQ(ActionName(restart.action), "restart");
+  EXPECT_EQ(restart.from, 1);
+  EXPECT_EQ(restart.to, 2);
+  EXPECT_EQ(restart.reason, "replacing 1 crashed worker");
   pool.StopAll(milliseconds(1000));
 }
 

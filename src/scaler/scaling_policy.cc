@@ -29,6 +29,8 @@ std::string_view ActionName(ScalingAction action) {
       return "scale_in";
     case ScalingAction::kScaleOutHeld:
       return "scale_out_held";
+    case ScalingAction::kRestart:
+      return "restart";
   }
   return "hold";
 }

@@ -24,8 +24,10 @@ struct ScalingOptions {
   double scale_out_idle_cores = 1.0;
 };
 
-enum class ScalingAction : std::uint8_t { kHold, kScaleOut, kScaleIn, kScaleOutHeld };
-// "hold", "scale_out", "scale_in", "scale_out_held"
+// kRestart is a scale-out that only replaces crashed workers: the scaler, which sees the
+// crashes, tells it apart; the policy sees only a pool short of its size.
+enum class ScalingAction : std::uint8_t { kHold, kScaleOut, kScaleIn, kScaleOutHeld, kRestart };
+// "hold", "scale_out", "scale_in", "scale_out_held", "restart"
 std::string_view ActionName(ScalingAction action);
 
 struct ScalingDecision {

@@ -1112,6 +1112,12 @@ TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
   EXPECT_EQ(ops.json["queue"]["dead"].asInt(), 0);
   EXPECT_GE(ops.json["scaler"]["crashes"].asInt(), 1);
   EXPECT_NE(serve.log().find("worker_crashed"), std::string::npos);
+  const Json::Value& decisions = ops.json["scaler"]["decisions"];
+  EXPECT_TRUE(std::ranges::any_of(decisions, [](const Json::Value& decision) {
+    return decision["action"].asString() == "restart";
+  })) << decisions;
+  EXPECT_THAT(serve.Get("/metrics").body,
+              HasSubstr("argus_scaler_decisions_total{action=\"restart\"} "));
   EXPECT_EQ(serve.Terminate(), 0);  // a worker writes the output objects after the results
   EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), 200u);
 }

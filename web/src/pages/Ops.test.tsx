@@ -30,6 +30,7 @@ const status: OpsStatus = {
         depth: 30,
         reason: '30 jobs need 3 workers, but only 0.2 cores were idle (a new worker needs 1.0)',
       },
+      { at_ms: 1_700_000_020_000, action: 'restart', from: 1, to: 2, depth: 30, reason: 'replacing 1 crashed worker' },
     ],
   },
   durability: 'power',
@@ -117,13 +118,17 @@ describe('ops page', () => {
       expect(within(tiles).getByText('Throughput').nextElementSibling!.textContent).not.toContain('–'),
     );
     const rows = within(screen.getByTestId('decisions')).getAllByRole('row');
-    expect(rows).toHaveLength(5);
+    expect(rows).toHaveLength(6);
     // Newest first.
-    expect(rows[1].textContent).toContain('scale out held');
-    expect(rows[1].textContent).toContain('0.2 cores were idle');
-    expect(rows[2].textContent).toContain('2 → 3');
-    expect(rows[2].textContent).toContain('scale out');
-    expect(rows[4].textContent).toContain('below the minimum of 1 worker');
+    expect(rows[1].textContent).toContain('restart');
+    expect(rows[1].textContent).toContain('replacing 1 crashed worker');
+    expect(rows[1].querySelector('.badge')!.className).toContain('badge-failed');
+    expect(rows[2].textContent).toContain('scale out held');
+    expect(rows[2].textContent).toContain('0.2 cores were idle');
+    expect(rows[3].textContent).toContain('2 → 3');
+    expect(rows[3].textContent).toContain('scale out');
+    expect(rows[3].querySelector('.badge')!.className).toContain('badge-processing');
+    expect(rows[5].textContent).toContain('below the minimum of 1 worker');
     expect(screen.getByText('Worker process IDs: 101, 102')).toBeTruthy();
   });
 

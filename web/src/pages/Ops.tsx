@@ -25,6 +25,13 @@ const count = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 const perSecond = (v: number) => `${v < 10 ? v.toFixed(v < 1 && v > 0 ? 2 : 1) : Math.round(v)}/s`;
 const ms = (v: number) => (v === 0 ? '0' : formatDuration(v));
 
+/** A decision's colour: more workers, fewer, crashed ones replaced, or a scale-out held back. */
+function decisionBadge(action: string) {
+  if (action === 'restart') return 'failed';
+  if (action.includes('out')) return 'processing';
+  return action.includes('in') ? 'queued' : 'done';
+}
+
 function Tile({ label, value, hint, tone }: { label: string; value: string; hint?: string; tone?: 'warn' | 'bad' }) {
   return (
     <div className={`tile${tone ? ` tile-${tone}` : ''}`}>
@@ -272,7 +279,7 @@ export function Ops() {
                     <tr key={`${d.at_ms}-${i}`}>
                       <td>{formatTime(d.at_ms)}</td>
                       <td>
-                        <span className={`badge badge-${d.action.includes('out') ? 'processing' : d.action.includes('in') ? 'queued' : 'done'}`}>
+                        <span className={`badge badge-${decisionBadge(d.action)}`}>
                           {d.action.replace(/_/g, ' ')}
                         </span>
                       </td>
