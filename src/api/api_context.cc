@@ -9,6 +9,7 @@
 #include "api/http_errors.h"
 #include "common/ascii.h"
 #include "common/log.h"
+#include "worker/worker.h"
 
 namespace argus::api {
 namespace {
@@ -29,6 +30,36 @@ void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
   for (const std::string& message : worker::EncodeImageEvents(images)) {
     if (auto published = events.Publish(message); !published) {
       LogLine("warning", "web", "cannot publish upload events: " + published.error().message);
+    }
+  }
+}
+
+Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string& id) {
+  const std::unique_lock held = LockImage(id);
+  auto last_owner = catalog.Remove(owner, id);
+  if (!last_owner) return std::unexpected(last_owner.error());
+  Announce(std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
+  if (!*last_owner) return {};
+  for (const std::string& key :
+       {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {
+    if (auto deleted = blobs.Delete(key); !deleted) return deleted;
+  }
+  return {};
+}
+
+Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
+  constexpr int kPage = 200;
+  std::size_t removed = 0;
+  while (true) {
+    // The first page each time: the removals have emptied the one before.
+    auto page = catalog.List({.owner = owner, .limit = kPage});
+    if (!page) return std::unexpected(page.error());
+    if (page->images.empty()) return removed;
+    for (const catalog::ImageRecord& image : page->images) {
+      auto gone = RemoveImage(owner, image.id);
+      // Removed meanwhile by the owner's own request: as good.
+      if (!gone && gone.error().code != ErrorCode::kNotFound) return std::unexpected(gone.error());
+      removed += gone.has_value();
     }
   }
 }

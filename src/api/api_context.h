@@ -147,6 +147,12 @@ struct ApiContext {
   // logged, since the events only spare clients a re-fetch.
   void Announce(std::span<const worker::ImageEvent> images);
 
+  // Takes `id` out of the owner's gallery, and deletes its stored objects when no owner is
+  // left; tells the owner's clients. kNotFound unless the owner has it.
+  Result<void> RemoveImage(const std::string& owner, const std::string& id);
+  // Every image of the owner's gallery, as RemoveImage does; returns how many.
+  Result<std::size_t> RemoveImagesOf(const std::string& owner);
+
  private:
   friend class BacklogReservation;
   Result<void> RefreshStatsLocked();

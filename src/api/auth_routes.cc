@@ -1,4 +1,5 @@
-// Accounts: sign-up, log-in, log-out, the current user, personal API tokens.
+// Accounts: sign-up, log-in, log-out, the current user, a new password, deleting the account,
+// personal API tokens.
 #include <drogon/drogon.h>
 #include <json/json.h>
 
@@ -11,6 +12,7 @@
 #include "api/routes.h"
 #include "auth/attempt_limiter.h"
 #include "common/clock.h"
+#include "common/log.h"
 
 namespace argus::api {
 namespace {
@@ -18,7 +20,8 @@ namespace {
 constexpr char kSessionCookie[] = "argus_session";
 constexpr char kCsrfCookie[] = "argus_csrf";
 
-// Per client address: 10 failed log-ins, or 10 sign-ups, a minute; then 429.
+// Per client address: 10 failed log-ins, 10 sign-ups, or 10 wrong passwords given to change
+// the password or delete the account, a minute; then 429.
 constexpr std::size_t kAttemptsPerWindow = 10;
 constexpr std::chrono::seconds kAttemptWindow(60);
 
@@ -112,6 +115,95 @@ void CurrentUser(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
   Json::Value body(Json::objectValue);
   body["user"] = UserJson(principal->user);
   callback(HttpResponse::newHttpJsonResponse(body));
+}
+
+// A signed-in user's password, checked before a change of it or the account's deletion. The
+// wrong ones count against the log-in limit: a session left open must not guess its way to
+// the password. The response is the refusal to send, if any.
+std::optional<HttpResponsePtr> RefuseWrongPassword(ApiContext& context,
+                                                   auth::AttemptLimiter& limiter,
+                                                   const HttpRequestPtr& request,
+                                                   const std::function<Result<void>()>& check) {
+  const std::string client = ClientAddress(context.options.trusted_proxies, request);
+  const auto admitted_at = auth::AttemptLimiter::Clock::now();
+  const std::chrono::seconds wait = limiter.Admit(client, admitted_at);
+  if (wait.count() > 0) return TooManyAttempts(wait);
+  auto checked = check();
+  if (!checked && checked.error().code == ErrorCode::kNotFound) {
+    return ErrorResponse(drogon::k403Forbidden, "wrong_password", checked.error().message);
+  }
+  limiter.Forgive(client, admitted_at);
+  if (!checked) return ErrorResponse(checked.error());
+  return std::nullopt;
+}
+
+// The strings `names` of a JSON object body, else a 400 naming them.
+std::expected<std::vector<std::string>, HttpResponsePtr> StringsOf(
+    const HttpRequestPtr& request, std::initializer_list<std::string_view> names) {
+  const Json::Value* json = JsonObjectOf(request);
+  std::vector<std::string> values;
+  std::string expected;
+  for (const std::string_view name : names) {
+    expected += std::format("{}\"{}\"", expected.empty() ? "" : " and ", name);
+    if (json != nullptr && (*json)[std::string(name)].isString()) {
+      values.push_back((*json)[std::string(name)].asString());
+    }
+  }
+  if (values.size() != names.size()) {
+    return std::unexpected(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
+                                         "send a JSON object with " + expected + " strings"));
+  }
+  return values;
+}
+
+void ChangePassword(const std::shared_ptr<ApiContext>& context, auth::AttemptLimiter& limiter,
+                    const HttpRequestPtr& request, Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  auto passwords = StringsOf(request, {"current_password", "new_password"});
+  if (!passwords) return callback(passwords.error());
+  // The session that asked stays signed in; a request with an API token keeps none.
+  const std::string session =
+      principal->csrf_token.empty() ? "" : request->getCookie(kSessionCookie);
+  if (auto refused = RefuseWrongPassword(*context, limiter, request, [&] {
+        return context->accounts.ChangePassword(principal->user, (*passwords)[0], (*passwords)[1],
+                                                session);
+      })) {
+    return callback(*refused);
+  }
+  callback(NoContentResponse());
+}
+
+void DeleteAccount(const std::shared_ptr<ApiContext>& context, auth::AttemptLimiter& limiter,
+                   const HttpRequestPtr& request, Callback&& callback) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  auto password = StringsOf(request, {"password"});
+  if (!password) return callback(password.error());
+  const catalog::UserRecord& user = principal->user;
+  if (auto refused = RefuseWrongPassword(*context, limiter, request, [&] {
+        return context->accounts.CheckPassword(user, (*password)[0]);
+      })) {
+    return callback(*refused);
+  }
+  // The photos first: a failure leaves the account, to be deleted again.
+  auto removed = context->RemoveImagesOf(user.id);
+  if (!removed) return callback(ErrorResponse(removed.error()));
+  if (auto deleted = context->accounts.DeleteAccount(user); !deleted) {
+    return callback(ErrorResponse(deleted.error()));
+  }
+  // What the account's requests under way recorded meanwhile; none can start now.
+  auto late = context->RemoveImagesOf(user.id);
+  if (!late) {
+    LogLine("error", "web",
+            "account " + user.id + " deleted, but not all its photos: " + late.error().message);
+  }
+  LogLine(
+      "info", "web",
+      std::format("account {} deleted with its {} photos", user.id, *removed + late.value_or(0)));
+  auto response = NoContentResponse();
+  SetSessionCookies(response, request, "", "", 0);
+  callback(response);
 }
 
 void ListTokens(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
@@ -214,6 +306,20 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       [](const auto& outcome) { return !outcome && outcome.error().code == ErrorCode::kNotFound; });
   app.registerHandler("/api/v1/auth/logout", OffTheLoop(context, LogOut), {drogon::Post});
   app.registerHandler("/api/v1/auth/me", OffTheLoop(context, CurrentUser), {drogon::Get});
+  app.registerHandler("/api/v1/auth/me",
+                      OffTheLoop(context,
+                                 [limiter](const std::shared_ptr<ApiContext>& context,
+                                           const HttpRequestPtr& request, Callback&& callback) {
+                                   DeleteAccount(context, *limiter, request, std::move(callback));
+                                 }),
+                      {drogon::Delete});
+  app.registerHandler("/api/v1/auth/password",
+                      OffTheLoop(context,
+                                 [limiter](const std::shared_ptr<ApiContext>& context,
+                                           const HttpRequestPtr& request, Callback&& callback) {
+                                   ChangePassword(context, *limiter, request, std::move(callback));
+                                 }),
+                      {drogon::Post});
   app.registerHandler("/api/v1/tokens", OffTheLoop(context, ListTokens), {drogon::Get});
   app.registerHandler("/api/v1/tokens", OffTheLoop(context, CreateToken), {drogon::Post});
   app.registerHandler("/api/v1/tokens/{id}", OffTheLoop<std::string>(context, RevokeToken),

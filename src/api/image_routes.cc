@@ -158,19 +158,8 @@ void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
                  Callback&& callback, const std::string& id) {
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
-  const std::string& owner = principal->user.id;
-  const std::unique_lock held = context->LockImage(id);
-  auto last_owner = context->catalog.Remove(owner, id);
-  if (!last_owner) return callback(ErrorResponse(last_owner.error()));
-  context->Announce(
-      std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
-  if (*last_owner) {
-    for (const std::string& key :
-         {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {
-      if (auto deleted = context->blobs.Delete(key); !deleted) {
-        return callback(ErrorResponse(deleted.error()));
-      }
-    }
+  if (auto removed = context->RemoveImage(principal->user.id, id); !removed) {
+    return callback(ErrorResponse(removed.error()));
   }
   callback(NoContentResponse());
 }

@@ -14,13 +14,7 @@ constexpr std::size_t kMaxPasswordLength = 1024;
 
 bool IsSpaceOrControl(unsigned char byte) { return byte <= ' ' || byte == 0x7F; }
 
-Result<void> ValidateCredentials(std::string_view email, std::string_view password) {
-  const auto at = email.find('@');
-  if (email.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
-      email.find('@', at + 1) != std::string_view::npos ||
-      std::ranges::any_of(email, IsSpaceOrControl)) {
-    return Fail(ErrorCode::kInvalidArgument, "enter a valid email address");
-  }
+Result<void> ValidatePassword(std::string_view password) {
   const std::size_t characters = Utf8Characters(password);
   if (characters < kMinPasswordLength) {
     return Fail(ErrorCode::kInvalidArgument, "the password needs at least 8 characters");
@@ -29,6 +23,16 @@ Result<void> ValidateCredentials(std::string_view email, std::string_view passwo
     return Fail(ErrorCode::kInvalidArgument, "the password is longer than 1024 characters");
   }
   return {};
+}
+
+Result<void> ValidateCredentials(std::string_view email, std::string_view password) {
+  const auto at = email.find('@');
+  if (email.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
+      email.find('@', at + 1) != std::string_view::npos ||
+      std::ranges::any_of(email, IsSpaceOrControl)) {
+    return Fail(ErrorCode::kInvalidArgument, "enter a valid email address");
+  }
+  return ValidatePassword(password);
 }
 
 Error InvalidCredentials() { return Error{ErrorCode::kNotFound, "wrong email or password"}; }
@@ -80,6 +84,29 @@ Result<NewSession> Accounts::LogIn(std::string_view email, std::string_view pass
 
 Result<void> Accounts::LogOut(std::string_view session_token) {
   return catalog_.DeleteSession(HashSecret(session_token));
+}
+
+Result<void> Accounts::CheckPassword(const catalog::UserRecord& user, std::string_view password) {
+  if (!VerifyPassword(user.password_hash, password)) {
+    return Fail(ErrorCode::kNotFound, "the password is wrong");
+  }
+  return {};
+}
+
+Result<void> Accounts::ChangePassword(const catalog::UserRecord& user,
+                                      std::string_view current_password,
+                                      std::string_view new_password,
+                                      std::string_view session_token) {
+  if (auto checked = CheckPassword(user, current_password); !checked) return checked;
+  if (auto valid = ValidatePassword(new_password); !valid) return valid;
+  auto hash = HashPassword(new_password);
+  if (!hash) return std::unexpected(hash.error());
+  return catalog_.SetPasswordHash(user.id, *hash,
+                                  session_token.empty() ? "" : HashSecret(session_token));
+}
+
+Result<void> Accounts::DeleteAccount(const catalog::UserRecord& user) {
+  return catalog_.DeleteUser(user.id);
 }
 
 Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session_token,

@@ -46,6 +46,16 @@ class Accounts {
   Result<NewSession> LogIn(std::string_view email, std::string_view password);
   Result<void> LogOut(std::string_view session_token);
 
+  // kNotFound when `password` is not the user's.
+  Result<void> CheckPassword(const catalog::UserRecord& user, std::string_view password);
+  // Checks the current password, then sets the new one (sign-up's rules: kInvalidArgument) and
+  // ends the user's other sessions; the session of `session_token` (empty for a request with
+  // an API token) stays signed in. kNotFound for a wrong current password.
+  Result<void> ChangePassword(const catalog::UserRecord& user, std::string_view current_password,
+                              std::string_view new_password, std::string_view session_token);
+  // The account with its sessions and API tokens; its uploads are the caller's to remove first.
+  Result<void> DeleteAccount(const catalog::UserRecord& user);
+
   // nullopt: no credentials presented. kNotFound: credentials presented but not valid.
   Result<std::optional<Principal>> Authenticate(std::string_view session_token,
                                                 std::string_view bearer_token);

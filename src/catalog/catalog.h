@@ -213,6 +213,14 @@ class Catalog {
   // kNotFound for an unknown or expired session.
   virtual Result<SessionRecord> FindSession(std::string_view token_hash, std::int64_t now_ms) = 0;
   virtual Result<void> DeleteSession(std::string_view token_hash) = 0;
+  // Replaces the user's password hash and ends every session of theirs except the one whose
+  // hash is `kept_session_hash` (none when empty), in one transaction: a changed password
+  // signs out whoever else was signed in. kNotFound for an unknown user.
+  virtual Result<void> SetPasswordHash(std::string_view user_id, std::string_view password_hash,
+                                       std::string_view kept_session_hash) = 0;
+  // Deletes the account with its sessions and API tokens; its uploads are the caller's to
+  // remove first, as their owner (Remove). kNotFound for an unknown user.
+  virtual Result<void> DeleteUser(std::string_view user_id) = 0;
   virtual Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
                                              std::string_view token_hash, std::int64_t now_ms) = 0;
   virtual Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) = 0;

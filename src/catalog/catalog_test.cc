@@ -921,6 +921,55 @@ TEST_P(CatalogTest, ApiTokensBelongToTheirUser) {
   EXPECT_EQ(catalog_->FindUserByApiToken("hash-2", 43)->id, alice.id);
 }
 
+TEST_P(CatalogTest, ANewPasswordEndsTheOtherSessionsOfItsUserOnly) {
+  // Creating a session ends those expired by the clock's time.
+  const std::int64_t session_end = Now() + 3'600'000;
+  UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "old-hash", 1));
+  UserRecord bob = Must(catalog_->CreateUser("bob@example.com", "bob-hash", 1));
+  for (const char* session : {"alice-here", "alice-laptop", "alice-phone"}) {
+    MustOk(catalog_->CreateSession(session, alice.id, "csrf", session_end));
+  }
+  MustOk(catalog_->CreateSession("bob-here", bob.id, "csrf", session_end));
+  Must(catalog_->CreateApiToken(alice.id, "ci", "alice-token", 2));
+
+  MustOk(catalog_->SetPasswordHash(alice.id, "new-hash", "alice-here"));
+  EXPECT_EQ(Must(catalog_->FindUserByEmail("alice@example.com")).password_hash, "new-hash");
+  EXPECT_EQ(Must(catalog_->FindSession("alice-here", 3)).user.password_hash, "new-hash");
+  for (const char* ended : {"alice-laptop", "alice-phone"}) {
+    EXPECT_EQ(catalog_->FindSession(ended, 3).error().code, ErrorCode::kNotFound) << ended;
+  }
+  EXPECT_EQ(Must(catalog_->FindSession("bob-here", 3)).user.id, bob.id);
+  EXPECT_EQ(Must(catalog_->FindUserByEmail("bob@example.com")).password_hash, "bob-hash");
+  EXPECT_EQ(Must(catalog_->FindUserByApiToken("alice-token", 3)).id, alice.id)
+      << "API tokens are revoked one by one, not by a new password";
+
+  MustOk(catalog_->SetPasswordHash(alice.id, "newer-hash", ""));
+  EXPECT_EQ(catalog_->FindSession("alice-here", 3).error().code, ErrorCode::kNotFound)
+      << "no session kept";
+  EXPECT_EQ(catalog_->SetPasswordHash("nobody", "hash", "").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(CatalogTest, ADeletedUserTakesItsSessionsAndTokensAndFreesItsEmail) {
+  const std::int64_t session_end = Now() + 3'600'000;
+  UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "hash", 1));
+  UserRecord bob = Must(catalog_->CreateUser("bob@example.com", "hash", 1));
+  MustOk(catalog_->CreateSession("alice-session", alice.id, "csrf", session_end));
+  MustOk(catalog_->CreateSession("bob-session", bob.id, "csrf", session_end));
+  Must(catalog_->CreateApiToken(alice.id, "ci", "alice-token", 2));
+
+  MustOk(catalog_->DeleteUser(alice.id));
+  EXPECT_EQ(catalog_->FindUserByEmail("alice@example.com").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->FindSession("alice-session", 3).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->FindUserByApiToken("alice-token", 3).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(Must(catalog_->ListApiTokens(alice.id)).empty());
+  EXPECT_EQ(Must(catalog_->FindSession("bob-session", 3)).user.id, bob.id);
+  EXPECT_EQ(catalog_->DeleteUser(alice.id).error().code, ErrorCode::kNotFound);
+
+  UserRecord again = Must(catalog_->CreateUser("alice@example.com", "hash", 4));
+  EXPECT_NE(again.id, alice.id);
+  EXPECT_FALSE(again.is_admin) << "bob is still there";
+}
+
 TEST_P(CatalogTest, CountsByStatus) {
   StatusCounts empty = Must(catalog_->CountByStatus());
   EXPECT_EQ(empty.queued + empty.processing + empty.done + empty.failed, 0);

@@ -1049,6 +1049,12 @@ constexpr std::string_view kSelectSession =
     " s.expires_at_ms FROM sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.token_hash = $1 AND s.expires_at_ms > $2";
 constexpr std::string_view kDeleteSession = "DELETE FROM sessions WHERE token_hash = $1";
+constexpr std::string_view kUpdatePasswordHash =
+    "UPDATE users SET password_hash = $1 WHERE id = $2";
+constexpr std::string_view kDeleteOtherSessions =
+    "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2";
+// Its sessions and API tokens go with it (ON DELETE CASCADE).
+constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = $1";
 constexpr std::string_view kInsertToken =
     "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5)";
@@ -1127,6 +1133,29 @@ Result<void> SqlCatalog::DeleteSession(std::string_view token_hash) {
   if (auto ok = CheckText({token_hash}); !ok) return ok;
   return Run<void>("deleting a session", [&](const Sql& db) -> Result<void> {
     db(kDeleteSession, {std::string(token_hash)});
+    return {};
+  });
+}
+
+Result<void> SqlCatalog::SetPasswordHash(std::string_view user_id, std::string_view password_hash,
+                                         std::string_view kept_session_hash) {
+  if (auto ok = CheckText({user_id, password_hash, kept_session_hash}); !ok) return ok;
+  return InTransaction<void>("changing a password", [&](const Sql& db) -> Result<void> {
+    if (db(kUpdatePasswordHash, {std::string(password_hash), std::string(user_id)})
+            .affectedRows() == 0) {
+      return Fail(ErrorCode::kNotFound, "no such user");
+    }
+    db(kDeleteOtherSessions, {std::string(user_id), std::string(kept_session_hash)});
+    return {};
+  });
+}
+
+Result<void> SqlCatalog::DeleteUser(std::string_view user_id) {
+  if (auto ok = CheckText({user_id}); !ok) return ok;
+  return Run<void>("deleting a user", [&](const Sql& db) -> Result<void> {
+    if (db(kDeleteUser, {std::string(user_id)}).affectedRows() == 0) {
+      return Fail(ErrorCode::kNotFound, "no such user");
+    }
     return {};
   });
 }

@@ -332,5 +332,126 @@ TEST_F(AccountsTest, TokenNamesAreCountedInCharacters) {
   EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer).status, 400);
 }
 
+// A new password signs out every other session, keeps the one that asked and the API tokens,
+// and replaces the old one for log-in; wrong current passwords count against the limit.
+TEST_F(AccountsTest, ANewPasswordEndsTheOtherSessions) {
+  const std::string token = serve_.UseNewAccount("ivan@example.com");
+  const Json::Value old_credentials = Credentials("ivan@example.com", "correct horse battery");
+  const HttpResult here = serve_.SendJson(drogon::Post, "/api/v1/auth/login", old_credentials);
+  const HttpResult elsewhere = serve_.SendJson(drogon::Post, "/api/v1/auth/login", old_credentials);
+  ASSERT_EQ(here.status, 200);
+  ASSERT_EQ(elsewhere.status, 200);
+  const std::vector<std::pair<std::string, std::string>> asking{
+      {"Cookie", "argus_session=" + CookieValue(here, "argus_session")},
+      {"X-CSRF-Token", CookieValue(here, "argus_csrf")}};
+  const std::pair<std::string, std::string> other_cookie{
+      "Cookie", "argus_session=" + CookieValue(elsewhere, "argus_session")};
+  auto change = [&](const std::string& current, const std::string& replacement,
+                    std::vector<std::pair<std::string, std::string>> headers) {
+    Json::Value body(Json::objectValue);
+    body["current_password"] = current;
+    body["new_password"] = replacement;
+    return serve_.SendJson(drogon::Post, "/api/v1/auth/password", body, headers);
+  };
+
+  const HttpResult wrong = change("not the password", "a new passphrase", asking);
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(wrong.json["error"]["code"].asString(), "wrong_password");
+  EXPECT_EQ(change("correct horse battery", "short", asking).status, 400);
+  EXPECT_EQ(change("correct horse battery", "a new passphrase", {asking[0]}).status, 403)
+      << "a session without its CSRF token";
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/password", Json::Value("text"), asking)
+                .json["error"]["code"]
+                .asString(),
+            "invalid_argument");
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {other_cookie}).status,
+            200)
+      << "nothing changed yet";
+
+  ASSERT_EQ(change("correct horse battery", "a new passphrase", asking).status, 204);
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {asking[0]}).status,
+            200);
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {other_cookie}).status,
+            401);
+  serve_.UseToken(token);
+  EXPECT_EQ(serve_.Get("/api/v1/images").status, 200) << "API tokens stay valid";
+  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/auth/login", old_credentials).status, 401);
+  EXPECT_EQ(serve_
+                .SendJson(drogon::Post, "/api/v1/auth/login",
+                          Credentials("ivan@example.com", "a new passphrase"))
+                .status,
+            200);
+
+  // With the API token: the password changes, no session is kept.
+  const std::vector<std::pair<std::string, std::string>> bearer{
+      {"Authorization", "Bearer " + token}};
+  EXPECT_EQ(change("a new passphrase", "a third passphrase", bearer).status, 204);
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {asking[0]}).status,
+            401);
+
+  // The sign-up, the wrong password and the log-in with the old one have counted; the limit
+  // is ten a minute.
+  int refused = 0;
+  int limited = 0;
+  for (int i = 0; i < 9; ++i) {
+    const int status = change("guess " + std::to_string(i), "whatever else", bearer).status;
+    refused += status == 403;
+    limited += status == 429;
+  }
+  EXPECT_EQ(refused, 7);
+  EXPECT_EQ(limited, 2);
+  EXPECT_EQ(change("a third passphrase", "a fourth passphrase", bearer).status, 429)
+      << "even the right one waits";
+}
+
+// Deleting an account takes its photos (their bytes unless another account has the same
+// photo), its sessions and tokens; its email can sign up again.
+TEST_F(AccountsTest, DeletingAnAccountTakesItsPhotosAndSignsItOut) {
+  const std::filesystem::path other_photo =
+      SharedData() / "imagenet-sample" / "n03372029_flute.JPEG";
+  ASSERT_TRUE(std::filesystem::exists(other_photo));
+  const std::string bob = serve_.UseNewAccount("bob@example.com");
+  const HttpResult shared = serve_.Upload("/api/v1/images", {{"file", photo_}});
+  ASSERT_EQ(shared.status, 202);
+  const std::string shared_id = shared.json["images"][0]["id"].asString();
+
+  const std::string judy = serve_.UseNewAccount("judy@example.com");
+  const HttpResult both =
+      serve_.Upload("/api/v1/images", {{"file", photo_}, {"file", other_photo}});
+  ASSERT_EQ(both.status, 202) << both.body;
+  const std::string own_id = both.json["images"][1]["id"].asString();
+  ASSERT_EQ(both.json["images"][0]["id"].asString(), shared_id);
+  serve_.AwaitAll({shared_id, own_id});
+  const std::filesystem::path own_bytes = serve_.data_dir() / "blobs" / "inputs" / own_id;
+  ASSERT_TRUE(std::filesystem::exists(own_bytes));
+
+  const std::vector<std::pair<std::string, std::string>> as_judy{
+      {"Authorization", "Bearer " + judy}};
+  Json::Value password(Json::objectValue);
+  password["password"] = "not it";
+  const HttpResult wrong = serve_.SendJson(drogon::Delete, "/api/v1/auth/me", password, as_judy);
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(wrong.json["error"]["code"].asString(), "wrong_password");
+  EXPECT_EQ(serve_.Get("/api/v1/images").json["images"].size(), 2u) << "nothing removed";
+
+  password["password"] = "correct horse battery";
+  ASSERT_EQ(serve_.SendJson(drogon::Delete, "/api/v1/auth/me", password, as_judy).status, 204);
+  EXPECT_EQ(serve_.Get("/api/v1/images").status, 401) << "the token went with the account";
+  EXPECT_EQ(serve_
+                .SendJson(drogon::Post, "/api/v1/auth/login",
+                          Credentials("judy@example.com", "correct horse battery"))
+                .status,
+            401);
+  EXPECT_FALSE(std::filesystem::exists(own_bytes)) << "no other account had that photo";
+  serve_.UseToken(bob);
+  EXPECT_EQ(serve_.Get("/api/v1/images/" + shared_id + "/file").status, 200)
+      << "bob keeps the photo they both had";
+  EXPECT_EQ(serve_.Get("/api/v1/images/" + own_id).status, 404);
+  EXPECT_THAT(serve_.log(), HasSubstr("deleted with its 2 photos"));
+
+  serve_.UseNewAccount("judy@example.com");
+  EXPECT_EQ(serve_.Get("/api/v1/images").json["images"].size(), 0u) << "a fresh account";
+}
+
 }  // namespace
 }  // namespace argus::e2e
