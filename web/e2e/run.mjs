@@ -336,6 +336,39 @@ try {
     await shoot('gallery-batch');
   });
 
+  await check('changes the password, then deletes the account', async () => {
+    const third = { email: `e2e-c-${stamp}@example.com`, password: 'a third long password' };
+    await page.request.post(`${base}/api/v1/auth/logout`, {
+      headers: { 'X-CSRF-Token': await page.evaluate(() => /argus_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '') },
+    });
+    await signup(third.email, third.password);
+    await page.goto(`${base}/settings`);
+    const form = page.locator('section', { has: page.getByRole('heading', { name: 'Password' }) });
+    await form.getByLabel('Current password').fill(third.password);
+    await form.getByLabel('New password', { exact: true }).fill('the changed password');
+    await form.getByLabel('Confirm new password').fill('the changed password');
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+    const me = await page.request.get(`${base}/api/v1/auth/me`);
+    assert(me.status() === 200, `the session that changed the password answers ${me.status()}`);
+
+    await page.getByRole('button', { name: 'Delete account…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete your account?' });
+    await dialog.getByLabel('Password', { exact: true }).fill(third.password);
+    await dialog.getByRole('button', { name: 'Delete account' }).click();
+    await dialog.getByText('That is not your password.').waitFor();
+    await shoot('delete-account');
+    await dialog.getByLabel('Password', { exact: true }).fill('the changed password');
+    await dialog.getByRole('button', { name: 'Delete account' }).click();
+    await page.waitForURL(`${base}/`);
+    const after = await page.request.get(`${base}/api/v1/auth/me`);
+    assert(after.status() === 401, `after the deletion /auth/me answers ${after.status()}`);
+    const login = await page.request.post(`${base}/api/v1/auth/login`, {
+      data: { email: third.email, password: 'the changed password' },
+    });
+    assert(login.status() === 401, `the deleted account logs in with ${login.status()}`);
+  });
+
   if (process.env.ARGUS_ADMIN_EMAIL && process.env.ARGUS_ADMIN_PASSWORD) {
     await check('admin sees the ops dashboard', async () => {
       await page.request.post(`${base}/api/v1/auth/logout`, {

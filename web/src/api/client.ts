@@ -159,6 +159,12 @@ export const api = {
   signup: (email: string, password: string) =>
     request<{ user: User }>('/api/v1/auth/signup', { method: 'POST', body: { email, password } }),
   logout: () => request<void>('/api/v1/auth/logout', { method: 'POST' }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    request<void>('/api/v1/auth/password', {
+      method: 'POST',
+      body: { current_password: currentPassword, new_password: newPassword },
+    }),
+  deleteAccount: (password: string) => request<void>('/api/v1/auth/me', { method: 'DELETE', body: { password } }),
 
   listImages: (params: ListImagesParams = {}, signal?: AbortSignal) => {
     const query = new URLSearchParams();

@@ -22,6 +22,8 @@ export interface AuthContextValue {
   login(email: string, password: string): Promise<User>;
   signup(email: string, password: string): Promise<User>;
   logout(): Promise<void>;
+  /** Deletes the account with its photos; signed out after, in every tab. */
+  deleteAccount(password: string): Promise<void>;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -118,9 +120,15 @@ export function AuthProvider({
     announce('logged-out');
   }, [announce]);
 
+  const deleteAccount = useCallback(async (password: string) => {
+    await api.deleteAccount(password);
+    setState({ status: 'anonymous', user: null });
+    announce('logged-out');
+  }, [announce]);
+
   const value = useMemo<AuthContextValue>(
-    () => ({ state, user: state.user, login, signup, logout }),
-    [state, login, signup, logout],
+    () => ({ state, user: state.user, login, signup, logout, deleteAccount }),
+    [state, login, signup, logout, deleteAccount],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

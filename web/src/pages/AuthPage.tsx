@@ -1,5 +1,6 @@
-import { type FocusEvent, type FormEvent, type Ref, useCallback, useEffect, useId, useRef, useState } from 'react';
+import { type FocusEvent, type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
+import { Field } from '../components/Field';
 import { useTitle } from '../components/Layout';
 import { useAuth } from '../lib/auth';
 import { formatTime } from '../lib/format';
@@ -55,59 +56,6 @@ function serverMessage(error: unknown, mode: Mode): string {
     return 'Could not create an account with this email. If you already have one, log in instead.';
   }
   return error.message;
-}
-
-function Field({
-  label,
-  type,
-  value,
-  error,
-  hint,
-  autoComplete,
-  onChange,
-  onBlur,
-  inputRef,
-}: {
-  label: string;
-  type: string;
-  value: string;
-  error?: string;
-  hint?: string;
-  autoComplete: string;
-  onChange(value: string): void;
-  onBlur(event: FocusEvent<HTMLInputElement>): void;
-  inputRef?: Ref<HTMLInputElement>;
-}) {
-  const id = useId();
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return (
-    <div className={`field${error ? ' has-error' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        ref={inputRef}
-        type={type}
-        value={value}
-        autoComplete={autoComplete}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described || undefined}
-        onChange={(e) => onChange(e.target.value)}
-        onBlur={onBlur}
-        spellCheck={false}
-        autoCapitalize="none"
-      />
-      {hint && !error && (
-        <p id={`${id}-hint`} className="hint">
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p id={`${id}-error`} className="field-error">
-          {error}
-        </p>
-      )}
-    </div>
-  );
 }
 
 export function AuthPage({ mode }: { mode: Mode }) {

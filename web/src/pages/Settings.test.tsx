@@ -84,3 +84,79 @@ describe('settings: API tokens', () => {
     expect(calls.some((c) => c.method === 'POST')).toBe(false);
   });
 });
+
+describe('settings: password', () => {
+  it('checks the fields, then changes the password with the current one', async () => {
+    let answer = { status: 403, body: { error: { code: 'wrong_password', message: 'the password is wrong' } } };
+    const { calls } = mockFetch({
+      'GET /api/v1/tokens': { body: { tokens: [] } },
+      'POST /api/v1/auth/password': () => answer,
+    });
+    renderApp('/settings', { user: USER });
+    const form = (await screen.findByRole('heading', { name: 'Password' })).closest('section')!;
+    const change = within(form).getByRole('button', { name: 'Change password' });
+    const type = (label: string, value: string) =>
+      fireEvent.change(within(form).getByLabelText(label), { target: { value } });
+
+    fireEvent.click(change);
+    expect(within(form).getByText('Enter your current password.')).toBeTruthy();
+    expect(document.activeElement).toBe(within(form).getByLabelText('Current password'));
+    type('Current password', 'old secret 1');
+    type('New password', '😀😀😀😀😀😀😀');
+    fireEvent.click(change);
+    expect(within(form).getByText('Use at least 8 characters.')).toBeTruthy();
+    type('New password', 'old secret 1');
+    fireEvent.click(change);
+    expect(within(form).getByText('Choose a password other than the current one.')).toBeTruthy();
+    type('New password', 'new secret 22');
+    type('Confirm new password', 'new secret 2');
+    fireEvent.click(change);
+    expect(within(form).getByText('The passwords do not match.')).toBeTruthy();
+    expect(calls.some((c) => c.method === 'POST')).toBe(false);
+
+    type('Confirm new password', 'new secret 22');
+    await act(async () => fireEvent.click(change));
+    expect(within(form).getByText('That is not your current password.')).toBeTruthy();
+    expect(document.activeElement).toBe(within(form).getByLabelText('Current password'));
+
+    answer = { status: 204, body: undefined as never };
+    await act(async () => fireEvent.click(change));
+    const posted = calls.filter((c) => c.method === 'POST');
+    expect(posted.at(-1)!.body).toEqual({ current_password: 'old secret 1', new_password: 'new secret 22' });
+    expect(posted.at(-1)!.headers['x-csrf-token']).toBe('test-csrf-token');
+    expect(within(form).getByRole('status').textContent).toContain('Password changed');
+    expect((within(form).getByLabelText('Current password') as HTMLInputElement).value).toBe('');
+  });
+});
+
+describe('settings: deleting the account', () => {
+  it('asks for the password, and leaves signed out for the home page', async () => {
+    let answer = { status: 403, body: { error: { code: 'wrong_password', message: 'the password is wrong' } } };
+    const { calls } = mockFetch({
+      'GET /api/v1/tokens': { body: { tokens: [] } },
+      'DELETE /api/v1/auth/me': () => answer,
+    });
+    renderApp('/settings', { user: USER });
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete account…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete your account?' });
+    const password = within(dialog).getByLabelText('Password');
+    expect(document.activeElement).toBe(password);
+    const confirm = within(dialog).getByRole('button', { name: 'Delete account' });
+    await act(async () => fireEvent.click(confirm));
+    expect(within(dialog).getByText('Enter your password to confirm.')).toBeTruthy();
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
+
+    fireEvent.change(password, { target: { value: 'guess' } });
+    await act(async () => fireEvent.click(confirm));
+    expect(within(dialog).getByText('That is not your password.')).toBeTruthy();
+    expect(window.location.pathname).toBe('/settings');
+
+    answer = { status: 204, body: undefined as never };
+    fireEvent.change(password, { target: { value: 'the password' } });
+    await act(async () => fireEvent.submit(password.closest('form')!));
+    expect(calls.filter((c) => c.method === 'DELETE').at(-1)!.body).toEqual({ password: 'the password' });
+    expect(window.location.pathname).toBe('/');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(screen.queryByRole('link', { name: 'Settings' })).toBeNull();
+  });
+});

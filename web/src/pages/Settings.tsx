@@ -1,6 +1,8 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client';
 import type { ApiToken, CreatedToken } from '../api/types';
+import { ChangePasswordForm } from '../components/ChangePasswordForm';
+import { DeleteAccountSection } from '../components/DeleteAccountSection';
 import { ConfirmDialog } from '../components/Dialog';
 import { Icon } from '../components/Icon';
 import { useTitle } from '../components/Layout';
@@ -123,6 +125,13 @@ export function Settings() {
         </dl>
       </section>
 
+      <section className="card" aria-labelledby="password-title">
+        <h2 id="password-title" className="h3">
+          Password
+        </h2>
+        <ChangePasswordForm />
+      </section>
+
       <section className="card" aria-labelledby="tokens-title">
         <h2 id="tokens-title" className="h3">
           API tokens
@@ -231,6 +240,13 @@ export function Settings() {
             </table>
           </div>
         )}
+      </section>
+
+      <section className="card danger-zone" aria-labelledby="delete-account-title">
+        <h2 id="delete-account-title" className="h3">
+          Delete account
+        </h2>
+        <DeleteAccountSection />
       </section>
       {revoking && (
         <ConfirmDialog
