@@ -16,6 +16,9 @@ Json::Value ImageJson(const catalog::ImageRecord& record) {
   image["width"] = record.width;
   image["height"] = record.height;
   image["uploaded_at_ms"] = static_cast<Json::Int64>(record.uploaded_at_ms);
+  // Tells a client an image's new round (a retry after a failure) from a late event of the
+  // round before.
+  image["queued_at_ms"] = static_cast<Json::Int64>(record.created_at_ms);
   image["urls"]["self"] = "/api/v1/images/" + record.id;
   image["urls"]["file"] = "/api/v1/images/" + record.id + "/file";
   if (record.status == catalog::ImageStatus::kFailed) image["error"] = record.error;

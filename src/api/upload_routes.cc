@@ -165,6 +165,28 @@ Error ServerFault(Error error) {
   return error;
 }
 
+HttpResponsePtr ShuttingDown() {
+  return ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
+                       "the server is shutting down; retry shortly");
+}
+
+HttpResponsePtr QueueFull(std::uint64_t waiting) {
+  return ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
+                       std::format("{} images are waiting; retry shortly", waiting));
+}
+
+// Enqueues the job of an image the catalog says needs one, unless a concurrent upload of the
+// same content in this process (held back by the image's lock) queued it and has not yet
+// written its mark.
+Result<void> EnqueueUnlessHeld(ApiContext& context, const std::string& id,
+                               BacklogReservation& backlog) {
+  if (context.job_marks.Holds(id)) return {};
+  if (auto enqueued = worker::EnqueueJob(context.queue, id, NowMs()); !enqueued) return enqueued;
+  backlog.CountQueued();
+  context.job_marks.Add(id);
+  return {};
+}
+
 // Stores the bytes, records the upload and, for new content, enqueues its job. The bytes
 // are written before the catalog row and the job, and the job's mark in the catalog
 // follows the job (a moment later, with other uploads' marks: JobMarks), so a crash of a
@@ -197,14 +219,10 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                  .width = upload.info.width,
                                  .height = upload.info.height});
   if (!added) return std::unexpected(added.error());
-  // A concurrent upload of the same content in this process (held back by the lock above)
-  // queued its job and has not yet written its mark.
-  if (added->needs_job && !context.job_marks.Holds(upload.id)) {
-    if (auto enqueued = worker::EnqueueJob(context.queue, upload.id, NowMs()); !enqueued) {
+  if (added->needs_job) {
+    if (auto enqueued = EnqueueUnlessHeld(context, upload.id, backlog); !enqueued) {
       return std::unexpected(enqueued.error());
     }
-    backlog.CountQueued();
-    context.job_marks.Add(upload.id);
   }
   // Also when the bytes were there already: a concurrent upload of the same content may
   // not have made them durable yet.
@@ -221,10 +239,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
 // answered whatever the backlog.
 std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
     ApiContext& context, std::span<const ValidUpload> uploads) {
-  if (context.draining) {
-    return std::unexpected(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
-                                         "the server is shutting down; retry shortly"));
-  }
+  if (context.draining) return std::unexpected(ShuttingDown());
   // Most uploads are of new content: the catalog is asked only when they would not all fit.
   auto all_new = context.ReserveBacklog(uploads.size());
   if (!all_new) return std::unexpected(ErrorResponse(all_new.error()));
@@ -245,9 +260,7 @@ std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
   if (std::optional<BacklogReservation>& room = check->reservation; room.has_value()) {
     return std::move(room.value());
   }
-  return std::unexpected(
-      ErrorResponse(drogon::k503ServiceUnavailable, "queue_full",
-                    std::format("{} images are waiting; retry shortly", check->waiting)));
+  return std::unexpected(QueueFull(check->waiting));
 }
 
 // The course protocol's answer: the top label as plain text.
@@ -406,6 +419,39 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   callback(response);
 }
 
+// A failed image of the caller's gets another round, as uploading it again would give it,
+// without sending the bytes again.
+void RetryImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+                Callback&& callback, const std::string& id) {
+  auto principal = RequireUser(*context, request);
+  if (!principal) return callback(principal.error());
+  const std::string& owner = principal->user.id;
+  if (context->draining) return callback(ShuttingDown());
+  auto room = context->ReserveBacklog(1);
+  if (!room) return callback(ErrorResponse(room.error()));
+  if (!room->reservation) return callback(QueueFull(room->waiting));
+  const std::unique_lock held = context->LockImage(id);
+  auto image = context->catalog.Get(owner, id);
+  if (!image) return callback(ErrorResponse(image.error()));
+  // Without its bytes, another round would only fail again.
+  auto stored = context->blobs.Exists(worker::InputKey(id));
+  if (!stored) return callback(ErrorResponse(ServerFault(stored.error())));
+  if (!*stored) {
+    return callback(ErrorResponse(drogon::k409Conflict, "file_missing",
+                                  "the photo's file is gone; delete it and upload it again"));
+  }
+  auto requeued = context->catalog.Requeue(owner, id);
+  if (!requeued) return callback(ErrorResponse(requeued.error()));
+  if (auto enqueued = EnqueueUnlessHeld(*context, id, *room->reservation); !enqueued) {
+    return callback(ErrorResponse(enqueued.error()));
+  }
+  context->Announce(
+      std::vector<worker::ImageEvent>{{.image_id = id, .status = "queued", .owner = owner}});
+  auto response = HttpResponse::newHttpJsonResponse(ImageJson(requeued->record));
+  response->setStatusCode(drogon::k202Accepted);
+  callback(response);
+}
+
 }  // namespace
 
 void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context) {
@@ -414,6 +460,8 @@ void RegisterUploadRoutes(const std::shared_ptr<ApiContext>& context) {
   }
   drogon::app().registerHandler("/api/v1/images", OffTheLoop(context, UploadImages),
                                 {drogon::Post});
+  drogon::app().registerHandler("/api/v1/images/{id}/retry",
+                                OffTheLoop<std::string>(context, RetryImage), {drogon::Post});
 }
 
 }  // namespace argus::api

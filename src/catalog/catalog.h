@@ -174,6 +174,10 @@ class Catalog {
   // blobs; the image row goes too (with its search terms; an upload of the same content
   // later starts afresh). kNotFound unless `owner` uploaded `id`.
   virtual Result<bool> Remove(std::string_view owner, std::string_view id) = 0;
+  // Gives the owner's failed image another round, as uploading it again does: queued, its
+  // error, attempts and times cleared, awaiting its job (needs_job). kNotFound unless `owner`
+  // uploaded `id`; kConflict, naming the status, unless it failed.
+  virtual Result<AddOutcome> Requeue(std::string_view owner, std::string_view id) = 0;
 
   // A worker took a batch of images: status processing, started_at_ms = now_ms, in two
   // statements. For each id, in order, its status afterwards: kProcessing, or kDone /

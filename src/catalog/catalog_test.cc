@@ -821,6 +821,39 @@ TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
   EXPECT_EQ(done.record.status, ImageStatus::kDone);
 }
 
+TEST_P(CatalogTest, AnOwnerTriesAFailedImageAgainAndNothingElse) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  Must(catalog_->AddUpload(Upload("bob", Id(1))));
+  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MustOk(MarkProcessing(*catalog_, Id(1), 100));
+  EXPECT_EQ(CodeOf(catalog_->Requeue("alice", Id(1))), ErrorCode::kConflict) << "processing";
+  MustOk(catalog_->RecordFailure(Id(1), "gave up after 3 attempts: no space left", true, 200));
+  EXPECT_EQ(CodeOf(catalog_->Requeue("carol", Id(1))), ErrorCode::kNotFound) << "not carol's";
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).status, ImageStatus::kFailed);
+  const std::int64_t first_round = Must(catalog_->GetImage(Id(1))).created_at_ms;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+
+  AddOutcome again = Must(catalog_->Requeue("alice", Id(1)));
+  EXPECT_TRUE(again.needs_job);
+  EXPECT_EQ(again.record.owner, "alice");
+  EXPECT_EQ(again.record.status, ImageStatus::kQueued);
+  EXPECT_EQ(again.record.error, "");
+  EXPECT_EQ(again.record.attempts, 0);
+  EXPECT_EQ(again.record.started_at_ms, 0);
+  EXPECT_EQ(again.record.finished_at_ms, 0);
+  EXPECT_GT(again.record.created_at_ms, first_round);
+  EXPECT_EQ(Must(catalog_->Get("bob", Id(1))).status, ImageStatus::kQueued) << "one image";
+  EXPECT_EQ(Must(catalog_->ImagesAwaitingJob(Now() + 1)), std::vector<std::string>{Id(1)});
+
+  const auto twice = catalog_->Requeue("bob", Id(1));
+  ASSERT_EQ(CodeOf(twice), ErrorCode::kConflict);
+  EXPECT_NE(twice.error().message.find("this one is queued"), std::string::npos)
+      << twice.error().message;
+  EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), Labrador(), 300)));
+  EXPECT_EQ(CodeOf(catalog_->Requeue("alice", Id(1))), ErrorCode::kConflict) << "done";
+  EXPECT_EQ(CodeOf(catalog_->Requeue("alice", Id(2))), ErrorCode::kNotFound);
+}
+
 TEST_P(CatalogTest, AResultStillReplacesAFinalFailure) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   MustOk(catalog_->RecordFailure(Id(1), "gave up", true, 100));

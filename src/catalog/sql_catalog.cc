@@ -190,6 +190,10 @@ constexpr std::string_view kListHead =
     " FROM uploads u JOIN images i ON i.id = u.image_id WHERE u.owner = $1";
 // Same as kInsertImage's DO UPDATE: lock the image row before looking at its owners.
 constexpr std::string_view kLockImage = "UPDATE images SET attempts = attempts WHERE id = $1";
+constexpr std::string_view kRequeueFailed =
+    "UPDATE images SET status = 'queued', error = '', attempts = 0, finished_at_ms = 0,"
+    " started_at_ms = 0, created_at_ms = $1, job_enqueued = 0 WHERE id = $2 AND status = 'failed'"
+    " AND EXISTS (SELECT 1 FROM uploads WHERE owner = $3 AND image_id = $2)";
 constexpr std::string_view kDeleteUpload = "DELETE FROM uploads WHERE owner = $1 AND image_id = $2";
 // image_terms go with the image (ON DELETE CASCADE).
 constexpr std::string_view kDeleteOrphanImage =
@@ -824,6 +828,26 @@ Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id) {
     }
     return db(kDeleteOrphanImage, {std::string(id)}).affectedRows() > 0;
   });
+}
+
+Result<AddOutcome> SqlCatalog::Requeue(std::string_view owner, std::string_view id) {
+  if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
+  return InTransaction<AddOutcome>(
+      "trying an image again", [&](const Sql& db) -> Result<AddOutcome> {
+        const std::array<Statement, 2> statements{{
+            {std::string(kRequeueFailed), {NowMs(), std::string(id), std::string(owner)}},
+            {std::string(kSelectUpload), {std::string(owner), std::string(id)}},
+        }};
+        const std::vector<orm::Result> results = db.Pipeline(statements);
+        if (results[1].empty()) return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
+        Loaded loaded = LoadRow(results[1][0], true);
+        if (results[0].affectedRows() == 0) {
+          return Fail(ErrorCode::kConflict,
+                      std::format("only a failed image can be tried again; this one is {}",
+                                  StatusName(loaded.record.status)));
+        }
+        return AddOutcome{.record = std::move(loaded.record), .needs_job = true};
+      });
 }
 
 Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(

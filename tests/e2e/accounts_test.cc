@@ -347,7 +347,7 @@ TEST_F(AccountsTest, ANewPasswordEndsTheOtherSessions) {
   const std::pair<std::string, std::string> other_cookie{
       "Cookie", "argus_session=" + CookieValue(elsewhere, "argus_session")};
   auto change = [&](const std::string& current, const std::string& replacement,
-                    std::vector<std::pair<std::string, std::string>> headers) {
+                    const std::vector<std::pair<std::string, std::string>>& headers) {
     Json::Value body(Json::objectValue);
     body["current_password"] = current;
     body["new_password"] = replacement;

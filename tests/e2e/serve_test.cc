@@ -1215,6 +1215,72 @@ TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// A failed image is tried again on its owner's request, without its bytes sent again. The
+// failures are made in the catalog (and the jobs gone, as dead-lettering does) between two
+// runs: what workers that kept crashing on them would have left.
+TEST_F(ServeTest, AFailedImageIsTriedAgainOnItsOwnersRequest) {
+  std::vector<std::string> ids;
+  std::string owner;
+  {
+    ServeProcess web(dir_.path() / "data", "web");  // no workers: the jobs stay queued
+    web.Start();
+    owner = web.UseNewAccount("owner@example.com");
+    const auto all = SamplePhotos();
+    ids = UploadConcurrently(web, {all.begin(), all.begin() + 2}, 1, 1);
+    ASSERT_EQ(ids.size(), 2u);
+    ASSERT_EQ(web.Terminate(), 0);
+  }
+  {
+    auto catalog = db::OpenSqliteClient((dir_.path() / "data" / "catalog.db").string());
+    ASSERT_TRUE(catalog) << catalog.error().message;
+    (*catalog)->execSqlSync(
+        "UPDATE images SET status = 'failed', attempts = 3, finished_at_ms = 1,"
+        " error = 'gave up after 3 attempts: the worker crashed'");
+    db::ReleaseDbClient(std::move(*catalog));
+    auto queue = db::OpenSqliteClient((dir_.path() / "data" / "queue.db").string());
+    ASSERT_TRUE(queue) << queue.error().message;
+    (*queue)->execSqlSync("DELETE FROM messages");
+    db::ReleaseDbClient(std::move(*queue));
+  }
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseToken(owner);
+  const std::vector<std::pair<std::string, std::string>> as_owner{
+      {"Authorization", "Bearer " + owner}};
+  auto retry = [&](const std::string& id,
+                   const std::vector<std::pair<std::string, std::string>>& headers) {
+    return serve.SendJson(drogon::Post, "/api/v1/images/" + id + "/retry", Json::Value(), headers);
+  };
+  const Json::Value failed = serve.Get("/api/v1/images/" + ids[0]).json;
+  ASSERT_EQ(failed["status"].asString(), "failed");
+
+  const std::string someone_else = serve.UseNewAccount("other@example.com");
+  EXPECT_EQ(retry(ids[0], {{"Authorization", "Bearer " + someone_else}}).status, 404);
+  EXPECT_EQ(retry(ids[0], {}).status, 401);
+  serve.UseToken(owner);
+
+  const HttpResult again = retry(ids[0], as_owner);
+  ASSERT_EQ(again.status, 202) << again.body;
+  EXPECT_EQ(again.json["id"].asString(), ids[0]);
+  EXPECT_EQ(again.json["status"].asString(), "queued");
+  EXPECT_FALSE(again.json.isMember("error")) << again.json;
+  EXPECT_GT(again.json["queued_at_ms"].asInt64(), failed["queued_at_ms"].asInt64())
+      << "a new round";
+  EXPECT_EQ(serve.AwaitAll({ids[0]})[0]["status"].asString(), "done");
+  const HttpResult done = retry(ids[0], as_owner);
+  EXPECT_EQ(done.status, 409);
+  EXPECT_EQ(done.json["error"]["code"].asString(), "conflict");
+  EXPECT_THAT(done.json["error"]["message"].asString(), HasSubstr("this one is done"));
+
+  // Without its bytes another round would only fail again.
+  std::filesystem::remove(serve.data_dir() / "blobs" / "inputs" / ids[1]);
+  const HttpResult missing = retry(ids[1], as_owner);
+  EXPECT_EQ(missing.status, 409);
+  EXPECT_EQ(missing.json["error"]["code"].asString(), "file_missing");
+  EXPECT_EQ(serve.Get("/api/v1/images/" + ids[1]).json["status"].asString(), "failed");
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, KillingTheServiceDuringABurstLosesNoAcceptedUpload) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--visibility-timeout=2"});

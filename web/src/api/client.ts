@@ -176,6 +176,7 @@ export const api = {
   },
   getImage: (id: string, signal?: AbortSignal) => request<Image>(imageUrl(id), { signal }),
   deleteImage: (id: string) => request<void>(imageUrl(id), { method: 'DELETE' }),
+  retryImage: (id: string) => request<Image>(`${imageUrl(id)}/retry`, { method: 'POST' }),
 
   listTokens: () => request<{ tokens: ApiToken[] }>('/api/v1/tokens'),
   createToken: (name: string) =>

@@ -24,6 +24,8 @@ export interface Image {
   width: number;
   height: number;
   uploaded_at_ms: number;
+  /** When the current round of classification began: a retry after a failure starts a new one. */
+  queued_at_ms?: number;
   urls: { self: string; file: string };
   labels?: Label[];
   spirit_dog?: SpiritDog;
@@ -94,7 +96,18 @@ export function isFinal(status: ImageStatus): boolean {
   return status === 'done' || status === 'failed';
 }
 
-/** Orders statuses so a late, older answer never moves an image backwards. */
-export function rank(status: ImageStatus): number {
+function rank(status: ImageStatus): number {
   return status === 'queued' ? 0 : status === 'processing' ? 1 : 2;
+}
+
+/**
+ * Whether `known` is a later state of the image than `image`: a later round (a failed image
+ * tried again), or further on in the same round. A late, older answer never moves an image
+ * backwards, and a new round moves a failed image back to queued.
+ */
+export function isLater(known: Image, image: Image): boolean {
+  const knownRound = known.queued_at_ms ?? 0;
+  const round = image.queued_at_ms ?? 0;
+  if (knownRound !== round) return knownRound > round;
+  return rank(known.status) > rank(image.status);
 }

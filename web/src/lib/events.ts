@@ -2,7 +2,7 @@
 // after delivering what is ready (retry: 100) and the browser reconnects with
 // Last-Event-ID by itself; only a closed stream (e.g. 401) or a reconnect that fails
 // (the server gone) needs us.
-import { type Image, rank } from '../api/types';
+import { type Image, isLater } from '../api/types';
 
 /** The part of EventSource we use, so tests can inject a fake. */
 export interface EventSourceLike {
@@ -117,7 +117,7 @@ export class ImageEventHub {
    */
   freshest(image: Image): Image {
     const known = this.latest.get(image.id);
-    if (known && rank(known.status) > rank(image.status)) return known;
+    if (known && isLater(known, image)) return known;
     this.latest.delete(image.id);
     this.latest.set(image.id, image);
     if (this.latest.size > REMEMBERED_IMAGES) this.latest.delete(this.latest.keys().next().value!);

@@ -77,6 +77,34 @@ describe('image detail', () => {
     expect((await screen.findByTestId('failure')).textContent).toContain('unsupported image format');
   });
 
+  it('tries a failed photo again, and follows its new round past the last one’s failure', async () => {
+    const failed = { ...dogPhoto, status: 'failed' as const, labels: undefined, spirit_dog: undefined, queued_at_ms: 1000, error: 'gave up after 3 attempts' };
+    let retry = { status: 503, body: { error: { code: 'queue_full', message: '40 images are waiting; retry shortly' } } } as {
+      status: number;
+      body: unknown;
+    };
+    const { calls } = mockFetch({
+      'GET /api/v1/images/abc123': { body: failed },
+      'POST /api/v1/images/abc123/retry': () => retry,
+    });
+    renderApp('/images/abc123', { user: USER });
+    const failure = await screen.findByTestId('failure');
+    await act(async () => fireEvent.click(within(failure).getByRole('button', { name: 'Try again' })));
+    expect(within(failure).getByRole('alert').textContent).toBe('40 images are waiting; retry shortly');
+
+    retry = { status: 202, body: { ...failed, status: 'queued', error: undefined, queued_at_ms: 2000 } };
+    await act(async () => fireEvent.click(within(failure).getByRole('button', { name: 'Try again' })));
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(2);
+    expect(calls.at(-1)!.headers['x-csrf-token']).toBe('test-csrf-token');
+    expect(screen.queryByTestId('failure')).toBeNull();
+    expect(screen.getByTestId('pending').textContent).toContain('Waiting for a worker');
+    // A late event of the failed round does not bring the failure back; the new round's do.
+    await act(async () => FakeEventSource.latest().emit('image', failed));
+    expect(screen.queryByTestId('failure')).toBeNull();
+    await act(async () => FakeEventSource.latest().emit('image', { ...dogPhoto, queued_at_ms: 2000 }));
+    expect(screen.getByTestId('labels')).toBeTruthy();
+  });
+
   it('deletes after confirmation and returns to the gallery', async () => {
     const { calls } = mockFetch({
       'GET /api/v1/images/abc123': { body: dogPhoto },

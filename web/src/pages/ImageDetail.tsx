@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ApiError, api, urls } from '../api/client';
-import { type Image, isFinal, rank } from '../api/types';
+import { type Image, isFinal, isLater } from '../api/types';
 import { CategoryChips } from '../components/CategoryChips';
 import { ConfidenceBar } from '../components/ConfidenceBar';
 import { ConfirmDialog } from '../components/Dialog';
@@ -64,6 +64,8 @@ export function ImageDetail({ id }: { id: string }) {
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState('');
+  const [retrying, setRetrying] = useState(false);
+  const [retryError, setRetryError] = useState('');
   /** Deleted in another tab (or through the API) while this page showed it. */
   const [deletedElsewhere, setDeletedElsewhere] = useState(false);
   const announce = useAnnounce();
@@ -86,7 +88,7 @@ export function ImageDetail({ id }: { id: string }) {
   useImageUpdates((update) => {
     if (update.id !== id) return;
     setImage((current) => {
-      if (current && rank(current.status) > rank(update.status)) return current;
+      if (current && isLater(current, update)) return current;
       if (current && current.status !== update.status) {
         announce(`Status: ${STATUS_TEXT[update.status]}${update.status === 'done' && update.labels?.[0] ? `, ${update.labels[0].name}` : ''}`);
       }
@@ -102,7 +104,7 @@ export function ImageDetail({ id }: { id: string }) {
 
   const pending = image !== null && !isFinal(image.status);
   const refresh = () => {
-    api.getImage(id).then((fresh) => setImage((current) => (current && rank(current.status) > rank(fresh.status) ? current : fresh))).catch(() => {});
+    api.getImage(id).then((fresh) => setImage((current) => (current && isLater(current, fresh) ? current : fresh))).catch(() => {});
   };
   useResync(() => pending && refresh());
   useEffect(() => {
@@ -127,6 +129,20 @@ export function ImageDetail({ id }: { id: string }) {
       setDeleteError(e instanceof ApiError ? e.message : 'Could not delete the photo.');
       setDeleting(false);
       setConfirming(false);
+    }
+  };
+
+  const onRetry = async () => {
+    setRetrying(true);
+    setRetryError('');
+    try {
+      const queued = await api.retryImage(id);
+      setImage((current) => (current && isLater(current, queued) ? current : queued));
+      announce('Trying again: waiting for a worker.');
+    } catch (e) {
+      setRetryError(e instanceof ApiError ? e.message : 'Could not try again.');
+    } finally {
+      setRetrying(false);
     }
   };
 
@@ -186,7 +202,17 @@ export function ImageDetail({ id }: { id: string }) {
           )}
           {image.status === 'failed' && (
             <div className="alert error" data-testid="failure">
-              <strong>Classification failed.</strong> {image.error || 'No reason was given.'}
+              <span>
+                <strong>Classification failed.</strong> {image.error || 'No reason was given.'}
+              </span>
+              <button type="button" className="button small" onClick={onRetry} disabled={retrying}>
+                {retrying ? 'Trying again…' : 'Try again'}
+              </button>
+              {retryError && (
+                <p className="small" role="alert">
+                  {retryError}
+                </p>
+              )}
             </div>
           )}
 
