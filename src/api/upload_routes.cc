@@ -430,6 +430,7 @@ void RetryImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   auto room = context->ReserveBacklog(1);
   if (!room) return callback(ErrorResponse(room.error()));
   if (!room->reservation) return callback(QueueFull(room->waiting));
+  BacklogReservation backlog = std::move(*room->reservation);
   const std::unique_lock held = context->LockImage(id);
   auto image = context->catalog.Get(owner, id);
   if (!image) return callback(ErrorResponse(image.error()));
@@ -442,7 +443,7 @@ void RetryImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   }
   auto requeued = context->catalog.Requeue(owner, id);
   if (!requeued) return callback(ErrorResponse(requeued.error()));
-  if (auto enqueued = EnqueueUnlessHeld(*context, id, *room->reservation); !enqueued) {
+  if (auto enqueued = EnqueueUnlessHeld(*context, id, backlog); !enqueued) {
     return callback(ErrorResponse(enqueued.error()));
   }
   context->Announce(

@@ -109,6 +109,20 @@ Result<void> Accounts::DeleteAccount(const catalog::UserRecord& user) {
   return catalog_.DeleteUser(user.id);
 }
 
+Result<std::string> Accounts::ResetPassword(std::string_view email) {
+  auto user = catalog_.FindUserByEmail(email);
+  if (!user) return std::unexpected(user.error());
+  // 20 characters of a secret's 43: 120 random bits, short enough to type.
+  constexpr std::size_t kResetPasswordLength = 20;
+  std::string password = NewSecret().substr(0, kResetPasswordLength);
+  auto hash = HashPassword(password);
+  if (!hash) return std::unexpected(hash.error());
+  if (auto set = catalog_.SetPasswordHash(user->id, *hash, ""); !set) {
+    return std::unexpected(set.error());
+  }
+  return password;
+}
+
 Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session_token,
                                                         std::string_view bearer_token) {
   if (!bearer_token.empty()) {

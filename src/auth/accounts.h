@@ -55,6 +55,10 @@ class Accounts {
                               std::string_view new_password, std::string_view session_token);
   // The account with its sessions and API tokens; its uploads are the caller's to remove first.
   Result<void> DeleteAccount(const catalog::UserRecord& user);
+  // For a user who forgot the password, on the operator's word: a new random password, to
+  // hand over and change after logging in, and every session ended. kNotFound for an unknown
+  // email.
+  Result<std::string> ResetPassword(std::string_view email);
 
   // nullopt: no credentials presented. kNotFound: credentials presented but not valid.
   Result<std::optional<Principal>> Authenticate(std::string_view session_token,

@@ -212,6 +212,8 @@ class Catalog {
   virtual Result<UserRecord> CreateUser(std::string_view email, std::string_view password_hash,
                                         std::int64_t now_ms) = 0;
   virtual Result<UserRecord> FindUserByEmail(std::string_view email) = 0;  // kNotFound
+  // Every account, oldest first, for the operator (`argus accounts list`).
+  virtual Result<std::vector<UserRecord>> ListUsers() = 0;
   virtual Result<void> CreateSession(std::string_view token_hash, std::string_view user_id,
                                      std::string_view csrf_token, std::int64_t expires_at_ms) = 0;
   // kNotFound for an unknown or expired session.

@@ -920,6 +920,12 @@ TEST_P(CatalogTest, TheFirstAccountIsAdminAndEmailsAreUniqueIgnoringCase) {
   EXPECT_EQ(found.id, alice.id);
   EXPECT_EQ(found.password_hash, "hash-a");
   EXPECT_EQ(catalog_->FindUserByEmail("nobody@example.com").error().code, ErrorCode::kNotFound);
+
+  const std::vector<UserRecord> users = Must(catalog_->ListUsers());
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].email, "alice@example.com") << "oldest first";
+  EXPECT_TRUE(users[0].is_admin);
+  EXPECT_EQ(users[1].id, bob.id);
 }
 
 TEST_P(CatalogTest, SessionsExpireAndEnd) {

@@ -1064,6 +1064,9 @@ constexpr std::string_view kInsertUser =
     " ON CONFLICT (email) DO NOTHING";
 constexpr std::string_view kSelectUserByEmail =
     "SELECT id, email, password_hash, is_admin, created_at_ms FROM users WHERE email = $1";
+constexpr std::string_view kSelectUsers =
+    "SELECT id, email, password_hash, is_admin, created_at_ms FROM users"
+    " ORDER BY created_at_ms, email";
 constexpr std::string_view kDeleteExpiredSessions =
     "DELETE FROM sessions WHERE expires_at_ms <= $1";
 constexpr std::string_view kInsertSession =
@@ -1128,6 +1131,15 @@ Result<UserRecord> SqlCatalog::FindUserByEmail(std::string_view email) {
     orm::Result rows = db(kSelectUserByEmail, {AsciiLowercase(email)});
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such user");
     return LoadUser(rows[0]);
+  });
+}
+
+Result<std::vector<UserRecord>> SqlCatalog::ListUsers() {
+  using Out = std::vector<UserRecord>;
+  return Run<Out>("listing users", [&](const Sql& db) -> Result<Out> {
+    Out users;
+    for (const auto& row : db(kSelectUsers)) users.push_back(LoadUser(row));
+    return users;
   });
 }
 

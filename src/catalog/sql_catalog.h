@@ -87,6 +87,7 @@ class SqlCatalog final : public Catalog {
   Result<UserRecord> CreateUser(std::string_view email, std::string_view password_hash,
                                 std::int64_t now_ms) override;
   Result<UserRecord> FindUserByEmail(std::string_view email) override;
+  Result<std::vector<UserRecord>> ListUsers() override;
   Result<void> CreateSession(std::string_view token_hash, std::string_view user_id,
                              std::string_view csrf_token, std::int64_t expires_at_ms) override;
   Result<SessionRecord> FindSession(std::string_view token_hash, std::int64_t now_ms) override;

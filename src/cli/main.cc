@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/accounts_command.h"
 #include "cli/classify_command.h"
 #include "cli/help_formatter.h"
 #include "cli/option_sources.h"
@@ -35,13 +36,15 @@ int main(int argc, char** argv) {
   argus::cli::AddWorkerCommand(app, global, exit_code);
   argus::cli::AddScalerCommand(app, global, exit_code);
   argus::cli::AddClassifyCommand(app, global, exit_code);
+  argus::cli::AddAccountsCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // CLI11 reports a mistyped command as a missing one.
     if (app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
-      std::cerr << "argus: unknown command \"" << argv[1]
-                << "\" (commands: serve, web, worker, scaler, classify; see argus --help)\n";
+      std::cerr
+          << "argus: unknown command \"" << argv[1]
+          << "\" (commands: serve, web, worker, scaler, classify, accounts; see argus --help)\n";
       return 2;
     }
     if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {

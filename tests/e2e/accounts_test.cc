@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/run_argus_test.h"
 #include "serve_process.h"
 
 namespace argus::e2e {
@@ -451,6 +452,57 @@ TEST_F(AccountsTest, DeletingAnAccountTakesItsPhotosAndSignsItOut) {
 
   serve_.UseNewAccount("judy@example.com");
   EXPECT_EQ(serve_.Get("/api/v1/images").json["images"].size(), 0u) << "a fresh account";
+}
+
+// The operator lists the accounts and gives one that forgot its password a new one, from the
+// command line, while the service runs.
+TEST_F(AccountsTest, TheOperatorListsAccountsAndResetsAForgottenPassword) {
+  const std::string token = serve_.UseNewAccount("kim@example.com");
+  serve_.UseNewAccount("lee@example.com");
+  const HttpResult session = serve_.SendJson(
+      drogon::Post, "/api/v1/auth/login", Credentials("lee@example.com", "correct horse battery"));
+  ASSERT_EQ(session.status, 200);
+  const std::pair<std::string, std::string> cookie{
+      "Cookie", "argus_session=" + CookieValue(session, "argus_session")};
+  const std::string data = " --data-dir=" + serve_.data_dir().string();
+
+  const cli::Outcome listed = cli::RunArgus("accounts list" + data);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, ::testing::MatchesRegex("EMAIL +ROLE +SIGNED UP\n"
+                                                  "kim@example.com +administrator +20[0-9-]+ "
+                                                  "[0-9:]+ UTC\n"
+                                                  "lee@example.com +member +20.*\n"));
+
+  const cli::Outcome reset = cli::RunArgus("accounts reset-password LEE@example.com" + data);
+  ASSERT_EQ(reset.exit_code, 0) << reset.err;
+  const std::string prefix = "New password for LEE@example.com: ";
+  ASSERT_THAT(reset.out, ::testing::StartsWith(prefix));
+  const std::string password =
+      reset.out.substr(prefix.size(), reset.out.find('\n') - prefix.size());
+  EXPECT_EQ(password.size(), 20u) << reset.out;
+  EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie}).status, 401)
+      << "the account's sessions ended";
+  EXPECT_EQ(serve_
+                .SendJson(drogon::Post, "/api/v1/auth/login",
+                          Credentials("lee@example.com", "correct horse battery"))
+                .status,
+            401);
+  EXPECT_EQ(
+      serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("lee@example.com", password))
+          .status,
+      200);
+  serve_.UseToken(token);
+  EXPECT_EQ(serve_.Get("/api/v1/auth/me").json["user"]["email"].asString(), "kim@example.com")
+      << "other accounts are untouched";
+
+  const cli::Outcome unknown = cli::RunArgus("accounts reset-password nobody@example.com" + data);
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no account with the email nobody@example.com"));
+  const cli::Outcome elsewhere =
+      cli::RunArgus("accounts list --data-dir=" + (dir_.path() / "nothing-here").string());
+  EXPECT_EQ(elsewhere.exit_code, 1);
+  EXPECT_THAT(elsewhere.err, HasSubstr("no catalog at"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nothing-here")) << "nothing made there";
 }
 
 }  // namespace
