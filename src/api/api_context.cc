@@ -64,6 +64,19 @@ Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
   }
 }
 
+Result<std::size_t> ApiContext::RemovePhotosOfDeletedUsers() {
+  constexpr int kUsersPerRound = 100;
+  auto users = catalog.DeletedUsersWithUploads(kUsersPerRound);
+  if (!users) return std::unexpected(users.error());
+  std::size_t removed = 0;
+  for (const std::string& user : *users) {
+    auto photos = RemoveImagesOf(user);
+    if (!photos) return std::unexpected(photos.error());
+    removed += *photos;
+  }
+  return removed;
+}
+
 BacklogReservation::BacklogReservation(BacklogReservation&& other) noexcept
     : context_(std::exchange(other.context_, nullptr)),
       images_(other.images_),

@@ -152,6 +152,8 @@ struct ApiContext {
   Result<void> RemoveImage(const std::string& owner, const std::string& id);
   // Every image of the owner's gallery, as RemoveImage does; returns how many.
   Result<std::size_t> RemoveImagesOf(const std::string& owner);
+  // The photos of deleted accounts that the deletion failed to remove; returns how many.
+  Result<std::size_t> RemovePhotosOfDeletedUsers();
 
  private:
   friend class BacklogReservation;

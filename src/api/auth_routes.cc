@@ -151,7 +151,8 @@ std::expected<std::vector<std::string>, HttpResponsePtr> StringsOf(
   }
   if (values.size() != names.size()) {
     return std::unexpected(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
-                                         "send a JSON object with " + expected + " strings"));
+                                         "send a JSON object with " + expected +
+                                             (names.size() == 1 ? " as a string" : " as strings")));
   }
   return values;
 }
@@ -186,21 +187,19 @@ void DeleteAccount(const std::shared_ptr<ApiContext>& context, auth::AttemptLimi
       })) {
     return callback(*refused);
   }
-  // The photos first: a failure leaves the account, to be deleted again.
-  auto removed = context->RemoveImagesOf(user.id);
-  if (!removed) return callback(ErrorResponse(removed.error()));
+  // The account first: its uploads under way are then refused, so its photos stop coming.
   if (auto deleted = context->accounts.DeleteAccount(user); !deleted) {
     return callback(ErrorResponse(deleted.error()));
   }
-  // What the account's requests under way recorded meanwhile; none can start now.
-  auto late = context->RemoveImagesOf(user.id);
-  if (!late) {
+  // What a failure leaves, the web tier's periodic sweep removes (RemovePhotosOfDeletedUsers);
+  // the account is gone either way.
+  if (auto removed = context->RemoveImagesOf(user.id); removed) {
+    LogLine("info", "web", std::format("account {} deleted with its {} photos", user.id, *removed));
+  } else {
     LogLine("error", "web",
-            "account " + user.id + " deleted, but not all its photos: " + late.error().message);
+            "account " + user.id +
+                " deleted; its photos are removed later: " + removed.error().message);
   }
-  LogLine(
-      "info", "web",
-      std::format("account {} deleted with its {} photos", user.id, *removed + late.value_or(0)));
   auto response = NoContentResponse();
   SetSessionCookies(response, request, "", "", 0);
   callback(response);

@@ -218,7 +218,13 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                  .size_bytes = static_cast<std::int64_t>(upload.bytes.size()),
                                  .width = upload.info.width,
                                  .height = upload.info.height});
-  if (!added) return std::unexpected(added.error());
+  if (!added) {
+    if (added.error().code != ErrorCode::kNotFound) return std::unexpected(added.error());
+    // The account was deleted while its upload was on the way: nothing is recorded, and
+    // bytes written just now would belong to no one.
+    if (!*exists) (void)context.blobs.Delete(key);
+    return Fail(ErrorCode::kConflict, "the account was deleted while this upload was on its way");
+  }
   if (added->needs_job) {
     if (auto enqueued = EnqueueUnlessHeld(context, upload.id, backlog); !enqueued) {
       return std::unexpected(enqueued.error());
@@ -434,12 +440,15 @@ void RetryImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   const std::unique_lock held = context->LockImage(id);
   auto image = context->catalog.Get(owner, id);
   if (!image) return callback(ErrorResponse(image.error()));
-  // Without its bytes, another round would only fail again.
-  auto stored = context->blobs.Exists(worker::InputKey(id));
-  if (!stored) return callback(ErrorResponse(ServerFault(stored.error())));
-  if (!*stored) {
-    return callback(ErrorResponse(drogon::k409Conflict, "file_missing",
-                                  "the photo's file is gone; delete it and upload it again"));
+  // Without its bytes, another round would only fail again. (An image that did not fail is
+  // refused below, for that.)
+  if (image->status == catalog::ImageStatus::kFailed) {
+    auto stored = context->blobs.Exists(worker::InputKey(id));
+    if (!stored) return callback(ErrorResponse(ServerFault(stored.error())));
+    if (!*stored) {
+      return callback(ErrorResponse(drogon::k409Conflict, "file_missing",
+                                    "the photo's file is gone; delete it and upload it again"));
+    }
   }
   auto requeued = context->catalog.Requeue(owner, id);
   if (!requeued) return callback(ErrorResponse(requeued.error()));

@@ -101,8 +101,13 @@ Result<void> Accounts::ChangePassword(const catalog::UserRecord& user,
   if (auto valid = ValidatePassword(new_password); !valid) return valid;
   auto hash = HashPassword(new_password);
   if (!hash) return std::unexpected(hash.error());
-  return catalog_.SetPasswordHash(user.id, *hash,
-                                  session_token.empty() ? "" : HashSecret(session_token));
+  auto changed = catalog_.SetPasswordHash(user.id, user.password_hash, *hash,
+                                          session_token.empty() ? "" : HashSecret(session_token));
+  // Changed by another request since this one was authenticated: its check was of the old one.
+  if (!changed && changed.error().code == ErrorCode::kNotFound) {
+    return Fail(ErrorCode::kNotFound, "the password is wrong");
+  }
+  return changed;
 }
 
 Result<void> Accounts::DeleteAccount(const catalog::UserRecord& user) {
@@ -117,7 +122,7 @@ Result<std::string> Accounts::ResetPassword(std::string_view email) {
   std::string password = NewSecret().substr(0, kResetPasswordLength);
   auto hash = HashPassword(password);
   if (!hash) return std::unexpected(hash.error());
-  if (auto set = catalog_.SetPasswordHash(user->id, *hash, ""); !set) {
+  if (auto set = catalog_.SetPasswordHash(user->id, user->password_hash, *hash, ""); !set) {
     return std::unexpected(set.error());
   }
   return password;

@@ -140,8 +140,10 @@ class Catalog {
  public:
   virtual ~Catalog() = default;
 
-  // Records an upload by `owner`. Uploading content that already exists only adds the
-  // owner's entry (or refreshes its filename and upload time) and returns the stored state.
+  // Records an upload by `owner` ("" for anonymous, else a user's id; kNotFound when that user
+  // was deleted, as while the upload was on its way). Uploading content that already
+  // exists only adds the owner's entry (or refreshes its filename and upload time) and
+  // returns the stored state.
   // needs_job is true while the content is queued and MarkEnqueued has not been called for
   // it, so a retried or concurrent upload of unfinished content may enqueue twice (harmless:
   // StoreResults keeps the first result). kInvalidArgument for an empty id or one longer than
@@ -219,14 +221,22 @@ class Catalog {
   // kNotFound for an unknown or expired session.
   virtual Result<SessionRecord> FindSession(std::string_view token_hash, std::int64_t now_ms) = 0;
   virtual Result<void> DeleteSession(std::string_view token_hash) = 0;
-  // Replaces the user's password hash and ends every session of theirs except the one whose
-  // hash is `kept_session_hash` (none when empty), in one transaction: a changed password
-  // signs out whoever else was signed in. kNotFound for an unknown user.
-  virtual Result<void> SetPasswordHash(std::string_view user_id, std::string_view password_hash,
+  // Replaces the user's password hash `replaced_hash` and ends every session of theirs except
+  // the one whose hash is `kept_session_hash` (none when empty), in one transaction: a changed
+  // password signs out whoever else was signed in. kNotFound for an unknown user, or when the
+  // hash is no longer `replaced_hash` (changed meanwhile: two changes at once do not both
+  // pass the check of the old password).
+  virtual Result<void> SetPasswordHash(std::string_view user_id, std::string_view replaced_hash,
+                                       std::string_view password_hash,
                                        std::string_view kept_session_hash) = 0;
   // Deletes the account with its sessions and API tokens; its uploads are the caller's to
-  // remove first, as their owner (Remove). kNotFound for an unknown user.
+  // remove, as their owner (Remove). Uploads still on their way wait for it to end, and
+  // later ones are refused (AddUpload), so a removal after it finds every upload left.
+  // kNotFound for an unknown user.
   virtual Result<void> DeleteUser(std::string_view user_id) = 0;
+  // Up to `limit` deleted accounts that still own uploads: what a removal after DeleteUser
+  // left when it failed part-way.
+  virtual Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) = 0;
   virtual Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
                                              std::string_view token_hash, std::int64_t now_ms) = 0;
   virtual Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) = 0;

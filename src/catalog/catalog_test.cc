@@ -971,7 +971,11 @@ TEST_P(CatalogTest, ANewPasswordEndsTheOtherSessionsOfItsUserOnly) {
   MustOk(catalog_->CreateSession("bob-here", bob.id, "csrf", session_end));
   Must(catalog_->CreateApiToken(alice.id, "ci", "alice-token", 2));
 
-  MustOk(catalog_->SetPasswordHash(alice.id, "new-hash", "alice-here"));
+  EXPECT_EQ(catalog_->SetPasswordHash(alice.id, "not-the-hash", "new-hash", "").error().code,
+            ErrorCode::kNotFound)
+      << "the hash it replaces has changed meanwhile";
+  EXPECT_EQ(Must(catalog_->FindSession("alice-laptop", 3)).user.password_hash, "old-hash");
+  MustOk(catalog_->SetPasswordHash(alice.id, "old-hash", "new-hash", "alice-here"));
   EXPECT_EQ(Must(catalog_->FindUserByEmail("alice@example.com")).password_hash, "new-hash");
   EXPECT_EQ(Must(catalog_->FindSession("alice-here", 3)).user.password_hash, "new-hash");
   for (const char* ended : {"alice-laptop", "alice-phone"}) {
@@ -982,10 +986,11 @@ TEST_P(CatalogTest, ANewPasswordEndsTheOtherSessionsOfItsUserOnly) {
   EXPECT_EQ(Must(catalog_->FindUserByApiToken("alice-token", 3)).id, alice.id)
       << "API tokens are revoked one by one, not by a new password";
 
-  MustOk(catalog_->SetPasswordHash(alice.id, "newer-hash", ""));
+  MustOk(catalog_->SetPasswordHash(alice.id, "new-hash", "newer-hash", ""));
   EXPECT_EQ(catalog_->FindSession("alice-here", 3).error().code, ErrorCode::kNotFound)
       << "no session kept";
-  EXPECT_EQ(catalog_->SetPasswordHash("nobody", "hash", "").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->SetPasswordHash("nobody", "hash", "hash", "").error().code,
+            ErrorCode::kNotFound);
 }
 
 TEST_P(CatalogTest, ADeletedUserTakesItsSessionsAndTokensAndFreesItsEmail) {
@@ -996,8 +1001,18 @@ TEST_P(CatalogTest, ADeletedUserTakesItsSessionsAndTokensAndFreesItsEmail) {
   MustOk(catalog_->CreateSession("bob-session", bob.id, "csrf", session_end));
   Must(catalog_->CreateApiToken(alice.id, "ci", "alice-token", 2));
 
+  Must(catalog_->AddUpload(Upload(alice.id, Id(1))));
   MustOk(catalog_->DeleteUser(alice.id));
   EXPECT_EQ(catalog_->FindUserByEmail("alice@example.com").error().code, ErrorCode::kNotFound);
+  // Its uploads are the caller's to remove; one on its way is refused, not left owned by nobody.
+  EXPECT_EQ(Must(catalog_->Get(alice.id, Id(1))).id, Id(1));
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(Upload(alice.id, Id(2)))), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(catalog_->GetImage(Id(2))), ErrorCode::kNotFound) << "nothing recorded";
+  Must(catalog_->AddUpload(Upload(bob.id, Id(2))));
+  Must(catalog_->AddUpload(Upload("", Id(3))));
+  EXPECT_EQ(Must(catalog_->DeletedUsersWithUploads(10)), std::vector<std::string>{alice.id});
+  Must(catalog_->Remove(alice.id, Id(1)));
+  EXPECT_TRUE(Must(catalog_->DeletedUsersWithUploads(10)).empty());
   EXPECT_EQ(catalog_->FindSession("alice-session", 3).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(catalog_->FindUserByApiToken("alice-token", 3).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(Must(catalog_->ListApiTokens(alice.id)).empty());

@@ -120,6 +120,16 @@ const std::vector<Migration>& MigrationList() {
            "CREATE INDEX images_by_status_and_terms_version ON images (status, terms_version)",
            "DROP INDEX images_by_status",
        }},
+      {4,
+       "deleted_users",
+       {
+           // The ids of deleted accounts (ids are random, never reused): an upload that was
+           // on its way when its account was deleted is refused rather than left owned by
+           // an account that no longer exists.
+           "CREATE TABLE deleted_users ("
+           " id TEXT NOT NULL PRIMARY KEY,"
+           " deleted_at_ms BIGINT NOT NULL)",
+       }},
   };
   return migrations;
 }
@@ -171,6 +181,11 @@ constexpr std::string_view kInsertImage =
     " created_at_ms = CASE WHEN images.status = 'failed' THEN excluded.created_at_ms"
     "  ELSE images.created_at_ms END,"
     " job_enqueued = CASE WHEN images.status = 'failed' THEN 0 ELSE images.job_enqueued END";
+// An upload's account, locked as a foreign key would lock it, so that its deletion waits
+// for the upload's transaction; SQLite has one writer at a time anyway.
+constexpr std::string_view kLockOwnerPostgres = "SELECT id FROM users WHERE id = $1 FOR KEY SHARE";
+constexpr std::string_view kSelectOwnerSqlite = "SELECT id FROM users WHERE id = $1";
+constexpr std::string_view kOwnerDeleted = "SELECT id FROM deleted_users WHERE id = $1";
 constexpr std::string_view kUpsertUpload =
     "INSERT INTO uploads (owner, image_id, filename, uploaded_at_ms) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (owner, image_id) DO UPDATE"
@@ -706,13 +721,27 @@ Result<AddOutcome> SqlCatalog::AddUpload(const NewUpload& upload) {
   }
   return InTransaction<AddOutcome>("adding an upload", [&](const Sql& db) -> Result<AddOutcome> {
     const std::int64_t now = NowMs();
-    const std::array<Statement, 3> statements{{
+    std::vector<Statement> statements;
+    // An account deleted while its upload was on the way must not be left owning it: the
+    // deletion waits for this transaction, and a later upload finds the account deleted.
+    const bool has_owner = !upload.owner.empty();
+    if (has_owner) {
+      statements.push_back(
+          {std::string(dialect_ == SqlDialect::kPostgres ? kLockOwnerPostgres : kSelectOwnerSqlite),
+           {upload.owner}});
+      statements.push_back({std::string(kOwnerDeleted), {upload.owner}});
+    }
+    statements.push_back(
         {std::string(kInsertImage),
-         {upload.id, upload.content_type, upload.size_bytes, upload.width, upload.height, now}},
-        {std::string(kUpsertUpload), {upload.owner, upload.id, upload.filename, now}},
-        {std::string(kSelectUpload), {upload.owner, upload.id}},
-    }};
-    const orm::Result rows = db.Pipeline(statements).back();
+         {upload.id, upload.content_type, upload.size_bytes, upload.width, upload.height, now}});
+    statements.push_back(
+        {std::string(kUpsertUpload), {upload.owner, upload.id, upload.filename, now}});
+    statements.push_back({std::string(kSelectUpload), {upload.owner, upload.id}});
+    const std::vector<orm::Result> results = db.Pipeline(statements);
+    if (has_owner && !results[1].empty()) {
+      return Fail(ErrorCode::kNotFound, "the account " + upload.owner + " was deleted");
+    }
+    const orm::Result& rows = results.back();
     if (rows.empty()) {
       return Fail(ErrorCode::kInternal, "catalog: upload vanished inside its own transaction");
     }
@@ -1077,11 +1106,17 @@ constexpr std::string_view kSelectSession =
     " WHERE s.token_hash = $1 AND s.expires_at_ms > $2";
 constexpr std::string_view kDeleteSession = "DELETE FROM sessions WHERE token_hash = $1";
 constexpr std::string_view kUpdatePasswordHash =
-    "UPDATE users SET password_hash = $1 WHERE id = $2";
+    "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3";
 constexpr std::string_view kDeleteOtherSessions =
     "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2";
 // Its sessions and API tokens go with it (ON DELETE CASCADE).
 constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = $1";
+constexpr std::string_view kRememberDeletedUser =
+    "INSERT INTO deleted_users (id, deleted_at_ms) VALUES ($1, $2)";
+constexpr std::string_view kDeletedUsersWithUploads =
+    "SELECT d.id FROM deleted_users d"
+    " WHERE EXISTS (SELECT 1 FROM uploads u WHERE u.owner = d.id) ORDER BY d.deleted_at_ms LIMIT "
+    "$1";
 constexpr std::string_view kInsertToken =
     "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5)";
@@ -1173,13 +1208,17 @@ Result<void> SqlCatalog::DeleteSession(std::string_view token_hash) {
   });
 }
 
-Result<void> SqlCatalog::SetPasswordHash(std::string_view user_id, std::string_view password_hash,
+Result<void> SqlCatalog::SetPasswordHash(std::string_view user_id, std::string_view replaced_hash,
+                                         std::string_view password_hash,
                                          std::string_view kept_session_hash) {
-  if (auto ok = CheckText({user_id, password_hash, kept_session_hash}); !ok) return ok;
+  if (auto ok = CheckText({user_id, replaced_hash, password_hash, kept_session_hash}); !ok) {
+    return ok;
+  }
   return InTransaction<void>("changing a password", [&](const Sql& db) -> Result<void> {
-    if (db(kUpdatePasswordHash, {std::string(password_hash), std::string(user_id)})
+    if (db(kUpdatePasswordHash,
+           {std::string(password_hash), std::string(user_id), std::string(replaced_hash)})
             .affectedRows() == 0) {
-      return Fail(ErrorCode::kNotFound, "no such user");
+      return Fail(ErrorCode::kNotFound, "no such user, or its password changed meanwhile");
     }
     db(kDeleteOtherSessions, {std::string(user_id), std::string(kept_session_hash)});
     return {};
@@ -1188,11 +1227,23 @@ Result<void> SqlCatalog::SetPasswordHash(std::string_view user_id, std::string_v
 
 Result<void> SqlCatalog::DeleteUser(std::string_view user_id) {
   if (auto ok = CheckText({user_id}); !ok) return ok;
-  return Run<void>("deleting a user", [&](const Sql& db) -> Result<void> {
+  return InTransaction<void>("deleting a user", [&](const Sql& db) -> Result<void> {
     if (db(kDeleteUser, {std::string(user_id)}).affectedRows() == 0) {
       return Fail(ErrorCode::kNotFound, "no such user");
     }
+    db(kRememberDeletedUser, {std::string(user_id), NowMs()});
     return {};
+  });
+}
+
+Result<std::vector<std::string>> SqlCatalog::DeletedUsersWithUploads(int limit) {
+  using Out = std::vector<std::string>;
+  return Run<Out>("listing deleted users with uploads", [&](const Sql& db) -> Result<Out> {
+    Out ids;
+    for (const auto& row : db(kDeletedUsersWithUploads, {static_cast<std::int64_t>(limit)})) {
+      ids.push_back(Column(row, 0).as<std::string>());
+    }
+    return ids;
   });
 }
 

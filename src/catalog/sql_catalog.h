@@ -92,9 +92,11 @@ class SqlCatalog final : public Catalog {
                              std::string_view csrf_token, std::int64_t expires_at_ms) override;
   Result<SessionRecord> FindSession(std::string_view token_hash, std::int64_t now_ms) override;
   Result<void> DeleteSession(std::string_view token_hash) override;
-  Result<void> SetPasswordHash(std::string_view user_id, std::string_view password_hash,
+  Result<void> SetPasswordHash(std::string_view user_id, std::string_view replaced_hash,
+                               std::string_view password_hash,
                                std::string_view kept_session_hash) override;
   Result<void> DeleteUser(std::string_view user_id) override;
+  Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) override;
   Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
                                      std::string_view token_hash, std::int64_t now_ms) override;
   Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) override;

@@ -434,6 +434,16 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks, *stores->blobs,
                                         *stores->events, hub, metrics, handlers, options.api);
 
+  // A deletion of an account that failed part-way left photos that no one can delete.
+  Periodic deleted_users_sweep(kOrphanCheckPeriod, [&context, component] {
+    auto removed = context->RemovePhotosOfDeletedUsers();
+    if (!removed) {
+      LogLine("error", component, "photos of deleted accounts: " + removed.error().message);
+    } else if (*removed > 0) {
+      LogLine("info", component, std::to_string(*removed) + " photos of deleted accounts removed");
+    }
+  });
+
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;
   if (with_workers) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/run_argus_test.h"
+#include "db/drogon_client.h"
 #include "serve_process.h"
 
 namespace argus::e2e {
@@ -24,6 +25,22 @@ Json::Value Credentials(const std::string& email, const std::string& password) {
 
 std::string CookieValue(const HttpResult& result, const std::string& name) {
   return result.cookies.contains(name) ? result.cookies.at(name) : "";
+}
+
+// A JSON request on a connection of its own: the fixture's client sends one at a time.
+HttpResult SendOnItsOwnConnection(const ServeProcess& serve, drogon::HttpMethod method,
+                                  const std::string& path, const Json::Value& body,
+                                  const std::vector<std::pair<std::string, std::string>>& headers) {
+  trantor::EventLoopThread loop;
+  loop.run();
+  auto client = drogon::HttpClient::newHttpClient(
+      "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop());
+  auto request = drogon::HttpRequest::newHttpJsonRequest(body);
+  request->setMethod(method);
+  request->setPath(path);
+  for (const auto& [name, value] : headers) request->addHeader(name, value);
+  auto [result, response] = client->sendRequest(request, 30);
+  return ToResult(result, response);
 }
 
 class AccountsTest : public ::testing::Test {
@@ -452,6 +469,87 @@ TEST_F(AccountsTest, DeletingAnAccountTakesItsPhotosAndSignsItOut) {
 
   serve_.UseNewAccount("judy@example.com");
   EXPECT_EQ(serve_.Get("/api/v1/images").json["images"].size(), 0u) << "a fresh account";
+}
+
+// Two password changes at once, each checked against the same old password: only one takes
+// effect, and only its session stays signed in (both answered 204 and both were signed out).
+TEST_F(AccountsTest, OfTwoPasswordChangesAtOnceOneWins) {
+  serve_.UseNewAccount("nia@example.com");
+  std::string password = "correct horse battery";
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> sessions;
+    for (int i = 0; i < 2; ++i) {
+      const HttpResult login = serve_.SendJson(drogon::Post, "/api/v1/auth/login",
+                                               Credentials("nia@example.com", password));
+      ASSERT_EQ(login.status, 200) << login.body;
+      sessions.push_back({{"Cookie", "argus_session=" + CookieValue(login, "argus_session")},
+                          {"X-CSRF-Token", CookieValue(login, "argus_csrf")}});
+    }
+    const std::string candidates[] = {std::format("first choice {}", round),
+                                      std::format("second choice {}", round)};
+    int statuses[2] = {0, 0};
+    std::barrier start(2);
+    {
+      std::vector<std::jthread> changes;
+      for (int i = 0; i < 2; ++i) {
+        changes.emplace_back([&, i] {
+          Json::Value body(Json::objectValue);
+          body["current_password"] = password;
+          body["new_password"] = candidates[i];
+          start.arrive_and_wait();
+          statuses[i] = SendOnItsOwnConnection(serve_, drogon::Post, "/api/v1/auth/password", body,
+                                               sessions[i])
+                            .status;
+        });
+      }
+    }
+    const int winners = static_cast<int>(std::ranges::count(statuses, 204));
+    ASSERT_EQ(winners, 1) << "round " << round << ": " << statuses[0] << ", " << statuses[1];
+    const int winner = statuses[0] == 204 ? 0 : 1;
+    EXPECT_THAT((std::vector{401, 403}), ::testing::Contains(statuses[1 - winner]));
+    EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {sessions[winner][0]})
+                  .status,
+              200)
+        << "the winner stays signed in";
+    EXPECT_EQ(serve_
+                  .SendJson(drogon::Post, "/api/v1/auth/login",
+                            Credentials("nia@example.com", candidates[1 - winner]))
+                  .status,
+              401);
+    password = candidates[winner];
+  }
+}
+
+// An account deleted while its uploads are on their way leaves none of them behind: no
+// gallery entry owned by the account that is gone, and no bytes.
+TEST_F(AccountsTest, AnAccountDeletedDuringItsUploadsKeepsNoneOfThem) {
+  serve_.UseNewAccount("otto@example.com");
+  const std::string user_id = serve_.Get("/api/v1/auth/me").json["user"]["id"].asString();
+  const auto photos = SamplePhotos();
+  std::atomic<std::size_t> answered = 0;
+  std::jthread uploader([&] { UploadConcurrently(serve_, photos, 5, 4, &answered); });
+  while (answered < 40) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Json::Value password(Json::objectValue);
+  password["password"] = "correct horse battery";
+  const HttpResult deleted = serve_.SendJson(drogon::Delete, "/api/v1/auth/me", password,
+                                             {{"Authorization", "Bearer " + serve_.bearer()}});
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  uploader.join();
+  ASSERT_LT(answered, photos.size()) << "the uploads ended before the deletion";
+
+  auto catalog = db::OpenSqliteClient((serve_.data_dir() / "catalog.db").string());
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  const auto count = [&](const std::string& sql) {
+    return (*catalog)->execSqlSync(sql)[0][0].as<std::int64_t>();
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM uploads WHERE owner = '" + user_id + "'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM images"), 0);
+  db::ReleaseDbClient(std::move(*catalog));
+  EXPECT_EQ(
+      std::distance(std::filesystem::directory_iterator(serve_.data_dir() / "blobs" / "inputs"),
+                    std::filesystem::directory_iterator()),
+      0)
+      << "bytes of photos of a deleted account";
 }
 
 // The operator lists the accounts and gives one that forgot its password a new one, from the
