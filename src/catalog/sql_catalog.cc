@@ -1114,9 +1114,8 @@ constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = $1";
 constexpr std::string_view kRememberDeletedUser =
     "INSERT INTO deleted_users (id, deleted_at_ms) VALUES ($1, $2)";
 constexpr std::string_view kDeletedUsersWithUploads =
-    "SELECT d.id FROM deleted_users d"
-    " WHERE EXISTS (SELECT 1 FROM uploads u WHERE u.owner = d.id) ORDER BY d.deleted_at_ms LIMIT "
-    "$1";
+    "SELECT d.id FROM deleted_users d WHERE EXISTS (SELECT 1 FROM uploads u WHERE u.owner = d.id)"
+    " ORDER BY d.deleted_at_ms LIMIT $1";
 constexpr std::string_view kInsertToken =
     "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5)";

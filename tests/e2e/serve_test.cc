@@ -82,6 +82,31 @@ HttpResult EventsApart(ServeProcess& serve, const std::string& last_event_id) {
   return ToResult(result, response);
 }
 
+// What a first run left: `count` sample photos uploaded by one account through the web tier
+// alone, so that their jobs stay queued.
+struct Uploaded {
+  std::vector<std::string> ids;
+  std::string owner_token;
+};
+Uploaded UploadWithoutWorkers(const std::filesystem::path& data_dir, std::size_t count) {
+  ServeProcess web(data_dir, "web");
+  web.Start();
+  Uploaded uploaded{.owner_token = web.UseNewAccount("owner@example.com")};
+  const auto all = SamplePhotos();
+  uploaded.ids = UploadConcurrently(web, {all.begin(), all.begin() + count}, 1, 1);
+  EXPECT_EQ(uploaded.ids.size(), count);
+  EXPECT_EQ(web.Terminate(), 0);
+  return uploaded;
+}
+
+// Changes a stopped service's SQLite catalog or queue by hand, to make a state between runs.
+void RunSql(const std::filesystem::path& database, std::initializer_list<std::string> statements) {
+  auto db = db::OpenSqliteClient(database.string());
+  ASSERT_TRUE(db) << db.error().message;
+  for (const std::string& statement : statements) (*db)->execSqlSync(statement);
+  db::ReleaseDbClient(std::move(*db));
+}
+
 class ServeTest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -1188,27 +1213,12 @@ TEST_F(ServeTest, TheSamePhotoUploadedConcurrentlyQueuesOneJob) {
 // A queue that comes back empty (a NATS server restarted without its store) has lost the
 // jobs of images still queued: they are enqueued again, here at the next start.
 TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
-  std::vector<std::string> ids;
-  std::string owner;
-  {
-    ServeProcess web(dir_.path() / "data", "web");  // no workers: the jobs stay queued
-    web.Start();
-    owner = web.UseNewAccount("owner@example.com");
-    const auto all = SamplePhotos();
-    ids = UploadConcurrently(web, {all.begin(), all.begin() + 3}, 1, 1);
-    ASSERT_EQ(ids.size(), 3u);
-    ASSERT_EQ(web.Terminate(), 0);
-  }
-  {
-    auto db = db::OpenSqliteClient((dir_.path() / "data" / "queue.db").string());
-    ASSERT_TRUE(db) << db.error().message;
-    (*db)->execSqlSync("DELETE FROM messages");
-    db::ReleaseDbClient(std::move(*db));
-  }
+  const Uploaded uploaded = UploadWithoutWorkers(dir_.path() / "data", 3);
+  RunSql(dir_.path() / "data" / "queue.db", {"DELETE FROM messages"});
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
-  serve.UseToken(owner);
-  for (const Json::Value& image : serve.AwaitAll(ids, 60)) {
+  serve.UseToken(uploaded.owner_token);
+  for (const Json::Value& image : serve.AwaitAll(uploaded.ids, 60)) {
     EXPECT_EQ(image["status"].asString(), "done") << image;
   }
   EXPECT_THAT(serve.log(), HasSubstr("3 images re-enqueued after a crash"));
@@ -1219,29 +1229,14 @@ TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
 // failures are made in the catalog (and the jobs gone, as dead-lettering does) between two
 // runs: what workers that kept crashing on them would have left.
 TEST_F(ServeTest, AFailedImageIsTriedAgainOnItsOwnersRequest) {
-  std::vector<std::string> ids;
-  std::string owner;
-  {
-    ServeProcess web(dir_.path() / "data", "web");  // no workers: the jobs stay queued
-    web.Start();
-    owner = web.UseNewAccount("owner@example.com");
-    const auto all = SamplePhotos();
-    ids = UploadConcurrently(web, {all.begin(), all.begin() + 2}, 1, 1);
-    ASSERT_EQ(ids.size(), 2u);
-    ASSERT_EQ(web.Terminate(), 0);
-  }
-  {
-    auto catalog = db::OpenSqliteClient((dir_.path() / "data" / "catalog.db").string());
-    ASSERT_TRUE(catalog) << catalog.error().message;
-    (*catalog)->execSqlSync(
-        "UPDATE images SET status = 'failed', attempts = 3, finished_at_ms = 1,"
-        " error = 'gave up after 3 attempts: the worker crashed'");
-    db::ReleaseDbClient(std::move(*catalog));
-    auto queue = db::OpenSqliteClient((dir_.path() / "data" / "queue.db").string());
-    ASSERT_TRUE(queue) << queue.error().message;
-    (*queue)->execSqlSync("DELETE FROM messages");
-    db::ReleaseDbClient(std::move(*queue));
-  }
+  const Uploaded uploaded = UploadWithoutWorkers(dir_.path() / "data", 2);
+  const std::vector<std::string>& ids = uploaded.ids;
+  const std::string& owner = uploaded.owner_token;
+  ASSERT_EQ(ids.size(), 2u);
+  RunSql(dir_.path() / "data" / "catalog.db",
+         {"UPDATE images SET status = 'failed', attempts = 3, finished_at_ms = 1,"
+          " error = 'gave up after 3 attempts: the worker crashed'"});
+  RunSql(dir_.path() / "data" / "queue.db", {"DELETE FROM messages"});
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
   serve.UseToken(owner);
@@ -1288,24 +1283,10 @@ TEST_F(ServeTest, AFailedImageIsTriedAgainOnItsOwnersRequest) {
 // removed by the web tier's sweep. The state is made by hand between two runs: the account
 // deleted in the catalog, its photos still there.
 TEST_F(ServeTest, PhotosADeletionLeftBehindAreRemovedBySweep) {
-  std::vector<std::string> ids;
-  {
-    ServeProcess web(dir_.path() / "data", "web");
-    web.Start();
-    web.UseNewAccount("gone@example.com");
-    const auto all = SamplePhotos();
-    ids = UploadConcurrently(web, {all.begin(), all.begin() + 3}, 3, 1);
-    ASSERT_EQ(ids.size(), 3u);
-    ASSERT_EQ(web.Terminate(), 0);
-  }
-  {
-    auto catalog = db::OpenSqliteClient((dir_.path() / "data" / "catalog.db").string());
-    ASSERT_TRUE(catalog) << catalog.error().message;
-    (*catalog)->execSqlSync(
-        "INSERT INTO deleted_users (id, deleted_at_ms) SELECT id, 1 FROM users");
-    (*catalog)->execSqlSync("DELETE FROM users");
-    db::ReleaseDbClient(std::move(*catalog));
-  }
+  ASSERT_EQ(UploadWithoutWorkers(dir_.path() / "data", 3).ids.size(), 3u);
+  RunSql(dir_.path() / "data" / "catalog.db",
+         {"INSERT INTO deleted_users (id, deleted_at_ms) SELECT id, 1 FROM users",
+          "DELETE FROM users"});
   ServeProcess web(dir_.path() / "data", "web");
   web.Start();
   const auto inputs = dir_.path() / "data" / "blobs" / "inputs";
