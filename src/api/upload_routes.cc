@@ -435,8 +435,9 @@ void RetryImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   if (context->draining) return callback(ShuttingDown());
   auto room = context->ReserveBacklog(1);
   if (!room) return callback(ErrorResponse(room.error()));
-  if (!room->reservation) return callback(QueueFull(room->waiting));
-  BacklogReservation backlog = std::move(*room->reservation);
+  std::optional<BacklogReservation>& reserved = room->reservation;
+  if (!reserved.has_value()) return callback(QueueFull(room->waiting));
+  BacklogReservation backlog = std::move(reserved.value());
   const std::unique_lock held = context->LockImage(id);
   auto image = context->catalog.Get(owner, id);
   if (!image) return callback(ErrorResponse(image.error()));

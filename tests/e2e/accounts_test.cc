@@ -491,6 +491,7 @@ TEST_F(AccountsTest, OfTwoPasswordChangesAtOnceOneWins) {
     std::barrier start(2);
     {
       std::vector<std::jthread> changes;
+      changes.reserve(2);
       for (int i = 0; i < 2; ++i) {
         changes.emplace_back([&, i] {
           Json::Value body(Json::objectValue);
