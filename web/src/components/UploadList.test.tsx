@@ -65,6 +65,20 @@ describe('upload list', () => {
     expect(screen.getAllByTestId('gallery-item')).toHaveLength(1);
   });
 
+  it('says when a file is the same photo as another row’s', async () => {
+    const { uploads } = await startWith([imageFile('rex.jpg'), imageFile('rex copy.jpg'), imageFile('cat.jpg')]);
+    const rex = makeImage({ id: 'rex1', filename: 'rex.jpg' });
+    await act(async () => uploads[0].resolve(rex));
+    await act(async () => uploads[1].resolve({ ...rex, filename: 'rex copy.jpg' }));
+    await act(async () => uploads[2].resolve(makeImage({ id: 'cat1', filename: 'cat.jpg' })));
+    expect(within(rowFor('rex copy.jpg')).getByTestId('same-photo').textContent).toBe(
+      'Same photo as rex.jpg: one in the gallery',
+    );
+    expect(within(rowFor('rex.jpg')).queryByTestId('same-photo')).toBeNull();
+    expect(within(rowFor('cat.jpg')).queryByTestId('same-photo')).toBeNull();
+    expect(statusOf('rex copy.jpg')).toBe('Done');
+  });
+
   it('shows the failure reason from the server', async () => {
     const { uploads } = await startWith([imageFile('broken.jpg')]);
     const queued = makeImage({ id: 'b1', filename: 'broken.jpg', status: 'queued', labels: undefined });

@@ -70,6 +70,11 @@ export function UploadRow({
               {item.error}
             </span>
           )}
+          {item.sameAs && (
+            <span className="muted small" data-testid="same-photo">
+              Same photo as {item.sameAs}: one in the gallery
+            </span>
+          )}
         </div>
       </div>
       {item.phase === 'failed' && item.retryable && (

@@ -31,6 +31,8 @@ export interface UploadItem {
   retryable?: boolean;
   image?: Image;
   previewUrl?: string;
+  /** Another row's file had the same bytes: one photo, shown once in the gallery. */
+  sameAs?: string;
 }
 
 export const MAX_PARALLEL_UPLOADS = 3;
@@ -149,7 +151,8 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
         .then((answer) => {
           const image = hub ? hub.freshest(answer) : answer;
           lastUpdate.current.set(item.key, Date.now());
-          patch(item.key, { progress: 1, phase: image.status, image, error: image.error });
+          const twin = itemsRef.current.find((other) => other.key !== item.key && other.image?.id === image.id);
+          patch(item.key, { progress: 1, phase: image.status, image, error: image.error, sameAs: twin?.name });
           announce(describe(item, image));
           hub?.publish(image);
         })
