@@ -10,26 +10,21 @@
 
 #include "auth/accounts.h"
 #include "catalog/catalog.h"
-#include "cli/option_checks.h"
+#include "cli/service_options.h"
 #include "cli/url_display.h"
 
 namespace argus::cli {
 namespace {
 
 struct AccountsOptions {
-  std::string data_dir = "./argus-data";
-  std::string catalog_url;
+  StorageOptions storage;  // only its --data-dir and --catalog
   std::string email;
 };
 
 // The service's catalog, never a new one: a mistyped --data-dir must not answer "no accounts"
 // from an empty catalog made on the spot.
 Result<std::unique_ptr<catalog::Catalog>> OpenServiceCatalog(const AccountsOptions& options) {
-  std::string url = options.catalog_url;
-  if (url.empty()) {
-    url = "sqlite://" + std::filesystem::absolute(options.data_dir).lexically_normal().string() +
-          "/catalog.db";
-  }
+  const std::string url = options.storage.CatalogUrl();
   if (constexpr std::string_view kSqlite = "sqlite://"; url.starts_with(kSqlite)) {
     const std::filesystem::path file = url.substr(kSqlite.size());
     if (std::error_code error; !std::filesystem::is_regular_file(file, error)) {
@@ -52,17 +47,17 @@ std::string DateOf(std::int64_t ms) {
   return std::format("{:%Y-%m-%d %H:%M} UTC", at);
 }
 
+// The command's failure, told on stderr: exit status 1.
+int Failed(std::string_view message) {
+  std::cerr << "argus accounts: " << message << '\n';
+  return 1;
+}
+
 int ListAccounts(const AccountsOptions& options) {
   auto catalog = OpenServiceCatalog(options);
-  if (!catalog) {
-    std::cerr << "argus accounts: " << catalog.error().message << '\n';
-    return 1;
-  }
+  if (!catalog) return Failed(catalog.error().message);
   auto users = (*catalog)->ListUsers();
-  if (!users) {
-    std::cerr << "argus accounts: " << users.error().message << '\n';
-    return 1;
-  }
+  if (!users) return Failed(users.error().message);
   if (users->empty()) {
     std::cout << "no accounts yet: the first to sign up becomes the administrator\n";
     return 0;
@@ -80,38 +75,19 @@ int ListAccounts(const AccountsOptions& options) {
 
 int ResetPassword(const AccountsOptions& options) {
   auto catalog = OpenServiceCatalog(options);
-  if (!catalog) {
-    std::cerr << "argus accounts: " << catalog.error().message << '\n';
-    return 1;
-  }
+  if (!catalog) return Failed(catalog.error().message);
   auth::Accounts accounts(**catalog);
   auto password = accounts.ResetPassword(options.email);
   if (!password) {
-    std::cerr << "argus accounts: "
-              << (password.error().code == ErrorCode::kNotFound
+    return Failed(password.error().code == ErrorCode::kNotFound
                       ? "no account with the email " + options.email +
                             " (argus accounts list shows them)"
-                      : password.error().message)
-              << '\n';
-    return 1;
+                      : password.error().message);
   }
   std::cout << "New password for " << options.email << ": " << *password << '\n'
             << "Every session of the account has ended. Hand the password over privately, "
                "and ask for a new one to be chosen in Settings after logging in.\n";
   return 0;
-}
-
-void AddCatalogOptions(CLI::App& command, AccountsOptions& options) {
-  command
-      .add_option("--data-dir", options.data_dir,
-                  "The service's data folder, whose catalog.db holds the accounts")
-      ->envname("ARGUS_DATA_DIR")
-      ->check(NotEmpty())
-      ->capture_default_str();
-  command
-      .add_option("--catalog", options.catalog_url,
-                  "The service's catalog URL, when it is not DATA_DIR/catalog.db")
-      ->envname("ARGUS_CATALOG_URL");
 }
 
 }  // namespace
@@ -123,13 +99,13 @@ void AddAccountsCommand(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<AccountsOptions>();
 
   CLI::App* list = accounts->add_subcommand("list", "Every account, oldest first, with its role");
-  AddCatalogOptions(*list, *options);
+  AddCatalogOptions(*list, options->storage);
   list->callback([options, &exit_code] { exit_code = ListAccounts(*options); });
 
   CLI::App* reset = accounts->add_subcommand(
       "reset-password",
       "Give an account a new random password, printed once, and end all its sessions");
-  AddCatalogOptions(*reset, *options);
+  AddCatalogOptions(*reset, options->storage);
   reset->add_option("email", options->email, "The account's email")->required();
   reset->callback([options, &exit_code] { exit_code = ResetPassword(*options); });
 }

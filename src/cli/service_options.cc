@@ -63,11 +63,17 @@ Result<DataDirectory> StorageOptions::Resolve() {
   auto directory = DataDirectory::Create(data_dir);
   if (!directory) return std::unexpected(directory.error());
   const std::string dir = std::filesystem::absolute(data_dir).lexically_normal().string();
-  if (catalog_url.empty()) catalog_url = "sqlite://" + dir + "/catalog.db";
+  catalog_url = CatalogUrl();
   if (queue_url.empty()) queue_url = "sqlite://" + dir + "/queue.db";
   if (blob_url.empty()) blob_url = "file://" + dir + "/blobs";
   if (events_url.empty()) events_url = "unix://" + dir + "/events.sock";
   return directory;
+}
+
+std::string StorageOptions::CatalogUrl() const {
+  if (!catalog_url.empty()) return catalog_url;
+  return "sqlite://" + std::filesystem::absolute(data_dir).lexically_normal().string() +
+         "/catalog.db";
 }
 
 bool StorageOptions::DurabilityApplies() const {
@@ -116,7 +122,7 @@ Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_op
   return assets_dir;
 }
 
-void AddStorageOptions(CLI::App& command, StorageOptions& options) {
+void AddCatalogOptions(CLI::App& command, StorageOptions& options) {
   command
       .add_option("--data-dir", options.data_dir,
                   "Folder for the embedded catalog, queue and blobs")
@@ -127,6 +133,10 @@ void AddStorageOptions(CLI::App& command, StorageOptions& options) {
       .add_option("--catalog", options.catalog_url,
                   "Catalog URL (default sqlite://DATA_DIR/catalog.db)")
       ->envname("ARGUS_CATALOG_URL");
+}
+
+void AddStorageOptions(CLI::App& command, StorageOptions& options) {
+  AddCatalogOptions(command, options);
   command
       .add_option("--queue", options.queue_url, "Queue URL (default sqlite://DATA_DIR/queue.db)")
       ->envname("ARGUS_QUEUE_URL");

@@ -60,6 +60,9 @@ struct StorageOptions {
   // Fills in the defaults and creates the data directory. Called once the start's other
   // checks have passed: the directory goes again if the start still fails.
   Result<DataDirectory> Resolve();
+  // --catalog, else sqlite://DATA_DIR/catalog.db: what Resolve fills in, without creating
+  // anything.
+  std::string CatalogUrl() const;
 };
 
 struct Stores {
@@ -86,6 +89,8 @@ Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_op
                                                 const WorkerSettings& settings);
 
 void AddStorageOptions(CLI::App& command, StorageOptions& options);
+// --data-dir and --catalog only, of AddStorageOptions: all `argus accounts` opens.
+void AddCatalogOptions(CLI::App& command, StorageOptions& options);
 // --max-bytes and --max-pixels: what the web tier checks uploads against and workers decode.
 void AddImageLimitOptions(CLI::App& command, image::Limits& limits);
 // How workers classify, for the commands that run or start workers; includes the limits.
