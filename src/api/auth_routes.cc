@@ -305,20 +305,16 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       [](const auto& outcome) { return !outcome && outcome.error().code == ErrorCode::kNotFound; });
   app.registerHandler("/api/v1/auth/logout", OffTheLoop(context, LogOut), {drogon::Post});
   app.registerHandler("/api/v1/auth/me", OffTheLoop(context, CurrentUser), {drogon::Get});
-  app.registerHandler("/api/v1/auth/me",
-                      OffTheLoop(context,
-                                 [limiter](const std::shared_ptr<ApiContext>& context,
-                                           const HttpRequestPtr& request, Callback&& callback) {
-                                   DeleteAccount(context, *limiter, request, std::move(callback));
-                                 }),
-                      {drogon::Delete});
-  app.registerHandler("/api/v1/auth/password",
-                      OffTheLoop(context,
-                                 [limiter](const std::shared_ptr<ApiContext>& context,
-                                           const HttpRequestPtr& request, Callback&& callback) {
-                                   ChangePassword(context, *limiter, request, std::move(callback));
-                                 }),
-                      {drogon::Post});
+  // The routes that check a signed-in user's password share the log-in limit.
+  auto with_limiter = [&context, limiter](auto handle) {
+    return OffTheLoop(context,
+                      [limiter, handle](const std::shared_ptr<ApiContext>& context,
+                                        const HttpRequestPtr& request, Callback&& callback) {
+                        handle(context, *limiter, request, std::move(callback));
+                      });
+  };
+  app.registerHandler("/api/v1/auth/me", with_limiter(DeleteAccount), {drogon::Delete});
+  app.registerHandler("/api/v1/auth/password", with_limiter(ChangePassword), {drogon::Post});
   app.registerHandler("/api/v1/tokens", OffTheLoop(context, ListTokens), {drogon::Get});
   app.registerHandler("/api/v1/tokens", OffTheLoop(context, CreateToken), {drogon::Post});
   app.registerHandler("/api/v1/tokens/{id}", OffTheLoop<std::string>(context, RevokeToken),
