@@ -36,12 +36,14 @@ void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
 
 Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string& id) {
   const std::unique_lock held = LockImage(id);
-  auto last_owner = catalog.Remove(owner, id);
+  auto last_owner =
+      catalog.Remove(owner, id, [this, &id] { return blobs.Delete(worker::InputKey(id)); });
   if (!last_owner) return std::unexpected(last_owner.error());
   Announce(std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
   if (!*last_owner) return {};
-  for (const std::string& key :
-       {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {
+  // After the removal commits: a worker or a thumbnail writing one meanwhile then finds the
+  // image gone and deletes what it wrote.
+  for (const std::string& key : {worker::OutputKey(id), worker::ThumbnailKey(id)}) {
     if (auto deleted = blobs.Delete(key); !deleted) return deleted;
   }
   return {};

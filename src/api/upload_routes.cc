@@ -198,18 +198,22 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                    const ValidUpload& upload, BacklogReservation& backlog) {
   const std::string key = worker::InputKey(upload.id);
   const std::unique_lock held = context.LockImage(upload.id);
-  auto exists = context.blobs.Exists(key);
-  if (!exists) return std::unexpected(ServerFault(exists.error()));
-  if (!*exists) {
+  auto store_bytes_unless_there = [&]() -> Result<bool> {
+    auto exists = context.blobs.Exists(key);
+    if (!exists) return std::unexpected(ServerFault(exists.error()));
+    if (*exists) return false;
     if (auto put = context.blobs.Put(key, AsBytes(upload.bytes), upload.content_type,
                                      blob::Durability::kRecreatable);
         !put) {
       return std::unexpected(ServerFault(put.error()));
     }
-    // New bytes are almost always a new image: an idle worker can decode it while the
-    // catalog records it and the queue takes its job.
-    if (context.decode_ahead) worker::AnnounceUpload(*context.decode_ahead, upload.id);
-  }
+    return true;
+  };
+  auto stored = store_bytes_unless_there();
+  if (!stored) return std::unexpected(stored.error());
+  // New bytes are almost always a new image: an idle worker can decode it while the catalog
+  // records it and the queue takes its job.
+  if (*stored && context.decode_ahead) worker::AnnounceUpload(*context.decode_ahead, upload.id);
   auto added =
       context.catalog.AddUpload({.id = upload.id,
                                  .owner = owner,
@@ -222,8 +226,15 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
     if (added.error().code != ErrorCode::kNotFound) return std::unexpected(added.error());
     // The account was deleted while its upload was on the way: nothing is recorded, and
     // bytes written just now would belong to no one.
-    if (!*exists) (void)context.blobs.Delete(key);
+    if (*stored) (void)context.blobs.Delete(key);
     return Fail(ErrorCode::kConflict, "the account was deleted while this upload was on its way");
+  }
+  if (added->needs_job && !*stored) {
+    // A removal of the content's last copy (through any replica) may have deleted the bytes
+    // found above before this upload was recorded as a new image (Catalog::Remove).
+    if (auto restored = store_bytes_unless_there(); !restored) {
+      return std::unexpected(restored.error());
+    }
   }
   if (added->needs_job) {
     if (auto enqueued = EnqueueUnlessHeld(context, upload.id, backlog); !enqueued) {

@@ -136,6 +136,9 @@ struct TokenRecord {
 // Image status: queued → processing → done; a non-final failure puts it back to queued
 // (its job will be delivered again) and a final one marks it failed. done is terminal; a
 // late result may still replace a final failure. Timestamps are Unix milliseconds.
+// Deletes the uploaded bytes of an image whose last upload a removal took.
+using BytesRemover = std::function<Result<void>()>;
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -146,8 +149,10 @@ class Catalog {
   // returns the stored state.
   // needs_job is true while the content is queued and MarkEnqueued has not been called for
   // it, so a retried or concurrent upload of unfinished content may enqueue twice (harmless:
-  // StoreResults keeps the first result). kInvalidArgument for an empty id or one longer than
-  // 128 characters, or negative sizes.
+  // StoreResults keeps the first result). It is also true for an image the upload created
+  // after a concurrent Remove took the content's last copy, whose bytes are then gone: a
+  // caller that skipped storing them because they were there checks them again. kInvalidArgument
+  // for an empty id or one longer than 128 characters, or negative sizes.
   virtual Result<AddOutcome> AddUpload(const NewUpload& upload) = 0;
   // Notes that jobs for these images are in the queue, in one statement per 500 ids. Ids
   // the catalog does not know (removed meanwhile) are skipped.
@@ -172,10 +177,15 @@ class Catalog {
   // meanwhile moves to the front). kInvalidArgument for a limit outside 1..200 or a cursor
   // this catalog did not make.
   virtual Result<ListPage> List(const ListQuery& query) = 0;
-  // Removes the owner's entry. Returns true when no owner is left, so the caller deletes the
-  // blobs; the image row goes too (with its search terms; an upload of the same content
-  // later starts afresh). kNotFound unless `owner` uploaded `id`.
-  virtual Result<bool> Remove(std::string_view owner, std::string_view id) = 0;
+  // Removes the owner's entry. When no owner is left the image row goes too (with its search
+  // terms; an upload of the same content later starts afresh), and `remove_bytes` deletes the
+  // uploaded bytes before the removal commits, while it holds the image's row: an upload of
+  // the same content that found the bytes stored waits for the commit, then gets a new image
+  // (needs_job) and stores the bytes again (see AddUpload). A failure of the remover undoes
+  // the removal and is returned. Returns whether no owner is left; the caller then deletes the
+  // image's other objects. kNotFound unless `owner` uploaded `id`.
+  virtual Result<bool> Remove(std::string_view owner, std::string_view id,
+                              const BytesRemover& remove_bytes) = 0;
   // Gives the owner's failed image another round, as uploading it again does: queued, its
   // error, attempts and times cleared, awaiting its job (needs_job). kNotFound unless `owner`
   // uploaded `id`; kConflict, naming the status, unless it failed.

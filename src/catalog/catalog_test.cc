@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <format>
+#include <future>
 #include <ostream>
 #include <set>
 #include <source_location>
@@ -79,6 +80,9 @@ Result<bool> StoreResult(Catalog& catalog, const std::string& id,
   if (!stored) return std::unexpected(stored.error());
   return stored->front();
 }
+
+// For removals from a catalog with no blob store beside it.
+Result<void> NoBlobs() { return {}; }
 
 NewUpload Upload(std::string owner, std::string id, std::string filename = "photo.jpg") {
   return {.id = std::move(id),
@@ -416,7 +420,7 @@ TEST_P(CatalogTest, RejectsTextWithNulBytes) {
             ErrorCode::kInvalidArgument);
   // A truncated owner must not reach Alice's images.
   EXPECT_EQ(CodeOf(catalog_->Get("alice\0x"s, Id(1))), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(CodeOf(catalog_->Remove("alice\0x"s, Id(1))), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->Remove("alice\0x"s, Id(1), NoBlobs)), ErrorCode::kInvalidArgument);
   EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice\0x"s})), ErrorCode::kInvalidArgument);
   EXPECT_EQ(CodeOf(catalog_->RecordFailure(Id(1), "bad\0error"s, false, 1)),
             ErrorCode::kInvalidArgument);
@@ -732,8 +736,8 @@ TEST_P(CatalogTest, ExistTellsWhichImagesAnOwnerStillKeeps) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   Must(catalog_->AddUpload(Upload("alice", Id(2))));
   Must(catalog_->AddUpload(Upload("bob", Id(2))));
-  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1))));
-  EXPECT_FALSE(Must(catalog_->Remove("alice", Id(2))));  // bob keeps it
+  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1), NoBlobs)));
+  EXPECT_FALSE(Must(catalog_->Remove("alice", Id(2), NoBlobs)));  // bob keeps it
   EXPECT_EQ(Must(catalog_->Exist(std::vector{Id(1), Id(2), Id(99), Id(2)})),
             (std::vector<bool>{false, true, false, true}));
   EXPECT_TRUE(Must(catalog_->Exist({})).empty());
@@ -1011,7 +1015,7 @@ TEST_P(CatalogTest, ADeletedUserTakesItsSessionsAndTokensAndFreesItsEmail) {
   Must(catalog_->AddUpload(Upload(bob.id, Id(2))));
   Must(catalog_->AddUpload(Upload("", Id(3))));
   EXPECT_EQ(Must(catalog_->DeletedUsersWithUploads(10)), std::vector<std::string>{alice.id});
-  Must(catalog_->Remove(alice.id, Id(1)));
+  Must(catalog_->Remove(alice.id, Id(1), NoBlobs));
   EXPECT_TRUE(Must(catalog_->DeletedUsersWithUploads(10)).empty());
   EXPECT_EQ(catalog_->FindSession("alice-session", 3).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(catalog_->FindUserByApiToken("alice-token", 3).error().code, ErrorCode::kNotFound);
@@ -1047,11 +1051,11 @@ TEST_P(CatalogTest, CountsByStatus) {
 
 TEST_P(CatalogTest, RemovingTheOnlyOwnerRemovesTheImage) {
   AddDone("alice", Id(1), Labrador());
-  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1))));
+  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1), NoBlobs)));
   EXPECT_EQ(CodeOf(catalog_->Get("alice", Id(1))), ErrorCode::kNotFound);
   EXPECT_EQ(CodeOf(catalog_->GetImage(Id(1))), ErrorCode::kNotFound);
   EXPECT_TRUE(Must(catalog_->List({.owner = "alice"})).images.empty());
-  EXPECT_EQ(CodeOf(catalog_->Remove("alice", Id(1))), ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(catalog_->Remove("alice", Id(1), NoBlobs)), ErrorCode::kNotFound);
 
   // The content comes back as new: no stale result, no stale search terms.
   AddOutcome again = Must(catalog_->AddUpload(Upload("alice", Id(1))));
@@ -1064,17 +1068,72 @@ TEST_P(CatalogTest, RemovingTheOnlyOwnerRemovesTheImage) {
 TEST_P(CatalogTest, RemovingOneOfTwoOwnersKeepsTheImage) {
   AddDone("alice", Id(1), Labrador());
   Must(catalog_->AddUpload(Upload("bob", Id(1))));
-  EXPECT_EQ(CodeOf(catalog_->Remove("carol", Id(1))), ErrorCode::kNotFound);
-  EXPECT_FALSE(Must(catalog_->Remove("alice", Id(1))));
+  EXPECT_EQ(CodeOf(catalog_->Remove("carol", Id(1), NoBlobs)), ErrorCode::kNotFound);
+  EXPECT_FALSE(Must(catalog_->Remove("alice", Id(1), NoBlobs)));
   EXPECT_EQ(CodeOf(catalog_->Get("alice", Id(1))), ErrorCode::kNotFound);
   ImageRecord bobs = Must(catalog_->Get("bob", Id(1)));
   EXPECT_EQ(bobs.status, ImageStatus::kDone);
   EXPECT_EQ(Ids(Must(catalog_->List({.owner = "bob", .label = "dog"})).images),
             std::vector<std::string>{Id(1)});
-  EXPECT_TRUE(Must(catalog_->Remove("bob", Id(1))));
+  EXPECT_TRUE(Must(catalog_->Remove("bob", Id(1), NoBlobs)));
   EXPECT_EQ(CodeOf(catalog_->GetImage(Id(1))), ErrorCode::kNotFound);
   StatusCounts counts = Must(catalog_->CountByStatus());
   EXPECT_EQ(counts.done, 0);
+}
+
+TEST_P(CatalogTest, TheBytesAreRemovedWithTheLastCopyAndAFailureToRemoveThemUndoesTheRemoval) {
+  AddDone("alice", Id(1), Labrador());
+  Must(catalog_->AddUpload(Upload("bob", Id(1))));
+  int removals = 0;
+  auto count_removal = [&removals] {
+    ++removals;
+    return Result<void>();
+  };
+  EXPECT_FALSE(Must(catalog_->Remove("bob", Id(1), count_removal)));
+  EXPECT_EQ(removals, 0) << "alice still has the content";
+
+  auto refuse = []() -> Result<void> {
+    return Fail(ErrorCode::kUnavailable, "the blob store is away");
+  };
+  const Result<bool> refused = catalog_->Remove("alice", Id(1), refuse);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().message, "the blob store is away");
+  EXPECT_EQ(Must(catalog_->Get("alice", Id(1))).status, ImageStatus::kDone);
+  EXPECT_EQ(Ids(Must(catalog_->List({.owner = "alice", .label = "dog"})).images),
+            std::vector<std::string>{Id(1)});
+
+  EXPECT_TRUE(Must(catalog_->Remove("alice", Id(1), count_removal)));
+  EXPECT_EQ(removals, 1);
+}
+
+// The bytes go while the removal holds the image: an upload of the same content
+// meanwhile (as through another web replica) waits, then records a new image, which needs
+// its bytes stored and its job queued again.
+TEST_P(CatalogTest, AnUploadDuringTheRemovalOfTheLastCopyWaitsAndStartsAfresh) {
+  AddDone("alice", Id(1), Labrador());
+  std::promise<void> removing;
+  std::promise<void> resume;
+  std::shared_future<void> resumed = resume.get_future().share();
+  auto removal = std::async(std::launch::async, [&] {
+    return catalog_->Remove("alice", Id(1), [&]() -> Result<void> {
+      removing.set_value();
+      resumed.wait();
+      return {};
+    });
+  });
+  removing.get_future().wait();
+  auto upload =
+      std::async(std::launch::async, [&] { return catalog_->AddUpload(Upload("bob", Id(1))); });
+  EXPECT_EQ(upload.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "recorded while the removal was deleting the bytes";
+  resume.set_value();
+  EXPECT_TRUE(Must(removal.get()));
+  const AddOutcome added = Must(upload.get());
+  EXPECT_TRUE(added.needs_job);
+  EXPECT_EQ(added.record.status, ImageStatus::kQueued);
+  EXPECT_EQ(added.record.result_json, "");
+  EXPECT_EQ(CodeOf(catalog_->Get("alice", Id(1))), ErrorCode::kNotFound);
 }
 
 // ---------------------------------------------------------------------------------------

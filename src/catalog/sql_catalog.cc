@@ -848,14 +848,19 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
   });
 }
 
-Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id) {
+Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id,
+                                const BytesRemover& remove_bytes) {
   if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
   return InTransaction<bool>("removing an image", [&](const Sql& db) -> Result<bool> {
     db(kLockImage, {std::string(id)});
     if (db(kDeleteUpload, {std::string(owner), std::string(id)}).affectedRows() == 0) {
       return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
     }
-    return db(kDeleteOrphanImage, {std::string(id)}).affectedRows() > 0;
+    if (db(kDeleteOrphanImage, {std::string(id)}).affectedRows() == 0) return false;
+    // Inside the transaction: a concurrent upload of the content waits on the image's row, so
+    // it cannot record the image between this deletion of the bytes and the commit.
+    if (auto removed = remove_bytes(); !removed) return std::unexpected(removed.error());
+    return true;
   });
 }
 

@@ -75,7 +75,7 @@ TEST_F(JobMarksTest, FlushWritesAtOnceAndSkipsRemovedImages) {
   const std::string removed = AddUpload(2);
   marks.Add(kept);
   marks.Add(removed);
-  ASSERT_TRUE(catalog_->Remove("", removed));
+  ASSERT_TRUE(catalog_->Remove("", removed, [] { return Result<void>(); }));
   ASSERT_TRUE(marks.Flush());
   EXPECT_TRUE(Unmarked().empty());
   EXPECT_FALSE(catalog_->AddUpload({.id = kept, .owner = "", .filename = "again.jpg"})->needs_job);

@@ -358,7 +358,7 @@ TEST_F(WorkerTest, BatchKeepsOnlyTheImagesItCanClassifyAndSettlesTheRest) {
   // whose bytes are not an image, then a photo, whose tensor must move to the batch's
   // first slot.
   const std::vector<std::string> ids = UploadSamples(3);
-  ASSERT_TRUE(catalog_->Remove("", ids[0]));
+  ASSERT_TRUE(catalog_->Remove("", ids[0], [] { return Result<void>(); }));
   ASSERT_TRUE(blobs_->Delete(InputKey(ids[1])));
   const std::string corrupt = "not a picture at all";
   ASSERT_TRUE(blobs_->Put(InputKey(ids[2]), AsBytes(corrupt), "image/jpeg",
@@ -398,10 +398,8 @@ TEST_F(WorkerTest, AnImageRemovedWhileBeingClassifiedLeavesNoOutputObject) {
     for (const Json::Value& event : message["events"]) {
       if (event["status"] != "processing") continue;
       const std::string id = event["id"].asString();
-      ASSERT_TRUE(catalog_->Remove("", id));
-      for (const std::string& key : {InputKey(id), OutputKey(id)}) {
-        ASSERT_TRUE(blobs_->Delete(key));
-      }
+      ASSERT_TRUE(catalog_->Remove("", id, [&] { return blobs_->Delete(InputKey(id)); }));
+      ASSERT_TRUE(blobs_->Delete(OutputKey(id)));
       std::lock_guard lock(mutex);
       removed.push_back(id);
     }

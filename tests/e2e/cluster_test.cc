@@ -369,6 +369,37 @@ TEST_F(ClusterTest, AnEventStreamThatMovesToTheOtherReplicaMissesNoLaterEvent) {
   EXPECT_EQ(WebB().Terminate(), 0);
 }
 
+// One account deletes the last copy of each photo through one replica while another account
+// uploads the same photo through the other: every upload answered 202 keeps its bytes and is
+// classified. The replicas share no lock; the catalog's image row orders the two.
+TEST_F(ClusterTest, AnUploadRacingTheDeletionOfTheSameContentOnTheOtherReplicaKeepsItsBytes) {
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  ArgusProcess& worker = StartWorker("worker");
+  ASSERT_TRUE(worker.running());
+  const std::string owner = WebA().bearer();
+  const std::string bob = WebB().UseNewAccount("bob@example.com");
+  const auto all = SamplePhotos();
+  const std::vector<std::filesystem::path> photos(all.begin(), all.begin() + 40);
+  const std::vector<std::string> owner_ids = UploadConcurrently(WebA(), photos, 1, 2);
+  ASSERT_EQ(owner_ids.size(), photos.size());
+  WebA().AwaitAll(owner_ids);
+
+  const DeletionRace race =
+      RaceDeletionsWithUploads({WebA().port(), owner}, {WebB().port(), bob}, photos);
+  for (std::size_t i = 0; i < photos.size(); ++i) {
+    EXPECT_EQ(race.deleted[i], 204) << photos[i];
+    ASSERT_FALSE(race.uploaded[i].empty()) << photos[i];
+  }
+  const std::vector<Json::Value> records = WebB().AwaitAll(race.uploaded, 60);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i]["status"].asString(), "done") << photos[i] << ": " << records[i];
+    EXPECT_EQ(WebB().Get("/api/v1/images/" + race.uploaded[i] + "/file").status, 200) << photos[i];
+  }
+  EXPECT_EQ(worker.Terminate(), 0);
+  EXPECT_EQ(WebA().Terminate(), 0);
+  EXPECT_EQ(WebB().Terminate(), 0);
+}
+
 // kill -9 of the only worker while it holds jobs, and of one replica while it takes uploads:
 // every upload answered 202 ends up done, with one result, read through the other replica.
 TEST_F(ClusterTest, KillingAWorkerAndAReplicaMidBurstLosesNoAcceptedUpload) {

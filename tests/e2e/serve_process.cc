@@ -14,15 +14,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <barrier>
 #include <cstring>
 #include <format>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <latch>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "common/sha256.h"
 #include "events/nats_test_server.h"
 
 namespace argus::e2e {
@@ -506,6 +509,51 @@ std::vector<std::string> UploadConcurrently(ServeProcess& serve,
   }
   threads.clear();
   return ids;
+}
+
+DeletionRace RaceDeletionsWithUploads(const ApiUser& deleter, const ApiUser& uploader,
+                                      const std::vector<std::filesystem::path>& photos) {
+  DeletionRace race{.deleted = std::vector<int>(photos.size()),
+                    .uploaded = std::vector<std::string>(photos.size())};
+  std::barrier both(2);
+  auto client_thread = [&](const ApiUser& user, auto send) {
+    return std::jthread([&, send] {
+      trantor::EventLoopThread loop;
+      loop.run();
+      auto client = drogon::HttpClient::newHttpClient(
+          "http://127.0.0.1:" + std::to_string(user.port), loop.getLoop());
+      for (std::size_t i = 0; i < photos.size(); ++i) {
+        both.arrive_and_wait();
+        send(client, i);
+      }
+    });
+  };
+  {
+    std::jthread deleting =
+        client_thread(deleter, [&](const drogon::HttpClientPtr& client, std::size_t i) {
+          std::ifstream in(photos[i], std::ios::binary);
+          const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+          auto request = drogon::HttpRequest::newHttpRequest();
+          request->setMethod(drogon::Delete);
+          request->setPath("/api/v1/images/" + Sha256Hex(bytes));
+          request->addHeader("Authorization", "Bearer " + deleter.bearer);
+          auto [result, response] = client->sendRequest(request, 30);
+          race.deleted[i] = ToResult(result, response).status;
+        });
+    std::jthread uploading =
+        client_thread(uploader, [&](const drogon::HttpClientPtr& client, std::size_t i) {
+          auto request = drogon::HttpRequest::newFileUploadRequest(
+              {drogon::UploadFile(photos[i].string(), "", "file")});
+          request->setMethod(drogon::Post);
+          request->setPath("/api/v1/images");
+          request->addHeader("Authorization", "Bearer " + uploader.bearer);
+          auto [result, response] = client->sendRequest(request, 30);
+          const HttpResult uploaded = ToResult(result, response);
+          if (uploaded.status == 202)
+            race.uploaded[i] = uploaded.json["images"][0]["id"].asString();
+        });
+  }
+  return race;
 }
 
 TempDir::TempDir() {

@@ -155,6 +155,23 @@ std::vector<std::string> UploadConcurrently(ServeProcess& serve,
                                             std::size_t per_request, std::size_t clients,
                                             std::atomic<std::size_t>* answered = nullptr);
 
+// An account's API token, and the server it sends its requests to.
+struct ApiUser {
+  int port = 0;
+  std::string bearer;
+};
+
+// One account deleting its photos while another uploads the same photos, each pair sent at
+// the same moment: DELETE /api/v1/images/{id} by `deleter` and POST /api/v1/images by
+// `uploader`. For each photo, in order, the deletion's status and the id the upload was
+// answered 202 with ("" otherwise).
+struct DeletionRace {
+  std::vector<int> deleted;
+  std::vector<std::string> uploaded;
+};
+DeletionRace RaceDeletionsWithUploads(const ApiUser& deleter, const ApiUser& uploader,
+                                      const std::vector<std::filesystem::path>& photos);
+
 // The course workload's protocol: every file at once as `POST /` with multipart field
 // `myfile`, each on a connection of its own and without an account, file i to
 // targets[i % targets.size()]. Returns the answers in file order.

@@ -9,7 +9,6 @@
 #include <trantor/net/EventLoopThread.h>
 
 #include <algorithm>
-#include <barrier>
 #include <filesystem>
 #include <format>
 #include <fstream>
@@ -93,7 +92,8 @@ Uploaded UploadWithoutWorkers(const std::filesystem::path& data_dir, std::size_t
   web.Start();
   Uploaded uploaded{.owner_token = web.UseNewAccount("owner@example.com")};
   const auto all = SamplePhotos();
-  uploaded.ids = UploadConcurrently(web, {all.begin(), all.begin() + count}, 1, 1);
+  uploaded.ids = UploadConcurrently(
+      web, {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count)}, 1, 1);
   EXPECT_EQ(uploaded.ids.size(), count);
   EXPECT_EQ(web.Terminate(), 0);
   return uploaded;
@@ -794,50 +794,17 @@ TEST_F(ServeTest, AnUploadRacingTheDeletionOfTheSameContentKeepsItsBytes) {
   ASSERT_EQ(alice_ids.size(), photos.size());
   serve.AwaitAll(alice_ids);
 
-  std::barrier both(2);
-  auto client_thread = [&](auto send) {
-    return std::jthread([&, send] {
-      trantor::EventLoopThread loop;
-      loop.run();
-      auto client = drogon::HttpClient::newHttpClient(
-          "http://127.0.0.1:" + std::to_string(serve.port()), loop.getLoop());
-      for (std::size_t i = 0; i < photos.size(); ++i) {
-        both.arrive_and_wait();
-        send(client, i);
-      }
-    });
-  };
-  std::vector<int> deleted(photos.size());
-  std::vector<std::string> bob_ids(photos.size());
-  {
-    std::jthread deleter = client_thread([&](const drogon::HttpClientPtr& client, std::size_t i) {
-      auto request = drogon::HttpRequest::newHttpRequest();
-      request->setMethod(drogon::Delete);
-      request->setPath("/api/v1/images/" + Sha256Hex(ReadAll(photos[i])));
-      request->addHeader("Authorization", "Bearer " + alice);
-      auto [result, response] = client->sendRequest(request, 30);
-      deleted[i] = ToResult(result, response).status;
-    });
-    std::jthread uploader = client_thread([&](const drogon::HttpClientPtr& client, std::size_t i) {
-      auto request = drogon::HttpRequest::newFileUploadRequest(
-          {drogon::UploadFile(photos[i].string(), "", "file")});
-      request->setMethod(drogon::Post);
-      request->setPath("/api/v1/images");
-      request->addHeader("Authorization", "Bearer " + bob);
-      auto [result, response] = client->sendRequest(request, 30);
-      const HttpResult uploaded = ToResult(result, response);
-      if (uploaded.status == 202) bob_ids[i] = uploaded.json["images"][0]["id"].asString();
-    });
-  }
+  const DeletionRace race =
+      RaceDeletionsWithUploads({serve.port(), alice}, {serve.port(), bob}, photos);
   serve.UseToken(bob);
   for (std::size_t i = 0; i < photos.size(); ++i) {
-    EXPECT_EQ(deleted[i], 204) << photos[i];
-    ASSERT_FALSE(bob_ids[i].empty()) << photos[i];
+    EXPECT_EQ(race.deleted[i], 204) << photos[i];
+    ASSERT_FALSE(race.uploaded[i].empty()) << photos[i];
   }
-  const std::vector<Json::Value> records = serve.AwaitAll(bob_ids);
+  const std::vector<Json::Value> records = serve.AwaitAll(race.uploaded);
   for (std::size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(records[i]["status"].asString(), "done") << photos[i] << ": " << records[i];
-    EXPECT_EQ(serve.Get("/api/v1/images/" + bob_ids[i] + "/file").status, 200) << photos[i];
+    EXPECT_EQ(serve.Get("/api/v1/images/" + race.uploaded[i] + "/file").status, 200) << photos[i];
   }
   EXPECT_EQ(serve.Terminate(), 0);
 }
