@@ -11,6 +11,7 @@
 #include "api/off_the_loop.h"
 #include "api/routes.h"
 #include "auth/attempt_limiter.h"
+#include "common/ascii.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -24,6 +25,17 @@ constexpr char kCsrfCookie[] = "argus_csrf";
 // the password or delete the account, a minute; then 429.
 constexpr std::size_t kAttemptsPerWindow = 10;
 constexpr std::chrono::seconds kAttemptWindow(60);
+// Per account, from any addresses: 20 failed log-ins or wrong passwords in 15 minutes; then
+// 429. Guessing spread over many addresses is slowed to that pace, at the cost that someone
+// else's failures can keep the account's owner out for up to 15 minutes. Emails without an
+// account count alike, so the answer never tells whether an account exists.
+constexpr std::size_t kFailuresPerAccount = 20;
+constexpr std::chrono::seconds kAccountWindow(15 * 60);
+
+struct AttemptLimits {
+  auth::AttemptLimiter per_address{kAttemptsPerWindow, kAttemptWindow};
+  auth::AttemptLimiter per_account{kFailuresPerAccount, kAccountWindow};
+};
 
 Json::Value UserJson(const catalog::UserRecord& user) {
   Json::Value json(Json::objectValue);
@@ -79,13 +91,53 @@ HttpResponsePtr SessionResponse(const HttpRequestPtr& request, const auth::NewSe
   return response;
 }
 
-HttpResponsePtr TooManyAttempts(std::chrono::seconds wait) {
-  auto response = ErrorResponse(
-      drogon::k429TooManyRequests, "rate_limited",
-      std::format("too many attempts from this address; try again in {} s", wait.count()));
+HttpResponsePtr TooManyAttempts(std::string_view from, std::chrono::seconds wait) {
+  auto response =
+      ErrorResponse(drogon::k429TooManyRequests, "rate_limited",
+                    std::format("too many attempts {}; try again in {} s", from, wait.count()));
   response->addHeader("Retry-After", std::to_string(wait.count()));
   return response;
 }
+
+// An attempt counted against a client's address and, unless `account` is empty, an account,
+// from its admission; its outcome decides whether it stays counted.
+class CountedAttempt {
+ public:
+  // Refused, with the response to send, when either limit is reached. A refusal by the
+  // address's limit counts nothing; one by the account's still counts against the address,
+  // since guessing at an account that waits is guessing all the same.
+  static std::expected<CountedAttempt, HttpResponsePtr> Admit(AttemptLimits& limits,
+                                                              std::string client,
+                                                              std::string account) {
+    const auto now = auth::AttemptLimiter::Clock::now();
+    if (const auto wait = limits.per_address.Admit(client, now); wait.count() > 0) {
+      return std::unexpected(TooManyAttempts("from this address", wait));
+    }
+    if (account.empty()) return CountedAttempt(limits, std::move(client), "", now);
+    if (const auto wait = limits.per_account.Admit(account, now); wait.count() > 0) {
+      return std::unexpected(TooManyAttempts("for this account", wait));
+    }
+    return CountedAttempt(limits, std::move(client), std::move(account), now);
+  }
+
+  void Forgive() const {
+    limits_->per_address.Forgive(client_, admitted_at_);
+    if (!account_.empty()) limits_->per_account.Forgive(account_, admitted_at_);
+  }
+
+ private:
+  CountedAttempt(AttemptLimits& limits, std::string client, std::string account,
+                 auth::AttemptLimiter::Clock::time_point admitted_at)
+      : limits_(&limits),
+        client_(std::move(client)),
+        account_(std::move(account)),
+        admitted_at_(admitted_at) {}
+
+  AttemptLimits* limits_;
+  std::string client_;
+  std::string account_;
+  auth::AttemptLimiter::Clock::time_point admitted_at_;
+};
 
 Json::Value TokenJson(const catalog::TokenRecord& token) {
   Json::Value json(Json::objectValue);
@@ -118,21 +170,20 @@ void CurrentUser(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
 }
 
 // A signed-in user's password, checked before a change of it or the account's deletion. The
-// wrong ones count against the log-in limit: a session left open must not guess its way to
+// wrong ones count against the log-in limits: a session left open must not guess its way to
 // the password. The response is the refusal to send, if any.
-std::optional<HttpResponsePtr> RefuseWrongPassword(ApiContext& context,
-                                                   auth::AttemptLimiter& limiter,
+std::optional<HttpResponsePtr> RefuseWrongPassword(ApiContext& context, AttemptLimits& limits,
                                                    const HttpRequestPtr& request,
+                                                   const catalog::UserRecord& user,
                                                    const std::function<Result<void>()>& check) {
-  const std::string client = ClientAddress(context.options.trusted_proxies, request);
-  const auto admitted_at = auth::AttemptLimiter::Clock::now();
-  const std::chrono::seconds wait = limiter.Admit(client, admitted_at);
-  if (wait.count() > 0) return TooManyAttempts(wait);
+  auto attempt = CountedAttempt::Admit(
+      limits, ClientAddress(context.options.trusted_proxies, request), AsciiLowercase(user.email));
+  if (!attempt) return attempt.error();
   auto checked = check();
   if (!checked && checked.error().code == ErrorCode::kNotFound) {
     return ErrorResponse(drogon::k403Forbidden, "wrong_password", checked.error().message);
   }
-  limiter.Forgive(client, admitted_at);
+  attempt->Forgive();
   if (!checked) return ErrorResponse(checked.error());
   return std::nullopt;
 }
@@ -157,7 +208,7 @@ std::expected<std::vector<std::string>, HttpResponsePtr> StringsOf(
   return values;
 }
 
-void ChangePassword(const std::shared_ptr<ApiContext>& context, auth::AttemptLimiter& limiter,
+void ChangePassword(const std::shared_ptr<ApiContext>& context, AttemptLimits& limits,
                     const HttpRequestPtr& request, Callback&& callback) {
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
@@ -166,7 +217,7 @@ void ChangePassword(const std::shared_ptr<ApiContext>& context, auth::AttemptLim
   // The session that asked stays signed in; a request with an API token keeps none.
   const std::string session =
       principal->csrf_token.empty() ? "" : request->getCookie(kSessionCookie);
-  if (auto refused = RefuseWrongPassword(*context, limiter, request, [&] {
+  if (auto refused = RefuseWrongPassword(*context, limits, request, principal->user, [&] {
         return context->accounts.ChangePassword(principal->user, (*passwords)[0], (*passwords)[1],
                                                 session);
       })) {
@@ -175,14 +226,14 @@ void ChangePassword(const std::shared_ptr<ApiContext>& context, auth::AttemptLim
   callback(NoContentResponse());
 }
 
-void DeleteAccount(const std::shared_ptr<ApiContext>& context, auth::AttemptLimiter& limiter,
+void DeleteAccount(const std::shared_ptr<ApiContext>& context, AttemptLimits& limits,
                    const HttpRequestPtr& request, Callback&& callback) {
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
   auto password = StringsOf(request, {"password"});
   if (!password) return callback(password.error());
   const catalog::UserRecord& user = principal->user;
-  if (auto refused = RefuseWrongPassword(*context, limiter, request, [&] {
+  if (auto refused = RefuseWrongPassword(*context, limits, request, user, [&] {
         return context->accounts.CheckPassword(user, (*password)[0]);
       })) {
     return callback(*refused);
@@ -251,27 +302,26 @@ void RevokeToken(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
 
 void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
   auto& app = drogon::app();
-  auto limiter = std::make_shared<auth::AttemptLimiter>(kAttemptsPerWindow, kAttemptWindow);
-  // Sign-up and log-in share their rate limit, their reading of the credentials and their
-  // answer (a session cookie); each maps its own refusal onto a response that does not
-  // reveal whether the account exists. `counts` says which outcomes count against the limit.
-  auto credentials_route = [&app, context, limiter](const std::string& path, const auto& attempt,
-                                                    ErrorCode refused, auto refusal,
-                                                    drogon::HttpStatusCode success, auto counts) {
-    auto handle = [limiter, attempt, refused, refusal, success, counts](
+  auto limits = std::make_shared<AttemptLimits>();
+  // Sign-up and log-in share their rate limit per address, their reading of the credentials
+  // and their answer (a session cookie); each maps its own refusal onto a response that does
+  // not reveal whether the account exists. `per_account`: the account's limit applies too;
+  // `counts` says which outcomes count against the limits.
+  auto credentials_route = [&app, context, limits](const std::string& path, const auto& attempt,
+                                                   bool per_account, ErrorCode refused,
+                                                   auto refusal, drogon::HttpStatusCode success,
+                                                   auto counts) {
+    auto handle = [limits, attempt, per_account, refused, refusal, success, counts](
                       const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                       Callback&& callback) {
-      const std::string client = ClientAddress(context->options.trusted_proxies, request);
-      const auto admitted_at = auth::AttemptLimiter::Clock::now();
-      const std::chrono::seconds wait = limiter->Admit(client, admitted_at);
-      if (wait.count() > 0) return callback(TooManyAttempts(wait));
       auto credentials = CredentialsOf(request);
-      if (!credentials) {
-        limiter->Forgive(client, admitted_at);
-        return callback(ErrorResponse(credentials.error()));
-      }
+      if (!credentials) return callback(ErrorResponse(credentials.error()));
+      auto admitted =
+          CountedAttempt::Admit(*limits, ClientAddress(context->options.trusted_proxies, request),
+                                per_account ? AsciiLowercase(credentials->first) : "");
+      if (!admitted) return callback(admitted.error());
       auto session = attempt(credentials->first, credentials->second);
-      if (!counts(session)) limiter->Forgive(client, admitted_at);
+      if (!counts(session)) admitted->Forgive();
       if (!session && session.error().code == refused) return callback(refusal());
       if (!session) return callback(ErrorResponse(session.error()));
       callback(SessionResponse(request, *session, success));
@@ -283,7 +333,7 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       [context](const std::string& email, const std::string& password) {
         return context->accounts.SignUp(email, password);
       },
-      ErrorCode::kConflict,
+      false, ErrorCode::kConflict,
       [] {
         // Same words as a failed log-in would use, without confirming the account.
         return ErrorResponse(drogon::k409Conflict, "signup_refused",
@@ -296,7 +346,7 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       [context](const std::string& email, const std::string& password) {
         return context->accounts.LogIn(email, password);
       },
-      ErrorCode::kNotFound,
+      true, ErrorCode::kNotFound,
       [] {
         return ErrorResponse(drogon::k401Unauthorized, "invalid_credentials",
                              "wrong email or password");
@@ -305,16 +355,16 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
       [](const auto& outcome) { return !outcome && outcome.error().code == ErrorCode::kNotFound; });
   app.registerHandler("/api/v1/auth/logout", OffTheLoop(context, LogOut), {drogon::Post});
   app.registerHandler("/api/v1/auth/me", OffTheLoop(context, CurrentUser), {drogon::Get});
-  // The routes that check a signed-in user's password share the log-in limit.
-  auto with_limiter = [&context, limiter](auto handle) {
+  // The routes that check a signed-in user's password share the log-in limits.
+  auto with_limits = [&context, limits](auto handle) {
     return OffTheLoop(context,
-                      [limiter, handle](const std::shared_ptr<ApiContext>& context,
-                                        const HttpRequestPtr& request, Callback&& callback) {
-                        handle(context, *limiter, request, std::move(callback));
+                      [limits, handle](const std::shared_ptr<ApiContext>& context,
+                                       const HttpRequestPtr& request, Callback&& callback) {
+                        handle(context, *limits, request, std::move(callback));
                       });
   };
-  app.registerHandler("/api/v1/auth/me", with_limiter(DeleteAccount), {drogon::Delete});
-  app.registerHandler("/api/v1/auth/password", with_limiter(ChangePassword), {drogon::Post});
+  app.registerHandler("/api/v1/auth/me", with_limits(DeleteAccount), {drogon::Delete});
+  app.registerHandler("/api/v1/auth/password", with_limits(ChangePassword), {drogon::Post});
   app.registerHandler("/api/v1/tokens", OffTheLoop(context, ListTokens), {drogon::Get});
   app.registerHandler("/api/v1/tokens", OffTheLoop(context, CreateToken), {drogon::Post});
   app.registerHandler("/api/v1/tokens/{id}", OffTheLoop<std::string>(context, RevokeToken),

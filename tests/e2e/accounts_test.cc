@@ -229,6 +229,44 @@ TEST(AccountsBehindAProxyTest, TheLimitAppliesToTheClientTheProxyNames) {
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// Guesses at one account spread over many addresses are limited per account too: after 20
+// failures in 15 minutes even the right password waits, from any address, while other
+// accounts are untouched. An email without an account is limited alike, so the answers do
+// not tell which emails have one.
+TEST(AccountsBehindAProxyTest, FailedLogInsAtOneAccountFromManyAddressesAreLimitedPerAccount) {
+  TempDir dir;
+  ServeProcess web(dir.path() / "data", "web");
+  web.Start({"--trusted-proxies=127.0.0.0/8"});
+  int next_address = 1;
+  auto login = [&](const std::string& email, const std::string& password) {
+    return web.SendJson(drogon::Post, "/api/v1/auth/login", Credentials(email, password),
+                        {{"X-Forwarded-For", "198.51.100." + std::to_string(next_address++)}});
+  };
+  for (const char* email : {"victim@example.com", "other@example.com"}) {
+    ASSERT_EQ(
+        web.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials(email, "the right password"))
+            .status,
+        201);
+  }
+  // The limit is the account's however the email is capitalised.
+  for (const auto& [email, capitalised] :
+       {std::pair<std::string, std::string>{"victim@example.com", "Victim@Example.COM"},
+        {"nobody@example.com", "NoBody@EXAMPLE.com"}}) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string& sent = i % 2 == 0 ? email : capitalised;
+      ASSERT_EQ(login(sent, "guess " + std::to_string(i)).status, 401) << sent << " " << i;
+    }
+    const HttpResult locked = login(email, "the right password");
+    EXPECT_EQ(locked.status, 429) << email << ": " << locked.body;
+    EXPECT_EQ(locked.json["error"]["code"].asString(), "rate_limited");
+    EXPECT_THAT(locked.json["error"]["message"].asString(), HasSubstr("for this account"));
+    EXPECT_GE(RetryAfter(locked), 800) << "until the oldest failure is 15 minutes old";
+    EXPECT_LE(RetryAfter(locked), 900);
+  }
+  EXPECT_EQ(login("other@example.com", "the right password").status, 200);
+  EXPECT_EQ(web.Terminate(), 0);
+}
+
 // Listening on ::, the server sees the load balancer's IPv4 address as ::ffff:127.0.0.1,
 // which is the trusted 127.0.0.1: each client it names keeps its own limit.
 TEST(AccountsBehindAProxyTest, AProxyReachingAnIpv6ListenerOverIpv4IsTrusted) {
