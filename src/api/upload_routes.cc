@@ -176,14 +176,17 @@ HttpResponsePtr QueueFull(std::uint64_t waiting) {
 }
 
 // Enqueues the job of an image the catalog says needs one, unless a concurrent upload of the
-// same content in this process (held back by the image's lock) queued it and has not yet
-// written its mark.
-Result<void> EnqueueUnlessHeld(ApiContext& context, const std::string& id,
+// same content in this process (held back by the image's lock) queued it for the same round
+// and has not yet written its mark.
+Result<void> EnqueueUnlessHeld(ApiContext& context, const catalog::ImageRecord& image,
                                BacklogReservation& backlog) {
-  if (context.job_marks.Holds(id)) return {};
-  if (auto enqueued = worker::EnqueueJob(context.queue, id, NowMs()); !enqueued) return enqueued;
+  catalog::JobMark mark{.image_id = image.id, .round_ms = image.created_at_ms};
+  if (context.job_marks.Holds(mark)) return {};
+  if (auto enqueued = worker::EnqueueJob(context.queue, image.id, NowMs()); !enqueued) {
+    return enqueued;
+  }
   backlog.CountQueued();
-  context.job_marks.Add(id);
+  context.job_marks.Add(std::move(mark));
   return {};
 }
 
@@ -237,7 +240,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
     }
   }
   if (added->needs_job) {
-    if (auto enqueued = EnqueueUnlessHeld(context, upload.id, backlog); !enqueued) {
+    if (auto enqueued = EnqueueUnlessHeld(context, added->record, backlog); !enqueued) {
       return std::unexpected(enqueued.error());
     }
   }
@@ -464,7 +467,7 @@ void RetryImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   }
   auto requeued = context->catalog.Requeue(owner, id);
   if (!requeued) return callback(ErrorResponse(requeued.error()));
-  if (auto enqueued = EnqueueUnlessHeld(*context, id, backlog); !enqueued) {
+  if (auto enqueued = EnqueueUnlessHeld(*context, requeued->record, backlog); !enqueued) {
     return callback(ErrorResponse(enqueued.error()));
   }
   context->Announce(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,6 +56,18 @@ struct AddOutcome {
   ImageRecord record;
   bool needs_job =
       false;  // no job has been enqueued for this content yet: enqueue one, then MarkEnqueued
+};
+
+// A job enqueued for an image's round of attempts, the one that started at `round_ms` (its
+// record's created_at_ms). A job serves whichever round is current when a worker takes it,
+// but its mark belongs to the round it was enqueued for: a round that ended before the mark
+// was written (a failure within milliseconds) must not leave the next one marked without a job.
+struct JobMark {
+  std::string image_id;
+  std::int64_t round_ms = 0;
+
+  bool operator==(const JobMark&) const = default;
+  auto operator<=>(const JobMark&) const = default;
 };
 
 struct ClassificationResult {
@@ -154,13 +167,14 @@ class Catalog {
   // caller that skipped storing them because they were there checks them again. kInvalidArgument
   // for an empty id or one longer than 128 characters, or negative sizes.
   virtual Result<AddOutcome> AddUpload(const NewUpload& upload) = 0;
-  // Notes that jobs for these images are in the queue, in one statement per 500 ids. Ids
-  // the catalog does not know (removed meanwhile) are skipped.
-  virtual Result<void> MarkEnqueued(std::span<const std::string> ids) = 0;
+  // Notes that jobs for these images' rounds are in the queue, in one statement per 250
+  // marks. Marks of images the catalog does not know (removed meanwhile), or whose round has
+  // ended since, are skipped.
+  virtual Result<void> MarkEnqueued(std::span<const JobMark> marks) = 0;
   // Images whose job may never have been enqueued (crash between AddUpload and
-  // MarkEnqueued), uploaded before `before_ms`: to re-enqueue at start-up. Only queued
-  // images, oldest first.
-  virtual Result<std::vector<std::string>> ImagesAwaitingJob(std::int64_t before_ms) = 0;
+  // MarkEnqueued), uploaded before `before_ms`, with their current rounds: to re-enqueue at
+  // start-up. Only queued images, oldest first.
+  virtual Result<std::vector<JobMark>> ImagesAwaitingJob(std::int64_t before_ms) = 0;
   // For a queue found empty while images uploaded before `before_ms` are still queued with
   // their job marked: the queue lost those jobs (a NATS server restarted without its store),
   // so they are marked as awaiting one again, for ImagesAwaitingJob. Returns how many.

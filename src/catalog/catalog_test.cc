@@ -231,8 +231,29 @@ class CatalogTest : public ::testing::TestWithParam<Backend> {
   // Adds, enqueues and classifies one upload.
   void AddDone(const std::string& owner, const std::string& id, const ClassificationResult& r) {
     AddOutcome added = Must(catalog_->AddUpload(Upload(owner, id)));
-    if (added.needs_job) MustOk(catalog_->MarkEnqueued(std::vector{id}));
+    if (added.needs_job) MarkEnqueued({id});
     Must(StoreResult(*catalog_, id, r, Now()));
+  }
+
+  // Marks the jobs of the images' current rounds enqueued (of no round for an unknown id).
+  void MarkEnqueued(std::initializer_list<std::string> ids) {
+    std::vector<JobMark> marks;
+    for (const std::string& id : ids) {
+      auto image = catalog_->GetImage(id);
+      marks.push_back({.image_id = id, .round_ms = image ? image->created_at_ms : -1});
+    }
+    MustOk(catalog_->MarkEnqueued(marks));
+  }
+
+  // The ids of ImagesAwaitingJob(before_ms), sorted.
+  std::vector<std::string> AwaitingJob(std::int64_t before_ms) {
+    std::vector<std::string> ids;
+    for (const JobMark& mark : Must(catalog_->ImagesAwaitingJob(before_ms))) {
+      EXPECT_EQ(mark.round_ms, Must(catalog_->GetImage(mark.image_id)).created_at_ms);
+      ids.push_back(mark.image_id);
+    }
+    std::ranges::sort(ids);
+    return ids;
   }
 
   TempDir dir_;
@@ -339,7 +360,7 @@ TEST_P(CatalogTest, NewContentNeedsAJobUntilEnqueued) {
   EXPECT_TRUE(again.needs_job);
   EXPECT_EQ(again.record.filename, "renamed.jpg");
 
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MarkEnqueued({Id(1)});
   AddOutcome third = Must(catalog_->AddUpload(Upload("alice", Id(1))));
   EXPECT_FALSE(third.needs_job);
   AddOutcome other_owner = Must(catalog_->AddUpload(Upload("bob", Id(1))));
@@ -349,9 +370,9 @@ TEST_P(CatalogTest, NewContentNeedsAJobUntilEnqueued) {
 
   // Marks come in batches, where an image may have been removed meanwhile.
   ASSERT_TRUE(Must(catalog_->AddUpload(Upload("alice", Id(2)))).needs_job);
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(99), Id(2)}));
+  MarkEnqueued({Id(99), Id(2)});
   EXPECT_FALSE(Must(catalog_->AddUpload(Upload("alice", Id(2)))).needs_job);
-  MustOk(catalog_->MarkEnqueued(std::vector<std::string>{}));
+  MustOk(catalog_->MarkEnqueued(std::vector<JobMark>{}));
 }
 
 TEST_P(CatalogTest, ReuploadRefreshesFilenameAndUploadTime) {
@@ -688,7 +709,7 @@ TEST_P(CatalogTest, ListRejectsBadLimitsAndCursors) {
 
 TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MarkEnqueued({Id(1)});
   MustOk(MarkProcessing(*catalog_, Id(1), 1000));
   EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), Labrador(), 2000)));
   EXPECT_FALSE(Must(StoreResult(*catalog_, Id(1), Tabby(), 3000)));
@@ -717,7 +738,7 @@ TEST_P(CatalogTest, StoreResultIsIdempotentFirstResultWins) {
 TEST_P(CatalogTest, StartProcessingMarksABatchAndLeavesFinishedImagesAlone) {
   for (int i : {1, 2, 3}) {
     Must(catalog_->AddUpload(Upload("alice", Id(i))));
-    MustOk(catalog_->MarkEnqueued(std::vector{Id(i)}));
+    MarkEnqueued({Id(i)});
   }
   EXPECT_TRUE(Must(StoreResult(*catalog_, Id(2), Labrador(), 500)));
   MustOk(catalog_->RecordFailure(Id(3), "broken", true, 600));
@@ -746,7 +767,7 @@ TEST_P(CatalogTest, ExistTellsWhichImagesAnOwnerStillKeeps) {
 TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
   for (int i : {1, 2, 3}) {
     Must(catalog_->AddUpload(Upload("alice", Id(i))));
-    MustOk(catalog_->MarkEnqueued(std::vector{Id(i)}));
+    MarkEnqueued({Id(i)});
   }
   EXPECT_TRUE(Must(StoreResult(*catalog_, Id(2), Tabby(), 1000)));
   const std::vector<ResultToStore> batch{{.image_id = Id(1), .result = Labrador()},
@@ -766,7 +787,7 @@ TEST_P(CatalogTest, StoreResultsStoresABatchAndTellsWhichWereNew) {
 
 TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MarkEnqueued({Id(1)});
   MustOk(MarkProcessing(*catalog_, Id(1), 100));
   EXPECT_EQ(Must(catalog_->GetImage(Id(1))).status, ImageStatus::kProcessing);
 
@@ -800,7 +821,7 @@ TEST_P(CatalogTest, RecordFailureCountsAttemptsAndFinalMarksFailed) {
 
 TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MarkEnqueued({Id(1)});
   MustOk(MarkProcessing(*catalog_, Id(1), 100));
   MustOk(catalog_->RecordFailure(Id(1), "gave up after 3 attempts: no space left", true, 200));
   const std::int64_t first_round = Must(catalog_->GetImage(Id(1))).created_at_ms;
@@ -817,7 +838,7 @@ TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
   EXPECT_EQ(Must(catalog_->Get("alice", Id(1))).status, ImageStatus::kQueued) << "one image";
 
   // Done and pending images are left as they are.
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MarkEnqueued({Id(1)});
   EXPECT_FALSE(Must(catalog_->AddUpload(Upload("alice", Id(1)))).needs_job);
   EXPECT_TRUE(Must(StoreResult(*catalog_, Id(1), Labrador(), 300)));
   AddOutcome done = Must(catalog_->AddUpload(Upload("carol", Id(1))));
@@ -828,7 +849,7 @@ TEST_P(CatalogTest, UploadingAFailedImageAgainGivesItAnotherRound) {
 TEST_P(CatalogTest, AnOwnerTriesAFailedImageAgainAndNothingElse) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   Must(catalog_->AddUpload(Upload("bob", Id(1))));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
+  MarkEnqueued({Id(1)});
   MustOk(MarkProcessing(*catalog_, Id(1), 100));
   EXPECT_EQ(CodeOf(catalog_->Requeue("alice", Id(1))), ErrorCode::kConflict) << "processing";
   MustOk(catalog_->RecordFailure(Id(1), "gave up after 3 attempts: no space left", true, 200));
@@ -847,7 +868,7 @@ TEST_P(CatalogTest, AnOwnerTriesAFailedImageAgainAndNothingElse) {
   EXPECT_EQ(again.record.finished_at_ms, 0);
   EXPECT_GT(again.record.created_at_ms, first_round);
   EXPECT_EQ(Must(catalog_->Get("bob", Id(1))).status, ImageStatus::kQueued) << "one image";
-  EXPECT_EQ(Must(catalog_->ImagesAwaitingJob(Now() + 1)), std::vector<std::string>{Id(1)});
+  EXPECT_EQ(AwaitingJob(Now() + 1), std::vector<std::string>{Id(1)});
 
   const auto twice = catalog_->Requeue("bob", Id(1));
   ASSERT_EQ(CodeOf(twice), ErrorCode::kConflict);
@@ -873,40 +894,53 @@ TEST_P(CatalogTest, ImagesAwaitingJobAreThoseNeverMarkedEnqueued) {
   Must(catalog_->AddUpload(Upload("alice", Id(2))));
   Must(catalog_->AddUpload(Upload("bob", Id(3))));
   Must(catalog_->AddUpload(Upload("bob", Id(4))));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(2)}));
+  MarkEnqueued({Id(2)});
   Must(StoreResult(*catalog_, Id(4), Labrador(), Now()));  // finished anyway
   const std::int64_t later = Now() + 1;
 
-  std::vector<std::string> awaiting = Must(catalog_->ImagesAwaitingJob(later));
-  std::ranges::sort(awaiting);
-  EXPECT_EQ(awaiting, (std::vector<std::string>{Id(1), Id(3)}));
+  EXPECT_EQ(AwaitingJob(later), (std::vector<std::string>{Id(1), Id(3)}));
 
   // Only images uploaded before the cut-off (those still being uploaded are left alone).
   const std::int64_t created = Must(catalog_->GetImage(Id(1))).created_at_ms;
-  for (const std::string& id : Must(catalog_->ImagesAwaitingJob(created))) {
-    EXPECT_LT(Must(catalog_->GetImage(id)).created_at_ms, created);
+  for (const JobMark& mark : Must(catalog_->ImagesAwaitingJob(created))) {
+    EXPECT_LT(mark.round_ms, created);
   }
   EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(0)).empty());
 
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1)}));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(3)}));
+  MarkEnqueued({Id(1)});
+  MarkEnqueued({Id(3)});
   EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(later)).empty());
+}
+
+// A job's mark belongs to the round it was enqueued for: written after that round failed
+// and the next began, it leaves the next round awaiting a job of its own.
+TEST_P(CatalogTest, AMarkOfARoundThatEndedDoesNotMarkTheNext) {
+  const std::int64_t first_round =
+      Must(catalog_->AddUpload(Upload("alice", Id(1)))).record.created_at_ms;
+  MustOk(catalog_->RecordFailure(Id(1), "corrupt", true, Now()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::int64_t next_round = Must(catalog_->Requeue("alice", Id(1))).record.created_at_ms;
+  ASSERT_GT(next_round, first_round);
+  MustOk(catalog_->MarkEnqueued(std::vector{JobMark{.image_id = Id(1), .round_ms = first_round}}));
+  EXPECT_EQ(AwaitingJob(Now() + 1), std::vector<std::string>{Id(1)});
+  EXPECT_TRUE(Must(catalog_->AddUpload(Upload("alice", Id(1)))).needs_job);
+  MustOk(catalog_->MarkEnqueued(std::vector{JobMark{.image_id = Id(1), .round_ms = next_round}}));
+  EXPECT_TRUE(AwaitingJob(Now() + 1).empty());
+  EXPECT_FALSE(Must(catalog_->AddUpload(Upload("alice", Id(1)))).needs_job);
 }
 
 TEST_P(CatalogTest, LostJobsOfQueuedImagesAreAwaitedAgain) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   Must(catalog_->AddUpload(Upload("alice", Id(2))));
   Must(catalog_->AddUpload(Upload("bob", Id(3))));
-  MustOk(catalog_->MarkEnqueued(std::vector{Id(1), Id(2), Id(3)}));
+  MarkEnqueued({Id(1), Id(2), Id(3)});
   Must(StoreResult(*catalog_, Id(2), Labrador(), Now()));  // its job was done
   const std::int64_t created = Must(catalog_->GetImage(Id(1))).created_at_ms;
   EXPECT_EQ(Must(catalog_->ForgetLostJobs(created)), 0u) << "only those uploaded before";
   EXPECT_TRUE(Must(catalog_->ImagesAwaitingJob(Now() + 1)).empty());
 
   EXPECT_EQ(Must(catalog_->ForgetLostJobs(Now() + 1)), 2u);
-  std::vector<std::string> awaiting = Must(catalog_->ImagesAwaitingJob(Now() + 1));
-  std::ranges::sort(awaiting);
-  EXPECT_EQ(awaiting, (std::vector<std::string>{Id(1), Id(3)}));
+  EXPECT_EQ(AwaitingJob(Now() + 1), (std::vector<std::string>{Id(1), Id(3)}));
 }
 
 TEST_P(CatalogTest, TheFirstAccountIsAdminAndEmailsAreUniqueIgnoringCase) {
@@ -1218,7 +1252,8 @@ Result<int> RunWriter(Catalog& catalog, int writer) {
     auto added = catalog.AddUpload(Upload(owner, id));
     if (!added) return std::unexpected(added.error());
     if (added->needs_job) {
-      if (auto r = catalog.MarkEnqueued(std::vector{id}); !r) return std::unexpected(r.error());
+      const JobMark mark{.image_id = id, .round_ms = added->record.created_at_ms};
+      if (auto r = catalog.MarkEnqueued(std::vector{mark}); !r) return std::unexpected(r.error());
     }
     if (auto r = MarkProcessing(catalog, id, Now()); !r) return std::unexpected(r.error());
     if (i % 5 == 0) {

@@ -197,7 +197,7 @@ constexpr std::string_view kSelectImage =
     "SELECT " ARGUS_IMAGE_COLUMNS " FROM images i WHERE i.id = $1";
 constexpr std::string_view kImageExists = "SELECT id FROM images WHERE id = $1";
 constexpr std::string_view kAwaitingJob =
-    "SELECT id FROM images"
+    "SELECT id, created_at_ms FROM images"
     " WHERE job_enqueued = 0 AND status = 'queued' AND created_at_ms < $1"
     " ORDER BY created_at_ms, id";
 constexpr std::string_view kListHead =
@@ -753,31 +753,39 @@ Result<AddOutcome> SqlCatalog::AddUpload(const NewUpload& upload) {
   });
 }
 
-Result<void> SqlCatalog::MarkEnqueued(std::span<const std::string> ids) {
-  if (ids.empty()) return {};
-  for (const std::string& id : ids) {
-    if (auto ok = CheckText({id}); !ok) return ok;
+Result<void> SqlCatalog::MarkEnqueued(std::span<const JobMark> marks) {
+  if (marks.empty()) return {};
+  for (const JobMark& mark : marks) {
+    if (auto ok = CheckText({mark.image_id}); !ok) return ok;
   }
   // Well below SQLite's limit of 32766 parameters in a statement.
-  constexpr std::size_t kIdsPerStatement = 500;
+  constexpr std::size_t kMarksPerStatement = 250;
   return Run<void>("marking jobs enqueued", [&](const Sql& db) -> Result<void> {
-    for (std::size_t first = 0; first < ids.size(); first += kIdsPerStatement) {
-      const auto chunk = ids.subspan(first, std::min(kIdsPerStatement, ids.size() - first));
-      db("UPDATE images SET job_enqueued = 1 WHERE id IN (" + Placeholders(1, chunk.size()) + ")",
-         std::vector<Param>(chunk.begin(), chunk.end()));
+    for (std::size_t first = 0; first < marks.size(); first += kMarksPerStatement) {
+      const auto chunk = marks.subspan(first, std::min(kMarksPerStatement, marks.size() - first));
+      std::string sql = "UPDATE images SET job_enqueued = 1 WHERE ";
+      std::vector<Param> params;
+      for (const JobMark& mark : chunk) {
+        sql += std::format("{}(id = ${} AND created_at_ms = ${})", params.empty() ? "" : " OR ",
+                           params.size() + 1, params.size() + 2);
+        params.emplace_back(mark.image_id);
+        params.emplace_back(mark.round_ms);
+      }
+      db(sql, params);
     }
     return {};
   });
 }
 
-Result<std::vector<std::string>> SqlCatalog::ImagesAwaitingJob(std::int64_t before_ms) {
-  using Out = std::vector<std::string>;
+Result<std::vector<JobMark>> SqlCatalog::ImagesAwaitingJob(std::int64_t before_ms) {
+  using Out = std::vector<JobMark>;
   return Run<Out>("listing images awaiting a job", [&](const Sql& db) -> Result<Out> {
-    Out ids;
+    Out awaiting;
     for (const auto& row : db(kAwaitingJob, {before_ms})) {
-      ids.push_back(Column(row, 0).as<std::string>());
+      awaiting.push_back({.image_id = Column(row, 0).as<std::string>(),
+                          .round_ms = Column(row, 1).as<std::int64_t>()});
     }
-    return ids;
+    return awaiting;
   });
 }
 

@@ -66,8 +66,8 @@ class SqlCatalog final : public Catalog {
   ~SqlCatalog() override;
 
   Result<AddOutcome> AddUpload(const NewUpload& upload) override;
-  Result<void> MarkEnqueued(std::span<const std::string> ids) override;
-  Result<std::vector<std::string>> ImagesAwaitingJob(std::int64_t before_ms) override;
+  Result<void> MarkEnqueued(std::span<const JobMark> marks) override;
+  Result<std::vector<JobMark>> ImagesAwaitingJob(std::int64_t before_ms) override;
   Result<std::size_t> ForgetLostJobs(std::int64_t before_ms) override;
   Result<ImageRecord> Get(std::string_view owner, std::string_view id) override;
   Result<ImageRecord> GetImage(std::string_view id) override;

@@ -167,8 +167,8 @@ Result<std::size_t> RecoverUnqueuedImages(Stores& stores, std::int64_t uploaded_
   }
   auto awaiting = stores.catalog->ImagesAwaitingJob(uploaded_before_ms);
   if (!awaiting) return std::unexpected(awaiting.error());
-  for (const std::string& id : *awaiting) {
-    if (auto enqueued = worker::EnqueueJob(*stores.queue, id, NowMs()); !enqueued) {
+  for (const catalog::JobMark& image : *awaiting) {
+    if (auto enqueued = worker::EnqueueJob(*stores.queue, image.image_id, NowMs()); !enqueued) {
       return std::unexpected(enqueued.error());
     }
   }

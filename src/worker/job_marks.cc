@@ -27,11 +27,11 @@ JobMarks::~JobMarks() {
   FlushOrWarn(*this);
 }
 
-void JobMarks::Add(std::string image_id) {
+void JobMarks::Add(catalog::JobMark mark) {
   {
     std::lock_guard lock(pending_mutex_);
-    unwritten_.insert(image_id);
-    pending_.push_back(std::move(image_id));
+    unwritten_.insert(mark);
+    pending_.push_back(std::move(mark));
     if (pending_.size() > 1) return;  // the flusher was woken for the first
   }
   marked_.notify_one();
@@ -50,13 +50,13 @@ void JobMarks::FlushWhileMarked(const std::stop_token& stop) {
   }
 }
 
-bool JobMarks::Holds(const std::string& image_id) {
+bool JobMarks::Holds(const catalog::JobMark& mark) {
   std::lock_guard lock(pending_mutex_);
-  return unwritten_.contains(image_id);
+  return unwritten_.contains(mark);
 }
 
 Result<void> JobMarks::Flush() {
-  std::vector<std::string> marks;
+  std::vector<catalog::JobMark> marks;
   {
     std::lock_guard lock(pending_mutex_);
     marks.swap(pending_);
@@ -64,7 +64,7 @@ Result<void> JobMarks::Flush() {
   if (marks.empty()) return {};
   auto written = catalog_.MarkEnqueued(marks);
   std::lock_guard lock(pending_mutex_);
-  for (const std::string& id : marks) unwritten_.erase(id);
+  for (const catalog::JobMark& mark : marks) unwritten_.erase(mark);
   return written;
 }
 

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -29,11 +29,11 @@ class JobMarks {
   JobMarks(const JobMarks&) = delete;
   JobMarks& operator=(const JobMarks&) = delete;
 
-  void Add(std::string image_id);
-  // Whether the image's mark is added and not yet written: its job is in the queue though
+  void Add(catalog::JobMark mark);
+  // Whether the mark is added and not yet written: the round's job is in the queue though
   // the catalog does not say so yet, so a concurrent upload of the same content must not
-  // queue a second one.
-  bool Holds(const std::string& image_id);
+  // queue a second one. A mark of an earlier round holds nothing for a later one.
+  bool Holds(const catalog::JobMark& mark);
   // Writes the pending marks now. Marks that cannot be written are dropped, as a crash
   // would drop them: their images are enqueued again later.
   Result<void> Flush();
@@ -45,9 +45,9 @@ class JobMarks {
   const std::chrono::milliseconds interval_;
   std::mutex pending_mutex_;
   std::condition_variable_any marked_;
-  std::vector<std::string> pending_;
-  std::unordered_set<std::string> unwritten_;  // pending_ and the marks being written
-  std::jthread flusher_;                       // last: started after the members it uses
+  std::vector<catalog::JobMark> pending_;
+  std::set<catalog::JobMark> unwritten_;  // pending_ and the marks being written
+  std::jthread flusher_;                  // last: started after the members it uses
 };
 
 }  // namespace argus::worker

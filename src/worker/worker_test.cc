@@ -121,7 +121,10 @@ class WorkerTest : public TempDirTest {
     auto added = catalog_->AddUpload({.id = id, .owner = "", .filename = file.filename()});
     EXPECT_TRUE(added) << added.error().message;
     EXPECT_TRUE(EnqueueJob(*queue_, id, NowMs()));
-    EXPECT_TRUE(catalog_->MarkEnqueued(std::vector{id}));
+    if (added) {
+      EXPECT_TRUE(catalog_->MarkEnqueued(
+          std::vector{catalog::JobMark{.image_id = id, .round_ms = added->record.created_at_ms}}));
+    }
     return id;
   }
 

@@ -1195,6 +1195,39 @@ TEST_F(ServeTest, JobsTheQueueLostAreEnqueuedAgain) {
 // A failed image is tried again on its owner's request, without its bytes sent again. The
 // failures are made in the catalog (and the jobs gone, as dead-lettering does) between two
 // runs: what workers that kept crashing on them would have left.
+// An image that fails within milliseconds (its pixel data is missing), sent again or tried
+// again at once, gets a new round with a job of its own. It used to wait for the once-a-minute
+// recovery: the mark of its first job, written a moment later, marked the new round too.
+TEST_F(ServeTest, AnImageThatFailsAtOnceIsTriedAgainAtOnce) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--sync-timeout=15"});
+  const std::filesystem::path bad = dir_.path() / "bad.png";
+  {
+    const std::vector<std::byte> bytes = image::testing::PngDeclaring(16, 16);
+    std::ofstream(bad, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
+  for (int round = 0; round < 3; ++round) {
+    const HttpResult answer = serve.Upload("/", {{"myfile", bad}});
+    EXPECT_EQ(answer.status, 422) << round << ": " << answer.body;
+  }
+
+  const std::string owner = serve.UseNewAccount("owner@example.com");
+  const HttpResult uploaded = serve.Upload("/api/v1/images", {{"file", bad}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  for (int round = 0; round < 3; ++round) {
+    const Json::Value failed = serve.AwaitAll({id}, 15)[0];
+    ASSERT_EQ(failed["status"].asString(), "failed") << round << ": " << failed;
+    const HttpResult again = serve.SendJson(drogon::Post, "/api/v1/images/" + id + "/retry",
+                                            Json::Value(), {{"Authorization", "Bearer " + owner}});
+    ASSERT_EQ(again.status, 202) << again.body;
+  }
+  EXPECT_EQ(serve.AwaitAll({id}, 15)[0]["status"].asString(), "failed");
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, AFailedImageIsTriedAgainOnItsOwnersRequest) {
   const Uploaded uploaded = UploadWithoutWorkers(dir_.path() / "data", 2);
   const std::vector<std::string>& ids = uploaded.ids;
