@@ -29,6 +29,10 @@ EventHub::EventHub(unsigned replica_tag)
       last_micros_(NowMicros()),
       timer_([this](const std::stop_token& stop) { RunTimer(stop); }) {}
 
+std::int64_t StatusEvent::arrived_at_ms() const {
+  return static_cast<std::int64_t>(sequence / kReplicaTags / 1000);
+}
+
 std::uint64_t EventHub::SequenceAt(std::uint64_t micros) const {
   return micros * kReplicaTags + replica_tag_;
 }

@@ -27,7 +27,10 @@ struct StatusEvent {
   std::string image_id;
   std::string status;
   std::string top_label;  // with "done", when the worker sent it (worker::ImageEvent)
-  std::string owner;      // with "deleted": the account whose entry went
+  std::string owner;      // the account whose upload or deletion it is; "" for a worker's event
+
+  // When this process learned of it, in milliseconds since the epoch (system clock).
+  std::int64_t arrived_at_ms() const;
 };
 
 // Wakes clients that wait for images (synchronous POST /, ?wait=, server-sent events).

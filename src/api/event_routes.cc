@@ -9,6 +9,7 @@
 #include <json/json.h>
 
 #include <charconv>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -47,20 +48,35 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   // A bounded slice per response: a client far behind (Last-Event-ID: 0) catches up over
   // several reconnections instead of holding an I/O thread for the whole window.
   const std::vector<StatusEvent> events = context->hub.EventsAfter(after, kMaxEventsPerResponse);
-  // Each image is sent as it stands now, so it is sent once, at its last event for this
-  // account: another account's upload or deletion of the same content is not for this one.
-  auto for_others = [&owner](const StatusEvent& event) {
-    return !event.owner.empty() && event.owner != owner;
+  // The account's entry of each image the events name, as it stands now (nullopt: none).
+  std::unordered_map<std::string_view, std::optional<catalog::ImageRecord>> entries;
+  auto entry_of = [&](const std::string& id) -> const std::optional<catalog::ImageRecord>& {
+    auto [entry, added] = entries.try_emplace(id);
+    if (added) {
+      if (auto record = context->catalog.Get(owner, id)) entry->second = std::move(*record);
+    }
+    return entry->second;
   };
+  // Another account's upload or deletion of the same content is not for this one, and
+  // neither is a worker's event (which names no account) from before this account uploaded
+  // the content: it belonged to another account's round, and would tell when that was.
+  auto for_this_account = [&](const StatusEvent& event) {
+    if (!event.owner.empty()) return event.owner == owner;
+    const auto& entry = entry_of(event.image_id);
+    return entry.has_value() && event.arrived_at_ms() >= entry->uploaded_at_ms;
+  };
+  // Each image is sent as it stands now, so it is sent once, at its last event for this
+  // account.
   std::unordered_map<std::string_view, std::uint64_t> last_event_of;
   for (const StatusEvent& event : events) {
-    if (!for_others(event)) last_event_of[event.image_id] = event.sequence;
+    if (for_this_account(event)) last_event_of[event.image_id] = event.sequence;
   }
   std::string body;
   std::uint64_t last = after;
   for (const StatusEvent& event : events) {
     last = event.sequence;
-    if (for_others(event) || last_event_of[event.image_id] != event.sequence) continue;
+    const auto last_of_image = last_event_of.find(event.image_id);
+    if (last_of_image == last_event_of.end() || last_of_image->second != event.sequence) continue;
     if (event.status == "deleted") {
       Json::Value gone(Json::objectValue);
       gone["id"] = event.image_id;
@@ -68,10 +84,10 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
       body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence, WriteJson(gone));
       continue;
     }
-    auto record = context->catalog.Get(owner, event.image_id);
-    if (!record) continue;  // another owner's image, or deleted since
+    const auto& entry = entry_of(event.image_id);
+    if (!entry) continue;  // deleted since
     body += std::format("id: {}\nevent: image\ndata: {}\n\n", event.sequence,
-                        WriteJson(ImageJson(*record)));
+                        WriteJson(ImageJson(*entry)));
   }
   if (!body.empty() || EventHub::Clock::now() >= deadline || context->hub.closed()) {
     // Carry the id forward even when only other owners' events passed.

@@ -524,6 +524,78 @@ TEST_F(ServeTest, AnotherAccountsDeletionDoesNotHideAnEventOfTheSameContent) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// A stream that catches up learns of the account's own deletion even when another account
+// uploaded the same photo afterwards: the workers' events of that upload name no account and
+// are not this one's.
+TEST_F(ServeTest, AnotherAccountsUploadAfterMyDeletionDoesNotHideIt) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string bob = serve.UseNewAccount("bob@example.com");
+  const std::string alice = serve.UseNewAccount("alice@example.com");
+  const std::filesystem::path photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  const std::vector<std::string> ids = UploadConcurrently(serve, {photo}, 1, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  serve.AwaitAll(ids);
+  const std::string from = LastEventId(serve.Get("/api/v1/events").body);
+  ASSERT_FALSE(from.empty());
+  ASSERT_EQ(serve.Delete("/api/v1/images/" + ids.front()).status, 204);
+
+  serve.UseToken(bob);
+  ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", photo}}).status, 202);
+  ASSERT_EQ(serve.AwaitAll(ids).front()["status"].asString(), "done") << "classified anew";
+  serve.UseToken(alice);
+  const HttpResult stream = serve.Get("/api/v1/events", {{"Last-Event-ID", from}});
+  EXPECT_THAT(stream.body, HasSubstr(R"({"id":")" + ids.front() + R"(","status":"deleted"})"));
+  EXPECT_THAT(stream.body, Not(HasSubstr("\"status\":\"done\"")));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A stream far behind catches up over several responses. The workers' events of another
+// account's earlier upload of a photo are not sent when this account uploads the same photo
+// later: they would tell when the other account uploaded it, and send the photo twice.
+TEST_F(ServeTest, CatchingUpSendsNoWorkerEventOfAnotherAccountsEarlierRound) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string bob = serve.UseNewAccount("bob@example.com");
+  const std::string alice = serve.UseNewAccount("alice@example.com");
+  serve.UseToken(bob);
+  const std::string from = LastEventId(serve.Get("/api/v1/events").body);
+  ASSERT_FALSE(from.empty());
+
+  serve.UseToken(alice);
+  const std::filesystem::path shared = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  std::vector<std::filesystem::path> photos{shared};
+  for (const std::filesystem::path& course : CourseImages()) photos.push_back(course);
+  const std::vector<std::string> alices = UploadConcurrently(serve, photos, 1, 2);
+  ASSERT_EQ(alices.size(), photos.size());
+  serve.AwaitAll(alices);  // over 256 events: more than one response's worth
+
+  serve.UseToken(bob);
+  const HttpResult same = serve.Upload("/api/v1/images", {{"file", shared}});
+  ASSERT_EQ(same.status, 202);
+  const std::string shared_id = same.json["images"][0]["id"].asString();
+  const HttpResult last = serve.Upload(
+      "/api/v1/images",
+      {{"file", SharedData() / "imagenet-sample" / "n02099712_Labrador_retriever.JPEG"}});
+  ASSERT_EQ(last.status, 202);
+  const std::string last_id = last.json["images"][0]["id"].asString();
+  const std::string caught_up = ReadEventsUntil(serve, from, last_id);
+  ASSERT_THAT(caught_up, HasSubstr(last_id));
+  const std::string shared_event = R"("id":")" + shared_id + R"(")";
+  std::size_t sent = 0;
+  for (std::size_t at = caught_up.find(shared_event); at != std::string::npos;
+       at = caught_up.find(shared_event, at + 1)) {
+    ++sent;
+  }
+  EXPECT_EQ(sent, 1u) << caught_up;
+  for (const std::string& id : alices) {
+    if (id != shared_id) {
+      EXPECT_THAT(caught_up, Not(HasSubstr(id)));
+    }
+  }
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // The same photo uploaded by another account is its own business: the first owner's event
 // stream does not hear of it.
 TEST_F(ServeTest, AnotherAccountsUploadOfTheSameContentIsNotAnnouncedToTheFirstOwner) {
