@@ -308,7 +308,8 @@ class NatsQueue final : public Queue {
     return QueueStats{
         .ready = jobs->last_sequence > delivered ? jobs->last_sequence - delivered : 0,
         .in_flight = static_cast<std::uint64_t>(std::max<int64_t>(0, consumer->NumAckPending)),
-        .dead = dead->messages};
+        .dead = dead->messages,
+        .enqueued_total = jobs->last_sequence};
   }
 
  private:

@@ -26,6 +26,9 @@ struct QueueStats {
   std::uint64_t ready = 0;      // waiting to be received: the depth the scaler follows
   std::uint64_t in_flight = 0;  // received, not yet acknowledged
   std::uint64_t dead = 0;       // dead-lettered
+  // Jobs ever enqueued, or a count that changes with every enqueue: jobs that came and were
+  // done between two readings leave no depth, but change this.
+  std::uint64_t enqueued_total = 0;
 };
 
 struct DeadLetter {

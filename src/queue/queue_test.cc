@@ -208,6 +208,26 @@ TEST_P(QueueTest, AckRemovesTheMessage) {
   EXPECT_EQ(rest[0].body, "b");
 }
 
+// The scaler tells light traffic from idleness by this count: it grows with every enqueue,
+// also when the jobs are done and gone before the next reading, and across reopening.
+TEST_P(QueueTest, TheEnqueuedTotalGrowsWithEveryJobAndOutlivesIt) {
+  auto queue = Open();
+  ASSERT_TRUE(queue);
+  const std::uint64_t before = queue->Stats().value().enqueued_total;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(queue->Enqueue("job " + std::to_string(i)));
+    auto received = MustReceive(*queue, 1);
+    ASSERT_EQ(received.size(), 1u);
+    ASSERT_TRUE(queue->Ack(received[0]));
+  }
+  EXPECT_EQ(Counts(*queue), (Counted{0, 0, 0}));
+  EXPECT_EQ(queue->Stats().value().enqueued_total, before + 3);
+  queue.reset();
+  auto reopened = Open();
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->Stats().value().enqueued_total, before + 3);
+}
+
 TEST_P(QueueTest, AckAllAcknowledgesEveryLiveDeliveryAndNamesTheOthers) {
   auto queue = Open();
   ASSERT_TRUE(queue);

@@ -235,18 +235,21 @@ class SqliteQueue final : public Queue {
   }
 
   Result<QueueStats> Stats() override {
-    // One statement: the three counts come from the same snapshot.
+    // One statement: the counts come from the same snapshot. AUTOINCREMENT keeps the
+    // largest id ever given in sqlite_sequence, however many messages were deleted since.
     auto counts = Exec(
         "count messages",
         "SELECT (SELECT COUNT(*) FROM messages WHERE state = 'queued' AND visible_at_ms <= $1),"
         "       (SELECT COUNT(*) FROM messages WHERE state = 'queued' AND visible_at_ms > $1),"
-        "       (SELECT COUNT(*) FROM messages WHERE state = 'dead')",
+        "       (SELECT COUNT(*) FROM messages WHERE state = 'dead'),"
+        "       COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)",
         NowMs());
     if (!counts) return std::unexpected(counts.error());
     const auto& row = counts->front();
     return QueueStats{.ready = row[0].as<std::uint64_t>(),
                       .in_flight = row[1].as<std::uint64_t>(),
-                      .dead = row[2].as<std::uint64_t>()};
+                      .dead = row[2].as<std::uint64_t>(),
+                      .enqueued_total = row[3].as<std::uint64_t>()};
   }
 
  private:

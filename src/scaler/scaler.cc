@@ -71,8 +71,14 @@ void Scaler::Tick() {
   }
   const std::uint64_t depth = stats->ready + stats->in_flight;
   const std::optional<double> idle_cores = idle_cores_.Sample();
+  // A count that went back (a queue made anew) changed all the same.
+  const std::uint64_t arrived =
+      !enqueued_total_ || stats->enqueued_total == *enqueued_total_
+          ? 0
+          : std::max<std::uint64_t>(1, stats->enqueued_total - *enqueued_total_);
+  enqueued_total_ = stats->enqueued_total;
   ScalingDecision decision =
-      policy_.Decide(depth, pool_.running(), std::chrono::steady_clock::now(), idle_cores);
+      policy_.Decide(depth, pool_.running(), std::chrono::steady_clock::now(), idle_cores, arrived);
   // Crashed workers the demand no longer needs are not missed.
   crashed_unreplaced_ =
       std::clamp(policy_.Desired(depth) - pool_.running(), 0, crashed_unreplaced_);

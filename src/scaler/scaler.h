@@ -76,6 +76,7 @@ class Scaler {
   std::chrono::steady_clock::time_point next_start_;  // not before: the back-off's wait
   bool delaying_ = false;                             // the last scale-out waited for it
   int crashed_unreplaced_ = 0;                        // crashed workers the pool still lacks
+  std::optional<std::uint64_t> enqueued_total_;       // as last read
   mutable std::mutex mutex_;
   ScalerStatus status_;
 };

@@ -50,8 +50,8 @@ int ScalingPolicy::Desired(std::uint64_t depth) const {
 }
 
 ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoint now,
-                                      std::optional<double> idle_cores) {
-  const int desired = Desired(depth);
+                                      std::optional<double> idle_cores, std::uint64_t arrived) {
+  const int desired = std::max(Desired(depth), arrived > 0 ? std::min(1, options_.max_workers) : 0);
   ScalingDecision decision{.from = current, .to = current, .depth = depth};
   if (desired > current) {
     below_since_.reset();

@@ -41,7 +41,9 @@ struct ScalingDecision {
 // desired = clamp(ceil(depth / jobs_per_worker), min, max). Scale out at once, as far as the
 // idle cores allow (scale_out_idle_cores); scale in only after demand has stayed below the
 // current size for the whole cooldown, so a pause between bursts does not stop workers that
-// are about to be needed again.
+// are about to be needed again. Jobs that arrived since the last decision need one worker
+// even when they are done already and left no depth: light traffic served at once is not
+// idleness, and scaling to zero in it would make the next photo wait for a worker to start.
 class ScalingPolicy {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
@@ -49,8 +51,10 @@ class ScalingPolicy {
   explicit ScalingPolicy(ScalingOptions options);
 
   // idle_cores: cores idle over the last tick; unknown, it does not hold a scale-out back.
+  // arrived: jobs enqueued since the last decision.
   ScalingDecision Decide(std::uint64_t depth, int current, TimePoint now,
-                         std::optional<double> idle_cores = std::nullopt);
+                         std::optional<double> idle_cores = std::nullopt,
+                         std::uint64_t arrived = 0);
   int Desired(std::uint64_t depth) const;
   const ScalingOptions& options() const { return options_; }
 

@@ -50,6 +50,30 @@ TEST(ScalingPolicyTest, ScalesInOnlyAfterTheCooldownAndToZeroWhenAllowed) {
   EXPECT_EQ(decision.to, 0);
 }
 
+// Light traffic served at once leaves no depth at the moments the queue is read, but its
+// jobs keep one worker: scaling to zero in it would make the next photo wait for a start.
+TEST(ScalingPolicyTest, JobsThatCameAndWentBetweenDecisionsKeepOneWorker) {
+  ScalingPolicy policy({.min_workers = 0,
+                        .max_workers = 4,
+                        .jobs_per_worker = 10,
+                        .scale_in_cooldown = std::chrono::seconds(30)});
+  for (int s = 0; s <= 60; s += 10) {
+    EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(s), std::nullopt, 1).action, ScalingAction::kHold)
+        << s;
+  }
+  EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(61)).action, ScalingAction::kHold);
+  EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(90)).action, ScalingAction::kHold);
+  const auto idle = policy.Decide(0, 1, t0 + seconds(91));
+  EXPECT_EQ(idle.action, ScalingAction::kScaleIn);
+  EXPECT_EQ(idle.to, 0);
+
+  // Two workers still go down to one in such traffic.
+  EXPECT_EQ(policy.Decide(0, 2, t0 + seconds(100), std::nullopt, 3).action, ScalingAction::kHold);
+  const auto fewer = policy.Decide(0, 2, t0 + seconds(130), std::nullopt, 2);
+  EXPECT_EQ(fewer.action, ScalingAction::kScaleIn);
+  EXPECT_EQ(fewer.to, 1);
+}
+
 TEST(ScalingPolicyTest, RenewedDemandRestartsTheCooldown) {
   ScalingPolicy policy({.min_workers = 1,
                         .max_workers = 4,

@@ -1427,6 +1427,28 @@ TEST_F(ServeTest, ABacklogOnBusyCoresKeepsOneWorkerAndReportsTheHold) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Photos sent one at a time, each classified long before the next comes, leave the queue
+// empty whenever the scaler reads it; they still keep the worker, which goes once they stop.
+TEST_F(ServeTest, LightTrafficKeepsAWorkerThatGoesWhenItStops) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=0", "--max-workers=1", "--scale-in-cooldown=2"});
+  const auto photos = CourseImages();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+  for (std::size_t i = 0; i < photos.size() && std::chrono::steady_clock::now() < until; ++i) {
+    const HttpResult labelled = serve.Upload("/", {{"myfile", photos[i]}});
+    ASSERT_EQ(labelled.status, 200) << labelled.body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  EXPECT_EQ(LinesWith(serve.log(), {"scaling to zero"}), 0u) << serve.log();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (LinesWith(serve.log(), {"scaling to zero"}) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(LinesWith(serve.log(), {"scaling to zero"}), 1u);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, SigtermFinishesWaitingRequestsAndExitsZero) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start({"--min-workers=0"});
