@@ -65,14 +65,24 @@ void SetSessionCookies(const HttpResponsePtr& response, const HttpRequestPtr& re
   }
 }
 
+// The request's JSON body, or null when it has none. jsoncpp throws on a body nested deeper
+// than its stack limit, which is JSON all the same, only not one to read: a null value.
+std::shared_ptr<const Json::Value> JsonBodyOf(const HttpRequestPtr& request) {
+  try {
+    return request->getJsonObject();
+  } catch (const std::exception&) {
+    return std::make_shared<const Json::Value>();
+  }
+}
+
 // A JSON body that is an object, else null. Indexing any other JSON value throws.
-const Json::Value* JsonObjectOf(const HttpRequestPtr& request) {
-  const auto& json = request->getJsonObject();
-  return json && json->isObject() ? json.get() : nullptr;
+std::shared_ptr<const Json::Value> JsonObjectOf(const HttpRequestPtr& request) {
+  auto json = JsonBodyOf(request);
+  return json && json->isObject() ? json : nullptr;
 }
 
 Result<std::pair<std::string, std::string>> CredentialsOf(const HttpRequestPtr& request) {
-  const Json::Value* json = JsonObjectOf(request);
+  const auto json = JsonObjectOf(request);
   if (json == nullptr || !(*json)["email"].isString() || !(*json)["password"].isString()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "send a JSON object with \"email\" and \"password\" strings");
@@ -86,7 +96,8 @@ HttpResponsePtr SessionResponse(const HttpRequestPtr& request, const auth::NewSe
   body["user"] = UserJson(session.user);
   auto response = HttpResponse::newHttpJsonResponse(body);
   response->setStatusCode(status);
-  const int max_age = static_cast<int>((session.expires_at_ms - NowMs()) / 1000);
+  // Rounded: the milliseconds spent since the session was made are no second less of it.
+  const int max_age = static_cast<int>((session.expires_at_ms - NowMs() + 500) / 1000);
   SetSessionCookies(response, request, session.token, session.csrf_token, max_age);
   return response;
 }
@@ -191,7 +202,7 @@ std::optional<HttpResponsePtr> RefuseWrongPassword(ApiContext& context, AttemptL
 // The strings `names` of a JSON object body, else a 400 naming them.
 std::expected<std::vector<std::string>, HttpResponsePtr> StringsOf(
     const HttpRequestPtr& request, std::initializer_list<std::string_view> names) {
-  const Json::Value* json = JsonObjectOf(request);
+  const auto json = JsonObjectOf(request);
   std::vector<std::string> values;
   std::string expected;
   for (const std::string_view name : names) {
@@ -272,8 +283,8 @@ void CreateToken(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
                  Callback&& callback) {
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
-  const Json::Value* json = JsonObjectOf(request);
-  if (json == nullptr && request->getJsonObject()) {
+  const auto json = JsonBodyOf(request);
+  if (json != nullptr && !json->isObject()) {
     return callback(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
                                   "send a JSON object, e.g. {\"name\": \"laptop\"}"));
   }

@@ -89,6 +89,7 @@ drogon::HttpResponsePtr MethodNotAllowedResponse(const std::string& allow) {
 drogon::HttpResponsePtr NoContentResponse() {
   auto response = drogon::HttpResponse::newHttpResponse();
   response->setStatusCode(drogon::k204NoContent);
+  response->setContentTypeCode(drogon::CT_NONE);  // no body, so no type of one
   return response;
 }
 

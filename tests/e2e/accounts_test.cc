@@ -105,6 +105,7 @@ TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
   EXPECT_THAT(session_cookie, HasSubstr("HttpOnly"));
   EXPECT_THAT(session_cookie, HasSubstr("SameSite=Lax"));
   EXPECT_THAT(session_cookie, ::testing::Not(HasSubstr("Secure")));
+  EXPECT_THAT(session_cookie, HasSubstr("Max-Age=1209600")) << "14 days";
   const std::string session = CookieValue(signup, "argus_session");
   const std::string csrf = CookieValue(signup, "argus_csrf");
   ASSERT_FALSE(session.empty());
@@ -140,6 +141,7 @@ TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
   const HttpResult logout = serve_.SendJson(drogon::Post, "/api/v1/auth/logout", Json::Value(),
                                             {cookie, {"X-CSRF-Token", csrf}});
   EXPECT_EQ(logout.status, 204);
+  EXPECT_EQ(logout.content_type, "") << "no body, so no type of one";
   EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie}).status, 401);
 }
 
@@ -353,7 +355,23 @@ TEST_F(AccountsTest, JsonBodiesThatAreNotObjectsGet400) {
                                                    {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(not_an_object.status, 400) << not_an_object.body;
   EXPECT_EQ(not_an_object.json["error"]["code"].asString(), "invalid_argument");
+
+  // Nested deeper than the JSON parser goes (it throws there): no object to read either.
+  std::string deep_objects;
+  for (int i = 0; i < 2000; ++i) deep_objects += R"({"a":)";
+  deep_objects += "1" + std::string(2000, '}');
+  serve_.UseToken(token);
+  for (const std::string& nested :
+       {std::string(5000, '[') + std::string(5000, ']'), deep_objects}) {
+    for (const char* path :
+         {"/api/v1/auth/signup", "/api/v1/auth/login", "/api/v1/tokens", "/api/v1/auth/password"}) {
+      const HttpResult result = serve_.PostRaw(path, "application/json", nested);
+      EXPECT_EQ(result.status, 400) << path << ": " << result.body;
+      EXPECT_EQ(result.json["error"]["code"].asString(), "invalid_argument") << result.body;
+    }
+  }
   EXPECT_EQ(serve_.log().find("Unhandled exception"), std::string::npos) << serve_.log();
+  EXPECT_EQ(serve_.log().find("a request handler failed"), std::string::npos) << serve_.log();
 }
 
 // The scheme of an Authorization header is case-insensitive; other schemes are refused.
