@@ -25,6 +25,7 @@
 #include "cli/spool.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/periodic.h"
 #include "engine/assets.h"
 #include "engine/classification.h"
@@ -341,7 +342,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
     line["duration_ms"] = seconds * 1000.0;
     line["peer"] = request->peerAddr().toIp();
     if (!proxies.empty()) line["client"] = api::ClientAddress(proxies, request);
-    std::cerr << WriteJson(line) + "\n";
+    WriteLogLine(WriteJson(line));
   });
 }
 

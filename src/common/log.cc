@@ -1,9 +1,11 @@
 #include "common/log.h"
 
 #include <json/json.h>
+#include <unistd.h>
 
-#include <iostream>
+#include <cerrno>
 #include <mutex>
+#include <string>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -19,7 +21,22 @@ void LogLine(std::string_view level, std::string_view component, std::string_vie
   line["message"] = std::string(message);
   const std::string text = WriteJson(line);
   std::lock_guard lock(mutex);
-  std::cerr << text << '\n';
+  WriteLogLine(text);
+}
+
+void WriteLogLine(std::string_view json) {
+  std::string text;
+  text.reserve(json.size() + 1);
+  text.append(json).push_back('\n');
+  // A write of up to PIPE_BUF bytes to a pipe is never split; a longer one, or one cut short
+  // by a signal, goes on from where it stopped.
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return;  // stderr is gone: nowhere left to say so
+    rest.remove_prefix(static_cast<std::size_t>(written));
+  }
 }
 
 }  // namespace argus

@@ -8,4 +8,9 @@ namespace argus {
 // threads never interleave.
 void LogLine(std::string_view level, std::string_view component, std::string_view message);
 
+// Writes `json` and its newline to stderr in one write, so that the lines of the processes
+// sharing that stderr (serve and its workers) stay whole: written in two, another process's
+// line could come between a line and its newline.
+void WriteLogLine(std::string_view json);
+
 }  // namespace argus

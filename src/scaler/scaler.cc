@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <format>
-#include <iostream>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/log.h"
 
 namespace argus::scaler {
 namespace {
@@ -19,7 +19,7 @@ constexpr std::size_t kRecentDecisions = 100;
 void Log(Json::Value line) {
   line["component"] = "scaler";
   line["time_ms"] = static_cast<Json::Int64>(NowMs());
-  std::cerr << WriteJson(line) << '\n';
+  WriteLogLine(WriteJson(line));
 }
 
 }  // namespace
