@@ -85,10 +85,12 @@ struct ResultToStore {
 };
 
 // The rule a result's search terms were made by. 0: the confident labels and their
-// categories; 1: also their WordNet ancestors below the categories ("retriever"). Results
+// categories; 1: also their WordNet ancestors below the categories ("retriever"); 2: also a
+// label's name without its qualifier ("crane" of "crane (bird)"), and every term's words
+// split at hyphens, underscores and full stops as well as spaces ("shih tzu"). Results
 // indexed by an older rule, stored before it or by a worker of an older version, are indexed
 // again (ReindexOutdatedSearchTerms).
-inline constexpr int kSearchTermsVersion = 1;
+inline constexpr int kSearchTermsVersion = 2;
 
 struct StoredResult {
   std::string image_id;

@@ -567,6 +567,26 @@ TEST_P(CatalogTest, LabelFilterMatchesSearchTermsIncludingParents) {
   EXPECT_TRUE(labelled("fish").empty());
   EXPECT_TRUE(labelled("do").empty());  // whole terms only
   EXPECT_EQ(labelled("").size(), 3u);
+  // Words are compared, however they are spaced, joined or capitalised.
+  for (const char* query : {"labrador-retriever", "Labrador_Retriever", " labrador  retriever\n",
+                            "\tLABRADOR\r\nretriever ", "labrador. retriever"}) {
+    EXPECT_EQ(labelled(query), std::vector<std::string>{Id(1)}) << query;
+  }
+  EXPECT_TRUE(labelled("labradorretriever").empty());
+}
+
+// Terms are stored as queries are read: a label written with hyphens or full stops is found
+// by its words.
+TEST_P(CatalogTest, LabelsWithHyphensAndFullStopsAreFoundByTheirWords) {
+  ClassificationResult r = Labrador();
+  r.search_terms = {"Shih-Tzu", "St. Bernard", "jack-o'-lantern"};
+  AddDone("alice", Id(1), r);
+  for (const char* query : {"shih tzu", "Shih-Tzu", "st bernard", "St. Bernard", "jack o' lantern",
+                            "Jack-O'-Lantern"}) {
+    EXPECT_EQ(Ids(Must(catalog_->List({.owner = "alice", .label = query})).images),
+              std::vector<std::string>{Id(1)})
+        << query;
+  }
 }
 
 // Runs `statements` in order on the database at the catalog `url`, outside the catalog.

@@ -423,12 +423,23 @@ Loaded LoadRow(const orm::Row& row, bool with_upload) {
   return loaded;
 }
 
-std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+// A search term or query as the index compares them: ASCII letters lowercased, words split
+// at spaces, tabs, line breaks, hyphens, underscores and full stops and joined by one space,
+// so that "Shih-Tzu" finds "Shih Tzu" and "St. Bernard" "st bernard".
+std::string SearchKey(std::string_view text) {
+  std::string key;
+  bool pending_space = false;
+  for (const char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '-' ||
+        c == '_' || c == '.') {
+      pending_space = !key.empty();
+      continue;
+    }
+    if (pending_space) key.push_back(' ');
+    pending_space = false;
+    key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
   }
-  return out;
+  return key;
 }
 
 // Text with a NUL byte cannot be stored faithfully (SQLite binding stops at it, PostgreSQL
@@ -833,7 +844,7 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
     sql += ", " + next_placeholder() + ")";
     params.emplace_back(std::move(cursor->image_id));
   }
-  if (std::string label = LowerAscii(TrimSpaces(query.label)); !label.empty()) {
+  if (std::string label = SearchKey(query.label); !label.empty()) {
     sql += " AND EXISTS (SELECT 1 FROM image_terms t WHERE t.image_id = u.image_id AND t.term = " +
            next_placeholder() + ")";
     params.emplace_back(std::move(label));
@@ -945,13 +956,13 @@ Result<std::vector<bool>> SqlCatalog::Exist(std::span<const std::string> ids) {
 
 namespace {
 
-// Search terms as the index keeps them: lowercased, trimmed, each once.
+// Search terms as the index keeps them: as SearchKey makes them, each once.
 Result<std::vector<std::string>> NormalizedTerms(std::span<const std::string> terms) {
   std::set<std::string> normalized;
   for (const std::string& term : terms) {
     if (auto ok = CheckText({term}); !ok) return std::unexpected(ok.error());
-    std::string lower = LowerAscii(TrimSpaces(term));
-    if (!lower.empty()) normalized.insert(std::move(lower));
+    std::string key = SearchKey(term);
+    if (!key.empty()) normalized.insert(std::move(key));
   }
   return std::vector<std::string>(normalized.begin(), normalized.end());
 }

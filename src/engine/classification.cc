@@ -53,6 +53,11 @@ std::vector<std::string> SearchTerms(const Classification& classification, float
     const LabelScore& label = classification.labels[i];
     if (i > 0 && label.confidence < min_confidence) continue;
     add(label.name);
+    // "crane (bird)" and "crane (machine)" are both cranes.
+    if (const auto qualifier = label.name.find(" (");
+        qualifier != std::string::npos && label.name.ends_with(')') && qualifier > 0) {
+      add(std::string_view(label.name).substr(0, qualifier));
+    }
     for (std::string_view parent : label.parents) add(parent);
     if (const auto offset = Taxonomy::OffsetOfWnid(label.wnid)) {
       for (std::string_view ancestor : Taxonomy::AncestorWordsOf(*offset)) add(ancestor);

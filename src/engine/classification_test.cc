@@ -88,6 +88,19 @@ TEST_F(ClassificationTest, SearchTermsCoverConfidentLabelsAndTheirCategories) {
       << "no duplicates";
 }
 
+// "crane (bird)" and "crane (machine)" are both found as cranes.
+TEST_F(ClassificationTest, AQualifiedLabelIsAlsoFoundByItsPlainName) {
+  std::vector<float> probabilities(1000, 0.0f);
+  probabilities[134] = 0.7f;  // crane (bird)
+  probabilities[517] = 0.2f;  // crane (machine)
+  const auto terms = SearchTerms(Interpret(probabilities, *labels_, 5));
+  for (const char* term : {"crane (bird)", "crane (machine)", "crane", "bird"}) {
+    EXPECT_TRUE(std::ranges::contains(terms, term))
+        << term << " " << ::testing::PrintToString(terms);
+  }
+  EXPECT_EQ(std::ranges::count(terms, "crane"), 1) << "each term once";
+}
+
 // A stored result gives the terms its classification gave: results stored before a change to
 // SearchTerms are indexed again from their JSON.
 TEST_F(ClassificationTest, SearchTermsOfAStoredResultAreThoseOfItsClassification) {
