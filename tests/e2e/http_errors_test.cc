@@ -50,6 +50,16 @@ TEST_F(HttpErrorsTest, AMethodAPathDoesNotAcceptGets405WithAllowAndTheJsonError)
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.json["error"]["code"].asString(), "not_found") << unknown.body;
   EXPECT_FALSE(unknown.headers.contains("allow"));
+  // An empty segment is no id: these are no routes, not an image without one.
+  for (const auto& [method, path] :
+       {std::pair{drogon::Post, "/api/v1/images/"}, std::pair{drogon::Get, "/api/v1/images/"},
+        std::pair{drogon::Get, "/api/v1/images//file"},
+        std::pair{drogon::Get, "/api/v1/tokens/"}}) {
+    const HttpResult empty = web.SendJson(method, path, Json::nullValue);
+    EXPECT_EQ(empty.status, 404) << path;
+    EXPECT_EQ(empty.json["error"]["code"].asString(), "not_found") << empty.body;
+    EXPECT_FALSE(empty.headers.contains("allow")) << path;
+  }
   EXPECT_EQ(web.Terminate(), 0);
 }
 
