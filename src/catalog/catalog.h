@@ -148,12 +148,12 @@ struct TokenRecord {
 // kUnavailable (database busy, locked past its timeout, or unreachable) or kInternal, with a
 // message naming the operation.
 //
-// Image status: queued → processing → done; a non-final failure puts it back to queued
-// (its job will be delivered again) and a final one marks it failed. done is terminal; a
-// late result may still replace a final failure. Timestamps are Unix milliseconds.
 // Deletes the uploaded bytes of an image whose last upload a removal took.
 using BytesRemover = std::function<Result<void>()>;
 
+// Image status: queued → processing → done; a non-final failure puts it back to queued
+// (its job will be delivered again) and a final one marks it failed. done is terminal; a
+// late result may still replace a final failure. Timestamps are Unix milliseconds.
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -166,8 +166,8 @@ class Catalog {
   // it, so a retried or concurrent upload of unfinished content may enqueue twice (harmless:
   // StoreResults keeps the first result). It is also true for an image the upload created
   // after a concurrent Remove took the content's last copy, whose bytes are then gone: a
-  // caller that skipped storing them because they were there checks them again. kInvalidArgument
-  // for an empty id or one longer than 128 characters, or negative sizes.
+  // caller that skipped storing them because they were there checks them again.
+  // kInvalidArgument for an empty id or one longer than 128 characters, or negative sizes.
   virtual Result<AddOutcome> AddUpload(const NewUpload& upload) = 0;
   // Notes that jobs for these images' rounds are in the queue, in one statement per 250
   // marks. Marks of images the catalog does not know (removed meanwhile), or whose round has

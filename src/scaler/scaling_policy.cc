@@ -51,7 +51,9 @@ int ScalingPolicy::Desired(std::uint64_t depth) const {
 
 ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoint now,
                                       std::optional<double> idle_cores, std::uint64_t arrived) {
-  const int desired = std::max(Desired(depth), arrived > 0 ? std::min(1, options_.max_workers) : 0);
+  // Jobs done by the running workers keep one of them; with none running, someone else's
+  // workers did them, and they call for none.
+  const int desired = arrived > 0 && current > 0 ? std::max(Desired(depth), 1) : Desired(depth);
   ScalingDecision decision{.from = current, .to = current, .depth = depth};
   if (desired > current) {
     below_since_.reset();

@@ -41,9 +41,9 @@ struct ScalingDecision {
 // desired = clamp(ceil(depth / jobs_per_worker), min, max). Scale out at once, as far as the
 // idle cores allow (scale_out_idle_cores); scale in only after demand has stayed below the
 // current size for the whole cooldown, so a pause between bursts does not stop workers that
-// are about to be needed again. Jobs that arrived since the last decision need one worker
-// even when they are done already and left no depth: light traffic served at once is not
-// idleness, and scaling to zero in it would make the next photo wait for a worker to start.
+// are about to be needed again. Jobs that arrived since the last decision keep one running
+// worker even when they are done already and left no depth: light traffic served at once is
+// not idleness, and scaling to zero in it would make the next photo wait for a worker to start.
 class ScalingPolicy {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;

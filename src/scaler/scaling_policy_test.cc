@@ -67,6 +67,9 @@ TEST(ScalingPolicyTest, JobsThatCameAndWentBetweenDecisionsKeepOneWorker) {
   EXPECT_EQ(idle.action, ScalingAction::kScaleIn);
   EXPECT_EQ(idle.to, 0);
 
+  // With none running, jobs that left no depth were done by workers of someone else's.
+  EXPECT_EQ(policy.Decide(0, 0, t0 + seconds(95), std::nullopt, 5).action, ScalingAction::kHold);
+
   // Two workers still go down to one in such traffic.
   EXPECT_EQ(policy.Decide(0, 2, t0 + seconds(100), std::nullopt, 3).action, ScalingAction::kHold);
   const auto fewer = policy.Decide(0, 2, t0 + seconds(130), std::nullopt, 2);

@@ -1431,7 +1431,7 @@ TEST_F(ServeTest, ABacklogOnBusyCoresKeepsOneWorkerAndReportsTheHold) {
 // empty whenever the scaler reads it; they still keep the worker, which goes once they stop.
 TEST_F(ServeTest, LightTrafficKeepsAWorkerThatGoesWhenItStops) {
   ServeProcess serve(dir_.path() / "data");
-  serve.Start({"--min-workers=0", "--max-workers=1", "--scale-in-cooldown=2"});
+  serve.Start({"--min-workers=0", "--max-workers=1", "--scale-in-cooldown=3"});
   const auto photos = CourseImages();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
   for (std::size_t i = 0; i < photos.size() && std::chrono::steady_clock::now() < until; ++i) {
