@@ -11,6 +11,7 @@
 
 #include "cli/run_argus_test.h"
 #include "common/temp_dir_test.h"
+#include "common/unused_port_test.h"
 
 namespace argus::cli {
 namespace {
@@ -223,6 +224,19 @@ TEST_F(ClassifyAwayFromTheCheckoutTest, AManifestFileNeedsNoAssetsDirectory) {
                                           "/n01440764_tench.JPEG");
   EXPECT_EQ(manifest.exit_code, 0) << manifest.err;
   EXPECT_THAT(manifest.out, HasSubstr("tench"));
+}
+
+// `argus serve` without the model's assets refuses to start, naming where it looked, and
+// does not first warn that breed photos will be missing.
+TEST_F(ClassifyAwayFromTheCheckoutTest, ServeWithoutAssetsRefusesToStartWithoutWarningsFirst) {
+  const Outcome refused = RunCopiedArgus("serve --port=" + std::to_string(UnusedLoopbackPort()) +
+                                         " --data-dir=" + (dir_ / "data").string());
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("no assets directory found (searched "));
+  EXPECT_THAT(refused.err, Not(HasSubstr("spirit dogs")));
+  const std::string searched = (dir_.parent_path() / "shared" / "assets").string();
+  EXPECT_EQ(refused.err.find(searched), refused.err.rfind(searched))
+      << "the working directory's candidate and the binary's are one folder, named once";
 }
 
 TEST(ClassifyCommandTest, TheSecondModelWorksToo) {

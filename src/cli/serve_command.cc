@@ -365,7 +365,14 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   };
   if (auto port = CheckPortFree("--host", options.host, options.port); !port)
     return fail(port.error().message);
+  // The workers' model first: without it the service does not start, and a warning about
+  // breed photos before that refusal would only mislead.
   std::string assets_dir;
+  if (with_workers) {
+    auto checked = CheckWorkerAssets(global.assets_dir, options.settings);
+    if (!checked) return fail(checked.error().message);
+    assets_dir = checked->string();
+  }
   if (auto resolved = engine::ResolveAssetsDir(global.assets_dir); resolved) {
     options.api.assets_dir = *resolved;
   }
@@ -382,11 +389,6 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   auto web_dir = WebDir(options.web_dir, component);
   if (!web_dir) return fail(web_dir.error().message);
   options.api.web_dir = *web_dir;
-  if (with_workers) {
-    auto checked = CheckWorkerAssets(global.assets_dir, options.settings);
-    if (!checked) return fail(checked.error().message);
-    assets_dir = checked->string();
-  }
   auto data_dir = options.storage.Resolve();
   if (!data_dir) return fail(data_dir.error().message);
   const std::string spool_dir = options.storage.data_dir + "/tmp";

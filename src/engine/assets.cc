@@ -27,8 +27,9 @@ Result<std::filesystem::path> ResolveAssetsDir(const std::string& configured) {
   std::string searched;
   for (const fs::path& candidate : candidates) {
     if (fs::is_directory(candidate / "models", error)) return fs::weakly_canonical(candidate);
-    searched +=
-        (searched.empty() ? "" : ", ") + fs::absolute(candidate).lexically_normal().string();
+    // The working directory's and the binary's candidates are often the same folder.
+    const std::string path = fs::absolute(candidate).lexically_normal().string();
+    if (searched.find(path) == std::string::npos) searched += (searched.empty() ? "" : ", ") + path;
   }
   return Fail(ErrorCode::kNotFound,
               "no assets directory found (searched " + searched +
