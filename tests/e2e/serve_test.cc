@@ -53,6 +53,23 @@ std::string LastEventId(const std::string& body) {
   return at == std::string::npos ? "" : body.substr(at + 4, body.find('\n', at) - at - 4);
 }
 
+// Two accounts on one service, and a photo of the second one's, classified.
+struct TwoAccountsOnePhoto {
+  std::string bob;    // signed up first, without the photo
+  std::string alice;  // signed up second: the token `serve` keeps using
+  std::filesystem::path photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  std::string photo_id;
+};
+TwoAccountsOnePhoto SignUpTwoAndClassifyAPhotoOfTheSecond(ServeProcess& serve) {
+  TwoAccountsOnePhoto accounts{.bob = serve.UseNewAccount("bob@example.com"),
+                               .alice = serve.UseNewAccount("alice@example.com")};
+  const std::vector<std::string> ids = UploadConcurrently(serve, {accounts.photo}, 1, 1);
+  EXPECT_EQ(ids.size(), 1u);
+  if (!ids.empty()) accounts.photo_id = ids.front();
+  serve.AwaitAll(ids);
+  return accounts;
+}
+
 // The events after `after` as a browser reads them, over as many answers of /api/v1/events
 // as it takes until `until` comes, for at most 30 s (each answer waits up to 25 s for news).
 std::string ReadEventsUntil(ServeProcess& serve, std::string after, std::string_view until) {
@@ -503,22 +520,18 @@ TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
 TEST_F(ServeTest, AnotherAccountsDeletionDoesNotHideAnEventOfTheSameContent) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
-  const std::string bob = serve.UseNewAccount("bob@example.com");
-  const std::string alice = serve.UseNewAccount("alice@example.com");
-  const std::filesystem::path photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
-  const std::vector<std::string> ids = UploadConcurrently(serve, {photo}, 1, 1);
-  ASSERT_EQ(ids.size(), 1u);
-  serve.AwaitAll(ids);
+  const auto [bob, alice, photo, id] = SignUpTwoAndClassifyAPhotoOfTheSecond(serve);
+  ASSERT_FALSE(id.empty());
 
   serve.UseToken(bob);
   const std::string from = LastEventId(serve.Get("/api/v1/events").body);
   ASSERT_FALSE(from.empty());
   ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", photo}}).status, 202);
   serve.UseToken(alice);
-  ASSERT_EQ(serve.Delete("/api/v1/images/" + ids.front()).status, 204);
+  ASSERT_EQ(serve.Delete("/api/v1/images/" + id).status, 204);
   serve.UseToken(bob);
   const HttpResult stream = serve.Get("/api/v1/events", {{"Last-Event-ID", from}});
-  EXPECT_THAT(stream.body, HasSubstr(ids.front()));
+  EXPECT_THAT(stream.body, HasSubstr(id));
   EXPECT_THAT(stream.body, HasSubstr("\"status\":\"done\""));
   EXPECT_THAT(stream.body, Not(HasSubstr("deleted")));
   EXPECT_EQ(serve.Terminate(), 0);
@@ -530,22 +543,18 @@ TEST_F(ServeTest, AnotherAccountsDeletionDoesNotHideAnEventOfTheSameContent) {
 TEST_F(ServeTest, AnotherAccountsUploadAfterMyDeletionDoesNotHideIt) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
-  const std::string bob = serve.UseNewAccount("bob@example.com");
-  const std::string alice = serve.UseNewAccount("alice@example.com");
-  const std::filesystem::path photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
-  const std::vector<std::string> ids = UploadConcurrently(serve, {photo}, 1, 1);
-  ASSERT_EQ(ids.size(), 1u);
-  serve.AwaitAll(ids);
+  const auto [bob, alice, photo, id] = SignUpTwoAndClassifyAPhotoOfTheSecond(serve);
+  ASSERT_FALSE(id.empty());
   const std::string from = LastEventId(serve.Get("/api/v1/events").body);
   ASSERT_FALSE(from.empty());
-  ASSERT_EQ(serve.Delete("/api/v1/images/" + ids.front()).status, 204);
+  ASSERT_EQ(serve.Delete("/api/v1/images/" + id).status, 204);
 
   serve.UseToken(bob);
   ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", photo}}).status, 202);
-  ASSERT_EQ(serve.AwaitAll(ids).front()["status"].asString(), "done") << "classified anew";
+  ASSERT_EQ(serve.AwaitAll({id}).front()["status"].asString(), "done") << "classified anew";
   serve.UseToken(alice);
   const HttpResult stream = serve.Get("/api/v1/events", {{"Last-Event-ID", from}});
-  EXPECT_THAT(stream.body, HasSubstr(R"({"id":")" + ids.front() + R"(","status":"deleted"})"));
+  EXPECT_THAT(stream.body, HasSubstr(R"({"id":")" + id + R"(","status":"deleted"})"));
   EXPECT_THAT(stream.body, Not(HasSubstr("\"status\":\"done\"")));
   EXPECT_EQ(serve.Terminate(), 0);
 }
@@ -601,12 +610,8 @@ TEST_F(ServeTest, CatchingUpSendsNoWorkerEventOfAnotherAccountsEarlierRound) {
 TEST_F(ServeTest, AnotherAccountsUploadOfTheSameContentIsNotAnnouncedToTheFirstOwner) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
-  const std::string bob = serve.UseNewAccount("bob@example.com");
-  const std::string alice = serve.UseNewAccount("alice@example.com");
-  const std::filesystem::path shared = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
-  const std::vector<std::string> ids = UploadConcurrently(serve, {shared}, 1, 1);
-  ASSERT_EQ(ids.size(), 1u);
-  serve.AwaitAll(ids);
+  const auto [bob, alice, shared, id] = SignUpTwoAndClassifyAPhotoOfTheSecond(serve);
+  ASSERT_FALSE(id.empty());
   const std::string from = LastEventId(serve.Get("/api/v1/events").body);
   ASSERT_FALSE(from.empty());
 
@@ -619,7 +624,7 @@ TEST_F(ServeTest, AnotherAccountsUploadOfTheSameContentIsNotAnnouncedToTheFirstO
   ASSERT_EQ(own.status, 202);
   const HttpResult stream = serve.Get("/api/v1/events", {{"Last-Event-ID", from}});
   EXPECT_THAT(stream.body, HasSubstr(own.json["images"][0]["id"].asString()));
-  EXPECT_THAT(stream.body, Not(HasSubstr(ids.front())));
+  EXPECT_THAT(stream.body, Not(HasSubstr(id)));
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
