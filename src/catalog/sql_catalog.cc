@@ -423,23 +423,20 @@ Loaded LoadRow(const orm::Row& row, bool with_upload) {
   return loaded;
 }
 
-// A search term or query as the index compares them: ASCII letters lowercased, words split
-// at spaces, tabs, line breaks, hyphens, underscores and full stops and joined by one space,
-// so that "Shih-Tzu" finds "Shih Tzu" and "St. Bernard" "st bernard".
+// A search term or query as the index compares them: its words, split at spaces, tabs, line
+// breaks, hyphens, underscores and full stops, joined by one space, ASCII letters lowercased;
+// so "Shih-Tzu" finds "Shih Tzu" and "St. Bernard" "st bernard".
 std::string SearchKey(std::string_view text) {
-  std::string key;
-  bool pending_space = false;
-  for (const char c : text) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '-' ||
-        c == '_' || c == '.') {
-      pending_space = !key.empty();
-      continue;
-    }
-    if (pending_space) key.push_back(' ');
-    pending_space = false;
-    key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  constexpr std::string_view kSeparators = " \t\n\r\f\v-_.";
+  std::string words;
+  for (std::size_t start = text.find_first_not_of(kSeparators); start != std::string_view::npos;
+       start = text.find_first_not_of(kSeparators, start)) {
+    const std::size_t end = std::min(text.find_first_of(kSeparators, start), text.size());
+    if (!words.empty()) words += ' ';
+    words += text.substr(start, end - start);
+    start = end;
   }
-  return key;
+  return AsciiLowercase(words);
 }
 
 // Text with a NUL byte cannot be stored faithfully (SQLite binding stops at it, PostgreSQL

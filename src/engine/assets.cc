@@ -24,12 +24,16 @@ Result<std::filesystem::path> ResolveAssetsDir(const std::string& configured) {
   if (const char* home = std::getenv("HOME")) {
     candidates.push_back(fs::path(home) / ".local" / "share" / "argus" / "assets");
   }
-  std::string searched;
+  std::vector<std::string> searched_paths;
   for (const fs::path& candidate : candidates) {
     if (fs::is_directory(candidate / "models", error)) return fs::weakly_canonical(candidate);
     // The working directory's and the binary's candidates are often the same folder.
-    const std::string path = fs::absolute(candidate).lexically_normal().string();
-    if (searched.find(path) == std::string::npos) searched += (searched.empty() ? "" : ", ") + path;
+    std::string path = fs::absolute(candidate).lexically_normal().string();
+    if (!std::ranges::contains(searched_paths, path)) searched_paths.push_back(std::move(path));
+  }
+  std::string searched;
+  for (const std::string& path : searched_paths) {
+    searched += (searched.empty() ? "" : ", ") + path;
   }
   return Fail(ErrorCode::kNotFound,
               "no assets directory found (searched " + searched +
