@@ -1,4 +1,4 @@
-import { act, fireEvent, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import { FakeEventSource, controlledUploader, imageFile, makeImage, mockFetch, USER } from '../test/fakes';
@@ -128,6 +128,58 @@ describe('upload list', () => {
     await act(async () => uploads[3].resolve(makeImage({ id: 'a1', filename: 'a.jpg', status: 'queued' })));
     expect(statusOf('a.jpg')).toBe('Queued');
     expect(screen.getByTestId('upload-summary').textContent).toContain('2 failed');
+  });
+
+  it('marks the rows of a deleted photo, links them no more, and leaves the same bytes sent again alone', async () => {
+    const { uploads } = await startWith([imageFile('rex.jpg'), imageFile('rex copy.jpg'), imageFile('cat.jpg')]);
+    const rex = makeImage({ id: 'rex1', filename: 'rex.jpg' });
+    await act(async () => uploads[0].resolve(rex));
+    await act(async () => uploads[1].resolve({ ...rex, filename: 'rex copy.jpg' }));
+    await act(async () => uploads[2].resolve(makeImage({ id: 'cat1', filename: 'cat.jpg' })));
+    expect(within(rowFor('rex.jpg')).getByRole('link', { name: 'rex.jpg' })).toBeTruthy();
+
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'rex1', status: 'deleted' }));
+    expect(statusOf('rex.jpg')).toBe('Deleted');
+    expect(statusOf('rex copy.jpg')).toBe('Deleted');
+    expect(within(rowFor('rex.jpg')).queryByRole('link')).toBeNull();
+    expect(within(rowFor('rex copy.jpg')).queryByTestId('same-photo')).toBeNull();
+    expect(statusOf('cat.jpg')).toBe('Done');
+    expect(screen.getByTestId('upload-summary').textContent).toBe('1 done · 2 deleted');
+
+    // The same bytes uploaded again are a new photo, with a row of its own.
+    await act(async () => {
+      fireEvent.change(document.querySelector('input[type=file]') as HTMLInputElement, {
+        target: { files: [imageFile('rex again.jpg')] },
+      });
+    });
+    const again = makeImage({ id: 'rex1', filename: 'rex again.jpg', status: 'queued' });
+    await act(async () => uploads[3].resolve(again));
+    await act(async () => FakeEventSource.latest().emit('image', { ...again, status: 'processing' }));
+    expect(statusOf('rex again.jpg')).toBe('Classifying');
+    expect(within(rowFor('rex again.jpg')).queryByTestId('same-photo')).toBeNull();
+    expect(statusOf('rex.jpg')).toBe('Deleted');
+  });
+
+  it('sends again by itself what failed while the server was gone, once the stream is back', async () => {
+    const { uploads } = await startWith([imageFile('a.jpg'), imageFile('b.jpg'), imageFile('c.jpg')]);
+    FakeEventSource.latest().emit('open');
+    await act(async () =>
+      uploads[0].reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection.')),
+    );
+    await act(async () =>
+      uploads[1].reject(new ApiError(503, 'shutting_down', 'the server is shutting down; retry shortly')),
+    );
+    await act(async () => uploads[2].reject(new ApiError(415, 'unsupported_media', 'c.jpg: not a supported image')));
+    await act(async () => {
+      FakeEventSource.latest().endResponse();
+      FakeEventSource.latest().endResponse();
+    });
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2), { timeout: 2500 });
+    expect(uploads).toHaveLength(3);
+    await act(async () => FakeEventSource.latest().emit('open'));
+    expect(uploads.map((u) => u.file.name)).toEqual(['a.jpg', 'b.jpg', 'c.jpg', 'a.jpg', 'b.jpg']);
+    expect(statusOf('a.jpg')).toBe('Uploading 0%');
+    expect(statusOf('c.jpg')).toBe('Failed');
   });
 
   it('leaves out the file name the server puts before its reason', async () => {

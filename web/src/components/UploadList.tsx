@@ -11,6 +11,8 @@ function phaseText(item: UploadItem): string {
       return `Uploading ${formatPercent(item.progress, 0)}`;
     case 'cancelled':
       return 'Cancelled';
+    case 'deleted':
+      return 'Deleted';
     default:
       return STATUS_TEXT[item.phase];
   }
@@ -112,7 +114,8 @@ export function UploadList({
   const done = items.filter((item) => item.phase === 'done').length;
   const failed = items.filter((item) => item.phase === 'failed').length;
   const cancelled = items.filter((item) => item.phase === 'cancelled').length;
-  const pending = items.length - done - failed - cancelled;
+  const deleted = items.filter((item) => item.phase === 'deleted').length;
+  const pending = items.length - done - failed - cancelled - deleted;
   const anyFinished = items.some((item) => isFinished(item.phase));
   return (
     <section className="card uploads" aria-labelledby="uploads-title">
@@ -123,6 +126,7 @@ export function UploadList({
         <p className="muted small" data-testid="upload-summary">
           {done} done{failed ? ` · ${failed} failed` : ''}
           {cancelled ? ` · ${cancelled} cancelled` : ''}
+          {deleted ? ` · ${deleted} deleted` : ''}
           {pending ? ` · ${pending} in progress` : ''}
         </p>
         {anyFinished && (

@@ -6,7 +6,7 @@ import { AuthProvider, useAuth } from './auth';
 
 /** One browser tab's view of the session, with its log-in and log-out. */
 function Tab({ name }: { name: string }) {
-  const { state, login, logout } = useAuth();
+  const { state, login, logout, deleteAccount } = useAuth();
   return (
     <section aria-label={name}>
       <output data-testid={`${name}-user`}>{state.user?.email ?? state.status}</output>
@@ -15,6 +15,9 @@ function Tab({ name }: { name: string }) {
       </button>
       <button type="button" onClick={() => void logout()}>
         {`${name} log out`}
+      </button>
+      <button type="button" onClick={() => void deleteAccount('secret-password')}>
+        {`${name} delete account`}
       </button>
     </section>
   );
@@ -42,6 +45,15 @@ describe('auth across tabs', () => {
     await act(async () => screen.getByText('first log out').click());
     await waitFor(() => expect(screen.getByTestId('second-user').textContent).toBe('anonymous'));
     expect(screen.getByTestId('first-user').textContent).toBe('anonymous');
+  });
+
+  it('deleting the account in one tab takes the others to the home page, logged out', async () => {
+    mockFetch({ 'DELETE /api/v1/auth/me': { status: 204 } });
+    window.history.replaceState(null, '', '/gallery');
+    renderTabs(USER, USER);
+    await act(async () => screen.getByText('first delete account').click());
+    await waitFor(() => expect(screen.getByTestId('second-user').textContent).toBe('anonymous'));
+    expect(window.location.pathname).toBe('/');
   });
 
   it('a log-in in one tab shows the new account in the others', async () => {

@@ -10,6 +10,7 @@ import {
 } from 'react';
 import { ApiError, CSRF_COOKIE, api, onUnauthorized, readCookie } from '../api/client';
 import type { User } from '../api/types';
+import { navigate } from './router';
 
 export type AuthState =
   | { status: 'loading'; user: null }
@@ -34,7 +35,7 @@ const AuthContext = createContext<AuthContextValue | null>(null);
  * private page after log-out) until their next request.
  */
 const AUTH_CHANNEL = 'argus-auth';
-type AuthMessage = 'logged-in' | 'logged-out';
+type AuthMessage = 'logged-in' | 'logged-out' | 'account-deleted';
 
 export function AuthProvider({
   children,
@@ -81,6 +82,10 @@ export function AuthProvider({
     own.onmessage = (event: MessageEvent<AuthMessage>) => {
       if (event.data === 'logged-out') {
         setState({ status: 'anonymous', user: null });
+      } else if (event.data === 'account-deleted') {
+        // Not the log-in page, as after a log-out: there is no account left to log in to.
+        navigate('/', { replace: true });
+        setState({ status: 'anonymous', user: null });
       } else if (event.data === 'logged-in') {
         api
           .me()
@@ -123,7 +128,7 @@ export function AuthProvider({
   const deleteAccount = useCallback(async (password: string) => {
     await api.deleteAccount(password);
     setState({ status: 'anonymous', user: null });
-    announce('logged-out');
+    announce('account-deleted');
   }, [announce]);
 
   const value = useMemo<AuthContextValue>(

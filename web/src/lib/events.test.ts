@@ -86,7 +86,7 @@ describe('ImageEventHub', () => {
     expect(timers[0].ms).toBe(1000);
     timers[0].fn();
     expect(FakeEventSource.instances).toHaveLength(2);
-    expect(resync).toHaveBeenCalledTimes(1);
+    expect(resync).not.toHaveBeenCalled();
     // A first connection that fails the same way backs off further.
     FakeEventSource.latest().endResponse();
     FakeEventSource.latest().endResponse();
@@ -105,10 +105,39 @@ describe('ImageEventHub', () => {
     expect(timers[0].ms).toBe(1000);
     timers[0].fn();
     expect(FakeEventSource.instances).toHaveLength(2);
-    expect(resync).toHaveBeenCalledTimes(1);
     FakeEventSource.latest().fail();
     expect(timers[1].ms).toBe(2000);
     expect(states).toEqual(['connecting', 'closed', 'connecting', 'closed']);
+    timers[1].fn();
+    FakeEventSource.latest().emit('open');
+    expect(resync).toHaveBeenCalledTimes(1);
+    expect(states.at(-1)).toBe('open');
+  });
+
+  it('asks for a resync only once a reopened stream is open, however it got there', () => {
+    const { hub, timers } = setup();
+    const resync = vi.fn();
+    hub.onResync(resync);
+    hub.start();
+    FakeEventSource.latest().emit('open');
+    expect(resync).not.toHaveBeenCalled();
+    // The server went away: the browser's reconnect failed, and the hub closed the stream.
+    FakeEventSource.latest().endResponse();
+    FakeEventSource.latest().endResponse();
+    timers[0].fn();
+    expect(resync).not.toHaveBeenCalled();
+    // The reopened stream's first try fails as well (the server is still gone); the browser
+    // then reconnects it by itself once the server is back.
+    const reopened = FakeEventSource.latest();
+    reopened.endResponse();
+    expect(resync).not.toHaveBeenCalled();
+    reopened.emit('open');
+    expect(hub.connectionState).toBe('open');
+    expect(resync).toHaveBeenCalledTimes(1);
+    // The responses the server ends as usual afterwards miss nothing.
+    reopened.endResponse();
+    reopened.emit('open');
+    expect(resync).toHaveBeenCalledTimes(1);
   });
 
   it('closes the stream and stops listening on stop()', () => {

@@ -44,7 +44,8 @@ export class ImageEventHub {
   private retryTimer: unknown = null;
   private delay: number;
   private stopped = true;
-  private hadConnection = false;
+  /** A stream was lost: events may have been missed until the next one opens. */
+  private missedEvents = false;
   /** The browser is reconnecting after an error and no 'open' has come since. */
   private reconnecting = false;
   private readonly options: Required<ImageEventHubOptions>;
@@ -103,7 +104,11 @@ export class ImageEventHub {
     };
   }
 
-  /** Called after a stream had to be reopened: events may have been missed. */
+  /**
+   * Called when a stream opens after one was lost, whether the hub reopened it or the
+   * browser reconnected it by itself: events may have been missed, and what failed while
+   * the server was gone can be tried again.
+   */
   onResync(listener: () => void): () => void {
     this.resyncListeners.add(listener);
     return () => {
@@ -172,6 +177,7 @@ export class ImageEventHub {
       return;
     }
     this.detach();
+    this.missedEvents = true;
     this.setState('closed');
     if (this.stopped) return;
     this.retryTimer = this.options.setTimer(() => {
@@ -184,7 +190,14 @@ export class ImageEventHub {
   private markOpen() {
     this.reconnecting = false;
     this.delay = this.options.retryDelayMs;
-    if (this.state !== 'open') this.setState('open');
+    if (this.state === 'open') return;
+    this.setState('open');
+    // Not when the stream is created: the server may still be gone then, and whatever the
+    // listeners try again would fail again with nothing left to retry it.
+    if (this.missedEvents) {
+      this.missedEvents = false;
+      this.resyncListeners.forEach((listener) => listener());
+    }
   }
 
   private open() {
@@ -196,8 +209,6 @@ export class ImageEventHub {
     source.addEventListener('ready', this.handleReady);
     source.addEventListener('open', this.handleOpen);
     source.addEventListener('error', this.handleError);
-    if (this.hadConnection) this.resyncListeners.forEach((listener) => listener());
-    this.hadConnection = true;
   }
 
   private detach() {

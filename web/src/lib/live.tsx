@@ -53,7 +53,7 @@ export function useImageDeletions(handler: (id: string) => void) {
   }, [hub]);
 }
 
-/** Calls handler when the stream had to be reopened and events may have been missed. */
+/** Calls handler when a stream opens after one was lost: events may have been missed. */
 export function useResync(handler: () => void) {
   const hub = useEventHub();
   const ref = useRef(handler);

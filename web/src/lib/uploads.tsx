@@ -13,10 +13,11 @@ import { ApiError, api } from '../api/client';
 import { type Image, type ImageStatus, isFinal } from '../api/types';
 import { STATUS_TEXT, formatBytes } from './format';
 import { useAnnounce } from './announcer';
-import { useEventHub, useImageUpdates, useResync } from './live';
+import { useEventHub, useImageDeletions, useImageUpdates, useResync } from './live';
 import { useServices } from './services';
 
-export type UploadPhase = 'waiting' | 'uploading' | 'cancelled' | ImageStatus;
+/** 'deleted': the photo was deleted since, here or in another tab. */
+export type UploadPhase = 'waiting' | 'uploading' | 'cancelled' | 'deleted' | ImageStatus;
 
 export interface UploadItem {
   key: string;
@@ -50,7 +51,7 @@ export function looksLikeImage(file: File): boolean {
 }
 
 export function isFinished(phase: UploadPhase): boolean {
-  return phase === 'done' || phase === 'failed' || phase === 'cancelled';
+  return phase === 'done' || phase === 'failed' || phase === 'cancelled' || phase === 'deleted';
 }
 
 /** "52.5 MB is over the 50 MB limit." */
@@ -232,7 +233,35 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     },
     [hub],
   );
-  useResync(() => refreshPending(false));
+  // A row keeps no link to a deleted photo, nor takes the events of the same bytes uploaded
+  // again: that upload has a row of its own.
+  useImageDeletions((id) => {
+    if (!itemsRef.current.some((item) => item.image?.id === id)) return;
+    update((current) =>
+      current.map((item) =>
+        item.image?.id === id
+          ? { ...item, phase: 'deleted', image: undefined, error: undefined, sameAs: undefined }
+          : item,
+      ),
+    );
+  });
+
+  const retry = useCallback(
+    (key: string) => {
+      if (!files.current.has(key)) return;
+      patch(key, { phase: 'waiting', progress: 0, error: undefined, retryable: false });
+      pumpRef.current();
+    },
+    [patch],
+  );
+
+  // The server is back: what failed because it was gone or stopping goes again by itself.
+  useResync(() => {
+    refreshPending(false);
+    for (const item of itemsRef.current) {
+      if (item.phase === 'failed' && item.retryable) retry(item.key);
+    }
+  });
   const hasPending = items.some((item) => item.image && !isFinal(item.image.status));
   useEffect(() => {
     if (!hasPending) return;
@@ -270,15 +299,6 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     }
     update((current) => current.filter((item) => !isFinished(item.phase)));
   }, [update]);
-
-  const retry = useCallback(
-    (key: string) => {
-      if (!files.current.has(key)) return;
-      patch(key, { phase: 'waiting', progress: 0, error: undefined, retryable: false });
-      pumpRef.current();
-    },
-    [patch],
-  );
 
   const value = useMemo(
     () => ({ items, addFiles, dismiss, clearFinished, cancel, retry }),

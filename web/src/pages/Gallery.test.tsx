@@ -217,10 +217,33 @@ describe('gallery', () => {
     renderApp('/gallery', { user: USER });
     expect((await screen.findByRole('alert')).textContent).toContain('Cannot reach the server');
     down = false;
-    // The hub reopens the stream after its backoff and asks for a resync.
+    // The hub reopens the stream after its backoff and asks for a resync once it is open.
     await act(async () => FakeEventSource.latest().fail());
-    await waitFor(() => expect(items()).toHaveLength(3), { timeout: 2500 });
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2), { timeout: 2500 });
+    expect(screen.getByRole('alert').textContent).toContain('Cannot reach the server');
+    await act(async () => FakeEventSource.latest().emit('open'));
+    await waitFor(() => expect(items()).toHaveLength(3));
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('asks again for thumbnails that failed while the server was gone once the stream is back', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    FakeEventSource.latest().emit('open');
+    // The server is gone: the thumbnail and then the file fail, and a placeholder is left.
+    fireEvent.error(items()[0].querySelector('img')!);
+    fireEvent.error(items()[0].querySelector('img')!);
+    expect(items()[0].querySelector('img')).toBeNull();
+    expect(items()[1].querySelector('img')!.getAttribute('src')).toBe('/api/v1/images/a1/thumbnail');
+    await act(async () => {
+      FakeEventSource.latest().endResponse();
+      FakeEventSource.latest().endResponse();
+    });
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2), { timeout: 2500 });
+    expect(items()[0].querySelector('img')).toBeNull();
+    await act(async () => FakeEventSource.latest().emit('open'));
+    expect(items()[0].querySelector('img')!.getAttribute('src')).toBe('/api/v1/images/a0/thumbnail');
   });
 
   it('updates cards live from events', async () => {
