@@ -124,7 +124,7 @@ TEST(ClassifyCommandTest, DamagedFilesLeaveNoLibvipsWarningsAndTruncatedOnesFail
   EXPECT_EQ(damaged.exit_code, 0) << damaged.err;
   EXPECT_EQ(damaged.err, "");
   EXPECT_EQ(cut.exit_code, 1);
-  EXPECT_THAT(cut.err, HasSubstr("cut.jpg: the jpeg data is truncated"));
+  EXPECT_THAT(cut.err, HasSubstr("cut.jpg: the JPEG data is truncated"));
   EXPECT_THAT(cut.err, Not(HasSubstr("VIPS")));
 }
 

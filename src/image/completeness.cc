@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <format>
 #include <string>
+#include <string_view>
 
 namespace argus::image {
 namespace {
@@ -65,6 +67,17 @@ bool WebpComplete(std::string_view data) {
   return data.size() >= static_cast<std::uint64_t>(declared) + 8;
 }
 
+// As people write them in a sentence.
+std::string_view FormatName(std::string_view format) {
+  if (format == "jpeg") return "JPEG";
+  if (format == "png") return "PNG";
+  if (format == "gif") return "GIF";
+  if (format == "webp") return "WebP";
+  if (format == "heif") return "HEIC";
+  if (format == "avif") return "AVIF";
+  return format;
+}
+
 }  // namespace
 
 Result<void> CheckComplete(std::span<const std::byte> bytes, std::string_view format) {
@@ -82,8 +95,8 @@ Result<void> CheckComplete(std::span<const std::byte> bytes, std::string_view fo
     complete = IsoBoxesComplete(data);
   }
   if (!complete) {
-    return Fail(ErrorCode::kCorrupt,
-                "the " + std::string(format) + " data is truncated (the file is cut short)");
+    return Fail(ErrorCode::kCorrupt, std::format("the {} data is truncated (the file is cut short)",
+                                                 FormatName(format)));
   }
   return {};
 }

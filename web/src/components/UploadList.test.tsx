@@ -87,7 +87,7 @@ describe('upload list', () => {
       FakeEventSource.latest().emit('image', { ...queued, status: 'failed', error: 'corrupt JPEG data' }),
     );
     expect(statusOf('broken.jpg')).toMatch(/^Failed/);
-    expect(rowFor('broken.jpg').textContent).toContain('corrupt JPEG data');
+    expect(rowFor('broken.jpg').textContent).toContain('Corrupt JPEG data');
   });
 
   it('reports a rejected upload (413) in sizes, then refuses bigger files without sending them', async () => {
@@ -187,7 +187,7 @@ describe('upload list', () => {
     await act(async () =>
       uploads[0].reject(new ApiError(415, 'unsupported_media', 'fake.jpg: not a supported image (JPEG, PNG)')),
     );
-    expect(within(rowFor('fake.jpg')).getByRole('note').textContent).toBe('not a supported image (JPEG, PNG)');
+    expect(within(rowFor('fake.jpg')).getByRole('note').textContent).toBe('Not a supported image (JPEG, PNG)');
   });
 
   it('moves a row on an event that comes between the upload’s answer and the next render', async () => {

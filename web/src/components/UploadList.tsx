@@ -1,4 +1,4 @@
-import { formatBytes, formatPercent, STATUS_TEXT } from '../lib/format';
+import { asSentence, formatBytes, formatPercent, STATUS_TEXT } from '../lib/format';
 import { Link } from '../lib/router';
 import { type UploadItem, isFinished } from '../lib/uploads';
 import { Icon } from './Icon';
@@ -69,7 +69,7 @@ export function UploadRow({
           )}
           {item.phase === 'failed' && item.error && (
             <span className="upload-error" role="note">
-              {item.error}
+              {asSentence(item.error)}
             </span>
           )}
           {item.sameAs && (

@@ -75,6 +75,15 @@ export function withArticle(noun: string): string {
   return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
+/**
+ * A server's reason as the page's own messages read: a capital first letter, and counts
+ * grouped by thousands ("image is 12000 x 9000 pixels" → "Image is 12,000 x 9,000 pixels").
+ * Digits inside a word, as in an image id, are left alone.
+ */
+export function asSentence(reason: string): string {
+  return titleCase(reason.replace(/(?<![\w.])\d{4,}(?![\w.])/g, (digits) => Number(digits).toLocaleString('en-US')));
+}
+
 export function titleCase(text: string): string {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
 }

@@ -74,7 +74,7 @@ describe('image detail', () => {
       },
     });
     renderApp('/images/abc123', { user: USER });
-    expect((await screen.findByTestId('failure')).textContent).toContain('unsupported image format');
+    expect((await screen.findByTestId('failure')).textContent).toContain('Unsupported image format');
   });
 
   it('tries a failed photo again, and follows its new round past the last one’s failure', async () => {

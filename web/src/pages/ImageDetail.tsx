@@ -9,7 +9,7 @@ import { useTitle } from '../components/Layout';
 import { Spinner } from '../components/Spinner';
 import { StatusBadge } from '../components/StatusBadge';
 import { useAnnounce } from '../lib/announcer';
-import { STATUS_TEXT, formatBytes, formatDate, formatDuration, formatPercent, withArticle } from '../lib/format';
+import { STATUS_TEXT, asSentence, formatBytes, formatDate, formatDuration, formatPercent, withArticle } from '../lib/format';
 import { useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate } from '../lib/router';
 import { SEARCH_MIN_CONFIDENCE } from '../lib/search';
@@ -203,7 +203,7 @@ export function ImageDetail({ id }: { id: string }) {
           {image.status === 'failed' && (
             <div className="alert error" data-testid="failure">
               <span>
-                <strong>Classification failed.</strong> {image.error || 'No reason was given.'}
+                <strong>Classification failed.</strong> {image.error ? asSentence(image.error) : 'No reason was given.'}
               </span>
               <button type="button" className="button small" onClick={onRetry} disabled={retrying}>
                 {retrying ? 'Trying again…' : 'Try again'}
