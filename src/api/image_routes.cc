@@ -65,6 +65,9 @@ void ListImages(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr
   body["images"] = Json::Value(Json::arrayValue);
   for (const catalog::ImageRecord& record : page->images) body["images"].append(ImageJson(record));
   body["next_cursor"] = page->next_cursor;
+  if (page->label_match != catalog::LabelMatch::kNone) {
+    body["label_match"] = page->label_match == catalog::LabelMatch::kWords ? "words" : "term";
+  }
   callback(HttpResponse::newHttpJsonResponse(body));
 }
 

@@ -104,14 +104,27 @@ struct SearchTermsOfImage {
 
 struct ListQuery {
   std::string owner;
-  std::string label;   // "" for all; otherwise exact (case-insensitive) search term
+  // "" for all; otherwise a search term, compared word by word in any case. When none of the
+  // owner's images has it as a term, the images with a term that contains its words, in
+  // order ("labrador" finds "labrador retriever"): an everyday word such as "dog" keeps its
+  // meaning ("hot dog" is no dog) where the owner has dogs, and a part of a label still finds
+  // something.
+  std::string label;
   std::string cursor;  // "" for the first page; next_cursor of the previous page
   int limit = 50;      // 1..200
+};
+
+// How a list's label was searched for (ListQuery::label).
+enum class LabelMatch : std::uint8_t {
+  kNone,   // no label: every image
+  kTerm,   // as a term
+  kWords,  // as words of terms, none of the owner's images having it as a term
 };
 
 struct ListPage {
   std::vector<ImageRecord> images;  // newest upload first
   std::string next_cursor;          // "" when there is no further page; opaque
+  LabelMatch label_match = LabelMatch::kNone;
 };
 
 struct StatusCounts {

@@ -589,6 +589,47 @@ TEST_P(CatalogTest, LabelsWithHyphensAndFullStopsAreFoundByTheirWords) {
   }
 }
 
+TEST_P(CatalogTest, ALabelNoImageHasAsATermFindsTheTermsHoldingItsWordsInOrder) {
+  ClassificationResult shepherd = Labrador();
+  shepherd.search_terms = {"German Shepherd Dog", "dog", "shepherd dog"};
+  AddDone("alice", Id(1), shepherd);
+  ClassificationResult hot_dog = Labrador();
+  hot_dog.search_terms = {"hot dog", "food"};
+  AddDone("alice", Id(2), hot_dog);
+  ClassificationResult percent = Labrador();
+  percent.search_terms = {"100% cotton"};
+  AddDone("alice", Id(3), percent);
+  AddDone("bob", Id(4), shepherd);
+
+  auto list = [&](const std::string& owner, const char* label) {
+    return Must(catalog_->List({.owner = owner, .label = label, .limit = 1}));
+  };
+  // A term of one of alice's images is searched as a term: "dog" is no hot dog.
+  ListPage dogs = list("alice", "dog");
+  EXPECT_EQ(dogs.label_match, LabelMatch::kTerm);
+  EXPECT_EQ(Ids(dogs.images), std::vector<std::string>{Id(1)});
+  EXPECT_TRUE(dogs.next_cursor.empty());
+
+  for (const char* words : {"german shepherd", "GERMAN-shepherd", "shepherd"}) {
+    ListPage page = list("alice", words);
+    EXPECT_EQ(page.label_match, LabelMatch::kWords) << words;
+    EXPECT_EQ(Ids(page.images), std::vector<std::string>{Id(1)}) << words;
+  }
+  // Whole words, in order, within one term; a page's cursor goes on the same way.
+  for (const char* nothing : {"shepherd german", "german dog", "shep", "herd dog", "%"}) {
+    EXPECT_TRUE(list("alice", nothing).images.empty()) << nothing;
+  }
+  EXPECT_EQ(Ids(list("alice", "100%").images), std::vector<std::string>{Id(3)});
+  ListPage first = list("alice", "hot");
+  EXPECT_EQ(Ids(first.images), std::vector<std::string>{Id(2)});
+  EXPECT_EQ(first.label_match, LabelMatch::kWords);
+
+  // bob has no hot dog, so his "dog" is a term: his shepherd, never alice's images.
+  EXPECT_EQ(Ids(list("bob", "dog").images), std::vector<std::string>{Id(4)});
+  EXPECT_TRUE(list("bob", "hot").images.empty());
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice"})).label_match, LabelMatch::kNone);
+}
+
 // Runs `statements` in order on the database at the catalog `url`, outside the catalog.
 Result<void> RunStatements(const std::string& url, const std::vector<std::string>& statements) {
   auto parsed = ParseCatalogUrl(url);

@@ -204,6 +204,9 @@ constexpr std::string_view kListHead =
     "SELECT " ARGUS_UPLOAD_COLUMNS
     " FROM uploads u JOIN images i ON i.id = u.image_id WHERE u.owner = $1";
 // Same as kInsertImage's DO UPDATE: lock the image row before looking at its owners.
+constexpr std::string_view kOwnerHasTerm =
+    "SELECT 1 FROM uploads u JOIN image_terms t ON t.image_id = u.image_id"
+    " WHERE u.owner = $1 AND t.term = $2 LIMIT 1";
 constexpr std::string_view kLockImage = "UPDATE images SET attempts = attempts WHERE id = $1";
 constexpr std::string_view kRequeueFailed =
     "UPDATE images SET status = 'queued', error = '', attempts = 0, finished_at_ms = 0,"
@@ -437,6 +440,17 @@ std::string SearchKey(std::string_view text) {
     start = end;
   }
   return AsciiLowercase(words);
+}
+
+// `text` matched literally by LIKE ... ESCAPE '\\': search keys have no underscore, the other
+// wildcard.
+std::string EscapeLikePattern(std::string_view text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '%' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
 }
 
 // Text with a NUL byte cannot be stored faithfully (SQLite binding stops at it, PostgreSQL
@@ -830,28 +844,43 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
     return Fail(ErrorCode::kInvalidArgument,
                 "list limit must be 1.." + std::to_string(kMaxListLimit));
   }
-  std::string sql(kListHead);
-  std::vector<Param> params = {query.owner};
-  auto next_placeholder = [&params] { return "$" + std::to_string(params.size() + 1); };
+  std::optional<Cursor> cursor;
   if (!query.cursor.empty()) {
-    auto cursor = DecodeCursor(query.cursor);
-    if (!cursor) return std::unexpected(cursor.error());
-    sql += " AND (u.uploaded_at_ms, u.image_id) < (" + next_placeholder();
-    params.emplace_back(cursor->uploaded_at_ms);
-    sql += ", " + next_placeholder() + ")";
-    params.emplace_back(std::move(cursor->image_id));
+    auto decoded = DecodeCursor(query.cursor);
+    if (!decoded) return std::unexpected(decoded.error());
+    cursor = std::move(*decoded);
   }
-  if (std::string label = SearchKey(query.label); !label.empty()) {
-    sql += " AND EXISTS (SELECT 1 FROM image_terms t WHERE t.image_id = u.image_id AND t.term = " +
-           next_placeholder() + ")";
-    params.emplace_back(std::move(label));
-  }
-  // One row more than asked tells whether another page follows.
-  sql += " ORDER BY u.uploaded_at_ms DESC, u.image_id DESC LIMIT " + next_placeholder();
-  params.emplace_back(static_cast<std::int64_t>(query.limit) + 1);
+  const std::string label = SearchKey(query.label);
 
   return Run<ListPage>("listing images", [&](const Sql& db) -> Result<ListPage> {
     ListPage page;
+    if (!label.empty()) {
+      page.label_match =
+          db(kOwnerHasTerm, {query.owner, label}).empty() ? LabelMatch::kWords : LabelMatch::kTerm;
+    }
+    std::string sql(kListHead);
+    std::vector<Param> params = {query.owner};
+    auto next_placeholder = [&params] { return "$" + std::to_string(params.size() + 1); };
+    if (cursor) {
+      sql += " AND (u.uploaded_at_ms, u.image_id) < (" + next_placeholder();
+      params.emplace_back(cursor->uploaded_at_ms);
+      sql += ", " + next_placeholder() + ")";
+      params.emplace_back(cursor->image_id);
+    }
+    if (!label.empty()) {
+      sql += " AND EXISTS (SELECT 1 FROM image_terms t WHERE t.image_id = u.image_id AND ";
+      if (page.label_match == LabelMatch::kWords) {
+        // Padded with a space at either end, a term holds the words as one pattern.
+        sql += "' ' || t.term || ' ' LIKE " + next_placeholder() + " ESCAPE '\\')";
+        params.emplace_back("% " + EscapeLikePattern(label) + " %");
+      } else {
+        sql += "t.term = " + next_placeholder() + ")";
+        params.emplace_back(label);
+      }
+    }
+    // One row more than asked tells whether another page follows.
+    sql += " ORDER BY u.uploaded_at_ms DESC, u.image_id DESC LIMIT " + next_placeholder();
+    params.emplace_back(static_cast<std::int64_t>(query.limit) + 1);
     orm::Result rows = db(sql, params);
     for (const auto& row : rows) {
       if (page.images.size() == static_cast<std::size_t>(query.limit)) {

@@ -441,7 +441,14 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   std::set<std::string> dog_ids;
   for (const auto& image : dogs.json["images"]) dog_ids.insert(image["id"].asString());
   EXPECT_EQ(dog_ids, (std::set<std::string>{ids[1], ids[2]}));
+  EXPECT_EQ(dogs.json["label_match"].asString(), "term");
+  EXPECT_FALSE(all.json.isMember("label_match"));
   EXPECT_EQ(serve.Get("/api/v1/images?label=fish").json["images"].size(), 1u);
+  // A word of a label that no photo has as a label or category finds the labels holding it.
+  const HttpResult labradors = serve.Get("/api/v1/images?label=labrador");
+  ASSERT_EQ(labradors.json["images"].size(), 1u);
+  EXPECT_EQ(labradors.json["images"][0]["id"].asString(), ids[1]);
+  EXPECT_EQ(labradors.json["label_match"].asString(), "words");
   // Labels are found by the names of their WordNet ancestors too.
   auto ids_found_by = [&serve](const std::string& term) {
     const HttpResult result = serve.Get("/api/v1/images?label=" + term);

@@ -37,6 +37,9 @@ export interface Image {
 export interface ImagePage {
   images: Image[];
   next_cursor: string;
+  /** With a label: 'words' when no photo has it as a label or category, and the photos
+   * listed have one holding its words. */
+  label_match?: 'term' | 'words';
 }
 
 export interface User {

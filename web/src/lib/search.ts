@@ -4,15 +4,32 @@ import type { Image } from '../api/types';
 export const SEARCH_MIN_CONFIDENCE = 0.1;
 
 /**
- * Whether a (done) image belongs in a search for term, mirroring the server's search
- * terms: the top label and any label of at least 10 %, with their parent categories.
+ * A term or query as the server compares them: its words, split at whitespace, hyphens,
+ * underscores and full stops, joined by one space, in lower case ("St. Bernard" is
+ * "st bernard", "Shih-Tzu" "shih tzu").
  */
-export function matchesLabel(image: Image, term: string): boolean {
-  const t = term.trim().toLowerCase();
-  if (!t) return true;
+export function searchKey(text: string): string {
+  return text
+    .split(/[\s\-_.]+/)
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+}
+
+/**
+ * Whether a (done) image belongs in a search for term, mirroring the server's search
+ * terms: the top label and any label of at least 10 %, also by its name without a
+ * qualifier ("crane" for "crane (bird)"), with their parent categories. With `words` (the
+ * server's `label_match: "words"`), a term need only hold the term's words, in order.
+ */
+export function matchesLabel(image: Image, term: string, words = false): boolean {
+  const key = searchKey(term);
+  if (!key) return true;
+  const matches = (name: string) =>
+    words ? ` ${searchKey(name)} `.includes(` ${key} `) : searchKey(name) === key;
   return (image.labels ?? []).some(
     (label, i) =>
       (i === 0 || label.confidence >= SEARCH_MIN_CONFIDENCE) &&
-      (label.name.toLowerCase() === t || label.parents.some((p) => p.toLowerCase() === t)),
+      (matches(label.name) || matches(label.name.replace(/ \(.*\)$/, '')) || label.parents.some(matches)),
   );
 }

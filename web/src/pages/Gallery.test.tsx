@@ -142,6 +142,30 @@ describe('gallery', () => {
     expect(calls[calls.length - 1].url.searchParams.get('label')).toBe('dog');
   });
 
+  it('says when a search found the words of labels, and adds live photos whose labels hold them', async () => {
+    mockFetch({
+      'GET /api/v1/images': { body: { images: [makeImage({ id: 'gs1', uploaded_at_ms: 1000 })], next_cursor: '', label_match: 'words' } },
+    });
+    renderApp('/gallery?label=retriever%20golden', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(1));
+    expect(screen.getByText(/No label or category is “retriever golden”: labels with these words\./)).toBeTruthy();
+    const labrador = makeImage({
+      id: 'lab1',
+      uploaded_at_ms: 9000,
+      labels: [{ wnid: 'n02099712', name: 'Labrador retriever golden', confidence: 0.9, parents: ['dog'] }],
+    });
+    const tench = makeImage({
+      id: 'tench1',
+      uploaded_at_ms: 9500,
+      labels: [{ wnid: 'n01440764', name: 'tench', confidence: 0.9, parents: ['fish'] }],
+    });
+    await act(async () => {
+      FakeEventSource.latest().emit('image', labrador);
+      FakeEventSource.latest().emit('image', tench);
+    });
+    expect(items().map((el) => el.dataset.id)).toEqual(['lab1', 'gs1']);
+  });
+
   it('says so when a search finds nothing', async () => {
     mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
     renderApp('/gallery?label=vehicle', { user: USER });
@@ -317,5 +341,23 @@ describe('matchesLabel', () => {
     });
     expect(matchesLabel(weak, 'fish')).toBe(true);
     expect(matchesLabel(weak, 'dog')).toBe(false);
+  });
+
+  it('compares words as the server does, and words within a term when the server did', () => {
+    const image = makeImage({
+      labels: [
+        { wnid: 'n02108089', name: 'German Shepherd Dog', confidence: 0.8, parents: ['dog', 'mammal'] },
+        { wnid: 'n02012849', name: 'crane (bird)', confidence: 0.15, parents: ['bird'] },
+        { wnid: 'n02109525', name: 'St. Bernard', confidence: 0.12, parents: ['dog'] },
+      ],
+    });
+    expect(matchesLabel(image, 'german-shepherd  DOG')).toBe(true);
+    expect(matchesLabel(image, 'st bernard')).toBe(true);
+    expect(matchesLabel(image, 'crane')).toBe(true);
+    expect(matchesLabel(image, 'german shepherd')).toBe(false);
+    expect(matchesLabel(image, 'german shepherd', true)).toBe(true);
+    expect(matchesLabel(image, 'shepherd', true)).toBe(true);
+    expect(matchesLabel(image, 'shep', true)).toBe(false);
+    expect(matchesLabel(image, 'dog german', true)).toBe(false);
   });
 });

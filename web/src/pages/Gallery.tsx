@@ -26,22 +26,23 @@ interface LeftGallery {
   images: Image[];
   cursor: string;
   hasMore: boolean;
+  matchWords: boolean;
   scrollY: number;
 }
 let left: LeftGallery | null = null;
 export const SUGGESTED_CATEGORIES = ['dog', 'cat', 'bird', 'fish', 'insect', 'vehicle', 'car', 'food', 'fruit', 'plant', 'building', 'instrument'];
 
-function upsert(list: Image[], image: Image, filter: string): Image[] {
+function upsert(list: Image[], image: Image, filter: string, words: boolean): Image[] {
   const index = list.findIndex((item) => item.id === image.id);
   if (index >= 0) {
-    if (filter && image.status === 'done' && !matchesLabel(image, filter)) {
+    if (filter && image.status === 'done' && !matchesLabel(image, filter, words)) {
       return list.filter((item) => item.id !== image.id);
     }
     const copy = list.slice();
     copy[index] = image;
     return copy;
   }
-  if (filter && (image.status !== 'done' || !matchesLabel(image, filter))) return list;
+  if (filter && (image.status !== 'done' || !matchesLabel(image, filter, words))) return list;
   const at = list.findIndex((item) => item.uploaded_at_ms < image.uploaded_at_ms);
   if (at < 0) return [...list, image];
   return [...list.slice(0, at), image, ...list.slice(at)];
@@ -139,6 +140,7 @@ export function Gallery() {
   const [images, setImages] = useState<Image[]>(restored?.images ?? []);
   const [cursor, setCursor] = useState(restored?.cursor ?? '');
   const [hasMore, setHasMore] = useState(restored?.hasMore ?? false);
+  const [matchWords, setMatchWords] = useState(restored?.matchWords ?? false);
   const [loading, setLoading] = useState(!restored);
   const [error, setError] = useState('');
   const [query, setQuery] = useState(label);
@@ -173,6 +175,7 @@ export function Gallery() {
         });
         setCursor(page.next_cursor ?? '');
         setHasMore(Boolean(page.next_cursor));
+        if (reset) setMatchWords(page.label_match === 'words');
       } catch (e) {
         if (mine !== generation.current) return;
         setError(e instanceof ApiError ? e.message : 'Could not load your photos.');
@@ -189,8 +192,8 @@ export function Gallery() {
   // Remembered as the page is left; the scroll position as it last was, since a link scrolls
   // the page to the top before this component goes.
   const scrollY = useRef(restored?.scrollY ?? 0);
-  const shown = useRef({ images, cursor, hasMore });
-  shown.current = { images, cursor, hasMore };
+  const shown = useRef({ images, cursor, hasMore, matchWords });
+  shown.current = { images, cursor, hasMore, matchWords };
   useEffect(() => {
     const onScroll = () => {
       scrollY.current = window.scrollY;
@@ -249,7 +252,7 @@ export function Gallery() {
   // try again, so the page does not wait for a click on Retry.
   useResync(() => error && retry());
 
-  useImageUpdates((image) => setImages((current) => upsert(current, image, label)));
+  useImageUpdates((image) => setImages((current) => upsert(current, image, label, matchWords)));
   useImageDeletions((id) => setImages((current) => current.filter((image) => image.id !== id)));
 
   // The button pressed to start or end select mode is replaced by the other toolbar, so
@@ -334,7 +337,10 @@ export function Gallery() {
           <h1>{label ? <>Photos of “{label}”</> : 'Your photos'}</h1>
           {label && (
             <p className="muted">
-              Labels and parent categories matching “{label}”. <Link to="/gallery">Show all photos</Link>
+              {matchWords
+                ? <>No label or category is “{label}”: labels with these words.</>
+                : <>Labels and parent categories matching “{label}”.</>}{' '}
+              <Link to="/gallery">Show all photos</Link>
             </p>
           )}
         </div>
