@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "engine/assets.h"
+#include "engine/classifier.h"
 #include "engine/manifest.h"
 
 namespace argus::cli {
@@ -118,6 +119,12 @@ Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_op
     return Fail(ErrorCode::kNotFound,
                 "model file " + manifest->model_file.string() +
                     " not found (set ARGUS_ASSETS_DIR or run scripts/fetch-assets)");
+  }
+  // A model that is there but cannot be loaded (a download cut short, a manifest naming the
+  // wrong input) would have every worker exit at its start, over and over, while the service
+  // took uploads it could never classify. Loading it once here costs a few tens of ms.
+  if (auto loaded = engine::Classifier::Create(*manifest, {.intra_op_threads = 1}); !loaded) {
+    return std::unexpected(loaded.error());
   }
   return assets_dir;
 }

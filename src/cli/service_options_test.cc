@@ -287,6 +287,29 @@ TEST_F(ServiceStartTest, TheScalerChecksTheModelBeforeStartingWorkers) {
   EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("worker_start")));
 }
 
+// A model file that is there but cannot be loaded, as a download cut short leaves it, is
+// refused at the start, like a missing one, rather than by every worker at its own.
+TEST_F(ServiceStartTest, AModelThatCannotBeLoadedIsRefusedAtTheStart) {
+  const std::filesystem::path model =
+      ARGUS_TEST_SHARED_DIR "/assets/models/mobilenetv2-12-int8.onnx";
+  std::filesystem::create_directories(dir_ / "cut" / "models");
+  std::filesystem::copy(ARGUS_TEST_SHARED_DIR "/assets/labels", dir_ / "cut" / "labels");
+  std::string bytes(5000, '\0');
+  std::ifstream(model, std::ios::binary)
+      .read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(dir_ / "cut" / "models" / "mobilenetv2-12-int8.onnx", std::ios::binary) << bytes;
+  for (const std::string& command :
+       {"serve --port=" + std::to_string(UnusedLoopbackPort()), std::string("scaler")}) {
+    const Outcome refused = RunArgus(command + " --data-dir=" + (dir_ / "data").string() +
+                                         " --assets-dir=" + (dir_ / "cut").string(),
+                                     "timeout 60");
+    EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("cannot load model")) << command;
+    EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("worker_start"))) << command;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "data")) << command;
+  }
+}
+
 // The scaler's /metrics and /healthz have a port of their own, not the web tier's 8080.
 TEST_F(ServiceStartTest, TheScalerListsItsMetricsPortAndRefusesOneThatIsTaken) {
   const Outcome help = RunArgus("scaler --help");
