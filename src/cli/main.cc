@@ -4,6 +4,7 @@
 #include "cli/accounts_command.h"
 #include "cli/classify_command.h"
 #include "cli/help_formatter.h"
+#include "cli/option_checks.h"
 #include "cli/option_sources.h"
 #include "cli/service_commands.h"
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   argus::cli::AddScalerCommand(app, global, exit_code);
   argus::cli::AddClassifyCommand(app, global, exit_code);
   argus::cli::AddAccountsCommand(app, exit_code);
+  argus::cli::ReadWholeNumbersInDecimal(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,8 +1,10 @@
 #include "cli/option_checks.h"
 
+#include <algorithm>
 #include <charconv>
 #include <format>
 #include <string>
+#include <string_view>
 
 namespace argus::cli {
 
@@ -45,6 +47,38 @@ const CLI::Validator& NotEmpty() {
       },
       "");
   return check;
+}
+
+namespace {
+
+// Drops the zeros that lead a number's digits, keeping one digit, so that "0100000MiB" is
+// 100000 MiB; refuses a radix prefix. Leaves anything else for the option's own checks.
+const CLI::Validator& DecimalDigits() {
+  static const CLI::Validator transform(
+      [](std::string& text) -> std::string {
+        const std::size_t sign = text.starts_with('-') || text.starts_with('+') ? 1 : 0;
+        const std::size_t end = std::min(text.find_first_not_of("0123456789", sign), text.size());
+        if (end == sign || text[sign] != '0') return {};
+        if (end == sign + 1 && end < text.size() &&
+            std::string_view("xXoObB").contains(text[end])) {
+          return std::format("\"{}\" is not a decimal number", text);
+        }
+        text.erase(sign, std::min(text.find_first_not_of('0', sign), end - 1) - sign);
+        return {};
+      },
+      "");
+  return transform;
+}
+
+}  // namespace
+
+void ReadWholeNumbersInDecimal(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    // CLI11 names an option's type by what it is read into; checks add ":..." after it.
+    const std::string type = option->get_type_name();
+    if (type.starts_with("INT") || type.starts_with("UINT")) option->transform(DecimalDigits());
+  }
+  for (CLI::App* command : app.get_subcommands({})) ReadWholeNumbersInDecimal(*command);
 }
 
 }  // namespace argus::cli

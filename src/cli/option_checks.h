@@ -19,4 +19,10 @@ CLI::Validator Between(double low, double high);
 // Text that is not empty, for paths: an empty one is no folder.
 const CLI::Validator& NotEmpty();
 
+// Has every whole-number option of `app` and its subcommands, however given (flag,
+// environment, config file), read in decimal. CLI11 reads "010" as 8 and "0x10" as 16, so a
+// zero-padded port or size silently became another; leading zeros are now dropped and a
+// 0x, 0o or 0b prefix refused. Call once every option is declared.
+void ReadWholeNumbersInDecimal(CLI::App& app);
+
 }  // namespace argus::cli
