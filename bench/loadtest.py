@@ -190,8 +190,11 @@ def run(options):
     files = image_files(options.files)
     contents = []
     for path in files:
-        with open(path, "rb") as f:
-            contents.append((path, f.read()))
+        try:
+            with open(path, "rb") as f:
+                contents.append((path, f.read()))
+        except OSError as error:  # a link to nothing in a folder, a file that is not readable
+            raise UsageError(f"{path}: {error.strerror}") from None
     if options.unique:
         for path, data in contents:
             made_unique(data, path)  # refuses an unsupported file before any request is sent

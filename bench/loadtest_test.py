@@ -100,6 +100,11 @@ class LoadTestAgainstArgusServe(unittest.TestCase):
         status, _, error = loadtest("--url", self.url, "--concurrency", "0")
         self.assertEqual(status, 2)
         self.assertIn("must be above 0", error)
+        with tempfile.TemporaryDirectory() as folder:
+            os.symlink(os.path.join(folder, "gone.jpg"), os.path.join(folder, "broken.jpg"))
+            status, _, error = loadtest("--url", self.url, "--files", folder)
+        self.assertEqual(status, 2)
+        self.assertIn("broken.jpg: No such file or directory", error)
 
 
 if __name__ == "__main__":

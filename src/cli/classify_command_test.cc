@@ -107,6 +107,20 @@ TEST(ClassifyCommandTest, FoldersTakeEveryCommonImageExtensionAndPrintNamesSafel
   EXPECT_THAT(o.out, Not(HasSubstr("\x1b")));
 }
 
+// A link to nothing in a folder is a failed file, named, as a missing file given by name is.
+TEST(ClassifyCommandTest, ALinkToNothingInAFolderIsNamedAsFailed) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-cli-links-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kSamples + "/n01440764_tench.JPEG", dir / "tench.jpg");
+  std::filesystem::create_symlink(dir / "gone.jpg", dir / "broken.jpg");
+  const Outcome o = RunArgus("classify -q --top-k 1 " + dir.string());
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_THAT(o.err, HasSubstr((dir / "broken.jpg").string() + ": "));
+  EXPECT_THAT(o.out, HasSubstr("tench"));
+}
+
 // The decoder's warnings about a damaged file are not the command's output; a file cut short
 // is refused, as the service refuses it.
 TEST(ClassifyCommandTest, DamagedFilesLeaveNoLibvipsWarningsAndTruncatedOnesFail) {

@@ -122,7 +122,10 @@ Result<std::vector<std::filesystem::path>> CollectImageFiles(
       for (auto it = fs::recursive_directory_iterator(
                argument, fs::directory_options::skip_permission_denied, error);
            !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-        if (it->is_regular_file(error) && HasImageExtension(it->path()))
+        // A link to nothing is reported as its result, as a missing file named is, not
+        // passed over in silence.
+        const bool dangling = it->is_symlink(error) && !it->exists(error);
+        if ((dangling || it->is_regular_file(error)) && HasImageExtension(it->path()))
           found.push_back(it->path());
       }
       if (error)

@@ -130,8 +130,19 @@ void Worker::FailPermanently(Item& item, const std::string& reason) {
     LogError("cannot record failure of " + item.job.image_id, recorded.error());
     return;  // not acknowledged: it comes back and is tried again
   }
-  if (auto acked = queue_.Ack(item.message); !acked) LogError("cannot ack", acked.error());
+  Acknowledge(item.message);
   Publish({SettledEventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
+}
+
+// Unacknowledged, a job comes back after its visibility timeout: the log says why.
+void Worker::Acknowledge(const queue::Message& message) {
+  if (auto acked = queue_.Ack(message); !acked) LogError("cannot ack", acked.error());
+}
+
+void Worker::GiveBack(const queue::Message& message) {
+  if (auto released = queue_.Release(message, options_.retry_delay); !released) {
+    LogError("cannot release", released.error());
+  }
 }
 
 void Worker::Retry(Item& item, const std::string& reason) {
@@ -139,9 +150,7 @@ void Worker::Retry(Item& item, const std::string& reason) {
       !recorded) {
     LogError("cannot record failure of " + item.job.image_id, recorded.error());
   }
-  if (auto released = queue_.Release(item.message, options_.retry_delay); !released) {
-    LogError("cannot release", released.error());
-  }
+  GiveBack(item.message);
 }
 
 void Worker::SettleFinished(Item& item) {
@@ -159,10 +168,10 @@ void Worker::SettleFinished(Item& item) {
   }();
   if (!restored) {
     LogError("cannot restore the output object of " + id, restored.error());
-    (void)queue_.Release(item.message, options_.retry_delay);
+    GiveBack(item.message);
     return;
   }
-  (void)queue_.Ack(item.message);
+  Acknowledge(item.message);
   Publish({EventOf(id, catalog::ImageStatus::kDone)});
 }
 
@@ -407,7 +416,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     Item& item = candidates[i];
     const std::optional<catalog::ImageStatus> status = (*statuses)[i];
     if (!status) {
-      (void)queue_.Ack(item.message);  // deleted while queued: nothing to do
+      Acknowledge(item.message);  // deleted while queued: nothing to do
       continue;
     }
     if (*status == catalog::ImageStatus::kDone) {
@@ -415,7 +424,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       continue;
     }
     if (*status != catalog::ImageStatus::kProcessing) {
-      (void)queue_.Ack(item.message);  // failed for good before
+      Acknowledge(item.message);  // failed for good before
       Publish({EventOf(item.job.image_id, *status)});
       continue;
     }
@@ -549,7 +558,7 @@ void Worker::Settle(Batch& batch) {
                               "application/json", blob::Durability::kRecreatable);
         !put) {
       LogError("cannot write the output object of " + item.job.image_id, put.error());
-      (void)queue_.Release(item.message, options_.retry_delay);
+      GiveBack(item.message);
       continue;
     }
     settled.push_back(item.message);

@@ -101,6 +101,8 @@ class Worker {
   void ReturnTensorBuffer(std::vector<float> buffer);
   void FailPermanently(Item& item, const std::string& reason);
   void Retry(Item& item, const std::string& reason);
+  void Acknowledge(const queue::Message& message);
+  void GiveBack(const queue::Message& message);  // to be delivered again after the retry delay
   void Publish(const std::vector<ImageEvent>& events);
 
   const engine::Classifier& classifier_;
