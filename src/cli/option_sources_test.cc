@@ -97,6 +97,16 @@ TEST_F(OptionSourcesTest, AKeyNoOptionHasIsAnErrorNamingIt) {
   }
 }
 
+// In the real binary, the refusal names the file as well as the key.
+TEST_F(OptionSourcesTest, TheBinaryNamesTheFileOfAKeyNoOptionHas) {
+  const std::filesystem::path config = dir_ / "argus.toml";
+  std::ofstream(config) << "[srve]\nport = 1001\n";
+  const Outcome refused = RunArgus("--config=" + config.string() + " serve", "timeout 60");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err,
+              HasSubstr("argus: " + config.string() + ": INI was not able to parse srve"));
+}
+
 // The same order in the real binary: a maximum of 1 from the environment, over the file's 4,
 // is below the minimum, so serve refuses to start instead of running.
 TEST_F(OptionSourcesTest, TheBinaryReadsTheEnvironmentOverItsFile) {
