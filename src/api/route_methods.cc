@@ -31,7 +31,8 @@ constexpr std::array<std::pair<drogon::HttpMethod, const char*>, 5> kMethods = {
      {drogon::Delete, "DELETE"},
      {drogon::Patch, "PATCH"}}};
 
-const std::string kNoRoute;
+// The request attribute that names the route an advice answered for (RouteLabel).
+constexpr std::string_view kAnsweredRoute = "argus.answered_route";
 
 }  // namespace
 
@@ -66,7 +67,7 @@ RouteMethods::RouteMethods(
   }
 }
 
-const std::string& RouteMethods::AllowedForPath(const std::string& path) const {
+const RouteMethods::Route* RouteMethods::RouteForPath(const std::string& path) const {
   // Drogon's router looks the path up among the patterns without placeholders first, then
   // tries the others in the order of registration.
   const std::string lowered = AsciiLowercase(path);
@@ -78,7 +79,7 @@ const std::string& RouteMethods::AllowedForPath(const std::string& path) const {
       return candidate.matcher && std::regex_match(path, *candidate.matcher);
     });
   }
-  return route == routes_.end() ? kNoRoute : route->allow;
+  return route == routes_.end() ? nullptr : &*route;
 }
 
 void AnswerWithAllowedMethods() {
@@ -98,12 +99,26 @@ void AnswerWithAllowedMethods() {
                                          drogon::AdviceCallback&& respond,
                                          drogon::AdviceChainCallback&& next) {
     if (request->method() != drogon::Options) return next();
-    const std::string& allow = methods->AllowedForPath(request->path());
-    if (allow.empty()) return next();  // no such route: the router's 404
+    const RouteMethods::Route* route = methods->RouteForPath(request->path());
+    if (route == nullptr) return next();  // no such route: the router's 404
+    request->attributes()->insert(std::string(kAnsweredRoute), route->pattern);
     auto response = NoContentResponse();
-    response->addHeader("Allow", allow);
+    response->addHeader("Allow", route->allow);
     respond(response);
   });
+}
+
+std::string RouteLabel(const drogon::HttpRequestPtr& request) {
+  if (const std::string_view pattern = request->matchedPathPattern(); !pattern.empty()) {
+    return std::string(pattern);
+  }
+  const auto& attributes = request->attributes();
+  const std::string key(kAnsweredRoute);
+  return attributes->find(key) ? attributes->get<std::string>(key) : "unmatched";
+}
+
+std::string MethodLabel(const drogon::HttpRequestPtr& request) {
+  return request->isHead() ? "HEAD" : request->methodString();
 }
 
 }  // namespace argus::api

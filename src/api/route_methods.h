@@ -1,5 +1,6 @@
 #pragma once
 
+#include <drogon/HttpRequest.h>
 #include <drogon/HttpTypes.h>
 
 #include <optional>
@@ -37,9 +38,8 @@ class RouteMethods {
 
   const std::vector<Route>& routes() const { return routes_; }
 
-  // The Allow header of the route Drogon's router takes `path` to whatever the method;
-  // "" when there is none.
-  const std::string& AllowedForPath(const std::string& path) const;
+  // The route Drogon's router takes `path` to whatever the method; nullptr when there is none.
+  const Route* RouteForPath(const std::string& path) const;
 
  private:
   std::vector<Route> routes_;
@@ -52,5 +52,11 @@ class RouteMethods {
 // OPTIONS on a route that has a handler for it as a CORS preflight allowing any origin, a
 // policy the service does not have). Call once every route is registered.
 void AnswerWithAllowedMethods();
+
+// How an answered request is counted and logged: the route pattern it went to ("unmatched"
+// for none), also when an advice answered it (OPTIONS), and its method as sent (HEAD, which
+// Drogon hands to the GET handler as a GET).
+std::string RouteLabel(const drogon::HttpRequestPtr& request);
+std::string MethodLabel(const drogon::HttpRequestPtr& request);
 
 }  // namespace argus::api

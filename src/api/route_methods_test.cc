@@ -35,21 +35,31 @@ TEST(RouteMethodsTest, AMethodRegisteredApartJoinsItsRoute) {
               ElementsAre(drogon::Get, drogon::Put, drogon::Delete, drogon::Patch));
 }
 
+// The route's pattern and Allow header, "" for no route.
+std::string AllowedForPath(const RouteMethods& methods, const std::string& path) {
+  const RouteMethods::Route* route = methods.RouteForPath(path);
+  return route == nullptr ? "" : route->pattern + ": " + route->allow;
+}
+
 TEST(RouteMethodsTest, FindsTheRouteOfAPathAsDrogonsRouterDoes) {
   const RouteMethods methods = SomeRoutes();
-  EXPECT_EQ(methods.AllowedForPath("/api/v1/images/abc"), "GET, HEAD, DELETE, OPTIONS");
-  EXPECT_EQ(methods.AllowedForPath("/api/v1/images/abc/file"), "GET, HEAD, OPTIONS");
-  EXPECT_EQ(methods.AllowedForPath("/api/v1/images"), "GET, HEAD, POST, OPTIONS");
-  EXPECT_EQ(methods.AllowedForPath("/API/V1/Images/abc"), "GET, HEAD, DELETE, OPTIONS")
+  EXPECT_EQ(AllowedForPath(methods, "/api/v1/images/abc"),
+            "/api/v1/images/{id}: GET, HEAD, DELETE, OPTIONS");
+  EXPECT_EQ(AllowedForPath(methods, "/api/v1/images/abc/file"),
+            "/api/v1/images/{id}/file: GET, HEAD, OPTIONS");
+  EXPECT_EQ(AllowedForPath(methods, "/api/v1/images"), "/api/v1/images: GET, HEAD, POST, OPTIONS");
+  EXPECT_EQ(AllowedForPath(methods, "/API/V1/Images/abc"),
+            "/api/v1/images/{id}: GET, HEAD, DELETE, OPTIONS")
       << "case is ignored";
-  EXPECT_EQ(methods.AllowedForPath("/Classify"), "POST, OPTIONS") << "case is ignored";
-  EXPECT_EQ(methods.AllowedForPath("/api/v1/images/"), "GET, HEAD, DELETE, OPTIONS")
+  EXPECT_EQ(AllowedForPath(methods, "/Classify"), "/classify: POST, OPTIONS") << "case is ignored";
+  EXPECT_EQ(AllowedForPath(methods, "/api/v1/images/"),
+            "/api/v1/images/{id}: GET, HEAD, DELETE, OPTIONS")
       << "an empty segment fills a placeholder in Drogon's router too";
-  EXPECT_EQ(methods.AllowedForPath("/api/v1/images/a/b"), "") << "a placeholder is one segment";
-  EXPECT_EQ(methods.AllowedForPath("/api/openapiXjson"), "")
+  EXPECT_EQ(AllowedForPath(methods, "/api/v1/images/a/b"), "") << "a placeholder is one segment";
+  EXPECT_EQ(AllowedForPath(methods, "/api/openapiXjson"), "")
       << "a pattern without placeholders is a string, not an expression";
-  EXPECT_EQ(methods.AllowedForPath("/classify/"), "");
-  EXPECT_EQ(methods.AllowedForPath("/nowhere"), "");
+  EXPECT_EQ(AllowedForPath(methods, "/classify/"), "");
+  EXPECT_EQ(AllowedForPath(methods, "/nowhere"), "");
 }
 
 }  // namespace

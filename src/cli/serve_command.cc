@@ -13,6 +13,7 @@
 
 #include "api/handler_pool.h"
 #include "api/http_errors.h"
+#include "api/route_methods.h"
 #include "api/routes.h"
 #include "api/security_headers.h"
 #include "cli/drogon_log.h"
@@ -335,15 +336,15 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;
-    std::string route(request->matchedPathPattern());
-    if (route.empty()) route = "unmatched";
+    const std::string route = api::RouteLabel(request);
+    const std::string method = api::MethodLabel(request);
     const int status = static_cast<int>(response->statusCode());
-    metrics.ObserveRequest(route, request->methodString(), status, seconds);
+    metrics.ObserveRequest(route, method, status, seconds);
     Json::Value line(Json::objectValue);
     line["time_ms"] = static_cast<Json::Int64>(NowMs());
     line["level"] = "info";
     line["component"] = "http";
-    line["method"] = request->methodString();
+    line["method"] = method;
     line["path"] = request->path();
     line["route"] = route;
     line["status"] = status;
