@@ -2,7 +2,13 @@
 
 #include <json/json.h>
 
+#include <chrono>
+#include <cstdint>
+#include <format>
+#include <optional>
+
 #include "common/log.h"
+#include "common/repeated_messages.h"
 
 namespace argus::api {
 
@@ -68,7 +74,16 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error, const Json::Value& mem
         return {};
     }
   }();
-  if (!told_instead.empty()) LogLine("error", "web", error.message);
+  if (!told_instead.empty()) {
+    // While a store is down, every request meets the same failure.
+    static RepeatedMessages repeated(std::chrono::seconds(10));
+    if (const std::optional<std::uint64_t> held_back = repeated.Admit(error.message)) {
+      LogLine("error", "web",
+              *held_back == 0 ? error.message
+                              : std::format("{} (and {} more times since it was last logged)",
+                                            error.message, *held_back));
+    }
+  }
   return ErrorResponseWith(status, ErrorCodeName(error.code),
                            told_instead.empty() ? error.message : told_instead, members);
 }

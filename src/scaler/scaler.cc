@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <format>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "common/clock.h"
@@ -20,6 +22,17 @@ void Log(Json::Value line) {
   line["component"] = "scaler";
   line["time_ms"] = static_cast<Json::Int64>(NowMs());
   WriteLogLine(WriteJson(line));
+}
+
+// An error line, unless `errors` holds it back as a copy of a recent one.
+void LogError(RepeatedMessages& errors, const std::string& message) {
+  const std::optional<std::uint64_t> held_back = errors.Admit(message);
+  if (!held_back) return;
+  Json::Value line(Json::objectValue);
+  line["level"] = "error";
+  line["message"] = message;
+  if (*held_back > 0) line["repeats_held_back"] = static_cast<Json::UInt64>(*held_back);
+  Log(line);
 }
 
 }  // namespace
@@ -63,10 +76,7 @@ void Scaler::Tick() {
   }
   auto stats = queue_.Stats();
   if (!stats) {
-    Json::Value line(Json::objectValue);
-    line["level"] = "error";
-    line["message"] = "cannot read queue depth: " + stats.error().message;
-    Log(line);
+    LogError(errors_, "cannot read queue depth: " + stats.error().message);
     return;
   }
   const std::uint64_t depth = stats->ready + stats->in_flight;
@@ -115,10 +125,7 @@ void Scaler::Tick() {
   }
   if (resizes) {
     if (auto resized = pool_.Resize(decision.to); !resized) {
-      Json::Value line(Json::objectValue);
-      line["level"] = "error";
-      line["message"] = "cannot start workers: " + resized.error().message;
-      Log(line);
+      LogError(errors_, "cannot start workers: " + resized.error().message);
     }
   }
   if (resizes || newly_held) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stop_token>
 
+#include "common/repeated_messages.h"
 #include "queue/queue.h"
 #include "scaler/idle_cores.h"
 #include "scaler/scaling_policy.h"
@@ -73,10 +74,11 @@ class Scaler {
   RestartBackoff backoff_;
   int failed_starts_ = 0;
   std::chrono::steady_clock::time_point last_failed_start_;
-  std::chrono::steady_clock::time_point next_start_;  // not before: the back-off's wait
-  bool delaying_ = false;                             // the last scale-out waited for it
-  int crashed_unreplaced_ = 0;                        // crashed workers the pool still lacks
-  std::optional<std::uint64_t> enqueued_total_;       // as last read
+  std::chrono::steady_clock::time_point next_start_;   // not before: the back-off's wait
+  bool delaying_ = false;                              // the last scale-out waited for it
+  int crashed_unreplaced_ = 0;                         // crashed workers the pool still lacks
+  std::optional<std::uint64_t> enqueued_total_;        // as last read
+  RepeatedMessages errors_{std::chrono::seconds(30)};  // a tick's, four times a second
   mutable std::mutex mutex_;
   ScalerStatus status_;
 };

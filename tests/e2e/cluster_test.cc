@@ -495,6 +495,19 @@ TEST_F(ClusterTest, APostgresServerThatStopsAnsweringFailsRequestsQuicklyAndLose
   const auto [ready, ready_took] = timed_get("/readyz");
   EXPECT_EQ(ready.status, 503) << ready.body;
   EXPECT_LT(ready_took, std::chrono::seconds(1));
+  // Every request meets the same failure: the log says so once, not once a request.
+  auto web_errors = [this] {
+    const std::string log = WebA().log();
+    std::size_t count = 0;
+    for (std::size_t at = log.find(R"("component":"web","level":"error")"); at != std::string::npos;
+         at = log.find(R"("component":"web","level":"error")", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  const std::size_t errors_before = web_errors();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(WebA().Get("/api/v1/images/" + ids[0]).status, 503);
+  EXPECT_LE(web_errors(), errors_before + 1) << WebA().log().substr(0, 6000);
 
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the worker holds its batch
   frozen->Resume();

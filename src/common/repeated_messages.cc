@@ -1,0 +1,33 @@
+#include "common/repeated_messages.h"
+
+#include <iterator>
+
+namespace argus {
+namespace {
+
+// Messages remembered at most: past it, those not held back for a period are forgotten.
+constexpr std::size_t kMessagesRemembered = 256;
+
+}  // namespace
+
+std::optional<std::uint64_t> RepeatedMessages::Admit(const std::string& message,
+                                                     Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (seen_.size() >= kMessagesRemembered && !seen_.contains(message)) {
+    std::erase_if(seen_, [&](const auto& entry) {
+      return entry.second.held_back == 0 && now - entry.second.written >= period_;
+    });
+  }
+  auto [entry, first] = seen_.try_emplace(message, Seen{.written = now});
+  if (first) return 0;
+  Seen& seen = entry->second;
+  if (now - seen.written < period_) {
+    ++seen.held_back;
+    return std::nullopt;
+  }
+  const std::uint64_t held_back = seen.held_back;
+  seen = Seen{.written = now};
+  return held_back;
+}
+
+}  // namespace argus

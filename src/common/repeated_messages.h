@@ -1,0 +1,37 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace argus {
+
+// Lets a message through the first time and then at most once a `period`, with the number of
+// times it was held back meanwhile: for the failures every request or tick meets while a
+// store is down, which would otherwise fill the log with hundreds of copies a second.
+class RepeatedMessages {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit RepeatedMessages(std::chrono::milliseconds period) : period_(period) {}
+
+  // nullopt: hold `message` back; otherwise write it, saying how many copies were held back
+  // since it was last written.
+  std::optional<std::uint64_t> Admit(const std::string& message,
+                                     Clock::time_point now = Clock::now());
+
+ private:
+  struct Seen {
+    Clock::time_point written;
+    std::uint64_t held_back = 0;
+  };
+
+  const std::chrono::milliseconds period_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Seen> seen_;
+};
+
+}  // namespace argus

@@ -1,0 +1,38 @@
+#include "common/repeated_messages.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace argus {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(RepeatedMessagesTest, ACopyIsHeldBackWithinThePeriodAndCountedWhenTheNextIsWritten) {
+  RepeatedMessages messages(seconds(10));
+  const auto start = RepeatedMessages::Clock::time_point() + seconds(100);
+  EXPECT_EQ(messages.Admit("queue down", start), std::optional<std::uint64_t>(0));
+  EXPECT_EQ(messages.Admit("queue down", start + seconds(1)), std::nullopt);
+  EXPECT_EQ(messages.Admit("queue down", start + seconds(9)), std::nullopt);
+  EXPECT_EQ(messages.Admit("catalog down", start + seconds(9)), std::optional<std::uint64_t>(0))
+      << "another message has a period of its own";
+  EXPECT_EQ(messages.Admit("queue down", start + seconds(10)), std::optional<std::uint64_t>(2));
+  EXPECT_EQ(messages.Admit("queue down", start + seconds(21)), std::optional<std::uint64_t>(0));
+}
+
+TEST(RepeatedMessagesTest, ManyDifferentMessagesAreEachLetThroughAndTheRememberedOnesBounded) {
+  RepeatedMessages messages(seconds(10));
+  const auto start = RepeatedMessages::Clock::time_point() + seconds(100);
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(messages.Admit("image " + std::to_string(i), start + seconds(i)),
+              std::optional<std::uint64_t>(0));
+  }
+  // Still remembered: seen a second ago.
+  EXPECT_EQ(messages.Admit("image 999", start + seconds(1000)), std::nullopt);
+}
+
+}  // namespace
+}  // namespace argus
