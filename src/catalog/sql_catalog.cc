@@ -203,10 +203,10 @@ constexpr std::string_view kAwaitingJob =
 constexpr std::string_view kListHead =
     "SELECT " ARGUS_UPLOAD_COLUMNS
     " FROM uploads u JOIN images i ON i.id = u.image_id WHERE u.owner = $1";
-// Same as kInsertImage's DO UPDATE: lock the image row before looking at its owners.
 constexpr std::string_view kOwnerHasTerm =
     "SELECT 1 FROM uploads u JOIN image_terms t ON t.image_id = u.image_id"
     " WHERE u.owner = $1 AND t.term = $2 LIMIT 1";
+// Same as kInsertImage's DO UPDATE: lock the image row before looking at its owners.
 constexpr std::string_view kLockImage = "UPDATE images SET attempts = attempts WHERE id = $1";
 constexpr std::string_view kRequeueFailed =
     "UPDATE images SET status = 'queued', error = '', attempts = 0, finished_at_ms = 0,"

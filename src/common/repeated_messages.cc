@@ -1,11 +1,11 @@
 #include "common/repeated_messages.h"
 
-#include <iterator>
-
 namespace argus {
 namespace {
 
-// Messages remembered at most: past it, those not held back for a period are forgotten.
+// Messages remembered at most. Past it, those last written a period ago or more are
+// forgotten (with the count of copies held back since, which then goes unsaid), and if that
+// is not enough, all are.
 constexpr std::size_t kMessagesRemembered = 256;
 
 }  // namespace
@@ -14,9 +14,8 @@ std::optional<std::uint64_t> RepeatedMessages::Admit(const std::string& message,
                                                      Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (seen_.size() >= kMessagesRemembered && !seen_.contains(message)) {
-    std::erase_if(seen_, [&](const auto& entry) {
-      return entry.second.held_back == 0 && now - entry.second.written >= period_;
-    });
+    std::erase_if(seen_, [&](const auto& entry) { return now - entry.second.written >= period_; });
+    if (seen_.size() >= kMessagesRemembered) seen_.clear();
   }
   auto [entry, first] = seen_.try_emplace(message, Seen{.written = now});
   if (first) return 0;

@@ -32,6 +32,11 @@ TEST(RepeatedMessagesTest, ManyDifferentMessagesAreEachLetThroughAndTheRemembere
   }
   // Still remembered: seen a second ago.
   EXPECT_EQ(messages.Admit("image 999", start + seconds(1000)), std::nullopt);
+  // More new messages at once than are remembered: each is still let through once.
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(messages.Admit("burst " + std::to_string(i), start + seconds(1001)),
+              std::optional<std::uint64_t>(0));
+  }
 }
 
 }  // namespace
