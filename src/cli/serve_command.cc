@@ -484,6 +484,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     watcher = WatchTerminationSignals([&] {
       LogLine("info", component, "stopping: refusing new uploads, answering waiting clients");
       context->draining = true;
+      if (scaler) scaler->Drain();
       drain = std::jthread(
           [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
             const auto deadline = std::chrono::steady_clock::now() + drain_timeout;

@@ -89,6 +89,13 @@ void Scaler::Tick() {
   enqueued_total_ = stats->enqueued_total;
   ScalingDecision decision =
       policy_.Decide(depth, pool_.running(), std::chrono::steady_clock::now(), idle_cores, arrived);
+  if (draining_ && depth == 0 && decision.action == ScalingAction::kScaleOut) {
+    decision = {.action = ScalingAction::kHold,
+                .from = decision.from,
+                .to = decision.from,
+                .depth = depth,
+                .reason = "stopping: no job waits"};
+  }
   // Crashed workers the demand no longer needs are not missed.
   crashed_unreplaced_ =
       std::clamp(policy_.Desired(depth) - pool_.running(), 0, crashed_unreplaced_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -61,6 +62,9 @@ class Scaler {
 
   // Ticks until stop is requested, then stops every worker gracefully.
   void Run(const std::stop_token& stop);
+  // From now on, starts workers only for jobs that wait: a stopping service still needs them
+  // for its waiting clients, but one started to keep the minimum up would only be stopped.
+  void Drain() { draining_ = true; }
   void Tick();
   ScalerStatus Status() const;
 
@@ -79,6 +83,7 @@ class Scaler {
   int crashed_unreplaced_ = 0;                         // crashed workers the pool still lacks
   std::optional<std::uint64_t> enqueued_total_;        // as last read
   RepeatedMessages errors_{std::chrono::seconds(30)};  // a tick's, four times a second
+  std::atomic<bool> draining_ = false;
   mutable std::mutex mutex_;
   ScalerStatus status_;
 };

@@ -128,5 +128,20 @@ TEST_F(ScalerTest, ReplacingACrashedWorkerIsARestartNotAScaleOut) {
   pool.StopAll(milliseconds(1000));
 }
 
+// A stopping service starts workers for the jobs its waiting clients need, not for the
+// minimum alone.
+TEST_F(ScalerTest, AfterDrainWorkersAreStartedOnlyForWaitingJobs) {
+  WorkerPool pool({"/bin/sh", "-c", "exec sleep 60"}, {"PATH=/usr/bin:/bin"});
+  Scaler scaler(*queue_, pool, {.min_workers = 1, .max_workers = 2}, milliseconds(20));
+  scaler.Drain();
+  TickFor(scaler, milliseconds(200));
+  EXPECT_EQ(scaler.Status().running, 0);
+  EXPECT_EQ(scaler.Status().scale_outs, 0u);
+  ASSERT_TRUE(queue_->Enqueue(R"({"image_id":"a"})"));
+  scaler.Tick();
+  EXPECT_EQ(scaler.Status().running, 1);
+  pool.StopAll(milliseconds(1000));
+}
+
 }  // namespace
 }  // namespace argus::scaler
