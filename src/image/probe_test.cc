@@ -41,6 +41,29 @@ TEST(ProbeTest, RecognisesFormatsMadeByLibvipsSavers) {
   }
 }
 
+// libheif reads where its items lie with the header, so a file cut short fails there: the
+// user is told so in a sentence, not with libheif's account of the seeks that failed.
+TEST(ProbeTest, HeifAndAvifFilesCutShortAreNamedTruncated) {
+  auto image = Solid(64, 48, 200, 100, 50);
+  int encoded = 0;
+  for (const auto& [suffix, name] : {std::pair{".heic", "HEIC"}, std::pair{".avif", "AVIF"}}) {
+    auto bytes = Encode(image.get(), suffix);
+    if (bytes.empty()) continue;
+    ++encoded;
+    for (std::size_t cut : {bytes.size() / 2, bytes.size() - 1}) {
+      auto info = Probe(std::span(bytes).first(cut), kDefaultLimits);
+      ASSERT_FALSE(info.has_value()) << suffix << " cut at " << cut;
+      EXPECT_EQ(info.error().code, ErrorCode::kCorrupt);
+      EXPECT_EQ(info.error().message,
+                std::string("the ") + name + " data is truncated (the file is cut short)")
+          << suffix << " cut at " << cut;
+    }
+  }
+  if (encoded == 0) {
+    GTEST_SKIP() << "libheif has no HEVC or AV1 encoder plugin here, so no HEIC/AVIF can be made";
+  }
+}
+
 TEST(ProbeTest, RecognisesHeifAndAvifWhenAnEncoderIsInstalled) {
   auto image = Solid(64, 48, 200, 100, 50);
   int encoded = 0;
