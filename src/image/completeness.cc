@@ -67,13 +67,25 @@ bool WebpComplete(std::string_view data) {
   return data.size() >= static_cast<std::uint64_t>(declared) + 8;
 }
 
-// As people write them in a sentence.
-std::string_view FormatName(std::string_view format) {
+// Whether the ftyp box an ISO media file starts with lists an AVIF brand: its major brand,
+// a minor version, then its compatible brands, four bytes each.
+bool ListsAvifBrand(std::string_view data) {
+  if (data.size() < 16 || data.substr(4, 4) != "ftyp") return false;
+  const std::string_view box = data.substr(0, BigEndian(data, 0, 4));
+  for (std::size_t at = 8; at + 4 <= box.size(); at += at == 8 ? 8 : 4) {
+    if (box.substr(at, 4) == "avif" || box.substr(at, 4) == "avis") return true;
+  }
+  return false;
+}
+
+// As people write them in a sentence. A file probed as "heif" before its codec was known (a
+// header that could not be read) is named by its brands.
+std::string_view FormatName(std::string_view format, std::string_view data) {
   if (format == "jpeg") return "JPEG";
   if (format == "png") return "PNG";
   if (format == "gif") return "GIF";
   if (format == "webp") return "WebP";
-  if (format == "heif") return "HEIC";
+  if (format == "heif") return ListsAvifBrand(data) ? "AVIF" : "HEIC";
   if (format == "avif") return "AVIF";
   return format;
 }
@@ -96,7 +108,7 @@ Result<void> CheckComplete(std::span<const std::byte> bytes, std::string_view fo
   }
   if (!complete) {
     return Fail(ErrorCode::kCorrupt, std::format("the {} data is truncated (the file is cut short)",
-                                                 FormatName(format)));
+                                                 FormatName(format, data)));
   }
   return {};
 }

@@ -13,6 +13,8 @@ namespace argus::image {
 // GIF its trailer, a WebP as many bytes as its RIFF header declares, a HEIF or AVIF file the
 // bytes its boxes declare. Lets the web tier refuse truncated uploads at once (kCorrupt)
 // instead of queueing them, and Preprocess refuse what some decoders would fill with grey.
+// The refusal names the format; a "heif" file, whose codec may be unknown yet, by its brands
+// (AVIF or HEIC).
 Result<void> CheckComplete(std::span<const std::byte> bytes, std::string_view format);
 
 }  // namespace argus::image

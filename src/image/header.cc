@@ -1,6 +1,5 @@
 #include "image/header.h"
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -48,21 +47,6 @@ const AcceptedLoader* FindLoader(std::span<const std::byte> bytes) {
   return nullptr;
 }
 
-// "avif" when the ftyp box at the start of an ISO media file lists an AVIF brand, else
-// "heif": for naming a file whose header cannot be read, and so whose codec is unknown.
-std::string_view IsoFormat(std::span<const std::byte> bytes) {
-  const std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (data.size() < 16 || data.substr(4, 4) != "ftyp") return "heif";
-  std::size_t size = 0;
-  for (std::size_t i = 0; i < 4; ++i) size = (size << 8) | static_cast<std::uint8_t>(data[i]);
-  const std::string_view box = data.substr(0, std::min(size, data.size()));
-  // The major brand, a minor version, then the compatible brands, four bytes each.
-  for (std::size_t at = 8; at + 4 <= box.size(); at += at == 8 ? 8 : 4) {
-    if (box.substr(at, 4) == "avif" || box.substr(at, 4) == "avis") return "avif";
-  }
-  return "heif";
-}
-
 // One loader reads both HEIC and AVIF; the codec tells them apart.
 bool IsAvif(VipsImage* image) {
   const char* compression = nullptr;
@@ -95,10 +79,10 @@ Result<Header> ReadHeader(std::span<const std::byte> bytes, const Limits& limits
   if (loader->load(const_cast<std::byte*>(bytes.data()), bytes.size(), &opened, "access",
                    VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_ERROR, nullptr) != 0) {
     Error unreadable = VipsError(ErrorCode::kCorrupt, "cannot read the image header");
-    // A HEIF file cut short already fails here, where libheif reads where its items lie; its
-    // account of that (bad seeks, an iloc box pointing past the end) says nothing to a user.
-    const std::string_view format = loader->format == "heif" ? IsoFormat(bytes) : loader->format;
-    if (auto complete = CheckComplete(bytes, format); !complete) {
+    // A HEIF or AVIF file cut short already fails here, where libheif reads where its items
+    // lie; its account of that (bad seeks, an iloc box pointing past the end) says nothing to
+    // a user.
+    if (auto complete = CheckComplete(bytes, loader->format); !complete) {
       return std::unexpected(std::move(complete.error()));
     }
     return std::unexpected(std::move(unreadable));
