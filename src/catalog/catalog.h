@@ -35,6 +35,7 @@ struct ImageRecord {
   std::string result_json;          // the output object's JSON, when kDone
   std::string model;                // model name that produced the result
   int attempts = 0;                 // failed processing attempts so far
+  int solo_attempts = 0;            // attempts begun alone this round (StartProcessingAlone)
   std::int64_t uploaded_at_ms = 0;  // this owner's upload (gallery order)
   std::int64_t created_at_ms = 0;   // first upload of this content by anyone
   std::int64_t started_at_ms = 0;   // last time a worker took it (0: never)
@@ -216,8 +217,8 @@ class Catalog {
   virtual Result<bool> Remove(std::string_view owner, std::string_view id,
                               const BytesRemover& remove_bytes) = 0;
   // Gives the owner's failed image another round, as uploading it again does: queued, its
-  // error, attempts and times cleared, awaiting its job (needs_job). kNotFound unless `owner`
-  // uploaded `id`; kConflict, naming the status, unless it failed.
+  // error, attempts (alone too) and times cleared, awaiting its job (needs_job). kNotFound
+  // unless `owner` uploaded `id`; kConflict, naming the status, unless it failed.
   virtual Result<AddOutcome> Requeue(std::string_view owner, std::string_view id) = 0;
 
   // A worker took a batch of images: status processing, started_at_ms = now_ms, in two
@@ -226,6 +227,11 @@ class Catalog {
   // for an unknown id (removed while queued).
   virtual Result<std::vector<std::optional<ImageStatus>>> StartProcessing(
       std::span<const std::string> ids, std::int64_t now_ms) = 0;
+  // As StartProcessing of this one image, with no other in the worker's hands: counts the
+  // attempt in solo_attempts as well. An attempt alone that ends without an outcome (the
+  // worker crashed) was the image's own doing, not another image's of its batch.
+  virtual Result<std::optional<ImageStatus>> StartProcessingAlone(std::string_view id,
+                                                                  std::int64_t now_ms) = 0;
   // Stores a worker's batch of results in one transaction, all or nothing. Idempotent: the
   // first result stored for an image wins. Element i is true when this call stored
   // results[i] (status done, its search terms indexed lowercased for List's label filter),

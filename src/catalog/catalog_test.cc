@@ -817,6 +817,33 @@ TEST_P(CatalogTest, StartProcessingMarksABatchAndLeavesFinishedImagesAlone) {
   EXPECT_TRUE(Must(catalog_->StartProcessing({}, 2000)).empty());
 }
 
+TEST_P(CatalogTest, StartProcessingAloneCountsItsAttemptsUntilTheNextRound) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  MarkEnqueued({Id(1)});
+  EXPECT_EQ(Must(catalog_->StartProcessing(std::vector{Id(1)}, 500)).front(),
+            ImageStatus::kProcessing);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).solo_attempts, 0);
+  EXPECT_EQ(Must(catalog_->StartProcessingAlone(Id(1), 1000)), ImageStatus::kProcessing);
+  EXPECT_EQ(Must(catalog_->StartProcessingAlone(Id(1), 2000)), ImageStatus::kProcessing);
+  ImageRecord record = Must(catalog_->GetImage(Id(1)));
+  EXPECT_EQ(record.solo_attempts, 2);
+  EXPECT_EQ(record.started_at_ms, 2000);
+  EXPECT_EQ(Must(catalog_->StartProcessingAlone(Id(99), 3000)), std::nullopt);
+
+  // A finished image is left alone; the next round (an upload after the failure, or the
+  // owner's retry) starts without attempts alone.
+  MustOk(catalog_->RecordFailure(Id(1), "gave up", true, 4000));
+  EXPECT_EQ(Must(catalog_->StartProcessingAlone(Id(1), 5000)), ImageStatus::kFailed);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).solo_attempts, 2);
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).solo_attempts, 0);
+  EXPECT_EQ(Must(catalog_->StartProcessingAlone(Id(1), 6000)), ImageStatus::kProcessing);
+  MustOk(catalog_->RecordFailure(Id(1), "gave up", true, 7000));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).solo_attempts, 1);
+  Must(catalog_->Requeue("alice", Id(1)));
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).solo_attempts, 0);
+}
+
 TEST_P(CatalogTest, ExistTellsWhichImagesAnOwnerStillKeeps) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   Must(catalog_->AddUpload(Upload("alice", Id(2))));

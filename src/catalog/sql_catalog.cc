@@ -130,6 +130,12 @@ const std::vector<Migration>& MigrationList() {
            " id TEXT NOT NULL PRIMARY KEY,"
            " deleted_at_ms BIGINT NOT NULL)",
        }},
+      {5,
+       "images.solo_attempts",
+       {
+           // Attempts with no other image in the worker's hands (ImageRecord::solo_attempts).
+           "ALTER TABLE images ADD COLUMN solo_attempts INTEGER NOT NULL DEFAULT 0",
+       }},
   };
   return migrations;
 }
@@ -158,11 +164,11 @@ constexpr std::string_view kSelectMigrations =
 // positionally). Parameter C++ types match the column types exactly: PostgreSQL receives
 // integers in binary form, so int goes with INTEGER and std::int64_t with BIGINT.
 
-// Columns 0..14 of the image, 15..17 of the owner's upload.
+// Columns 0..15 of the image, 16..18 of the owner's upload.
 #define ARGUS_IMAGE_COLUMNS                                                                   \
   "i.id, i.content_type, i.size_bytes, i.width, i.height, i.status, i.error, i.result_json,"  \
   " i.model, i.attempts, i.created_at_ms, i.started_at_ms, i.finished_at_ms, i.inference_ms," \
-  " i.job_enqueued"
+  " i.job_enqueued, i.solo_attempts"
 #define ARGUS_UPLOAD_COLUMNS ARGUS_IMAGE_COLUMNS ", u.owner, u.filename, u.uploaded_at_ms"
 
 // The DO UPDATE locks an existing image row (PostgreSQL), which serialises AddUpload against
@@ -176,6 +182,7 @@ constexpr std::string_view kInsertImage =
     " status = CASE WHEN images.status = 'failed' THEN 'queued' ELSE images.status END,"
     " error = CASE WHEN images.status = 'failed' THEN '' ELSE images.error END,"
     " attempts = CASE WHEN images.status = 'failed' THEN 0 ELSE images.attempts END,"
+    " solo_attempts = CASE WHEN images.status = 'failed' THEN 0 ELSE images.solo_attempts END,"
     " finished_at_ms = CASE WHEN images.status = 'failed' THEN 0 ELSE images.finished_at_ms END,"
     " started_at_ms = CASE WHEN images.status = 'failed' THEN 0 ELSE images.started_at_ms END,"
     " created_at_ms = CASE WHEN images.status = 'failed' THEN excluded.created_at_ms"
@@ -209,8 +216,9 @@ constexpr std::string_view kOwnerHasTerm =
 // Same as kInsertImage's DO UPDATE: lock the image row before looking at its owners.
 constexpr std::string_view kLockImage = "UPDATE images SET attempts = attempts WHERE id = $1";
 constexpr std::string_view kRequeueFailed =
-    "UPDATE images SET status = 'queued', error = '', attempts = 0, finished_at_ms = 0,"
-    " started_at_ms = 0, created_at_ms = $1, job_enqueued = 0 WHERE id = $2 AND status = 'failed'"
+    "UPDATE images SET status = 'queued', error = '', attempts = 0, solo_attempts = 0,"
+    " finished_at_ms = 0, started_at_ms = 0, created_at_ms = $1, job_enqueued = 0 WHERE id = $2 "
+    "AND status = 'failed'"
     " AND EXISTS (SELECT 1 FROM uploads WHERE owner = $3 AND image_id = $2)";
 constexpr std::string_view kDeleteUpload = "DELETE FROM uploads WHERE owner = $1 AND image_id = $2";
 // image_terms go with the image (ON DELETE CASCADE).
@@ -418,10 +426,11 @@ Loaded LoadRow(const orm::Row& row, bool with_upload) {
   r.finished_at_ms = Column(row, 12).as<std::int64_t>();
   r.inference_ms = Column(row, 13).as<double>();
   loaded.job_enqueued = Column(row, 14).as<int>() != 0;
+  r.solo_attempts = Column(row, 15).as<int>();
   if (with_upload) {
-    r.owner = Column(row, 15).as<std::string>();
-    r.filename = Column(row, 16).as<std::string>();
-    r.uploaded_at_ms = Column(row, 17).as<std::int64_t>();
+    r.owner = Column(row, 16).as<std::string>();
+    r.filename = Column(row, 17).as<std::string>();
+    r.uploaded_at_ms = Column(row, 18).as<std::int64_t>();
   }
   return loaded;
 }
@@ -956,6 +965,21 @@ Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
       out.push_back(found == statuses.end() ? std::nullopt : std::optional(found->second));
     }
     return out;
+  });
+}
+
+Result<std::optional<ImageStatus>> SqlCatalog::StartProcessingAlone(std::string_view id,
+                                                                    std::int64_t now_ms) {
+  using Out = std::optional<ImageStatus>;
+  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  const std::string image_id(id);
+  return Run<Out>("marking an image processing alone", [&](const Sql& db) -> Result<Out> {
+    db("UPDATE images SET status = 'processing', started_at_ms = $1,"
+       " solo_attempts = solo_attempts + 1 WHERE id = $2 AND status NOT IN ('done', 'failed')",
+       {now_ms, image_id});
+    const auto rows = db("SELECT status FROM images WHERE id = $1", {image_id});
+    if (rows.empty()) return Out{};
+    return ParseStatus(Column(rows[0], 0).as<std::string>());
   });
 }
 

@@ -77,6 +77,8 @@ class SqlCatalog final : public Catalog {
   Result<AddOutcome> Requeue(std::string_view owner, std::string_view id) override;
   Result<std::vector<std::optional<ImageStatus>>> StartProcessing(std::span<const std::string> ids,
                                                                   std::int64_t now_ms) override;
+  Result<std::optional<ImageStatus>> StartProcessingAlone(std::string_view id,
+                                                          std::int64_t now_ms) override;
   Result<std::vector<bool>> StoreResults(std::span<const ResultToStore> results,
                                          std::int64_t now_ms) override;
   Result<std::vector<StoredResult>> ResultsWithOutdatedTerms(int limit) override;

@@ -204,7 +204,8 @@ void AddWorkerSettings(CLI::App& command, WorkerSettings& settings) {
       ->check(CLI::Range(0, 10'000));
   command
       .add_option("--max-attempts", settings.worker.max_attempts,
-                  "Deliveries of a job before it is dead-lettered")
+                  "Deliveries of a job before it is dead-lettered (after one more alone, if its "
+                  "earlier ones all had other jobs in the worker's hands)")
       ->envname("ARGUS_MAX_ATTEMPTS")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();

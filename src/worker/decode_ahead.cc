@@ -96,6 +96,11 @@ std::optional<Result<void>> DecodeAhead::Take(std::string_view image_id, std::sp
   return result_;
 }
 
+void DecodeAhead::AwaitDecoding() {
+  std::unique_lock lock(mutex_);
+  decoded_.wait(lock, [this] { return !decoding_; });
+}
+
 std::uint64_t DecodeAhead::taken() const {
   std::lock_guard lock(mutex_);
   return taken_;

@@ -62,6 +62,8 @@ class DecodeAhead {
   bool Start();
 
   Busy MarkBusy() { return Busy(this); }
+  // Waits until no image is being decoded ahead: with a Busy held, none starts afterwards.
+  void AwaitDecoding();
 
   // When `image_id` was decoded ahead, or is being decoded, waits for the decoding and
   // returns its result, the tensor copied into `tensor`; nullopt otherwise. The image is

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
+#include <condition_variable>
 #include <format>
 #include <latch>
 #include <mutex>
@@ -89,11 +91,17 @@ struct Worker::Batch {
   std::vector<VisibilityKeeper::Holding> holdings;  // each kept from its receipt
   std::vector<Item> items;                          // in tensor order
   std::vector<float> tensors;  // room for a full batch; the first items.size() images used
+  bool alone = false;          // a job tried with no other image in the worker's hands
   double decode_ms = 0;
   double queue_wait_ms = 0;
   double inference_ms = 0;
   std::size_t decoded_ahead = 0;
   std::vector<std::string> outputs;  // the output objects, once inferred
+};
+
+struct Worker::LoneJob {
+  Item item;
+  VisibilityKeeper::Holding holding;
 };
 
 Worker::Worker(const engine::Classifier& classifier, queue::Queue& queue, catalog::Catalog& catalog,
@@ -221,6 +229,28 @@ bool HoldThroughOutage(const Unavailable& unavailable, const TryAgain& try_again
   return !unavailable();
 }
 
+// The batches between the preparing stage and the end of settling.
+class BatchesInHand {
+ public:
+  void Add() {
+    std::lock_guard lock(mutex_);
+    ++count_;
+  }
+  void Done() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) none_.notify_all();
+  }
+  void WaitUntilNone() {
+    std::unique_lock lock(mutex_);
+    none_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable none_;
+  std::size_t count_ = 0;
+};
+
 std::string SecondsSince(Clock::time_point start) {
   return std::format("{:.1f} s", std::chrono::duration<double>(Clock::now() - start).count());
 }
@@ -292,7 +322,6 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
   Batch batch{.busy = std::move(busy), .holdings = std::move(holdings)};
 
   std::vector<Item> candidates;
-  const std::int64_t now = NowMs();
   for (queue::Message& message : *received) {
     Item item{.message = std::move(message)};
     auto job = DecodeJob(item.message.body);
@@ -306,33 +335,61 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
       continue;
     }
     item.job = std::move(*job);
-    if (item.message.delivery_count > options_.max_attempts) {
-      auto record = catalog_.GetImage(item.job.image_id);
-      if (record && (record->status == catalog::ImageStatus::kDone ||
-                     record->status == catalog::ImageStatus::kFailed)) {
-        // Finished before, by an earlier delivery: settled below as any redelivery is.
-        candidates.push_back(std::move(item));
-        continue;
-      }
-      const std::string reason = "gave up after " + std::to_string(options_.max_attempts) +
-                                 " attempts" +
-                                 (record && !record->error.empty() ? ": " + record->error : "");
-      if (catalog_.RecordFailure(item.job.image_id, reason, true, now)) {
-        if (auto moved = queue_.MoveToDeadLetter(item.message, reason); !moved) {
-          LogError("cannot dead-letter", moved.error());
-        } else {
-          LogLine("warning", "worker",
-                  "image " + item.job.image_id +
-                      " failed and its job went to the dead letters: " + reason);
-        }
-        Publish({SettledEventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
-      }
-      continue;
-    }
+    if (item.message.delivery_count > options_.max_attempts && SettleOverAttempts(item)) continue;
     candidates.push_back(std::move(item));
   }
   if (candidates.empty()) return std::nullopt;
+  return Decode(std::move(batch), std::move(candidates), stop);
+}
 
+bool Worker::SettleOverAttempts(Item& item) {
+  auto record = catalog_.GetImage(item.job.image_id);
+  if (record && (record->status == catalog::ImageStatus::kDone ||
+                 record->status == catalog::ImageStatus::kFailed)) {
+    return false;  // finished before, by an earlier delivery: settled as any redelivery is
+  }
+  if (record && record->solo_attempts == 0) {
+    VisibilityKeeper::Holding holding = keeper_.Keep({item.message});
+    lone_jobs_.push_back({.item = std::move(item), .holding = std::move(holding)});
+    return true;
+  }
+  const int attempts = item.message.delivery_count - 1;
+  std::string reason = "gave up after " + std::to_string(attempts) + " attempts";
+  if (record && !record->error.empty()) {
+    reason += ": " + record->error;
+  } else if (record) {
+    reason += ": its worker stopped before finishing it, also with no other image";
+  }
+  if (catalog_.RecordFailure(item.job.image_id, reason, true, NowMs())) {
+    if (auto moved = queue_.MoveToDeadLetter(item.message, reason); !moved) {
+      LogError("cannot dead-letter", moved.error());
+    } else {
+      LogLine(
+          "warning", "worker",
+          "image " + item.job.image_id + " failed and its job went to the dead letters: " + reason);
+    }
+    Publish({SettledEventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
+  }
+  return true;
+}
+
+std::optional<Worker::Batch> Worker::PrepareAlone(DecodeAhead::Busy busy,
+                                                  const std::stop_token& stop) {
+  assert(!lone_jobs_.empty());
+  LoneJob lone = std::move(lone_jobs_.front());
+  lone_jobs_.pop_front();
+  LogLine("info", "worker",
+          "image " + lone.item.job.image_id + " is over its attempts: trying it alone");
+  Batch batch{.busy = std::move(busy), .alone = true};
+  batch.holdings.push_back(std::move(lone.holding));
+  std::vector<Item> candidates;
+  candidates.push_back(std::move(lone.item));
+  return Decode(std::move(batch), std::move(candidates), stop);
+}
+
+std::optional<Worker::Batch> Worker::Decode(Batch batch, std::vector<Item> candidates,
+                                            const std::stop_token& stop) {
+  const std::int64_t now = NowMs();
   // Decoding starts at once, while the catalog marks the images processing: an image the
   // catalog turns out to have finished or deleted costs a wasted decode, which is rare (a
   // redelivery), while every batch would otherwise wait for the catalog first.
@@ -354,19 +411,40 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     }
     Publish(processing);
   };
+  auto mark = [&]() -> Result<std::vector<std::optional<catalog::ImageStatus>>> {
+    if (!batch.alone) return catalog_.StartProcessing(ids, now);
+    auto status = catalog_.StartProcessingAlone(ids.front(), now);
+    if (!status) return std::unexpected(status.error());
+    return std::vector{*status};
+  };
+  if (batch.alone) {
+    // Counted before decoding: a crash in it must find the attempt alone recorded.
+    statuses = mark();
+    HoldThroughCatalogOutage("marking an image processing alone", statuses, mark, stop);
+    if (statuses) announce_processing();
+  }
+  if (batch.alone && !statuses) {
+    ReturnTensorBuffer(std::move(tensors));
+    for (Item& item : candidates) Retry(item, statuses.error().message);
+    return std::nullopt;
+  }
   {
     // This thread decodes, with decoder_count_ - 1 helpers, while a decoder thread has the
     // catalog mark the batch processing. Handing a lone image to a sleeping decoder thread
     // instead, with this thread on the catalog, made it 1.3 ms slower (single-image p50
     // 11.8 against 10.5 ms, six rounds in turns).
     std::latch marked(1);
-    decoders_->runTaskInQueue([&] {
-      statuses = catalog_.StartProcessing(ids, now);
-      // Announced while the images decode: right before inference, waking the web tier
-      // would take a core from the model.
-      if (statuses) announce_processing();
+    if (batch.alone) {
       marked.count_down();
-    });
+    } else {
+      decoders_->runTaskInQueue([&] {
+        statuses = mark();
+        // Announced while the images decode: right before inference, waking the web tier
+        // would take a core from the model.
+        if (statuses) announce_processing();
+        marked.count_down();
+      });
+    }
     std::atomic<std::size_t> next = 0;
     std::atomic<std::size_t> decoded_ahead = 0;
     const std::size_t decoders = std::min(candidates.size(), decoder_count_);
@@ -398,9 +476,7 @@ Result<std::optional<Worker::Batch>> Worker::Prepare(std::chrono::milliseconds w
     batch.decoded_ahead = decoded_ahead;
   }
   if (!statuses) {
-    HoldThroughCatalogOutage(
-        "marking a batch processing", statuses, [&] { return catalog_.StartProcessing(ids, now); },
-        stop);
+    HoldThroughCatalogOutage("marking a batch processing", statuses, mark, stop);
     if (statuses) announce_processing();
   }
   if (!statuses) {
@@ -581,8 +657,12 @@ void Worker::Run(const std::stop_token& stop) {
   // decoding, the model and the catalog, then output objects and acknowledgements.
   Handoff<Batch> prepared;
   Handoff<Batch> inferred;
+  BatchesInHand in_hand;
   std::jthread settler([&] {
-    while (auto batch = inferred.Take()) Settle(*batch);
+    while (auto batch = inferred.Take()) {
+      Settle(*batch);
+      in_hand.Done();
+    }
   });
   std::jthread preparer([&] {
     // An outage (a full disk, a server down) is logged when it starts, every half minute
@@ -590,6 +670,19 @@ void Worker::Run(const std::stop_token& stop) {
     std::optional<Clock::time_point> unavailable_since;
     Clock::time_point next_report;
     while (!stop.stop_requested()) {
+      if (!lone_jobs_.empty()) {
+        // The only image decoded or run from the moment the batches before it are settled
+        // until it is: a crash meanwhile is its own.
+        DecodeAhead::Busy busy = decode_ahead_ ? decode_ahead_->MarkBusy() : DecodeAhead::Busy();
+        if (decode_ahead_) decode_ahead_->AwaitDecoding();
+        in_hand.WaitUntilNone();
+        if (auto batch = PrepareAlone(std::move(busy), stop)) {
+          in_hand.Add();
+          prepared.Put(std::move(*batch));
+          in_hand.WaitUntilNone();
+        }
+        continue;
+      }
       auto batch = Prepare(std::chrono::milliseconds(200), stop);
       if (!batch) {
         const auto now = Clock::now();
@@ -610,12 +703,22 @@ void Worker::Run(const std::stop_token& stop) {
         unavailable_since.reset();
       }
       // Not cut short by stop: a batch in hand is finished, never dropped.
-      if (*batch) prepared.Put(std::move(**batch));
+      if (*batch) {
+        in_hand.Add();
+        prepared.Put(std::move(**batch));
+      }
     }
+    // Jobs still kept for an attempt alone go back, for this worker's successor.
+    for (LoneJob& lone : lone_jobs_) GiveBack(lone.item.message);
+    lone_jobs_.clear();
     prepared.Close();
   });
   while (auto batch = prepared.Take()) {
-    if (Infer(*batch, stop)) inferred.Put(std::move(*batch));
+    if (Infer(*batch, stop)) {
+      inferred.Put(std::move(*batch));
+    } else {
+      in_hand.Done();
+    }
   }
   inferred.Close();
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,7 +31,10 @@ struct WorkerOptions {
   // default: under load the queue fills the next batch while this one runs, and a lone job
   // should not wait for company.
   std::chrono::milliseconds max_batch_delay{0};
-  // Deliveries of one job before it is dead-lettered and its image marked failed.
+  // Deliveries of one job before it is dead-lettered and its image marked failed. A worker
+  // that crashes costs every job in its hands a delivery, so a job over them that was never
+  // the only one in a worker's hands gets one more attempt alone first: a photo that crashes
+  // the worker fails by itself instead of taking the photos batched with it along.
   int max_attempts = 3;
   // The queue's visibility timeout: the jobs of the batch in hand have their visibility
   // extended every third of it (JetStream: "in progress"), so slow work is not redelivered.
@@ -77,6 +81,13 @@ class Worker {
   // when none is left for the model. While the catalog is unavailable the batch is held, its
   // jobs' visibility kept, up to ten minutes or a stop.
   Result<std::optional<Batch>> Prepare(std::chrono::milliseconds wait, const std::stop_token& stop);
+  // The next job kept for an attempt alone (lone_jobs_), prepared as a batch of its own.
+  // The caller sees to it that no other image is being decoded or run meanwhile.
+  std::optional<Batch> PrepareAlone(DecodeAhead::Busy busy, const std::stop_token& stop);
+  // Reads and decodes the candidates' images into `batch` while the catalog marks them
+  // processing (a batch alone: before decoding); nullopt when none is left for the model.
+  std::optional<Batch> Decode(Batch batch, std::vector<Item> candidates,
+                              const std::stop_token& stop);
   void ReadInput(Item& item);
   // While the blob store cannot serve some of `items` (refused, timed out, 5xx), waits with
   // growing pauses, their jobs' visibility kept, and reads theirs again: up to ten minutes or
@@ -104,6 +115,9 @@ class Worker {
   void Acknowledge(const queue::Message& message);
   void GiveBack(const queue::Message& message);  // to be delivered again after the retry delay
   void Publish(const std::vector<ImageEvent>& events);
+  // A job over its attempts that was never tried alone: dead-lettered, or kept for an attempt
+  // alone; false when it goes on into the batch (its image was finished meanwhile).
+  bool SettleOverAttempts(Item& item);
 
   const engine::Classifier& classifier_;
   queue::Queue& queue_;
@@ -112,6 +126,10 @@ class Worker {
   events::EventBus& events_;
   WorkerOptions options_;
   VisibilityKeeper keeper_;
+  // Jobs over their attempts kept, their visibility with them, to be tried one at a time
+  // with no other image in hand. Used on the preparing thread only.
+  struct LoneJob;
+  std::list<LoneJob> lone_jobs_;
   DecodeAhead* decode_ahead_;  // may be null
   // Threads that live as long as the worker: libvips keeps per-thread buffers, which a
   // thread started for each batch would allocate afresh every time.

@@ -491,11 +491,14 @@ TEST_F(WorkerTest, JobsStayHiddenWhileTheirBatchWaitsForMore) {
   EXPECT_EQ(stats->dead, 0u);
 }
 
-// A job delivered more often than --max-attempts fails its image and goes to the dead
-// letters, and the operator reads it in the log.
+// A job delivered more often than --max-attempts, once at least with no other image in its
+// worker's hands, fails its image and goes to the dead letters, and the operator reads it in
+// the log.
 TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogged) {
   Announced<Json::Value> failed(*events_, ImageEventsOf("failed"));
   const std::string id = UploadSamples(1).front();
+  // An attempt alone that ended without an outcome, as a crash ends it.
+  ASSERT_TRUE(catalog_->StartProcessingAlone(id, NowMs()));
   for (int delivery = 0; delivery < 2; ++delivery) {
     auto received = queue_->Receive(1, 1s);
     ASSERT_TRUE(received && received->size() == 1);
@@ -516,11 +519,49 @@ TEST_F(WorkerTest, AJobOverItsAttemptsFailsItsImageGoesToTheDeadLettersAndIsLogg
   ASSERT_EQ(announced.size(), 1u);
   EXPECT_TRUE(announced[0]["settled"].asBool()) << announced[0];
   const std::string expected =
-      "image " + id + " failed and its job went to the dead letters: gave up after 2 attempts";
+      "image " + id +
+      " failed and its job went to the dead letters: gave up after 2 attempts: its worker "
+      "stopped before finishing it, also with no other image";
   EXPECT_NE(logged.find(expected), std::string::npos) << logged;
   auto image = catalog_->GetImage(id);
   ASSERT_TRUE(image);
   EXPECT_EQ(image->status, catalog::ImageStatus::kFailed);
+}
+
+// A worker's crash costs every job in its hands a delivery. Jobs over --max-attempts that were
+// never the only one in a worker's hands are therefore tried once more, each alone, before
+// their images are given up: here two of them, besides two fresh jobs batched together.
+TEST_F(WorkerTest, AJobOverItsAttemptsNeverTriedAloneIsTriedAloneBeforeItIsGivenUp) {
+  Announced<BatchEvent> batches(*events_, BatchEvents);
+  const std::vector<std::string> ids = UploadSamples(4);
+  for (int delivery = 0; delivery < 2; ++delivery) {
+    auto received = queue_->Receive(2, 1s);
+    ASSERT_TRUE(received && received->size() == 2);
+    for (const queue::Message& message : *received) ASSERT_TRUE(queue_->Release(message, 0ms));
+  }
+  ::testing::internal::CaptureStderr();
+  {
+    std::jthread worker = StartWorker({.max_attempts = 2});
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto image = catalog_->GetImage(ids[i]);
+    ASSERT_TRUE(image);
+    EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
+    EXPECT_EQ(image->solo_attempts, i < 2 ? 1 : 0) << i;
+    EXPECT_EQ(logged.find("image " + ids[i] + " is over its attempts: trying it alone") !=
+                  std::string::npos,
+              i < 2)
+        << logged;
+  }
+  std::vector<std::size_t> sizes;
+  for (const BatchEvent& batch : batches.Await(3)) sizes.push_back(batch.size);
+  std::ranges::sort(sizes);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 1, 2}));
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->dead, 0u);
 }
 
 // A job that comes back over its attempts for an image finished meanwhile does not fail it.

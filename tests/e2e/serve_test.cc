@@ -1198,6 +1198,64 @@ TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
   EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), 200u);
 }
 
+// A photo whose every attempt ends with its worker killed (as a decoder crash would end it)
+// fails by itself. The photos batched with it lose attempts to its crashes, then are tried
+// one at a time with no other image in hand, and classified; before, they went to the dead
+// letters with it.
+TEST_F(ServeTest, APhotoThatKillsItsWorkerEveryTimeFailsAloneAndSparesItsBatch) {
+  // A large PNG, which has no shrink-on-load: its decoding takes long enough to be caught.
+  const image::testing::VipsImagePtr gradient = image::testing::MakeImage(
+      8000, 8000, 1, VIPS_FORMAT_UCHAR, [](int x, int y, int) { return (x + 3 * y) & 0xff; });
+  ASSERT_TRUE(gradient);
+  const std::vector<std::byte> encoded = image::testing::Encode(gradient.get(), ".png");
+  ASSERT_FALSE(encoded.empty());
+  const std::filesystem::path poison = dir_.path() / "poison.png";
+  std::ofstream(poison, std::ios::binary)
+      << std::string_view(reinterpret_cast<const char*>(encoded.data()), encoded.size());
+  const auto samples = SamplePhotos();
+  std::vector<std::filesystem::path> files(samples.begin(), samples.begin() + 6);
+  files.insert(files.begin() + 3, poison);
+
+  // Sent in one request while no worker runs: the one started for them takes them all.
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=0", "--max-workers=1", "--visibility-timeout=1", "--max-attempts=2"});
+  serve.UseNewAccount("owner@example.com");
+  const std::vector<std::string> ids = UploadConcurrently(serve, files, files.size(), 1);
+  ASSERT_EQ(ids.size(), files.size());
+  const std::string poison_id = ids[3];
+  // Each new start of the poison's processing (its queued time changes) is ended by kill -9.
+  std::set<std::int64_t> attempts_seen;
+  int kills = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const Json::Value image = serve.Get("/api/v1/images/" + poison_id).json;
+    if (image["status"].asString() == "failed" || image["status"].asString() == "done") break;
+    const Json::Value& queued_ms = image["timings"]["queued_ms"];
+    if (image["status"].asString() == "processing" && queued_ms.isIntegral() &&
+        attempts_seen.insert(queued_ms.asInt64()).second) {
+      const Json::Value pids = serve.Get("/api/v1/ops/status").json["scaler"]["worker_pids"];
+      for (const Json::Value& pid : pids) kills += kill(pid.asInt(), SIGKILL) == 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const std::vector<Json::Value> records = serve.AwaitAll(ids, 60);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == poison_id) continue;
+    EXPECT_EQ(records[i]["status"].asString(), "done") << files[i] << ": " << records[i];
+  }
+  const Json::Value& failed = records[3];
+  EXPECT_EQ(failed["status"].asString(), "failed") << failed;
+  EXPECT_THAT(failed["error"].asString(),
+              HasSubstr("gave up after 3 attempts: its worker stopped before finishing it, also "
+                        "with no other image"));
+  EXPECT_EQ(kills, 3) << "two attempts in a batch and one alone";
+  const HttpResult ops = serve.Get("/api/v1/ops/status");
+  EXPECT_EQ(ops.json["queue"]["dead"].asInt(), 1);
+  EXPECT_EQ(ops.json["images"]["done"].asInt(), 6);
+  EXPECT_NE(serve.log().find("is over its attempts: trying it alone"), std::string::npos);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // kill -9 of the whole service during a burst, then a restart: every upload answered 202
 // is classified.
 // What a web process that died between storing an upload and enqueueing its job leaves
