@@ -107,6 +107,22 @@ TEST(ClassifyCommandTest, FoldersTakeEveryCommonImageExtensionAndPrintNamesSafel
   EXPECT_THAT(o.out, Not(HasSubstr("\x1b")));
 }
 
+// A name that is not UTF-8 (made on another system) is in the JSON lines with U+FFFD for its
+// stray bytes; before, the byte swallowed the two after it ("caf\u9baapg").
+TEST(ClassifyCommandTest, JsonLinesOfANameThatIsNotUtf8StayJson) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-cli-latin1-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kSamples + "/n01440764_tench.JPEG", dir / "caf\xE9.jpg");
+  const Outcome o = RunArgus("classify --json --top-k 1 " + dir.string());
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto lines = JsonLines(o.out);
+  ASSERT_EQ(lines.size(), 1u) << o.out;
+  EXPECT_EQ(lines[0]["file"].asString(), (dir / "caf\uFFFD.jpg").string());
+  EXPECT_EQ(lines[0]["labels"][0]["name"].asString(), "tench");
+}
+
 // A link to nothing in a folder is a failed file, named, as a missing file given by name is.
 TEST(ClassifyCommandTest, ALinkToNothingInAFolderIsNamedAsFailed) {
   const auto dir =

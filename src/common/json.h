@@ -12,7 +12,8 @@ namespace argus {
 bool ReadJson(std::string_view text, Json::Value& value, std::string* errors = nullptr);
 
 // `value` on one line, with numbers to six significant digits (0.328505, not
-// 0.32850499999999999), as Drogon writes the JSON of HTTP answers.
+// 0.32850499999999999), as Drogon writes the JSON of HTTP answers. Bytes of its texts that
+// are not UTF-8 (a file name from another system) are written as U+FFFD.
 std::string WriteJson(const Json::Value& value);
 
 }  // namespace argus

@@ -23,5 +23,22 @@ TEST(JsonTest, WhatItWritesReadsBack) {
   EXPECT_EQ(read, value);
 }
 
+// jsoncpp took a byte that is not UTF-8 for the start of a character, swallowing the two
+// after it: "caf\xE9.jpg" came out as "caf\u9baapg".
+TEST(JsonTest, BytesThatAreNotUtf8AreWrittenAsReplacementCharacters) {
+  Json::Value value(Json::objectValue);
+  value["file"] = "photos/caf\xE9.jpg";
+  value["list"] = Json::Value(Json::arrayValue);
+  value["list"].append("ok \xC3");
+  value["list"].append("é");
+  value["k\xFF"] = 1;
+  Json::Value read;
+  ASSERT_TRUE(ReadJson(WriteJson(value), read));
+  EXPECT_EQ(read["file"].asString(), "photos/caf\uFFFD.jpg");
+  EXPECT_EQ(read["list"][0].asString(), "ok \uFFFD");
+  EXPECT_EQ(read["list"][1].asString(), "é");
+  EXPECT_EQ(read["k\uFFFD"].asInt(), 1);
+}
+
 }  // namespace
 }  // namespace argus
