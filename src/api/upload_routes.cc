@@ -256,7 +256,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
 
 // Refuses new work while shutting down, and new images whose jobs would take the backlog over
 // its bound; otherwise reserves room for them. Content stored before adds no job, so it is
-// answered whatever the backlog.
+// answered whatever the backlog, unless it failed: sent again, it is queued for another round.
 std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
     ApiContext& context, std::span<const ValidUpload> uploads) {
   if (context.draining) return std::unexpected(ShuttingDown());
@@ -272,7 +272,7 @@ std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
     if (!stored && stored.error().code != ErrorCode::kNotFound) {
       return std::unexpected(ErrorResponse(stored.error()));
     }
-    new_images += stored ? 0 : 1;
+    new_images += !stored || stored->status == catalog::ImageStatus::kFailed ? 1 : 0;
   }
   if (new_images == 0) return BacklogReservation();
   auto check = context.ReserveBacklog(new_images);

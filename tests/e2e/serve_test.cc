@@ -926,6 +926,14 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   const HttpResult mixed = web.Upload("/api/v1/images", {{"file", files[0]}, {"file", files[5]}});
   EXPECT_EQ(mixed.status, 503) << "a new image in the same request is refused";
   EXPECT_EQ(web.Get("/api/v1/images").json["images"].size(), 3U) << "nothing of it was kept";
+  // Unless it failed: sent again, it would be queued for another round.
+  RunSql(web.data_dir() / "catalog.db",
+         {"UPDATE images SET status = 'failed', error = 'broken' WHERE id = '" +
+          Sha256Hex(ReadAll(files[1])) + "'"});
+  const HttpResult failed_again = web.Upload("/api/v1/images", {{"file", files[1]}});
+  EXPECT_EQ(failed_again.status, 503) << failed_again.body;
+  EXPECT_EQ(failed_again.json["error"]["code"].asString(), "queue_full");
+  EXPECT_EQ(web.Get("/api/v1/ops/status").json["queue"]["ready"].asUInt64(), 3u);
   EXPECT_EQ(web.Terminate(), 0);
 }
 
