@@ -176,7 +176,23 @@ void Worker::SettleFinished(Item& item) {
   }();
   if (!restored) {
     LogError("cannot restore the output object of " + id, restored.error());
-    GiveBack(item.message);
+    // The image keeps its result in the catalog; only the object's copy is missing. A store
+    // that is not answering is waited for, as ever; one that answers but cannot take the
+    // object (a folder that is not writable) had the job delivered again without end.
+    if (restored.error().code == ErrorCode::kUnavailable ||
+        item.message.delivery_count < options_.max_attempts) {
+      GiveBack(item.message);
+      return;
+    }
+    const std::string reason = "the output object could not be written after " +
+                               std::to_string(item.message.delivery_count) +
+                               " attempts: " + restored.error().message;
+    if (auto moved = queue_.MoveToDeadLetter(item.message, reason); !moved) {
+      LogError("cannot dead-letter", moved.error());
+    } else {
+      LogLine("warning", "worker",
+              "image " + id + " is done but its job went to the dead letters: " + reason);
+    }
     return;
   }
   Acknowledge(item.message);

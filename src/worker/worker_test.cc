@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -590,6 +591,32 @@ TEST_F(WorkerTest, AJobOverItsAttemptsForAFinishedImageLeavesItDone) {
   EXPECT_EQ(stats->dead, 0u);
   std::this_thread::sleep_for(200ms);  // for a failed event, were one sent
   EXPECT_TRUE(failed.SoFar().empty());
+}
+
+// An output object that the store answers but cannot take (here its folder is a file) leaves
+// the image done, and after --max-attempts deliveries its job goes to the dead letters, named;
+// before, it was delivered again without end.
+TEST_F(WorkerTest, AnOutputObjectThatCannotBeWrittenEndsInTheDeadLettersNotInEndlessRetries) {
+  const std::string id = UploadSamples(1).front();
+  std::ofstream(dir_ / "blobs" / "outputs") << "not a folder";
+  ::testing::internal::CaptureStderr();
+  {
+    std::jthread worker = StartWorker({.max_attempts = 3, .retry_delay = 50ms});
+    ASSERT_TRUE(WaitForEmptyQueue(30s));
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  auto image = catalog_->GetImage(id);
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, catalog::ImageStatus::kDone) << image->error;
+  auto dead = queue_->ListDeadLetters(10);
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_TRUE(
+      dead->front().reason.starts_with("the output object could not be written after 3 attempts: "))
+      << dead->front().reason;
+  EXPECT_NE(logged.find("image " + id + " is done but its job went to the dead letters"),
+            std::string::npos)
+      << logged;
 }
 
 TEST_F(WorkerTest, StopFinishesTheBatchesInHandAndLeavesTheRestQueued) {
