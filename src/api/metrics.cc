@@ -159,6 +159,10 @@ struct Metrics::Collectors {
   std::shared_ptr<Collector<Counter>> crashes = std::make_shared<Collector<Counter>>(
       "argus_worker_crashes_total", "Worker processes that exited without being asked to",
       std::vector<std::string>{});
+  std::shared_ptr<Collector<Counter>> stalls = std::make_shared<Collector<Counter>>(
+      "argus_worker_stalls_total",
+      "Worker processes killed for giving no heartbeat for the stall timeout (also crashes)",
+      std::vector<std::string>{});
   std::mutex totals_mutex;
   Metrics::ScalerTotals seen;
 };
@@ -217,6 +221,7 @@ void Metrics::SetScalerTotals(const ScalerTotals& totals) {
           totals.scale_outs_held);
   advance(collectors_->decisions->metric({"restart"}), seen.restarts, totals.restarts);
   advance(collectors_->crashes->metric({}), seen.crashes, totals.crashes);
+  advance(collectors_->stalls->metric({}), seen.stalls, totals.stalls);
 }
 
 std::string Metrics::Render() const {
@@ -225,7 +230,7 @@ std::string Metrics::Render() const {
       collectors_->inference,       collectors_->decode,  collectors_->queue_wait,
       collectors_->decoded_ahead,   collectors_->images,  collectors_->queue,
       collectors_->handler_backlog, collectors_->workers, collectors_->decisions,
-      collectors_->crashes};
+      collectors_->crashes,         collectors_->stalls};
   std::string text;
   for (const auto& collector : all) {
     // A family with no series yet is left out: the web tier alone has no workers or scaler.

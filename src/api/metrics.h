@@ -38,6 +38,7 @@ class Metrics {
     std::uint64_t scale_outs_held = 0;
     std::uint64_t restarts = 0;
     std::uint64_t crashes = 0;
+    std::uint64_t stalls = 0;
   };
   void SetScalerTotals(const ScalerTotals& totals);
 

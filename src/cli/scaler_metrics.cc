@@ -8,7 +8,8 @@ void ExportScalerStatus(const scaler::ScalerStatus& status, api::Metrics& metric
                            .scale_ins = status.scale_ins,
                            .scale_outs_held = status.scale_outs_held,
                            .restarts = status.restarts,
-                           .crashes = status.crashes});
+                           .crashes = status.crashes,
+                           .stalls = status.stalls});
 }
 
 }  // namespace argus::cli

@@ -243,6 +243,7 @@ Json::Value ScalerJson(const scaler::ScalerStatus& status) {
   json["running"] = status.running;
   json["stopping"] = status.stopping;
   json["crashes"] = static_cast<Json::UInt64>(status.crashes);
+  json["stalls"] = static_cast<Json::UInt64>(status.stalls);
   json["failed_starts"] = status.failed_starts;
   if (status.idle_cores) json["idle_cores"] = *status.idle_cores;
   json["worker_pids"] = Json::Value(Json::arrayValue);

@@ -263,6 +263,14 @@ void AddScalingOptions(CLI::App& command, scaler::ScalingOptions& scaling,
       ->envname("ARGUS_SCALE_OUT_IDLE_CORES")
       ->check(Between(0.0, 1024.0))
       ->capture_default_str();
+  command
+      .add_option_function<int>(
+          "--stall-timeout",
+          [&scaling](int seconds) { scaling.stall_timeout = std::chrono::seconds(seconds); },
+          "Seconds without a heartbeat after which a worker is killed and replaced (default 30; "
+          "a store request may take 10)")
+      ->envname("ARGUS_STALL_TIMEOUT")
+      ->check(CLI::Range(1, 86400));
 }
 
 void SettleWorkerBounds(const CLI::App& command, scaler::ScalingOptions& scaling) {

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli/drogon_log.h"
@@ -9,6 +10,7 @@
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "image/vips_init.h"
+#include "worker/heartbeat.h"
 
 namespace argus::cli {
 namespace {
@@ -16,6 +18,7 @@ namespace {
 struct WorkerCommandOptions {
   StorageOptions storage;
   WorkerSettings settings;
+  int heartbeat_fd = -1;  // given by the scaler that starts the worker
 };
 
 int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
@@ -52,6 +55,11 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!decode_ahead.Start()) {
     LogLine("warning", "worker", "cannot listen for uploads to decode ahead; decoding on receipt");
   }
+  std::optional<worker::Heartbeat> heartbeat;
+  if (options.heartbeat_fd >= 0) {
+    heartbeat.emplace(options.heartbeat_fd);
+    options.settings.worker.heartbeat = &*heartbeat;
+  }
   worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
                         *stores->events, options.settings.worker, &decode_ahead);
   // The first full batch pays for the engine's allocations (0.3 s of page faults on the
@@ -84,6 +92,10 @@ void AddWorkerCommand(CLI::App& app, const GlobalOptions& global, int& exit_code
       "worker", "Run one worker process: take jobs from the queue, classify, store results");
   AddStorageOptions(*command, options->storage);
   AddWorkerSettings(*command, options->settings);
+  // Not for people: the scaler passes the socket it hears the worker's heartbeat on.
+  command->add_option("--heartbeat-fd", options->heartbeat_fd)
+      ->group("")
+      ->check(CLI::NonNegativeNumber);
   command->callback([options, &global, &exit_code] { exit_code = RunWorker(*options, global); });
 }
 

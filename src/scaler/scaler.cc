@@ -53,7 +53,8 @@ void Scaler::Tick() {
   for (const WorkerPool::Exit& exit : pool_.Reap()) {
     if (exit.requested) continue;
     const auto lived = std::chrono::duration_cast<std::chrono::milliseconds>(exit.lived);
-    failed_starts_ = lived < backoff_.start_grace ? failed_starts_ + 1 : 0;
+    // One that got as far as working started well, however short its life.
+    failed_starts_ = lived < backoff_.start_grace && !exit.beat ? failed_starts_ + 1 : 0;
     if (failed_starts_ > 0) last_failed_start_ = now;
     next_start_ = now + backoff_.DelayAfter(failed_starts_);
     Json::Value line(Json::objectValue);
@@ -68,6 +69,21 @@ void Scaler::Tick() {
     ++crashed_unreplaced_;
     std::lock_guard lock(mutex_);
     ++status_.crashes;
+  }
+  for (const WorkerPool::Stall& stall : pool_.KillStalled(policy_.options().stall_timeout)) {
+    Json::Value line(Json::objectValue);
+    line["level"] = "warning";
+    line["event"] = "worker_stalled";
+    line["pid"] = stall.pid;
+    line["silent_ms"] = static_cast<Json::Int64>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(stall.silent).count());
+    line["message"] = std::format(
+        "worker gave no sign of life for {} s; killed, to be replaced (its jobs come back after "
+        "their visibility timeout)",
+        std::chrono::duration_cast<std::chrono::seconds>(stall.silent).count());
+    Log(line);
+    std::lock_guard lock(mutex_);
+    ++status_.stalls;
   }
   // Only a worker started since the last failure can show that starting works again: one
   // that has run all along says nothing of the new ones.
@@ -170,7 +186,16 @@ void Scaler::Run(const std::stop_token& stop) {
     Tick();
     std::this_thread::sleep_for(tick_);
   }
-  pool_.StopAll(std::chrono::seconds(30));
+  constexpr std::chrono::seconds kStopGrace{30};
+  for (const pid_t pid : pool_.StopAll(kStopGrace)) {
+    Json::Value line(Json::objectValue);
+    line["level"] = "warning";
+    line["event"] = "worker_killed";
+    line["pid"] = pid;
+    line["message"] =
+        std::format("worker did not stop within {} s of SIGTERM; killed", kStopGrace.count());
+    Log(line);
+  }
 }
 
 ScalerStatus Scaler::Status() const {

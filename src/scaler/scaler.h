@@ -41,6 +41,7 @@ struct ScalerStatus {
   std::vector<int> worker_pids;
   std::optional<queue::QueueStats> queue;  // as last read; none before the first read
   std::uint64_t crashes = 0;               // workers that exited without being asked to
+  std::uint64_t stalls = 0;                // of them, killed for giving no heartbeat
   int failed_starts = 0;                   // in a row, up to now (see RestartBackoff)
   std::uint64_t scale_outs = 0;
   std::uint64_t scale_ins = 0;

@@ -22,6 +22,10 @@ struct ScalingOptions {
   // them and spends more on loading its model (a 500-image burst on two cores: 10 % slower
   // with a second worker). 0: demand alone decides.
   double scale_out_idle_cores = 1.0;
+  // A worker that gives no heartbeat for this long is killed and replaced. It beats at least
+  // every few hundred milliseconds while idle, working or waiting for a store that is down; a
+  // single store request may take up to 10 s before it fails.
+  std::chrono::milliseconds stall_timeout{30'000};
 };
 
 // kRestart is a scale-out that only replaces crashed workers: the scaler, which sees the

@@ -1,6 +1,8 @@
 #include "scaler/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -46,6 +48,42 @@ TEST_F(WorkerPoolTest, StartsWorkersWithTheGivenEnvironmentOnly) {
   EXPECT_EQ(ReadWhenWritten(out), "glibc.malloc.hugetlb=1|unset");
   pool.StopAll(std::chrono::seconds(5));
   EXPECT_EQ(pool.running(), 0);
+}
+
+// A worker that gives no heartbeat for the stall timeout is killed, and exits as one not asked
+// to; one that beats on the socket it is given (--heartbeat-fd=3) keeps running.
+TEST_F(WorkerPoolTest, AWorkerThatGivesNoHeartbeatIsKilledAndOneThatBeatsIsKept) {
+  WorkerPool silent({"/bin/sh", "-c", "exec sleep 60"}, {"PATH=/usr/bin:/bin"});
+  WorkerPool beating({"/bin/sh", "-c",
+                      "test \"$0\" = --heartbeat-fd=3 || exit 3;"
+                      " while printf . >&3; do sleep 0.05; done"},
+                     {"PATH=/usr/bin:/bin"});
+  ASSERT_TRUE(silent.Resize(1));
+  ASSERT_TRUE(beating.Resize(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(beating.KillStalled(std::chrono::milliseconds(300)).empty());
+  const std::vector<WorkerPool::Stall> stalls = silent.KillStalled(std::chrono::milliseconds(300));
+  ASSERT_EQ(stalls.size(), 1u);
+  EXPECT_EQ(stalls[0].pid, silent.running_pids().front());
+  EXPECT_GE(stalls[0].silent, std::chrono::milliseconds(300));
+  EXPECT_TRUE(silent.KillStalled(std::chrono::milliseconds(300)).empty()) << "killed once";
+
+  std::vector<WorkerPool::Exit> exits;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (exits.empty() && std::chrono::steady_clock::now() < deadline) {
+    exits = silent.Reap();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_FALSE(exits[0].requested);
+  EXPECT_FALSE(exits[0].beat);
+  EXPECT_TRUE(WIFSIGNALED(exits[0].status) && WTERMSIG(exits[0].status) == SIGKILL);
+  EXPECT_EQ(silent.running(), 0);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(beating.KillStalled(std::chrono::milliseconds(300)).empty());
+  EXPECT_EQ(beating.running(), 1) << "a worker that beats is kept";
+  EXPECT_TRUE(beating.StopAll(std::chrono::seconds(5)).empty()) << "it stops when asked to";
 }
 
 }  // namespace

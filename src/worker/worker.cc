@@ -216,6 +216,7 @@ void Worker::DropOutputsOfRemovedImages(std::span<const std::string> ids) {
 
 void Worker::ReadInput(Item& item) {
   auto bytes = blobs_.Get(InputKey(item.job.image_id));
+  Beat();
   if (bytes) {
     item.bytes = std::move(*bytes);
     item.read = {};
@@ -234,10 +235,11 @@ bool StoreUnreachable(const Result<void>& read) {
 // or a stop; true when the store ended available.
 template <typename Unavailable, typename TryAgain>
 bool HoldThroughOutage(const Unavailable& unavailable, const TryAgain& try_again,
-                       const std::stop_token& stop) {
+                       const std::stop_token& stop, Heartbeat* heartbeat) {
   const auto started = Clock::now();
   std::chrono::milliseconds pause = kFirstOutagePause;
   while (unavailable() && Clock::now() - started < kLongestOutage) {
+    if (heartbeat != nullptr) heartbeat->Beat();  // waiting on purpose, not stuck
     if (!PauseUnlessStopped(pause, stop)) break;
     pause = std::min(pause * 2, kLongestOutagePause);
     try_again();
@@ -277,7 +279,7 @@ std::string SecondsSince(Clock::time_point start) {
 // few seconds failed the images in hand for good.
 template <typename T, typename Attempt>
 void HoldThroughCatalogOutage(std::string_view what, Result<T>& outcome, const Attempt& attempt,
-                              const std::stop_token& stop) {
+                              const std::stop_token& stop, Heartbeat* heartbeat) {
   auto unavailable = [&outcome] {
     return !outcome && outcome.error().code == ErrorCode::kUnavailable;
   };
@@ -286,7 +288,7 @@ void HoldThroughCatalogOutage(std::string_view what, Result<T>& outcome, const A
           std::format("catalog unavailable while {}; holding the batch until it answers: {}", what,
                       outcome.error().message));
   const auto started = Clock::now();
-  if (HoldThroughOutage(unavailable, [&] { outcome = attempt(); }, stop)) {
+  if (HoldThroughOutage(unavailable, [&] { outcome = attempt(); }, stop, heartbeat)) {
     LogLine("info", "worker", "catalog answers again after " + SecondsSince(started));
   }
 }
@@ -310,7 +312,8 @@ void Worker::HoldThroughStoreOutage(std::vector<Item>& items, const std::stop_to
       if (StoreUnreachable(item.read)) ReadInput(item);
     }
   };
-  if (HoldThroughOutage([&] { return unreachable() > 0; }, read_unreachable, stop)) {
+  if (HoldThroughOutage([&] { return unreachable() > 0; }, read_unreachable, stop,
+                        options_.heartbeat)) {
     LogLine("info", "worker", "blob store answers again after " + SecondsSince(started));
   }
 }
@@ -436,7 +439,8 @@ std::optional<Worker::Batch> Worker::Decode(Batch batch, std::vector<Item> candi
   if (batch.alone) {
     // Counted before decoding: a crash in it must find the attempt alone recorded.
     statuses = mark();
-    HoldThroughCatalogOutage("marking an image processing alone", statuses, mark, stop);
+    HoldThroughCatalogOutage("marking an image processing alone", statuses, mark, stop,
+                             options_.heartbeat);
     if (statuses) announce_processing();
   }
   if (batch.alone && !statuses) {
@@ -476,6 +480,7 @@ std::optional<Worker::Batch> Worker::Decode(Batch batch, std::vector<Item> candi
         decoded_ahead += ahead.has_value();
         item.decoded =
             ahead ? std::move(*ahead) : classifier_.Preprocess(item.bytes, options_.limits, tensor);
+        Beat();
       }
       if (--decoding == 0) batch.decode_ms = MillisecondsSince(decode_start);
     };
@@ -492,7 +497,8 @@ std::optional<Worker::Batch> Worker::Decode(Batch batch, std::vector<Item> candi
     batch.decoded_ahead = decoded_ahead;
   }
   if (!statuses) {
-    HoldThroughCatalogOutage("marking a batch processing", statuses, mark, stop);
+    HoldThroughCatalogOutage("marking a batch processing", statuses, mark, stop,
+                             options_.heartbeat);
     if (statuses) announce_processing();
   }
   if (!statuses) {
@@ -592,6 +598,7 @@ bool Worker::Infer(Batch& batch, const std::stop_token& stop) {
                                                *engine_helpers_)
                              : classifier_.Classify(tensors, count, options_.top_k);
   batch.inference_ms = MillisecondsSince(inference_start);
+  Beat();
   if (runs == 1 && count > 1 && classified) {
     unsplit_ms_per_image_ = batch.inference_ms / static_cast<double>(count);
   }
@@ -617,7 +624,8 @@ bool Worker::Infer(Batch& batch, const std::stop_token& stop) {
   // A result that was stored before (a redelivery) is acknowledged all the same.
   auto store = [&] { return catalog_.StoreResults(results, NowMs()); };
   auto stored = store();
-  HoldThroughCatalogOutage("storing results", stored, store, stop);
+  Beat();
+  HoldThroughCatalogOutage("storing results", stored, store, stop, options_.heartbeat);
   if (!stored) {
     for (Item& item : batch.items) Retry(item, stored.error().message);
     return false;
@@ -646,9 +654,10 @@ void Worker::Settle(Batch& batch) {
   written.reserve(batch.items.size());
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
     Item& item = batch.items[i];
-    if (auto put = blobs_.Put(OutputKey(item.job.image_id), AsBytes(batch.outputs[i]),
-                              "application/json", blob::Durability::kRecreatable);
-        !put) {
+    auto put = blobs_.Put(OutputKey(item.job.image_id), AsBytes(batch.outputs[i]),
+                          "application/json", blob::Durability::kRecreatable);
+    Beat();
+    if (!put) {
       LogError("cannot write the output object of " + item.job.image_id, put.error());
       GiveBack(item.message);
       continue;
@@ -686,6 +695,7 @@ void Worker::Run(const std::stop_token& stop) {
     std::optional<Clock::time_point> unavailable_since;
     Clock::time_point next_report;
     while (!stop.stop_requested()) {
+      Beat();
       if (!lone_jobs_.empty()) {
         // The only image decoded or run from the moment the batches before it are settled
         // until it is: a crash meanwhile is its own.

@@ -16,6 +16,7 @@
 #include "image/limits.h"
 #include "queue/queue.h"
 #include "worker/decode_ahead.h"
+#include "worker/heartbeat.h"
 #include "worker/job.h"
 #include "worker/visibility_keeper.h"
 
@@ -46,6 +47,7 @@ struct WorkerOptions {
   std::size_t engine_runs = 1;
   std::size_t top_k = 5;
   image::Limits limits;
+  Heartbeat* heartbeat = nullptr;  // told of every step, for the scaler that started the worker
 };
 
 // The app tier: takes batches of jobs from the queue, decodes their images, runs one
@@ -115,6 +117,9 @@ class Worker {
   void Acknowledge(const queue::Message& message);
   void GiveBack(const queue::Message& message);  // to be delivered again after the retry delay
   void Publish(const std::vector<ImageEvent>& events);
+  void Beat() const {
+    if (options_.heartbeat != nullptr) options_.heartbeat->Beat();
+  }
   // A job over its attempts that was never tried alone: dead-lettered, or kept for an attempt
   // alone; false when it goes on into the batch (its image was finished meanwhile).
   bool SettleOverAttempts(Item& item);

@@ -1206,6 +1206,36 @@ TEST_F(ServeTest, KillingAWorkerMidBatchLosesNothing) {
   EXPECT_EQ(FilesIn(serve.data_dir() / "blobs" / "outputs"), 200u);
 }
 
+// A worker that hangs (here stopped with SIGSTOP) gives no heartbeat: after --stall-timeout
+// it is killed and replaced, and the work waiting for it is done. Before, nothing noticed:
+// the scaler counted it as running, and uploads waited for good.
+TEST_F(ServeTest, AWorkerThatHangsIsKilledAndReplaced) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=1", "--max-workers=1", "--stall-timeout=2"});
+  serve.UseNewAccount("owner@example.com");
+  Json::Value pids;
+  for (int tries = 0; tries < 500 && pids.empty(); ++tries) {
+    pids = serve.Get("/api/v1/ops/status").json["scaler"]["worker_pids"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(pids.size(), 1u);
+  const pid_t hung = pids[0].asInt();
+  ASSERT_EQ(kill(hung, SIGSTOP), 0);
+  const HttpResult uploaded = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  EXPECT_EQ(serve.AwaitAll({id}, 30)[0]["status"].asString(), "done");
+  const Json::Value scaler = serve.Get("/api/v1/ops/status").json["scaler"];
+  EXPECT_EQ(scaler["stalls"].asInt(), 1) << scaler;
+  EXPECT_THAT(serve.Get("/metrics").body, HasSubstr("argus_worker_stalls_total 1"));
+  EXPECT_NE(serve.log().find("\"event\":\"worker_stalled\""), std::string::npos);
+  EXPECT_TRUE(std::ranges::none_of(scaler["worker_pids"],
+                                   [hung](const Json::Value& pid) { return pid.asInt() == hung; }));
+  EXPECT_NE(kill(hung, 0), 0) << "the hung worker is gone";
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A photo whose every attempt ends with its worker killed (as a decoder crash would end it)
 // fails by itself. The photos batched with it lose attempts to its crashes, then are tried
 // one at a time with no other image in hand, and classified; before, they went to the dead
