@@ -14,6 +14,7 @@
 #include "common/ascii.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 namespace argus::api {
 namespace {
@@ -87,7 +88,17 @@ Result<std::pair<std::string, std::string>> CredentialsOf(const HttpRequestPtr& 
     return Fail(ErrorCode::kInvalidArgument,
                 "send a JSON object with \"email\" and \"password\" strings");
   }
-  return std::pair{(*json)["email"].asString(), (*json)["password"].asString()};
+  std::string email = (*json)["email"].asString();
+  std::string password = (*json)["password"].asString();
+  // Checked before the attempt is counted against the email, whose limiter keeps it for
+  // fifteen minutes: eleven log-ins with 20 MiB emails held 1.2 GB.
+  if (email.size() > auth::kMaxEmailBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "enter a valid email address");
+  }
+  if (Utf8Characters(password) > auth::kMaxPasswordCharacters) {
+    return Fail(ErrorCode::kInvalidArgument, "the password is longer than 1024 characters");
+  }
+  return std::pair{std::move(email), std::move(password)};
 }
 
 HttpResponsePtr SessionResponse(const HttpRequestPtr& request, const auth::NewSession& session,

@@ -1,6 +1,5 @@
 // POST / and /classify (the classic course protocol) and POST /api/v1/images.
 #include <drogon/drogon.h>
-#include <glib.h>
 
 #include <algorithm>
 #include <charconv>
@@ -18,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "image/completeness.h"
 #include "image/probe.h"
 #include "worker/job.h"
@@ -55,15 +55,12 @@ std::string DisplayName(std::string_view sent) {
     const auto byte = static_cast<unsigned char>(c);
     printable += byte < 0x20 || byte == 0x7F ? std::string_view("\uFFFD") : std::string_view(&c, 1);
   }
-  gchar* valid = g_utf8_make_valid(printable.data(), static_cast<gssize>(printable.size()));
-  std::string_view name(valid);
-  if (name.size() > kMaxNameBytes) {
+  std::string shown = MadeUtf8(printable);
+  if (shown.size() > kMaxNameBytes) {
     std::size_t end = kMaxNameBytes;
-    while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;
-    name = name.substr(0, end);
+    while (end > 0 && (static_cast<unsigned char>(shown[end]) & 0xC0) == 0x80) --end;
+    shown.resize(end);
   }
-  std::string shown(name);
-  g_free(valid);
   return shown;
 }
 

@@ -32,6 +32,11 @@ struct NewApiToken {
   std::string token;  // shown once
 };
 
+// No account has a longer email or password: sign-up refuses them, so log-in may too before
+// it counts the attempt against the email.
+inline constexpr std::size_t kMaxEmailBytes = 254;
+inline constexpr std::size_t kMaxPasswordCharacters = 1024;
+
 // Sign-up, log-in and API tokens on top of the catalog's account tables.
 class Accounts {
  public:

@@ -844,6 +844,23 @@ TEST_P(CatalogTest, StartProcessingAloneCountsItsAttemptsUntilTheNextRound) {
   EXPECT_EQ(Must(catalog_->GetImage(Id(1))).solo_attempts, 0);
 }
 
+// PostgreSQL refuses text that is not UTF-8 with an error of its own (the API answered 500),
+// where SQLite took it: both refuse it as an invalid argument.
+TEST_P(CatalogTest, TextThatIsNotUtf8IsRefusedAsInvalid) {
+  const std::string not_utf8 = "caf\xE9";
+  NewUpload upload = Upload("alice", Id(1));
+  upload.filename = not_utf8 + ".jpg";
+  EXPECT_EQ(CodeOf(catalog_->AddUpload(upload)), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->GetImage(not_utf8)), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->Get("alice", not_utf8)), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->List({.owner = "alice", .label = not_utf8})),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->FindUserByEmail(not_utf8 + "@example.com")),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(catalog_->CreateUser(not_utf8 + "@example.com", "hash", 1)),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_P(CatalogTest, ExistTellsWhichImagesAnOwnerStillKeeps) {
   Must(catalog_->AddUpload(Upload("alice", Id(1))));
   Must(catalog_->AddUpload(Upload("alice", Id(2))));

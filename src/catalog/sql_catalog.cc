@@ -26,6 +26,7 @@
 
 #include "common/ascii.h"
 #include "common/clock.h"
+#include "common/utf8.h"
 #include "db/drogon_client.h"
 #include "db/select_one_probe.h"
 #include "db/sqlite_errors.h"
@@ -463,12 +464,14 @@ std::string EscapeLikePattern(std::string_view text) {
 }
 
 // Text with a NUL byte cannot be stored faithfully (SQLite binding stops at it, PostgreSQL
-// rejects it), and a truncated owner could match someone else's.
+// rejects it), and a truncated owner could match someone else's. PostgreSQL refuses text that
+// is not UTF-8 with an error of its own (a 500), where SQLite took it: both refuse it here.
 Result<void> CheckText(std::initializer_list<std::string_view> texts) {
   for (std::string_view text : texts) {
     if (text.find('\0') != std::string_view::npos) {
       return Fail(ErrorCode::kInvalidArgument, "text contains a NUL byte");
     }
+    if (!IsUtf8(text)) return Fail(ErrorCode::kInvalidArgument, "text is not UTF-8");
   }
   return {};
 }

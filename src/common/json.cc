@@ -8,6 +8,8 @@
 #include <memory>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace argus {
 
 bool ReadJson(std::string_view text, Json::Value& value, std::string* errors) {
@@ -16,17 +18,6 @@ bool ReadJson(std::string_view text, Json::Value& value, std::string* errors) {
 }
 
 namespace {
-
-bool IsUtf8(std::string_view text) {
-  return g_utf8_validate_len(text.data(), text.size(), nullptr) != 0;
-}
-
-std::string MadeUtf8(std::string_view text) {
-  gchar* valid = g_utf8_make_valid(text.data(), static_cast<gssize>(text.size()));
-  std::string made(valid);
-  g_free(valid);
-  return made;
-}
 
 bool AllTextIsUtf8(const Json::Value& value) {
   if (value.isString()) return IsUtf8(value.asString());

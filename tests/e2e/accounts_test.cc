@@ -339,6 +339,53 @@ TEST_F(AccountsTest, SignUpCountsPasswordCharactersAndRefusesMalformedEmails) {
   }
 }
 
+// Spaces of any kind and invisible characters would let an email pass for another one, and
+// control characters reach the operator's terminal; bytes that are not UTF-8 are no email.
+TEST_F(AccountsTest, SignUpRefusesEmailsWithHiddenCharactersOrBytesThatAreNotUtf8) {
+  // A no-break and a zero-width space, a right-to-left override, a terminal escape.
+  for (const std::string email : {"no\xC2\xA0"
+                                  "break@example.com",
+                                  "zero\xE2\x80\x8Bwidth@example.com",
+                                  "\xE2\x80\xAEmoc.elpmaxe@rlo", "esc\x1B[31m@example.com"}) {
+    const HttpResult result =
+        serve_.SendJson(drogon::Post, "/api/v1/auth/signup", Credentials(email, "long-enough"));
+    EXPECT_EQ(result.status, 400) << email << ": " << result.body;
+  }
+  // Sent as they are: a JSON writer would mend them.
+  const HttpResult not_utf8 =
+      serve_.PostRaw("/api/v1/auth/signup", "application/json",
+                     "{\"email\":\"caf\xE9@example.com\",\"password\":\"long-enough\"}");
+  EXPECT_EQ(not_utf8.status, 400) << not_utf8.body;
+  EXPECT_EQ(serve_
+                .SendJson(drogon::Post, "/api/v1/auth/signup",
+                          Credentials("jos\xC3\xA9@example.com", "long-enough"))
+                .status,
+            201)
+      << "letters of any script";
+}
+
+// No account has an email longer than 254 bytes: a log-in with one is refused before it is
+// counted against the email, whose limiter would keep it for fifteen minutes (eleven log-ins
+// with 20 MiB emails held 1.2 GB), and so against the address too.
+TEST_F(AccountsTest, ALogInWithAnEmailLongerThanAnyAccountsIsRefusedUncounted) {
+  const std::string long_email = std::string(300, 'a') + "@example.com";
+  for (int i = 0; i < 12; ++i) {
+    const HttpResult result = serve_.SendJson(drogon::Post, "/api/v1/auth/login",
+                                              Credentials(long_email, "some-password"));
+    ASSERT_EQ(result.status, 400) << i << ": " << result.body;
+    EXPECT_EQ(result.json["error"]["code"].asString(), "invalid_argument");
+  }
+  const HttpResult long_password = serve_.SendJson(
+      drogon::Post, "/api/v1/auth/login", Credentials("x@example.com", std::string(1025, 'p')));
+  EXPECT_EQ(long_password.status, 400) << long_password.body;
+  EXPECT_EQ(serve_
+                .SendJson(drogon::Post, "/api/v1/auth/signup",
+                          Credentials("x@example.com", "right-password"))
+                .status,
+            201)
+      << "none of them counted against the address";
+}
+
 // JSON that parses but is not an object is the client's mistake, not the server's.
 TEST_F(AccountsTest, JsonBodiesThatAreNotObjectsGet400) {
   Json::Value array(Json::arrayValue);
