@@ -91,12 +91,32 @@ HttpResponsePtr RedirectToStore(ApiContext& context, const std::string& key) {
   return response;
 }
 
-HttpResponsePtr BytesResponse(const std::vector<std::byte>& bytes, const std::string& type) {
+// Photos and thumbnails are private: a browser keeps them but asks each time it shows one
+// (no-cache), so that none is shown from its cache after its owner logged out or deleted it, as
+// happened when they were cached for a year. The ids are content hashes, so their ETags answer
+// "not modified" without the bytes being read.
+constexpr const char* kPrivateCaching = "private, no-cache";
+
+std::string ETagOf(std::string_view id) { return std::format("\"{}\"", id); }
+
+// 304 when the browser holds the version named by `etag`; null otherwise.
+HttpResponsePtr NotModified(const HttpRequestPtr& request, const std::string& etag) {
+  const std::string& held = request->getHeader("if-none-match");
+  if (held != "*" && held.find(etag) == std::string::npos) return nullptr;
+  auto response = HttpResponse::newHttpResponse();
+  response->setStatusCode(drogon::k304NotModified);
+  response->addHeader("ETag", etag);
+  response->addHeader("Cache-Control", kPrivateCaching);
+  return response;
+}
+
+HttpResponsePtr BytesResponse(const std::vector<std::byte>& bytes, const std::string& type,
+                              const std::string& etag) {
   auto response = HttpResponse::newHttpResponse();
   response->setContentTypeString(type);
   response->setBody(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  // Content-addressed: the bytes behind an id never change.
-  response->addHeader("Cache-Control", "private, max-age=31536000, immutable");
+  response->addHeader("ETag", etag);
+  response->addHeader("Cache-Control", kPrivateCaching);
   return response;
 }
 
@@ -108,11 +128,11 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
   auto record = context->catalog.Get(owner, id);
   if (!record) return callback(ErrorResponse(record.error()));
   if (auto redirect = RedirectToStore(*context, worker::InputKey(id))) return callback(redirect);
+  const std::string etag = ETagOf(id);
+  if (auto not_modified = NotModified(request, etag)) return callback(not_modified);
   auto bytes = context->blobs.Get(worker::InputKey(id));
   if (!bytes) return callback(ErrorResponse(bytes.error()));
-  auto response = BytesResponse(*bytes, record->content_type);
-  response->addHeader("ETag", "\"" + id + "\"");
-  callback(response);
+  callback(BytesResponse(*bytes, record->content_type, etag));
 }
 
 // Thumbnails are made on first request and kept: most images are classified through the
@@ -152,9 +172,11 @@ void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestP
       }
     }
   }
+  const std::string etag = ETagOf(id + "-thumbnail");
+  if (auto not_modified = NotModified(request, etag)) return callback(not_modified);
   auto bytes = ThumbnailOf(*context, id);
   if (!bytes) return callback(ErrorResponse(bytes.error()));
-  callback(BytesResponse(*bytes, "image/jpeg"));
+  callback(BytesResponse(*bytes, "image/jpeg", etag));
 }
 
 void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,

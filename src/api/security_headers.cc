@@ -2,7 +2,11 @@
 
 namespace argus::api {
 
-void AddSecurityHeaders(const drogon::HttpResponsePtr& response) {
+void AddSecurityHeaders(const drogon::HttpRequestPtr& request,
+                        const drogon::HttpResponsePtr& response) {
+  if (request->path().starts_with("/api/") && response->getHeader("cache-control").empty()) {
+    response->addHeader("Cache-Control", "no-store");
+  }
   response->addHeader("X-Content-Type-Options", "nosniff");
   response->addHeader("X-Frame-Options", "DENY");
   response->addHeader("Referrer-Policy", "same-origin");

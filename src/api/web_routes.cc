@@ -55,6 +55,11 @@ void RegisterWebRoutes(const std::shared_ptr<ApiContext>& context) {
         .setBrStatic(true)
         .setStaticFileHeaders({{"Cache-Control", "public, max-age=31536000, immutable"}});
     const std::filesystem::path index = web / "index.html";
+    // Asked for by its name, the page is the app's entry too, not a static file to keep.
+    app.registerHandler(
+        "/index.html",
+        [index](const HttpRequestPtr&, Callback&& callback) { callback(IndexPage(index)); },
+        {drogon::Get});
     for (const char* route : kAppRoutes) {
       app.registerHandler(
           route,

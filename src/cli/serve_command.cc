@@ -333,7 +333,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies](
                                    const drogon::HttpRequestPtr& request,
                                    const drogon::HttpResponsePtr& response) {
-    api::AddSecurityHeaders(response);
+    api::AddSecurityHeaders(request, response);
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;

@@ -386,6 +386,21 @@ TEST_F(AccountsTest, ALogInWithAnEmailLongerThanAnyAccountsIsRefusedUncounted) {
       << "none of them counted against the address";
 }
 
+// A browser sends a cross-site POST without a CORS preflight only with a form's or text's
+// media type: a body sent as "text/plain; charset=application/json" let any website sign its
+// visitors up or log them in. Only application/json bodies are read, in any case of letters.
+TEST_F(AccountsTest, OnlyABodySentAsJsonIsRead) {
+  const std::string body = R"({"email":"cross@example.com","password":"long-enough"})";
+  for (const char* media_type :
+       {"text/plain; charset=application/json", "text/plain", "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=application/json"}) {
+    const HttpResult result = serve_.PostRaw("/api/v1/auth/signup", media_type, body);
+    EXPECT_EQ(result.status, 400) << media_type << ": " << result.body;
+  }
+  EXPECT_EQ(serve_.PostRaw("/api/v1/auth/signup", "Application/JSON ; charset=utf-8", body).status,
+            201);
+}
+
 // JSON that parses but is not an object is the client's mistake, not the server's.
 TEST_F(AccountsTest, JsonBodiesThatAreNotObjectsGet400) {
   Json::Value array(Json::arrayValue);

@@ -1046,6 +1046,54 @@ TEST_F(ServeTest, EveryAnswerCarriesTheSecurityHeaders) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// A photo or thumbnail is kept by the browser but asked for each time it is shown, so that
+// none shows from the cache once its owner logged out or deleted it (they were cached for a
+// year); the ETag spares the bytes. API answers are not stored, and the app's page is
+// revalidated also when asked for by its name.
+TEST_F(ServeTest, PrivatePhotosAreRevalidatedAndApiAnswersNotStored) {
+  const std::filesystem::path web_dir = dir_.path() / "web";
+  std::filesystem::create_directories(web_dir);
+  std::ofstream(web_dir / "index.html") << "<!doctype html><title>the app</title>";
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--web-dir=" + web_dir.string()});
+  const std::string owner = serve.UseNewAccount("ida@example.com");
+  const HttpResult uploaded = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  using ::testing::Contains;
+  using ::testing::Pair;
+  for (const std::string kind : {"file", "thumbnail"}) {
+    const std::string path = "/api/v1/images/" + id + "/" + kind;
+    const HttpResult first = serve.Get(path);
+    ASSERT_EQ(first.status, 200) << path;
+    EXPECT_THAT(first.headers, Contains(Pair("cache-control", "private, no-cache"))) << path;
+    const auto etag = std::ranges::find_if(
+        first.headers, [](const auto& header) { return header.first == "etag"; });
+    ASSERT_NE(etag, first.headers.end()) << path;
+    const HttpResult again = serve.Get(path, {{"If-None-Match", etag->second}});
+    EXPECT_EQ(again.status, 304) << path;
+    EXPECT_TRUE(again.body.empty());
+    serve.UseToken("");
+    EXPECT_EQ(serve.Get(path, {{"If-None-Match", etag->second}}).status, 401)
+        << path << ": no 304 for one who may not see it";
+    serve.UseNewAccount("someone-else-" + kind + "@example.com");
+    EXPECT_EQ(serve.Get(path, {{"If-None-Match", etag->second}}).status, 404) << path;
+    serve.UseToken(owner);
+  }
+  for (const std::string path : {"/api/v1/images", "/api/v1/auth/me"}) {
+    EXPECT_THAT(serve.Get(path).headers, Contains(Pair("cache-control", "no-store"))) << path;
+  }
+  Json::Value name(Json::objectValue);
+  name["name"] = "laptop";
+  const HttpResult token = serve.SendJson(drogon::Post, "/api/v1/tokens", name,
+                                          {{"Authorization", "Bearer " + owner}});
+  ASSERT_EQ(token.status, 201) << token.body;
+  EXPECT_THAT(token.headers, Contains(Pair("cache-control", "no-store")));
+  EXPECT_THAT(serve.Get("/index.html").headers, Contains(Pair("cache-control", "no-cache")));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A body a little over the limit gets the JSON 413 (above); one far over it is refused as
 // soon as its headers announce it, before anything is written to disk.
 TEST_F(ServeTest, ABodyFarOverTheLimitIsRefusedBeforeItIsSent) {
