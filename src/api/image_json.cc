@@ -2,6 +2,9 @@
 
 #include <json/json.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "common/json.h"
 
 namespace argus::api {
@@ -16,9 +19,15 @@ Json::Value ImageJson(const catalog::ImageRecord& record) {
   image["width"] = record.width;
   image["height"] = record.height;
   image["uploaded_at_ms"] = static_cast<Json::Int64>(record.uploaded_at_ms);
+  // Times are counted from the round's start as this owner saw it: from their own upload when
+  // another account's had started the round, whose time is not theirs to know.
+  const std::int64_t round_start = std::max(record.created_at_ms, record.uploaded_at_ms);
+  auto since_round_start = [round_start](std::int64_t time_ms) {
+    return static_cast<Json::Int64>(std::max<std::int64_t>(0, time_ms - round_start));
+  };
   // Tells a client an image's new round (a retry after a failure) from a late event of the
-  // round before.
-  image["queued_at_ms"] = static_cast<Json::Int64>(record.created_at_ms);
+  // round before: it grows with each.
+  image["queued_at_ms"] = static_cast<Json::Int64>(round_start);
   image["urls"]["self"] = "/api/v1/images/" + record.id;
   image["urls"]["file"] = "/api/v1/images/" + record.id + "/file";
   if (record.status == catalog::ImageStatus::kFailed) image["error"] = record.error;
@@ -31,11 +40,9 @@ Json::Value ImageJson(const catalog::ImageRecord& record) {
     image["model"] = record.model;
   }
   Json::Value& timings = image["timings"] = Json::Value(Json::objectValue);
-  if (record.started_at_ms > 0) {
-    timings["queued_ms"] = static_cast<Json::Int64>(record.started_at_ms - record.created_at_ms);
-  }
+  if (record.started_at_ms > 0) timings["queued_ms"] = since_round_start(record.started_at_ms);
   if (record.finished_at_ms > 0) {
-    timings["total_ms"] = static_cast<Json::Int64>(record.finished_at_ms - record.created_at_ms);
+    timings["total_ms"] = since_round_start(record.finished_at_ms);
     timings["inference_ms"] = record.inference_ms;
   }
   return image;

@@ -1046,6 +1046,30 @@ TEST_F(ServeTest, EveryAnswerCarriesTheSecurityHeaders) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// An account that uploads a photo another account uploaded before gets its result at once,
+// but its times count from its own upload: the other account's upload time showed, to the
+// millisecond, in queued_at_ms and the timings.
+TEST_F(ServeTest, AnotherAccountsEarlierUploadOfAPhotoIsNotTold) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::filesystem::path photo = SharedData() / "imagenet-sample" / "n01440764_tench.JPEG";
+  serve.UseNewAccount("first@example.com");
+  const HttpResult first = serve.Upload("/api/v1/images", {{"file", photo}});
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string id = first.json["images"][0]["id"].asString();
+  ASSERT_EQ(serve.AwaitAll({id})[0]["status"].asString(), "done");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  serve.UseNewAccount("second@example.com");
+  const HttpResult second = serve.Upload("/api/v1/images", {{"file", photo}});
+  ASSERT_EQ(second.status, 202) << second.body;
+  const Json::Value seen = serve.Get("/api/v1/images/" + id).json;
+  ASSERT_EQ(seen["status"].asString(), "done") << seen;
+  EXPECT_EQ(seen["queued_at_ms"].asInt64(), seen["uploaded_at_ms"].asInt64()) << seen;
+  EXPECT_EQ(seen["timings"]["queued_ms"].asInt64(), 0) << seen;
+  EXPECT_EQ(seen["timings"]["total_ms"].asInt64(), 0) << seen;
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A photo or thumbnail is kept by the browser but asked for each time it is shown, so that
 // none shows from the cache once its owner logged out or deleted it (they were cached for a
 // year); the ETag spares the bytes. API answers are not stored, and the app's page is
@@ -1086,8 +1110,8 @@ TEST_F(ServeTest, PrivatePhotosAreRevalidatedAndApiAnswersNotStored) {
   }
   Json::Value name(Json::objectValue);
   name["name"] = "laptop";
-  const HttpResult token = serve.SendJson(drogon::Post, "/api/v1/tokens", name,
-                                          {{"Authorization", "Bearer " + owner}});
+  const HttpResult token =
+      serve.SendJson(drogon::Post, "/api/v1/tokens", name, {{"Authorization", "Bearer " + owner}});
   ASSERT_EQ(token.status, 201) << token.body;
   EXPECT_THAT(token.headers, Contains(Pair("cache-control", "no-store")));
   EXPECT_THAT(serve.Get("/index.html").headers, Contains(Pair("cache-control", "no-cache")));
