@@ -1,5 +1,7 @@
 #include "auth/accounts.h"
 
+#include <algorithm>
+
 #include "auth/secrets.h"
 #include "common/clock.h"
 #include "common/utf8.h"
@@ -109,21 +111,49 @@ Result<void> Accounts::ChangePassword(const catalog::UserRecord& user,
 }
 
 Result<void> Accounts::DeleteAccount(const catalog::UserRecord& user) {
+  if (user.is_admin) {
+    auto users = catalog_.ListUsers();
+    if (!users) return std::unexpected(users.error());
+    if (std::ranges::count_if(*users, &catalog::UserRecord::is_admin) <= 1) {
+      return Fail(ErrorCode::kConflict,
+                  "the only administrator's account cannot be deleted: the operator first makes "
+                  "another account administrator (argus accounts make-admin EMAIL)");
+    }
+  }
   return catalog_.DeleteUser(user.id);
 }
 
-Result<std::string> Accounts::ResetPassword(std::string_view email) {
+Result<Accounts::Reset> Accounts::ResetPassword(std::string_view email, bool keep_tokens) {
   auto user = catalog_.FindUserByEmail(email);
   if (!user) return std::unexpected(user.error());
   // 20 characters of a secret's 43: 120 random bits, short enough to type.
   constexpr std::size_t kResetPasswordLength = 20;
-  std::string password = NewSecret().substr(0, kResetPasswordLength);
-  auto hash = HashPassword(password);
+  Reset reset{.password = NewSecret().substr(0, kResetPasswordLength)};
+  auto hash = HashPassword(reset.password);
   if (!hash) return std::unexpected(hash.error());
+  // The sessions end first, so that none can make a token after the tokens are revoked.
   if (auto set = catalog_.SetPasswordHash(user->id, user->password_hash, *hash, ""); !set) {
     return std::unexpected(set.error());
   }
-  return password;
+  if (keep_tokens) return reset;
+  auto tokens = catalog_.ListApiTokens(user->id);
+  if (!tokens) return std::unexpected(tokens.error());
+  for (const catalog::TokenRecord& token : *tokens) {
+    auto revoked = catalog_.RevokeApiToken(user->id, token.id);
+    if (!revoked && revoked.error().code != ErrorCode::kNotFound) {
+      return std::unexpected(revoked.error());
+    }
+    reset.tokens_revoked += revoked ? 1 : 0;
+  }
+  return reset;
+}
+
+Result<catalog::UserRecord> Accounts::MakeAdmin(std::string_view email) {
+  auto user = catalog_.FindUserByEmail(email);
+  if (!user) return std::unexpected(user.error());
+  if (auto made = catalog_.MakeAdmin(user->id); !made) return std::unexpected(made.error());
+  user->is_admin = true;
+  return user;
 }
 
 Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session_token,

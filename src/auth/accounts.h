@@ -59,11 +59,19 @@ class Accounts {
   Result<void> ChangePassword(const catalog::UserRecord& user, std::string_view current_password,
                               std::string_view new_password, std::string_view session_token);
   // The account with its sessions and API tokens; its uploads are the caller's to remove first.
+  // kConflict for the only administrator, whose going would leave the service without one.
   Result<void> DeleteAccount(const catalog::UserRecord& user);
-  // For a user who forgot the password, on the operator's word: a new random password, to
-  // hand over and change after logging in, and every session ended. kNotFound for an unknown
-  // email.
-  Result<std::string> ResetPassword(std::string_view email);
+  // For a user who forgot the password (or whose account was taken over), on the operator's
+  // word: a new random password, to hand over and change after logging in, every session
+  // ended and, unless `keep_tokens`, every API token revoked, since a stolen session could
+  // have made one. kNotFound for an unknown email.
+  struct Reset {
+    std::string password;
+    std::size_t tokens_revoked = 0;
+  };
+  Result<Reset> ResetPassword(std::string_view email, bool keep_tokens);
+  // On the operator's word. kNotFound for an unknown email.
+  Result<catalog::UserRecord> MakeAdmin(std::string_view email);
 
   // nullopt: no credentials presented. kNotFound: credentials presented but not valid.
   Result<std::optional<Principal>> Authenticate(std::string_view session_token,

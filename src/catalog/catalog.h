@@ -279,6 +279,8 @@ class Catalog {
   // later ones are refused (AddUpload), so a removal after it finds every upload left.
   // kNotFound for an unknown user.
   virtual Result<void> DeleteUser(std::string_view user_id) = 0;
+  // Makes the user an administrator (already one: no change). kNotFound for an unknown user.
+  virtual Result<void> MakeAdmin(std::string_view user_id) = 0;
   // Up to `limit` deleted accounts that still own uploads: what a removal after DeleteUser
   // left when it failed part-way.
   virtual Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) = 0;

@@ -1305,6 +1305,17 @@ Result<void> SqlCatalog::SetPasswordHash(std::string_view user_id, std::string_v
   });
 }
 
+Result<void> SqlCatalog::MakeAdmin(std::string_view user_id) {
+  if (auto ok = CheckText({user_id}); !ok) return ok;
+  return Run<void>("making an administrator", [&](const Sql& db) -> Result<void> {
+    if (db("UPDATE users SET is_admin = 1 WHERE id = $1", {std::string(user_id)}).affectedRows() ==
+        0) {
+      return Fail(ErrorCode::kNotFound, "no such user");
+    }
+    return {};
+  });
+}
+
 Result<void> SqlCatalog::DeleteUser(std::string_view user_id) {
   if (auto ok = CheckText({user_id}); !ok) return ok;
   return InTransaction<void>("deleting a user", [&](const Sql& db) -> Result<void> {

@@ -99,6 +99,7 @@ class SqlCatalog final : public Catalog {
                                std::string_view password_hash,
                                std::string_view kept_session_hash) override;
   Result<void> DeleteUser(std::string_view user_id) override;
+  Result<void> MakeAdmin(std::string_view user_id) override;
   Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) override;
   Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
                                      std::string_view token_hash, std::int64_t now_ms) override;

@@ -19,6 +19,7 @@ namespace {
 struct AccountsOptions {
   StorageOptions storage;  // only its --data-dir and --catalog
   std::string email;
+  bool keep_tokens = false;
 };
 
 // The service's catalog, never a new one: a mistyped --data-dir must not answer "no accounts"
@@ -53,6 +54,12 @@ int Failed(std::string_view message) {
   return 1;
 }
 
+std::string AccountError(const AccountsOptions& options, const Error& error) {
+  return error.code == ErrorCode::kNotFound
+             ? "no account with the email " + options.email + " (argus accounts list shows them)"
+             : error.message;
+}
+
 int ListAccounts(const AccountsOptions& options) {
   auto catalog = OpenServiceCatalog(options);
   if (!catalog) return Failed(catalog.error().message);
@@ -77,16 +84,26 @@ int ResetPassword(const AccountsOptions& options) {
   auto catalog = OpenServiceCatalog(options);
   if (!catalog) return Failed(catalog.error().message);
   auth::Accounts accounts(**catalog);
-  auto password = accounts.ResetPassword(options.email);
-  if (!password) {
-    return Failed(password.error().code == ErrorCode::kNotFound
-                      ? "no account with the email " + options.email +
-                            " (argus accounts list shows them)"
-                      : password.error().message);
-  }
-  std::cout << "New password for " << options.email << ": " << *password << '\n'
-            << "Every session of the account has ended. Hand the password over privately, "
-               "and ask for a new one to be chosen in Settings after logging in.\n";
+  auto reset = accounts.ResetPassword(options.email, options.keep_tokens);
+  if (!reset) return Failed(AccountError(options, reset.error()));
+  std::cout << "New password for " << options.email << ": " << reset->password << '\n'
+            << "Every session of the account has ended, and "
+            << (options.keep_tokens
+                    ? std::string("its API tokens still work (--keep-tokens)")
+                    : std::format("its {} API token{} revoked", reset->tokens_revoked,
+                                  reset->tokens_revoked == 1 ? " was" : "s were"))
+            << ". Hand the password over privately, and ask for a new one to be chosen in "
+               "Settings after logging in.\n";
+  return 0;
+}
+
+int MakeAdmin(const AccountsOptions& options) {
+  auto catalog = OpenServiceCatalog(options);
+  if (!catalog) return Failed(catalog.error().message);
+  auth::Accounts accounts(**catalog);
+  auto user = accounts.MakeAdmin(options.email);
+  if (!user) return Failed(AccountError(options, user.error()));
+  std::cout << user->email << " is an administrator.\n";
   return 0;
 }
 
@@ -94,7 +111,8 @@ int ResetPassword(const AccountsOptions& options) {
 
 void AddAccountsCommand(CLI::App& app, int& exit_code) {
   CLI::App* accounts = app.add_subcommand(
-      "accounts", "List the accounts of the service, or reset a forgotten password");
+      "accounts",
+      "List the accounts of the service, reset a forgotten password, or name an administrator");
   accounts->require_subcommand(1);
   auto options = std::make_shared<AccountsOptions>();
 
@@ -104,10 +122,19 @@ void AddAccountsCommand(CLI::App& app, int& exit_code) {
 
   CLI::App* reset = accounts->add_subcommand(
       "reset-password",
-      "Give an account a new random password, printed once, and end all its sessions");
+      "Give an account a new random password, printed once, end all its sessions and revoke "
+      "its API tokens");
   AddCatalogOptions(*reset, options->storage);
   reset->add_option("email", options->email, "The account's email")->required();
+  reset->add_flag("--keep-tokens", options->keep_tokens,
+                  "Leave its API tokens working (a forgotten password, not a stolen account)");
   reset->callback([options, &exit_code] { exit_code = ResetPassword(*options); });
+
+  CLI::App* make_admin = accounts->add_subcommand(
+      "make-admin", "Make an account an administrator (the operations page is theirs)");
+  AddCatalogOptions(*make_admin, options->storage);
+  make_admin->add_option("email", options->email, "The account's email")->required();
+  make_admin->callback([options, &exit_code] { exit_code = MakeAdmin(*options); });
 }
 
 }  // namespace argus::cli

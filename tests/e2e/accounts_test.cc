@@ -675,7 +675,7 @@ TEST_F(AccountsTest, AnAccountDeletedDuringItsUploadsKeepsNoneOfThem) {
 // command line, while the service runs.
 TEST_F(AccountsTest, TheOperatorListsAccountsAndResetsAForgottenPassword) {
   const std::string token = serve_.UseNewAccount("kim@example.com");
-  serve_.UseNewAccount("lee@example.com");
+  const std::string lee_token = serve_.UseNewAccount("lee@example.com");
   const HttpResult session = serve_.SendJson(
       drogon::Post, "/api/v1/auth/login", Credentials("lee@example.com", "correct horse battery"));
   ASSERT_EQ(session.status, 200);
@@ -699,6 +699,10 @@ TEST_F(AccountsTest, TheOperatorListsAccountsAndResetsAForgottenPassword) {
   EXPECT_EQ(password.size(), 20u) << reset.out;
   EXPECT_EQ(serve_.SendJson(drogon::Get, "/api/v1/auth/me", Json::Value(), {cookie}).status, 401)
       << "the account's sessions ended";
+  EXPECT_THAT(reset.out, HasSubstr("its 1 API token was revoked"));
+  serve_.UseToken(lee_token);
+  EXPECT_EQ(serve_.Get("/api/v1/auth/me").status, 401)
+      << "a token a stolen session made ends with it";
   EXPECT_EQ(serve_
                 .SendJson(drogon::Post, "/api/v1/auth/login",
                           Credentials("lee@example.com", "correct horse battery"))
@@ -720,6 +724,38 @@ TEST_F(AccountsTest, TheOperatorListsAccountsAndResetsAForgottenPassword) {
   EXPECT_EQ(elsewhere.exit_code, 1);
   EXPECT_THAT(elsewhere.err, HasSubstr("no catalog at"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nothing-here")) << "nothing made there";
+}
+
+// The only administrator cannot delete the account and leave the service without one; the
+// operator names another first. A reset for a forgotten password may keep the API tokens.
+TEST_F(AccountsTest, TheOnlyAdministratorCannotLeaveTheServiceWithoutOne) {
+  const std::string kim = serve_.UseNewAccount("kim@example.com");
+  const std::string lee = serve_.UseNewAccount("lee@example.com");
+  const std::string data = " --data-dir=" + serve_.data_dir().string();
+  Json::Value password(Json::objectValue);
+  password["password"] = "correct horse battery";
+  const std::vector<std::pair<std::string, std::string>> as_kim{{"Authorization", "Bearer " + kim}};
+  const HttpResult refused = serve_.SendJson(drogon::Delete, "/api/v1/auth/me", password, as_kim);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_THAT(refused.json["error"]["message"].asString(),
+              HasSubstr("argus accounts make-admin EMAIL"));
+
+  const cli::Outcome made = cli::RunArgus("accounts make-admin Lee@Example.com" + data);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(made.out, "lee@example.com is an administrator.\n");
+  EXPECT_THAT(cli::RunArgus("accounts list" + data).out,
+              ::testing::ContainsRegex("lee@example.com +administrator"));
+  EXPECT_EQ(serve_.SendJson(drogon::Delete, "/api/v1/auth/me", password, as_kim).status, 204);
+  const cli::Outcome unknown = cli::RunArgus("accounts make-admin kim@example.com" + data);
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no account with the email kim@example.com"));
+
+  const cli::Outcome kept =
+      cli::RunArgus("accounts reset-password --keep-tokens lee@example.com" + data);
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_THAT(kept.out, HasSubstr("its API tokens still work (--keep-tokens)"));
+  serve_.UseToken(lee);
+  EXPECT_EQ(serve_.Get("/api/v1/auth/me").status, 200);
 }
 
 }  // namespace
