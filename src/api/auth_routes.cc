@@ -10,6 +10,7 @@
 #include "api/http_errors.h"
 #include "api/off_the_loop.h"
 #include "api/routes.h"
+#include "api/trusted_proxies.h"
 #include "auth/attempt_limiter.h"
 #include "common/ascii.h"
 #include "common/clock.h"
@@ -47,9 +48,19 @@ Json::Value UserJson(const catalog::UserRecord& user) {
   return json;
 }
 
-// Secure cookies when the client reached us over TLS (directly or through a proxy).
+// Secure cookies when the client reached us over TLS, directly or through a proxy that says
+// so (X-Forwarded-Proto, or Forwarded's proto=, in any case; the first proxy's word when
+// several are listed). A client that claims it falsely only loses its own cookies.
 bool OverTls(const HttpRequestPtr& request) {
-  return request->isOnSecureConnection() || request->getHeader("x-forwarded-proto") == "https";
+  if (request->isOnSecureConnection()) return true;
+  const std::string forwarded_proto = AsciiLowercase(request->getHeader("x-forwarded-proto"));
+  if (TrimSpaces(std::string_view(forwarded_proto).substr(0, forwarded_proto.find(','))) ==
+      "https") {
+    return true;
+  }
+  const std::string forwarded = AsciiLowercase(request->getHeader("forwarded"));
+  const std::string_view first = std::string_view(forwarded).substr(0, forwarded.find(','));
+  return first.find("proto=https") != std::string_view::npos;
 }
 
 void SetSessionCookies(const HttpResponsePtr& response, const HttpRequestPtr& request,
@@ -149,6 +160,7 @@ class CountedAttempt {
                                                               std::string client,
                                                               std::string account) {
     const auto now = auth::AttemptLimiter::Clock::now();
+    client = ClientBlockOf(client);
     if (const auto wait = limits.per_address.Admit(client, now); wait.count() > 0) {
       return std::unexpected(TooManyAttempts("from this address", wait));
     }

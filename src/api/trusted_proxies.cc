@@ -131,4 +131,16 @@ std::string TrustedProxies::ClientOf(std::string_view peer, std::string_view for
   return CanonicalAddress(client);
 }
 
+std::string ClientBlockOf(std::string_view address) {
+  const auto parsed = ParseAddress(address);
+  if (!parsed) return std::string(address);
+  if (parsed->family == AF_INET) return CanonicalAddress(address);
+  constexpr int kSubscriberPrefixBits = 64;
+  std::array<std::uint8_t, 16> network{};
+  std::copy_n(parsed->bytes.begin(), kSubscriberPrefixBits / 8, network.begin());
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, network.data(), text, sizeof text);
+  return std::format("{}/{}", text, kSubscriberPrefixBits);
+}
+
 }  // namespace argus::api

@@ -40,4 +40,10 @@ class TrustedProxies {
   std::vector<Network> networks_;
 };
 
+// The addresses one client is taken to hold, for the per-address limits: an IPv4 address
+// alone, or an IPv6 address's /64 ("2001:db8:1:2::/64"), the network one subscriber is given,
+// each of whose addresses would otherwise have had limits of its own. Text that is no address
+// stands for itself.
+std::string ClientBlockOf(std::string_view address);
+
 }  // namespace argus::api

@@ -63,5 +63,15 @@ TEST(TrustedProxiesTest, TheClientIsThePeerUnlessThePeerIsATrustedProxy) {
   EXPECT_EQ(TrustedProxies().ClientOf("10.0.0.2", "198.51.100.1"), "10.0.0.2");
 }
 
+// 40 sign-ups from one /64 each got their own limit.
+TEST(ClientBlockOfTest, AnIpv6ClientIsItsSlash64AndAnIpv4ClientItsAddress) {
+  EXPECT_EQ(ClientBlockOf("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(ClientBlockOf("2001:db8:1:2::1"), ClientBlockOf("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(ClientBlockOf("2001:db8:1:2::1"), ClientBlockOf("2001:db8:1:3::1"));
+  EXPECT_EQ(ClientBlockOf("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(ClientBlockOf("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(ClientBlockOf("not an address"), "not an address");
+}
+
 }  // namespace
 }  // namespace argus::api

@@ -401,6 +401,26 @@ TEST_F(AccountsTest, OnlyABodySentAsJsonIsRead) {
             201);
 }
 
+// Behind a TLS proxy the cookies are Secure, however the proxy spells it.
+TEST_F(AccountsTest, CookiesAreSecureWhenAProxySaysTheClientCameOverTls) {
+  int n = 0;
+  for (const auto& [header, value] :
+       std::vector<std::pair<std::string, std::string>>{{"X-Forwarded-Proto", "https"},
+                                                        {"X-Forwarded-Proto", "HTTPS"},
+                                                        {"X-Forwarded-Proto", "https, http"},
+                                                        {"Forwarded", "for=192.0.2.1;proto=https"},
+                                                        {"X-Forwarded-Proto", "http"}}) {
+    const HttpResult signup = serve_.SendJson(
+        drogon::Post, "/api/v1/auth/signup",
+        Credentials(std::format("tls{}@example.com", n++), "longenough"), {{header, value}});
+    ASSERT_EQ(signup.status, 201) << signup.body;
+    const bool secure = std::ranges::all_of(signup.set_cookies, [](const std::string& cookie) {
+      return cookie.find("Secure") != std::string::npos;
+    });
+    EXPECT_EQ(secure, value != "http") << header << ": " << value;
+  }
+}
+
 // JSON that parses but is not an object is the client's mistake, not the server's.
 TEST_F(AccountsTest, JsonBodiesThatAreNotObjectsGet400) {
   Json::Value array(Json::arrayValue);
