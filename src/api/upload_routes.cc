@@ -369,6 +369,13 @@ void AwaitLabel(const std::shared_ptr<PendingClassification>& pending,
 void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
                   Callback&& callback) {
   auto principal = Identify(*context, request);
+  // A session that has ended, whose cookie the browser still sends, is no credential at all:
+  // it does not stop a classification anyone may ask for.
+  if (!principal && context->options.allow_anonymous_classify &&
+      request->getHeader("authorization").empty() &&
+      principal.error()->statusCode() == drogon::k401Unauthorized) {
+    principal = std::optional<auth::Principal>();
+  }
   if (!principal) return callback(principal.error());
   const std::optional<auth::Principal>& identified = *principal;
   if (!identified && !context->options.allow_anonymous_classify) {

@@ -349,12 +349,14 @@ HttpResult ServeProcess::Upload(
 }
 
 HttpResult ServeProcess::PostRaw(const std::string& path, const std::string& content_type,
-                                 const std::string& body) {
+                                 const std::string& body,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) {
   auto request = drogon::HttpRequest::newHttpRequest();
   request->setMethod(drogon::Post);
   request->setPath(path);
   request->setContentTypeString(content_type);
   request->setBody(body);
+  for (const auto& [name, value] : headers) request->addHeader(name, value);
   return Send(request, 30);
 }
 

@@ -56,7 +56,8 @@ class ServeProcess {
                     const std::vector<std::pair<std::string, std::filesystem::path>>& files,
                     double timeout_s = 120);
   HttpResult PostRaw(const std::string& path, const std::string& content_type,
-                     const std::string& body);
+                     const std::string& body,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {});
   drogon::HttpClientPtr client() const { return client_; }
 
   // Signs up (the first account is the administrator), creates an API token and sends it

@@ -1070,6 +1070,26 @@ TEST_F(ServeTest, AnotherAccountsEarlierUploadOfAPhotoIsNotTold) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// POST / is open to anyone: a browser's cookie of a session that has ended does not turn it
+// into a 401. A bearer token that is not valid still does: it is a credential sent on purpose.
+TEST_F(ServeTest, AnEndedSessionsCookieDoesNotStopAnAnonymousClassification) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string photo = ReadAll(SharedData() / "imagenet-sample" / "n01440764_tench.JPEG");
+  const std::string body =
+      "--xyz\r\nContent-Disposition: form-data; name=\"myfile\"; filename=\"tench.jpg\"\r\n"
+      "Content-Type: image/jpeg\r\n\r\n" +
+      photo + "\r\n--xyz--\r\n";
+  const HttpResult stale = serve.PostRaw("/", "multipart/form-data; boundary=xyz", body,
+                                         {{"Cookie", "argus_session=ended-long-ago"}});
+  EXPECT_EQ(stale.status, 200) << stale.body;
+  EXPECT_EQ(stale.body, "tench");
+  const HttpResult bad_token = serve.PostRaw("/", "multipart/form-data; boundary=xyz", body,
+                                             {{"Authorization", "Bearer not-a-token"}});
+  EXPECT_EQ(bad_token.status, 401) << bad_token.body;
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A photo or thumbnail is kept by the browser but asked for each time it is shown, so that
 // none shows from the cache once its owner logged out or deleted it (they were cached for a
 // year); the ETag spares the bytes. API answers are not stored, and the app's page is
