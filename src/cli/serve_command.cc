@@ -16,6 +16,7 @@
 #include "api/route_methods.h"
 #include "api/routes.h"
 #include "api/security_headers.h"
+#include "cli/connection_gate.h"
 #include "cli/drogon_log.h"
 #include "cli/listen_address.h"
 #include "cli/option_checks.h"
@@ -116,6 +117,8 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 // How long a stop waits for the requests under way once waiting clients are answered: their
 // stores' own timeouts bound them (5 s for a JetStream request, 10 s for a stalled S3 one).
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
+// How long a stopping server waits for the connections it took to be answered and closed.
+constexpr std::chrono::milliseconds kConnectionSettleTime{250};
 // Between attempts to index stored results again while the catalog fails.
 constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
 constexpr std::size_t kReindexProgressEvery = 10'000;
@@ -268,7 +271,8 @@ constexpr std::size_t kJsonRefusalMargin = std::size_t{16} * 1024 * 1024;
 // the JSON error from the advice below.
 constexpr std::size_t kMaxUriBytes = std::size_t{8} * 1024;
 
-void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
+void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
+                   const std::atomic<bool>& draining) {
   auto& app = drogon::app();
   const int threads = options.http_threads > 0
                           ? options.http_threads
@@ -330,10 +334,14 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics) {
   });
   // Before sending rather than after handling: unknown routes, static files and the answers
   // of advices are logged and counted too.
-  app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies](
+  app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies, &draining](
                                    const drogon::HttpRequestPtr& request,
                                    const drogon::HttpResponsePtr& response) {
     api::AddSecurityHeaders(request, response);
+    // A stopping server closes each connection after its answer, so that a client's next
+    // request goes on a new connection, which the shut gate refuses cleanly, rather than on
+    // one the server is about to drop.
+    if (draining) response->setCloseConnection(true);
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;
@@ -469,7 +477,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   }
   image::PrepareToProbe();
   api::RegisterRoutes(context);
-  ConfigureHttp(options, metrics);
+  ConfigureHttp(options, metrics, context->draining);
 
   std::jthread scaling;
   std::jthread metrics_pump;
@@ -486,16 +494,29 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       LogLine("info", component, "stopping: refusing new uploads, answering waiting clients");
       context->draining = true;
       if (scaler) scaler->Drain();
-      drain = std::jthread(
-          [&hub, &handlers, drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
+      drain =
+          std::jthread([&hub, &handlers, component, port = static_cast<std::uint16_t>(options.port),
+                        drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
             const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
             while (hub.clients_waiting_for_images() > 0 &&
                    std::chrono::steady_clock::now() < deadline) {
               std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
+            // From here on no connection is taken, and the ones taken are answered before
+            // Drogon quits.
+            if (auto shut = ShutConnectionGate(port); !shut) {
+              LogLine("warning", component, shut.error().message);
+            }
             // The clients still waiting get what there is: the image as it stands, a 503 for
             // POST /, an event stream the id to resume from.
             hub.Close();
+            // The connections taken before the gate shut get their requests answered (and
+            // then closed); idle keep-alive ones may stay open, hence the bound.
+            const auto settled = std::chrono::steady_clock::now() + kConnectionSettleTime;
+            while (drogon::app().getConnectionCount() > 0 &&
+                   std::chrono::steady_clock::now() < settled) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
             // Requests under way finish, bounded by their stores' timeouts.
             handlers.WaitUntilIdle(std::chrono::steady_clock::now() + kHandlerDrainTimeout);
             FlushIoLoops();

@@ -1,10 +1,13 @@
 // End-to-end tests of `argus serve`: the real binary on a free loopback port, real SQLite,
 // real worker processes, real HTTP.
+#include <arpa/inet.h>
 #include <drogon/HttpClient.h>
 #include <drogon/UploadFile.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <trantor/net/EventLoopThread.h>
 
@@ -14,6 +17,8 @@
 #include <fstream>
 #include <future>
 #include <latch>
+#include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -1662,6 +1667,64 @@ TEST_F(ServeTest, SigtermFinishesWaitingRequestsAndExitsZero) {
   client.join();
   EXPECT_EQ(sync.status, 200) << sync.body;
   EXPECT_EQ(sync.body, "tench");
+}
+
+enum class Exchange : std::uint8_t { kAnswered, kRefused, kClosedUnanswered, kReset };
+
+// One GET of `path` on a connection of its own, told by what became of it.
+Exchange GetOnItsOwnConnection(int port, std::string_view path) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return Exchange::kRefused;
+  }
+  const std::string request =
+      std::format("GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
+  std::string answer;
+  bool reset = send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0;
+  for (char buffer[4096]; !reset;) {
+    const ssize_t got = recv(fd, buffer, sizeof buffer, 0);
+    if (got == 0) break;
+    if (got < 0) reset = true;
+    if (got > 0) answer.append(buffer, static_cast<std::size_t>(got));
+  }
+  close(fd);
+  if (answer.starts_with("HTTP/1.1 ")) return Exchange::kAnswered;
+  return reset ? Exchange::kReset : Exchange::kClosedUnanswered;
+}
+
+// A stopping server shuts its gate to new connections before Drogon quits, and answers the
+// connections it took: a client either gets an answer or has its connection refused, which
+// it knows to be safe to try again. Before, quitting dropped the requests still being read,
+// and under load some clients had their connection closed with no answer (7 of 600).
+TEST_F(ServeTest, SigtermAnswersEveryConnectionItTookAndRefusesTheRest) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=0"});
+  std::atomic<bool> gone = false;
+  std::mutex mutex;
+  std::map<Exchange, int> seen;
+  std::vector<std::jthread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!gone && std::chrono::steady_clock::now() < deadline) {
+        const Exchange exchange = GetOnItsOwnConnection(serve.port(), "/healthz");
+        const std::lock_guard lock(mutex);
+        ++seen[exchange];
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(serve.Terminate(), 0);
+  gone = true;
+  clients.clear();
+  EXPECT_GT(seen[Exchange::kAnswered], 0);
+  EXPECT_EQ(seen[Exchange::kClosedUnanswered], 0) << seen[Exchange::kAnswered] << " answered";
+  EXPECT_EQ(seen[Exchange::kReset], 0) << seen[Exchange::kAnswered] << " answered";
 }
 
 }  // namespace

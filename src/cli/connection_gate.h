@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+
+#include "common/error.h"
+
+namespace argus::cli {
+
+// Stops this process's listening TCP sockets on `port` from taking new connections, while
+// the connections they took stay served. Drogon offers no way to stop listening short of
+// quitting, which drops the requests its connections are still reading: under load, some
+// clients of a stopping server got their connection closed with no answer, not knowing
+// whether their upload had been taken. With the gate shut, a new client's connection
+// attempt goes unanswered until the process is gone, and is then refused, which a client
+// knows to be safe to try again.
+//
+// Each socket gets a filter that drops every packet it would receive (classic BPF,
+// SO_ATTACH_FILTER), so no handshake completes; sockets are found among the process's file
+// descriptors. Returns how many were shut.
+Result<int> ShutConnectionGate(std::uint16_t port);
+
+}  // namespace argus::cli
