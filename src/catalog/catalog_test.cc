@@ -1079,8 +1079,10 @@ TEST_P(CatalogTest, TheFirstAccountIsAdminAndEmailsAreUniqueIgnoringCase) {
 // administrator. Under PostgreSQL's default isolation each saw no account and several became
 // administrators (1 in 3 tries of 8).
 TEST_P(CatalogTest, OfSimultaneousFirstSignUpsOneIsTheAdministrator) {
+  constexpr std::size_t kConnections = 8;
   std::vector<std::unique_ptr<Catalog>> connections;
-  for (int i = 0; i < 8; ++i) connections.push_back(Must(OpenCatalog(url_)));
+  connections.reserve(kConnections);
+  for (std::size_t i = 0; i < kConnections; ++i) connections.push_back(Must(OpenCatalog(url_)));
   for (int round = 0; round < 10; ++round) {
     for (const UserRecord& user : Must(catalog_->ListUsers()))
       MustOk(catalog_->DeleteUser(user.id));
@@ -1089,6 +1091,7 @@ TEST_P(CatalogTest, OfSimultaneousFirstSignUpsOneIsTheAdministrator) {
     {
       std::latch start(static_cast<std::ptrdiff_t>(connections.size()));
       std::vector<std::jthread> threads;
+      threads.reserve(connections.size());
       for (std::size_t i = 0; i < connections.size(); ++i) {
         threads.emplace_back([&, i] {
           start.arrive_and_wait();

@@ -1113,7 +1113,7 @@ TEST_F(ServeTest, PrivatePhotosAreRevalidatedAndApiAnswersNotStored) {
   using ::testing::Contains;
   using ::testing::Pair;
   for (const std::string kind : {"file", "thumbnail"}) {
-    const std::string path = "/api/v1/images/" + id + "/" + kind;
+    const std::string path = std::format("/api/v1/images/{}/{}", id, kind);
     const HttpResult first = serve.Get(path);
     ASSERT_EQ(first.status, 200) << path;
     EXPECT_THAT(first.headers, Contains(Pair("cache-control", "private, no-cache"))) << path;
@@ -1357,7 +1357,7 @@ TEST_F(ServeTest, APhotoThatKillsItsWorkerEveryTimeFailsAloneAndSparesItsBatch) 
   serve.UseNewAccount("owner@example.com");
   const std::vector<std::string> ids = UploadConcurrently(serve, files, files.size(), 1);
   ASSERT_EQ(ids.size(), files.size());
-  const std::string poison_id = ids[3];
+  const std::string& poison_id = ids[3];
   // Each new start of the poison's processing (its queued time changes) is ended by kill -9.
   std::set<std::int64_t> attempts_seen;
   int kills = 0;
@@ -1707,8 +1707,10 @@ TEST_F(ServeTest, SigtermAnswersEveryConnectionItTookAndRefusesTheRest) {
   std::atomic<bool> gone = false;
   std::mutex mutex;
   std::map<Exchange, int> seen;
+  constexpr int kClients = 8;
   std::vector<std::jthread> clients;
-  for (int i = 0; i < 8; ++i) {
+  clients.reserve(kClients);
+  for (int i = 0; i < kClients; ++i) {
     clients.emplace_back([&] {
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       while (!gone && std::chrono::steady_clock::now() < deadline) {
