@@ -662,6 +662,7 @@ TEST_F(AccountsTest, OfTwoPasswordChangesAtOnceOneWins) {
 // An account deleted while its uploads are on their way leaves none of them behind: no
 // gallery entry owned by the account that is gone, and no bytes.
 TEST_F(AccountsTest, AnAccountDeletedDuringItsUploadsKeepsNoneOfThem) {
+  serve_.UseNewAccount("admin@example.com");  // the first account, which may not go
   serve_.UseNewAccount("otto@example.com");
   const std::string user_id = serve_.Get("/api/v1/auth/me").json["user"]["id"].asString();
   const auto photos = SamplePhotos();
