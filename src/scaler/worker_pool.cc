@@ -90,7 +90,8 @@ std::vector<WorkerPool::Exit> WorkerPool::Reap() {
   for (pid_t pid = 0; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
     const bool requested = stopping_.erase(pid) > 0;
     if (!requested && running_.erase(pid) == 0) continue;  // not one of ours
-    const Started& started = started_.at(pid);
+    Started& started = started_.at(pid);
+    ReadBeats(started);  // those it sent before it exited
     exits.push_back({.pid = pid,
                      .requested = requested,
                      .status = status,
@@ -99,6 +100,14 @@ std::vector<WorkerPool::Exit> WorkerPool::Reap() {
     Forget(pid);
   }
   return exits;
+}
+
+void WorkerPool::ReadBeats(Started& started) {
+  char beats[256];
+  while (recv(started.heartbeat_fd, beats, sizeof beats, MSG_DONTWAIT) > 0) {
+    started.last_beat = Clock::now();
+    started.beat = true;
+  }
 }
 
 void WorkerPool::Forget(pid_t pid) {
@@ -111,11 +120,7 @@ std::vector<WorkerPool::Stall> WorkerPool::KillStalled(Clock::duration timeout) 
   const Clock::time_point now = Clock::now();
   for (const pid_t pid : running_) {
     Started& started = started_.at(pid);
-    char beats[256];
-    while (recv(started.heartbeat_fd, beats, sizeof beats, MSG_DONTWAIT) > 0) {
-      started.last_beat = now;
-      started.beat = true;
-    }
+    ReadBeats(started);
     if (started.killed_for_stall || now - started.last_beat < timeout) continue;
     if (kill(pid, SIGKILL) == 0) {
       started.killed_for_stall = true;

@@ -69,6 +69,7 @@ class WorkerPool {
     bool beat = false;
     bool killed_for_stall = false;
   };
+  static void ReadBeats(Started& started);
   void Forget(pid_t pid);
 
   std::vector<std::string> command_;

@@ -86,5 +86,21 @@ TEST_F(WorkerPoolTest, AWorkerThatGivesNoHeartbeatIsKilledAndOneThatBeatsIsKept)
   EXPECT_TRUE(beating.StopAll(std::chrono::seconds(5)).empty()) << "it stops when asked to";
 }
 
+// A worker that beat before it exited got as far as working: its exit says so, even when no
+// beat was read while it ran (the scaler then counts no failed start).
+TEST_F(WorkerPoolTest, AnExitTellsWhetherTheWorkerEverBeat) {
+  WorkerPool pool({"/bin/sh", "-c", "printf . >&3; exit 3"}, {"PATH=/usr/bin:/bin"});
+  ASSERT_TRUE(pool.Resize(1));
+  std::vector<WorkerPool::Exit> exits;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (exits.empty() && std::chrono::steady_clock::now() < deadline) {
+    exits = pool.Reap();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_FALSE(exits[0].requested);
+  EXPECT_TRUE(exits[0].beat);
+}
+
 }  // namespace
 }  // namespace argus::scaler
