@@ -129,6 +129,11 @@ std::optional<StatusEvent> EventHub::LatestEventFor(const std::string& image_id,
   return std::nullopt;
 }
 
+std::uint64_t EventHub::SequenceNow() {
+  std::lock_guard lock(mutex_);
+  return NextSequence();
+}
+
 std::uint64_t EventHub::last_sequence() const {
   std::lock_guard lock(mutex_);
   return SequenceAt(last_micros_);

@@ -67,6 +67,10 @@ class EventHub {
   std::optional<StatusEvent> LatestEventFor(const std::string& image_id,
                                             std::uint64_t after_sequence) const;
   std::uint64_t last_sequence() const;
+  // A number after every event so far and before every later one, which tells nothing of
+  // when events came: the id a stream is given when no event of its own carries one (the
+  // last event's number told another account's activity, to the microsecond).
+  std::uint64_t SequenceNow();
   // Where to resume for a client whose last event had number `seen`: there, when this
   // process numbered it; otherwise another replica (or an earlier process) did, and its
   // clock and its moment of hearing each event differ a little from ours, so the client

@@ -45,9 +45,12 @@ std::optional<std::uint64_t> LastEventId(const HttpRequestPtr& request) {
 
 void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owner,
              std::uint64_t after, EventHub::Clock::time_point deadline, const Callback& callback) {
+  // Taken first: every event after it is in the slice below or still to come.
+  const std::uint64_t now = context->hub.SequenceNow();
   // A bounded slice per response: a client far behind (Last-Event-ID: 0) catches up over
   // several reconnections instead of holding an I/O thread for the whole window.
   const std::vector<StatusEvent> events = context->hub.EventsAfter(after, kMaxEventsPerResponse);
+  const bool cut_short = events.size() == kMaxEventsPerResponse;
   // The account's entry of each image the events name, as it stands now (nullopt: none).
   std::unordered_map<std::string_view, std::optional<catalog::ImageRecord>> entries;
   auto entry_of = [&](const std::string& id) -> const std::optional<catalog::ImageRecord>& {
@@ -90,8 +93,9 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
                         WriteJson(ImageJson(*entry)));
   }
   if (!body.empty() || EventHub::Clock::now() >= deadline || context->hub.closed()) {
-    // Carry the id forward even when only other owners' events passed.
-    if (body.empty()) body = std::format(": no news\nid: {}\n\n", last);
+    // Carry the id forward even when only other owners' events passed: as the time of the
+    // answer, which tells nothing of theirs, unless the slice was cut short before it.
+    if (body.empty()) body = std::format(": no news\nid: {}\n\n", cut_short ? last : now);
     return callback(EventStream(body));
   }
   // Woken on the hub's thread, or the event bus's: the catalog is read on the handler pool.
@@ -110,7 +114,7 @@ void StartStream(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
   if (!seen || after > context->hub.last_sequence()) {
     // A new stream starts now: tell the client where "now" is.
     return callback(EventStream(
-        std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.last_sequence())));
+        std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.SequenceNow())));
   }
   Respond(context, principal->user.id, after, EventHub::Clock::now() + kLongPoll, callback);
 }

@@ -705,6 +705,35 @@ TEST_F(ServeTest, StoredResultsAreIndexedAgainWhileTheServerAnswers) {
 
 // Another tab of the same account hears of uploads, even of content classified before (no
 // worker event follows), and of deletions; other accounts do not.
+// A stream's first id is the time it started, not the number of the last event of anyone:
+// that told when another account last uploaded, to the microsecond.
+TEST_F(ServeTest, AStreamsFirstIdTellsNothingOfOtherAccountsEvents) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::string watcher = serve.UseNewAccount("watcher@example.com");
+  serve.UseNewAccount("busy@example.com");
+  const HttpResult upload = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(upload.status, 202);
+  serve.AwaitAll({upload.json["images"][0]["id"].asString()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto micros_now = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = micros_now();
+  serve.UseToken(watcher);
+  const std::string first_id = LastEventId(serve.Get("/api/v1/events").body);
+  const std::int64_t after = micros_now();
+  ASSERT_FALSE(first_id.empty());
+  // Numbers are microseconds times 1000 plus a replica tag.
+  const std::int64_t id_micros = std::stoll(first_id) / 1000;
+  EXPECT_GE(id_micros, before) << "the time of the busy account's last event";
+  EXPECT_LE(id_micros, after);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, TheEventStreamTellsAnAccountOfItsUploadsAndDeletions) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
