@@ -32,6 +32,17 @@ class WorkerPoolTest : public TempDirTest {
     }
     return "";
   }
+
+  // Reaps until a worker has exited, for up to 10 s.
+  static std::vector<WorkerPool::Exit> ExitsWhenThereAre(WorkerPool& pool) {
+    std::vector<WorkerPool::Exit> exits;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (exits.empty() && std::chrono::steady_clock::now() < deadline) {
+      exits = pool.Reap();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return exits;
+  }
 };
 
 TEST_F(WorkerPoolTest, StartsWorkersWithTheGivenEnvironmentOnly) {
@@ -68,12 +79,7 @@ TEST_F(WorkerPoolTest, AWorkerThatGivesNoHeartbeatIsKilledAndOneThatBeatsIsKept)
   EXPECT_GE(stalls[0].silent, std::chrono::milliseconds(300));
   EXPECT_TRUE(silent.KillStalled(std::chrono::milliseconds(300)).empty()) << "killed once";
 
-  std::vector<WorkerPool::Exit> exits;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (exits.empty() && std::chrono::steady_clock::now() < deadline) {
-    exits = silent.Reap();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const std::vector<WorkerPool::Exit> exits = ExitsWhenThereAre(silent);
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_FALSE(exits[0].requested);
   EXPECT_FALSE(exits[0].beat);
@@ -91,12 +97,7 @@ TEST_F(WorkerPoolTest, AWorkerThatGivesNoHeartbeatIsKilledAndOneThatBeatsIsKept)
 TEST_F(WorkerPoolTest, AnExitTellsWhetherTheWorkerEverBeat) {
   WorkerPool pool({"/bin/sh", "-c", "printf . >&3; exit 3"}, {"PATH=/usr/bin:/bin"});
   ASSERT_TRUE(pool.Resize(1));
-  std::vector<WorkerPool::Exit> exits;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (exits.empty() && std::chrono::steady_clock::now() < deadline) {
-    exits = pool.Reap();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const std::vector<WorkerPool::Exit> exits = ExitsWhenThereAre(pool);
   ASSERT_EQ(exits.size(), 1u);
   EXPECT_FALSE(exits[0].requested);
   EXPECT_TRUE(exits[0].beat);
