@@ -116,8 +116,8 @@ Result<void> Accounts::DeleteAccount(const catalog::UserRecord& user) {
     if (!users) return std::unexpected(users.error());
     if (std::ranges::count_if(*users, &catalog::UserRecord::is_admin) <= 1) {
       return Fail(ErrorCode::kConflict,
-                  "the only administrator's account cannot be deleted: the operator first makes "
-                  "another account administrator (argus accounts make-admin EMAIL)");
+                  "you are the only administrator: make another account one first, with "
+                  "argus accounts make-admin EMAIL on the server");
     }
   }
   return catalog_.DeleteUser(user.id);

@@ -1,8 +1,9 @@
 // Settings: deleting the account, with its photos and tokens, once the password confirms it.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import { useAnnounce } from '../lib/announcer';
 import { useAuth } from '../lib/auth';
+import { asSentence } from '../lib/format';
 import { navigate } from '../lib/router';
 import { Dialog } from './Dialog';
 import { Field } from './Field';
@@ -13,13 +14,26 @@ export function DeleteAccountSection() {
   const [asking, setAsking] = useState(false);
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
+  // A refusal that is not about the password (the only administrator may not go).
+  const [refusal, setRefusal] = useState('');
   const [deleting, setDeleting] = useState(false);
+  const passwordInput = useRef<HTMLInputElement>(null);
 
   const close = () => {
     if (deleting) return;
     setAsking(false);
     setPassword('');
     setError('');
+    setRefusal('');
+  };
+
+  const refuse = (message: string, aboutPassword: boolean) => {
+    (aboutPassword ? setError : setRefusal)(message);
+    // A refusal is an alert, which is read out; a field's error is not.
+    if (aboutPassword) announce(message);
+    // The button that had the focus was disabled while deleting, which sent the focus out of
+    // the dialog to the page behind it.
+    passwordInput.current?.focus();
   };
 
   const onDelete = async (event?: FormEvent) => {
@@ -35,10 +49,11 @@ export function DeleteAccountSection() {
       navigate('/', { replace: true });
     } catch (e) {
       setDeleting(false);
-      if (e instanceof ApiError && e.code === 'wrong_password') setError('That is not your password.');
+      if (e instanceof ApiError && e.code === 'wrong_password') refuse('That is not your password.', true);
       else if (e instanceof ApiError && e.status === 429) {
-        setError('Too many wrong passwords. Please wait a minute and try again.');
-      } else setError(e instanceof ApiError ? e.message : 'Could not delete the account.');
+        refuse('Too many wrong passwords. Please wait a minute and try again.', true);
+      } else if (e instanceof ApiError && e.status === 409) refuse(asSentence(e.message), false);
+      else refuse(e instanceof ApiError ? e.message : 'Could not delete the account.', false);
     }
   };
 
@@ -68,12 +83,18 @@ export function DeleteAccountSection() {
         >
           <form id="delete-account-form" onSubmit={onDelete} noValidate>
             <p>Your photos, results and API tokens will be gone for good.</p>
+            {refusal && (
+              <div className="alert error" role="alert">
+                {refusal}
+              </div>
+            )}
             <Field
               label="Password"
               type="password"
               value={password}
               error={error}
               autoComplete="current-password"
+              inputRef={passwordInput}
               onChange={(value) => {
                 setPassword(value);
                 setError('');

@@ -37,6 +37,52 @@ function renderTabs(first: User | null, second: User | null) {
   );
 }
 
+/** A page that asks about its session, as it does when its event stream is lost. */
+function SessionCheck() {
+  const { state, checkSession } = useAuth();
+  return (
+    <>
+      <output data-testid="user">{state.user?.email ?? state.status}</output>
+      <button type="button" onClick={checkSession}>
+        check
+      </button>
+    </>
+  );
+}
+
+describe('session check', () => {
+  it('logs the page out when the session ended elsewhere', async () => {
+    mockFetch({
+      'GET /api/v1/auth/me': {
+        status: 401,
+        body: { error: { code: 'unauthenticated', message: 'the session has ended; log in again' } },
+      },
+    });
+    render(
+      <AuthProvider initialUser={USER}>
+        <SessionCheck />
+      </AuthProvider>,
+    );
+    await act(async () => screen.getByText('check').click());
+    await waitFor(() => expect(screen.getByTestId('user').textContent).toBe('anonymous'));
+  });
+
+  it('keeps the session when the server cannot be reached', async () => {
+    mockFetch({
+      'GET /api/v1/auth/me': () => {
+        throw new TypeError('Failed to fetch');
+      },
+    });
+    render(
+      <AuthProvider initialUser={USER}>
+        <SessionCheck />
+      </AuthProvider>,
+    );
+    await act(async () => screen.getByText('check').click());
+    expect(screen.getByTestId('user').textContent).toBe(USER.email);
+  });
+});
+
 describe('auth across tabs', () => {
   it('a log-out in one tab logs the others out too', async () => {
     mockFetch({ 'POST /api/v1/auth/logout': { status: 204 } });

@@ -25,6 +25,8 @@ export interface AuthContextValue {
   logout(): Promise<void>;
   /** Deletes the account with its photos; signed out after, in every tab. */
   deleteAccount(password: string): Promise<void>;
+  /** Asks whether the session still holds; logged out when it has ended. */
+  checkSession(): void;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -131,9 +133,15 @@ export function AuthProvider({
     announce('account-deleted');
   }, [announce]);
 
+  const checkSession = useCallback(() => {
+    api.me().catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 401) setState({ status: 'anonymous', user: null });
+    });
+  }, []);
+
   const value = useMemo<AuthContextValue>(
-    () => ({ state, user: state.user, login, signup, logout, deleteAccount }),
-    [state, login, signup, logout, deleteAccount],
+    () => ({ state, user: state.user, login, signup, logout, deleteAccount, checkSession }),
+    [state, login, signup, logout, deleteAccount, checkSession],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -93,6 +93,21 @@ describe('ImageEventHub', () => {
     expect(timers[1].ms).toBe(2000);
   });
 
+  it('tells of each loss of the stream, for the app to ask about its session', () => {
+    const { hub, timers } = setup();
+    const lost = vi.fn();
+    hub.onLost(lost);
+    hub.start();
+    FakeEventSource.latest().emit('open');
+    FakeEventSource.latest().endResponse();
+    expect(lost).not.toHaveBeenCalled();
+    FakeEventSource.latest().fail();
+    expect(lost).toHaveBeenCalledTimes(1);
+    timers[0].fn();
+    FakeEventSource.latest().fail();
+    expect(lost).toHaveBeenCalledTimes(2);
+  });
+
   it('reopens a closed stream with backoff and asks for a resync', () => {
     const { hub, timers } = setup();
     const resync = vi.fn();

@@ -38,6 +38,7 @@ export class ImageEventHub {
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private readonly resyncListeners = new Set<() => void>();
   private readonly deletionListeners = new Set<(id: string) => void>();
+  private readonly lostListeners = new Set<() => void>();
   private readonly latest = new Map<string, Image>();
   private readonly deleted = new Set<string>();
   private state: ConnectionState = 'closed';
@@ -117,6 +118,18 @@ export class ImageEventHub {
   }
 
   /**
+   * Calls listener each time the stream is lost. The server may be gone, or the session may
+   * have ended (a password changed in another browser): the browser's EventSource cannot tell
+   * which, so the app asks about its session then.
+   */
+  onLost(listener: () => void): () => void {
+    this.lostListeners.add(listener);
+    return () => {
+      this.lostListeners.delete(listener);
+    };
+  }
+
+  /**
    * The furthest state known of an image. Events, upload answers and fetched pages arrive
    * in any order, and a row or card may appear only after the event that finished its image.
    */
@@ -179,6 +192,7 @@ export class ImageEventHub {
     this.detach();
     this.missedEvents = true;
     this.setState('closed');
+    this.lostListeners.forEach((listener) => listener());
     if (this.stopped) return;
     this.retryTimer = this.options.setTimer(() => {
       this.retryTimer = null;

@@ -8,7 +8,7 @@ const HubContext = createContext<ImageEventHub | null>(null);
 
 /** Opens the event stream while someone is logged in. */
 export function LiveEventsProvider({ children }: { children: ReactNode }) {
-  const { user } = useAuth();
+  const { user, checkSession } = useAuth();
   const { eventSource, liveEvents } = useServices();
   const [hub, setHub] = useState<ImageEventHub | null>(null);
   const userId = user?.id;
@@ -19,10 +19,13 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
       return;
     }
     const created = new ImageEventHub(eventSource);
+    // A session ended elsewhere shows only as a lost stream: the page said Offline for good
+    // instead of going to the log-in page.
+    created.onLost(checkSession);
     if (liveEvents) created.start();
     setHub(created);
     return () => created.stop();
-  }, [userId, eventSource, liveEvents]);
+  }, [userId, eventSource, liveEvents, checkSession]);
 
   return <HubContext.Provider value={hub}>{children}</HubContext.Provider>;
 }

@@ -150,6 +150,25 @@ describe('settings: deleting the account', () => {
     await act(async () => fireEvent.click(confirm));
     expect(within(dialog).getByText('That is not your password.')).toBeTruthy();
     expect(window.location.pathname).toBe('/settings');
+    expect(document.activeElement).toBe(password);
+
+    // The only administrator may not go: said as a refusal, not as a wrong password.
+    answer = {
+      status: 409,
+      body: {
+        error: {
+          code: 'conflict',
+          message: 'you are the only administrator: another account must be made one first',
+        },
+      },
+    };
+    fireEvent.change(password, { target: { value: 'the password' } });
+    await act(async () => fireEvent.click(confirm));
+    expect(within(dialog).getByRole('alert').textContent).toBe(
+      'You are the only administrator: another account must be made one first',
+    );
+    expect(password.getAttribute('aria-invalid')).toBeNull();
+    expect(document.activeElement).toBe(password);
 
     answer = { status: 204, body: undefined as never };
     fireEvent.change(password, { target: { value: 'the password' } });
