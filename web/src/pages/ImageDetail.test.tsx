@@ -37,6 +37,11 @@ describe('image detail', () => {
     const chips = within(screen.getByRole('list', { name: 'Parent categories' })).getAllByRole('link');
     expect(chips.map((c) => c.textContent)).toEqual(['dog', 'mammal', 'animal']);
     expect(chips[0].getAttribute('href')).toBe('/gallery?label=dog');
+    // Each label's categories are shown, but only the list above links: not a dozen "dog" links.
+    const ofTopLabel = within(screen.getByRole('list', { name: 'Categories of golden retriever' }));
+    expect(ofTopLabel.getAllByRole('listitem').map((item) => item.textContent)).toEqual(['dog', 'mammal', 'animal']);
+    expect(ofTopLabel.queryAllByRole('link')).toHaveLength(0);
+    expect(screen.getAllByRole('link', { name: 'dog' })).toHaveLength(1);
 
     const spirit = screen.getByTestId('spirit-dog');
     expect(within(spirit).getByText('golden retriever')).toBeTruthy();

@@ -229,7 +229,7 @@ export function ImageDetail({ id }: { id: string }) {
                     </div>
                     <ConfidenceBar value={label.confidence} label={`${label.name} confidence`} />
                     {label.parents.length > 0 && (
-                      <CategoryChips categories={label.parents} label={`Categories of ${label.name}`} />
+                      <CategoryChips categories={label.parents} label={`Categories of ${label.name}`} linked={false} />
                     )}
                   </li>
                 ))}
