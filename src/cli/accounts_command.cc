@@ -37,7 +37,11 @@ Result<std::unique_ptr<catalog::Catalog>> OpenServiceCatalog(const AccountsOptio
   }
   auto catalog = catalog::OpenCatalog(url);
   if (!catalog) {
-    return Fail(catalog.error().code, WithoutPassword(url) + ": " + catalog.error().message);
+    const std::string shown = WithoutPassword(url);
+    const std::string& message = catalog.error().message;
+    // The catalog's own message may name the URL already.
+    return Fail(catalog.error().code,
+                message.find(shown) != std::string::npos ? message : shown + ": " + message);
   }
   return catalog;
 }

@@ -3,9 +3,13 @@
 #include <trantor/utils/Logger.h>
 
 #include <array>
+#include <chrono>
+#include <format>
+#include <optional>
 #include <string>
 
 #include "common/log.h"
+#include "common/repeated_messages.h"
 
 namespace argus::cli {
 
@@ -42,7 +46,16 @@ void LogDrogonAsJson() {
   trantor::Logger::setOutputFunction(
       [](const char* text, std::uint64_t length) {
         const DrogonLine line = ParseDrogonLine(std::string_view(text, length));
-        LogLine(line.level, "drogon", line.message);
+        // While PostgreSQL is down, the client's connections each report every reconnection
+        // attempt: four lines a second from every process.
+        static RepeatedMessages repeated(std::chrono::seconds(10));
+        const std::string message(line.message);
+        if (const std::optional<std::uint64_t> held_back = repeated.Admit(message)) {
+          LogLine(line.level, "drogon",
+                  *held_back == 0 ? message
+                                  : std::format("{} (and {} more times since it was last logged)",
+                                                message, *held_back));
+        }
       },
       [] {});
 }

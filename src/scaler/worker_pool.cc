@@ -118,7 +118,11 @@ void WorkerPool::Forget(pid_t pid) {
 std::vector<WorkerPool::Stall> WorkerPool::KillStalled(Clock::duration timeout) {
   std::vector<Stall> stalls;
   const Clock::time_point now = Clock::now();
-  for (const pid_t pid : running_) {
+  // Those asked to stop too: one that hangs while it finishes its batch would otherwise hold
+  // its jobs until the scaler itself stops.
+  std::vector<pid_t> watched(running_.begin(), running_.end());
+  watched.insert(watched.end(), stopping_.begin(), stopping_.end());
+  for (const pid_t pid : watched) {
     Started& started = started_.at(pid);
     ReadBeats(started);
     if (started.killed_for_stall || now - started.last_beat < timeout) continue;

@@ -46,9 +46,9 @@ class WorkerPool {
     pid_t pid;
     Clock::duration silent;
   };
-  // Reads the workers' heartbeats, then kills (SIGKILL) each running worker that has given
-  // none for `timeout`, since its start or its last: it exits as a crash, and its jobs come
-  // back after their visibility timeout. Returns those killed now.
+  // Reads the workers' heartbeats, then kills (SIGKILL) each worker, running or stopping,
+  // that has given none for `timeout`, since its start or its last: a running one exits as a
+  // crash, and its jobs come back after their visibility timeout. Returns those killed now.
   std::vector<Stall> KillStalled(Clock::duration timeout);
 
   int running() const { return static_cast<int>(running_.size()); }

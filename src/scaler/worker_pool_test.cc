@@ -92,6 +92,22 @@ TEST_F(WorkerPoolTest, AWorkerThatGivesNoHeartbeatIsKilledAndOneThatBeatsIsKept)
   EXPECT_TRUE(beating.StopAll(std::chrono::seconds(5)).empty()) << "it stops when asked to";
 }
 
+// A worker asked to stop (scaled in) that hangs while it finishes is killed too.
+TEST_F(WorkerPoolTest, AWorkerThatHangsWhileStoppingIsKilled) {
+  // It ignores SIGTERM, as one hung in its batch would, and never beats.
+  WorkerPool pool({"/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"},
+                  {"PATH=/usr/bin:/bin"});
+  ASSERT_TRUE(pool.Resize(1));
+  ASSERT_TRUE(pool.Resize(0));
+  EXPECT_EQ(pool.stopping(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_EQ(pool.KillStalled(std::chrono::milliseconds(300)).size(), 1u);
+  const std::vector<WorkerPool::Exit> exits = ExitsWhenThereAre(pool);
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_TRUE(exits[0].requested);
+  EXPECT_EQ(pool.stopping(), 0);
+}
+
 // A worker that beat before it exited got as far as working: its exit says so, even when no
 // beat was read while it ran (the scaler then counts no failed start).
 TEST_F(WorkerPoolTest, AnExitTellsWhetherTheWorkerEverBeat) {
