@@ -2,6 +2,7 @@
 
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -13,12 +14,16 @@
 namespace argus::cli {
 namespace {
 
-bool IsListeningOn(int fd, std::uint16_t port) {
+enum class SocketRole : std::uint8_t { kListening, kConnected };
+
+// Whether `fd` is a TCP socket of this process on local `port`, in that role.
+bool IsOnPort(int fd, std::uint16_t port, SocketRole role) {
   struct stat status{};
   if (fstat(fd, &status) != 0 || !S_ISSOCK(status.st_mode)) return false;
   int listening = 0;
   socklen_t length = sizeof listening;
-  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) {
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 ||
+      (listening != 0) != (role == SocketRole::kListening)) {
     return false;
   }
   sockaddr_storage address{};
@@ -33,25 +38,55 @@ bool IsListeningOn(int fd, std::uint16_t port) {
   return false;
 }
 
-}  // namespace
-
-Result<int> ShutConnectionGate(std::uint16_t port) {
-  sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-  const sock_fprog program{.len = 1, .filter = drop_all};
+// Calls `on_fd(fd)` for each open file descriptor of this process; false when they cannot be
+// listed.
+template <typename OnFd>
+bool ForEachFd(const OnFd& on_fd) {
   std::error_code error;
-  int shut = 0;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
     const std::string name = entry.path().filename().string();
     int fd = -1;
     if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc()) continue;
-    if (!IsListeningOn(fd, port)) continue;
+    on_fd(fd);
+  }
+  return !error;
+}
+
+}  // namespace
+
+int ConnectionsReceivingOn(std::uint16_t port, std::chrono::milliseconds within) {
+  int receiving = 0;
+  ForEachFd([&](int fd) {
+    if (!IsOnPort(fd, port, SocketRole::kConnected)) return;
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return;
+    if (info.tcpi_state == TCP_ESTABLISHED &&
+        info.tcpi_last_data_recv < static_cast<std::uint32_t>(within.count())) {
+      ++receiving;
+    }
+  });
+  return receiving;
+}
+
+Result<int> ShutConnectionGate(std::uint16_t port) {
+  sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  const sock_fprog program{.len = 1, .filter = drop_all};
+  int shut = 0;
+  int failure = 0;
+  const bool listed = ForEachFd([&](int fd) {
+    if (!IsOnPort(fd, port, SocketRole::kListening)) return;
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
-      return Fail(ErrorCode::kIo,
-                  std::string("cannot stop the listening socket: ") + std::strerror(errno));
+      failure = errno;
+      return;
     }
     ++shut;
+  });
+  if (!listed) return Fail(ErrorCode::kIo, "cannot list /proc/self/fd");
+  if (failure != 0) {
+    return Fail(ErrorCode::kIo,
+                std::string("cannot stop the listening socket: ") + std::strerror(failure));
   }
-  if (error) return Fail(ErrorCode::kIo, "cannot list /proc/self/fd: " + error.message());
   return shut;
 }
 

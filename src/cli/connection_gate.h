@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "common/error.h"
@@ -18,5 +19,11 @@ namespace argus::cli {
 // SO_ATTACH_FILTER), so no handshake completes; sockets are found among the process's file
 // descriptors. Returns how many were shut.
 Result<int> ShutConnectionGate(std::uint16_t port);
+
+// This process's connections taken on `port` that received data within `within`: requests
+// still arriving, such as an upload of some megabytes, which a stopping server waits for,
+// where keep-alive connections that have been quiet (a browser keeps them for minutes) are
+// not waited for.
+int ConnectionsReceivingOn(std::uint16_t port, std::chrono::milliseconds within);
 
 }  // namespace argus::cli

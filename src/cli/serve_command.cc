@@ -117,8 +117,9 @@ constexpr std::chrono::milliseconds kJobMarkInterval{50};
 // How long a stop waits for the requests under way once waiting clients are answered: their
 // stores' own timeouts bound them (5 s for a JetStream request, 10 s for a stalled S3 one).
 constexpr std::chrono::seconds kHandlerDrainTimeout{15};
-// How long a stopping server waits for the connections it took to be answered and closed.
-constexpr std::chrono::milliseconds kConnectionSettleTime{250};
+// A connection that received data this recently is taken to be receiving a request, one
+// quiet for longer to be kept alive between requests.
+constexpr std::chrono::seconds kStillReceiving{1};
 // Between attempts to index stored results again while the catalog fails.
 constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
 constexpr std::size_t kReindexProgressEvery = 10'000;
@@ -510,15 +511,15 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
             // The clients still waiting get what there is: the image as it stands, a 503 for
             // POST /, an event stream the id to resume from.
             hub.Close();
-            // The connections taken before the gate shut get their requests answered (and
-            // then closed); idle keep-alive ones may stay open, hence the bound.
-            const auto settled = std::chrono::steady_clock::now() + kConnectionSettleTime;
-            while (drogon::app().getConnectionCount() > 0 &&
-                   std::chrono::steady_clock::now() < settled) {
-              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            // Requests still arriving on the connections taken before the gate shut (an
+            // upload of some megabytes) are received and answered; then the requests under
+            // way finish. Both are bounded by their stores' timeouts.
+            const auto handled_by = std::chrono::steady_clock::now() + kHandlerDrainTimeout;
+            while (ConnectionsReceivingOn(port, kStillReceiving) > 0 &&
+                   std::chrono::steady_clock::now() < handled_by) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
-            // Requests under way finish, bounded by their stores' timeouts.
-            handlers.WaitUntilIdle(std::chrono::steady_clock::now() + kHandlerDrainTimeout);
+            handlers.WaitUntilIdle(handled_by);
             FlushIoLoops();
             drogon::app().quit();
           });

@@ -1700,8 +1700,8 @@ TEST_F(ServeTest, SigtermFinishesWaitingRequestsAndExitsZero) {
 
 enum class Exchange : std::uint8_t { kAnswered, kRefused, kClosedUnanswered, kReset };
 
-// One GET of `path` on a connection of its own, told by what became of it.
-Exchange GetOnItsOwnConnection(int port, std::string_view path) {
+// A TCP connection to the server on `port`; -1 when refused.
+int ConnectToLocalhost(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -1709,18 +1709,30 @@ Exchange GetOnItsOwnConnection(int port, std::string_view path) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     close(fd);
-    return Exchange::kRefused;
+    return -1;
   }
+  return fd;
+}
+
+// Reads until the server closes; false when the connection was reset.
+bool ReadUntilClosed(int fd, std::string& answer) {
+  for (char buffer[4096];;) {
+    const ssize_t got = recv(fd, buffer, sizeof buffer, 0);
+    if (got == 0) return true;
+    if (got < 0) return false;
+    answer.append(buffer, static_cast<std::size_t>(got));
+  }
+}
+
+// One GET of `path` on a connection of its own, told by what became of it.
+Exchange GetOnItsOwnConnection(int port, std::string_view path) {
+  const int fd = ConnectToLocalhost(port);
+  if (fd < 0) return Exchange::kRefused;
   const std::string request =
       std::format("GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
   std::string answer;
-  bool reset = send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0;
-  for (char buffer[4096]; !reset;) {
-    const ssize_t got = recv(fd, buffer, sizeof buffer, 0);
-    if (got == 0) break;
-    if (got < 0) reset = true;
-    if (got > 0) answer.append(buffer, static_cast<std::size_t>(got));
-  }
+  const bool reset =
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0 || !ReadUntilClosed(fd, answer);
   close(fd);
   if (answer.starts_with("HTTP/1.1 ")) return Exchange::kAnswered;
   return reset ? Exchange::kReset : Exchange::kClosedUnanswered;
@@ -1756,6 +1768,45 @@ TEST_F(ServeTest, SigtermAnswersEveryConnectionItTookAndRefusesTheRest) {
   EXPECT_GT(seen[Exchange::kAnswered], 0);
   EXPECT_EQ(seen[Exchange::kClosedUnanswered], 0) << seen[Exchange::kAnswered] << " answered";
   EXPECT_EQ(seen[Exchange::kReset], 0) << seen[Exchange::kAnswered] << " answered";
+}
+
+// An upload still arriving when the server is told to stop is received and answered, with the
+// 503 of a stopping server: it was cut a quarter of a second after SIGTERM, its client left
+// not knowing whether it was taken.
+TEST_F(ServeTest, SigtermReceivesAndAnswersAnUploadStillArriving) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--min-workers=0"});
+  const std::string body =
+      "--xyz\r\nContent-Disposition: form-data; name=\"myfile\"; filename=\"tench.jpg\"\r\n"
+      "Content-Type: image/jpeg\r\n\r\n" +
+      ReadAll(SharedData() / "imagenet-sample" / "n01440764_tench.JPEG") + "\r\n--xyz--\r\n";
+  const std::string head = std::format(
+      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+      "Content-Length: {}\r\nConnection: close\r\n\r\n",
+      body.size());
+  const int fd = ConnectToLocalhost(serve.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  // The body in twenty parts over two seconds, the stop asked for after the first.
+  constexpr std::size_t kParts = 20;
+  const std::size_t part = body.size() / kParts + 1;
+  int exit_code = -1;
+  std::jthread stopper;
+  for (std::size_t at = 0; at < body.size(); at += part) {
+    const std::string_view piece = std::string_view(body).substr(at, part);
+    ASSERT_EQ(send(fd, piece.data(), piece.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(piece.size()))
+        << "the server stopped reading after " << at << " of " << body.size() << " bytes";
+    if (at == 0) stopper = std::jthread([&] { exit_code = serve.Terminate(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string answer;
+  EXPECT_TRUE(ReadUntilClosed(fd, answer));
+  close(fd);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
+  EXPECT_THAT(answer, HasSubstr("shutting_down"));
+  stopper.join();
+  EXPECT_EQ(exit_code, 0);
 }
 
 }  // namespace
