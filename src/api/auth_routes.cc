@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/sha256.h"
 #include "common/utf8.h"
 
 namespace argus::api {
@@ -220,6 +221,16 @@ void CurrentUser(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
   callback(HttpResponse::newHttpJsonResponse(body));
 }
 
+// The key of an account's log-in limit: its email, lowercased, and for an account, which
+// password it has (a digest of its hash), so that failures against a password the operator
+// has since replaced (argus accounts reset-password) do not keep the new one locked out. An
+// email without an account is limited alike.
+std::string AccountLimitKey(std::string_view email, std::string_view password_hash) {
+  std::string key = AsciiLowercase(email);
+  if (!password_hash.empty()) key += " " + Sha256Hex(password_hash).substr(0, 16);
+  return key;
+}
+
 // A signed-in user's password, checked before a change of it or the account's deletion. The
 // wrong ones count against the log-in limits: a session left open must not guess its way to
 // the password. The response is the refusal to send, if any.
@@ -227,8 +238,9 @@ std::optional<HttpResponsePtr> RefuseWrongPassword(ApiContext& context, AttemptL
                                                    const HttpRequestPtr& request,
                                                    const catalog::UserRecord& user,
                                                    const std::function<Result<void>()>& check) {
-  auto attempt = CountedAttempt::Admit(
-      limits, ClientAddress(context.options.trusted_proxies, request), AsciiLowercase(user.email));
+  auto attempt =
+      CountedAttempt::Admit(limits, ClientAddress(context.options.trusted_proxies, request),
+                            AccountLimitKey(user.email, user.password_hash));
   if (!attempt) return attempt.error();
   auto checked = check();
   if (!checked && checked.error().code == ErrorCode::kNotFound) {
@@ -367,9 +379,13 @@ void RegisterAuthRoutes(const std::shared_ptr<ApiContext>& context) {
                       Callback&& callback) {
       auto credentials = CredentialsOf(request);
       if (!credentials) return callback(ErrorResponse(credentials.error()));
-      auto admitted =
-          CountedAttempt::Admit(*limits, ClientAddress(context->options.trusted_proxies, request),
-                                per_account ? AsciiLowercase(credentials->first) : "");
+      std::string account;
+      if (per_account) {
+        auto user = context->catalog.FindUserByEmail(credentials->first);
+        account = AccountLimitKey(credentials->first, user ? user->password_hash : "");
+      }
+      auto admitted = CountedAttempt::Admit(
+          *limits, ClientAddress(context->options.trusted_proxies, request), std::move(account));
       if (!admitted) return callback(admitted.error());
       auto session = attempt(credentials->first, credentials->second);
       if (!counts(session)) admitted->Forgive();

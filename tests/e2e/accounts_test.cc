@@ -266,6 +266,15 @@ TEST(AccountsBehindAProxyTest, FailedLogInsAtOneAccountFromManyAddressesAreLimit
     EXPECT_LE(RetryAfter(locked), 900);
   }
   EXPECT_EQ(login("other@example.com", "the right password").status, 200);
+
+  // The operator's new password is not locked out by the failures against the old one.
+  const cli::Outcome reset = cli::RunArgus(
+      "accounts reset-password victim@example.com --data-dir=" + web.data_dir().string());
+  ASSERT_EQ(reset.exit_code, 0) << reset.err;
+  const std::string prefix = "New password for victim@example.com: ";
+  const std::string password =
+      reset.out.substr(prefix.size(), reset.out.find('\n') - prefix.size());
+  EXPECT_EQ(login("victim@example.com", password).status, 200);
   EXPECT_EQ(web.Terminate(), 0);
 }
 
