@@ -15,9 +15,9 @@ namespace argus::cli {
 // attempt goes unanswered until the process is gone, and is then refused, which a client
 // knows to be safe to try again.
 //
-// Each socket gets a filter that drops every packet it would receive (classic BPF,
-// SO_ATTACH_FILTER), so no handshake completes; sockets are found among the process's file
-// descriptors. Returns how many were shut.
+// Each socket gets a filter that drops the first packet of every new client (classic BPF,
+// SO_ATTACH_FILTER: a SYN without ACK), while handshakes under way complete; sockets are
+// found among the process's file descriptors. Returns how many were shut.
 Result<int> ShutConnectionGate(std::uint16_t port);
 
 // This process's connections taken on `port` that received data within `within`: requests
