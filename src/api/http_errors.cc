@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <format>
 #include <optional>
 
 #include "common/log.h"
@@ -78,10 +77,7 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error, const Json::Value& mem
     // While a store is down, every request meets the same failure.
     static RepeatedMessages repeated(std::chrono::seconds(10));
     if (const std::optional<std::uint64_t> held_back = repeated.Admit(error.message)) {
-      LogLine("error", "web",
-              *held_back == 0 ? error.message
-                              : std::format("{} (and {} more times since it was last logged)",
-                                            error.message, *held_back));
+      LogLine("error", "web", WithCopiesHeldBack(error.message, *held_back));
     }
   }
   return ErrorResponseWith(status, ErrorCodeName(error.code),

@@ -943,6 +943,19 @@ Result<AddOutcome> SqlCatalog::Requeue(std::string_view owner, std::string_view 
 
 Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
     std::span<const std::string> ids, std::int64_t now_ms) {
+  return MarkProcessing(ids, now_ms, false);
+}
+
+Result<std::optional<ImageStatus>> SqlCatalog::StartProcessingAlone(std::string_view id,
+                                                                    std::int64_t now_ms) {
+  const std::string image_id(id);
+  auto statuses = MarkProcessing(std::span(&image_id, 1), now_ms, true);
+  if (!statuses) return std::unexpected(statuses.error());
+  return statuses->front();
+}
+
+Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::MarkProcessing(
+    std::span<const std::string> ids, std::int64_t now_ms, bool alone) {
   using Out = std::vector<std::optional<ImageStatus>>;
   if (ids.empty()) return Out{};
   for (const std::string& id : ids) {
@@ -952,7 +965,8 @@ Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
   std::vector<Param> update_params = {now_ms};
   update_params.insert(update_params.end(), id_params.begin(), id_params.end());
   return Run<Out>("marking images processing", [&](const Sql& db) -> Result<Out> {
-    db("UPDATE images SET status = 'processing', started_at_ms = $1 WHERE id IN (" +
+    db(std::string("UPDATE images SET status = 'processing', started_at_ms = $1") +
+           (alone ? ", solo_attempts = solo_attempts + 1" : "") + " WHERE id IN (" +
            Placeholders(2, ids.size()) + ") AND status NOT IN ('done', 'failed')",
        update_params);
     std::map<std::string, ImageStatus> statuses;
@@ -968,21 +982,6 @@ Result<std::vector<std::optional<ImageStatus>>> SqlCatalog::StartProcessing(
       out.push_back(found == statuses.end() ? std::nullopt : std::optional(found->second));
     }
     return out;
-  });
-}
-
-Result<std::optional<ImageStatus>> SqlCatalog::StartProcessingAlone(std::string_view id,
-                                                                    std::int64_t now_ms) {
-  using Out = std::optional<ImageStatus>;
-  if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
-  const std::string image_id(id);
-  return Run<Out>("marking an image processing alone", [&](const Sql& db) -> Result<Out> {
-    db("UPDATE images SET status = 'processing', started_at_ms = $1,"
-       " solo_attempts = solo_attempts + 1 WHERE id = $2 AND status NOT IN ('done', 'failed')",
-       {now_ms, image_id});
-    const auto rows = db("SELECT status FROM images WHERE id = $1", {image_id});
-    if (rows.empty()) return Out{};
-    return ParseStatus(Column(rows[0], 0).as<std::string>());
   });
 }
 

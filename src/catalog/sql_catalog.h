@@ -114,6 +114,9 @@ class SqlCatalog final : public Catalog {
   SqlCatalog(std::shared_ptr<drogon::orm::DbClient> db, SqlDialect dialect);
 
   Result<void> Migrate();
+  // StartProcessing, and StartProcessingAlone's count of the attempt alone when `alone`.
+  Result<std::vector<std::optional<ImageStatus>>> MarkProcessing(std::span<const std::string> ids,
+                                                                 std::int64_t now_ms, bool alone);
   // Runs `body(db)` in a transaction, `db` being a statement runner (sql_catalog.cc);
   // commits when it returns a value, rolls back when it returns an error or the database
   // throws. Database exceptions become Errors here.

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <chrono>
-#include <format>
 #include <optional>
 #include <string>
 
@@ -51,10 +50,7 @@ void LogDrogonAsJson() {
         static RepeatedMessages repeated(std::chrono::seconds(10));
         const std::string message(line.message);
         if (const std::optional<std::uint64_t> held_back = repeated.Admit(message)) {
-          LogLine(line.level, "drogon",
-                  *held_back == 0 ? message
-                                  : std::format("{} (and {} more times since it was last logged)",
-                                                message, *held_back));
+          LogLine(line.level, "drogon", WithCopiesHeldBack(message, *held_back));
         }
       },
       [] {});

@@ -1,5 +1,7 @@
 #include "common/repeated_messages.h"
 
+#include <format>
+
 namespace argus {
 namespace {
 
@@ -27,6 +29,11 @@ std::optional<std::uint64_t> RepeatedMessages::Admit(const std::string& message,
   const std::uint64_t held_back = seen.held_back;
   seen = Seen{.written = now};
   return held_back;
+}
+
+std::string WithCopiesHeldBack(const std::string& message, std::uint64_t held_back) {
+  if (held_back == 0) return message;
+  return std::format("{} (and {} more times since it was last logged)", message, held_back);
 }
 
 }  // namespace argus

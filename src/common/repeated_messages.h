@@ -34,4 +34,7 @@ class RepeatedMessages {
   std::unordered_map<std::string, Seen> seen_;
 };
 
+// A message Admit let through, as logged: with the number of copies held back, if any.
+std::string WithCopiesHeldBack(const std::string& message, std::uint64_t held_back);
+
 }  // namespace argus

@@ -39,5 +39,11 @@ TEST(RepeatedMessagesTest, ManyDifferentMessagesAreEachLetThroughAndTheRemembere
   }
 }
 
+TEST(RepeatedMessagesTest, AMessageLetThroughSaysHowManyCopiesWereHeldBack) {
+  EXPECT_EQ(WithCopiesHeldBack("store down", 0), "store down");
+  EXPECT_EQ(WithCopiesHeldBack("store down", 3),
+            "store down (and 3 more times since it was last logged)");
+}
+
 }  // namespace
 }  // namespace argus
