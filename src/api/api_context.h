@@ -22,6 +22,7 @@
 #include "api/trusted_proxies.h"
 #include "auth/accounts.h"
 #include "blob/blob_store.h"
+#include "blob/write_probe.h"
 #include "catalog/catalog.h"
 #include "common/durability.h"
 #include "events/event_bus.h"
@@ -95,6 +96,7 @@ struct ApiContext {
         queue(queue),
         job_marks(job_marks),
         blobs(blobs),
+        blob_writes(blobs, std::chrono::seconds(5)),
         events(events),
         hub(hub),
         metrics(metrics),
@@ -110,6 +112,8 @@ struct ApiContext {
   queue::Queue& queue;
   worker::JobMarks& job_marks;
   blob::BlobStore& blobs;
+  // Whether uploads can be stored, for /readyz.
+  blob::WriteProbe blob_writes;
   // Where the web tier tells every replica's clients of uploads and deletions.
   events::EventBus& events;
   EventHub& hub;

@@ -19,7 +19,7 @@ Json::Value QueueJson(const queue::QueueStats& stats) {
   return queue;
 }
 
-// Ready when the queue and the catalog answer, and not stopping.
+// Ready when the queue and the catalog answer, the blob store takes writes, and not stopping.
 void Readiness(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& /*request*/,
                Callback&& callback) {
   if (context->draining) {
@@ -34,6 +34,10 @@ void Readiness(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr&
   if (!counts)
     return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable",
                                   counts.error().message));
+  if (auto writable = context->blob_writes.Check(); !writable) {
+    return callback(ErrorResponse(drogon::k503ServiceUnavailable, "blob_store_unavailable",
+                                  writable.error().message));
+  }
   Json::Value body(Json::objectValue);
   body["status"] = "ready";
   callback(HttpResponse::newHttpJsonResponse(body));

@@ -899,6 +899,40 @@ TEST_F(ServeTest, AFullDiskAnswers507LosesNothingAcceptedAndRecovers) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// The inputs' folder on a read-only file system for a while: reads work, writes do not, so
+// a load balancer must send uploads elsewhere until the folder takes writes again.
+TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWrites) {
+  const auto data = dir_.path() / "data";
+  ServeProcess serve(data);
+  serve.Start();
+  // Polls: a check's outcome is reused for 5 s.
+  const auto readiness_once = [&serve](int status) {
+    HttpResult ready;
+    for (int poll = 0; poll < 100; ++poll) {
+      ready = serve.Get("/readyz");
+      if (ready.status == status) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return ready;
+  };
+  SmallFileSystem read_only(data / "blobs" / "inputs", "64k", MS_RDONLY);
+  if (!read_only.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << read_only.error();
+  const HttpResult not_ready = readiness_once(503);
+  EXPECT_EQ(not_ready.status, 503) << not_ready.body;
+  EXPECT_EQ(not_ready.json["error"]["code"].asString(), "blob_store_unavailable");
+  EXPECT_THAT(not_ready.json["error"]["message"].asString(), HasSubstr("Read-only file system"));
+  EXPECT_EQ(serve.Get("/healthz").status, 200);
+
+  ASSERT_TRUE(read_only.Unmount());
+  const HttpResult ready = readiness_once(200);
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  serve.UseNewAccount("owner@example.com");
+  const HttpResult upload =
+      serve.Upload("/", {{"myfile", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  EXPECT_EQ(upload.status, 200) << upload.body;
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // An account deleting the last record of an image while another account uploads the same
 // content, at once, 30 times: every upload keeps its bytes and is classified.
 TEST_F(ServeTest, AnUploadRacingTheDeletionOfTheSameContentKeepsItsBytes) {
