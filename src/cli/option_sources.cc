@@ -40,12 +40,54 @@ const CLI::Option* OptionOf(const CLI::App& app, const CLI::ConfigItem& item) {
   return option;
 }
 
+// `argus accounts` works on the service's catalog: a file that names none for an accounts
+// command lends it the catalog of [serve], else of [web], so that the service's own file
+// serves the operator too.
+void LendTheServiceCatalogToAccounts(const CLI::App& app, std::vector<CLI::ConfigItem>& items) {
+  constexpr std::string_view kCatalogKeys[] = {"data-dir", "catalog"};
+  const auto is_catalog_key = [&](const CLI::ConfigItem& item) {
+    return std::ranges::find(kCatalogKeys, item.name) != std::end(kCatalogKeys);
+  };
+  std::vector<CLI::ConfigItem> lent;
+  for (const char* service : {"serve", "web"}) {
+    for (const CLI::ConfigItem& item : items) {
+      if (item.parents == std::vector<std::string>{service} && is_catalog_key(item)) {
+        lent.push_back(item);
+      }
+    }
+    if (!lent.empty()) break;
+  }
+  if (lent.empty()) return;
+  const CLI::App* accounts = nullptr;
+  try {
+    accounts = app.get_subcommand("accounts");
+  } catch (const CLI::OptionNotFound&) {
+    return;
+  }
+  // Only to the command given: the commands share one variable for each option, which every
+  // section naming the option sets.
+  for (const CLI::App* command : accounts->get_subcommands([](const CLI::App*) { return true; })) {
+    if (command->count() == 0) continue;
+    const std::vector<std::string> parents{"accounts", command->get_name()};
+    if (std::ranges::any_of(items, [&](const CLI::ConfigItem& item) {
+          return item.parents == parents && is_catalog_key(item);
+        })) {
+      continue;
+    }
+    for (CLI::ConfigItem item : lent) {
+      item.parents = parents;
+      items.push_back(std::move(item));
+    }
+  }
+}
+
 class ConfigBelowEnvironment : public CLI::ConfigTOML {
  public:
   explicit ConfigBelowEnvironment(const CLI::App& app) : app_(app) {}
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
     std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+    LendTheServiceCatalogToAccounts(app_, items);
     std::erase_if(items, [this](const CLI::ConfigItem& item) {
       const CLI::Option* option = OptionOf(app_, item);
       return option != nullptr && !EnvironmentValue(*option).empty();

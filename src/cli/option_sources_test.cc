@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "cli/run_argus_test.h"
 #include "common/temp_dir_test.h"
 
@@ -159,6 +160,34 @@ TEST_F(OptionSourcesTest, TheBinaryRefusesOddValuesNamingWhereTheyCameFrom) {
   EXPECT_THAT(below_file.err, HasSubstr("cannot create data directory"));
   EXPECT_THAT(below_file.err, Not(HasSubstr("cannot remove")));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "a"));
+}
+
+// The operator runs `argus accounts` with the service's own file.
+TEST_F(OptionSourcesTest, AccountsUseTheCatalogOfTheServiceSectionsUnlessTheirOwnNamesOne) {
+  const std::filesystem::path service_data = dir_ / "service-data";
+  std::filesystem::create_directories(service_data);
+  {
+    auto catalog = catalog::OpenCatalog("sqlite://" + (service_data / "catalog.db").string());
+    ASSERT_TRUE(catalog) << catalog.error().message;
+    ASSERT_TRUE((*catalog)->CreateUser("alice@example.com", "not a real hash", 0));
+  }
+  const std::filesystem::path config = dir_ / "argus.toml";
+  std::ofstream(config) << "[serve]\nport = 8089\ndata-dir = \"" << service_data.string() << "\"\n";
+  const std::string accounts = "--config=" + config.string() + " accounts ";
+  const Outcome listed = RunArgus(accounts + "list", "timeout 60");
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("alice@example.com"));
+
+  std::ofstream(config, std::ios::app)
+      << "[accounts.list]\ndata-dir = \"" << (dir_ / "elsewhere").string() << "\"\n";
+  const Outcome own = RunArgus(accounts + "list", "timeout 60");
+  EXPECT_EQ(own.exit_code, 1) << own.out;
+  EXPECT_THAT(own.err, HasSubstr("no catalog at " + (dir_ / "elsewhere").string()));
+
+  const Outcome flag =
+      RunArgus(accounts + "list --data-dir=" + service_data.string(), "timeout 60");
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_THAT(flag.out, HasSubstr("alice@example.com"));
 }
 
 }  // namespace
