@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <format>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -23,8 +24,8 @@ std::string EnvironmentValue(const CLI::Option& option) {
 
 // The option a configuration item sets, found the way CLI11 finds it; nullptr for section
 // markers and names no option has.
-const CLI::Option* OptionOf(const CLI::App& app, const CLI::ConfigItem& item) {
-  const CLI::App* command = &app;
+CLI::Option* OptionOf(CLI::App& app, const CLI::ConfigItem& item) {
+  CLI::App* command = &app;
   for (const std::string& parent : item.parents) {
     try {
       command = command->get_subcommand(parent);
@@ -32,7 +33,7 @@ const CLI::Option* OptionOf(const CLI::App& app, const CLI::ConfigItem& item) {
       return nullptr;
     }
   }
-  const CLI::Option* option = command->get_option_no_throw("--" + item.name);
+  CLI::Option* option = command->get_option_no_throw("--" + item.name);
   if (option == nullptr && item.name.size() == 1) {
     option = command->get_option_no_throw("-" + item.name);
   }
@@ -81,24 +82,6 @@ void LendTheServiceCatalogToAccounts(const CLI::App& app, std::vector<CLI::Confi
   }
 }
 
-class ConfigBelowEnvironment : public CLI::ConfigTOML {
- public:
-  explicit ConfigBelowEnvironment(const CLI::App& app) : app_(app) {}
-
-  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-    std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
-    LendTheServiceCatalogToAccounts(app_, items);
-    std::erase_if(items, [this](const CLI::ConfigItem& item) {
-      const CLI::Option* option = OptionOf(app_, item);
-      return option != nullptr && !EnvironmentValue(*option).empty();
-    });
-    return items;
-  }
-
- private:
-  const CLI::App& app_;
-};
-
 // The words CLI11 reads as a flag's value, and whole numbers (a count).
 bool IsFlagValue(std::string_view text) {
   const std::string value = AsciiLowercase(text);
@@ -112,18 +95,67 @@ bool IsFlagValue(std::string_view text) {
 }
 
 // What the first of the option's checks that refuses `value` says, as a flag's refusal says
-// it; its type when none does (a value that does not convert).
-std::string WhyRefused(CLI::Option& option, std::string value) {
+// it; none when every check takes it.
+std::optional<std::string> CheckRefusal(CLI::Option& option, std::string value) {
   for (int index = 0;; ++index) {
     CLI::Validator* validator = nullptr;
     try {
       validator = option.get_validator(index);
     } catch (const CLI::OptionNotFound&) {
-      return option.get_type_name();
+      return std::nullopt;
     }
-    if (std::string reason = (*validator)(value); !reason.empty()) return reason;
+    // Some of CLI11's transforms (AsSizeValue) throw instead of saying why.
+    try {
+      if (std::string reason = (*validator)(value); !reason.empty()) return reason;
+    } catch (const CLI::ValidationError& error) {
+      return error.what();
+    }
   }
 }
+
+// Why the option refuses `value`: a check's reason, else its type (a value that does not
+// convert).
+std::string WhyRefused(CLI::Option& option, const std::string& value) {
+  return CheckRefusal(option, value).value_or(option.get_type_name());
+}
+
+class ConfigBelowEnvironment : public CLI::ConfigTOML {
+ public:
+  explicit ConfigBelowEnvironment(CLI::App& app) : app_(app) {}
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+    LendTheServiceCatalogToAccounts(app_, items);
+    std::erase_if(items, [this](const CLI::ConfigItem& item) {
+      const CLI::Option* option = OptionOf(app_, item);
+      return option != nullptr && !EnvironmentValue(*option).empty();
+    });
+    for (const CLI::ConfigItem& item : items) RefuseRejectedValue(item);
+    return items;
+  }
+
+ private:
+  // CLI11 would name only the option's flag, as if the value had been given there. Values of
+  // options whose flag was given are left out: the flag wins.
+  void RefuseRejectedValue(const CLI::ConfigItem& item) const {
+    CLI::Option* option = OptionOf(app_, item);
+    if (option == nullptr || option->count() > 0) return;
+    const bool flag = option->get_items_expected_max() == 0;
+    for (const std::string& value : item.inputs) {
+      auto refusal =
+          flag ? (IsFlagValue(value) ? std::nullopt : std::optional<std::string>("true or false"))
+               : CheckRefusal(*option, value);
+      if (refusal) {
+        std::string key;
+        for (const std::string& parent : item.parents) key += parent + ".";
+        throw CLI::ConfigError(std::format("{}{} = \"{}\" is not a valid {}: {}", key, item.name,
+                                           value, option->get_name(), *refusal));
+      }
+    }
+  }
+
+  CLI::App& app_;
+};
 
 }  // namespace
 

@@ -18,6 +18,7 @@ namespace argus::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // An application wired as `argus` is, with one subcommand and one global option.
 class OptionSourcesTest : public TempDirTest {
@@ -160,6 +161,38 @@ TEST_F(OptionSourcesTest, TheBinaryRefusesOddValuesNamingWhereTheyCameFrom) {
   EXPECT_THAT(below_file.err, HasSubstr("cannot create data directory"));
   EXPECT_THAT(below_file.err, Not(HasSubstr("cannot remove")));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "a"));
+}
+
+TEST_F(OptionSourcesTest, TheBinaryNamesTheFileAndKeyOfAValueTheOptionRefuses) {
+  const std::filesystem::path config = dir_ / "argus.toml";
+  const std::string serve =
+      "--config=" + config.string() + " serve --data-dir=" + (dir_ / "data").string();
+  std::ofstream(config) << "[serve]\nport = \"abc\"\n";
+  const Outcome port = RunArgus(serve, "timeout 60");
+  EXPECT_EQ(port.exit_code, 2);
+  EXPECT_THAT(port.err, HasSubstr("argus: " + config.string() +
+                                  ": serve.port = \"abc\" is not a valid --port: Value abc not in "
+                                  "range [1 - 65535]"));
+
+  std::ofstream(config) << "[serve]\nmax-bytes = \"ten\"\n";
+  const Outcome size = RunArgus(serve, "timeout 60");
+  EXPECT_EQ(size.exit_code, 2);
+  EXPECT_THAT(size.err, HasSubstr(": serve.max-bytes = \"ten\" is not a valid --max-bytes: "));
+
+  std::ofstream(config) << "[serve]\nno-anonymous-classify = \"maybe\"\n";
+  const Outcome flag = RunArgus(serve, "timeout 60");
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_THAT(flag.err, HasSubstr(": serve.no-anonymous-classify = \"maybe\" is not a valid "
+                                  "--no-anonymous-classify: true or false"));
+
+  // The flag wins over the file, so the file's value is not read: the start is refused for
+  // another reason, so that the test need not stop a server.
+  std::ofstream(config) << "[serve]\nport = \"abc\"\n";
+  const Outcome flag_wins =
+      RunArgus(serve + " --port=8089 --min-workers=3 --max-workers=1", "timeout 60");
+  EXPECT_EQ(flag_wins.exit_code, 2);
+  EXPECT_THAT(flag_wins.err, HasSubstr("--min-workers: 3 is more than --max-workers 1"));
+  EXPECT_THAT(flag_wins.err, Not(HasSubstr("abc")));
 }
 
 // The operator runs `argus accounts` with the service's own file.
