@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <format>
 
 #include "api/http_errors.h"
@@ -130,6 +131,18 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
   if (auto redirect = RedirectToStore(*context, worker::InputKey(id))) return callback(redirect);
   const std::string etag = ETagOf(id);
   if (auto not_modified = NotModified(request, etag)) return callback(not_modified);
+  // A local file is sent from the page cache as the client reads it (sendfile), so a photo
+  // of 50 MB is not held in memory for each client that reads it slowly or not at all.
+  if (auto file = context->blobs.LocalFileOf(worker::InputKey(id))) {
+    if (std::error_code error; !std::filesystem::is_regular_file(*file, error)) {
+      return callback(ErrorResponse(drogon::k404NotFound, "not_found", "no such image"));
+    }
+    auto response = HttpResponse::newFileResponse(*file);
+    response->setContentTypeString(record->content_type);
+    response->addHeader("ETag", etag);
+    response->addHeader("Cache-Control", kPrivateCaching);
+    return callback(response);
+  }
   auto bytes = context->blobs.Get(worker::InputKey(id));
   if (!bytes) return callback(ErrorResponse(bytes.error()));
   callback(BytesResponse(*bytes, record->content_type, etag));

@@ -49,6 +49,10 @@ class BlobStore {
   // between 1 s and 7 days (S3's limit).
   virtual Result<std::string> PresignedGetUrl(std::string_view key,
                                               std::chrono::seconds expires) = 0;
+  // The file that holds the object, for stores on this machine's file system, so that it
+  // can be sent without being read into memory (sendfile). kInvalidArgument for stores
+  // elsewhere (S3); the object need not exist.
+  virtual Result<std::string> LocalFileOf(std::string_view key) = 0;
 };
 
 // By URL:

@@ -159,6 +159,11 @@ class LocalBlobStore final : public BlobStore {
     return Fail(ErrorCode::kInvalidArgument, "presigned URLs need an S3 blob store");
   }
 
+  Result<std::string> LocalFileOf(std::string_view key) override {
+    if (auto valid = ValidateKey(key); !valid) return std::unexpected(valid.error());
+    return PathOf(key);
+  }
+
  private:
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
 

@@ -238,6 +238,10 @@ class S3BlobStore final : public BlobStore {
     return client_->PresignedGetUrl(key, expires);
   }
 
+  Result<std::string> LocalFileOf(std::string_view /*key*/) override {
+    return Fail(ErrorCode::kInvalidArgument, "an S3 bucket's objects are not local files");
+  }
+
  private:
   // A 404 about the key; NoSuchBucket means the store itself is gone, which callers must not
   // mistake for a missing object.
