@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -373,6 +375,28 @@ TEST(OpenBlobStoreTest, ReportsAFolderThatCannotBeMade) {
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, ErrorCode::kIo);
   EXPECT_THAT(store.error().message, HasSubstr((dir / "file/store").string()));
+  std::filesystem::remove_all(dir);
+}
+
+// Out of descriptors (a flood of connections) is a passing state the client may retry, not a
+// failure of the server's disk.
+TEST(LocalFolderTest, RunningOutOfFileDescriptorsIsUnavailable) {
+  const std::filesystem::path dir = MakeTempDir();
+  auto store = OpenBlobStore((dir / "store").string());
+  ASSERT_TRUE(store) << store.error().message;
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit lowered = saved;
+  lowered.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  std::vector<int> taken;
+  for (int fd = dup(0); fd >= 0; fd = dup(0)) taken.push_back(fd);
+  auto put = (*store)->Put("inputs/a", Bytes("v"), "", Durability::kRecreatable);
+  for (const int fd : taken) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().code, ErrorCode::kUnavailable) << put.error().message;
+  EXPECT_TRUE((*store)->Put("inputs/a", Bytes("v"), "", Durability::kRecreatable));
   std::filesystem::remove_all(dir);
 }
 

@@ -21,8 +21,11 @@ Error SystemError(int error, std::string_view action, const std::string& path) {
   // The file system's view of keys: a file where a folder is needed or the reverse.
   const bool conflict = error == ENOTDIR || error == EISDIR || error == EEXIST;
   const bool full = error == ENOSPC || error == EDQUOT;
+  // Out of descriptors or kernel memory: passes once other requests end.
+  const bool busy = error == EMFILE || error == ENFILE || error == ENOMEM;
   return Error{conflict ? ErrorCode::kConflict
                : full   ? ErrorCode::kNoSpace
+               : busy   ? ErrorCode::kUnavailable
                         : ErrorCode::kIo,
                std::format("blob store: cannot {} {}: {}", action, path,
                            std::generic_category().message(error))};

@@ -1,5 +1,6 @@
 #include <drogon/drogon.h>
 #include <json/json.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +46,7 @@ struct ServeOptions {
   int port = 8080;
   int http_threads = 0;
   int handler_threads = 16;
+  std::size_t max_connections = 0;  // 0: the open-file limit less a reserve
   std::size_t max_request_bytes = std::size_t{256} * 1024 * 1024;
   StorageOptions storage;
   WorkerSettings settings;
@@ -272,9 +274,29 @@ constexpr std::size_t kJsonRefusalMargin = std::size_t{16} * 1024 * 1024;
 // the JSON error from the advice below.
 constexpr std::size_t kMaxUriBytes = std::size_t{8} * 1024;
 
+// Connections beyond which new ones are closed at once, so that clients cannot use up the
+// descriptors the stores, the spool and the workers' sockets need: the open-file limit, raised
+// to its maximum, less an eighth (at least 256) kept for those.
+std::size_t ConnectionLimit(std::size_t asked) {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &files) != 0) (void)::getrlimit(RLIMIT_NOFILE, &files);
+  }
+  const std::size_t open_files = files.rlim_cur == RLIM_INFINITY
+                                     ? std::size_t{1} << 20
+                                     : static_cast<std::size_t>(files.rlim_cur);
+  const std::size_t reserve = std::max<std::size_t>(256, open_files / 8);
+  const std::size_t most = open_files > reserve + 64 ? open_files - reserve : 64;
+  return asked == 0 ? most : std::min(asked, most);
+}
+
 void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
                    const std::atomic<bool>& draining) {
   auto& app = drogon::app();
+  // Not Drogon's limit per client address: in 1.9 it closed connections under the limit and
+  // let others over it through, as its count went wrong with each connection it closed.
+  app.setMaxConnectionNum(ConnectionLimit(options.max_connections));
   const int threads = options.http_threads > 0
                           ? options.http_threads
                           : static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
@@ -567,6 +589,11 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
   command.add_option("--http-threads", options.http_threads, "HTTP I/O threads (0: two per core)")
       ->envname("ARGUS_HTTP_THREADS")
       ->check(CLI::Range(0, 256));
+  command
+      .add_option("--max-connections", options.max_connections,
+                  "Connections held at once, beyond which new ones are closed (0: the open-file "
+                  "limit less an eighth, kept for the stores)")
+      ->envname("ARGUS_MAX_CONNECTIONS");
   command
       .add_option("--handler-threads", options.handler_threads,
                   "Threads for request handlers that wait on the stores or hash passwords")

@@ -1843,5 +1843,33 @@ TEST_F(ServeTest, SigtermReceivesAndAnswersAnUploadStillArriving) {
   EXPECT_EQ(exit_code, 0);
 }
 
+// Idle connections opened until the server holds `limit` (counting the test client's own),
+// after which another is closed unanswered while those it holds are still served.
+void ExpectConnectionsOverTheLimitClosed(ServeProcess& serve, int limit) {
+  ASSERT_EQ(serve.Get("/healthz").status, 200);  // the test client's keep-alive connection
+  std::vector<int> held;
+  for (int i = 1; i < limit; ++i) held.push_back(ConnectToLocalhost(serve.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const Exchange over = GetOnItsOwnConnection(serve.port(), "/healthz");
+  EXPECT_TRUE(over == Exchange::kClosedUnanswered || over == Exchange::kReset)
+      << "the connection over the limit of " << limit << " was answered";
+  EXPECT_EQ(serve.Get("/healthz").status, 200) << "a connection held is still served";
+  close(held.back());
+  held.pop_back();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(GetOnItsOwnConnection(serve.port(), "/healthz"), Exchange::kAnswered);
+  for (const int fd : held) close(fd);
+}
+
+// Idle connections cannot use up the descriptors the stores need: new ones beyond a limit
+// are closed at once. Before, 20,000 idle connections made uploads on the connections already
+// open fail with 500 and 507.
+TEST_F(ServeTest, ConnectionsOverTheLimitAreClosedAtOnce) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--max-connections=5"});
+  ExpectConnectionsOverTheLimitClosed(serve, 5);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace argus::e2e
