@@ -1,5 +1,6 @@
 #include "common/repeated_messages.h"
 
+#include <algorithm>
 #include <format>
 
 namespace argus {
@@ -10,16 +11,39 @@ namespace {
 // is not enough, all are.
 constexpr std::size_t kMessagesRemembered = 256;
 
+bool IsHexDigit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// The message with each run of 16 or more hexadecimal digits (an image's or a job's id, a
+// content hash) as "#": every request meets the same failure of a store about its own object.
+std::string ShapeOf(const std::string& message) {
+  constexpr std::size_t kIdDigits = 16;
+  std::string shape;
+  shape.reserve(message.size());
+  for (std::size_t i = 0; i < message.size();) {
+    std::size_t end = i;
+    while (end < message.size() && IsHexDigit(message[end])) ++end;
+    if (end - i >= kIdDigits) {
+      shape += '#';
+    } else {
+      shape.append(message, i, std::max<std::size_t>(end - i, 1));
+      end = std::max(end, i + 1);
+    }
+    i = end;
+  }
+  return shape;
+}
+
 }  // namespace
 
 std::optional<std::uint64_t> RepeatedMessages::Admit(const std::string& message,
                                                      Clock::time_point now) {
+  const std::string shape = ShapeOf(message);
   std::lock_guard lock(mutex_);
-  if (seen_.size() >= kMessagesRemembered && !seen_.contains(message)) {
+  if (seen_.size() >= kMessagesRemembered && !seen_.contains(shape)) {
     std::erase_if(seen_, [&](const auto& entry) { return now - entry.second.written >= period_; });
     if (seen_.size() >= kMessagesRemembered) seen_.clear();
   }
-  auto [entry, first] = seen_.try_emplace(message, Seen{.written = now});
+  auto [entry, first] = seen_.try_emplace(shape, Seen{.written = now});
   if (first) return 0;
   Seen& seen = entry->second;
   if (now - seen.written < period_) {

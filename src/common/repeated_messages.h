@@ -12,6 +12,8 @@ namespace argus {
 // Lets a message through the first time and then at most once a `period`, with the number of
 // times it was held back meanwhile: for the failures every request or tick meets while a
 // store is down, which would otherwise fill the log with hundreds of copies a second.
+// Messages that differ only in runs of 16 or more hexadecimal digits (the ids of the objects
+// each request was about) count as copies of one another.
 class RepeatedMessages {
  public:
   using Clock = std::chrono::steady_clock;

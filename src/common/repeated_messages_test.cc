@@ -39,6 +39,22 @@ TEST(RepeatedMessagesTest, ManyDifferentMessagesAreEachLetThroughAndTheRemembere
   }
 }
 
+TEST(RepeatedMessagesTest, MessagesThatDifferOnlyInTheIdsTheyNameAreCopies) {
+  RepeatedMessages messages(seconds(10));
+  const auto start = RepeatedMessages::Clock::time_point() + seconds(100);
+  const auto about = [](char digit) {
+    return "S3 HEAD http://127.0.0.1:9000/argus/inputs/" + std::string(64, digit) +
+           " failed: Could not connect to server";
+  };
+  EXPECT_EQ(messages.Admit(about('a'), start), std::optional<std::uint64_t>(0));
+  EXPECT_EQ(messages.Admit(about('b'), start + seconds(1)), std::nullopt);
+  EXPECT_EQ(messages.Admit(about('3'), start + seconds(2)), std::nullopt);
+  EXPECT_EQ(messages.Admit(about('c'), start + seconds(10)), std::optional<std::uint64_t>(2));
+  // Short numbers are part of what a message says: another port is another store.
+  EXPECT_EQ(messages.Admit("cannot reach 127.0.0.1:9001", start), std::optional<std::uint64_t>(0));
+  EXPECT_EQ(messages.Admit("cannot reach 127.0.0.1:9002", start), std::optional<std::uint64_t>(0));
+}
+
 TEST(RepeatedMessagesTest, AMessageLetThroughSaysHowManyCopiesWereHeldBack) {
   EXPECT_EQ(WithCopiesHeldBack("store down", 0), "store down");
   EXPECT_EQ(WithCopiesHeldBack("store down", 3),
