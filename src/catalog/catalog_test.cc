@@ -303,6 +303,29 @@ TEST_P(CatalogTest, ADatabaseThatRefusesConnectionsFailsQuicklyAndRecovers) {
   Must(catalog_->AddUpload(Upload("bob", Id(1))));
 }
 
+// A server that ends its connections (a restart, a failover, an administrator) is an outage
+// its callers wait through, not a failure of what they asked: a worker recorded the image's
+// attempt as failed.
+TEST_P(CatalogTest, ConnectionsTheServerEndsAreAnOutageNotAFailure) {
+  if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "SQLite has no connection to lose";
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  int lost = 0;
+  for (int round = 0; round < 6; ++round) {
+    MustOk(
+        PostgresAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                      pg_database_ + "'"));
+    for (int i = 0; i < 4; ++i) {
+      const Result<void> outcome = ReadOrAdd(i % 2 == 1);
+      if (outcome) continue;
+      ++lost;
+      EXPECT_EQ(outcome.error().code, ErrorCode::kUnavailable) << outcome.error().message;
+    }
+  }
+  EXPECT_GT(lost, 0) << "no statement met an ended connection";
+  EXPECT_TRUE(WaitUntil([&] { return catalog_->GetImage(Id(1)).has_value(); },
+                        std::chrono::seconds(20), std::chrono::milliseconds(50)));
+}
+
 // A server that keeps its connections and stops answering (a network dropping packets, a hung
 // server) fails the statement that meets it after the answer wait, and every later one at
 // once, where each used to wait the 30 s statement timeout in turn; the catalog works again

@@ -373,13 +373,30 @@ class Sql {
   SilenceWatch* silence_;  // may be null
 };
 
+// Whether the server ended the connection the statement was on: a connection exception
+// (SQLSTATE class 08), an administrator's or a shutting-down server's termination (57P01-03),
+// or libpq's word for a connection that closed with no message.
+bool ServerEndedTheConnection(const std::exception& error) {
+  if (const auto* sql = dynamic_cast<const orm::SqlError*>(&error)) {
+    const std::string& state = sql->sqlState();
+    if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
+      return true;
+    }
+  }
+  const std::string_view text = error.what();
+  return text.contains("terminating connection") ||
+         text.contains("server closed the connection unexpectedly") ||
+         text.contains("no connection to the server");
+}
+
 Error DbError(std::string_view what, const orm::DrogonDbException& e) {
   const std::exception& base = e.base();
   std::string message = "catalog: " + std::string(what) + ": " + base.what();
   ErrorCode code = ErrorCode::kInternal;
   std::string_view text = base.what();
   if (dynamic_cast<const orm::BrokenConnection*>(&base) != nullptr ||
-      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr || db::IsLocked(text)) {
+      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr || ServerEndedTheConnection(base) ||
+      db::IsLocked(text)) {
     code = ErrorCode::kUnavailable;
   } else if (dynamic_cast<const orm::IntegrityConstraintViolation*>(&base) != nullptr) {
     code = ErrorCode::kConflict;
@@ -390,7 +407,11 @@ Error DbError(std::string_view what, const orm::DrogonDbException& e) {
 }
 
 Error OtherError(std::string_view what, const std::exception& e) {
-  return Error{ErrorCode::kInternal, "catalog: " + std::string(what) + ": " + e.what()};
+  // Drogon drops the callback of a statement whose connection the server ended, which its
+  // synchronous calls report as a broken promise.
+  const bool dropped = dynamic_cast<const std::future_error*>(&e) != nullptr;
+  return Error{dropped ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+               "catalog: " + std::string(what) + ": " + e.what()};
 }
 
 orm::Field Column(const orm::Row& row, std::size_t index) {
