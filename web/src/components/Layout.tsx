@@ -77,13 +77,18 @@ export function Layout({ children }: { children: ReactNode }) {
   }, [menuOpen]);
 
   const close = () => setMenuOpen(false);
+  // A log-out the server did not take leaves the session open: the user must know, and stay.
+  const [logoutFailed, setLogoutFailed] = useState(false);
   const onLogout = async () => {
     close();
+    setLogoutFailed(false);
     try {
       await logout();
-    } finally {
-      navigate('/login');
+    } catch {
+      setLogoutFailed(true);
+      return;
     }
+    navigate('/login');
   };
 
   return (
@@ -131,6 +136,11 @@ export function Layout({ children }: { children: ReactNode }) {
                 <button type="button" className="button ghost small" onClick={onLogout}>
                   Log out
                 </button>
+                {logoutFailed && (
+                  <span role="alert" className="nav-error small">
+                    Not logged out: the server cannot be reached. Try again in a moment.
+                  </span>
+                )}
               </>
             ) : (
               <>

@@ -246,6 +246,29 @@ describe('upload list', () => {
     expect(uploads).toHaveLength(4);
   });
 
+  it('sends nothing more once the user logs out: uploads under way stop, the waiting ones never go', async () => {
+    const { uploads } = await startWith(Array.from({ length: 5 }, (_, i) => imageFile(`p${i}.jpg`)));
+    expect(uploads).toHaveLength(3);
+    mockFetch({ 'POST /api/v1/auth/logout': { status: 204 } });
+    await act(async () => screen.getByRole('button', { name: 'Log out' }).click());
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Log out' })).toBeNull());
+    expect(uploads.map((upload) => upload.aborted)).toEqual([true, true, true]);
+    await act(async () => new Promise((r) => setTimeout(r, 10)));
+    expect(uploads).toHaveLength(3);
+  });
+
+  it('asks before the tab is closed while files wait to be sent, not once they are', async () => {
+    const { uploads } = await startWith([imageFile('p0.jpg')]);
+    const leaving = () => {
+      const event = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    expect(leaving()).toBe(true);
+    await act(async () => uploads[0].resolve(makeImage({ id: 'x0', filename: 'p0.jpg', status: 'queued' })));
+    expect(leaving()).toBe(false);
+  });
+
   it('accepts dropped files', async () => {
     mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
     const { upload, uploads } = controlledUploader();

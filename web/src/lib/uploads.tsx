@@ -130,7 +130,20 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     [patch, announce],
   );
 
+  // Set when the provider goes, which it does when the user logs out or another logs in
+  // (App keys it by user): an upload still waiting must not go out under the next session.
+  const closed = useRef(false);
+  useEffect(() => {
+    closed.current = false;
+    return () => {
+      closed.current = true;
+      files.current.clear();
+      for (const abort of aborts.current.values()) abort();
+    };
+  }, []);
+
   const pump = useCallback(() => {
+    if (closed.current) return;
     const waiting = itemsRef.current.filter(
       (item) => item.phase === 'waiting' && files.current.has(item.key) && !aborts.current.has(item.key),
     );
@@ -262,6 +275,15 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
       if (item.phase === 'failed' && item.retryable) retry(item.key);
     }
   });
+  // Closing or reloading the tab would drop the files not yet sent: the browser asks first.
+  const sending = items.some((item) => item.phase === 'waiting' || item.phase === 'uploading');
+  useEffect(() => {
+    if (!sending) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [sending]);
+
   const hasPending = items.some((item) => item.image && !isFinal(item.image.status));
   useEffect(() => {
     if (!hasPending) return;
