@@ -4,56 +4,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
-#include <charconv>
 #include <cstring>
-#include <filesystem>
 #include <iterator>
 #include <string>
 
+#include "cli/process_sockets.h"
+
 namespace argus::cli {
-namespace {
-
-enum class SocketRole : std::uint8_t { kListening, kConnected };
-
-// Whether `fd` is a TCP socket of this process on local `port`, in that role.
-bool IsOnPort(int fd, std::uint16_t port, SocketRole role) {
-  struct stat status{};
-  if (fstat(fd, &status) != 0 || !S_ISSOCK(status.st_mode)) return false;
-  int listening = 0;
-  socklen_t length = sizeof listening;
-  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 ||
-      (listening != 0) != (role == SocketRole::kListening)) {
-    return false;
-  }
-  sockaddr_storage address{};
-  length = sizeof address;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return false;
-  if (address.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port) == port;
-  }
-  if (address.ss_family == AF_INET6) {
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port) == port;
-  }
-  return false;
-}
-
-// Calls `on_fd(fd)` for each open file descriptor of this process; false when they cannot be
-// listed.
-template <typename OnFd>
-bool ForEachFd(const OnFd& on_fd) {
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
-    const std::string name = entry.path().filename().string();
-    int fd = -1;
-    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc()) continue;
-    on_fd(fd);
-  }
-  return !error;
-}
-
-}  // namespace
 
 int ConnectionsReceivingOn(std::uint16_t port, std::chrono::milliseconds within) {
   int receiving = 0;

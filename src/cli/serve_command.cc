@@ -18,6 +18,7 @@
 #include "api/routes.h"
 #include "api/security_headers.h"
 #include "cli/connection_gate.h"
+#include "cli/connection_watch.h"
 #include "cli/drogon_log.h"
 #include "cli/listen_address.h"
 #include "cli/option_checks.h"
@@ -112,6 +113,8 @@ constexpr std::chrono::seconds kOrphanCheckPeriod{10};
 // Request bodies spooled to disk are removed with their request; an hour-old one was left by
 // a process that died (the largest body at a slow client's pace takes minutes, not hours).
 constexpr std::chrono::minutes kSpoolCheckPeriod{10};
+// How often connections receiving a request are checked for clients sending too slowly.
+constexpr std::chrono::seconds kSlowSenderCheckPeriod{5};
 constexpr std::chrono::minutes kSpoolFileAge{60};
 // How long the catalog's marks of enqueued jobs may lag (worker::JobMarks): far below the
 // orphan age, and long enough that a burst of uploads shares a statement.
@@ -292,7 +295,7 @@ std::size_t ConnectionLimit(std::size_t asked) {
 }
 
 void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
-                   const std::atomic<bool>& draining) {
+                   const std::atomic<bool>& draining, ConnectionWatch& connections) {
   auto& app = drogon::app();
   // Not Drogon's limit per client address: in 1.9 it closed connections under the limit and
   // let others over it through, as its count went wrong with each connection it closed.
@@ -322,10 +325,15 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
                                       ? "the request body is too large"
                                       : "the request could not be handled");
       });
-  app.registerPreRoutingAdvice([max = options.max_request_bytes](
+  app.registerPreRoutingAdvice([max = options.max_request_bytes, &connections](
                                    const drogon::HttpRequestPtr& request,
                                    drogon::AdviceCallback&& respond,
                                    drogon::AdviceChainCallback&& next) {
+    if (!connections.RequestArrived(request->peerAddr().getSockAddr())) {
+      // The connection is shut: this answer goes nowhere, and is only counted.
+      return respond(api::ErrorResponse(drogon::k429TooManyRequests, "answers_unread",
+                                        "requests sent without reading the answers"));
+    }
     if (request->path().size() + request->query().size() > kMaxUriBytes) {
       return respond(api::ErrorResponse(
           drogon::k414RequestURITooLarge, "uri_too_long",
@@ -500,7 +508,14 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   }
   image::PrepareToProbe();
   api::RegisterRoutes(context);
-  ConfigureHttp(options, metrics, context->draining);
+  ConnectionWatch connections(static_cast<std::uint16_t>(options.port), {});
+  ConfigureHttp(options, metrics, context->draining, connections);
+  Periodic slow_senders(kSlowSenderCheckPeriod, [&connections, component] {
+    if (const int shut = connections.ShutSlowSenders(); shut > 0) {
+      LogLine("warning", component,
+              std::format("{} connections shut: their requests came slower than 1 KiB/s", shut));
+    }
+  });
 
   std::jthread scaling;
   std::jthread metrics_pump;

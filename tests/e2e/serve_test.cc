@@ -1871,5 +1871,51 @@ TEST_F(ServeTest, ConnectionsOverTheLimitAreClosedAtOnce) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Resident memory of a process, in bytes.
+std::size_t ResidentBytes(pid_t pid) {
+  std::ifstream status(std::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// A client that sends requests without reading the answers made the server keep them all:
+// 10,000 requests for the OpenAPI document (430 KB) held 595 MB. The connection is now shut
+// once its answers fill its send buffer unread, and the server goes on serving the others.
+TEST_F(ServeTest, AClientThatSendsRequestsWithoutReadingTheAnswersIsCutOff) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  const std::size_t before = ResidentBytes(serve.pid());
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(serve.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  std::string requests;
+  for (int i = 0; i < 10'000; ++i) {
+    requests += "GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  }
+  std::size_t sent = 0;
+  while (sent < requests.size()) {
+    const ssize_t part = send(fd, requests.data() + sent, requests.size() - sent, MSG_NOSIGNAL);
+    if (part <= 0) break;  // shut by the server
+    sent += static_cast<std::size_t>(part);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::size_t during = ResidentBytes(serve.pid());
+  std::string answers;
+  EXPECT_FALSE(ReadUntilClosed(fd, answers) && answers.size() > 100 * 1024 * 1024)
+      << "the connection was served to the end";
+  close(fd);
+  EXPECT_LT(during, before + 100 * 1024 * 1024)
+      << "resident memory went from " << before << " to " << during << " bytes";
+  EXPECT_EQ(serve.Get("/healthz").status, 200);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace argus::e2e
