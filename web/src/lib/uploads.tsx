@@ -210,9 +210,16 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
       }
       if (added.length === 0) return;
       update((current) => [...added, ...current]);
+      const refused = added.filter((item) => item.phase === 'failed');
+      if (refused.length > 0) {
+        announce(
+          `${refused.map((item) => item.name).join(', ')}: not ${refused.length === 1 ? 'a supported image' : 'supported images'}`,
+        );
+      }
+      if (added.length > 1) for (const item of added) batch.current.add(item.key);
       pump();
     },
-    [update, pump],
+    [update, pump, announce],
   );
 
   // Status changes arrive over server-sent events.
@@ -275,6 +282,21 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
       if (item.phase === 'failed' && item.retryable) retry(item.key);
     }
   });
+  // The rows of a drop of many files, read out in one sentence once all have settled: their
+  // news one by one would replace one another in the live region, failures included.
+  const batch = useRef(new Set<string>());
+  useEffect(() => {
+    if (batch.current.size === 0) return;
+    const rows = items.filter((item) => batch.current.has(item.key));
+    if (!rows.every((item) => isFinished(item.phase))) return;
+    batch.current.clear();
+    const count = (phase: UploadPhase) => rows.filter((item) => item.phase === phase).length;
+    const parts = [`${count('done')} done`, `${count('failed')} failed`];
+    if (count('cancelled') > 0) parts.push(`${count('cancelled')} cancelled`);
+    if (count('deleted') > 0) parts.push(`${count('deleted')} deleted`);
+    announce(`Uploads finished: ${parts.join(', ')}.`);
+  }, [items, announce]);
+
   // Closing or reloading the tab would drop the files not yet sent: the browser asks first.
   const sending = items.some((item) => item.phase === 'waiting' || item.phase === 'uploading');
   useEffect(() => {
