@@ -98,7 +98,7 @@ void AnswerWithAllowedMethods() {
   app.registerPreRoutingAdvice([methods](const drogon::HttpRequestPtr& request,
                                          drogon::AdviceCallback&& respond,
                                          drogon::AdviceChainCallback&& next) {
-    if (request->method() != drogon::Options) return next();
+    if (request->method() != drogon::Options || IsMalformedApiPath(request->path())) return next();
     const RouteMethods::Route* route = methods->RouteForPath(request->path());
     if (route == nullptr) return next();  // no such route: the router's 404
     request->attributes()->insert(std::string(kAnsweredRoute), route->pattern);
@@ -106,6 +106,10 @@ void AnswerWithAllowedMethods() {
     response->addHeader("Allow", route->allow);
     respond(response);
   });
+}
+
+bool IsMalformedApiPath(std::string_view path) {
+  return path.starts_with("/api/") && (path.ends_with('/') || path.contains("//"));
 }
 
 std::string RouteLabel(const drogon::HttpRequestPtr& request) {

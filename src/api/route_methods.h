@@ -53,6 +53,11 @@ class RouteMethods {
 // policy the service does not have). Call once every route is registered.
 void AnswerWithAllowedMethods();
 
+// An API path with an empty segment or a trailing slash, which no route of the API has:
+// Drogon gives a route's {id} an empty segment too (POST /api/v1/images/ was refused as a
+// method the path of one image does not take, GET /api/v1/images/ as "no image ").
+bool IsMalformedApiPath(std::string_view path);
+
 // How an answered request is counted and logged: the route pattern it went to ("unmatched"
 // for none), also when an advice answered it (OPTIONS), and its method as sent (HEAD, which
 // Drogon hands to the GET handler as a GET).

@@ -344,10 +344,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
           api::ErrorResponse(drogon::k413RequestEntityTooLarge, "too_large",
                              std::format("the request body is over the limit of {} bytes", max)));
     }
-    // Drogon gives a route's {id} an empty segment too: POST /api/v1/images/ was refused as a
-    // method the path of one image does not take (405), GET /api/v1/images/ as "no image ".
-    if (const std::string& path = request->path();
-        path.starts_with("/api/") && (path.ends_with('/') || path.contains("//"))) {
+    if (api::IsMalformedApiPath(request->path())) {
       return respond(api::ErrorResponse(drogon::k404NotFound, "not_found",
                                         "no such route (an API path has no empty segment and no "
                                         "trailing slash)"));

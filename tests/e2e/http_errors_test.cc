@@ -81,6 +81,10 @@ TEST_F(HttpErrorsTest, OptionsIsAnswered204WithThePathsMethods) {
   const HttpResult unknown = web.SendJson(drogon::Options, "/no/such/route", Json::nullValue);
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.json["error"]["code"].asString(), "not_found") << unknown.body;
+  // As for every other method: no route of the API ends with a slash.
+  const HttpResult slash = web.SendJson(drogon::Options, "/api/v1/images/", Json::nullValue);
+  EXPECT_EQ(slash.status, 404) << slash.body;
+  EXPECT_FALSE(slash.headers.contains("allow"));
   // Counted by their route and the method sent, HEAD too, which Drogon hands on as a GET.
   EXPECT_EQ(web.SendJson(drogon::Head, "/healthz", Json::nullValue).status, 200);
   const std::string metrics = web.Get("/metrics").body;
@@ -89,7 +93,7 @@ TEST_F(HttpErrorsTest, OptionsIsAnswered204WithThePathsMethods) {
   EXPECT_THAT(metrics, HasSubstr(R"(argus_http_requests_total{route="/healthz",method="HEAD",)"
                                  R"(status="200"} 1)"));
   EXPECT_THAT(metrics, HasSubstr(R"(argus_http_requests_total{route="unmatched",)"
-                                 R"(method="OPTIONS",status="404"} 1)"));
+                                 R"(method="OPTIONS",status="404"} 2)"));
   EXPECT_EQ(web.Terminate(), 0);
 }
 
