@@ -137,6 +137,25 @@ describe('image detail', () => {
     expect((await screen.findByTestId('detail-error')).textContent).toContain('Photo not found');
   });
 
+  it('loads again by itself when the live stream comes back after the server was gone, or on Try again', async () => {
+    let down = true;
+    mockFetch({
+      'GET /api/v1/images/abc123': () => {
+        if (down) throw new TypeError('Failed to fetch');
+        return { body: dogPhoto };
+      },
+    });
+    renderApp('/images/abc123', { user: USER });
+    expect((await screen.findByTestId('detail-error')).textContent).toContain('Could not load the photo');
+    await act(async () => screen.getByRole('button', { name: 'Try again' }).click());
+    expect((await screen.findByTestId('detail-error')).textContent).toContain('Could not load the photo');
+    down = false;
+    await act(async () => FakeEventSource.latest().fail());
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2), { timeout: 2500 });
+    await act(async () => FakeEventSource.latest().emit('open'));
+    await screen.findByRole('heading', { level: 1, name: 'golden retriever' });
+  });
+
   it('says so when the photo is deleted in another tab', async () => {
     mockFetch({ 'GET /api/v1/images/abc123': { body: dogPhoto } });
     renderApp('/images/abc123', { user: USER });

@@ -71,6 +71,9 @@ export function ImageDetail({ id }: { id: string }) {
   const announce = useAnnounce();
   useTitle(image ? image.labels?.[0]?.name ?? image.filename : 'Photo');
 
+  // Bumped to load the photo again after a failure: by the Retry button, or once the live
+  // stream is back after the server was gone.
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     const controller = new AbortController();
     setImage(null);
@@ -83,7 +86,8 @@ export function ImageDetail({ id }: { id: string }) {
         setError(e instanceof ApiError ? e : new ApiError(0, 'unknown', 'Could not load the photo.'));
       });
     return () => controller.abort();
-  }, [id]);
+  }, [id, attempt]);
+  const loadAgain = () => setAttempt((count) => count + 1);
 
   useImageUpdates((update) => {
     if (update.id !== id) return;
@@ -106,7 +110,10 @@ export function ImageDetail({ id }: { id: string }) {
   const refresh = () => {
     api.getImage(id).then((fresh) => setImage((current) => (current && isLater(current, fresh) ? current : fresh))).catch(() => {});
   };
-  useResync(() => pending && refresh());
+  useResync(() => {
+    if (error && error.status !== 404) loadAgain();
+    else if (pending) refresh();
+  });
   useEffect(() => {
     if (!pending) return;
     const timer = setInterval(refresh, 10_000);
@@ -163,9 +170,16 @@ export function ImageDetail({ id }: { id: string }) {
       <section className="card empty-state" data-testid="detail-error">
         <h1>{missing ? 'Photo not found' : 'Could not load the photo'}</h1>
         <p className="muted">{missing ? 'It may have been deleted, or it belongs to another account.' : error.message}</p>
-        <Link to="/gallery" className="button">
-          Back to the gallery
-        </Link>
+        <div className="hero-actions">
+          {!missing && (
+            <button type="button" className="button primary" onClick={loadAgain}>
+              Try again
+            </button>
+          )}
+          <Link to="/gallery" className="button">
+            Back to the gallery
+          </Link>
+        </div>
       </section>
     );
   }

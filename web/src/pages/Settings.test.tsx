@@ -1,6 +1,6 @@
-import { act, fireEvent, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { mockFetch, USER } from '../test/fakes';
+import { FakeEventSource, mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
 
 describe('settings: API tokens', () => {
@@ -59,6 +59,43 @@ describe('settings: API tokens', () => {
     expect(screen.queryByRole('cell', { name: 'laptop' })).toBeNull();
     expect(document.activeElement).toBe(screen.getByLabelText('Token name'));
     expect(calls.find((c) => c.method === 'DELETE')!.headers['x-csrf-token']).toBe('test-csrf-token');
+  });
+
+  it('takes a token revoked meanwhile elsewhere as revoked, and its row goes', async () => {
+    mockFetch({
+      'GET /api/v1/tokens': {
+        body: { tokens: [{ id: 't1', name: 'laptop', created_at_ms: 1_700_000_000_000, last_used_at_ms: null }] },
+      },
+      'DELETE /api/v1/tokens/t1': { status: 404, body: { error: { code: 'not_found', message: 'no such API token' } } },
+    });
+    renderApp('/settings', { user: USER });
+    fireEvent.click(await screen.findByRole('button', { name: 'Revoke laptop' }));
+    await act(async () => {
+      fireEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Revoke' }));
+    });
+    expect(screen.queryByRole('cell', { name: 'laptop' })).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('Token laptop had already been revoked.'));
+  });
+
+  it('loads the list again once the server is back, or on Try again', async () => {
+    let down = true;
+    mockFetch({
+      'GET /api/v1/tokens': () => {
+        if (down) throw new TypeError('Failed to fetch');
+        return { body: { tokens: [{ id: 't1', name: 'laptop', created_at_ms: 1_700_000_000_000, last_used_at_ms: null }] } };
+      },
+    });
+    renderApp('/settings', { user: USER });
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Could not load your tokens|Cannot reach/);
+    await act(async () => screen.getByRole('button', { name: 'Try again' }).click());
+    expect(await screen.findByRole('alert')).toBeTruthy();
+    down = false;
+    await act(async () => FakeEventSource.latest().fail());
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2), { timeout: 2500 });
+    await act(async () => FakeEventSource.latest().emit('open'));
+    expect(await screen.findByRole('cell', { name: 'laptop' })).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('is found with a slash after its path too', async () => {

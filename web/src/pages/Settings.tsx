@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client';
 import type { ApiToken, CreatedToken } from '../api/types';
 import { ChangePasswordForm } from '../components/ChangePasswordForm';
@@ -10,6 +10,7 @@ import { Spinner } from '../components/Spinner';
 import { useAnnounce } from '../lib/announcer';
 import { useAuth } from '../lib/auth';
 import { formatDate, relativeTime } from '../lib/format';
+import { useResync } from '../lib/live';
 
 /** The server refuses longer names (400) rather than cutting them. */
 const MAX_TOKEN_NAME = 100;
@@ -41,12 +42,18 @@ export function Settings() {
     if (revoked > 0) nameRef.current?.focus();
   }, [revoked]);
 
-  useEffect(() => {
+  const loadTokens = useCallback(() => {
+    setLoadError('');
     api
       .listTokens()
       .then(({ tokens }) => setTokens(tokens))
       .catch((e) => setLoadError(message(e, 'Could not load your tokens.')));
   }, []);
+  useEffect(loadTokens, [loadTokens]);
+  // A list that could not be loaded (the server was gone) is loaded again once it is back.
+  useResync(() => {
+    if (tokens === null) loadTokens();
+  });
 
   const onCreate = async (event: FormEvent) => {
     event.preventDefault();
@@ -96,10 +103,17 @@ export function Settings() {
     if (!revoking) return;
     setBusy(true);
     try {
-      await api.deleteToken(revoking.id);
+      let already = false;
+      try {
+        await api.deleteToken(revoking.id);
+      } catch (e) {
+        // Revoked meanwhile, in another tab or by a script: what was asked is done.
+        if (!(e instanceof ApiError && e.status === 404)) throw e;
+        already = true;
+      }
       setTokens((current) => (current ?? []).filter((t) => t.id !== revoking.id));
       if (created?.id === revoking.id) setCreated(null);
-      announce(`Token ${revoking.name} revoked.`);
+      announce(`Token ${revoking.name} ${already ? 'had already been revoked' : 'revoked'}.`);
       setRevoking(null);
       setRevoked((count) => count + 1);
     } catch (e) {
@@ -197,6 +211,14 @@ export function Settings() {
         {loadError && (
           <div className="alert error" role="alert">
             {loadError}
+            {tokens === null && (
+              <>
+                {' '}
+                <button type="button" className="button small" onClick={loadTokens}>
+                  Try again
+                </button>
+              </>
+            )}
           </div>
         )}
         {tokens === null && !loadError && <Spinner label="Loading tokens" />}
