@@ -96,6 +96,11 @@ export function onUnauthorized(listener: Listener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+/** Tells the app that the session has ended (a 401 outside /auth/). */
+export function reportUnauthorized(error: ApiError): void {
+  unauthorizedListeners.forEach((listener) => listener(error));
+}
+
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
@@ -127,9 +132,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   if (!response.ok) {
     const text = await response.text().catch(() => '');
     const error = errorFromResponse(response.status, text, response.headers.get('Retry-After'));
-    if (response.status === 401 && !path.startsWith('/api/v1/auth/')) {
-      unauthorizedListeners.forEach((listener) => listener(error));
-    }
+    if (response.status === 401 && !path.startsWith('/api/v1/auth/')) reportUnauthorized(error);
     throw error;
   }
   if (response.status === 204) return undefined as T;

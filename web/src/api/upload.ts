@@ -1,5 +1,5 @@
 // Uploads one file with XMLHttpRequest, which (unlike fetch) reports upload progress.
-import { ApiError, CSRF_HEADER, CSRF_COOKIE, errorFromResponse, readCookie } from './client';
+import { ApiError, CSRF_HEADER, CSRF_COOKIE, errorFromResponse, readCookie, reportUnauthorized } from './client';
 import type { Image } from './types';
 
 export interface UploadHandle {
@@ -34,7 +34,11 @@ export const xhrUpload: UploadFn = (file, onProgress) => {
         }
         return;
       }
-      reject(errorFromResponse(xhr.status, xhr.responseText, xhr.getResponseHeader('Retry-After')));
+      const error = errorFromResponse(xhr.status, xhr.responseText, xhr.getResponseHeader('Retry-After'));
+      // The session ended (elsewhere, or expired): the app goes to log-in at once, as it does
+      // for the other requests.
+      if (xhr.status === 401) reportUnauthorized(error);
+      reject(error);
     };
     xhr.onerror = () =>
       reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection.'));
