@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import { FakeEventSource, FakeIntersectionObserver, makeImage, mockFetch, USER } from '../test/fakes';
+import { FakeEventSource, FakeIntersectionObserver, controlledUploader, makeImage, mockFetch, USER } from '../test/fakes';
 import { renderApp } from '../test/render';
 import { loadStyles } from '../test/styles';
 import { matchesLabel } from '../lib/search';
@@ -53,6 +53,26 @@ describe('gallery', () => {
     // Nothing is on its way: the page must not promise photos, and must let the user try again.
     expect(screen.queryByText(/will appear here/)).toBeNull();
     expect(screen.getByLabelText('Choose photos')).toBeTruthy();
+  });
+
+  it('keeps the picker a chooser was opened from while the page finishes loading empty', async () => {
+    let answer!: () => void;
+    mockFetch({
+      'GET /api/v1/images': () =>
+        new Promise((resolve) => {
+          answer = () => resolve({ body: { images: [], next_cursor: '' } });
+        }),
+    });
+    const uploader = controlledUploader();
+    renderApp('/gallery', { user: USER, services: { upload: uploader.upload } });
+    const opened = (await screen.findByLabelText('Choose photos')) as HTMLInputElement;
+    await act(async () => answer());
+    await screen.findByTestId('empty-state');
+    expect(opened.isConnected).toBe(true);
+    await act(async () => {
+      fireEvent.change(opened, { target: { files: [new File(['x'], 'cat.jpg', { type: 'image/jpeg' })] } });
+    });
+    expect(uploader.uploads).toHaveLength(1);
   });
 
   it('shows newest first with the top label, and loads more when the end scrolls into view', async () => {

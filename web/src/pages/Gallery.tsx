@@ -382,7 +382,20 @@ export function Gallery() {
         ))}
       </nav>
 
-      {!invite && <Dropzone onFiles={uploads.addFiles} compact />}
+      {/* One picker, whose look changes with the page: a chooser open while the page changes
+          between empty and not (it finished loading, the last photo went in another tab) must
+          still deliver its files to an input that is there. */}
+      <div className={invite ? 'empty-state card' : 'upload-zone'} data-testid={invite ? 'empty-state' : undefined}>
+        {invite && (
+          <>
+            <h2>Upload your first photo</h2>
+            <p className="muted">
+              Drop a few pictures below. Argus labels each one in moments and tells you which dog breed it resembles.
+            </p>
+          </>
+        )}
+        <Dropzone onFiles={uploads.addFiles} compact={!invite} />
+      </div>
 
       <UploadList
         items={uploads.items}
@@ -445,15 +458,6 @@ export function Gallery() {
         </div>
       )}
 
-      {invite && (
-        <section className="empty-state card" data-testid="empty-state">
-          <h2>Upload your first photo</h2>
-          <p className="muted">
-            Drop a few pictures below. Argus labels each one in moments and tells you which dog breed it resembles.
-          </p>
-          <Dropzone onFiles={uploads.addFiles} />
-        </section>
-      )}
       {empty && !label && uploading && (
         <p className="muted center">Your photos will appear here as soon as they are uploaded.</p>
       )}
