@@ -1,12 +1,16 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <thread>
 
 #include "cli/drogon_log.h"
 #include "cli/service_commands.h"
 #include "cli/service_options.h"
 #include "cli/signals.h"
+#include "common/log.h"
+#include "common/periodic.h"
+#include "common/repeated_messages.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "image/vips_init.h"
@@ -20,6 +24,26 @@ struct WorkerCommandOptions {
   WorkerSettings settings;
   int heartbeat_fd = -1;  // given by the scaler that starts the worker
 };
+
+// The stores, waited for while one of them is down (kUnavailable: a database restarting, a
+// failover), as a running worker waits through an outage: a worker that exited was counted
+// as a crash by its scaler, restarted with a back-off, and came up seconds after the store
+// did. Beats meanwhile, and gives up when told to stop (the stores then unopened, no error).
+Result<Stores> OpenStoresWhenUp(const StorageOptions& storage, worker::Heartbeat* heartbeat,
+                                const std::stop_token& stop) {
+  constexpr std::chrono::seconds kRetryPause{1};
+  RepeatedMessages waiting(std::chrono::seconds(30));
+  for (;;) {
+    if (heartbeat != nullptr) heartbeat->Beat();
+    auto stores = OpenStores(storage);
+    if (stores || stores.error().code != ErrorCode::kUnavailable) return stores;
+    if (const auto held_back = waiting.Admit(stores.error().message)) {
+      LogLine("warning", "worker",
+              WithCopiesHeldBack("waiting for the stores: " + stores.error().message, *held_back));
+    }
+    if (!PauseUnlessStopped(kRetryPause, stop)) return stores;
+  }
+}
 
 int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
@@ -39,7 +63,13 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!classifier) return fail(classifier.error().message);
   auto data_dir = options.storage.Resolve();
   if (!data_dir) return fail(data_dir.error().message);
-  auto stores = OpenStores(options.storage);
+  std::optional<worker::Heartbeat> heartbeat;
+  if (options.heartbeat_fd >= 0) heartbeat.emplace(options.heartbeat_fd);
+  std::stop_source stop;
+  auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+  auto stores =
+      OpenStoresWhenUp(options.storage, heartbeat ? &*heartbeat : nullptr, stop.get_token());
+  if (stop.stop_requested()) return 0;
   if (!stores) return fail(stores.error().message);
   options.settings.worker.visibility_timeout =
       std::chrono::seconds(options.storage.visibility_timeout_s);
@@ -55,11 +85,7 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!decode_ahead.Start()) {
     LogLine("warning", "worker", "cannot listen for uploads to decode ahead; decoding on receipt");
   }
-  std::optional<worker::Heartbeat> heartbeat;
-  if (options.heartbeat_fd >= 0) {
-    heartbeat.emplace(options.heartbeat_fd);
-    options.settings.worker.heartbeat = &*heartbeat;
-  }
+  if (heartbeat) options.settings.worker.heartbeat = &*heartbeat;
   worker::Worker worker(**classifier, *stores->queue, *stores->catalog, *stores->blobs,
                         *stores->events, options.settings.worker, &decode_ahead);
   // The first full batch pays for the engine's allocations (0.3 s of page faults on the
@@ -74,8 +100,6 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
     }
     worker.ReserveTensorBuffers();
   }
-  std::stop_source stop;
-  auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
   data_dir->Keep();
   LogLine("info", "worker",
           "worker " + std::to_string(getpid()) + " ready with model " + manifest->name);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <format>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -119,6 +120,29 @@ exit $status
           << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
   }
+}
+
+// A worker started while its catalog's server is down (a restart, a failover) waits for it,
+// as a running worker waits through an outage, rather than exiting 2 after 10 s: its scaler
+// counted each exit as a crash and backed off the restarts. Told to stop, it exits 0.
+TEST(WorkerProcessTest, AWorkerStartedWhileAStoreIsDownWaitsAndStopsCleanly) {
+  TempDir dir;
+  const auto closed = nats::FreePort();
+  ASSERT_TRUE(closed);
+  const auto log = dir.path() / "worker.log";
+  const int status = std::system(
+      std::format("{} worker --data-dir {} --catalog postgresql://postgres@127.0.0.1:{}/argus "
+                  ">{} 2>&1 & pid=$!; sleep 13; kill -0 $pid || exit 100; kill -TERM $pid; "
+                  "wait $pid",
+                  ARGUS_BINARY, (dir.path() / "data").string(), *closed, log.string())
+          .c_str());
+  std::stringstream logged;
+  logged << std::ifstream(log).rdbuf();
+  ASSERT_TRUE(WIFEXITED(status)) << logged.str();
+  EXPECT_NE(WEXITSTATUS(status), 100) << "the worker exited while the store was down:\n"
+                                      << logged.str();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << logged.str();
+  EXPECT_THAT(logged.str(), HasSubstr("waiting for the stores: catalog:"));
 }
 
 }  // namespace
