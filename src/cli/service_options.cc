@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <format>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -77,6 +79,39 @@ std::string StorageOptions::CatalogUrl() const {
          "/catalog.db";
 }
 
+namespace {
+
+constexpr std::string_view kSqliteScheme = "sqlite://";
+
+// The file of a SQLite store: its URL's, or `default_name` in the data directory when the
+// URL is not set; none for another kind of store.
+std::optional<std::filesystem::path> SqliteFile(const std::string& url, const std::string& data_dir,
+                                                std::string_view default_name) {
+  if (url.empty()) return std::filesystem::absolute(data_dir) / default_name;
+  if (url.starts_with(kSqliteScheme))
+    return std::filesystem::path(url.substr(kSqliteScheme.size()));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<void> StorageOptions::CheckCatalogNotLost() const {
+  const auto catalog = SqliteFile(catalog_url, data_dir, "catalog.db");
+  if (std::error_code error; !catalog || std::filesystem::exists(*catalog, error)) return {};
+  const std::filesystem::path dir = std::filesystem::absolute(data_dir);
+  const auto queue = SqliteFile(queue_url, data_dir, "queue.db");
+  std::error_code error;
+  const bool has_queue = queue && std::filesystem::exists(*queue, error);
+  const bool has_uploads = std::filesystem::is_directory(dir / "blobs" / "inputs", error) &&
+                           !std::filesystem::is_empty(dir / "blobs" / "inputs", error);
+  if (!has_queue && !has_uploads) return {};
+  return Fail(ErrorCode::kInvalidArgument,
+              std::format("no catalog at {}, though {} holds a service's {}: a new empty catalog "
+                          "would drop every account and photo record; restore catalog.db from a "
+                          "backup, or give an empty --data-dir to start anew",
+                          catalog->string(), dir.string(), has_uploads ? "uploads" : "queue"));
+}
+
 bool StorageOptions::DurabilityApplies() const {
   // A blob store URL without a scheme is a local folder too.
   return catalog_url.starts_with("sqlite://") || queue_url.starts_with("sqlite://") ||
@@ -84,7 +119,10 @@ bool StorageOptions::DurabilityApplies() const {
 }
 
 Result<Stores> OpenStores(const StorageOptions& options) {
-  if (options.queue_url.starts_with("nats://") && options.events_url.starts_with("unix://")) {
+  // Once, though a worker waiting for a store that is down opens them again and again.
+  static std::atomic<bool> warned = false;
+  if (options.queue_url.starts_with("nats://") && options.events_url.starts_with("unix://") &&
+      !warned.exchange(true)) {
     LogLine("warning", "storage",
             "the queue is on NATS but events go over a Unix socket of this machine: processes "
             "on other machines do not hear them, and waiting clients learn of results at the "

@@ -63,6 +63,11 @@ struct StorageOptions {
   // --catalog, else sqlite://DATA_DIR/catalog.db: what Resolve fills in, without creating
   // anything.
   std::string CatalogUrl() const;
+
+  // For the web tier, which creates the stores: kInvalidArgument when the SQLite catalog is
+  // missing from a data directory that holds a service's queue or uploads (deleted, or lost
+  // in a restore): a new empty catalog would drop every account and photo record.
+  Result<void> CheckCatalogNotLost() const;
 };
 
 struct Stores {
