@@ -13,6 +13,9 @@ sigset_t TerminationSignals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  // A terminal or ssh session that closes: its default action killed the process at once,
+  // cutting off the clients waiting for their results.
+  sigaddset(&signals, SIGHUP);
   return signals;
 }
 

@@ -5,11 +5,12 @@
 
 namespace argus::cli {
 
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards,
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread it starts afterwards,
 // so that only the watcher below receives them. Call first thing in main's command.
 void BlockTerminationSignals();
 
-// A thread that runs `on_signal` once, when SIGTERM or SIGINT arrives. Destroying the
+// A thread that runs `on_signal` once, when SIGTERM, SIGINT or SIGHUP arrives: each stops
+// the process gracefully. Destroying the
 // returned thread before a signal came ends the watch.
 std::jthread WatchTerminationSignals(std::function<void()> on_signal);
 

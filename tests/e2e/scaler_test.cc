@@ -87,7 +87,7 @@ TEST(ScalerProcessTest, ItsMetricsCountTheScaleOutThatQueuedJobsCause) {
 // ends each command cleanly (serve and web crashed in their first 150 ms, and the scaler,
 // told to stop in its first 50 ms, ignored every later signal). The signal is sent once the
 // process has blocked it, plus a delay: before, it takes the default action. The mask must be
-// exactly SIGINT and SIGTERM (0x4002): right after exec something blocks every signal for a
+// exactly SIGHUP, SIGINT and SIGTERM (0x4003): right after exec something blocks every signal for a
 // moment, and a signal timed from that moment could come before argus blocks it (two of nine
 // stops in a loaded CI run).
 TEST(StartStopTest, AStopDuringTheStartEndsEveryCommandCleanly) {
@@ -95,7 +95,7 @@ TEST(StartStopTest, AStopDuringTheStartEndsEveryCommandCleanly) {
   const auto script = dir.path() / "stop-during-start.sh";
   std::ofstream(script) << R"(
 "$@" & pid=$!
-until grep -qE '^SigBlk:[[:space:]]*0*4002$' /proc/$pid/status 2>/dev/null; do sleep 0.002; done
+until grep -qE '^SigBlk:[[:space:]]*0*4003$' /proc/$pid/status 2>/dev/null; do sleep 0.002; done
 sleep "$DELAY"
 kill -TERM $pid
 (sleep 30; kill -KILL $pid) 2>/dev/null & guard=$!
