@@ -125,6 +125,7 @@ class ConfigBelowEnvironment : public CLI::ConfigTOML {
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
     std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+    for (const CLI::ConfigItem& item : items) RefuseUnknownSection(item);
     LendTheServiceCatalogToAccounts(app_, items);
     std::erase_if(items, [this](const CLI::ConfigItem& item) {
       const CLI::Option* option = OptionOf(app_, item);
@@ -135,6 +136,34 @@ class ConfigBelowEnvironment : public CLI::ConfigTOML {
   }
 
  private:
+  // CLI11 named a mistyped section by its first key and an inner marker ("serv.++").
+  void RefuseUnknownSection(const CLI::ConfigItem& item) const {
+    const CLI::App* command = &app_;
+    std::string section;
+    for (const std::string& parent : item.parents) {
+      section += (section.empty() ? "" : ".") + parent;
+      try {
+        command = command->get_subcommand(parent);
+      } catch (const CLI::OptionNotFound&) {
+        throw CLI::ConfigError(
+            std::format("[{}] is no command's section ({})", section, SectionsOf(app_)));
+      }
+    }
+  }
+
+  // "[serve], [web], ..., [accounts.list], ...": every command's section.
+  static std::string SectionsOf(const CLI::App& app, const std::string& prefix = "") {
+    std::string sections;
+    for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+      const std::string name = prefix + command->get_name();
+      const bool has_commands =
+          !command->get_subcommands([](const CLI::App*) { return true; }).empty();
+      const std::string these = has_commands ? SectionsOf(*command, name + ".") : "[" + name + "]";
+      sections += (sections.empty() ? "" : ", ") + these;
+    }
+    return sections;
+  }
+
   // CLI11 would name only the option's flag, as if the value had been given there. Values of
   // options whose flag was given are left out: the flag wins.
   void RefuseRejectedValue(const CLI::ConfigItem& item) const {

@@ -102,11 +102,11 @@ TEST_F(OptionSourcesTest, AKeyNoOptionHasIsAnErrorNamingIt) {
 // In the real binary, the refusal names the file as well as the key.
 TEST_F(OptionSourcesTest, TheBinaryNamesTheFileOfAKeyNoOptionHas) {
   const std::filesystem::path config = dir_ / "argus.toml";
-  std::ofstream(config) << "[srve]\nport = 1001\n";
+  std::ofstream(config) << "[serve]\nprot = 1001\n";
   const Outcome refused = RunArgus("--config=" + config.string() + " serve", "timeout 60");
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err,
-              HasSubstr("argus: " + config.string() + ": INI was not able to parse srve"));
+              HasSubstr("argus: " + config.string() + ": INI was not able to parse serve.prot"));
 }
 
 // The same order in the real binary: a maximum of 1 from the environment, over the file's 4,
@@ -161,6 +161,16 @@ TEST_F(OptionSourcesTest, TheBinaryRefusesOddValuesNamingWhereTheyCameFrom) {
   EXPECT_THAT(below_file.err, HasSubstr("cannot create data directory"));
   EXPECT_THAT(below_file.err, Not(HasSubstr("cannot remove")));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "a"));
+}
+
+TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedSectionAndTheSectionsThereAre) {
+  const std::filesystem::path config = dir_ / "argus.toml";
+  std::ofstream(config) << "[serv]\nport = 8089\n";
+  const Outcome refused = RunArgus("--config=" + config.string() + " serve", "timeout 60");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("argus: " + config.string() +
+                                     ": [serv] is no command's section ([serve], [web], "));
+  EXPECT_THAT(refused.err, HasSubstr("[accounts.list], [accounts.reset-password]"));
 }
 
 TEST_F(OptionSourcesTest, TheBinaryNamesTheFileAndKeyOfAValueTheOptionRefuses) {
