@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/mount.h>
 
 #include <filesystem>
@@ -10,6 +9,7 @@
 
 #include "blob/local_blob_store.h"
 #include "common/small_file_system_test.h"
+#include "common/temp_dir_test.h"
 
 namespace argus::blob {
 namespace {
@@ -17,19 +17,15 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-class WriteProbeTest : public ::testing::Test {
+class WriteProbeTest : public TempDirTest {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "argus-probe-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    TempDirTest::SetUp();
     auto store = OpenLocalBlobStore(dir_ / "store");
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::filesystem::path dir_;
   std::unique_ptr<BlobStore> store_;
 };
 
