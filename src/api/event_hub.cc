@@ -139,16 +139,33 @@ std::uint64_t EventHub::last_sequence() const {
   return SequenceAt(last_micros_);
 }
 
-EventHub::WaitingClient::WaitingClient(std::atomic<std::size_t>& count) : count_(&count) {
-  ++*count_;
+EventHub::WaitingClient::WaitingClient(EventHub& hub, std::string peer_key)
+    : hub_(&hub), peer_key_(std::move(peer_key)) {
+  ++hub_->clients_waiting_;
+  std::lock_guard lock(hub_->waiting_clients_mutex_);
+  hub_->waiting_clients_.insert(this);
 }
 
 void EventHub::WaitingClient::Answered() {
-  if (!answered_.exchange(true)) --*count_;
+  if (answered_.exchange(true)) return;
+  --hub_->clients_waiting_;
+  std::lock_guard lock(hub_->waiting_clients_mutex_);
+  hub_->waiting_clients_.erase(this);
 }
 
-std::shared_ptr<EventHub::WaitingClient> EventHub::ClientStartsWaiting() {
-  return std::make_shared<WaitingClient>(clients_waiting_);
+std::shared_ptr<EventHub::WaitingClient> EventHub::ClientStartsWaiting(std::string peer_key) {
+  return std::make_shared<WaitingClient>(*this, std::move(peer_key));
+}
+
+std::size_t EventHub::ClientsStillWaiting(
+    const std::function<bool(const std::string&)>& connected) const {
+  std::vector<std::string> peers;
+  {
+    std::lock_guard lock(waiting_clients_mutex_);
+    for (const WaitingClient* client : waiting_clients_) peers.push_back(client->peer_key_);
+  }
+  return static_cast<std::size_t>(std::ranges::count_if(
+      peers, [&](const std::string& peer) { return peer.empty() || connected(peer); }));
 }
 
 std::size_t EventHub::waiting_for_images() const {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -84,17 +85,24 @@ class EventHub {
   // is read, which the drain before shutdown must not mistake for no one waiting.
   class WaitingClient {
    public:
-    explicit WaitingClient(std::atomic<std::size_t>& count);
+    WaitingClient(EventHub& hub, std::string peer_key);
     WaitingClient(const WaitingClient&) = delete;
     WaitingClient& operator=(const WaitingClient&) = delete;
     ~WaitingClient() { Answered(); }
     void Answered();  // once it has its answer; again is a no-op
 
    private:
-    std::atomic<std::size_t>* count_;
+    friend class EventHub;
+    EventHub* hub_;
+    const std::string peer_key_;  // common/peer_key.h; empty when not known
     std::atomic<bool> answered_ = false;
   };
-  [[nodiscard]] std::shared_ptr<WaitingClient> ClientStartsWaiting();
+  // `peer_key`: the client's address (common/peer_key.h), so that a stopping server can tell
+  // whether the client is still connected.
+  [[nodiscard]] std::shared_ptr<WaitingClient> ClientStartsWaiting(std::string peer_key = {});
+  // The clients waiting for an image that `connected` says are still connected (or whose
+  // address is not known): a client that hung up is waited for no more.
+  std::size_t ClientsStillWaiting(const std::function<bool(const std::string&)>& connected) const;
   std::size_t clients_waiting_for_images() const { return clients_waiting_.load(); }
 
   // Ends every wait, for an image or for events, and those that would begin later, as if
@@ -119,6 +127,8 @@ class EventHub {
 
   // Before the waits, which hold WaitingClients of their own: destroyed after them.
   std::atomic<std::size_t> clients_waiting_ = 0;
+  mutable std::mutex waiting_clients_mutex_;
+  std::set<const WaitingClient*> waiting_clients_;
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<StatusEvent> recent_;

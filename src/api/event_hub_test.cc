@@ -220,6 +220,20 @@ TEST(EventHubTest, AWaitingClientCountsFromItsRequestToItsAnswer) {
   EXPECT_EQ(hub.clients_waiting_for_images(), 0u) << "answered once, counted off once";
 }
 
+TEST(EventHubTest, ClientsThatHungUpAreNotCountedAsStillWaiting) {
+  EventHub hub;
+  auto gone = hub.ClientStartsWaiting("gone");
+  auto here = hub.ClientStartsWaiting("here");
+  auto unknown = hub.ClientStartsWaiting();
+  const auto connected = [](const std::string& peer) { return peer == "here"; };
+  EXPECT_EQ(hub.clients_waiting_for_images(), 3u);
+  EXPECT_EQ(hub.ClientsStillWaiting(connected), 2u) << "the one here and the one not known";
+  here->Answered();
+  unknown.reset();
+  EXPECT_EQ(hub.ClientsStillWaiting(connected), 0u);
+  EXPECT_EQ(hub.clients_waiting_for_images(), 1u) << "the one gone is still counted";
+}
+
 TEST(EventHubTest, ClosingWakesEveryImageWaiterAtOnceAndLaterOnesOnArrival) {
   EventHub hub;
   Woken waiting, later;

@@ -11,6 +11,7 @@
 #include "api/off_the_loop.h"
 #include "api/routes.h"
 #include "common/log.h"
+#include "common/peer_key.h"
 #include "image/thumbnail.h"
 #include "worker/worker.h"
 
@@ -42,8 +43,9 @@ void GetImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& 
   if (!wait) return callback(ErrorResponse(wait.error()));
   const auto deadline = EventHub::Clock::now() + std::chrono::seconds(wait->value_or(0));
   AwaitImage(context, owner, id, deadline,
-             [callback = std::move(callback),
-              waiting = context->hub.ClientStartsWaiting()](Result<catalog::ImageRecord> record) {
+             [callback = std::move(callback), waiting = context->hub.ClientStartsWaiting(
+                                                  PeerKey(request->peerAddr().getSockAddr()))](
+                 Result<catalog::ImageRecord> record) {
                callback(record ? HttpResponse::newHttpJsonResponse(ImageJson(*record))
                                : ErrorResponse(record.error()));
                waiting->Answered();

@@ -16,6 +16,7 @@
 #include "common/ascii.h"
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "common/peer_key.h"
 #include "common/sha256.h"
 #include "common/utf8.h"
 #include "image/completeness.h"
@@ -406,7 +407,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   pending->id = record->id;
   pending->deadline = EventHub::Clock::now() + context->options.sync_timeout;
   pending->callback = std::move(callback);
-  pending->waiting = context->hub.ClientStartsWaiting();
+  pending->waiting = context->hub.ClientStartsWaiting(PeerKey(request->peerAddr().getSockAddr()));
   AwaitLabel(pending, before_store);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/process_sockets.h"
+#include "common/peer_key.h"
 
 namespace argus::cli {
 namespace {
@@ -42,20 +43,6 @@ bool AnswersLeftUnread(int fd) {
 }
 
 }  // namespace
-
-std::string PeerKey(const sockaddr* address) {
-  std::string key(1, static_cast<char>(address->sa_family));
-  if (address->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
-    key.append(reinterpret_cast<const char*>(&in->sin_port), sizeof in->sin_port);
-    key.append(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
-  } else if (address->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
-    key.append(reinterpret_cast<const char*>(&in6->sin6_port), sizeof in6->sin6_port);
-    key.append(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
-  }
-  return key;
-}
 
 ConnectionWatch::Watched* ConnectionWatch::Find(const std::string& key) {
   auto found = by_peer_.find(key);
@@ -103,6 +90,20 @@ bool ConnectionWatch::RequestArrived(const sockaddr* peer, Clock::time_point now
   if (auto info = TcpInfoOf(watched->fd)) watched->received_at_request = info->tcpi_bytes_received;
   watched->receiving_since.reset();
   return true;
+}
+
+bool ConnectionWatch::IsConnected(const std::string& peer_key, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  Watched* watched = Find(peer_key);
+  if (watched == nullptr) {
+    Rescan(now);
+    watched = Find(peer_key);
+  }
+  if (watched == nullptr) return false;
+  // A client that hung up leaves the socket open here until its answer is given up
+  // (CLOSE_WAIT): only an established connection has someone to read the answer.
+  const auto info = TcpInfoOf(watched->fd);
+  return info && info->tcpi_state == kTcpEstablished;
 }
 
 int ConnectionWatch::ShutSlowSenders(Clock::time_point now) {

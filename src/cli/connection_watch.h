@@ -42,6 +42,10 @@ class ConnectionWatch {
   // shut for answers left unread.
   bool RequestArrived(const sockaddr* peer, Clock::time_point now = Clock::now());
 
+  // Whether the client at the peer of `peer_key` (common/peer_key.h) still has a connection
+  // here: a stopping server need not wait for the result of a client that has gone.
+  bool IsConnected(const std::string& peer_key, Clock::time_point now = Clock::now());
+
   // Shuts the connections receiving a request too slowly; returns how many. Called every few
   // seconds.
   int ShutSlowSenders(Clock::time_point now = Clock::now());
@@ -68,9 +72,5 @@ class ConnectionWatch {
   Clock::time_point last_rescan_{};
   Clock::time_point last_sweep_{};
 };
-
-// A key naming a peer address (family, port and address bytes), the same for the address
-// Drogon gives a request and the one getpeername() gives its socket.
-std::string PeerKey(const sockaddr* address);
 
 }  // namespace argus::cli

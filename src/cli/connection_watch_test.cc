@@ -6,10 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "common/peer_key.h"
 
 namespace argus::cli {
 namespace {
@@ -141,6 +144,24 @@ TEST_F(ConnectionWatchTest, AClientSendingSlowerThanTheMinimumIsShutAfterTheGrac
   EXPECT_EQ(watch.ShutSlowSenders(start + 60s), 1);
   EXPECT_TRUE(ServerCanSend(quiet));
   EXPECT_FALSE(ServerCanSend(steady));
+}
+
+TEST_F(ConnectionWatchTest, AClientThatHungUpIsNoLongerConnected) {
+  ConnectionWatch watch(port_, {});
+  const Connection staying = Connect();
+  Connection leaving = Connect();
+  EXPECT_TRUE(watch.IsConnected(PeerKey(Peer(leaving))));
+  // The server's end stays open, as Drogon keeps it until the answer is given up.
+  close(leaving.client);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(watch.IsConnected(PeerKey(Peer(leaving))));
+  EXPECT_TRUE(watch.IsConnected(PeerKey(Peer(staying))));
+  close(leaving.server);
+  EXPECT_FALSE(watch.IsConnected(PeerKey(Peer(leaving))));
+  // Closed already: the fixture must not close their numbers again.
+  connections_.erase(std::ranges::find_if(connections_, [&](const Connection& connection) {
+    return connection.server == leaving.server;
+  }));
 }
 
 }  // namespace

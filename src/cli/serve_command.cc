@@ -531,34 +531,39 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       LogLine("info", component, "stopping: refusing new uploads, answering waiting clients");
       context->draining = true;
       if (scaler) scaler->Drain();
-      drain =
-          std::jthread([&hub, &handlers, component, port = static_cast<std::uint16_t>(options.port),
-                        drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
-            const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-            while (hub.clients_waiting_for_images() > 0 &&
-                   std::chrono::steady_clock::now() < deadline) {
-              std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-            // From here on no connection is taken, and the ones taken are answered before
-            // Drogon quits.
-            if (auto shut = ShutConnectionGate(port); !shut) {
-              LogLine("warning", component, shut.error().message);
-            }
-            // The clients still waiting get what there is: the image as it stands, a 503 for
-            // POST /, an event stream the id to resume from.
-            hub.Close();
-            // Requests still arriving on the connections taken before the gate shut (an
-            // upload of some megabytes) are received and answered; then the requests under
-            // way finish. Both are bounded by their stores' timeouts.
-            const auto handled_by = std::chrono::steady_clock::now() + kHandlerDrainTimeout;
-            while (ConnectionsReceivingOn(port, kStillReceiving) > 0 &&
-                   std::chrono::steady_clock::now() < handled_by) {
-              std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-            handlers.WaitUntilIdle(handled_by);
-            FlushIoLoops();
-            drogon::app().quit();
-          });
+      drain = std::jthread([&hub, &handlers, &connections, component,
+                            port = static_cast<std::uint16_t>(options.port),
+                            drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
+        const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+        // Not for clients that have hung up (a client's or a proxy's timeout): no one
+        // would read their answer, and the stop took the whole drain timeout.
+        const auto connected = [&connections](const std::string& peer) {
+          return connections.IsConnected(peer);
+        };
+        while (hub.ClientsStillWaiting(connected) > 0 &&
+               std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        // From here on no connection is taken, and the ones taken are answered before
+        // Drogon quits.
+        if (auto shut = ShutConnectionGate(port); !shut) {
+          LogLine("warning", component, shut.error().message);
+        }
+        // The clients still waiting get what there is: the image as it stands, a 503 for
+        // POST /, an event stream the id to resume from.
+        hub.Close();
+        // Requests still arriving on the connections taken before the gate shut (an
+        // upload of some megabytes) are received and answered; then the requests under
+        // way finish. Both are bounded by their stores' timeouts.
+        const auto handled_by = std::chrono::steady_clock::now() + kHandlerDrainTimeout;
+        while (ConnectionsReceivingOn(port, kStillReceiving) > 0 &&
+               std::chrono::steady_clock::now() < handled_by) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        handlers.WaitUntilIdle(handled_by);
+        FlushIoLoops();
+        drogon::app().quit();
+      });
     });
     if (scaler)
       scaling = std::jthread([&scaler](const std::stop_token& stop) { scaler->Run(stop); });

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -1915,6 +1916,36 @@ TEST_F(ServeTest, AClientThatSendsRequestsWithoutReadingTheAnswersIsCutOff) {
       << "resident memory went from " << before << " to " << during << " bytes";
   EXPECT_EQ(serve.Get("/healthz").status, 200);
   EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A client that hung up (its own or a proxy's timeout) is not waited for: the stop took the
+// whole drain timeout for answers no one would read.
+TEST_F(ServeTest, SigtermDoesNotWaitForClientsThatHungUp) {
+  ServeProcess web(dir_.path() / "data", "web");  // no workers: no result comes
+  web.Start({"--sync-timeout=45", "--drain-timeout=20"});
+  const std::string photo = ReadAll(SamplePhotos().front());
+  const std::string body =
+      "--boundary\r\nContent-Disposition: form-data; name=\"myfile\"; "
+      "filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" +
+      photo + "\r\n--boundary--\r\n";
+  const std::string request = std::format(
+      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=boundary\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      body.size(), body);
+  for (int i = 0; i < 2; ++i) {
+    const int fd = ConnectToLocalhost(web.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    pollfd answer{.fd = fd, .events = POLLIN};
+    EXPECT_EQ(poll(&answer, 1, 500), 0) << "answered at once: nothing would wait";
+    close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto sent = std::chrono::steady_clock::now();
+  EXPECT_EQ(web.Terminate(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(10))
+      << "the stop waited for clients that had hung up";
 }
 
 }  // namespace
