@@ -219,6 +219,18 @@ describe('gallery', () => {
     expect(screen.getByText('Deleted 2 photos.')).toBeTruthy();
   });
 
+  it('leaves a photo deleted in another tab out of the selection', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Select all' }));
+    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'a1', status: 'deleted' }));
+    expect(screen.getByTestId('selected-count').textContent).toBe('2 selected');
+    expect(screen.getByRole('button', { name: 'Delete 2' })).toBeTruthy();
+  });
+
   it('cancels the delete dialog with Escape and leaves select mode with Escape', async () => {
     mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
     renderApp('/gallery', { user: USER });

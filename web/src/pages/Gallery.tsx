@@ -253,7 +253,16 @@ export function Gallery() {
   useResync(() => error && retry());
 
   useImageUpdates((image) => setImages((current) => upsert(current, image, label, matchWords)));
-  useImageDeletions((id) => setImages((current) => current.filter((image) => image.id !== id)));
+  useImageDeletions((id) => {
+    setImages((current) => current.filter((image) => image.id !== id));
+    // A photo deleted in another tab is no longer among those this one would delete.
+    setSelected((current) => {
+      if (!current.has(id)) return current;
+      const left = new Set(current);
+      left.delete(id);
+      return left;
+    });
+  });
 
   // The button pressed to start or end select mode is replaced by the other toolbar, so
   // focus moves to what took its place rather than fall back to the page.

@@ -169,6 +169,19 @@ describe('image detail', () => {
     expect(screen.queryByTestId('labels')).toBeNull();
   });
 
+  it('shows the photo again when the same photo is uploaded again after its deletion elsewhere', async () => {
+    mockFetch({ 'GET /api/v1/images/abc123': { body: dogPhoto } });
+    renderApp('/images/abc123', { user: USER });
+    await screen.findByTestId('labels');
+    await act(async () => FakeEventSource.latest().emit('image', { id: 'abc123', status: 'deleted' }));
+    expect(screen.getByTestId('detail-error').textContent).toContain('Photo deleted');
+    await act(async () =>
+      FakeEventSource.latest().emit('image', { ...dogPhoto, status: 'queued', labels: undefined, queued_at_ms: 5000 }),
+    );
+    expect(screen.queryByTestId('detail-error')).toBeNull();
+    expect(screen.getByText('Queued')).toBeTruthy();
+  });
+
   it('lists parent categories most specific first without repeats', () => {
     expect(categoriesOf(dogPhoto)).toEqual(['dog', 'mammal', 'animal']);
   });

@@ -91,6 +91,8 @@ export function ImageDetail({ id }: { id: string }) {
 
   useImageUpdates((update) => {
     if (update.id !== id) return;
+    // The same photo uploaded again after it was deleted elsewhere is this page's again.
+    setDeletedElsewhere(false);
     setImage((current) => {
       if (current && isLater(current, update)) return current;
       if (current && current.status !== update.status) {
