@@ -1929,7 +1929,8 @@ TEST_F(ServeTest, SigtermDoesNotWaitForClientsThatHungUp) {
       "filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" +
       photo + "\r\n--boundary--\r\n";
   const std::string request = std::format(
-      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=boundary\r\n"
+      "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; "
+      "boundary=boundary\r\n"
       "Content-Length: {}\r\n\r\n{}",
       body.size(), body);
   for (int i = 0; i < 2; ++i) {
