@@ -95,7 +95,8 @@ bool ConnectionWatch::RequestArrived(const sockaddr* peer, Clock::time_point now
 bool ConnectionWatch::IsConnected(const std::string& peer_key, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   Watched* watched = Find(peer_key);
-  if (watched == nullptr) {
+  // At most one look through the descriptors per interval, however many clients have gone.
+  if (watched == nullptr && now - last_rescan_ >= limits_.rescan_interval) {
     Rescan(now);
     watched = Find(peer_key);
   }

@@ -42,8 +42,10 @@ class ConnectionWatch {
   // shut for answers left unread.
   bool RequestArrived(const sockaddr* peer, Clock::time_point now = Clock::now());
 
-  // Whether the client at the peer of `peer_key` (common/peer_key.h) still has a connection
-  // here: a stopping server need not wait for the result of a client that has gone.
+  // Whether the client at the peer of `peer_key` (common/peer_key.h) still has an
+  // established connection here: a stopping server need not wait for the result of a client
+  // that has gone. A connection made since the last look through the descriptors, less than
+  // `rescan_interval` ago, is not found.
   bool IsConnected(const std::string& peer_key, Clock::time_point now = Clock::now());
 
   // Shuts the connections receiving a request too slowly; returns how many. Called every few

@@ -113,9 +113,9 @@ constexpr std::chrono::seconds kOrphanCheckPeriod{10};
 // Request bodies spooled to disk are removed with their request; an hour-old one was left by
 // a process that died (the largest body at a slow client's pace takes minutes, not hours).
 constexpr std::chrono::minutes kSpoolCheckPeriod{10};
+constexpr std::chrono::minutes kSpoolFileAge{60};
 // How often connections receiving a request are checked for clients sending too slowly.
 constexpr std::chrono::seconds kSlowSenderCheckPeriod{5};
-constexpr std::chrono::minutes kSpoolFileAge{60};
 // How long the catalog's marks of enqueued jobs may lag (worker::JobMarks): far below the
 // orphan age, and long enough that a burst of uploads shares a statement.
 constexpr std::chrono::milliseconds kJobMarkInterval{50};
