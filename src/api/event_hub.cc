@@ -141,20 +141,23 @@ std::uint64_t EventHub::last_sequence() const {
 
 EventHub::WaitingClient::WaitingClient(EventHub& hub, std::string peer_key)
     : hub_(&hub), peer_key_(std::move(peer_key)) {
-  ++hub_->clients_waiting_;
   std::lock_guard lock(hub_->waiting_clients_mutex_);
   hub_->waiting_clients_.insert(this);
 }
 
 void EventHub::WaitingClient::Answered() {
   if (answered_.exchange(true)) return;
-  --hub_->clients_waiting_;
   std::lock_guard lock(hub_->waiting_clients_mutex_);
   hub_->waiting_clients_.erase(this);
 }
 
 std::shared_ptr<EventHub::WaitingClient> EventHub::ClientStartsWaiting(std::string peer_key) {
   return std::make_shared<WaitingClient>(*this, std::move(peer_key));
+}
+
+std::size_t EventHub::clients_waiting_for_images() const {
+  std::lock_guard lock(waiting_clients_mutex_);
+  return waiting_clients_.size();
 }
 
 std::size_t EventHub::ClientsStillWaiting(

@@ -103,7 +103,7 @@ class EventHub {
   // The clients waiting for an image that `connected` says are still connected (or whose
   // address is not known): a client that hung up is waited for no more.
   std::size_t ClientsStillWaiting(const std::function<bool(const std::string&)>& connected) const;
-  std::size_t clients_waiting_for_images() const { return clients_waiting_.load(); }
+  std::size_t clients_waiting_for_images() const;
 
   // Ends every wait, for an image or for events, and those that would begin later, as if
   // its deadline had come: the server is stopping and answers its waiting clients with
@@ -126,7 +126,6 @@ class EventHub {
   std::uint64_t NextSequence();  // under mutex_
 
   // Before the waits, which hold WaitingClients of their own: destroyed after them.
-  std::atomic<std::size_t> clients_waiting_ = 0;
   mutable std::mutex waiting_clients_mutex_;
   std::set<const WaitingClient*> waiting_clients_;
   mutable std::mutex mutex_;

@@ -55,6 +55,18 @@ ConnectionWatch::Watched* ConnectionWatch::Find(const std::string& key) {
   return &found->second;
 }
 
+ConnectionWatch::Watched* ConnectionWatch::FindOrRescan(const std::string& key,
+                                                        Clock::time_point now) {
+  Watched* watched = Find(key);
+  // At most one look through the descriptors per interval, however many requests come on
+  // connections not yet known, or however many waiting clients have gone.
+  if (watched == nullptr && now - last_rescan_ >= limits_.rescan_interval) {
+    Rescan(now);
+    watched = Find(key);
+  }
+  return watched;
+}
+
 void ConnectionWatch::Rescan(Clock::time_point now) {
   last_rescan_ = now;
   std::unordered_map<std::string, Watched> found;
@@ -76,11 +88,7 @@ void ConnectionWatch::Rescan(Clock::time_point now) {
 bool ConnectionWatch::RequestArrived(const sockaddr* peer, Clock::time_point now) {
   const std::string key = PeerKey(peer);
   std::lock_guard lock(mutex_);
-  Watched* watched = Find(key);
-  if (watched == nullptr && now - last_rescan_ >= limits_.rescan_interval) {
-    Rescan(now);
-    watched = Find(key);
-  }
+  Watched* watched = FindOrRescan(key, now);
   if (watched == nullptr) return true;
   if (AnswersLeftUnread(watched->fd)) {
     ::shutdown(watched->fd, SHUT_RDWR);
@@ -94,12 +102,7 @@ bool ConnectionWatch::RequestArrived(const sockaddr* peer, Clock::time_point now
 
 bool ConnectionWatch::IsConnected(const std::string& peer_key, Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  Watched* watched = Find(peer_key);
-  // At most one look through the descriptors per interval, however many clients have gone.
-  if (watched == nullptr && now - last_rescan_ >= limits_.rescan_interval) {
-    Rescan(now);
-    watched = Find(peer_key);
-  }
+  Watched* watched = FindOrRescan(peer_key, now);
   if (watched == nullptr) return false;
   // A client that hung up leaves the socket open here until its answer is given up
   // (CLOSE_WAIT): only an established connection has someone to read the answer.

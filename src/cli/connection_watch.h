@@ -66,6 +66,9 @@ class ConnectionWatch {
   void Rescan(Clock::time_point now);
   // The watched connection of `key` whose descriptor still is that connection; null otherwise.
   Watched* Find(const std::string& key);
+  // Find, looking through the descriptors again first when the last look is over
+  // `rescan_interval` old.
+  Watched* FindOrRescan(const std::string& key, Clock::time_point now);
 
   const std::uint16_t port_;
   const Limits limits_;

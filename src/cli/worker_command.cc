@@ -28,7 +28,7 @@ struct WorkerCommandOptions {
 // The stores, waited for while one of them is down (kUnavailable: a database restarting, a
 // failover), as a running worker waits through an outage: a worker that exited was counted
 // as a crash by its scaler, restarted with a back-off, and came up seconds after the store
-// did. Beats meanwhile, and gives up when told to stop (the stores then unopened, no error).
+// did. Beats meanwhile, and gives up when told to stop, returning the last failure.
 Result<Stores> OpenStoresWhenUp(const StorageOptions& storage, worker::Heartbeat* heartbeat,
                                 const std::stop_token& stop) {
   constexpr std::chrono::seconds kRetryPause{1};

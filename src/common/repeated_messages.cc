@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <format>
+#include <string_view>
 
 namespace argus {
 namespace {
@@ -11,22 +12,21 @@ namespace {
 // is not enough, all are.
 constexpr std::size_t kMessagesRemembered = 256;
 
-bool IsHexDigit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-
 // The message with each run of 16 or more hexadecimal digits (an image's or a job's id, a
 // content hash) as "#": every request meets the same failure of a store about its own object.
-std::string ShapeOf(const std::string& message) {
+std::string ShapeOf(std::string_view message) {
+  constexpr std::string_view kHexDigits = "0123456789abcdef";
   constexpr std::size_t kIdDigits = 16;
   std::string shape;
   shape.reserve(message.size());
   for (std::size_t i = 0; i < message.size();) {
-    std::size_t end = i;
-    while (end < message.size() && IsHexDigit(message[end])) ++end;
-    if (end - i >= kIdDigits) {
+    const std::size_t run = std::min(message.find_first_of(kHexDigits, i), message.size());
+    shape.append(message.substr(i, run - i));
+    const std::size_t end = std::min(message.find_first_not_of(kHexDigits, run), message.size());
+    if (end - run >= kIdDigits) {
       shape += '#';
     } else {
-      shape.append(message, i, std::max<std::size_t>(end - i, 1));
-      end = std::max(end, i + 1);
+      shape.append(message.substr(run, end - run));
     }
     i = end;
   }
