@@ -29,6 +29,16 @@ function items() {
   return screen.queryAllByTestId('gallery-item');
 }
 
+/** The gallery with the first page's three photos, all selected. */
+async function selectAllOfTheFirstPage() {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Select all' }));
+    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+}
+
 describe('gallery', () => {
   it('invites a first upload when there are no photos', async () => {
     mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
@@ -220,24 +230,14 @@ describe('gallery', () => {
   });
 
   it('leaves a photo deleted in another tab out of the selection', async () => {
-    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
-    renderApp('/gallery', { user: USER });
-    await waitFor(() => expect(items()).toHaveLength(3));
-    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
-    fireEvent.click(screen.getByRole('button', { name: 'Select all' }));
-    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    await selectAllOfTheFirstPage();
     await act(async () => FakeEventSource.latest().emit('image', { id: 'a1', status: 'deleted' }));
     expect(screen.getByTestId('selected-count').textContent).toBe('2 selected');
     expect(screen.getByRole('button', { name: 'Delete 2' })).toBeTruthy();
   });
 
   it('cancels the delete dialog with Escape and leaves select mode with Escape', async () => {
-    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
-    renderApp('/gallery', { user: USER });
-    await waitFor(() => expect(items()).toHaveLength(3));
-    fireEvent.click(screen.getByRole('button', { name: 'Select' }));
-    fireEvent.click(screen.getByRole('button', { name: 'Select all' }));
-    expect(screen.getByTestId('selected-count').textContent).toBe('3 selected');
+    await selectAllOfTheFirstPage();
     fireEvent.click(screen.getByRole('button', { name: 'Delete 3' }));
     fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
     expect(screen.queryByRole('dialog')).toBeNull();
