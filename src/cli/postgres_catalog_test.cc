@@ -88,6 +88,7 @@ class LocalhostPostgresTest : public PostgresCatalogTest {
 
 TEST_F(LocalhostPostgresTest, AWorkerStartsOnALocalhostUrl) {
   const std::string data = (dir_ / "data").string();
+  std::filesystem::create_directories(data);
   const Outcome o =
       RunArgus("worker --data-dir " + data + " --catalog postgresql://postgres@localhost:" + port_ +
                    "/postgres",

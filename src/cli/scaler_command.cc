@@ -44,6 +44,9 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   }
   auto assets_dir = CheckWorkerAssets(global.assets_dir, options.settings);
   if (!assets_dir) return fail(assets_dir.error().message);
+  if (auto made = options.storage.CheckDataDirExists("scaler"); !made) {
+    return fail(made.error().message);
+  }
   auto data_dir = options.storage.Resolve();
   if (!data_dir) return fail(data_dir.error().message);
   auto queue = queue::OpenQueue(

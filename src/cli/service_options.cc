@@ -112,6 +112,20 @@ Result<void> StorageOptions::CheckCatalogNotLost() const {
                           catalog->string(), dir.string(), has_uploads ? "uploads" : "queue"));
 }
 
+Result<void> StorageOptions::CheckDataDirExists(std::string_view command) const {
+  const bool a_store_lies_there =
+      catalog_url.empty() || queue_url.empty() || blob_url.empty() || events_url.empty();
+  if (std::error_code error; !a_store_lies_there || std::filesystem::exists(data_dir, error)) {
+    return {};
+  }
+  return Fail(
+      ErrorCode::kInvalidArgument,
+      std::format("no data directory {}: argus {} uses the queue and catalog that the web "
+                  "tier (argus web or argus serve) makes in its --data-dir; give the web "
+                  "tier's --data-dir, and start the web tier first",
+                  std::filesystem::absolute(data_dir).lexically_normal().string(), command));
+}
+
 bool StorageOptions::DurabilityApplies() const {
   // A blob store URL without a scheme is a local folder too.
   return catalog_url.starts_with("sqlite://") || queue_url.starts_with("sqlite://") ||

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,11 @@ struct StorageOptions {
   // missing from a data directory that holds a service's queue or uploads (deleted, or lost
   // in a restore): a new empty catalog would drop every account and photo record.
   Result<void> CheckCatalogNotLost() const;
+  // For the worker and the scaler, which use the stores their web tier made: kInvalidArgument
+  // when a store would lie in a data directory that does not exist. A mistyped --data-dir
+  // would otherwise get a new empty queue of its own, and wait on it for good. `command`
+  // names the process in the message.
+  Result<void> CheckDataDirExists(std::string_view command) const;
 };
 
 struct Stores {

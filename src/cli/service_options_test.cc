@@ -211,7 +211,7 @@ TEST_F(ServiceStartTest, AFailedStartLeavesNoDataDirectoryBehind) {
       {"worker --model=nope", "nope"},
       {"web --port=" + std::to_string(UnusedLoopbackPort()) + " --queue=bogus://x",
        "unsupported queue URL"},
-      {"worker --queue=bogus://x", "unsupported queue URL"},
+      {"worker --queue=bogus://x", "no data directory"},
       {"web --port=" + std::to_string(UnusedLoopbackPort()) + " --presigned-downloads",
        "presigned URLs need an S3 blob store"}};
   for (const auto& [command, reason] : refusals) {
@@ -295,6 +295,7 @@ TEST_F(ServiceStartTest, ANatsQueueWithUnixEventsIsWarnedAbout) {
   // Nothing listens there: the worker waits for the queue, trying again each second, until
   // it is told to stop.
   const std::string stopped_after_4s = "timeout --preserve-status -s TERM 4";
+  std::filesystem::create_directories(dir_ / "data");
   const Outcome worker =
       RunArgus("worker --data-dir=" + (dir_ / "data").string() + " --queue=nats://127.0.0.1:1",
                stopped_after_4s);
@@ -309,6 +310,21 @@ TEST_F(ServiceStartTest, ANatsQueueWithUnixEventsIsWarnedAbout) {
                                 stopped_after_4s);
   EXPECT_EQ(both.exit_code, 0) << both.err;
   EXPECT_THAT(both.err, ::testing::Not(HasSubstr("events go over a Unix socket")));
+}
+
+// A worker or scaler given a --data-dir the web tier never made (a typo) would make a new
+// empty queue there and wait on it for good while the web tier's jobs went unserved.
+TEST_F(ServiceStartTest, AWorkerOrScalerRefusesADataDirectoryThatDoesNotExist) {
+  for (const std::string& command :
+       {std::string("worker"), "scaler --metrics-port=" + std::to_string(UnusedLoopbackPort())}) {
+    const Outcome refused =
+        RunArgus(command + " --data-dir=" + (dir_ / "typo").string(),
+                 "ARGUS_ASSETS_DIR=" ARGUS_TEST_SHARED_DIR "/assets timeout 60");
+    EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("no data directory " + (dir_ / "typo").string())) << command;
+    EXPECT_THAT(refused.err, HasSubstr("give the web tier's --data-dir")) << command;
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "typo")) << command;
+  }
 }
 
 // Like serve, the scaler refuses to start workers that could only exit with a setup error.

@@ -57,6 +57,9 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (!assets_dir) return fail(assets_dir.error().message);
   auto manifest = engine::LoadManifest(options.settings.model, *assets_dir);
   if (!manifest) return fail(manifest.error().message);
+  if (auto made = options.storage.CheckDataDirExists("worker"); !made) {
+    return fail(made.error().message);
+  }
   auto classifier =
       engine::Classifier::Create(*manifest, {.intra_op_threads = options.settings.engine_threads,
                                              .allow_spinning = options.settings.engine_spin});

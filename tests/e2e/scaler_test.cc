@@ -111,6 +111,7 @@ exit $status
                                      ? std::format("--metrics-port {}", *port)
                                      : std::format("--host 127.0.0.1 --port {}", *port);
       const auto data = dir.path() / std::format("{}-{}", command, delay_ms);
+      std::filesystem::create_directories(data);  // as the web tier makes it for a scaler
       const int status = std::system(
           std::format("DELAY={} bash {} {} {} {} --data-dir {} >{}.log 2>&1", delay_ms / 1000.0,
                       script.string(), ARGUS_BINARY, command, listen, data.string(), data.string())
@@ -130,6 +131,7 @@ TEST(WorkerProcessTest, AWorkerStartedWhileAStoreIsDownWaitsAndStopsCleanly) {
   const auto closed = nats::FreePort();
   ASSERT_TRUE(closed);
   const auto log = dir.path() / "worker.log";
+  std::filesystem::create_directories(dir.path() / "data");
   const int status = std::system(
       std::format("{} worker --data-dir {} --catalog postgresql://postgres@127.0.0.1:{}/argus "
                   ">{} 2>&1 & pid=$!; sleep 13; kill -0 $pid || exit 100; kill -TERM $pid; "
