@@ -17,4 +17,10 @@ inline bool IsDiskFull(std::string_view sqlite_message) {
   return sqlite_message.find("database or disk is full") != std::string_view::npos;
 }
 
+// SQLITE_NOTADB or SQLITE_CORRUPT: the file is not a SQLite database, or a damaged one.
+inline bool IsDamaged(std::string_view sqlite_message) {
+  return sqlite_message.find("file is not a database") != std::string_view::npos ||
+         sqlite_message.find("database disk image is malformed") != std::string_view::npos;
+}
+
 }  // namespace argus::db

@@ -20,8 +20,16 @@ Result<std::string> SwitchToWal(drogon::orm::DbClient& db) {
     const drogon::orm::Result rows = db.execSqlSync("PRAGMA journal_mode = WAL");
     return rows.empty() ? std::string() : rows[0][0].as<std::string>();
   } catch (const drogon::orm::DrogonDbException& e) {
-    return Fail(ErrorCode::kUnavailable,
-                std::string("cannot switch to write-ahead logging: ") + e.base().what());
+    const std::string reason = e.base().what();
+    if (IsDamaged(reason)) {
+      // Waiting does not mend it, and the operator has to choose what is lost.
+      return Fail(ErrorCode::kCorrupt,
+                  reason +
+                      ": the file is damaged, or is not this store's; with every argus process "
+                      "using it stopped, restore it from a copy, or move it aside to start with "
+                      "an empty one");
+    }
+    return Fail(ErrorCode::kUnavailable, "cannot switch to write-ahead logging: " + reason);
   }
 }
 

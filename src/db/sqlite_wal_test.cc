@@ -1,9 +1,11 @@
 #include "db/sqlite_wal.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "common/temp_dir_test.h"
@@ -54,6 +56,20 @@ TEST_F(SqliteWalTest, TheSwitchIsRetriedWhileAnotherConnectionWrites) {
   EXPECT_EQ(switcher->execSqlSync("SELECT text FROM notes")[0][0].as<std::string>(), "held");
   ReleaseDbClient(std::move(holder));
   ReleaseDbClient(std::move(switcher));
+}
+
+// A damaged file is not waited for, as a locked one is: the operator must choose what to do.
+TEST_F(SqliteWalTest, AFileThatIsNotADatabaseIsDamagedAndTheMessageSaysWhatToDo) {
+  const std::filesystem::path path = dir_ / "damaged.db";
+  std::ofstream(path, std::ios::binary) << std::string(8192, 'x');
+  auto db = Open(path.string());
+  ASSERT_TRUE(db);
+  auto switched = UseWriteAheadLog(*db);
+  ASSERT_FALSE(switched);
+  EXPECT_EQ(switched.error().code, ErrorCode::kCorrupt);
+  EXPECT_THAT(switched.error().message, ::testing::HasSubstr("file is not a database"));
+  EXPECT_THAT(switched.error().message, ::testing::HasSubstr("restore it from a copy"));
+  ReleaseDbClient(std::move(db));
 }
 
 // An in-memory database keeps its journal in memory, as some file systems force SQLite to.

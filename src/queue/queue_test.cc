@@ -636,13 +636,15 @@ TEST_F(SqliteQueueTest, ExplainsAnUnwritablePath) {
   EXPECT_THAT(queue.error().message, HasSubstr(path));
 }
 
+// Damaged, not unavailable: a worker would wait for it for good.
 TEST_F(SqliteQueueTest, ExplainsAFileThatIsNotADatabase) {
   std::ofstream(dir_ / "junk.db") << std::string(8192, 'j');
   auto queue = OpenQueue("sqlite://" + (dir_ / "junk.db").string(), {});
   ASSERT_FALSE(queue);
-  EXPECT_EQ(queue.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(queue.error().code, ErrorCode::kCorrupt);
   EXPECT_THAT(queue.error().message, HasSubstr((dir_ / "junk.db").string()));
   EXPECT_THAT(queue.error().message, HasSubstr("not a database"));
+  EXPECT_THAT(queue.error().message, HasSubstr("move it aside"));
 }
 
 }  // namespace
