@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -31,8 +32,9 @@ constexpr std::array<std::pair<drogon::HttpMethod, const char*>, 5> kMethods = {
      {drogon::Delete, "DELETE"},
      {drogon::Patch, "PATCH"}}};
 
-// The request attribute that names the route an advice answered for (RouteLabel).
-constexpr std::string_view kAnsweredRoute = "argus.answered_route";
+// The routes AnswerWithAllowedMethods listed, by which RouteLabel names the route of a
+// request that an advice answered before routing (OPTIONS, a body over the limit).
+std::atomic<std::shared_ptr<const RouteMethods>> listed_routes;
 
 }  // namespace
 
@@ -85,6 +87,7 @@ const RouteMethods::Route* RouteMethods::RouteForPath(const std::string& path) c
 void AnswerWithAllowedMethods() {
   auto& app = drogon::app();
   const auto methods = std::make_shared<const RouteMethods>(app.getHandlersInfo());
+  listed_routes.store(methods);
   for (const RouteMethods::Route& route : methods->routes()) {
     if (route.refused.empty()) continue;
     app.registerHandler(
@@ -101,7 +104,6 @@ void AnswerWithAllowedMethods() {
     if (request->method() != drogon::Options || IsMalformedApiPath(request->path())) return next();
     const RouteMethods::Route* route = methods->RouteForPath(request->path());
     if (route == nullptr) return next();  // no such route: the router's 404
-    request->attributes()->insert(std::string(kAnsweredRoute), route->pattern);
     auto response = NoContentResponse();
     response->addHeader("Allow", route->allow);
     respond(response);
@@ -116,9 +118,12 @@ std::string RouteLabel(const drogon::HttpRequestPtr& request) {
   if (const std::string_view pattern = request->matchedPathPattern(); !pattern.empty()) {
     return std::string(pattern);
   }
-  const auto& attributes = request->attributes();
-  const std::string key(kAnsweredRoute);
-  return attributes->find(key) ? attributes->get<std::string>(key) : "unmatched";
+  if (const auto routes = listed_routes.load(); routes && !IsMalformedApiPath(request->path())) {
+    if (const RouteMethods::Route* route = routes->RouteForPath(request->path())) {
+      return route->pattern;
+    }
+  }
+  return "unmatched";
 }
 
 std::string MethodLabel(const drogon::HttpRequestPtr& request) {

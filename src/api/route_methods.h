@@ -58,9 +58,10 @@ void AnswerWithAllowedMethods();
 // method the path of one image does not take, GET /api/v1/images/ as "no image ").
 bool IsMalformedApiPath(std::string_view path);
 
-// How an answered request is counted and logged: the route pattern it went to ("unmatched"
-// for none), also when an advice answered it (OPTIONS), and its method as sent (HEAD, which
-// Drogon hands to the GET handler as a GET).
+// How an answered request is counted and logged: the route pattern it went to, or would
+// have gone to when an advice answered it before routing (OPTIONS, a body over the limit),
+// "unmatched" for none; and its method as sent (HEAD, which Drogon hands to the GET handler
+// as a GET).
 std::string RouteLabel(const drogon::HttpRequestPtr& request);
 std::string MethodLabel(const drogon::HttpRequestPtr& request);
 

@@ -402,6 +402,12 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
                                         std::string(500000, 'x'));
   EXPECT_EQ(huge.status, 413);
   EXPECT_EQ(huge.json["error"]["code"].asString(), "too_large") << huge.body;
+  // Refused before routing (this one) or by the handler (the big photo above), each counted
+  // under its route.
+  const std::string metrics = serve.Get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr(R"(argus_http_requests_total{route="/api/v1/images",)"
+                                 R"(method="POST",status="413"} 2)"));
+  EXPECT_THAT(metrics, Not(HasSubstr("unmatched")));
   // Unknown routes and ids.
   const HttpResult unknown = serve.Get("/api/v1/images/nope");
   EXPECT_EQ(unknown.status, 404);
