@@ -19,6 +19,7 @@
 #include "api/event_hub.h"
 #include "api/handler_pool.h"
 #include "api/metrics.h"
+#include "api/thumbnail_renders.h"
 #include "api/trusted_proxies.h"
 #include "auth/accounts.h"
 #include "blob/blob_store.h"
@@ -121,6 +122,7 @@ struct ApiContext {
   // Where handlers that use the stores run (api/off_the_loop.h).
   HandlerPool& handlers;
   ApiOptions options;
+  ThumbnailRenders thumbnails;
   std::unique_ptr<queue::WakeChannel> decode_ahead;  // null when not announcing
   // The scaler's view (workers, decisions) when it runs in this process, for /api/v1/ops.
   std::function<Json::Value()> scaler_status;

@@ -156,21 +156,23 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
 Result<std::vector<std::byte>> ThumbnailOf(ApiContext& context, const std::string& id) {
   auto stored = context.blobs.Get(worker::ThumbnailKey(id));
   if (stored || stored.error().code != ErrorCode::kNotFound) return stored;
-  auto input = context.blobs.Get(worker::InputKey(id));
-  if (!input) return std::unexpected(input.error());
-  auto thumbnail =
-      image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
-  if (!thumbnail) return std::unexpected(thumbnail.error());
-  if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
-                                   blob::Durability::kRecreatable);
-      !put) {
-    LogLine("warning", "web", "cannot keep the thumbnail of " + id + ": " + put.error().message);
-  } else if (auto image = context.catalog.GetImage(id);
-             !image && image.error().code == ErrorCode::kNotFound) {
-    // Deleted while the thumbnail was being made: do not leave it behind.
-    (void)context.blobs.Delete(worker::ThumbnailKey(id));
-  }
-  return thumbnail;
+  return context.thumbnails.Get(id, [&context, &id]() -> Result<std::vector<std::byte>> {
+    auto input = context.blobs.Get(worker::InputKey(id));
+    if (!input) return std::unexpected(input.error());
+    auto thumbnail =
+        image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
+    if (!thumbnail) return std::unexpected(thumbnail.error());
+    if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
+                                     blob::Durability::kRecreatable);
+        !put) {
+      LogLine("warning", "web", "cannot keep the thumbnail of " + id + ": " + put.error().message);
+    } else if (auto image = context.catalog.GetImage(id);
+               !image && image.error().code == ErrorCode::kNotFound) {
+      // Deleted while the thumbnail was being made: do not leave it behind.
+      (void)context.blobs.Delete(worker::ThumbnailKey(id));
+    }
+    return thumbnail;
+  });
 }
 
 void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,

@@ -1924,6 +1924,59 @@ TEST_F(ServeTest, AClientThatSendsRequestsWithoutReadingTheAnswersIsCutOff) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// A GIF of 48 bytes that declares 10000 x 9999 pixels is within the pixel limit, and libvips
+// decodes it whole to make its thumbnail: half a gigabyte. Six requests for it at once took
+// the web tier to 2.6 GB; they now share one render, and renders run one at a time.
+TEST_F(ServeTest, ConcurrentRequestsForAThumbnailShareOneBoundedRender) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  // A two-colour screen of 10000 x 9999 and one frame as large, its pixel data cut short.
+  std::string gif = "GIF89a";
+  for (const int byte :
+       {0x10, 0x27, 0x0F, 0x27, 0x80, 0,    0,    0, 0,    0,    0xFF, 0xFF, 0xFF, 0x2C, 0,
+        0,    0,    0,    0x10, 0x27, 0x0F, 0x27, 0, 0x02, 0x02, 0x44, 0x01, 0,    0x3B}) {
+    gif += static_cast<char>(byte);
+  }
+  const std::filesystem::path file = dir_.path() / "wide.gif";
+  std::ofstream(file, std::ios::binary) << gif;
+  const HttpResult uploaded = serve.Upload("/api/v1/images", {{"file", file}});
+  ASSERT_EQ(uploaded.status, 202) << uploaded.body;
+  const std::string id = uploaded.json["images"][0]["id"].asString();
+  serve.AwaitAll({id});
+
+  const std::size_t before = ResidentBytes(serve.pid());
+  std::atomic<bool> done = false;
+  std::size_t peak = before;
+  std::jthread sampler([&] {
+    while (!done) {
+      peak = std::max(peak, ResidentBytes(serve.pid()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  const std::string request = "GET /api/v1/images/" + id +
+                              "/thumbnail HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+                              serve.bearer() + "\r\nConnection: close\r\n\r\n";
+  std::vector<std::future<std::string>> answers;
+  for (int i = 0; i < 6; ++i) {
+    answers.push_back(std::async(std::launch::async, [&] {
+      return RawExchange(serve.port(), request, std::chrono::seconds(60));
+    }));
+  }
+  for (auto& answer : answers) {
+    const std::string text = answer.get();
+    EXPECT_THAT(text, ::testing::StartsWith("HTTP/1.1 200 ")) << text.substr(0, 300);
+  }
+  done = true;
+  sampler.join();
+  const std::size_t render = 500 * 1024 * 1024;  // 10000 x 9999 pixels, RGBA and a copy
+  EXPECT_LT(peak, before + 2 * render)
+      << "resident memory went from " << before << " to " << peak << " bytes";
+  EXPECT_LT(ResidentBytes(serve.pid()), before + 100 * 1024 * 1024)
+      << "the render's memory was not given back";
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A client that hung up (its own or a proxy's timeout) is not waited for: the stop took the
 // whole drain timeout for answers no one would read.
 TEST_F(ServeTest, SigtermDoesNotWaitForClientsThatHungUp) {
