@@ -47,6 +47,9 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   if (auto made = options.storage.CheckDataDirExists("scaler"); !made) {
     return fail(made.error().message);
   }
+  if (auto whole = options.storage.CheckCatalogNotLost(/*queue_shows_a_service=*/false); !whole) {
+    return fail(whole.error().message);
+  }
   auto data_dir = options.storage.Resolve();
   if (!data_dir) return fail(data_dir.error().message);
   auto queue = queue::OpenQueue(

@@ -427,7 +427,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   auto web_dir = WebDir(options.web_dir, component);
   if (!web_dir) return fail(web_dir.error().message);
   options.api.web_dir = *web_dir;
-  if (auto whole = options.storage.CheckCatalogNotLost(); !whole)
+  if (auto whole = options.storage.CheckCatalogNotLost(/*queue_shows_a_service=*/true); !whole)
     return fail(whole.error().message);
   auto data_dir = options.storage.Resolve();
   if (!data_dir) return fail(data_dir.error().message);

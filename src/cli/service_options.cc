@@ -95,13 +95,13 @@ std::optional<std::filesystem::path> SqliteFile(const std::string& url, const st
 
 }  // namespace
 
-Result<void> StorageOptions::CheckCatalogNotLost() const {
+Result<void> StorageOptions::CheckCatalogNotLost(bool queue_shows_a_service) const {
   const auto catalog = SqliteFile(catalog_url, data_dir, "catalog.db");
   if (std::error_code error; !catalog || std::filesystem::exists(*catalog, error)) return {};
   const std::filesystem::path dir = std::filesystem::absolute(data_dir);
   const auto queue = SqliteFile(queue_url, data_dir, "queue.db");
   std::error_code error;
-  const bool has_queue = queue && std::filesystem::exists(*queue, error);
+  const bool has_queue = queue_shows_a_service && queue && std::filesystem::exists(*queue, error);
   const bool has_uploads = std::filesystem::is_directory(dir / "blobs" / "inputs", error) &&
                            !std::filesystem::is_empty(dir / "blobs" / "inputs", error);
   if (!has_queue && !has_uploads) return {};

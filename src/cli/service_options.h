@@ -65,10 +65,11 @@ struct StorageOptions {
   // anything.
   std::string CatalogUrl() const;
 
-  // For the web tier, which creates the stores: kInvalidArgument when the SQLite catalog is
-  // missing from a data directory that holds a service's queue or uploads (deleted, or lost
-  // in a restore): a new empty catalog would drop every account and photo record.
-  Result<void> CheckCatalogNotLost() const;
+  // kInvalidArgument when the SQLite catalog is missing from a data directory that holds a
+  // service's uploads, or its queue when `queue_shows_a_service` (deleted, or lost in a
+  // restore): a new empty catalog would drop every account and photo record. Not the queue
+  // for a worker or scaler: a scaler started before its web tier makes the queue.
+  Result<void> CheckCatalogNotLost(bool queue_shows_a_service) const;
   // For the worker and the scaler, which use the stores their web tier made: kInvalidArgument
   // when a store would lie in a data directory that does not exist. A mistyped --data-dir
   // would otherwise get a new empty queue of its own, and wait on it for good. `command`

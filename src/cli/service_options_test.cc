@@ -242,7 +242,7 @@ TEST_F(ServiceStartTest, AFailedStartLeavesNoDataDirectoryBehind) {
 // A data directory that lost its catalog (deleted, or left out of a restore) while it holds
 // a service's uploads or queue is refused: a new empty catalog would have dropped every
 // account and photo record without a word.
-TEST_F(ServiceStartTest, AWebTierWhoseCatalogIsLostRefusesToStartAfresh) {
+TEST_F(ServiceStartTest, AServiceWhoseCatalogIsLostRefusesToStartAfresh) {
   const std::filesystem::path uploads = dir_ / "uploads";
   std::filesystem::create_directories(uploads / "blobs" / "inputs");
   std::ofstream(uploads / "blobs" / "inputs" / std::string(64, 'a')) << "a photo's bytes";
@@ -262,6 +262,17 @@ TEST_F(ServiceStartTest, AWebTierWhoseCatalogIsLostRefusesToStartAfresh) {
           << command;
       EXPECT_FALSE(std::filesystem::exists(data / "catalog.db")) << command;
     }
+  }
+  // Nor does a worker or a scaler (whose workers would) make a new one beside the uploads; a
+  // queue alone is no sign, as a scaler started before its web tier makes it.
+  for (const std::string& command :
+       {std::string("worker"), "scaler --metrics-port=" + std::to_string(UnusedLoopbackPort())}) {
+    const Outcome refused =
+        RunArgus(command + " --data-dir=" + uploads.string(),
+                 "ARGUS_ASSETS_DIR=" ARGUS_TEST_SHARED_DIR "/assets timeout 60");
+    EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("no catalog at " + (uploads / "catalog.db").string()));
+    EXPECT_FALSE(std::filesystem::exists(uploads / "catalog.db")) << command;
   }
 }
 

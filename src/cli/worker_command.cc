@@ -60,6 +60,9 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (auto made = options.storage.CheckDataDirExists("worker"); !made) {
     return fail(made.error().message);
   }
+  if (auto whole = options.storage.CheckCatalogNotLost(/*queue_shows_a_service=*/false); !whole) {
+    return fail(whole.error().message);
+  }
   auto classifier =
       engine::Classifier::Create(*manifest, {.intra_op_threads = options.settings.engine_threads,
                                              .allow_spinning = options.settings.engine_spin});
