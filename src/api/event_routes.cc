@@ -43,8 +43,9 @@ std::optional<std::uint64_t> LastEventId(const HttpRequestPtr& request) {
   return value;
 }
 
-void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owner,
-             std::uint64_t after, EventHub::Clock::time_point deadline, const Callback& callback) {
+void Respond(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
+             const std::string& owner, std::uint64_t after, EventHub::Clock::time_point deadline,
+             const Callback& callback) {
   // Taken first: every event after it is in the slice below or still to come.
   const std::uint64_t now = context->hub.SequenceNow();
   // A bounded slice per response: a client far behind (Last-Event-ID: 0) catches up over
@@ -100,7 +101,14 @@ void Respond(const std::shared_ptr<ApiContext>& context, const std::string& owne
   }
   // Woken on the hub's thread, or the event bus's: the catalog is read on the handler pool.
   context->hub.WaitForEvents(last, deadline, [=] {
-    context->handlers.Run([=] { Respond(context, owner, last, deadline, callback); });
+    context->handlers.Run([=] {
+      // A log-out, a new password or a revoked token while the stream waited ends it: the
+      // events that woke it came after.
+      if (auto principal = RequireUser(*context, request); !principal) {
+        return callback(principal.error());
+      }
+      Respond(context, request, owner, last, deadline, callback);
+    });
   });
 }
 
@@ -116,7 +124,8 @@ void StartStream(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
     return callback(EventStream(
         std::format("id: {}\nevent: ready\ndata: {{}}\n\n", context->hub.SequenceNow())));
   }
-  Respond(context, principal->user.id, after, EventHub::Clock::now() + kLongPoll, callback);
+  Respond(context, request, principal->user.id, after, EventHub::Clock::now() + kLongPoll,
+          callback);
 }
 
 }  // namespace

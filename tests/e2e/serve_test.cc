@@ -741,6 +741,40 @@ TEST_F(ServeTest, AStreamsFirstIdTellsNothingOfOtherAccountsEvents) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// A stream that was waiting when its token was revoked answered the uploads that came
+// afterwards (file name, labels) up to 25 s later; it now ends with 401.
+TEST_F(ServeTest, AStreamWaitingWhenItsTokenIsRevokedTellsNothingMore) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  Json::Value name(Json::objectValue);
+  name["name"] = "second";
+  const HttpResult second = serve.SendJson(drogon::Post, "/api/v1/tokens", name,
+                                           {{"Authorization", "Bearer " + serve.bearer()}});
+  ASSERT_EQ(second.status, 201) << second.body;
+  const std::string owner = serve.bearer();
+  serve.UseToken(second.json["token"].asString());
+  const std::string start = LastEventId(serve.Get("/api/v1/events").body);
+  ASSERT_FALSE(start.empty());
+  auto waiting = std::async(std::launch::async, [&] {
+    return RawExchange(serve.port(),
+                       "GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+                           second.json["token"].asString() + "\r\nLast-Event-ID: " + start +
+                           "\r\nConnection: close\r\n\r\n",
+                       std::chrono::seconds(40));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the long poll waits
+  serve.UseToken(owner);
+  ASSERT_EQ(serve.Delete("/api/v1/tokens/" + second.json["id"].asString()).status, 204);
+  const HttpResult upload = serve.Upload(
+      "/api/v1/images", {{"file", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}});
+  ASSERT_EQ(upload.status, 202);
+  const std::string answer = waiting.get();
+  EXPECT_THAT(answer, ::testing::StartsWith("HTTP/1.1 401 ")) << answer;
+  EXPECT_THAT(answer, Not(HasSubstr("tench")));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, TheEventStreamTellsAnAccountOfItsUploadsAndDeletions) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
