@@ -278,6 +278,13 @@ std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
   if (std::optional<BacklogReservation>& room = check->reservation; room.has_value()) {
     return std::move(room.value());
   }
+  // However short the queue gets, these never fit: retrying would loop for good.
+  if (new_images > context.options.max_queue_depth) {
+    return std::unexpected(ErrorResponse(
+        drogon::k413RequestEntityTooLarge, "too_large",
+        std::format("{} new images in one request; the queue holds at most {}: send fewer at once",
+                    new_images, context.options.max_queue_depth)));
+  }
   return std::unexpected(QueueFull(check->waiting));
 }
 

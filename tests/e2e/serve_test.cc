@@ -1008,10 +1008,14 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   web.Start({"--max-queue-depth=3"});
   web.UseNewAccount("owner@example.com");
   const auto files = SamplePhotos();
-  // One request whose new images alone would take the backlog over the bound.
+  // One request whose new images alone are over the bound could never be taken: it is not
+  // told to retry.
   const HttpResult four = web.Upload(
       "/api/v1/images", {{"a", files[6]}, {"b", files[7]}, {"c", files[8]}, {"d", files[9]}});
-  EXPECT_EQ(four.status, 503) << four.body;
+  EXPECT_EQ(four.status, 413) << four.body;
+  EXPECT_EQ(four.json["error"]["code"].asString(), "too_large");
+  EXPECT_THAT(four.json["error"]["message"].asString(), HasSubstr("the queue holds at most 3"));
+  EXPECT_FALSE(four.headers.contains("retry-after"));
   // Uploads in quick succession: the depth read from the queue is up to 100 ms old, and the
   // jobs queued since count too.
   int accepted = 0;
