@@ -174,8 +174,13 @@ Result<std::optional<Principal>> Accounts::Authenticate(std::string_view session
 Result<NewApiToken> Accounts::CreateApiToken(const catalog::UserRecord& user,
                                              std::string_view name) {
   const std::size_t characters = Utf8Characters(name);
-  if (characters == 0 || characters > 100) {
-    return Fail(ErrorCode::kInvalidArgument, "a token needs a name of 1 to 100 characters");
+  // A name is what tells the tokens apart in a list: not blank, and on one line.
+  const bool blank = name.find_first_not_of(" \t\n\r\f\v") == std::string_view::npos;
+  const bool control = std::ranges::any_of(
+      name, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7F'; });
+  if (characters > 100 || blank || control) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a token needs a name of 1 to 100 characters, not only spaces, on one line");
   }
   NewApiToken token{.token = "argus_" + NewSecret()};
   auto record = catalog_.CreateApiToken(user.id, name, HashSecret(token.token), NowMs());

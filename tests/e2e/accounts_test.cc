@@ -481,7 +481,7 @@ TEST_F(AccountsTest, TheBearerSchemeIsCaseInsensitive) {
 
 // A token's name holds up to 100 characters, as the web app counts them: 100 emoji (400
 // bytes) are one, 101 are refused.
-TEST_F(AccountsTest, TokenNamesAreCountedInCharacters) {
+TEST_F(AccountsTest, TokenNamesAreCountedInCharactersAndMayNotBeBlank) {
   const std::vector<std::pair<std::string, std::string>> bearer{
       {"Authorization", "Bearer " + serve_.UseNewAccount("heidi@example.com")}};
   std::string emoji;
@@ -493,8 +493,12 @@ TEST_F(AccountsTest, TokenNamesAreCountedInCharacters) {
   EXPECT_EQ(hundred.json["name"].asString(), emoji);
   name["name"] = emoji + "\xF0\x9F\x98\x80";
   EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer).status, 400);
-  name["name"] = "";
-  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer).status, 400);
+  for (const char* refused : {"", "   ", " \n\t", "two\nlines", "bell\x07"}) {
+    name["name"] = refused;
+    const HttpResult answer = serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer);
+    EXPECT_EQ(answer.status, 400) << refused;
+    EXPECT_THAT(answer.json["error"]["message"].asString(), HasSubstr("not only spaces"));
+  }
 }
 
 // A new password signs out every other session, keeps the one that asked and the API tokens,
