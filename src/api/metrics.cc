@@ -112,8 +112,9 @@ class GaugeCollector : public Collector<Gauge> {
   const std::string_view type() const override { return "gauge"; }
 };
 
-const std::vector<double> kLatencyBuckets{0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                          0.25,  0.5,   1,     2.5,  5,     10};
+// Up to the minute a POST / or a long poll may wait (--sync-timeout, ?wait=).
+const std::vector<double> kLatencyBuckets{0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                          0.5,   1,     2.5,   5,    10,    30,   60};
 
 }  // namespace
 
@@ -134,7 +135,8 @@ struct Metrics::Collectors {
       std::make_shared<HistogramCollector>("argus_decode_seconds", "Decoding time per batch",
                                            std::vector<std::string>{}, kLatencyBuckets);
   std::shared_ptr<HistogramCollector> queue_wait = std::make_shared<HistogramCollector>(
-      "argus_queue_wait_seconds", "Mean time a batch's jobs waited in the queue",
+      "argus_queue_wait_seconds",
+      "Time images waited in the queue, each counted at its batch's mean",
       std::vector<std::string>{}, kLatencyBuckets);
   std::shared_ptr<Collector<Counter>> decoded_ahead = std::make_shared<Collector<Counter>>(
       "argus_images_decoded_ahead_total",
@@ -179,10 +181,19 @@ void Metrics::ObserveBatch(const worker::BatchEvent& batch) {
   collectors_->batch_size->metric({}).observe(static_cast<double>(batch.size));
   collectors_->inference->metric({}).observe(batch.inference_ms / 1000.0);
   collectors_->decode->metric({}).observe(batch.decode_ms / 1000.0);
-  collectors_->queue_wait->metric({}).observe(batch.queue_wait_ms / 1000.0);
+  // Once per image: a mean per batch weighed a batch of 16 that waited out a backlog as one
+  // lone image that did not wait.
+  for (std::uint64_t image = 0; image < batch.size; ++image) {
+    collectors_->queue_wait->metric({}).observe(batch.queue_wait_ms / 1000.0);
+  }
   // Created with the first batch, so that the counter is exported at 0 before any image
   // was decoded ahead.
   collectors_->decoded_ahead->metric({})->increment(static_cast<double>(batch.decoded_ahead));
+}
+
+void Metrics::CountImagesFromNow() {
+  collectors_->images->metric({"done"});
+  collectors_->images->metric({"failed"});
 }
 
 void Metrics::CountImage(const worker::ImageEvent& image) {

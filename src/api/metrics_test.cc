@@ -38,6 +38,27 @@ TEST(MetricsTest, AnImageCountsOnceHoweverOftenItsJobWasDelivered) {
   EXPECT_THAT(text, Not(HasSubstr("processing")));
 }
 
+TEST(MetricsTest, ImageCountsStartAtZeroInTheProcessThatCountsThem) {
+  Metrics metrics;
+  EXPECT_THAT(metrics.Render(), Not(HasSubstr("argus_images_total")));
+  metrics.CountImagesFromNow();
+  const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("argus_images_total{status=\"done\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("argus_images_total{status=\"failed\"} 0\n"));
+}
+
+// A batch of 16 that waited 125 ms and a lone image that did not wait: the mean wait of the
+// 17 images is 118 ms, not the 62.5 ms of the two batches.
+TEST(MetricsTest, QueueWaitIsCountedPerImage) {
+  Metrics metrics;
+  metrics.ObserveBatch({.size = 16, .queue_wait_ms = 125});
+  metrics.ObserveBatch({.size = 1, .queue_wait_ms = 0});
+  const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("argus_queue_wait_seconds_count 17\n"));
+  EXPECT_THAT(text, HasSubstr("argus_queue_wait_seconds_sum 2\n"));
+  EXPECT_THAT(text, HasSubstr("argus_batch_size_count 2\n"));
+}
+
 TEST(MetricsTest, TheHandlerBacklogIsAGaugeOfRequestsInHandAndItsLimit) {
   Metrics metrics;
   EXPECT_THAT(metrics.Render(), Not(HasSubstr("argus_http_handler_backlog")));

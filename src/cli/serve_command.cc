@@ -225,6 +225,7 @@ struct EventSubscriptions {
 Result<EventSubscriptions> SubscribeToWorkers(events::EventBus& bus, api::EventHub& hub,
                                               api::Metrics& metrics) {
   EventSubscriptions subscriptions;
+  metrics.CountImagesFromNow();
   if (!bus.ReachesEverySubscriber()) {
     auto both = bus.Subscribe(Decoding([&hub, &metrics](const worker::WorkerEvent& event) {
       Notify(event, hub);

@@ -140,6 +140,8 @@ void Worker::FailPermanently(Item& item, const std::string& reason) {
   }
   Acknowledge(item.message);
   Publish({SettledEventOf(item.job.image_id, catalog::ImageStatus::kFailed)});
+  // Most such photos are damaged, but a file missing from the store is the operator's to see.
+  LogLine("warning", "worker", "image " + item.job.image_id + " failed: " + reason);
 }
 
 // Unacknowledged, a job comes back after its visibility timeout: the log says why.

@@ -334,6 +334,23 @@ TEST_F(WorkerTest, OnlyTheDeliveryThatRecordedAFailureAnnouncesItSettled) {
   EXPECT_EQ(image->status, catalog::ImageStatus::kFailed);
 }
 
+// An image failed for good is logged: a file missing from the store is the operator's to see,
+// and the failure showed only in the image's record and a counter.
+TEST_F(WorkerTest, AnImageThatFailsForGoodIsLogged) {
+  const std::string id = UploadSamples(1).front();
+  ASSERT_TRUE(blobs_->Delete(InputKey(id)));
+  ::testing::internal::CaptureStderr();
+  {
+    std::jthread worker = StartWorker();
+    ASSERT_TRUE(WaitForEmptyQueue());
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(
+      logged.find("image " + id + " failed: the uploaded file is missing from the blob store"),
+      std::string::npos)
+      << logged;
+}
+
 TEST_F(WorkerTest, RedeliveredFinishedJobRestoresALostOutputObjectWithoutClassifyingAgain) {
   const std::string id = UploadSamples(1).front();
   {
