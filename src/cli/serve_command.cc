@@ -128,6 +128,9 @@ constexpr std::chrono::seconds kStillReceiving{1};
 // Between attempts to index stored results again while the catalog fails.
 constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
 constexpr std::size_t kReindexProgressEvery = 10'000;
+// The request attribute that marks a request logged and counted, by whichever advice came
+// first.
+constexpr std::string_view kLoggedAttribute = "argus.logged";
 // Requests in hand per handler thread, queued and running, above which new ones get 503: far
 // above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
 // flood leaves queued fits in memory (bodies up to 1 MiB are held there).
@@ -361,16 +364,15 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
     }
     next();
   });
-  // Before sending rather than after handling: unknown routes, static files and the answers
-  // of advices are logged and counted too.
-  app.registerPreSendingAdvice([&metrics, &proxies = options.api.trusted_proxies, &draining](
-                                   const drogon::HttpRequestPtr& request,
-                                   const drogon::HttpResponsePtr& response) {
-    api::AddSecurityHeaders(request, response);
-    // A stopping server closes each connection after its answer, so that a client's next
-    // request goes on a new connection, which the shut gate refuses cleanly, rather than on
-    // one the server is about to drop.
-    if (draining) response->setCloseConnection(true);
+  // After handling, as the handler answers: Drogon sends nothing, and calls no pre-sending
+  // advice, once the client has hung up, and an upload it stored went unlogged. Before
+  // sending for the rest: unknown routes, static files and the answers of advices.
+  auto log_and_count = [&metrics, &proxies = options.api.trusted_proxies](
+                           const drogon::HttpRequestPtr& request,
+                           const drogon::HttpResponsePtr& response) {
+    const std::string key(kLoggedAttribute);
+    if (request->attributes()->find(key)) return;
+    request->attributes()->insert(key, true);
     const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
                                                request->creationDate().microSecondsSinceEpoch()) /
                            1e6;
@@ -390,6 +392,16 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
     line["peer"] = request->peerAddr().toIp();
     if (!proxies.empty()) line["client"] = api::ClientAddress(proxies, request);
     WriteLogLine(WriteJson(line));
+  };
+  app.registerPostHandlingAdvice(log_and_count);
+  app.registerPreSendingAdvice([log_and_count, &draining](const drogon::HttpRequestPtr& request,
+                                                          const drogon::HttpResponsePtr& response) {
+    api::AddSecurityHeaders(request, response);
+    // A stopping server closes each connection after its answer, so that a client's next
+    // request goes on a new connection, which the shut gate refuses cleanly, rather than on
+    // one the server is about to drop.
+    if (draining) response->setCloseConnection(true);
+    log_and_count(request, response);
   });
 }
 

@@ -2015,6 +2015,48 @@ TEST_F(ServeTest, ConcurrentRequestsForAThumbnailShareOneBoundedRender) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// An upload the server took in is logged and counted even when its client hung up before the
+// answer: Drogon calls no pre-sending advice then, and five stored uploads left no trace.
+TEST_F(ServeTest, AnUploadWhoseClientHungUpIsLoggedAndCounted) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  const std::string photo = ReadAll(SamplePhotos().front());
+  const std::string body =
+      "--boundary\r\nContent-Disposition: form-data; name=\"file\"; "
+      "filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" +
+      photo + "\r\n--boundary--\r\n";
+  const std::string request =
+      std::format(
+          "POST /api/v1/images HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}"
+          "\r\nContent-Type: multipart/form-data; boundary=boundary\r\n"
+          "Content-Length: {}\r\n\r\n",
+          serve.bearer(), body.size()) +
+      body;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(serve.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  close(fd);  // without waiting for the answer
+
+  const std::string counted =
+      R"(argus_http_requests_total{route="/api/v1/images",method="POST",status="202"})";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (serve.Metric(counted) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(serve.Metric(counted), 1);
+  EXPECT_EQ(serve.Get("/api/v1/images").json["images"].size(), 1u) << "stored";
+  EXPECT_TRUE(std::regex_search(
+      serve.log(), std::regex(R"("method":"POST","path":"/api/v1/images",[^\n]*"status":202)")))
+      << serve.log();
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // A client that hung up (its own or a proxy's timeout) is not waited for: the stop took the
 // whole drain timeout for answers no one would read.
 TEST_F(ServeTest, SigtermDoesNotWaitForClientsThatHungUp) {
