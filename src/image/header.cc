@@ -1,5 +1,6 @@
 #include "image/header.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -97,6 +98,16 @@ Result<Header> ReadHeader(std::span<const std::byte> bytes, const Limits& limits
     return Fail(ErrorCode::kTooLarge,
                 std::format("image is {} x {} pixels ({} pixels), over the limit of {} pixels",
                             width, height, pixels, limits.max_pixels));
+  }
+  // Preprocessing scales the short side to the model's (a few hundred pixels), and libvips
+  // refuses an image whose long side would then pass its largest coordinate: stored, such an
+  // image could only fail. No model's short side is over 1,024 pixels.
+  constexpr double kLargestShortSide = 1024;
+  if (static_cast<double>(std::max(width, height)) / std::max(1, std::min(width, height)) *
+          kLargestShortSide >
+      vips_max_coord_get()) {
+    return Fail(ErrorCode::kTooLarge,
+                std::format("a {} x {} image is too elongated to classify", width, height));
   }
 
   const bool avif = loader->format == "heif" && IsAvif(image.get());

@@ -229,6 +229,19 @@ TEST(ProbeTest, RefusesADecompressionBombFromItsHeader) {
   EXPECT_THAT(info.error().message, HasSubstr("50000 x 50000"));
 }
 
+// Within the pixel limit, but no model's resize can take it: it is refused before it is
+// stored, where it used to be taken and then always fail.
+TEST(ProbeTest, RefusesAnImageTooElongatedToClassify) {
+  for (const auto& [width, height] : {std::pair{1u, 400'000u}, std::pair{400'000u, 1u}}) {
+    auto info = Probe(PngDeclaring(width, height), kDefaultLimits);
+    ASSERT_FALSE(info.has_value());
+    EXPECT_EQ(info.error().code, ErrorCode::kTooLarge);
+    EXPECT_THAT(info.error().message, HasSubstr("too elongated"));
+  }
+  auto banner = Probe(PngDeclaring(20'000, 40), kDefaultLimits);
+  EXPECT_TRUE(banner.has_value()) << banner.error().message;
+}
+
 TEST(ProbeTest, ReadsOnlyTheHeaderOfATruncatedFile) {
   auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
   bytes.resize(bytes.size() / 2);
