@@ -11,6 +11,7 @@
 
 #include "image/test_images.h"
 #include "image/vips_init.h"
+#include "image/vips_util.h"
 
 namespace argus::image {
 namespace {
@@ -398,6 +399,21 @@ TEST(PreprocessTest, LibvipsWarningsCanGoToTheJsonLog) {
   const std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(logged.find("VIPS-WARNING"), std::string::npos) << logged;
   EXPECT_NE(logged.find("\"component\":\"vips\""), std::string::npos) << logged;
+}
+
+// libheif's seek reports (on valid files too) named nothing a user could act on, and the
+// next warning about another image carried them into the log.
+TEST(PreprocessTest, SeekNoiseIsLeftOutOfMessagesAndTheLog) {
+  EXPECT_EQ(internal::OneLineWithoutNoise("source: bad seek to 27599\nsource: bad seek to 27572\n"
+                                          "heif: Security limit exceeded\n"),
+            "heif: Security limit exceeded");
+  LogVipsWarnings();
+  ::testing::internal::CaptureStderr();
+  g_log("VIPS", G_LOG_LEVEL_WARNING, "source: bad seek to 27599\nsource: bad seek to 27572\n");
+  g_log("VIPS", G_LOG_LEVEL_WARNING, "read gave 1 warnings");
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(logged.find("bad seek"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("read gave 1 warnings"), std::string::npos) << logged;
 }
 
 TEST(PreprocessTest, ReportsATruncatedPngAsCorrupt) {

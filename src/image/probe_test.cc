@@ -242,6 +242,19 @@ TEST(ProbeTest, RefusesAnImageTooElongatedToClassify) {
   EXPECT_TRUE(banner.has_value()) << banner.error().message;
 }
 
+// A valid JPEG the decoder does not take is unsupported, not damaged.
+TEST(ProbeTest, ATwelveBitJpegIsUnsupportedNotCorrupt) {
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  const std::byte start_of_frame[] = {std::byte{0xFF}, std::byte{0xC0}};
+  const auto frame = std::ranges::search(bytes, start_of_frame);
+  ASSERT_FALSE(frame.empty());
+  *(frame.begin() + 4) = std::byte{12};  // the sample precision, after the marker and length
+  auto info = Probe(bytes, kDefaultLimits);
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kUnsupportedMedia) << info.error().message;
+  EXPECT_THAT(info.error().message, HasSubstr("precision 12"));
+}
+
 TEST(ProbeTest, ReadsOnlyTheHeaderOfATruncatedFile) {
   auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
   bytes.resize(bytes.size() / 2);

@@ -5,14 +5,16 @@
 #include <mutex>
 
 #include "common/log.h"
+#include "image/vips_util.h"
 
 namespace argus::image {
 namespace {
 
 void LogVipsMessage(const gchar* /*domain*/, GLogLevelFlags level, const gchar* message,
                     gpointer /*data*/) {
-  LogLine((level & G_LOG_LEVEL_WARNING) != 0 ? "warning" : "info", "vips",
-          message != nullptr ? message : "");
+  const std::string text = internal::OneLineWithoutNoise(message != nullptr ? message : "");
+  if (text.empty()) return;
+  LogLine((level & G_LOG_LEVEL_WARNING) != 0 ? "warning" : "info", "vips", text);
 }
 
 }  // namespace

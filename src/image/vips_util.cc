@@ -19,23 +19,37 @@ std::shared_mutex steps;
 
 }  // namespace
 
+bool IsSeekNoise(std::string_view line) { return line.contains("bad seek to "); }
+
+std::string OneLineWithoutNoise(std::string_view message) {
+  std::string joined;
+  for (const auto part : std::views::split(message, '\n')) {
+    const std::string_view line(part);
+    if (line.empty() || IsSeekNoise(line)) continue;
+    if (!joined.empty()) joined += "; ";
+    joined += line;
+  }
+  return joined;
+}
+
 Error VipsError(ErrorCode code, std::string_view what) {
   ++errors_built;
   // Copy-and-clear is one locked step, so a concurrent failure cannot be lost between the two.
   char* raw = vips_error_buffer_copy();
-  const std::string_view detail(raw);
-
   // libvips ends every message with a newline; one line reads better in logs and JSON.
-  std::string message(what);
-  std::string_view separator = ": ";
-  for (const auto line : std::views::split(detail, '\n')) {
-    if (line.empty()) {
-      continue;
-    }
-    message.append(separator).append(std::string_view(line));
-    separator = "; ";
-  }
+  const std::string detail = OneLineWithoutNoise(raw);
   g_free(raw);
+  // Not damage: a valid file the decoder does not take (12-bit or lossless JPEG), or one over
+  // libheif's own size limit, which a header of other dimensions can hide from the probe.
+  if (code == ErrorCode::kCorrupt && detail.contains("Unsupported JPEG")) {
+    code = ErrorCode::kUnsupportedMedia;
+    what = "a kind of JPEG the decoder does not support";
+  } else if (code == ErrorCode::kCorrupt && detail.contains("Security limit exceeded")) {
+    code = ErrorCode::kTooLarge;
+    what = "the image is larger than its decoder allows";
+  }
+  std::string message(what);
+  if (!detail.empty()) message.append(": ").append(detail);
   return Error{code, std::move(message)};
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "common/error.h"
@@ -42,6 +43,14 @@ class VipsStepLock {
  private:
   const Mode mode_;
 };
+
+// libheif reports each seek it makes past the data read so far ("source: bad seek to 27599"),
+// for valid files too. Such lines tell a user nothing, and libvips keeps them in its error
+// buffer, where the next message about another image picked them up.
+bool IsSeekNoise(std::string_view line);
+
+// The lines of a libvips message, without seek noise, joined by "; " (empty: only noise).
+std::string OneLineWithoutNoise(std::string_view message);
 
 // How many errors VipsError has built on this thread.
 std::uint64_t VipsErrorsBuilt();
