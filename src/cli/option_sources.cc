@@ -209,9 +209,8 @@ std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& ap
     const std::string value = EnvironmentValue(*option);
     if (value.empty() || option->get_items_expected_min() != 0) continue;
     if (!IsFlagValue(value)) {
-      return CLI::ValidationError(
-          option->get_envname(),
-          std::format("\"{}\" is not a valid {} (true or false)", value, option->get_name()));
+      return CLI::ValidationError(option->get_envname(),
+                                  std::format("\"{}\" is not true or false", value));
     }
   }
   // The parse stopped before it had recorded the subcommand it was in.

@@ -682,7 +682,8 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
       ->envname("ARGUS_PRESIGNED_DOWNLOADS");
   command
       .add_flag("!--no-anonymous-classify", options.api.allow_anonymous_classify,
-                "Disable the account-free POST / and POST /classify endpoints")
+                "Disable the account-free POST / and POST /classify endpoints (in the "
+                "environment: ARGUS_ANONYMOUS_CLASSIFY=false)")
       ->envname("ARGUS_ANONYMOUS_CLASSIFY");
   AddStorageOptions(command, options.storage);
   if (with_workers) {
