@@ -336,6 +336,43 @@ try {
     await shoot('gallery-batch');
   });
 
+  await check('seven open tabs share one event stream, and an upload is not held up', async () => {
+    // HTTP/1.1 gives a browser six connections to the server, and each tab's stream held one
+    // for up to 25 s: with six tabs open an upload, or another tab's news of it, waited about
+    // 22 s for a connection, and so did a seventh tab's page.
+    const started = Date.now();
+    const tabs = [];
+    for (let i = 0; i < 6; i++) {
+      const tab = await context.newPage();
+      await tab.goto(`${base}/gallery`);
+      await tab.getByTestId('gallery-item').first().waitFor();
+      tabs.push(tab);
+    }
+    const last = tabs[tabs.length - 1];
+    const before = await last.evaluate(() => document.querySelector('[data-testid=gallery-item]')?.dataset.id);
+    const name = readdirSync(samples).filter((file) => file.endsWith('.JPEG')).sort()[40];
+    await page.bringToFront();
+    await page.locator('input[type=file]').first().setInputFiles(join(samples, name));
+    await page.waitForFunction(
+      (file) => [...document.querySelectorAll('[data-testid=upload-row]')].some(
+        (row) => row.dataset.phase === 'done' && row.innerText.includes(file)),
+      name,
+      { timeout: 30_000, polling: 100 },
+    );
+    // Another tab hears of it live, on the shared stream: the new photo heads its gallery.
+    await last.waitForFunction(
+      (seen) => {
+        const id = document.querySelector('[data-testid=gallery-item]')?.dataset.id;
+        return id && id !== seen;
+      },
+      before,
+      { timeout: 30_000, polling: 100 },
+    );
+    const took = Date.now() - started;
+    for (const tab of tabs) await tab.close();
+    assert(took < 10_000, `six tabs opened and an upload shown in them in ${took} ms`);
+  });
+
   await check('changes the password, then deletes the account', async () => {
     const third = { email: `e2e-c-${stamp}@example.com`, password: 'a third long password' };
     await page.request.post(`${base}/api/v1/auth/logout`, {

@@ -1,7 +1,8 @@
 // Side-effecting services behind a context so tests can inject fakes.
 import { type ReactNode, createContext, useContext } from 'react';
 import { type UploadFn, xhrUpload } from '../api/upload';
-import { type EventSourceFactory, browserEventSource } from './events';
+import type { EventSourceFactory } from './events';
+import { sharedEventSource } from './shared-events';
 
 export interface Services {
   eventSource: EventSourceFactory;
@@ -13,7 +14,7 @@ export interface Services {
 }
 
 export const defaultServices: Services = {
-  eventSource: browserEventSource,
+  eventSource: sharedEventSource(),
   upload: xhrUpload,
   opsIntervalMs: 3000,
   liveEvents: true,
