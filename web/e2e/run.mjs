@@ -210,6 +210,10 @@ try {
     assert(alts.some((alt) => alt.endsWith(DOG)), `dog photo missing from results: ${alts}`);
     assert(!alts.some((alt) => alt.endsWith(PHOTOS[2])), `the fish matched "dog": ${alts}`);
     await shoot('search-dog');
+    // One long word wraps on a phone rather than widening the page.
+    await page.goto(`${base}/gallery?label=${'x'.repeat(68)}`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await shoot('search-long-word');
   });
 
   await check('deletes a photo from its detail page', async () => {

@@ -1,4 +1,4 @@
-import { type DragEvent, useId, useRef, useState } from 'react';
+import { type DragEvent, useEffect, useId, useRef, useState } from 'react';
 import { IMAGE_EXTENSIONS, IMAGE_FORMATS, IMAGE_TYPES } from '../lib/uploads';
 import { Icon } from './Icon';
 
@@ -10,6 +10,24 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const depth = useRef(0);
+  const zone = useRef<HTMLDivElement>(null);
+  const onFilesRef = useRef(onFiles);
+  onFilesRef.current = onFiles;
+
+  // Files dropped anywhere else on the page are uploads too: on a photo card the browser
+  // opened the file instead, in place of the app. (Layout keeps the browser from opening
+  // files dropped on other pages.)
+  useEffect(() => {
+    const onPageDrop = (event: globalThis.DragEvent) => {
+      if (!event.dataTransfer?.types?.includes('Files')) return;
+      if (event.target instanceof Node && zone.current?.contains(event.target)) return;
+      event.preventDefault();
+      const files = [...event.dataTransfer.files];
+      if (files.length) onFilesRef.current(files);
+    };
+    window.addEventListener('drop', onPageDrop);
+    return () => window.removeEventListener('drop', onPageDrop);
+  }, []);
 
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -21,6 +39,7 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
 
   return (
     <div
+      ref={zone}
       className={`dropzone${over ? ' over' : ''}${compact ? ' compact' : ''}`}
       data-testid="dropzone"
       onDragEnter={(e) => {

@@ -36,13 +36,31 @@ function NavLink({
   );
 }
 
+/** A file dragged over the app and dropped outside an upload area must not replace the app. */
+function useNoFileNavigation() {
+  useEffect(() => {
+    const refuse = (event: DragEvent) => {
+      if (event.dataTransfer?.types?.includes('Files')) event.preventDefault();
+    };
+    window.addEventListener('dragover', refuse);
+    window.addEventListener('drop', refuse);
+    return () => {
+      window.removeEventListener('dragover', refuse);
+      window.removeEventListener('drop', refuse);
+    };
+  }, []);
+}
+
 function LiveIndicator() {
   const state = useConnectionState();
   const text = state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting' : 'Offline';
   return (
     <span className={`live live-${state}`} title={`Live updates: ${text.toLowerCase()}`}>
       <span className="live-dot" aria-hidden="true" />
-      <span className="live-text">{text}</span>
+      {/* Read out when it changes: losing the server is news. */}
+      <span className="live-text" aria-live="polite">
+        {text}
+      </span>
     </span>
   );
 }
@@ -54,6 +72,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const main = useRef<HTMLElement>(null);
   const toggle = useRef<HTMLButtonElement>(null);
   const first = useRef(true);
+  useNoFileNavigation();
 
   // Move focus to the new page's content after client-side navigation.
   useEffect(() => {

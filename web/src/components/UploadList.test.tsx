@@ -289,4 +289,23 @@ describe('upload list', () => {
     });
     expect(uploads.map((u) => u.file.name)).toEqual(['drop.jpg']);
   });
+
+  // Dropped on a photo card, the browser opened the file in place of the app.
+  it('takes files dropped anywhere on the gallery, and those on the drop area once', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [makeImage({ id: 'c1' })], next_cursor: '' } } });
+    const { upload, uploads } = controlledUploader();
+    renderApp('/gallery', { user: USER, services: { upload } });
+    const card = await screen.findByTestId('gallery-item');
+    let taken = true;
+    await act(async () => {
+      taken = fireEvent.drop(card, { dataTransfer: { files: [imageFile('on-card.jpg')], types: ['Files'] } });
+    });
+    expect(taken).toBe(false); // the browser does not open it
+    await act(async () => {
+      fireEvent.drop(screen.getByTestId('dropzone'), {
+        dataTransfer: { files: [imageFile('on-zone.jpg')], types: ['Files'] },
+      });
+    });
+    expect(uploads.map((u) => u.file.name)).toEqual(['on-card.jpg', 'on-zone.jpg']);
+  });
 });

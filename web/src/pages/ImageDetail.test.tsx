@@ -98,11 +98,16 @@ describe('image detail', () => {
     expect(within(failure).getByRole('alert').textContent).toBe('40 images are waiting; retry shortly');
 
     retry = { status: 202, body: { ...failed, status: 'queued', error: undefined, queued_at_ms: 2000 } };
-    await act(async () => fireEvent.click(within(failure).getByRole('button', { name: 'Try again' })));
+    const button = within(failure).getByRole('button', { name: 'Try again' });
+    button.focus();
+    await act(async () => fireEvent.click(button));
     expect(calls.filter((c) => c.method === 'POST')).toHaveLength(2);
     expect(calls.at(-1)!.headers['x-csrf-token']).toBe('test-csrf-token');
     expect(screen.queryByTestId('failure')).toBeNull();
     expect(screen.getByTestId('pending').textContent).toContain('Waiting for a worker');
+    // The button went with the failure: the focus is on the photo's title and status, not lost.
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }).parentElement);
+    expect(document.activeElement?.textContent).toContain('Queued');
     // A late event of the failed round does not bring the failure back; the new round's do.
     await act(async () => FakeEventSource.latest().emit('image', failed));
     expect(screen.queryByTestId('failure')).toBeNull();

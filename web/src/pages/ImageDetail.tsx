@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, api, urls } from '../api/client';
 import { type Image, isFinal, isLater } from '../api/types';
 import { CategoryChips } from '../components/CategoryChips';
@@ -66,6 +66,9 @@ export function ImageDetail({ id }: { id: string }) {
   const [deleteError, setDeleteError] = useState('');
   const [retrying, setRetrying] = useState(false);
   const [retryError, setRetryError] = useState('');
+  /** The status line takes the focus from the Try again button that a new round removes. */
+  const status = useRef<HTMLDivElement>(null);
+  const [focusStatus, setFocusStatus] = useState(false);
   /** Deleted in another tab (or through the API) while this page showed it. */
   const [deletedElsewhere, setDeletedElsewhere] = useState(false);
   const announce = useAnnounce();
@@ -148,12 +151,19 @@ export function ImageDetail({ id }: { id: string }) {
       const queued = await api.retryImage(id);
       setImage((current) => (current && isLater(current, queued) ? current : queued));
       announce('Trying again: waiting for a worker.');
+      setFocusStatus(true);
     } catch (e) {
       setRetryError(e instanceof ApiError ? e.message : 'Could not try again.');
     } finally {
       setRetrying(false);
     }
   };
+
+  useEffect(() => {
+    if (!focusStatus || !status.current) return;
+    setFocusStatus(false);
+    status.current.focus();
+  });
 
   if (deletedElsewhere) {
     return (
@@ -204,7 +214,7 @@ export function ImageDetail({ id }: { id: string }) {
           </figcaption>
         </figure>
         <div className="detail-info">
-          <div className="detail-head">
+          <div className="detail-head" ref={status} tabIndex={-1}>
             <h1 className={labels[0] ? 'capitalize' : undefined}>{title}</h1>
             <StatusBadge status={image.status} />
           </div>
