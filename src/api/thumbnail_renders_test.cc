@@ -40,6 +40,7 @@ TEST(ThumbnailRendersTest, ConcurrentRequestsForOnePhotoShareOneRender) {
   ThumbnailRenders renders;
   SlowRender render;
   std::vector<std::future<Result<Bytes>>> answers;
+  answers.reserve(4);
   for (int i = 0; i < 4; ++i) {
     answers.push_back(std::async(std::launch::async,
                                  [&] { return renders.Get("photo", [&] { return render(); }); }));
@@ -58,6 +59,7 @@ TEST(ThumbnailRendersTest, RendersOfDifferentPhotosRunOneAtATime) {
   ThumbnailRenders renders;
   SlowRender render;
   std::vector<std::future<Result<Bytes>>> answers;
+  answers.reserve(3);
   for (int i = 0; i < 3; ++i) {
     answers.push_back(std::async(std::launch::async, [&, i] {
       return renders.Get("photo-" + std::to_string(i), [&] { return render(); });

@@ -1996,6 +1996,7 @@ TEST_F(ServeTest, ConcurrentRequestsForAThumbnailShareOneBoundedRender) {
                               "/thumbnail HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
                               serve.bearer() + "\r\nConnection: close\r\n\r\n";
   std::vector<std::future<std::string>> answers;
+  answers.reserve(6);
   for (int i = 0; i < 6; ++i) {
     answers.push_back(std::async(std::launch::async, [&] {
       return RawExchange(serve.port(), request, std::chrono::seconds(60));
@@ -2007,10 +2008,11 @@ TEST_F(ServeTest, ConcurrentRequestsForAThumbnailShareOneBoundedRender) {
   }
   done = true;
   sampler.join();
-  const std::size_t render = 500 * 1024 * 1024;  // 10000 x 9999 pixels, RGBA and a copy
+  const std::size_t megabyte = 1024 * 1024;
+  const std::size_t render = 500 * megabyte;  // 10000 x 9999 pixels, RGBA and a copy
   EXPECT_LT(peak, before + 2 * render)
       << "resident memory went from " << before << " to " << peak << " bytes";
-  EXPECT_LT(ResidentBytes(serve.pid()), before + 100 * 1024 * 1024)
+  EXPECT_LT(ResidentBytes(serve.pid()), before + 100 * megabyte)
       << "the render's memory was not given back";
   EXPECT_EQ(serve.Terminate(), 0);
 }
