@@ -140,6 +140,23 @@ TEST_F(UnixEventBusTest, ASocketLeftByAKilledProcessIsReplaced) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "events.sock"));
 }
 
+// Removed under a running service, the socket is bound again: the workers' events had nowhere
+// to go, and every POST / waited for the once-a-second catalog check.
+TEST_F(UnixEventBusTest, ASocketRemovedUnderTheSubscriberIsListenedOnAgain) {
+  auto bus = OpenEventBus(url_);
+  Inbox inbox;
+  auto subscription = (*bus)->Subscribe([&](std::string_view p) { inbox.Add(p); });
+  ASSERT_TRUE(subscription) << subscription.error().message;
+  std::filesystem::remove(dir_ / "events.sock");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!std::filesystem::exists(dir_ / "events.sock") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE((*bus)->Publish("heard again"));
+  ASSERT_TRUE(inbox.WaitFor(1));
+}
+
 // One subscriber at a time: a second one (a second `argus serve` on the same data directory)
 // is refused and leaves the first one its socket, during and after the attempt.
 TEST_F(UnixEventBusTest, ASecondSubscriberIsRefusedAndTheFirstKeepsItsSocket) {

@@ -4,14 +4,18 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include "common/log.h"
 
 namespace argus::events {
 namespace {
@@ -37,15 +41,48 @@ std::filesystem::path LockPathOf(const std::filesystem::path& socket_path) {
   return socket_path.string() + ".lock";
 }
 
+// The inode a socket was bound to at `path`; 0 when there is none.
+ino_t BoundInode(const std::filesystem::path& path) {
+  struct stat status{};
+  return ::stat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode) ? status.st_ino : 0;
+}
+
+// A socket bound to `path` (whatever was there removed), or -1 with errno set.
+int BindReceiver(const sockaddr_un& address, const std::filesystem::path& path) {
+  const int receiver = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (receiver < 0) return -1;
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);  // left behind by a process that was killed
+  if (bind(receiver, reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0) {
+    const int error = errno;
+    close(receiver);
+    errno = error;
+    return -1;
+  }
+  // Bursts of results arrive faster than one thread may drain them for a moment.
+  const int buffer_bytes = 4 * 1024 * 1024;
+  setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+  return receiver;
+}
+
+// How often the subscriber checks that its socket file is still there.
+constexpr std::chrono::seconds kSocketCheckInterval{1};
+
 class SocketSubscription : public Subscription {
  public:
-  SocketSubscription(int socket, int lock, std::filesystem::path path,
+  SocketSubscription(int socket, int lock, const sockaddr_un& address, std::filesystem::path path,
                      std::function<void(std::string_view)> handler)
-      : socket_(socket), lock_(lock), path_(std::move(path)) {
+      : socket_(socket), lock_(lock), address_(address), path_(std::move(path)) {
     thread_ = std::jthread([this, handler = std::move(handler)](const std::stop_token& stop) {
       std::vector<char> buffer(kMaxEventBytes);
-      pollfd descriptor{.fd = socket_, .events = POLLIN, .revents = 0};
+      ino_t bound = BoundInode(path_);
+      auto checked = std::chrono::steady_clock::now();
       while (!stop.stop_requested()) {
+        if (std::chrono::steady_clock::now() - checked >= kSocketCheckInterval) {
+          checked = std::chrono::steady_clock::now();
+          bound = ListenAgainIfRemoved(bound);
+        }
+        pollfd descriptor{.fd = socket_, .events = POLLIN, .revents = 0};
         if (poll(&descriptor, 1, 100) <= 0) continue;
         const ssize_t size = recv(socket_, buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (size > 0) handler(std::string_view(buffer.data(), static_cast<std::size_t>(size)));
@@ -62,8 +99,24 @@ class SocketSubscription : public Subscription {
   }
 
  private:
+  // A socket file removed under the running service (a clean-up of the data directory) left
+  // the workers' events with nowhere to go: every POST / waited for the once-a-second catalog
+  // check. The subscriber, which holds the lock, binds the path again. Returns the inode now
+  // bound.
+  ino_t ListenAgainIfRemoved(ino_t bound) {
+    if (bound != 0 && BoundInode(path_) == bound) return bound;
+    const int receiver = BindReceiver(address_, path_);
+    if (receiver < 0) return bound;  // tried again at the next check
+    LogLine("warning", "events",
+            "the event socket " + path_.string() + " was removed; listening on it again");
+    close(socket_);
+    socket_ = receiver;
+    return BoundInode(path_);
+  }
+
   int socket_;
   int lock_;
+  sockaddr_un address_;
   std::filesystem::path path_;
   std::jthread thread_;
 };
@@ -122,23 +175,13 @@ Result<std::unique_ptr<Subscription>> UnixSocketEventBus::Subscribe(
     }
     return Fail(ErrorCode::kIo, "cannot lock " + lock_path.string() + ": " + reason);
   }
-  const int receiver = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int receiver = BindReceiver(*address, path_);
   if (receiver < 0) {
-    close(lock);
-    return Fail(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
-  }
-  std::error_code ignored;
-  std::filesystem::remove(path_, ignored);  // left behind by a process that was killed
-  if (bind(receiver, reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) < 0) {
     const std::string reason = std::strerror(errno);
-    close(receiver);
     close(lock);
     return Fail(ErrorCode::kIo, "cannot listen for events on " + path_.string() + ": " + reason);
   }
-  // Bursts of results arrive faster than one thread may drain them for a moment.
-  const int buffer_bytes = 4 * 1024 * 1024;
-  setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
-  return std::make_unique<SocketSubscription>(receiver, lock, path_, std::move(handler));
+  return std::make_unique<SocketSubscription>(receiver, lock, *address, path_, std::move(handler));
 }
 
 Result<std::unique_ptr<Subscription>> UnixSocketEventBus::SubscribeInGroup(
