@@ -202,6 +202,16 @@ describe('gallery', () => {
     expect((await screen.findByTestId('empty-search')).textContent).toContain('No photos of “vehicle” yet');
   });
 
+  // The server finds no words in "_" and lists every photo; the page said they matched "_".
+  it('says a search of separators alone has no words, and shows every photo as such', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery?label=_', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Your photos');
+    expect(screen.getByText('“_” has no words to search for: all your photos.')).toBeTruthy();
+    expect(screen.queryByText(/matching/)).toBeNull();
+  });
+
   it('selects many photos and deletes them after confirming', async () => {
     const { calls } = mockFetch({
       'GET /api/v1/images': { body: { images: page1, next_cursor: '' } },
