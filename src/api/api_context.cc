@@ -36,17 +36,22 @@ void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
 
 Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string& id) {
   const std::unique_lock held = LockImage(id);
-  auto last_owner =
-      catalog.Remove(owner, id, [this, &id] { return blobs.Delete(worker::InputKey(id)); });
+  const auto delete_objects = [this, &id]() -> Result<void> {
+    for (const std::string& key :
+         {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {
+      if (auto deleted = blobs.Delete(key); !deleted) return deleted;
+    }
+    return {};
+  };
+  // Before the removal commits, so that a crash right after it leaves no object of the photo
+  // (the labels of a deleted account's photo stayed in the output bucket for good); and again
+  // after it, for an object that a worker or a thumbnail render wrote meanwhile, having found
+  // the image still there.
+  auto last_owner = catalog.Remove(owner, id, delete_objects);
   if (!last_owner) return std::unexpected(last_owner.error());
   Announce(std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
   if (!*last_owner) return {};
-  // After the removal commits: a worker or a thumbnail writing one meanwhile then finds the
-  // image gone and deletes what it wrote.
-  for (const std::string& key : {worker::OutputKey(id), worker::ThumbnailKey(id)}) {
-    if (auto deleted = blobs.Delete(key); !deleted) return deleted;
-  }
-  return {};
+  return delete_objects();
 }
 
 Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
