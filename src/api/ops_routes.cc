@@ -1,6 +1,8 @@
 // Health, readiness, the OpenAPI document and the operators' status.
 #include <drogon/drogon.h>
 
+#include <format>
+
 #include "api/http_errors.h"
 #include "api/off_the_loop.h"
 #include "api/route_methods.h"
@@ -26,17 +28,24 @@ void Readiness(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr&
     return callback(ErrorResponse(drogon::k503ServiceUnavailable, "shutting_down",
                                   "the server is shutting down"));
   }
+  // Anyone may ask: the answer names the store and the reason, not the server's paths or URLs
+  // that the stores' messages hold.
+  const auto not_ready = [&callback](std::string_view code, std::string_view store,
+                                     const Error& error) {
+    const std::size_t last = error.message.rfind(": ");
+    const std::string reason =
+        last == std::string::npos ? error.message : error.message.substr(last + 2);
+    callback(ErrorResponse(drogon::k503ServiceUnavailable, std::string(code),
+                           std::format("{}: {}", store, reason)));
+  };
   auto stats = context->queue.Stats();
-  if (!stats)
-    return callback(
-        ErrorResponse(drogon::k503ServiceUnavailable, "queue_unavailable", stats.error().message));
+  if (!stats) return not_ready("queue_unavailable", "the queue does not answer", stats.error());
   auto counts = context->catalog.CountByStatus();
-  if (!counts)
-    return callback(ErrorResponse(drogon::k503ServiceUnavailable, "catalog_unavailable",
-                                  counts.error().message));
+  if (!counts) {
+    return not_ready("catalog_unavailable", "the catalog does not answer", counts.error());
+  }
   if (auto writable = context->blob_writes.Check(); !writable) {
-    return callback(ErrorResponse(drogon::k503ServiceUnavailable, "blob_store_unavailable",
-                                  writable.error().message));
+    return not_ready("blob_store_unavailable", "the blob store refuses writes", writable.error());
   }
   Json::Value body(Json::objectValue);
   body["status"] = "ready";

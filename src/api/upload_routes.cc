@@ -188,6 +188,17 @@ Result<void> EnqueueUnlessHeld(ApiContext& context, const catalog::ImageRecord& 
   return {};
 }
 
+// A failed Store: why, and the image when the upload was recorded before the failure. That
+// image stays (the recovery sweep queues a job it lacks within a minute): the answer lists it
+// with the others stored, or the client that took the refusal at its word found the photo
+// classified in its gallery a minute later.
+struct StoreFailure {
+  Error error;
+  std::optional<catalog::ImageRecord> recorded;
+  // The account was deleted meanwhile: what it had stored went with it.
+  bool account_gone = false;
+};
+
 // Stores the bytes, records the upload and, for new content, enqueues its job. The bytes
 // are written before the catalog row and the job, and the job's mark in the catalog
 // follows the job (a moment later, with other uploads' marks: JobMarks), so a crash of a
@@ -195,8 +206,10 @@ Result<void> EnqueueUnlessHeld(ApiContext& context, const catalog::ImageRecord& 
 // recovery re-enqueues. With DurabilityLevel::kPowerLoss the bytes reach stable storage
 // before the client is answered, but after the job is queued: a worker can start on them
 // meanwhile.
-Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner,
-                                   const ValidUpload& upload, BacklogReservation& backlog) {
+std::expected<catalog::ImageRecord, StoreFailure> Store(ApiContext& context,
+                                                        const std::string& owner,
+                                                        const ValidUpload& upload,
+                                                        BacklogReservation& backlog) {
   const std::string key = worker::InputKey(upload.id);
   const std::unique_lock held = context.LockImage(upload.id);
   auto store_bytes_unless_there = [&]() -> Result<bool> {
@@ -211,7 +224,7 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
     return true;
   };
   auto stored = store_bytes_unless_there();
-  if (!stored) return std::unexpected(stored.error());
+  if (!stored) return std::unexpected(StoreFailure{stored.error()});
   // New bytes are almost always a new image: an idle worker can decode it while the catalog
   // records it and the queue takes its job.
   if (*stored && context.decode_ahead) worker::AnnounceUpload(*context.decode_ahead, upload.id);
@@ -224,29 +237,38 @@ Result<catalog::ImageRecord> Store(ApiContext& context, const std::string& owner
                                  .width = upload.info.width,
                                  .height = upload.info.height});
   if (!added) {
-    if (added.error().code != ErrorCode::kNotFound) return std::unexpected(added.error());
-    // The account was deleted while its upload was on the way: nothing is recorded, and
-    // bytes written just now would belong to no one.
-    if (*stored) (void)context.blobs.Delete(key);
-    return Fail(ErrorCode::kConflict, "the account was deleted while this upload was on its way");
+    // Bytes written just now that no image records would belong to no one, and stay for good
+    // (a catalog that cannot be written, a full disk). Those another upload of the same
+    // content has recorded meanwhile, through another replica, stay theirs.
+    if (*stored) {
+      if (auto image = context.catalog.GetImage(upload.id);
+          !image && image.error().code == ErrorCode::kNotFound) {
+        (void)context.blobs.Delete(key);
+      }
+    }
+    if (added.error().code != ErrorCode::kNotFound)
+      return std::unexpected(StoreFailure{added.error()});
+    return std::unexpected(StoreFailure{
+        .error = {ErrorCode::kConflict, "the account was deleted while this upload was on its way"},
+        .account_gone = true});
   }
   if (added->needs_job && !*stored) {
     // A removal of the content's last copy (through any replica) may have deleted the bytes
     // found above before this upload was recorded as a new image (Catalog::Remove).
     if (auto restored = store_bytes_unless_there(); !restored) {
-      return std::unexpected(restored.error());
+      return std::unexpected(StoreFailure{restored.error(), added->record});
     }
   }
   if (added->needs_job) {
     if (auto enqueued = EnqueueUnlessHeld(context, added->record, backlog); !enqueued) {
-      return std::unexpected(enqueued.error());
+      return std::unexpected(StoreFailure{enqueued.error(), added->record});
     }
   }
   // Also when the bytes were there already: a concurrent upload of the same content may
   // not have made them durable yet.
   if (context.options.upload_durability == DurabilityLevel::kPowerLoss) {
     if (auto durable = context.blobs.MakeDurable(key); !durable) {
-      return std::unexpected(durable.error());
+      return std::unexpected(StoreFailure{durable.error(), added->record});
     }
   }
   return added->record;
@@ -400,7 +422,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   // The result's event may come while the upload is still being stored.
   const std::uint64_t before_store = context->hub.last_sequence();
   auto record = Store(*context, owner, uploads->front(), *backlog);
-  if (!record) return callback(ErrorResponse(record.error()));
+  if (!record) return callback(ErrorResponse(record.error().error));
   if (!owner.empty()) {
     context->Announce(std::vector<worker::ImageEvent>{
         {.image_id = record->id, .status = "uploaded", .owner = owner}});
@@ -434,10 +456,15 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   for (const ValidUpload& upload : *uploads) {
     auto record = Store(*context, owner, upload, *backlog);
     if (!record) {
-      // The files stored before stay; the answer lists them, in request order, so that a
-      // client resends only the rest.
+      // The files stored before stay, and this one if it was recorded; the answer lists them,
+      // in request order, so that a client resends only the rest.
+      if (const auto& recorded = record.error().recorded) {
+        body["images"].append(ImageJson(*recorded));
+        uploaded.push_back({.image_id = recorded->id, .status = "uploaded", .owner = owner});
+      }
+      if (record.error().account_gone) body["images"] = Json::Value(Json::arrayValue);
       context->Announce(uploaded);
-      return callback(ErrorResponse(record.error(), body));
+      return callback(ErrorResponse(record.error().error, body));
     }
     body["images"].append(ImageJson(*record));
     uploaded.push_back({.image_id = record->id, .status = "uploaded", .owner = owner});

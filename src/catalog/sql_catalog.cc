@@ -396,7 +396,7 @@ Error DbError(std::string_view what, const orm::DrogonDbException& e) {
   std::string_view text = base.what();
   if (dynamic_cast<const orm::BrokenConnection*>(&base) != nullptr ||
       dynamic_cast<const orm::TimeoutError*>(&base) != nullptr || ServerEndedTheConnection(base) ||
-      db::IsLocked(text)) {
+      db::IsLocked(text) || db::IsReadOnly(text)) {
     code = ErrorCode::kUnavailable;
   } else if (dynamic_cast<const orm::IntegrityConstraintViolation*>(&base) != nullptr) {
     code = ErrorCode::kConflict;

@@ -17,6 +17,11 @@ inline bool IsDiskFull(std::string_view sqlite_message) {
   return sqlite_message.find("database or disk is full") != std::string_view::npos;
 }
 
+// SQLITE_READONLY: the file, or its folder or file system, does not take writes now.
+inline bool IsReadOnly(std::string_view sqlite_message) {
+  return sqlite_message.find("attempt to write a readonly database") != std::string_view::npos;
+}
+
 // SQLITE_NOTADB or SQLITE_CORRUPT: the file is not a SQLite database, or a damaged one.
 inline bool IsDamaged(std::string_view sqlite_message) {
   return sqlite_message.find("file is not a database") != std::string_view::npos ||

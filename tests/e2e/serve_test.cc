@@ -940,6 +940,68 @@ TEST_F(ServeTest, AFullDiskAnswers507LosesNothingAcceptedAndRecovers) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Fills the file system mounted at `folder` to its last block.
+void Fill(const std::filesystem::path& folder) {
+  std::ofstream filler(folder / "filler", std::ios::binary);
+  const std::string block(4096, 'x');
+  while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+  }
+}
+
+// A queue that cannot take the job of an image the catalog has just recorded: the image stays
+// (the recovery sweep queues its job within a minute), so the answer lists it as stored. It
+// said nothing was stored, and the client found the photo classified in its gallery anyway.
+TEST_F(ServeTest, AnUploadRecordedWhoseJobCannotBeQueuedIsListedAsStored) {
+  const auto data = dir_.path() / "data";
+  SmallFileSystem queue_disk(data / "queue", "256k");
+  if (!queue_disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << queue_disk.error();
+  ServeProcess serve(data, "web");
+  serve.Start({"--queue=sqlite://" + (data / "queue" / "queue.db").string()});
+  serve.UseNewAccount("owner@example.com");
+  Fill(data / "queue");
+  HttpResult refused;
+  for (const auto& photo : SamplePhotos()) {  // the log may have room for a few more jobs
+    HttpResult result = serve.Upload("/api/v1/images", {{"file", photo}});
+    if (result.status != 202) {
+      refused = std::move(result);
+      break;
+    }
+  }
+  ASSERT_EQ(refused.status, 507) << refused.body;
+  ASSERT_EQ(refused.json["images"].size(), 1u) << refused.body;
+  const std::string id = refused.json["images"][0]["id"].asString();
+  EXPECT_EQ(serve.Get("/api/v1/images/" + id).json["status"].asString(), "queued");
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// A catalog that cannot record an upload whose bytes were just written: the bytes go again,
+// where they stayed for good with no image to find them by.
+TEST_F(ServeTest, AnUploadTheCatalogCannotRecordLeavesNoBytes) {
+  const auto data = dir_.path() / "data";
+  SmallFileSystem catalog_disk(data / "catalog", "512k");
+  if (!catalog_disk.mounted()) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << catalog_disk.error();
+  }
+  ServeProcess serve(data, "web");
+  serve.Start({"--catalog=sqlite://" + (data / "catalog" / "catalog.db").string()});
+  serve.UseNewAccount("owner@example.com");
+  ASSERT_EQ(serve.Get("/api/v1/images").status, 200);  // the token's use is recorded
+  Fill(data / "catalog");
+  std::size_t accepted = 0;
+  HttpResult refused;
+  for (const auto& photo : SamplePhotos()) {
+    HttpResult result = serve.Upload("/api/v1/images", {{"file", photo}});
+    if (result.status != 202) {
+      refused = std::move(result);
+      break;
+    }
+    ++accepted;
+  }
+  ASSERT_EQ(refused.status, 507) << refused.body;
+  EXPECT_EQ(FilesIn(data / "blobs" / "inputs"), accepted) << "the refused upload's bytes stayed";
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // The inputs' folder on a read-only file system for a while: reads work, writes do not, so
 // a load balancer must send uploads elsewhere until the folder takes writes again.
 TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWrites) {
@@ -961,7 +1023,9 @@ TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWrites) {
   const HttpResult not_ready = readiness_once(503);
   EXPECT_EQ(not_ready.status, 503) << not_ready.body;
   EXPECT_EQ(not_ready.json["error"]["code"].asString(), "blob_store_unavailable");
-  EXPECT_THAT(not_ready.json["error"]["message"].asString(), HasSubstr("Read-only file system"));
+  EXPECT_EQ(not_ready.json["error"]["message"].asString(),
+            "the blob store refuses writes: Read-only file system")
+      << "anyone may ask: no paths";
   EXPECT_EQ(serve.Get("/healthz").status, 200);
 
   ASSERT_TRUE(read_only.Unmount());
