@@ -126,6 +126,9 @@ struct ApiContext {
   std::unique_ptr<queue::WakeChannel> decode_ahead;  // null when not announcing
   // The scaler's view (workers, decisions) when it runs in this process, for /api/v1/ops.
   std::function<Json::Value()> scaler_status;
+  // Why uploads cannot be kept, when a store's file is gone under the running process
+  // (cli::StoreFilesWatch); nullopt otherwise. Unset: nothing to watch.
+  std::function<std::optional<std::string>()> stores_lost;
   // Set on SIGTERM: new uploads are refused, waiting clients are still answered.
   std::atomic<bool> draining = false;
 

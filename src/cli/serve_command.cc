@@ -27,6 +27,7 @@
 #include "cli/service_options.h"
 #include "cli/signals.h"
 #include "cli/spool.h"
+#include "cli/store_files_watch.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -494,9 +495,11 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
   const auto handler_threads = static_cast<std::size_t>(options.handler_threads);
   api::HandlerPool handlers(handler_threads, kHandlerBacklogPerThread * handler_threads);
+  StoreFilesWatch store_files({options.storage.catalog_url, options.storage.queue_url});
   auto context =
       std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks, *stores->blobs,
                                         *stores->events, hub, metrics, handlers, options.api);
+  context->stores_lost = [&store_files] { return store_files.Lost(); };
 
   // A deletion of an account that failed part-way left photos that no one can delete.
   Periodic deleted_users_sweep(kOrphanCheckPeriod, [&context, component] {

@@ -940,6 +940,29 @@ TEST_F(ServeTest, AFullDiskAnswers507LosesNothingAcceptedAndRecovers) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// A catalog file removed under the running service took uploads into a file gone at the next
+// start (425 answered 202 in 6 s, then lost): uploads are refused and readiness fails.
+TEST_F(ServeTest, ACatalogFileRemovedUnderTheServiceStopsUploadsAndReadiness) {
+  const auto data = dir_.path() / "data";
+  ServeProcess serve(data, "web");
+  serve.Start();
+  serve.UseNewAccount("owner@example.com");
+  const auto photos = SamplePhotos();
+  ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", photos[0]}}).status, 202);
+  for (const char* file : {"catalog.db", "catalog.db-wal", "catalog.db-shm"}) {
+    std::filesystem::remove(data / file);
+  }
+  const HttpResult refused = serve.Upload("/api/v1/images", {{"file", photos[1]}});
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json["error"]["code"].asString(), "store_file_gone");
+  const HttpResult ready = serve.Get("/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_EQ(ready.json["error"]["code"].asString(), "store_file_gone");
+  EXPECT_THAT(serve.log(),
+              HasSubstr("catalog.db was removed or replaced under the running service"));
+  serve.Kill9();
+}
+
 // Fills the file system mounted at `folder` to its last block.
 void Fill(const std::filesystem::path& folder) {
   std::ofstream filler(folder / "filler", std::ios::binary);
