@@ -36,22 +36,26 @@ void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
 
 Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string& id) {
   const std::unique_lock held = LockImage(id);
-  const auto delete_objects = [this, &id]() -> Result<void> {
-    for (const std::string& key :
-         {worker::InputKey(id), worker::OutputKey(id), worker::ThumbnailKey(id)}) {
+  const auto delete_derived = [this, &id]() -> Result<void> {
+    for (const std::string& key : {worker::OutputKey(id), worker::ThumbnailKey(id)}) {
       if (auto deleted = blobs.Delete(key); !deleted) return deleted;
     }
     return {};
   };
-  // Before the removal commits, so that a crash right after it leaves no object of the photo
-  // (the labels of a deleted account's photo stayed in the output bucket for good); and again
-  // after it, for an object that a worker or a thumbnail render wrote meanwhile, having found
-  // the image still there.
-  auto last_owner = catalog.Remove(owner, id, delete_objects);
+  // The output object and thumbnail go with the bytes, before the removal commits, so that a
+  // crash right after it leaves no object of the photo (the labels of a deleted account's
+  // photo stayed in the output bucket for good).
+  auto last_owner = catalog.Remove(owner, id, [this, &id, &delete_derived]() -> Result<void> {
+    if (auto deleted = blobs.Delete(worker::InputKey(id)); !deleted) return deleted;
+    return delete_derived();
+  });
   if (!last_owner) return std::unexpected(last_owner.error());
   Announce(std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
   if (!*last_owner) return {};
-  return delete_objects();
+  // Again after it, for one that a worker or a thumbnail render wrote meanwhile, having found
+  // the image still there. Not the bytes: an upload of the same content that waited for the
+  // commit has stored them anew for its own image.
+  return delete_derived();
 }
 
 Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
