@@ -246,8 +246,9 @@ std::expected<catalog::ImageRecord, StoreFailure> Store(ApiContext& context,
         (void)context.blobs.Delete(key);
       }
     }
-    if (added.error().code != ErrorCode::kNotFound)
+    if (added.error().code != ErrorCode::kNotFound) {
       return std::unexpected(StoreFailure{added.error()});
+    }
     return std::unexpected(StoreFailure{
         .error = {ErrorCode::kConflict, "the account was deleted while this upload was on its way"},
         .account_gone = true});
