@@ -14,6 +14,28 @@ export interface EventSourceLike {
 
 export type EventSourceFactory = (url: string) => EventSourceLike;
 
+/** The listeners of an EventSourceLike that is not the browser's, by event type. */
+export class EventListeners {
+  private readonly byType = new Map<string, Set<(event: MessageEvent) => void>>();
+
+  add(type: string, listener: (event: MessageEvent) => void) {
+    if (!this.byType.has(type)) this.byType.set(type, new Set());
+    this.byType.get(type)!.add(listener);
+  }
+
+  remove(type: string, listener: (event: MessageEvent) => void) {
+    this.byType.get(type)?.delete(listener);
+  }
+
+  count(type: string): number {
+    return this.byType.get(type)?.size ?? 0;
+  }
+
+  dispatch(type: string, event: MessageEvent) {
+    this.byType.get(type)?.forEach((listener) => listener(event));
+  }
+}
+
 export const browserEventSource: EventSourceFactory = (url) =>
   new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike;
 

@@ -5,6 +5,7 @@
 // others on a BroadcastChannel; when it closes, the next tab waiting for the lock takes
 // over, resuming after the last event any tab saw (the server's `after`).
 import {
+  EventListeners,
   type EventSourceFactory,
   type EventSourceLike,
   browserEventSource,
@@ -46,7 +47,7 @@ class SharedEventSource implements EventSourceLike {
   private state = CONNECTING;
   private lastEventId = '';
   private source: EventSourceLike | null = null;
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new EventListeners();
   private readonly channel: ChannelLike;
   private readonly abort = new AbortController();
   private release: (() => void) | null = null;
@@ -71,12 +72,11 @@ class SharedEventSource implements EventSourceLike {
   }
 
   addEventListener(type: string, listener: Listener) {
-    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
-    this.listeners.get(type)!.add(listener);
+    this.listeners.add(type, listener);
   }
 
   removeEventListener(type: string, listener: Listener) {
-    this.listeners.get(type)?.delete(listener);
+    this.listeners.remove(type, listener);
   }
 
   close() {
@@ -146,7 +146,7 @@ class SharedEventSource implements EventSourceLike {
   };
 
   private dispatch(type: string, event: MessageEvent) {
-    this.listeners.get(type)?.forEach((listener) => listener(event));
+    this.listeners.dispatch(type, event);
   }
 }
 

@@ -2,7 +2,7 @@
 import { vi } from 'vitest';
 import type { UploadFn } from '../api/upload';
 import type { Image, User } from '../api/types';
-import type { EventSourceLike } from '../lib/events';
+import { EventListeners, type EventSourceLike } from '../lib/events';
 
 type Listener = (event: MessageEvent) => void;
 
@@ -10,7 +10,7 @@ export class FakeEventSource implements EventSourceLike {
   static instances: FakeEventSource[] = [];
   readyState = 0;
   closed = false;
-  private listeners = new Map<string, Set<Listener>>();
+  private listeners = new EventListeners();
 
   constructor(public url: string) {
     FakeEventSource.instances.push(this);
@@ -25,12 +25,11 @@ export class FakeEventSource implements EventSourceLike {
   }
 
   addEventListener(type: string, listener: Listener) {
-    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
-    this.listeners.get(type)!.add(listener);
+    this.listeners.add(type, listener);
   }
 
   removeEventListener(type: string, listener: Listener) {
-    this.listeners.get(type)?.delete(listener);
+    this.listeners.remove(type, listener);
   }
 
   close() {
@@ -39,7 +38,7 @@ export class FakeEventSource implements EventSourceLike {
   }
 
   listenerCount(type: string) {
-    return this.listeners.get(type)?.size ?? 0;
+    return this.listeners.count(type);
   }
 
   emit(type: string, data?: unknown, lastEventId = '') {
@@ -48,7 +47,7 @@ export class FakeEventSource implements EventSourceLike {
       data: typeof data === 'string' ? data : JSON.stringify(data ?? {}),
       lastEventId,
     });
-    this.listeners.get(type)?.forEach((listener) => listener(event));
+    this.listeners.dispatch(type, event);
   }
 
   /** The server ended the response: the browser will reconnect by itself. */
