@@ -395,8 +395,11 @@ Error DbError(std::string_view what, const orm::DrogonDbException& e) {
   ErrorCode code = ErrorCode::kInternal;
   std::string_view text = base.what();
   if (dynamic_cast<const orm::BrokenConnection*>(&base) != nullptr ||
-      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr || ServerEndedTheConnection(base) ||
-      db::IsLocked(text) || db::IsReadOnly(text)) {
+      dynamic_cast<const orm::TimeoutError*>(&base) != nullptr ||
+      // Drogon rolled the transaction back under the statement: its BEGIN met an ended
+      // connection.
+      dynamic_cast<const orm::TransactionRollback*>(&base) != nullptr ||
+      ServerEndedTheConnection(base) || db::IsLocked(text) || db::IsReadOnly(text)) {
     code = ErrorCode::kUnavailable;
   } else if (dynamic_cast<const orm::IntegrityConstraintViolation*>(&base) != nullptr) {
     code = ErrorCode::kConflict;
