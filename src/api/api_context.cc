@@ -2,6 +2,7 @@
 
 #include <drogon/HttpRequest.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -115,6 +116,13 @@ Result<void> ApiContext::RefreshStatsLocked() {
   // twice until the next, which errs on the side of the bound.
   queued_since_reading_ = 0;
   return {};
+}
+
+drogon::HttpResponsePtr ApiContext::StoreFileGone() const {
+  if (!stores_lost) return nullptr;
+  const std::optional<std::string> lost = stores_lost();
+  if (!lost) return nullptr;
+  return ErrorResponse(drogon::k503ServiceUnavailable, "store_file_gone", *lost);
 }
 
 Result<queue::QueueStats> ApiContext::QueueStats() {

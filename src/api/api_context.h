@@ -136,6 +136,9 @@ struct ApiContext {
   // the queue.
   Result<queue::QueueStats> QueueStats();
 
+  // The 503 that uploads and readiness answer while a store's file is gone; null otherwise.
+  drogon::HttpResponsePtr StoreFileGone() const;
+
   // Reserves room for the jobs of `images` new images when the backlog leaves it; `waiting`
   // is the backlog counted, reservations included.
   struct BacklogCheck {

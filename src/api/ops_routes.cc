@@ -38,11 +38,7 @@ void Readiness(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr&
     callback(ErrorResponse(drogon::k503ServiceUnavailable, std::string(code),
                            std::format("{}: {}", store, reason)));
   };
-  if (context->stores_lost) {
-    if (auto lost = context->stores_lost()) {
-      return callback(ErrorResponse(drogon::k503ServiceUnavailable, "store_file_gone", *lost));
-    }
-  }
+  if (drogon::HttpResponsePtr gone = context->StoreFileGone()) return callback(gone);
   auto stats = context->queue.Stats();
   if (!stats) return not_ready("queue_unavailable", "the queue does not answer", stats.error());
   auto counts = context->catalog.CountByStatus();

@@ -36,17 +36,27 @@ struct SlowRender {
   }
 };
 
+// Asks for the thumbnail of each of `photos` at once, one thread each.
+std::vector<Result<Bytes>> GetAtOnce(ThumbnailRenders& renders, SlowRender& render,
+                                     const std::vector<std::string>& photos) {
+  std::vector<std::future<Result<Bytes>>> answers;
+  answers.reserve(photos.size());
+  for (const std::string& photo : photos) {
+    answers.push_back(std::async(std::launch::async, [&renders, &render, &photo] {
+      return renders.Get(photo, [&render] { return render(); });
+    }));
+  }
+  std::vector<Result<Bytes>> results;
+  results.reserve(answers.size());
+  for (auto& answer : answers) results.push_back(answer.get());
+  return results;
+}
+
 TEST(ThumbnailRendersTest, ConcurrentRequestsForOnePhotoShareOneRender) {
   ThumbnailRenders renders;
   SlowRender render;
-  std::vector<std::future<Result<Bytes>>> answers;
-  answers.reserve(4);
-  for (int i = 0; i < 4; ++i) {
-    answers.push_back(std::async(std::launch::async,
-                                 [&] { return renders.Get("photo", [&] { return render(); }); }));
-  }
-  for (auto& answer : answers) {
-    const Result<Bytes> bytes = answer.get();
+  for (const Result<Bytes>& bytes :
+       GetAtOnce(renders, render, {"photo", "photo", "photo", "photo"})) {
     ASSERT_TRUE(bytes) << bytes.error().message;
     EXPECT_EQ(bytes->size(), 2u);
   }
@@ -58,14 +68,9 @@ TEST(ThumbnailRendersTest, ConcurrentRequestsForOnePhotoShareOneRender) {
 TEST(ThumbnailRendersTest, RendersOfDifferentPhotosRunOneAtATime) {
   ThumbnailRenders renders;
   SlowRender render;
-  std::vector<std::future<Result<Bytes>>> answers;
-  answers.reserve(3);
-  for (int i = 0; i < 3; ++i) {
-    answers.push_back(std::async(std::launch::async, [&, i] {
-      return renders.Get("photo-" + std::to_string(i), [&] { return render(); });
-    }));
+  for (const Result<Bytes>& bytes : GetAtOnce(renders, render, {"photo-0", "photo-1", "photo-2"})) {
+    EXPECT_TRUE(bytes);
   }
-  for (auto& answer : answers) EXPECT_TRUE(answer.get());
   EXPECT_EQ(render.calls, 3);
   EXPECT_EQ(render.most_at_once, 1);
 }

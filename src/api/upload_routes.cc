@@ -281,12 +281,7 @@ std::expected<catalog::ImageRecord, StoreFailure> Store(ApiContext& context,
 std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
     ApiContext& context, std::span<const ValidUpload> uploads) {
   if (context.draining) return std::unexpected(ShuttingDown());
-  if (context.stores_lost) {
-    if (auto lost = context.stores_lost()) {
-      return std::unexpected(
-          ErrorResponse(drogon::k503ServiceUnavailable, "store_file_gone", *lost));
-    }
-  }
+  if (drogon::HttpResponsePtr gone = context.StoreFileGone()) return std::unexpected(gone);
   // Most uploads are of new content: the catalog is asked only when they would not all fit.
   auto all_new = context.ReserveBacklog(uploads.size());
   if (!all_new) return std::unexpected(ErrorResponse(all_new.error()));

@@ -46,3 +46,11 @@ describe('colour tokens', () => {
     });
   }
 });
+
+describe('label names', () => {
+  it('raise their first letter only, never each word', () => {
+    expect(STYLESHEET).toMatch(/\.label-text::first-letter\s*{\s*text-transform: uppercase;/);
+    const capitalized = [...STYLESHEET.matchAll(/([^{}]+){[^}]*text-transform: capitalize;/g)].map((m) => m[1].trim());
+    expect(capitalized).toEqual(['.badge']); // statuses: one word each
+  });
+});

@@ -1,4 +1,6 @@
 import { type DragEvent, useEffect, useId, useRef, useState } from 'react';
+import { useAnnounce } from '../lib/announcer';
+import { droppedFiles } from '../lib/dropped';
 import { IMAGE_EXTENSIONS, IMAGE_FORMATS, IMAGE_TYPES } from '../lib/uploads';
 import { Icon } from './Icon';
 
@@ -11,8 +13,29 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
   const [over, setOver] = useState(false);
   const depth = useRef(0);
   const zone = useRef<HTMLDivElement>(null);
-  const onFilesRef = useRef(onFiles);
-  onFilesRef.current = onFiles;
+  const [note, setNote] = useState('');
+  const announce = useAnnounce();
+
+  /** Sends on what a drop holds; it must be called during the drop event. */
+  const takeDrop = (transfer: DataTransfer) => {
+    droppedFiles(transfer).then(
+      ({ files, emptyFolders }) => {
+        const message = emptyFolders.length
+          ? `No photos in ${emptyFolders.map((name) => `“${name}”`).join(', ')}.`
+          : '';
+        setNote(message);
+        if (message) announce(message);
+        if (files.length) onFiles(files);
+      },
+      () => {
+        const message = 'The dropped folder could not be read. Open it and choose the photos instead.';
+        setNote(message);
+        announce(message);
+      },
+    );
+  };
+  const takeDropRef = useRef(takeDrop);
+  takeDropRef.current = takeDrop;
 
   // Files dropped anywhere else on the page are uploads too: on a photo card the browser
   // opened the file instead, in place of the app. (Layout keeps the browser from opening
@@ -22,8 +45,7 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
       if (!event.dataTransfer?.types?.includes('Files')) return;
       if (event.target instanceof Node && zone.current?.contains(event.target)) return;
       event.preventDefault();
-      const files = [...event.dataTransfer.files];
-      if (files.length) onFilesRef.current(files);
+      takeDropRef.current(event.dataTransfer);
     };
     window.addEventListener('drop', onPageDrop);
     return () => window.removeEventListener('drop', onPageDrop);
@@ -33,8 +55,7 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
     event.preventDefault();
     depth.current = 0;
     setOver(false);
-    const files = [...(event.dataTransfer?.files ?? [])];
-    if (files.length) onFiles(files);
+    if (event.dataTransfer) takeDropRef.current(event.dataTransfer);
   };
 
   return (
@@ -71,6 +92,7 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
         multiple
         onChange={(e) => {
           const files = [...(e.target.files ?? [])];
+          setNote('');
           if (files.length) onFiles(files);
           e.target.value = '';
         }}
@@ -79,6 +101,11 @@ export function Dropzone({ onFiles, compact }: { onFiles(files: File[]): void; c
         Choose photos
       </label>
       {!compact && <p className="muted small">{IMAGE_FORMATS} · many at once</p>}
+      {note && (
+        <p className="small dropzone-note" data-testid="dropzone-note">
+          {note}
+        </p>
+      )}
     </div>
   );
 }

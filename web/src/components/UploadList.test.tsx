@@ -290,6 +290,51 @@ describe('upload list', () => {
     expect(uploads.map((u) => u.file.name)).toEqual(['drop.jpg']);
   });
 
+  it('opens a dropped folder: its photos and its subfolders’ are sent, other files left out', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '' } } });
+    const { upload, uploads } = controlledUploader();
+    renderApp('/gallery', { user: USER, services: { upload } });
+    const fileEntry = (file: File) => ({ isFile: true, isDirectory: false, name: file.name, file: (ok: (f: File) => void) => ok(file) });
+    // The reader gives its entries in two batches, then an empty one, as Chromium does past 100.
+    const folderEntry = (name: string, entries: object[]) => ({
+      isFile: false,
+      isDirectory: true,
+      name,
+      createReader: () => {
+        const batches = [entries.slice(0, 1), entries.slice(1), []];
+        return { readEntries: (ok: (batch: object[]) => void) => ok(batches.shift() ?? []) };
+      },
+    });
+    const holiday = folderEntry('holiday', [
+      fileEntry(imageFile('b10.jpg')),
+      fileEntry(new File(['x'], '.DS_Store')),
+      folderEntry('day 2', [fileEntry(imageFile('c.png', 'image/png'))]),
+      fileEntry(imageFile('b9.jpg')),
+    ]);
+    const item = (entry: object, file: File) => ({ kind: 'file', webkitGetAsEntry: () => entry, getAsFile: () => file });
+    const loose = imageFile('loose.jpg');
+    const empty = await screen.findByTestId('empty-state');
+    await act(async () => {
+      fireEvent.drop(within(empty).getByTestId('dropzone'), {
+        dataTransfer: {
+          items: [
+            item(holiday, new File([], 'holiday')),
+            item(fileEntry(loose), loose),
+            item(folderEntry('notes', [fileEntry(new File(['x'], 'todo.txt'))]), new File([], 'notes')),
+          ],
+          files: [],
+          types: ['Files'],
+        },
+      });
+    });
+    // Three are sent at once, the fourth waits its turn.
+    await waitFor(() => expect(uploads.map((u) => u.file.name)).toEqual(['b9.jpg', 'b10.jpg', 'c.png']));
+    const rows = screen.getAllByTestId('upload-row').map((row) => row.textContent);
+    expect(rows).toHaveLength(4);
+    expect(rows[3]).toContain('loose.jpg');
+    expect(screen.getByTestId('dropzone-note').textContent).toBe('No photos in “notes”.');
+  });
+
   // Dropped on a photo card, the browser opened the file in place of the app.
   it('takes files dropped anywhere on the gallery, and those on the drop area once', async () => {
     mockFetch({ 'GET /api/v1/images': { body: { images: [makeImage({ id: 'c1' })], next_cursor: '' } } });

@@ -64,7 +64,7 @@ export function UploadRow({
           </span>
           {item.phase === 'done' && top && (
             <span className="upload-label">
-              {top.name} <span className="muted">{formatPercent(top.confidence, 0)}</span>
+              <span className="label-text">{top.name}</span> <span className="muted">{formatPercent(top.confidence, 0)}</span>
             </span>
           )}
           {item.phase === 'failed' && item.error && (

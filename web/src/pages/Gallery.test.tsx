@@ -336,6 +336,16 @@ describe('gallery', () => {
     await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'n1', uploaded_at_ms: 6000 })));
     expect(items()).toHaveLength(2);
   });
+
+  it('moves a photo uploaded again to the top, as the server lists it', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    const ids = () => items().map((item) => item.getAttribute('data-id'));
+    expect(ids()).toEqual(['a0', 'a1', 'a2']);
+    await act(async () => FakeEventSource.latest().emit('image', makeImage({ id: 'a2', uploaded_at_ms: 4000 })));
+    expect(ids()).toEqual(['a2', 'a0', 'a1']);
+  });
 });
 
 describe('gallery cards', () => {
@@ -349,7 +359,10 @@ describe('gallery cards', () => {
     expect(name.textContent).toBe('n01614925_bald_eagle.JPEG');
     expect(getComputedStyle(name).textTransform).not.toBe('capitalize');
     expect(label.textContent).toBe('golden retriever');
-    expect(getComputedStyle(label).textTransform).toBe('capitalize');
+    // Its first letter only: "Black and Tan Coonhound" keeps its "and".
+    expect(label.classList.contains('label-text')).toBe(true);
+    expect(name.classList.contains('label-text')).toBe(false);
+    expect(getComputedStyle(label).textTransform).not.toBe('capitalize');
   });
 
   it('keep an event that came while their page was on its way', async () => {

@@ -38,9 +38,13 @@ function upsert(list: Image[], image: Image, filter: string, words: boolean): Im
     if (filter && image.status === 'done' && !matchesLabel(image, filter, words)) {
       return list.filter((item) => item.id !== image.id);
     }
-    const copy = list.slice();
-    copy[index] = image;
-    return copy;
+    if (list[index].uploaded_at_ms === image.uploaded_at_ms) {
+      const copy = list.slice();
+      copy[index] = image;
+      return copy;
+    }
+    // Uploaded again: it takes its new place, as the server lists it.
+    list = list.filter((item) => item.id !== image.id);
   }
   if (filter && (image.status !== 'done' || !matchesLabel(image, filter, words))) return list;
   const at = list.findIndex((item) => item.uploaded_at_ms < image.uploaded_at_ms);
@@ -91,7 +95,7 @@ function GalleryCard({
         )}
       </div>
       <div className="card-caption">
-        <span className={`card-label${image.status === 'done' && top ? ' capitalize' : ''}`} title={name}>
+        <span className={`card-label${image.status === 'done' && top ? ' label-text' : ''}`} title={name}>
           {image.status === 'done' ? name : image.status === 'failed' ? 'Could not classify' : image.filename}
         </span>
         {top && <span className="muted small">{formatPercent(top.confidence, 0)}</span>}
