@@ -97,7 +97,7 @@ struct ApiContext {
         queue(queue),
         job_marks(job_marks),
         blobs(blobs),
-        blob_writes(blobs, std::chrono::seconds(5)),
+        blob_writes(blobs, std::chrono::seconds(5), options.limits.max_bytes),
         events(events),
         hub(hub),
         metrics(metrics),

@@ -46,7 +46,11 @@ void Readiness(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr&
     return not_ready("catalog_unavailable", "the catalog does not answer", counts.error());
   }
   if (auto writable = context->blob_writes.Check(); !writable) {
-    return not_ready("blob_store_unavailable", "the blob store refuses writes", writable.error());
+    return not_ready("blob_store_unavailable",
+                     writable.error().code == ErrorCode::kNoSpace
+                         ? "the blob store's disk has no room"
+                         : "the blob store refuses writes",
+                     writable.error());
   }
   Json::Value body(Json::objectValue);
   body["status"] = "ready";

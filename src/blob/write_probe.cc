@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cstddef>
+#include <filesystem>
+#include <format>
+#include <system_error>
 
 namespace argus::blob {
 
@@ -10,7 +13,23 @@ Result<void> WriteProbe::WriteAndDelete() {
   if (auto put = blobs_.Put(kKey, kContent, "text/plain", Durability::kRecreatable); !put) {
     return put;
   }
-  return blobs_.Delete(kKey);
+  if (auto deleted = blobs_.Delete(kKey); !deleted) return deleted;
+  return CheckRoom();
+}
+
+Result<void> WriteProbe::CheckRoom() {
+  auto file = blobs_.LocalFileOf(kKey);
+  if (!file || room_needed_ == 0) return {};  // a store elsewhere (S3) keeps its own room
+  const std::filesystem::path folder = std::filesystem::path(*file).parent_path();
+  std::error_code error;
+  const std::filesystem::space_info space = std::filesystem::space(folder, error);
+  if (error || space.available >= room_needed_) return {};
+  constexpr double kMegabyte = 1024.0 * 1024.0;
+  return Fail(ErrorCode::kNoSpace,
+              std::format("the disk of {}: {:.1f} MB free, less than the {:.1f} MB one upload may "
+                          "take",
+                          folder.string(), static_cast<double>(space.available) / kMegabyte,
+                          static_cast<double>(room_needed_) / kMegabyte));
 }
 
 std::optional<Result<void>> WriteProbe::LastOutcome(bool fresh_only) {

@@ -46,6 +46,21 @@ TEST_F(WriteProbeTest, AnInputsFolderThatRefusesWritesFailsTheCheck) {
   EXPECT_THAT(checked.error().message, HasSubstr("Read-only file system"));
 }
 
+TEST_F(WriteProbeTest, ADiskWithLessRoomThanOneUploadFailsTheCheck) {
+  SmallFileSystem small(dir_ / "store" / "inputs", "256k");
+  if (!small.mounted()) GTEST_SKIP() << "cannot mount a file system: " << small.error();
+  WriteProbe roomy_enough(*store_, 0s, 64 * 1024);
+  auto checked = roomy_enough.Check();
+  ASSERT_TRUE(checked) << checked.error().message;
+  WriteProbe needing_a_megabyte(*store_, 0s, 1024 * 1024);
+  checked = needing_a_megabyte.Check();
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, ErrorCode::kNoSpace);
+  EXPECT_THAT(checked.error().message,
+              HasSubstr("MB free, less than the 1.0 MB one upload may take"));
+  EXPECT_FALSE(store_->Exists(WriteProbe::kKey).value());
+}
+
 TEST_F(WriteProbeTest, AnOutcomeIsReusedForItsPeriodThenCheckedAgain) {
   SmallFileSystem read_only(dir_ / "store" / "inputs", "64k", MS_RDONLY);
   if (!read_only.mounted()) GTEST_SKIP() << "cannot mount a file system: " << read_only.error();

@@ -1027,7 +1027,7 @@ TEST_F(ServeTest, AnUploadTheCatalogCannotRecordLeavesNoBytes) {
 
 // The inputs' folder on a read-only file system for a while: reads work, writes do not, so
 // a load balancer must send uploads elsewhere until the folder takes writes again.
-TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWrites) {
+TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWritesOrHasNoRoom) {
   const auto data = dir_.path() / "data";
   ServeProcess serve(data);
   serve.Start();
@@ -1050,8 +1050,20 @@ TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWrites) {
             "the blob store refuses writes: Read-only file system")
       << "anyone may ask: no paths";
   EXPECT_EQ(serve.Get("/healthz").status, 200);
-
   ASSERT_TRUE(read_only.Unmount());
+  ASSERT_EQ(readiness_once(200).status, 200);
+
+  // A disk that takes the probe's byte but not an upload at the size limit (50 MB).
+  SmallFileSystem small(data / "blobs" / "inputs", "1m");
+  ASSERT_TRUE(small.mounted()) << small.error();
+  const HttpResult no_room = readiness_once(503);
+  EXPECT_EQ(no_room.status, 503) << no_room.body;
+  EXPECT_EQ(no_room.json["error"]["code"].asString(), "blob_store_unavailable");
+  EXPECT_THAT(no_room.json["error"]["message"].asString(),
+              ::testing::MatchesRegex("the blob store's disk has no room: [0-9.]+ MB free, less "
+                                      "than the 50.0 MB one upload may take"));
+  ASSERT_TRUE(small.Unmount());
+
   const HttpResult ready = readiness_once(200);
   EXPECT_EQ(ready.status, 200) << ready.body;
   serve.UseNewAccount("owner@example.com");
