@@ -2,7 +2,11 @@
 
 #include <drogon/HttpRequest.h>
 
+#include <format>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +27,23 @@ std::string BearerToken(std::string_view authorization) {
   if (space != kScheme.size() || !StartsWithIgnoringCase(authorization, kScheme)) return "";
   const std::size_t token = authorization.find_first_not_of(' ', space);
   return token == std::string_view::npos ? "" : std::string(authorization.substr(token));
+}
+
+// A load balancer left out of --trusted-proxies makes all its clients share its address and
+// log-in limit. Said once for each of the first few peers: any client may send the header.
+void WarnOfIgnoredForwarding(const std::string& peer) {
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> warned;
+  constexpr std::size_t kPeersWarnedOf = 8;
+  {
+    std::lock_guard lock(mutex);
+    if (warned.size() >= kPeersWarnedOf || !warned.insert(peer).second) return;
+  }
+  LogLine("warning", "http",
+          std::format("requests from {0} carry X-Forwarded-For, which is ignored: if {0} is a load "
+                      "balancer, name it in --trusted-proxies, or all its clients share one "
+                      "address's limit of failed log-ins",
+                      peer));
 }
 
 }  // namespace
@@ -192,7 +213,10 @@ std::expected<auth::Principal, drogon::HttpResponsePtr> RequireUser(
 }
 
 std::string ClientAddress(const TrustedProxies& proxies, const drogon::HttpRequestPtr& request) {
-  return proxies.ClientOf(request->peerAddr().toIp(), request->getHeader("x-forwarded-for"));
+  const std::string peer = request->peerAddr().toIp();
+  const std::string& forwarded_for = request->getHeader("x-forwarded-for");
+  if (!forwarded_for.empty() && !proxies.Contains(peer)) WarnOfIgnoredForwarding(peer);
+  return proxies.ClientOf(peer, forwarded_for);
 }
 
 }  // namespace argus::api

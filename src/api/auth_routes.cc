@@ -340,6 +340,12 @@ void CreateToken(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
     return callback(ErrorResponse(drogon::k400BadRequest, "invalid_argument",
                                   "send a JSON object, e.g. {\"name\": \"laptop\"}"));
   }
+  // A token that leaked could otherwise make copies of itself that outlive its revocation.
+  if (principal->csrf_token.empty()) {
+    return callback(ErrorResponse(drogon::k403Forbidden, "forbidden",
+                                  "API tokens are made from a signed-in session (the web app's "
+                                  "settings), not with another token"));
+  }
   const std::string name =
       json != nullptr && (*json)["name"].isString() ? (*json)["name"].asString() : "";
   auto token = context->accounts.CreateApiToken(principal->user, name);

@@ -128,6 +128,15 @@ TEST_F(AccountsTest, CookieSessionsAreHttpOnlyLaxAndNeedTheCsrfToken) {
   ASSERT_EQ(token.status, 201);
   EXPECT_THAT(token.json["token"].asString(), ::testing::StartsWith("argus_"));
 
+  // A token makes no tokens: one that leaked could otherwise make copies of itself that
+  // outlive its revocation.
+  const HttpResult minted =
+      serve_.SendJson(drogon::Post, "/api/v1/tokens", name,
+                      {{"Authorization", "Bearer " + token.json["token"].asString()}});
+  EXPECT_EQ(minted.status, 403) << minted.body;
+  EXPECT_EQ(minted.json["error"]["code"].asString(), "forbidden");
+  EXPECT_THAT(minted.json["error"]["message"].asString(), HasSubstr("signed-in session"));
+
   // Tokens are listed without their secret and stop working when revoked.
   serve_.UseToken(token.json["token"].asString());
   EXPECT_EQ(serve_.Get("/api/v1/images").status, 200);
@@ -210,6 +219,16 @@ TEST_F(AccountsTest, FailedLoginsAreRateLimitedPerClientAddress) {
   EXPECT_LE(RetryAfter(limited), 60);
   EXPECT_THAT(limited.json["error"]["message"].asString(),
               HasSubstr(std::to_string(RetryAfter(limited)) + " s"));
+  // A load balancer left out of --trusted-proxies would make all its clients share this
+  // limit: the operator is told, once.
+  serve_.SendJson(drogon::Post, "/api/v1/auth/login", Credentials("x@example.com", "wrong"),
+                  {{"X-Forwarded-For", "198.51.100.2"}});
+  const std::string warning =
+      "requests from 127.0.0.1 carry X-Forwarded-For, which is ignored: if 127.0.0.1 is a load "
+      "balancer, name it in --trusted-proxies";
+  const std::string log = serve_.log();
+  EXPECT_THAT(log, HasSubstr(warning));
+  EXPECT_EQ(log.find(warning), log.rfind(warning)) << "said once";
 }
 
 // Behind a load balancer every request comes from its address: with --trusted-proxies the
@@ -482,20 +501,15 @@ TEST_F(AccountsTest, TheBearerSchemeIsCaseInsensitive) {
 // A token's name holds up to 100 characters, as the web app counts them: 100 emoji (400
 // bytes) are one, 101 are refused.
 TEST_F(AccountsTest, TokenNamesAreCountedInCharactersAndMayNotBeBlank) {
-  const std::vector<std::pair<std::string, std::string>> bearer{
-      {"Authorization", "Bearer " + serve_.UseNewAccount("heidi@example.com")}};
+  serve_.UseNewAccount("heidi@example.com");
   std::string emoji;
   for (int i = 0; i < 100; ++i) emoji += "\xF0\x9F\x98\x80";
-  Json::Value name(Json::objectValue);
-  name["name"] = emoji;
-  const HttpResult hundred = serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer);
+  const HttpResult hundred = serve_.CreateToken(emoji);
   EXPECT_EQ(hundred.status, 201) << hundred.body;
   EXPECT_EQ(hundred.json["name"].asString(), emoji);
-  name["name"] = emoji + "\xF0\x9F\x98\x80";
-  EXPECT_EQ(serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer).status, 400);
+  EXPECT_EQ(serve_.CreateToken(emoji + "\xF0\x9F\x98\x80").status, 400);
   for (const char* refused : {"", "   ", " \n\t", "two\nlines", "bell\x07"}) {
-    name["name"] = refused;
-    const HttpResult answer = serve_.SendJson(drogon::Post, "/api/v1/tokens", name, bearer);
+    const HttpResult answer = serve_.CreateToken(refused);
     EXPECT_EQ(answer.status, 400) << refused;
     EXPECT_THAT(answer.json["error"]["message"].asString(), HasSubstr("not only spaces"));
   }

@@ -399,14 +399,18 @@ std::string ServeProcess::UseNewAccount(const std::string& email) {
       signup.cookies.contains("argus_session") ? signup.cookies.at("argus_session") : "";
   const std::string csrf =
       signup.cookies.contains("argus_csrf") ? signup.cookies.at("argus_csrf") : "";
-  Json::Value name(Json::objectValue);
-  name["name"] = "e2e";
-  const HttpResult token =
-      SendJson(drogon::Post, "/api/v1/tokens", name,
-               {{"Cookie", "argus_session=" + session}, {"X-CSRF-Token", csrf}});
+  session_ = {"argus_session=" + session, csrf};
+  const HttpResult token = CreateToken("e2e");
   EXPECT_EQ(token.status, 201) << token.body;
   bearer_ = token.json["token"].asString();
   return bearer_;
+}
+
+HttpResult ServeProcess::CreateToken(const std::string& name) {
+  Json::Value body(Json::objectValue);
+  body["name"] = name;
+  return SendJson(drogon::Post, "/api/v1/tokens", body,
+                  {{"Cookie", session_.first}, {"X-CSRF-Token", session_.second}});
 }
 
 ArgusProcess::ArgusProcess(std::filesystem::path data_dir, std::string command)

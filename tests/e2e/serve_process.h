@@ -63,6 +63,9 @@ class ServeProcess {
   // Signs up (the first account is the administrator), creates an API token and sends it
   // with every later request. Returns the token.
   std::string UseNewAccount(const std::string& email);
+  // Another API token of the account UseNewAccount last signed up, made with its session as
+  // tokens must be: the created token's answer.
+  HttpResult CreateToken(const std::string& name);
   void UseToken(std::string token) { bearer_ = std::move(token); }
   const std::string& bearer() const { return bearer_; }
   // A JSON request with optional cookie and extra headers, without the bearer token.
@@ -85,6 +88,8 @@ class ServeProcess {
   std::string command_;
   std::vector<std::string> last_arguments_;
   std::string bearer_;
+  // The session of the account UseNewAccount last signed up: its cookie header and CSRF token.
+  std::pair<std::string, std::string> session_;
   int port_ = 0;
   pid_t pid_ = -1;
   trantor::EventLoopThread loop_;

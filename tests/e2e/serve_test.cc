@@ -747,10 +747,7 @@ TEST_F(ServeTest, AStreamWaitingWhenItsTokenIsRevokedTellsNothingMore) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();
   serve.UseNewAccount("owner@example.com");
-  Json::Value name(Json::objectValue);
-  name["name"] = "second";
-  const HttpResult second = serve.SendJson(drogon::Post, "/api/v1/tokens", name,
-                                           {{"Authorization", "Bearer " + serve.bearer()}});
+  const HttpResult second = serve.CreateToken("second");
   ASSERT_EQ(second.status, 201) << second.body;
   const std::string owner = serve.bearer();
   serve.UseToken(second.json["token"].asString());
@@ -1340,10 +1337,7 @@ TEST_F(ServeTest, PrivatePhotosAreRevalidatedAndApiAnswersNotStored) {
   for (const std::string path : {"/api/v1/images", "/api/v1/auth/me"}) {
     EXPECT_THAT(serve.Get(path).headers, Contains(Pair("cache-control", "no-store"))) << path;
   }
-  Json::Value name(Json::objectValue);
-  name["name"] = "laptop";
-  const HttpResult token =
-      serve.SendJson(drogon::Post, "/api/v1/tokens", name, {{"Authorization", "Bearer " + owner}});
+  const HttpResult token = serve.CreateToken("laptop");
   ASSERT_EQ(token.status, 201) << token.body;
   EXPECT_THAT(token.headers, Contains(Pair("cache-control", "no-store")));
   EXPECT_THAT(serve.Get("/index.html").headers, Contains(Pair("cache-control", "no-cache")));
