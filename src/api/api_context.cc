@@ -97,6 +97,22 @@ Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
   }
 }
 
+Result<std::size_t> ApiContext::RemoveAnonymousUploadsBefore(std::int64_t before_ms) {
+  constexpr int kPage = 200;
+  std::size_t removed = 0;
+  while (true) {
+    auto ids = catalog.AnonymousUploadsBefore(before_ms, kPage);
+    if (!ids) return std::unexpected(ids.error());
+    for (const std::string& id : *ids) {
+      auto gone = RemoveImage("", id);
+      // Removed meanwhile by another replica's sweep: as good.
+      if (!gone && gone.error().code != ErrorCode::kNotFound) return std::unexpected(gone.error());
+      removed += gone.has_value();
+    }
+    if (ids->size() < kPage) return removed;
+  }
+}
+
 Result<std::size_t> ApiContext::RemovePhotosOfDeletedUsers() {
   constexpr int kUsersPerRound = 100;
   auto users = catalog.DeletedUsersWithUploads(kUsersPerRound);

@@ -166,6 +166,9 @@ struct ApiContext {
   Result<std::size_t> RemoveImagesOf(const std::string& owner);
   // The photos of deleted accounts that the deletion failed to remove; returns how many.
   Result<std::size_t> RemovePhotosOfDeletedUsers();
+  // The finished photos sent without an account before `before_ms`, as RemoveImage does;
+  // returns how many.
+  Result<std::size_t> RemoveAnonymousUploadsBefore(std::int64_t before_ms);
 
  private:
   friend class BacklogReservation;

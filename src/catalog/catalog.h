@@ -284,6 +284,11 @@ class Catalog {
   // Up to `limit` deleted accounts that still own uploads: what a removal after DeleteUser
   // left when it failed part-way.
   virtual Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) = 0;
+  // Up to `limit` finished (done or failed) images uploaded without an account before
+  // `before_ms`, oldest first: what the anonymous retention removes (as owner "", with Remove).
+  // Unfinished ones wait for their result, however old.
+  virtual Result<std::vector<std::string>> AnonymousUploadsBefore(std::int64_t before_ms,
+                                                                  int limit) = 0;
   virtual Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
                                              std::string_view token_hash, std::int64_t now_ms) = 0;
   virtual Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) = 0;

@@ -1200,6 +1200,34 @@ TEST_P(CatalogTest, ANewPasswordEndsTheOtherSessionsOfItsUserOnly) {
             ErrorCode::kNotFound);
 }
 
+TEST_P(CatalogTest, FinishedAnonymousUploadsBeforeATimeAreListedOldestFirst) {
+  UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "hash", 1));
+  Must(catalog_->AddUpload(Upload("", Id(1))));
+  Must(catalog_->AddUpload(Upload(alice.id, Id(2))));
+  Must(catalog_->AddUpload(Upload("", Id(5))));  // still queued
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Must(catalog_->AddUpload(Upload("", Id(3))));
+  Must(catalog_->AddUpload(Upload(alice.id, Id(3))));
+  const std::int64_t after_third = Now() + 1;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Must(catalog_->AddUpload(Upload("", Id(4))));
+  for (const int i : {1, 2, 4}) {
+    Must(catalog_->StoreResults(
+        std::vector<ResultToStore>{{.image_id = Id(i), .result = Labrador()}}, Now()));
+  }
+  MustOk(catalog_->RecordFailure(Id(3), "not an image", /*final=*/true, Now()));
+
+  EXPECT_EQ(Must(catalog_->AnonymousUploadsBefore(after_third, 10)),
+            (std::vector<std::string>{Id(1), Id(3)}))
+      << "no account's upload, none unfinished, none after the time";
+  EXPECT_EQ(Must(catalog_->AnonymousUploadsBefore(after_third, 1)),
+            std::vector<std::string>{Id(1)});
+  Must(catalog_->Remove("", Id(3), NoBlobs));
+  EXPECT_EQ(Must(catalog_->AnonymousUploadsBefore(after_third, 10)),
+            std::vector<std::string>{Id(1)});
+  EXPECT_EQ(Must(catalog_->Get(alice.id, Id(3))).id, Id(3)) << "alice's upload of it stays";
+}
+
 TEST_P(CatalogTest, ADeletedUserTakesItsSessionsAndTokensAndFreesItsEmail) {
   const std::int64_t session_end = Now() + 3'600'000;
   UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "hash", 1));

@@ -1219,6 +1219,10 @@ constexpr std::string_view kRememberDeletedUser =
 constexpr std::string_view kDeletedUsersWithUploads =
     "SELECT d.id FROM deleted_users d WHERE EXISTS (SELECT 1 FROM uploads u WHERE u.owner = d.id)"
     " ORDER BY d.deleted_at_ms LIMIT $1";
+constexpr std::string_view kAnonymousUploadsBefore =
+    "SELECT u.image_id FROM uploads u JOIN images i ON i.id = u.image_id"
+    " WHERE u.owner = '' AND u.uploaded_at_ms < $1 AND i.status IN ('done', 'failed')"
+    " ORDER BY u.uploaded_at_ms, u.image_id LIMIT $2";
 constexpr std::string_view kInsertToken =
     "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at_ms)"
     " VALUES ($1, $2, $3, $4, $5)";
@@ -1355,6 +1359,19 @@ Result<std::vector<std::string>> SqlCatalog::DeletedUsersWithUploads(int limit) 
   return Run<Out>("listing deleted users with uploads", [&](const Sql& db) -> Result<Out> {
     Out ids;
     for (const auto& row : db(kDeletedUsersWithUploads, {static_cast<std::int64_t>(limit)})) {
+      ids.push_back(Column(row, 0).as<std::string>());
+    }
+    return ids;
+  });
+}
+
+Result<std::vector<std::string>> SqlCatalog::AnonymousUploadsBefore(std::int64_t before_ms,
+                                                                    int limit) {
+  using Out = std::vector<std::string>;
+  return Run<Out>("listing anonymous uploads", [&](const Sql& db) -> Result<Out> {
+    Out ids;
+    for (const auto& row :
+         db(kAnonymousUploadsBefore, {before_ms, static_cast<std::int64_t>(limit)})) {
       ids.push_back(Column(row, 0).as<std::string>());
     }
     return ids;

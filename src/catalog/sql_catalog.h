@@ -101,6 +101,8 @@ class SqlCatalog final : public Catalog {
   Result<void> DeleteUser(std::string_view user_id) override;
   Result<void> MakeAdmin(std::string_view user_id) override;
   Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) override;
+  Result<std::vector<std::string>> AnonymousUploadsBefore(std::int64_t before_ms,
+                                                          int limit) override;
   Result<TokenRecord> CreateApiToken(std::string_view user_id, std::string_view name,
                                      std::string_view token_hash, std::int64_t now_ms) override;
   Result<std::vector<TokenRecord>> ListApiTokens(std::string_view user_id) override;

@@ -59,6 +59,7 @@ struct ServeOptions {
   api::ApiOptions api;
   int sync_timeout_s = 60;
   int drain_timeout_s = 30;
+  std::int64_t anonymous_retention_s = 24 * 3600;
   std::string web_dir;
 };
 
@@ -511,6 +512,27 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     }
   });
 
+  // Photos sent without an account belong to no one, so no one else ever deletes them.
+  const std::chrono::seconds anonymous_retention(options.anonymous_retention_s);
+  std::optional<Periodic> anonymous_sweep;
+  if (anonymous_retention.count() > 0) {
+    anonymous_sweep.emplace(
+        std::clamp<std::chrono::seconds>(anonymous_retention / 4, std::chrono::seconds(1),
+                                         kOrphanCheckPeriod),
+        [&context, anonymous_retention, component] {
+          auto removed = context->RemoveAnonymousUploadsBefore(
+              NowMs() - std::chrono::milliseconds(anonymous_retention).count());
+          if (!removed) {
+            LogLine("error", component, "anonymous uploads: " + removed.error().message);
+          } else if (*removed > 0) {
+            LogLine("info", component,
+                    std::format("{} photos sent without an account removed, older than {} s "
+                                "(--anonymous-retention)",
+                                *removed, anonymous_retention.count()));
+          }
+        });
+  }
+
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;
   if (with_workers) {
@@ -659,6 +681,13 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
                   "clients want before answering them with what it has")
       ->envname("ARGUS_DRAIN_TIMEOUT")
       ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  command
+      .add_option("--anonymous-retention", options.anonymous_retention_s,
+                  "Seconds a photo sent to POST / without an account is kept (its labels answer "
+                  "the same photo sent again at once), before it is deleted; 0 keeps them")
+      ->envname("ARGUS_ANONYMOUS_RETENTION")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{10} * 365 * 24 * 3600))
       ->capture_default_str();
   command
       .add_option("--web-dir", options.web_dir,

@@ -1070,6 +1070,47 @@ TEST_F(ServeTest, ReadinessFailsWhileTheBlobStoreRefusesWritesOrHasNoRoom) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Photos sent to POST / without an account belong to no one: they go once their retention
+// ends, while an account's upload of the same photo keeps it.
+TEST_F(ServeTest, PhotosSentWithoutAnAccountAreRemovedAfterTheirRetention) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--anonymous-retention=2"});
+  const auto samples = SharedData() / "imagenet-sample";
+  const std::filesystem::path alone = samples / "n01440764_tench.JPEG";
+  const std::filesystem::path shared = samples / "n01514859_hen.JPEG";
+  const auto id_of = [](const std::filesystem::path& path) {
+    std::ifstream file(path, std::ios::binary);
+    return Sha256Hex(std::string{std::istreambuf_iterator<char>(file), {}});
+  };
+  const auto stored = [&serve](const std::string& folder, const std::string& name) {
+    return std::filesystem::exists(serve.data_dir() / "blobs" / folder / name);
+  };
+  for (const auto& photo : {alone, shared}) {
+    const HttpResult answer = serve.Upload("/", {{"myfile", photo}});
+    ASSERT_EQ(answer.status, 200) << answer.body;
+  }
+  serve.UseNewAccount("owner@example.com");
+  const HttpResult owned = serve.Upload("/api/v1/images", {{"file", shared}});
+  ASSERT_EQ(owned.status, 202) << owned.body;
+  ASSERT_TRUE(stored("inputs", id_of(alone)));
+  ASSERT_TRUE(stored("outputs", id_of(alone) + ".json"));
+
+  for (int i = 0; i < 100 && stored("inputs", id_of(alone)); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(stored("inputs", id_of(alone)));
+  EXPECT_FALSE(stored("outputs", id_of(alone) + ".json"));
+  EXPECT_THAT(serve.log(), HasSubstr("photos sent without an account removed, older than 2 s"));
+  EXPECT_TRUE(stored("inputs", id_of(shared)));
+  EXPECT_EQ(serve.Get("/api/v1/images/" + id_of(shared)).status, 200);
+  // Sent again, the photo is classified afresh.
+  serve.UseToken("");
+  const HttpResult again = serve.Upload("/", {{"myfile", alone}});
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_TRUE(stored("inputs", id_of(alone)));
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 // An account deleting the last record of an image while another account uploads the same
 // content, at once, 30 times: every upload keeps its bytes and is classified.
 TEST_F(ServeTest, AnUploadRacingTheDeletionOfTheSameContentKeepsItsBytes) {
