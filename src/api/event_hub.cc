@@ -68,7 +68,10 @@ void EventHub::OnStatus(std::string image_id, std::string status, std::string to
     event = {NextSequence(), std::move(image_id), std::move(status), std::move(top_label),
              std::move(owner)};
     recent_.push_back(event);
-    if (recent_.size() > kRecentEvents) recent_.pop_front();
+    if (recent_.size() > kRecentEvents) {
+      dropped_through_ = recent_.front().sequence;
+      recent_.pop_front();
+    }
     for (Waiter& waiter : event_waiters_) event_wakes.push_back(std::move(waiter.wake));
     event_waiters_.clear();
   }
@@ -132,6 +135,11 @@ std::optional<StatusEvent> EventHub::LatestEventFor(const std::string& image_id,
 std::uint64_t EventHub::SequenceNow() {
   std::lock_guard lock(mutex_);
   return NextSequence();
+}
+
+bool EventHub::Dropped(std::uint64_t after_sequence) const {
+  std::lock_guard lock(mutex_);
+  return after_sequence < dropped_through_;
 }
 
 std::uint64_t EventHub::last_sequence() const {

@@ -67,6 +67,9 @@ class EventHub {
   // The newest event for `image_id` after `after_sequence` still in that window.
   std::optional<StatusEvent> LatestEventFor(const std::string& image_id,
                                             std::uint64_t after_sequence) const;
+  // Whether an event after `after_sequence` has left the recent-events window: a client
+  // resuming there has missed it.
+  bool Dropped(std::uint64_t after_sequence) const;
   std::uint64_t last_sequence() const;
   // A number after every event so far and before every later one, which tells nothing of
   // when events came: the id a stream is given when no event of its own carries one (the
@@ -131,6 +134,7 @@ class EventHub {
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::deque<StatusEvent> recent_;
+  std::uint64_t dropped_through_ = 0;  // the newest event that left recent_; 0: none
   const unsigned replica_tag_;
   // The arrival time of the last event, or the start: the time part of last_sequence().
   std::uint64_t last_micros_ = 0;

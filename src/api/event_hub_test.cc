@@ -187,6 +187,18 @@ TEST(EventHubTest, EventsAfterGivesTheOldestUpToTheLimit) {
   EXPECT_EQ(rest[0].image_id, "c");
 }
 
+TEST(EventHubTest, AResumePointIsDroppedOnceAnEventAfterItLeavesTheWindow) {
+  EventHub hub;
+  const std::uint64_t start = hub.last_sequence();
+  hub.OnStatus("first", "done");
+  const std::uint64_t first = hub.last_sequence();
+  for (int i = 1; i < 10'000; ++i) hub.OnStatus("image-" + std::to_string(i), "done");
+  EXPECT_FALSE(hub.Dropped(start)) << "the window holds 10,000";
+  hub.OnStatus("one-more", "done");
+  EXPECT_TRUE(hub.Dropped(start)) << "the first event left it";
+  EXPECT_FALSE(hub.Dropped(first)) << "a client that had the first one missed nothing";
+}
+
 TEST(EventHubTest, ClosingWakesEveryEventWaiterAtOnceAndLaterOnesOnArrival) {
   EventHub hub;
   Woken waiting, later;

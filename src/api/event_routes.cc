@@ -4,7 +4,7 @@
 // response carries the events that are ready — waiting up to 25 s for the first — and
 // ends; EventSource reconnects after `retry` ms with Last-Event-ID, and the next response
 // continues from there. Clients see a live stream; nothing is lost while the id is still
-// in the server's window of recent events.
+// in the server's window of recent events, and a client whose id is older is told so.
 #include <drogon/drogon.h>
 #include <json/json.h>
 
@@ -48,6 +48,12 @@ void Respond(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
              const Callback& callback) {
   // Taken first: every event after it is in the slice below or still to come.
   const std::uint64_t now = context->hub.SequenceNow();
+  // Events this client has not had are gone from the window (any account's activity fills
+  // it): the stream starts again from now, and the client lists what it shows afresh.
+  if (context->hub.Dropped(after)) {
+    return callback(
+        EventStream(std::format("id: {}\nevent: ready\ndata: {{\"missed\":true}}\n\n", now)));
+  }
   // A bounded slice per response: a client far behind (Last-Event-ID: 0) catches up over
   // several reconnections instead of holding an I/O thread for the whole window.
   const std::vector<StatusEvent> events = context->hub.EventsAfter(after, kMaxEventsPerResponse);

@@ -503,6 +503,34 @@ TEST_F(ServeTest, GalleryListingSearchFileAndDelete) {
   EXPECT_EQ(serve.Terminate(), 0);
 }
 
+// Every account's events share one window of 10,000: a client whose id is older than one
+// that left it is told so, and lists its photos again, instead of waiting on "no news".
+TEST_F(ServeTest, AStreamResumingAfterEventsLeftTheWindowIsToldItMissedThem) {
+  ServeProcess serve(dir_.path() / "data");
+  serve.Start({"--max-queue-depth=100000"});
+  const std::string alice = serve.UseNewAccount("alice@example.com");
+  const std::string since = LastEventId(serve.Get("/api/v1/events").body);
+  ASSERT_FALSE(since.empty());
+  const HttpResult kept = serve.Get("/api/v1/events?after=" + since);
+  EXPECT_THAT(kept.body, Not(HasSubstr("missed"))) << "nothing has left the window yet";
+
+  serve.UseNewAccount("bob@example.com");
+  std::vector<std::pair<std::string, std::filesystem::path>> files;
+  for (int i = 0; i < 100; ++i) {
+    files.emplace_back("file",
+                       SharedData() / "cse546-imagenet-100" / std::format("test_{}.JPEG", i));
+  }
+  for (int round = 0; round < 101; ++round) {  // each upload is an event, the first ones more
+    ASSERT_EQ(serve.Upload("/api/v1/images", files).status, 202) << round;
+  }
+  serve.UseToken(alice);
+  const HttpResult missed = serve.Get("/api/v1/events?after=" + since);
+  EXPECT_EQ(missed.status, 200);
+  EXPECT_THAT(missed.body, HasSubstr("event: ready\ndata: {\"missed\":true}"));
+  EXPECT_GT(LastEventId(missed.body), since) << "and where to go on from";
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
 TEST_F(ServeTest, ServerSentEventsReportStatusChanges) {
   ServeProcess serve(dir_.path() / "data");
   serve.Start();

@@ -93,6 +93,19 @@ describe('ImageEventHub', () => {
     expect(timers[1].ms).toBe(2000);
   });
 
+  it('asks for a resync when the server says the stream’s events left its window', () => {
+    const { hub } = setup();
+    const resync = vi.fn();
+    hub.onResync(resync);
+    hub.start();
+    FakeEventSource.latest().emit('ready', {}, '100');
+    expect(resync).not.toHaveBeenCalled();
+    FakeEventSource.latest().endResponse();
+    FakeEventSource.latest().emit('ready', { missed: true }, '200');
+    expect(resync).toHaveBeenCalledTimes(1);
+    expect(hub.connectionState).toBe('open');
+  });
+
   it('tells of each loss of the stream, for the app to ask about its session', () => {
     const { hub, timers } = setup();
     const lost = vi.fn();

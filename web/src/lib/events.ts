@@ -15,6 +15,15 @@ export interface EventSourceLike {
 export type EventSourceFactory = (url: string) => EventSourceLike;
 
 /** The listeners of an EventSourceLike that is not the browser's, by event type. */
+/** The `ready` event's data when the events since the stream's last id are gone. */
+function isMissedNotice(data: unknown): boolean {
+  try {
+    return (JSON.parse(String(data)) as { missed?: unknown })?.missed === true;
+  } catch {
+    return false;
+  }
+}
+
 export class EventListeners {
   private readonly byType = new Map<string, Set<(event: MessageEvent) => void>>();
 
@@ -198,7 +207,12 @@ export class ImageEventHub {
     this.publish(image);
   };
 
-  private readonly handleReady = () => this.markOpen();
+  private readonly handleReady = (event: MessageEvent) => {
+    this.markOpen();
+    // The server's window of recent events moved past this stream's place: what it shows
+    // may be stale, as after an outage.
+    if (isMissedNotice(event.data)) this.resyncListeners.forEach((listener) => listener());
+  };
   private readonly handleOpen = () => this.markOpen();
 
   private readonly handleError = () => {
