@@ -46,13 +46,26 @@ std::string ContentTypeOf(std::string_view format) {
 // text for the web app and the catalog (PostgreSQL takes only UTF-8 without NUL), so control
 // characters and bytes that are not UTF-8 become U+FFFD, and they are cut to 255 bytes at a
 // character boundary.
+//
+// Browsers send a quote in a name as %22 and line breaks as %0D and %0A (HTML's
+// multipart/form-data encoding, which escapes nothing else), so those three are read back.
 std::string DisplayName(std::string_view sent) {
   constexpr std::size_t kMaxNameBytes = 255;
   if (const std::size_t slash = sent.find_last_of("/\\"); slash != std::string_view::npos) {
     sent.remove_prefix(slash + 1);
   }
+  std::string named;
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    const std::string_view escape = sent.substr(i, 3);
+    if (escape == "%22" || escape == "%0D" || escape == "%0A") {
+      named += escape == "%22" ? '"' : escape == "%0D" ? '\r' : '\n';
+      i += 2;
+    } else {
+      named += sent[i];
+    }
+  }
   std::string printable;
-  for (const char c : sent) {
+  for (const char c : named) {
     const auto byte = static_cast<unsigned char>(c);
     printable += byte < 0x20 || byte == 0x7F ? std::string_view("\uFFFD") : std::string_view(&c, 1);
   }

@@ -655,6 +655,13 @@ TEST_P(CatalogTest, ALabelNoImageHasAsATermFindsTheTermsHoldingItsWordsInOrder) 
   EXPECT_EQ(Ids(list("bob", "dog").images), std::vector<std::string>{Id(4)});
   EXPECT_TRUE(list("bob", "hot").images.empty());
   EXPECT_EQ(Must(catalog_->List({.owner = "alice"})).label_match, LabelMatch::kNone);
+  // Separators alone are no words: nothing is found, where the filter was dropped.
+  for (const char* separators : {"-", "...", " _ "}) {
+    const ListPage page = list("alice", separators);
+    EXPECT_TRUE(page.images.empty()) << separators;
+    EXPECT_EQ(page.label_match, LabelMatch::kWords) << separators;
+  }
+  EXPECT_EQ(list("alice", "  ").label_match, LabelMatch::kNone) << "spaces alone: no search";
 }
 
 // Runs `statements` in order on the database at the catalog `url`, outside the catalog.

@@ -887,6 +887,11 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
     cursor = std::move(*decoded);
   }
   const std::string label = SearchKey(query.label);
+  // A search of separators alone ("-", "...") has no word to find: it finds nothing, where
+  // dropping the filter listed the whole gallery as its results.
+  if (label.empty() && query.label.find_first_not_of(" \t") != std::string::npos) {
+    return ListPage{.label_match = LabelMatch::kWords};
+  }
 
   return Run<ListPage>("listing images", [&](const Sql& db) -> Result<ListPage> {
     ListPage page;
