@@ -19,7 +19,33 @@ describe('AnnouncerProvider', () => {
     );
     fireEvent.click(screen.getByText('Announce'));
     act(() => vi.advanceTimersByTime(100));
-    expect(screen.getByRole('status').textContent).toBe('3 photos classified');
+    expect(screen.getByRole('status').textContent).toBe('3 photos classified.');
+  });
+
+  it('reads out together the messages that come at once, each once', () => {
+    vi.useFakeTimers();
+    function Two() {
+      const announce = useAnnounce();
+      return (
+        <button
+          onClick={() => {
+            announce('Status: Done, sock');
+            announce('Uploads finished: 2 done, 0 failed.');
+            announce('Status: Done, sock');
+          }}
+        >
+          Both
+        </button>
+      );
+    }
+    render(
+      <AnnouncerProvider>
+        <Two />
+      </AnnouncerProvider>,
+    );
+    fireEvent.click(screen.getByText('Both'));
+    act(() => vi.advanceTimersByTime(100));
+    expect(screen.getByRole('status').textContent).toBe('Status: Done, sock. Uploads finished: 2 done, 0 failed.');
   });
 
   it('leaves no pending update behind when it goes away', () => {

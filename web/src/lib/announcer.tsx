@@ -14,11 +14,18 @@ const AnnounceContext = createContext<(message: string) => void>(() => {});
 export function AnnouncerProvider({ children }: { children: ReactNode }) {
   const [message, setMessage] = useState('');
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // Messages that come together (a photo's result and the batch it ended) are read out
+  // together: the last one alone left the others unsaid.
+  const queued = useRef<string[]>([]);
   const announce = useCallback((text: string) => {
     // Clearing first makes screen readers repeat an identical message.
     setMessage('');
+    if (!queued.current.includes(text)) queued.current.push(text);
     clearTimeout(pending.current);
-    pending.current = setTimeout(() => setMessage(text), 50);
+    pending.current = setTimeout(() => {
+      setMessage(queued.current.map((part) => (/[.!?]$/.test(part) ? part : `${part}.`)).join(' '));
+      queued.current = [];
+    }, 50);
   }, []);
   // A message still pending when the app goes away must not update it afterwards.
   useEffect(() => () => clearTimeout(pending.current), []);
