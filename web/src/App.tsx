@@ -6,7 +6,7 @@ import { AuthProvider, useAuth } from './lib/auth';
 import { LiveEventsProvider } from './lib/live';
 import { Link, matchPath, navigate, useLocation } from './lib/router';
 import { type Services, ServicesProvider } from './lib/services';
-import { UploadsProvider } from './lib/uploads';
+import { UnsentUploadsProvider, UploadsProvider } from './lib/uploads';
 import type { User } from './api/types';
 import { AuthPage } from './pages/AuthPage';
 import { Gallery } from './pages/Gallery';
@@ -93,11 +93,13 @@ export function App({ services, initialUser }: { services?: Partial<Services>; i
         <AuthProvider initialUser={initialUser}>
           <LiveEventsProvider>
             {/* The layout stays across log-in and log-out, so focus can move to its <main>. */}
-            <Layout>
-              <UserScoped>
-                <Routes />
-              </UserScoped>
-            </Layout>
+            <UnsentUploadsProvider>
+              <Layout>
+                <UserScoped>
+                  <Routes />
+                </UserScoped>
+              </Layout>
+            </UnsentUploadsProvider>
           </LiveEventsProvider>
         </AuthProvider>
       </AnnouncerProvider>

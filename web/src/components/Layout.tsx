@@ -2,6 +2,8 @@ import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useAuth } from '../lib/auth';
 import { useConnectionState } from '../lib/live';
 import { Link, navigate, useLocation } from '../lib/router';
+import { useUnsentUploads } from '../lib/uploads';
+import { ConfirmDialog } from './Dialog';
 import { Icon } from './Icon';
 
 export function useTitle(title: string) {
@@ -98,8 +100,17 @@ export function Layout({ children }: { children: ReactNode }) {
   const close = () => setMenuOpen(false);
   // A log-out the server did not take leaves the session open: the user must know, and stay.
   const [logoutFailed, setLogoutFailed] = useState(false);
-  const onLogout = async () => {
+  // Logging out ends the uploads under way (the next user of the browser must not send
+  // into this account): the files not yet sent are the user's to keep or let go.
+  const unsent = useUnsentUploads();
+  const [confirmingLogout, setConfirmingLogout] = useState(false);
+  const onLogout = async (confirmed = false) => {
     close();
+    if (unsent > 0 && !confirmed) {
+      setConfirmingLogout(true);
+      return;
+    }
+    setConfirmingLogout(false);
     setLogoutFailed(false);
     try {
       await logout();
@@ -152,7 +163,7 @@ export function Layout({ children }: { children: ReactNode }) {
                 <span className="nav-user muted small" title={user.email}>
                   {user.email}
                 </span>
-                <button type="button" className="button ghost small" onClick={onLogout}>
+                <button type="button" className="button ghost small" onClick={() => onLogout()}>
                   Log out
                 </button>
                 {logoutFailed && (
@@ -174,6 +185,18 @@ export function Layout({ children }: { children: ReactNode }) {
           </nav>
         </div>
       </header>
+      {confirmingLogout && (
+        <ConfirmDialog
+          title="Log out now?"
+          message={`${unsent === 1 ? '1 photo has' : `${unsent} photos have`} not been sent yet. Logging out cancels ${
+            unsent === 1 ? 'it' : 'them'
+          }.`}
+          confirmLabel="Log out and cancel"
+          busyLabel="Logging out…"
+          onConfirm={() => onLogout(true)}
+          onCancel={() => setConfirmingLogout(false)}
+        />
+      )}
       <main id="main" ref={main} tabIndex={-1} className="main">
         {children}
       </main>

@@ -70,6 +70,23 @@ interface UploadsContextValue {
 
 const UploadsContext = createContext<UploadsContextValue | null>(null);
 
+/** How many files wait to be sent or are being sent, for the log-out above the upload list. */
+const UnsentContext = createContext<{ count: number; report(count: number): void }>({
+  count: 0,
+  report: () => {},
+});
+
+/** Holds the count of unsent files where the layout, outside the per-user upload list, sees it. */
+export function UnsentUploadsProvider({ children }: { children: ReactNode }) {
+  const [count, report] = useState(0);
+  const value = useMemo(() => ({ count, report }), [count]);
+  return <UnsentContext.Provider value={value}>{children}</UnsentContext.Provider>;
+}
+
+export function useUnsentUploads(): number {
+  return useContext(UnsentContext).count;
+}
+
 let nextKey = 0;
 
 function describe(item: UploadItem, image: Image): string {
@@ -297,8 +314,15 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     announce(`Uploads finished: ${parts.join(', ')}.`);
   }, [items, announce]);
 
-  // Closing or reloading the tab would drop the files not yet sent: the browser asks first.
-  const sending = items.some((item) => item.phase === 'waiting' || item.phase === 'uploading');
+  // Closing or reloading the tab would drop the files not yet sent: the browser asks first,
+  // and so does the log-out.
+  const unsent = items.filter((item) => item.phase === 'waiting' || item.phase === 'uploading').length;
+  const sending = unsent > 0;
+  const { report } = useContext(UnsentContext);
+  useEffect(() => {
+    report(unsent);
+    return () => report(0);
+  }, [unsent, report]);
   useEffect(() => {
     if (!sending) return;
     const warn = (event: BeforeUnloadEvent) => event.preventDefault();
