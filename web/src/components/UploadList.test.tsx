@@ -251,6 +251,7 @@ describe('upload list', () => {
     expect(uploads).toHaveLength(3);
     mockFetch({ 'POST /api/v1/auth/logout': { status: 204 } });
     await act(async () => screen.getByRole('button', { name: 'Log out' }).click());
+    await act(async () => screen.getByRole('button', { name: 'Log out and cancel' }).click());
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Log out' })).toBeNull());
     expect(uploads.map((upload) => upload.aborted)).toEqual([true, true, true]);
     await act(async () => new Promise((r) => setTimeout(r, 10)));
