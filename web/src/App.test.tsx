@@ -82,6 +82,16 @@ describe('app shell and routing', () => {
     expect(toggle.getAttribute('aria-expanded')).toBe('false');
     expect(nav.classList.contains('open')).toBe(false);
     expect(document.activeElement).toBe(toggle);
+
+    // Tabbing on out of the open menu closes it; moving within it does not.
+    fireEvent.click(toggle);
+    const settings = within(nav).getByRole('link', { name: 'Settings' });
+    fireEvent.blur(within(nav).getByRole('link', { name: 'Gallery' }), { relatedTarget: settings });
+    expect(nav.classList.contains('open')).toBe(true);
+    fireEvent.blur(within(nav).getByRole('button', { name: 'Log out' }), {
+      relatedTarget: screen.getByLabelText('Search by label or category'),
+    });
+    expect(nav.classList.contains('open')).toBe(false);
   });
 
   it('marks Gallery as the current section on a photo’s page', async () => {

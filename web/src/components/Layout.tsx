@@ -146,7 +146,17 @@ export function Layout({ children }: { children: ReactNode }) {
             <Icon name={menuOpen ? 'x' : 'menu'} />
             <span className="visually-hidden">Menu</span>
           </button>
-          <nav id="main-nav" className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">
+          <nav
+            id="main-nav"
+            className={`nav${menuOpen ? ' open' : ''}`}
+            aria-label="Main"
+            onBlur={(event) => {
+              // Tabbing on out of the phone menu closes it: the page it covers takes the focus.
+              const next = event.relatedTarget;
+              if (next instanceof Node && (event.currentTarget.contains(next) || toggle.current?.contains(next))) return;
+              if (next) setMenuOpen(false);
+            }}
+          >
             {user ? (
               <>
                 <NavLink to="/gallery" section="/images/" onClick={close}>

@@ -59,6 +59,15 @@ describe('sign-up form', () => {
     expect(screen.getByText(/Enter an email address like/)).toBeTruthy();
   });
 
+  it('leaves a field tabbed through untyped to the submit', () => {
+    mockFetch({});
+    renderApp('/login');
+    fireEvent.blur(screen.getByLabelText(/^Email/));
+    fireEvent.blur(screen.getByLabelText(/^Password/));
+    expect(screen.queryByText('Enter your email address.')).toBeNull();
+    expect(screen.getByLabelText(/^Email/).getAttribute('aria-invalid')).toBeNull();
+  });
+
   it('signs up with the CSRF header and opens the gallery', async () => {
     const { calls } = mockFetch({
       'POST /api/v1/auth/signup': { status: 201, body: { user: USER } },

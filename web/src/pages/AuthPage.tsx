@@ -113,6 +113,8 @@ export function AuthPage({ mode }: { mode: Mode }) {
     // The submit checks every field; an error shown now would move the button from under
     // the pointer, and the click would be lost.
     if (event.relatedTarget === submitRef.current) return;
+    // A field tabbed through untyped is not yet wrong: the submit says what is missing.
+    if (!values[field]) return;
     setTouched((t) => ({ ...t, [field]: true }));
   };
 

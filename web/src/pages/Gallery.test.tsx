@@ -170,6 +170,8 @@ describe('gallery', () => {
     await waitFor(() => expect(items()).toHaveLength(1));
     expect(window.location.search).toBe('?label=dog');
     expect(calls[calls.length - 1].url.searchParams.get('label')).toBe('dog');
+    // Said where a screen reader is: focus stays in the search box.
+    await waitFor(() => expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 photo of “dog”.'));
   });
 
   it('says when a search found the words of labels, and adds live photos whose labels hold them', async () => {

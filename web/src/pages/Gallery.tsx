@@ -182,6 +182,15 @@ export function Gallery() {
         setCursor(page.next_cursor ?? '');
         setHasMore(Boolean(page.next_cursor));
         if (reset) setMatchWords(page.label_match === 'words');
+        // The grid changes where a screen reader is not: what a search found is said.
+        if (reset && label) {
+          const count = page.images.length;
+          announce(
+            count === 0
+              ? `No photos of “${label}”`
+              : `${page.next_cursor ? `${count} or more photos` : count === 1 ? '1 photo' : `${count} photos`} of “${label}”`,
+          );
+        }
       } catch (e) {
         if (mine !== generation.current) return;
         setError(e instanceof ApiError ? e.message : 'Could not load your photos.');
@@ -192,7 +201,7 @@ export function Gallery() {
         }
       }
     },
-    [label],
+    [label, announce],
   );
 
   // Remembered as the page is left; the scroll position as it last was, since a link scrolls
@@ -244,6 +253,9 @@ export function Gallery() {
     setQuery(label);
     setImages([]);
     setSelected(new Set());
+    // Back or a new search under an open "Delete N photos?" ends it: its photos are gone
+    // from the page.
+    setConfirming(false);
     setHasMore(false);
     loadingRef.current = false;
     load(true, '');

@@ -48,8 +48,12 @@ describe('settings: API tokens', () => {
     // Last, as the server lists them: a reload keeps the order.
     expect(screen.getAllByRole('row')[2].textContent).toContain('backup script');
 
+    // The secret is in no live region: a change there would read it out again.
+    expect(screen.getByTestId('new-token').closest('[role="status"], [role="alert"], [aria-live]')).toBeNull();
+
     fireEvent.click(screen.getByRole('button', { name: 'I have saved it' }));
     expect(screen.queryByTestId('new-token')).toBeNull();
+    expect(document.activeElement).toBe(screen.getByLabelText('Token name'));
 
     fireEvent.click(screen.getByRole('button', { name: 'Revoke laptop' }));
     const dialog = screen.getByRole('dialog');

@@ -185,7 +185,9 @@ export function Settings() {
         </form>
 
         {created && (
-          <div className="alert success token-once" role="status">
+          // Not a live region: its change (Copied) would have the secret read out aloud again.
+          // The announcer says the token was made and copied.
+          <div className="alert success token-once">
             <p>
               <strong>Copy your new token now.</strong> It is shown only once.
             </p>
@@ -202,7 +204,15 @@ export function Settings() {
                 This page may not use the clipboard: the token is selected, press Ctrl+C (⌘C on a Mac) to copy it.
               </p>
             )}
-            <button type="button" className="button ghost small" onClick={() => setCreated(null)}>
+            <button
+              type="button"
+              className="button ghost small"
+              onClick={() => {
+                setCreated(null);
+                // The box and this button go: the next token's name is where the user goes on.
+                nameRef.current?.focus();
+              }}
+            >
               I have saved it
             </button>
           </div>
