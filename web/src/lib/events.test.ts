@@ -1,6 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeEventSource, makeImage } from '../test/fakes';
 import { ImageEventHub } from './events';
+
+/** Hubs of the tests, stopped after each: a started hub listens for the browser's online event. */
+const started: ImageEventHub[] = [];
+afterEach(() => started.splice(0).forEach((hub) => hub.stop()));
 
 function setup() {
   FakeEventSource.instances = [];
@@ -12,6 +16,7 @@ function setup() {
     },
     clearTimer: () => {},
   });
+  started.push(hub);
   return { hub, timers };
 }
 
@@ -104,6 +109,27 @@ describe('ImageEventHub', () => {
     FakeEventSource.latest().emit('ready', { missed: true }, '200');
     expect(resync).toHaveBeenCalledTimes(1);
     expect(hub.connectionState).toBe('open');
+  });
+
+  it('is offline as soon as the browser is, and reopens and resyncs once it is back', () => {
+    const { hub, timers } = setup();
+    const resync = vi.fn();
+    hub.onResync(resync);
+    hub.start();
+    const first = FakeEventSource.latest();
+    first.emit('open');
+    window.dispatchEvent(new Event('offline'));
+    expect(hub.connectionState).toBe('closed');
+    expect(first.closed).toBe(true);
+    expect(timers).toHaveLength(0);
+    window.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(resync).not.toHaveBeenCalled();
+    FakeEventSource.latest().emit('open');
+    expect(resync).toHaveBeenCalledTimes(1);
+    hub.stop();
+    window.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(2);
   });
 
   it('tells of each loss of the stream, for the app to ask about its session', () => {

@@ -99,16 +99,42 @@ export class ImageEventHub {
   start() {
     if (!this.stopped) return;
     this.stopped = false;
+    window.addEventListener('offline', this.handleOffline);
+    window.addEventListener('online', this.handleOnline);
     this.open();
   }
 
   stop() {
     this.stopped = true;
-    if (this.retryTimer !== null) this.options.clearTimer(this.retryTimer);
-    this.retryTimer = null;
+    window.removeEventListener('offline', this.handleOffline);
+    window.removeEventListener('online', this.handleOnline);
+    this.cancelRetry();
     this.detach();
     this.setState('closed');
   }
+
+  private cancelRetry() {
+    if (this.retryTimer !== null) this.options.clearTimer(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  // The browser knows of a lost network at once, where a stream waiting in a long poll hears
+  // of it only when the poll ends (up to 25 s): what failed meanwhile is tried again as soon
+  // as the network is back.
+  private readonly handleOffline = () => {
+    if (this.stopped) return;
+    this.cancelRetry();
+    this.detach();
+    this.missedEvents = true;
+    this.setState('closed');
+  };
+
+  private readonly handleOnline = () => {
+    if (this.stopped || this.source) return;
+    this.cancelRetry();
+    this.delay = this.options.retryDelayMs;
+    this.open();
+  };
 
   get connectionState(): ConnectionState {
     return this.state;
