@@ -216,8 +216,26 @@ describe('upload list', () => {
     expect(rowFor('a.jpg').dataset.phase).toBe('cancelled');
     expect(screen.getByTestId('upload-summary').textContent).toBe('0 done · 2 cancelled · 2 in progress');
     expect(uploads.map((u) => u.file.name)).toEqual(['a.jpg', 'b.jpg', 'c.jpg']);
+    screen.getByRole('button', { name: 'Clear finished' }).focus();
     fireEvent.click(screen.getByRole('button', { name: 'Clear finished' }));
     expect(rows().map((row) => row.dataset.phase)).toEqual(['uploading', 'uploading']);
+    // The button went with the press: focus goes to the first row's control, not to <body>.
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Cancel upload of b.jpg' }));
+  });
+
+  it('keeps the focus in the list when a dismissed row goes', async () => {
+    const { uploads } = await startWith(['a.jpg', 'b.jpg'].map((name) => imageFile(name)));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel upload of a.jpg' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel upload of b.jpg' }));
+    await act(async () => {});
+    expect(uploads).toHaveLength(2);
+    const dismissA = screen.getByRole('button', { name: 'Dismiss a.jpg' });
+    dismissA.focus();
+    fireEvent.click(dismissA);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Dismiss b.jpg' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss b.jpg' }));
+    expect(screen.queryByTestId('upload-row')).toBeNull();
+    expect(document.activeElement?.id).toBe('main');
   });
 
   it('never moves a status backwards when an old answer arrives late', async () => {

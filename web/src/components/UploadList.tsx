@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef } from 'react';
 import { asSentence, formatBytes, formatPercent, STATUS_TEXT } from '../lib/format';
 import { Link } from '../lib/router';
 import { type UploadItem, isFinished } from '../lib/uploads';
@@ -110,6 +111,29 @@ export function UploadList({
   onRetry(key: string): void;
   onClearFinished(): void;
 }) {
+  const section = useRef<HTMLElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The row whose pressed control (Dismiss, Retry, Clear finished) goes with the press: focus
+  // moves to the control of the row now there, or to the list's heading, not to <body>.
+  const refocusAt = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const index = refocusAt.current;
+    refocusAt.current = null;
+    if (index === null) return;
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && document.contains(focused)) return;
+    const rows = section.current?.querySelectorAll<HTMLLIElement>('.upload-row') ?? [];
+    const row = rows.length ? rows[Math.min(index, rows.length - 1)] : null;
+    const target = row?.querySelector<HTMLElement>('button, a') ?? heading.current ?? document.getElementById('main');
+    target?.focus();
+  });
+  const keepingFocus =
+    (act: (key: string) => void) =>
+    (key: string): void => {
+      refocusAt.current = items.findIndex((item) => item.key === key);
+      act(key);
+    };
+
   if (items.length === 0) return null;
   const done = items.filter((item) => item.phase === 'done').length;
   const failed = items.filter((item) => item.phase === 'failed').length;
@@ -118,9 +142,9 @@ export function UploadList({
   const pending = items.length - done - failed - cancelled - deleted;
   const anyFinished = items.some((item) => isFinished(item.phase));
   return (
-    <section className="card uploads" aria-labelledby="uploads-title">
+    <section ref={section} className="card uploads" aria-labelledby="uploads-title">
       <div className="section-head">
-        <h2 id="uploads-title" className="h3">
+        <h2 id="uploads-title" className="h3" ref={heading} tabIndex={-1}>
           Uploads
         </h2>
         <p className="muted small" data-testid="upload-summary">
@@ -130,14 +154,27 @@ export function UploadList({
           {pending ? ` · ${pending} in progress` : ''}
         </p>
         {anyFinished && (
-          <button type="button" className="button ghost small" onClick={onClearFinished}>
+          <button
+            type="button"
+            className="button ghost small"
+            onClick={() => {
+              refocusAt.current = 0;
+              onClearFinished();
+            }}
+          >
             Clear finished
           </button>
         )}
       </div>
       <ul className="upload-list">
         {items.map((item) => (
-          <UploadRow key={item.key} item={item} onDismiss={onDismiss} onCancel={onCancel} onRetry={onRetry} />
+          <UploadRow
+            key={item.key}
+            item={item}
+            onDismiss={keepingFocus(onDismiss)}
+            onCancel={onCancel}
+            onRetry={keepingFocus(onRetry)}
+          />
         ))}
       </ul>
     </section>

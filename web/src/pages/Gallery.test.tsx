@@ -174,6 +174,17 @@ describe('gallery', () => {
     await waitFor(() => expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 photo of “dog”.'));
   });
 
+  it('gives the search box the focus when Show all photos leaves a search', async () => {
+    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+    renderApp('/gallery?label=dog', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    const showAll = screen.getByRole('link', { name: 'Show all photos' });
+    showAll.focus();
+    await act(async () => fireEvent.click(showAll));
+    expect(window.location.search).toBe('');
+    expect(document.activeElement).toBe(screen.getByLabelText('Search by label or category'));
+  });
+
   it('says when a search found the words of labels, and adds live photos whose labels hold them', async () => {
     mockFetch({
       'GET /api/v1/images': { body: { images: [makeImage({ id: 'gs1', uploaded_at_ms: 1000 })], next_cursor: '', label_match: 'words' } },

@@ -153,6 +153,11 @@ export function Gallery() {
   const [selecting, setSelecting] = useState(false);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
+  const searchInput = useRef<HTMLInputElement>(null);
+  const searchFocusPending = useRef(false);
+  const focusSearchNext = () => {
+    searchFocusPending.current = true;
+  };
   const [deleting, setDeleting] = useState(false);
   const [notice, setNotice] = useState('');
   const generation = useRef(0);
@@ -253,6 +258,11 @@ export function Gallery() {
     setQuery(label);
     setImages([]);
     setSelected(new Set());
+    // "Show all photos" goes with the search's results: the search box takes the focus.
+    if (searchFocusPending.current) {
+      searchFocusPending.current = false;
+      searchInput.current?.focus();
+    }
     // Back or a new search under an open "Delete N photos?" ends it: its photos are gone
     // from the page.
     setConfirming(false);
@@ -368,7 +378,9 @@ export function Gallery() {
               {matchWords
                 ? <>No label or category is “{label}”: labels with these words.</>
                 : <>Labels and parent categories matching “{label}”.</>}{' '}
-              <Link to="/gallery">Show all photos</Link>
+              <Link to="/gallery" onClick={focusSearchNext}>
+                Show all photos
+              </Link>
             </p>
           )}
         </div>
@@ -378,6 +390,7 @@ export function Gallery() {
           </label>
           <Icon name="search" />
           <input
+            ref={searchInput}
             id="label-search"
             type="search"
             placeholder="Search: dog, bird, vehicle…"
@@ -493,7 +506,7 @@ export function Gallery() {
         <section className="empty-state card" data-testid="empty-search">
           <h2>No photos of “{label}” yet</h2>
           <p className="muted">Try a broader category such as “animal” or “vehicle”, or upload more photos.</p>
-          <Link to="/gallery" className="button">
+          <Link to="/gallery" className="button" onClick={focusSearchNext}>
             Show all photos
           </Link>
         </section>
