@@ -83,6 +83,10 @@ export function Layout({ children }: { children: ReactNode }) {
       first.current = false;
       return;
     }
+    // A page that put the focus somewhere in itself (the gallery, back on the card that was
+    // opened) keeps it there.
+    const focused = document.activeElement;
+    if (focused && focused !== main.current && main.current?.contains(focused)) return;
     main.current?.focus({ preventScroll: true });
   }, [pathname]);
 

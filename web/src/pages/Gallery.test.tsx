@@ -155,6 +155,26 @@ describe('gallery', () => {
     await waitFor(() => expect(listCalls()).toHaveLength(4));
   });
 
+  it('gives the focus back to the card of the photo opened when Back returns', async () => {
+    mockFetch({
+      'GET /api/v1/images': { body: { images: page1, next_cursor: '' } },
+      'GET /api/v1/images/a2': { body: page1[2] },
+    });
+    window.scrollTo = vi.fn() as unknown as typeof window.scrollTo;
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    const card = items()[2].querySelector('a')!;
+    card.focus();
+    await act(async () => fireEvent.click(card));
+    await screen.findByTestId('labels');
+    await act(async () => {
+      window.history.replaceState(null, '', '/gallery');
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    expect(document.activeElement).toBe(items()[2].querySelector('a'));
+  });
+
   it('searches by label, including parent categories', async () => {
     const dog = makeImage({ id: 'dog1' });
     const { calls } = mockFetch({

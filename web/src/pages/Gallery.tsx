@@ -28,6 +28,8 @@ interface LeftGallery {
   hasMore: boolean;
   matchWords: boolean;
   scrollY: number;
+  /** The photo whose card was opened: Back gives its card the focus again. */
+  openedId: string;
 }
 let left: LeftGallery | null = null;
 export const SUGGESTED_CATEGORIES = ['dog', 'cat', 'bird', 'fish', 'insect', 'vehicle', 'car', 'food', 'fruit', 'plant', 'building', 'instrument'];
@@ -221,14 +223,21 @@ export function Gallery() {
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);
   }, []);
+  const openedId = useRef('');
   useEffect(
     () => () => {
-      left = { href, user: userKey, ...shown.current, scrollY: scrollY.current };
+      left = { href, user: userKey, ...shown.current, scrollY: scrollY.current, openedId: openedId.current };
     },
     [href, userKey],
   );
   useLayoutEffect(() => {
-    if (restored) window.scrollTo?.(0, restored.scrollY);
+    if (!restored) return;
+    window.scrollTo?.(0, restored.scrollY);
+    // Where a keyboard or screen-reader user was: on the card of the photo they opened.
+    const card = [...document.querySelectorAll<HTMLElement>('.gallery-item')].find(
+      (item) => restored.openedId && item.dataset.id === restored.openedId,
+    );
+    card?.querySelector<HTMLElement>('a')?.focus({ preventScroll: true });
   }, [restored]);
 
   // A gallery restored by Back is not loaded again; live events keep it current from here.
@@ -513,7 +522,15 @@ export function Gallery() {
       )}
 
       {images.length > 0 && (
-        <ul className={`gallery-grid${selecting ? ' selecting' : ''}`} aria-label="Photos" aria-busy={loading}>
+        <ul
+          className={`gallery-grid${selecting ? ' selecting' : ''}`}
+          aria-label="Photos"
+          aria-busy={loading}
+          onClickCapture={(event) => {
+            const item = event.target instanceof Element ? event.target.closest('.gallery-item') : null;
+            openedId.current = item?.getAttribute('data-id') ?? '';
+          }}
+        >
           {images.map((image) => (
             <GalleryCard
               key={image.id}
