@@ -1246,11 +1246,12 @@ TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
     EXPECT_EQ(result.body, "tench");
   }
 
-  // A file is shown by the last part of the name it was sent with.
+  // A file is shown by the last part of the name it was sent with. Browsers write a quote in
+  // a name as %22, and line breaks as %0D and %0A (HTML's multipart/form-data encoding).
   serve.UseNewAccount("owner@example.com");
-  // Browsers write a quote in a name as %22, and line breaks as %0D and %0A (HTML's
-  // multipart/form-data encoding): "my%22best%22.jpg" is my"best".jpg.
   for (const auto& [sent, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"C:\\fakepath\\tench.jpg", "tench.jpg"},
+           {"../../etc/tench.jpg", "tench.jpg"},
            {"my%22best%22.jpg", "my\"best\".jpg"},
            {"two%0D%0Alines.jpg", "two\uFFFD\uFFFDlines.jpg"},
            {"100%25.jpg", "100%25.jpg"}}) {
@@ -1261,15 +1262,6 @@ TEST_F(ServeTest, TheMultipartMediaTypeIsMatchedWhateverItsCase) {
                     sent, photo));
     ASSERT_EQ(uploaded.status, 202) << uploaded.body;
     EXPECT_EQ(uploaded.json["images"][0]["filename"].asString(), shown) << sent;
-  }
-  for (const std::string sent : {"C:\\fakepath\\tench.jpg", "../../etc/tench.jpg"}) {
-    const HttpResult uploaded = serve.PostRaw(
-        "/api/v1/images", "multipart/form-data; boundary=xyz",
-        std::format("--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n"
-                    "Content-Type: image/jpeg\r\n\r\n{}\r\n--xyz--\r\n",
-                    sent, photo));
-    ASSERT_EQ(uploaded.status, 202) << uploaded.body;
-    EXPECT_EQ(uploaded.json["images"][0]["filename"].asString(), "tench.jpg") << sent;
   }
   // Control characters and bytes that are not UTF-8 are shown as U+FFFD, not refused after the
   // bytes were stored.

@@ -108,6 +108,7 @@ export function Layout({ children }: { children: ReactNode }) {
   // into this account): the files not yet sent are the user's to keep or let go.
   const unsent = useUnsentUploads();
   const [confirmingLogout, setConfirmingLogout] = useState(false);
+  const [loggingOut, setLoggingOut] = useState(false);
   const onLogout = async (confirmed = false) => {
     close();
     if (unsent > 0 && !confirmed) {
@@ -116,11 +117,14 @@ export function Layout({ children }: { children: ReactNode }) {
     }
     setConfirmingLogout(false);
     setLogoutFailed(false);
+    setLoggingOut(true);
     try {
       await logout();
     } catch {
       setLogoutFailed(true);
       return;
+    } finally {
+      setLoggingOut(false);
     }
     navigate('/login');
   };
@@ -177,7 +181,7 @@ export function Layout({ children }: { children: ReactNode }) {
                 <span className="nav-user muted small" title={user.email}>
                   {user.email}
                 </span>
-                <button type="button" className="button ghost small" onClick={() => onLogout()}>
+                <button type="button" className="button ghost small" onClick={() => onLogout()} disabled={loggingOut}>
                   Log out
                 </button>
                 {logoutFailed && (

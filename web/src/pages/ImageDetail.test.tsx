@@ -75,11 +75,21 @@ describe('image detail', () => {
   it('shows why classification failed', async () => {
     mockFetch({
       'GET /api/v1/images/abc123': {
-        body: { ...dogPhoto, status: 'failed', labels: undefined, spirit_dog: undefined, error: 'unsupported image format' },
+        body: {
+          ...dogPhoto,
+          status: 'failed',
+          labels: undefined,
+          spirit_dog: undefined,
+          error: 'unsupported image format',
+          timings: { queued_ms: 3, inference_ms: 0, total_ms: 5 },
+        },
       },
     });
     renderApp('/images/abc123', { user: USER });
     expect((await screen.findByTestId('failure')).textContent).toContain('Unsupported image format');
+    // No model ever saw it: no inference time.
+    expect(screen.queryByText('Inference')).toBeNull();
+    expect(screen.getByText('Waited in queue')).toBeTruthy();
   });
 
   it('tries a failed photo again, and follows its new round past the last one’s failure', async () => {

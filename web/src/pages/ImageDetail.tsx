@@ -288,7 +288,8 @@ export function ImageDetail({ id }: { id: string }) {
                   <dd>{formatDuration(image.timings.queued_ms)}</dd>
                 </>
               )}
-              {image.timings?.inference_ms !== undefined && (
+              {/* A photo that failed before the model saw it had no inference. */}
+              {image.timings?.inference_ms !== undefined && image.status === 'done' && (
                 <>
                   <dt>Inference</dt>
                   <dd>{formatDuration(image.timings.inference_ms)}</dd>
