@@ -18,6 +18,7 @@
 #include <source_location>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -315,6 +316,7 @@ TEST_P(CatalogTest, ConnectionsTheServerEndsAreAnOutageNotAFailure) {
   // reconnect every connection, and its reconnection now and then aborts the process on a
   // trantor assertion (EpollPoller::updateChannel) of its own, which six rounds met in one CI
   // run, and two in one of six local runs.
+  ::testing::internal::CaptureStderr();
   for (int round = 0; round < 3 && lost == 0; ++round) {
     MustOk(
         PostgresAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
@@ -329,6 +331,16 @@ TEST_P(CatalogTest, ConnectionsTheServerEndsAreAnOutageNotAFailure) {
   EXPECT_GT(lost, 0) << "no statement met an ended connection";
   EXPECT_TRUE(WaitUntil([&] { return catalog_->GetImage(Id(1)).has_value(); },
                         std::chrono::seconds(20), std::chrono::milliseconds(50)));
+  // What the server said as it ended them is logged as JSON lines, not printed as plain text.
+  const std::string printed = ::testing::internal::GetCapturedStderr();
+  for (std::string_view rest = printed; !rest.empty();) {
+    const std::string_view line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    EXPECT_TRUE(line.empty() || line.starts_with("{")) << line;
+  }
+  EXPECT_NE(printed.find(R"("component":"postgres")"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("terminating connection due to administrator command"), std::string::npos)
+      << printed;
 }
 
 // A server that keeps its connections and stops answering (a network dropping packets, a hung
