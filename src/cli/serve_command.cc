@@ -59,7 +59,7 @@ struct ServeOptions {
   api::ApiOptions api;
   int sync_timeout_s = 60;
   int drain_timeout_s = 30;
-  std::int64_t anonymous_retention_s = 24 * 3600;
+  std::int64_t anonymous_retention_s = std::int64_t{24} * 3600;
   std::string web_dir;
 };
 
