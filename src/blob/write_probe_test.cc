@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -49,10 +50,10 @@ TEST_F(WriteProbeTest, AnInputsFolderThatRefusesWritesFailsTheCheck) {
 TEST_F(WriteProbeTest, ADiskWithLessRoomThanOneUploadFailsTheCheck) {
   SmallFileSystem small(dir_ / "store" / "inputs", "256k");
   if (!small.mounted()) GTEST_SKIP() << "cannot mount a file system: " << small.error();
-  WriteProbe roomy_enough(*store_, 0s, 64 * 1024);
+  WriteProbe roomy_enough(*store_, 0s, std::uint64_t{64} * 1024);
   auto checked = roomy_enough.Check();
   ASSERT_TRUE(checked) << checked.error().message;
-  WriteProbe needing_a_megabyte(*store_, 0s, 1024 * 1024);
+  WriteProbe needing_a_megabyte(*store_, 0s, std::uint64_t{1024} * 1024);
   checked = needing_a_megabyte.Check();
   ASSERT_FALSE(checked);
   EXPECT_EQ(checked.error().code, ErrorCode::kNoSpace);
