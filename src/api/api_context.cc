@@ -72,7 +72,12 @@ Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string
     return delete_derived();
   });
   if (!last_owner) return std::unexpected(last_owner.error());
-  Announce(std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
+  // A photo sent without an account has no one to tell; an event naming no owner would be
+  // taken as a worker's, for every account holding the same photo.
+  if (!owner.empty()) {
+    Announce(
+        std::vector<worker::ImageEvent>{{.image_id = id, .status = "deleted", .owner = owner}});
+  }
   if (!*last_owner) return {};
   // Again after it, for one that a worker or a thumbnail render wrote meanwhile, having found
   // the image still there. Not the bytes: an upload of the same content that waited for the

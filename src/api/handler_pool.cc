@@ -22,10 +22,11 @@ HandlerPool::~HandlerPool() {
 bool HandlerPool::TryRun(std::function<void()> work) {
   {
     const std::lock_guard lock(mutex_);
-    if (unfinished_ >= max_unfinished_) return false;
+    if (tried_unfinished_ >= max_unfinished_) return false;
+    ++tried_unfinished_;
     ++unfinished_;
   }
-  Start(std::move(work));
+  Start(std::move(work), /*tried=*/true);
   return true;
 }
 
@@ -34,15 +35,21 @@ void HandlerPool::Run(std::function<void()> work) {
     const std::lock_guard lock(mutex_);
     ++unfinished_;
   }
-  Start(std::move(work));
+  Start(std::move(work), /*tried=*/false);
 }
 
-void HandlerPool::Start(std::function<void()> work) {
-  threads_->runTaskInQueue([this, work = std::move(work)] {
+void HandlerPool::Start(std::function<void()> work, bool tried) {
+  threads_->runTaskInQueue([this, work = std::move(work), tried] {
     work();
     const std::lock_guard lock(mutex_);
+    if (tried) --tried_unfinished_;
     if (--unfinished_ == 0) idle_.notify_all();
   });
+}
+
+std::size_t HandlerPool::tried_unfinished() {
+  const std::lock_guard lock(mutex_);
+  return tried_unfinished_;
 }
 
 std::size_t HandlerPool::unfinished() {

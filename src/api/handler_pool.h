@@ -19,8 +19,11 @@ namespace argus::api {
 // returned, /healthz and /metrics among them; run here, it holds one of these threads.
 class HandlerPool {
  public:
-  // Above `max_unfinished` pieces of work queued and running, TryRun refuses more: under
-  // overload, requests the pool cannot start soon are shed rather than kept in memory.
+  // Above `max_unfinished` pieces of work given by TryRun queued and running, TryRun refuses
+  // more: under overload, requests the pool cannot start soon are shed rather than kept in
+  // memory. Work given by Run is not counted there: it answers clients admitted before, and
+  // the once-a-second re-check of more than `max_unfinished` waiting clients had every other
+  // request refused 503 for tens of milliseconds each second.
   HandlerPool(std::size_t threads, std::size_t max_unfinished);
   // Lets the work queued and running finish.
   ~HandlerPool();
@@ -37,17 +40,19 @@ class HandlerPool {
   // Whether all work given so far has returned, waiting for that until `deadline`.
   bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline);
 
-  // Work queued and running.
+  // Work queued and running, of TryRun and of both.
+  std::size_t tried_unfinished();
   std::size_t unfinished();
   std::size_t max_unfinished() const { return max_unfinished_; }
 
  private:
-  void Start(std::function<void()> work);  // counted already
+  void Start(std::function<void()> work, bool tried);  // counted already
 
   const std::size_t max_unfinished_;
   std::mutex mutex_;
   std::condition_variable idle_;
   std::size_t unfinished_ = 0;
+  std::size_t tried_unfinished_ = 0;
   std::unique_ptr<trantor::ConcurrentTaskQueue> threads_;
 };
 

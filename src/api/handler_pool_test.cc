@@ -65,12 +65,35 @@ TEST(HandlerPoolTest, RefusesWorkBeyondItsBacklogUnlessItMustRun) {
   EXPECT_FALSE(pool.TryRun([&finished] { finished += 100; }));
   EXPECT_EQ(pool.unfinished(), 2u);
   pool.Run([&finished] { ++finished; });  // beyond the backlog, all the same
+  EXPECT_EQ(pool.unfinished(), 3u);
+  EXPECT_EQ(pool.tried_unfinished(), 2u);
   release.set_value();
   ASSERT_TRUE(pool.WaitUntilIdle(Clock::now() + 10s));
   EXPECT_EQ(finished, 3);
   EXPECT_TRUE(pool.TryRun([&finished] { ++finished; }));  // room again
   ASSERT_TRUE(pool.WaitUntilIdle(Clock::now() + 10s));
   EXPECT_EQ(finished, 4);
+}
+
+// Answering clients admitted before (their once-a-second re-check among them) takes no room
+// from new requests: 1,200 waiting clients had every other request refused 503 each second.
+TEST(HandlerPoolTest, WorkThatMustRunLeavesTheBacklogToNewWork) {
+  HandlerPool pool(1, 2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> finished = 0;
+  for (int i = 0; i < 5; ++i) {
+    pool.Run([&finished, released] {
+      released.wait();
+      ++finished;
+    });
+  }
+  EXPECT_TRUE(pool.TryRun([&finished] { ++finished; }));
+  EXPECT_TRUE(pool.TryRun([&finished] { ++finished; }));
+  EXPECT_FALSE(pool.TryRun([&finished] { finished += 100; })) << "its own backlog still counts";
+  release.set_value();
+  ASSERT_TRUE(pool.WaitUntilIdle(Clock::now() + 10s));
+  EXPECT_EQ(finished, 7);
 }
 
 TEST(HandlerPoolTest, DestructionLetsQueuedWorkFinish) {

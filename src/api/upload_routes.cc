@@ -6,6 +6,7 @@
 #include <expected>
 #include <format>
 #include <optional>
+#include <set>
 #include <span>
 #include <string_view>
 
@@ -295,15 +296,18 @@ std::expected<BacklogReservation, HttpResponsePtr> RefuseWhenOverloaded(
     ApiContext& context, std::span<const ValidUpload> uploads) {
   if (context.draining) return std::unexpected(ShuttingDown());
   if (drogon::HttpResponsePtr gone = context.StoreFileGone()) return std::unexpected(gone);
+  // Copies of one photo in a request add one job: they count once.
+  std::set<std::string_view> distinct;
+  for (const ValidUpload& upload : uploads) distinct.insert(upload.id);
   // Most uploads are of new content: the catalog is asked only when they would not all fit.
-  auto all_new = context.ReserveBacklog(uploads.size());
+  auto all_new = context.ReserveBacklog(distinct.size());
   if (!all_new) return std::unexpected(ErrorResponse(all_new.error()));
   if (std::optional<BacklogReservation>& room = all_new->reservation; room.has_value()) {
     return std::move(room.value());
   }
   std::uint64_t new_images = 0;
-  for (const ValidUpload& upload : uploads) {
-    auto stored = context.catalog.GetImage(upload.id);
+  for (const std::string_view id : distinct) {
+    auto stored = context.catalog.GetImage(id);
     if (!stored && stored.error().code != ErrorCode::kNotFound) {
       return std::unexpected(ErrorResponse(stored.error()));
     }

@@ -611,7 +611,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     metrics_pump = std::jthread([&](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (auto stats = context->QueueStats()) metrics.SetQueue(*stats);
-        metrics.SetHandlerBacklog(handlers.unfinished(), handlers.max_unfinished());
+        metrics.SetHandlerBacklog(handlers.tried_unfinished(), handlers.max_unfinished());
         if (scaler) ExportScalerStatus(scaler->Status(), metrics);
         std::this_thread::sleep_for(kMetricsInterval);
       }

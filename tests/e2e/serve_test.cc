@@ -1123,10 +1123,17 @@ TEST_F(ServeTest, PhotosSentWithoutAnAccountAreRemovedAfterTheirRetention) {
   ASSERT_EQ(owned.status, 202) << owned.body;
   ASSERT_TRUE(stored("inputs", id_of(alone)));
   ASSERT_TRUE(stored("outputs", id_of(alone) + ".json"));
+  const std::string since = LastEventId(serve.Get("/api/v1/events").body);
 
   for (int i = 0; i < 100 && stored("inputs", id_of(alone)); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // The anonymous copy's end is no news to the account that holds the same photo (its
+  // gallery dropped the photo): the stream has only the upload that follows.
+  ASSERT_EQ(serve.Upload("/api/v1/images", {{"file", samples / "n01484850_great_white_shark.JPEG"}})
+                .status,
+            202);
+  EXPECT_THAT(serve.Get("/api/v1/events?after=" + since).body, Not(HasSubstr("deleted")));
   EXPECT_FALSE(stored("inputs", id_of(alone)));
   EXPECT_FALSE(stored("outputs", id_of(alone) + ".json"));
   EXPECT_THAT(serve.log(), HasSubstr("photos sent without an account removed, older than 2 s"));
@@ -1182,6 +1189,10 @@ TEST_F(ServeTest, AFullQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(four.json["error"]["code"].asString(), "too_large");
   EXPECT_THAT(four.json["error"]["message"].asString(), HasSubstr("the queue holds at most 3"));
   EXPECT_FALSE(four.headers.contains("retry-after"));
+  // Copies of one photo add one job: four of them fit a bound of 3.
+  const HttpResult copies = web.Upload(
+      "/api/v1/images", {{"a", files[0]}, {"b", files[0]}, {"c", files[0]}, {"d", files[0]}});
+  EXPECT_EQ(copies.status, 202) << copies.body;
   // Uploads in quick succession: the depth read from the queue is up to 100 ms old, and the
   // jobs queued since count too.
   int accepted = 0;

@@ -109,6 +109,10 @@ export function Layout({ children }: { children: ReactNode }) {
   const unsent = useUnsentUploads();
   const [confirmingLogout, setConfirmingLogout] = useState(false);
   const [loggingOut, setLoggingOut] = useState(false);
+  // Sent meanwhile, nothing is left to cancel: the question goes (Log out again to leave).
+  useEffect(() => {
+    if (unsent === 0) setConfirmingLogout(false);
+  }, [unsent]);
   const onLogout = async (confirmed = false) => {
     close();
     if (unsent > 0 && !confirmed) {

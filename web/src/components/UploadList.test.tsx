@@ -328,6 +328,7 @@ describe('upload list', () => {
     const holiday = folderEntry('holiday', [
       fileEntry(imageFile('b10.jpg')),
       fileEntry(new File(['x'], '.DS_Store')),
+      fileEntry(imageFile('._b10.jpg')),
       folderEntry('day 2', [fileEntry(imageFile('c.png', 'image/png'))]),
       fileEntry(imageFile('b9.jpg')),
     ]);

@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'react';
-import { asSentence, formatBytes, formatPercent, STATUS_TEXT } from '../lib/format';
+import { asSentence, formatBytes, formatPercent, raisesFirstLetter, STATUS_TEXT } from '../lib/format';
 import { Link } from '../lib/router';
 import { type UploadItem, isFinished } from '../lib/uploads';
 import { Icon } from './Icon';
@@ -65,7 +65,7 @@ export function UploadRow({
           </span>
           {item.phase === 'done' && top && (
             <span className="upload-label">
-              <span className="label-text">{top.name}</span> <span className="muted">{formatPercent(top.confidence, 0)}</span>
+              <span className={raisesFirstLetter(top.name) ? 'label-text' : undefined}>{top.name}</span> <span className="muted">{formatPercent(top.confidence, 0)}</span>
             </span>
           )}
           {item.phase === 'failed' && item.error && (
@@ -173,7 +173,12 @@ export function UploadList({
             item={item}
             onDismiss={keepingFocus(onDismiss)}
             onCancel={onCancel}
-            onRetry={keepingFocus(onRetry)}
+            onRetry={(key) => {
+              // The row stays, but its buttons come and go with its phases: the list's heading
+              // keeps the focus.
+              heading.current?.focus();
+              onRetry(key);
+            }}
           />
         ))}
       </ul>

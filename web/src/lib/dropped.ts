@@ -15,7 +15,7 @@ function fileOf(entry: FileSystemFileEntry): Promise<File> {
 }
 
 /** The photos in a folder and its subfolders, in name order. Files that are not photos
- * (.DS_Store, Thumbs.db, notes) are left out: the user chose the folder, not them. */
+ * (.DS_Store, Thumbs.db, ._ companions, notes) are left out: the user chose the folder, not them. */
 async function photosIn(folder: FileSystemDirectoryEntry): Promise<File[]> {
   const reader = folder.createReader();
   const entries: FileSystemEntry[] = [];
@@ -30,7 +30,8 @@ async function photosIn(folder: FileSystemDirectoryEntry): Promise<File[]> {
       photos.push(...(await photosIn(entry as FileSystemDirectoryEntry)));
     } else if (entry.isFile) {
       const file = await fileOf(entry as FileSystemFileEntry);
-      if (looksLikeImage(file)) photos.push(file);
+      // "._photo.jpg" beside a photo is macOS's record of its attributes, not a photo.
+      if (looksLikeImage(file) && !file.name.startsWith('._')) photos.push(file);
     }
   }
   return photos;

@@ -132,6 +132,22 @@ describe('ImageEventHub', () => {
     expect(FakeEventSource.instances).toHaveLength(2);
   });
 
+  it('opens a stream again after the last event it had, so the server sends what it missed', () => {
+    const { hub, timers } = setup();
+    hub.start();
+    const first = FakeEventSource.latest();
+    first.emit('ready', {}, '100');
+    first.emit('image', makeImage({ id: 'x' }), '150');
+    window.dispatchEvent(new Event('offline'));
+    window.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.latest().url).toBe('/api/v1/events?after=150');
+    // The same when the browser gave up on a stream and the hub reopens it.
+    FakeEventSource.latest().emit('open');
+    FakeEventSource.latest().fail();
+    timers.at(-1)!.fn();
+    expect(FakeEventSource.latest().url).toBe('/api/v1/events?after=150');
+  });
+
   it('tells of each loss of the stream, for the app to ask about its session', () => {
     const { hub, timers } = setup();
     const lost = vi.fn();

@@ -12,7 +12,13 @@ export interface EventSourceLike {
   close(): void;
 }
 
-export type EventSourceFactory = (url: string) => EventSourceLike;
+/** Opens a stream of `url`, resuming after the event `after` when given. */
+export type EventSourceFactory = (url: string, after?: string) => EventSourceLike;
+
+/** The stream's URL resuming after an event: the server's `after`, for a new EventSource. */
+export function resumeUrl(url: string, after?: string): string {
+  return after ? `${url}${url.includes('?') ? '&' : '?'}after=${encodeURIComponent(after)}` : url;
+}
 
 /** The listeners of an EventSourceLike that is not the browser's, by event type. */
 /** The `ready` event's data when the events since the stream's last id are gone. */
@@ -45,8 +51,8 @@ export class EventListeners {
   }
 }
 
-export const browserEventSource: EventSourceFactory = (url) =>
-  new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike;
+export const browserEventSource: EventSourceFactory = (url, after) =>
+  new EventSource(resumeUrl(url, after), { withCredentials: true }) as unknown as EventSourceLike;
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -80,6 +86,9 @@ export class ImageEventHub {
   private missedEvents = false;
   /** The browser is reconnecting after an error and no 'open' has come since. */
   private reconnecting = false;
+  /** The last event's id: a stream the hub opens again resumes after it, missing nothing
+   * the server still holds (it says when it does not). */
+  private lastEventId = '';
   private readonly options: Required<ImageEventHubOptions>;
 
   constructor(
@@ -214,6 +223,7 @@ export class ImageEventHub {
   }
 
   private readonly handleImage = (event: MessageEvent) => {
+    if (event.lastEventId) this.lastEventId = event.lastEventId;
     let image: Image;
     try {
       image = JSON.parse(String(event.data)) as Image;
@@ -234,6 +244,7 @@ export class ImageEventHub {
   };
 
   private readonly handleReady = (event: MessageEvent) => {
+    if (event.lastEventId) this.lastEventId = event.lastEventId;
     this.markOpen();
     // The server's window of recent events moved past this stream's place: what it shows
     // may be stale, as after an outage.
@@ -279,7 +290,7 @@ export class ImageEventHub {
   private open() {
     this.reconnecting = false;
     this.setState('connecting');
-    const source = this.factory(this.options.url);
+    const source = this.factory(this.options.url, this.lastEventId || undefined);
     this.source = source;
     source.addEventListener('image', this.handleImage);
     source.addEventListener('ready', this.handleReady);

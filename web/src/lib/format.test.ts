@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asSentence, withArticle } from './format';
+import { asSentence, labelTitle, raisesFirstLetter, withArticle } from './format';
 
 describe('withArticle', () => {
   it('puts "an" before a vowel and "a" before the rest', () => {
@@ -20,5 +20,15 @@ describe('asSentence', () => {
     expect(asSentence('no image 8fa6fb5812345 or 12345678ab')).toBe('No image 8fa6fb5812345 or 12345678ab');
     expect(asSentence('took 1.234567 s')).toBe('Took 1.234567 s');
     expect(asSentence('')).toBe('');
+  });
+});
+
+describe('labelTitle', () => {
+  it('raises a label’s first letter unless its first word is cased already', () => {
+    expect(labelTitle('golden retriever')).toBe('Golden retriever');
+    expect(labelTitle('Black and Tan Coonhound')).toBe('Black and Tan Coonhound');
+    expect(labelTitle('iPod')).toBe('iPod');
+    expect(raisesFirstLetter('iPod')).toBe(false);
+    expect(raisesFirstLetter('tench')).toBe(true);
   });
 });

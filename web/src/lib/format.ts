@@ -84,6 +84,17 @@ export function asSentence(reason: string): string {
   return titleCase(reason.replace(/(?<![\w.])\d{4,}(?![\w.])/g, (digits) => Number(digits).toLocaleString('en-US')));
 }
 
+/** Whether a label's first letter is raised where it is shown: not in a first word that is
+ * cased already ("iPod" is no "IPod"). */
+export function raisesFirstLetter(label: string): boolean {
+  return !/[A-Z]/.test(label.split(' ')[0]);
+}
+
+/** A label as a title: its first letter raised, unless its first word is cased already. */
+export function labelTitle(label: string): string {
+  return raisesFirstLetter(label) ? titleCase(label) : label;
+}
+
 export function titleCase(text: string): string {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
 }

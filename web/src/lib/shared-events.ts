@@ -58,7 +58,9 @@ class SharedEventSource implements EventSourceLike {
     private readonly factory: EventSourceFactory,
     locks: LockManagerLike,
     channel: (name: string) => ChannelLike,
+    after = '',
   ) {
+    this.lastEventId = after;
     this.channel = channel(`argus-events ${url}`);
     this.channel.addEventListener('message', this.handleMessage);
     this.channel.postMessage({ kind: 'hello' } satisfies Message);
@@ -91,10 +93,7 @@ class SharedEventSource implements EventSourceLike {
   /** Holds the lock, and the stream, until close(). */
   private lead(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const resumed = this.lastEventId
-      ? `${this.url}${this.url.includes('?') ? '&' : '?'}after=${encodeURIComponent(this.lastEventId)}`
-      : this.url;
-    const source = this.factory(resumed);
+    const source = this.factory(this.url, this.lastEventId || undefined);
     this.source = source;
     for (const type of FORWARDED) {
       source.addEventListener(type, (event) => {
@@ -165,5 +164,5 @@ export function sharedEventSource(options: SharedEventSourceOptions = {}): Event
       ? (name: string) => new BroadcastChannel(name) as ChannelLike
       : undefined);
   if (!locks || !channel) return factory;
-  return (url) => new SharedEventSource(url, factory, locks, channel);
+  return (url, after) => new SharedEventSource(url, factory, locks, channel, after);
 }

@@ -175,6 +175,18 @@ describe('gallery', () => {
     expect(document.activeElement).toBe(items()[2].querySelector('a'));
   });
 
+  it('reads its newest photos again when the server says the stream missed events', async () => {
+    let listed = page1;
+    mockFetch({ 'GET /api/v1/images': () => ({ body: { images: listed, next_cursor: '' } }) });
+    renderApp('/gallery', { user: USER });
+    await waitFor(() => expect(items()).toHaveLength(3));
+    await act(async () => FakeEventSource.latest().emit('ready', {}, '100'));
+    // Meanwhile, in another browser: a1 deleted, n0 uploaded; their events left the window.
+    listed = [makeImage({ id: 'n0', uploaded_at_ms: 4000 }), page1[0], page1[2]];
+    await act(async () => FakeEventSource.latest().emit('ready', { missed: true }, '200'));
+    await waitFor(() => expect(items().map((el) => el.dataset.id)).toEqual(['n0', 'a0', 'a2']));
+  });
+
   it('searches by label, including parent categories', async () => {
     const dog = makeImage({ id: 'dog1' });
     const { calls } = mockFetch({

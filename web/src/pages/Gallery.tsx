@@ -10,7 +10,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { Thumbnail } from '../components/Thumbnail';
 import { UploadList } from '../components/UploadList';
 import { useAnnounce } from '../lib/announcer';
-import { formatPercent } from '../lib/format';
+import { formatPercent, raisesFirstLetter } from '../lib/format';
 import { useEventHub, useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { useAuth } from '../lib/auth';
 import { Link, cameBackInHistory, navigate, useLocation } from '../lib/router';
@@ -97,7 +97,7 @@ function GalleryCard({
         )}
       </div>
       <div className="card-caption">
-        <span className={`card-label${image.status === 'done' && top ? ' label-text' : ''}`} title={name}>
+        <span className={`card-label${image.status === 'done' && top && raisesFirstLetter(top.name) ? ' label-text' : ''}`} title={name}>
           {image.status === 'done' ? name : image.status === 'failed' ? 'Could not classify' : image.filename}
         </span>
         {top && <span className="muted small">{formatPercent(top.confidence, 0)}</span>}
@@ -243,25 +243,35 @@ export function Gallery() {
   // A gallery restored by Back is not loaded again; live events keep it current from here.
   // Only its newest page is read once more, for photos uploaded elsewhere (another tab, a
   // script) while it was away: those the restored list lacks go before it.
+  // The newest page read again, for what happened while events did not reach the list (the
+  // gallery away, a lost stream, events the server no longer held): photos uploaded elsewhere
+  // go in front, and those the server no longer lists within the page's span go.
+  const refreshNewest = useCallback(() => {
+    const mine = generation.current;
+    api
+      .listImages({ label: label || undefined, limit: PAGE_SIZE })
+      .then((page) => {
+        if (mine !== generation.current) return;
+        const hub = hubRef.current;
+        const fresh = page.images
+          .filter((image) => !hub?.wasDeleted(image.id))
+          .map((image) => hub?.freshest(image) ?? image);
+        const listed = new Set(fresh.map((image) => image.id));
+        // The whole gallery when no page follows; else down to the page's oldest photo.
+        const spanStart = page.next_cursor ? (fresh.at(-1)?.uploaded_at_ms ?? Infinity) : -Infinity;
+        setImages((current) => [
+          ...fresh,
+          ...current.filter((image) => !listed.has(image.id) && image.uploaded_at_ms <= spanStart),
+        ]);
+      })
+      .catch(() => {});
+  }, [label]);
+
   const skipFirstLoad = useRef(restored !== null);
   useEffect(() => {
     if (skipFirstLoad.current) {
       skipFirstLoad.current = false;
-      const mine = generation.current;
-      api
-        .listImages({ label: label || undefined, limit: PAGE_SIZE })
-        .then((page) => {
-          if (mine !== generation.current) return;
-          const hub = hubRef.current;
-          const fresh = page.images
-            .filter((image) => !hub?.wasDeleted(image.id))
-            .map((image) => hub?.freshest(image) ?? image);
-          setImages((current) => {
-            const seen = new Set(current.map((image) => image.id));
-            return [...fresh.filter((image) => !seen.has(image.id)), ...current];
-          });
-        })
-        .catch(() => {});
+      refreshNewest();
       return;
     }
     setQuery(label);
@@ -278,7 +288,7 @@ export function Gallery() {
     setHasMore(false);
     loadingRef.current = false;
     load(true, '');
-  }, [label, load]);
+  }, [label, load, refreshNewest]);
 
   const loadMore = useCallback(() => {
     if (hasMore && !loadingRef.current && !error) load(false, cursor);
@@ -287,7 +297,7 @@ export function Gallery() {
   const retry = () => load(images.length === 0, images.length ? cursor : '');
   // A stream reopened after a failure (the server back after a restart) is the moment to
   // try again, so the page does not wait for a click on Retry.
-  useResync(() => error && retry());
+  useResync(() => (error ? retry() : refreshNewest()));
 
   useImageUpdates((image) => setImages((current) => upsert(current, image, label, matchWords)));
   useImageDeletions((id) => {

@@ -9,7 +9,7 @@ import { useTitle } from '../components/Layout';
 import { Spinner } from '../components/Spinner';
 import { StatusBadge } from '../components/StatusBadge';
 import { useAnnounce } from '../lib/announcer';
-import { STATUS_TEXT, asSentence, formatBytes, formatDate, formatDuration, formatPercent, titleCase, withArticle } from '../lib/format';
+import { STATUS_TEXT, asSentence, formatBytes, formatDate, formatDuration, formatPercent, labelTitle, raisesFirstLetter, withArticle } from '../lib/format';
 import { useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { Link, navigate } from '../lib/router';
 import { SEARCH_MIN_CONFIDENCE } from '../lib/search';
@@ -47,7 +47,7 @@ function SpiritDog({ image }: { image: Image }) {
         <h2 id="spirit-title" className="eyebrow">
           Spirit dog
         </h2>
-        <p className="spirit-name label-text">{dog.name}</p>
+        <p className={`spirit-name${raisesFirstLetter(dog.name) ? ' label-text' : ''}`}>{dog.name}</p>
         <ConfidenceBar value={dog.confidence} label={`${dog.name} likeness`} />
         <p className="muted small">
           Of all 118 dog breeds, this photo looks most like {withArticle(dog.name)} (
@@ -72,7 +72,7 @@ export function ImageDetail({ id }: { id: string }) {
   /** Deleted in another tab (or through the API) while this page showed it. */
   const [deletedElsewhere, setDeletedElsewhere] = useState(false);
   const announce = useAnnounce();
-  useTitle(image ? (image.labels?.[0] ? titleCase(image.labels[0].name) : image.filename) : 'Photo');
+  useTitle(image ? (image.labels?.[0] ? labelTitle(image.labels[0].name) : image.filename) : 'Photo');
 
   // Bumped to load the photo again after a failure: by the Retry button, or once the live
   // stream is back after the server was gone.
@@ -215,7 +215,7 @@ export function ImageDetail({ id }: { id: string }) {
         </figure>
         <div className="detail-info">
           <div className="detail-head" ref={status} tabIndex={-1}>
-            <h1 className={labels[0] ? 'label-text' : undefined}>{title}</h1>
+            <h1 className={labels[0] && raisesFirstLetter(labels[0].name) ? 'label-text' : undefined}>{title}</h1>
             <StatusBadge status={image.status} />
           </div>
           {categories.length > 0 && <CategoryChips categories={categories} label="Parent categories" />}
@@ -251,7 +251,7 @@ export function ImageDetail({ id }: { id: string }) {
                 {labels.map((label) => (
                   <li key={label.wnid} className="label-row">
                     <div className="label-line">
-                      <span className="label-name label-text">{label.name}</span>
+                      <span className={`label-name${raisesFirstLetter(label.name) ? ' label-text' : ''}`}>{label.name}</span>
                     </div>
                     <ConfidenceBar value={label.confidence} label={`${label.name} confidence`} />
                     {label.parents.length > 0 && (

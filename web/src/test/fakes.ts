@@ -2,7 +2,7 @@
 import { vi } from 'vitest';
 import type { UploadFn } from '../api/upload';
 import type { Image, User } from '../api/types';
-import { EventListeners, type EventSourceLike } from '../lib/events';
+import { EventListeners, type EventSourceLike, resumeUrl } from '../lib/events';
 
 type Listener = (event: MessageEvent) => void;
 
@@ -16,7 +16,7 @@ export class FakeEventSource implements EventSourceLike {
     FakeEventSource.instances.push(this);
   }
 
-  static factory = (url: string) => new FakeEventSource(url);
+  static factory = (url: string, after?: string) => new FakeEventSource(resumeUrl(url, after));
 
   static latest(): FakeEventSource {
     const last = FakeEventSource.instances[FakeEventSource.instances.length - 1];
