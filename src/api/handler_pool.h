@@ -40,7 +40,7 @@ class HandlerPool {
   // Whether all work given so far has returned, waiting for that until `deadline`.
   bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline);
 
-  // Work queued and running, of TryRun and of both.
+  // Work queued and running: given by TryRun, as the backlog counts it; given by either.
   std::size_t tried_unfinished();
   std::size_t unfinished();
   std::size_t max_unfinished() const { return max_unfinished_; }

@@ -347,9 +347,9 @@ std::string CheckEndedConnections(Catalog& catalog, const std::function<Result<v
 // A server that ends its connections (a restart, a failover, an administrator) is an outage
 // its callers wait through, not a failure of what they asked: a worker recorded the image's
 // attempt as failed. Drogon 1.9 reconnecting now and then aborts the process on a trantor
-// assertion of its own (EpollPoller::updateChannel; in CI runs about one in ten): the check
-// runs in a child process, and such an abort skips the test, naming it, rather than failing
-// or hiding it.
+// assertion of its own (EpollPoller::updateChannel; met in a CI run of each of the last two
+// sessions): the check runs in a child process, and such an abort skips the test, naming it, rather
+// than failing or hiding it.
 TEST_P(CatalogTest, ConnectionsTheServerEndsAreAnOutageNotAFailure) {
   if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "SQLite has no connection to lose";
   Must(catalog_->AddUpload(Upload("alice", Id(1))));

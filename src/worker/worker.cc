@@ -533,16 +533,19 @@ std::optional<Worker::Batch> Worker::Decode(Batch batch, std::vector<Item> candi
         // The photo may have been deleted, then uploaded again between the read and the mark:
         // the mark found its new round, whose file is there now. That round is tried again.
         auto stored_since = blobs_.Exists(InputKey(item.job.image_id));
-        if (!stored_since || *stored_since) {
+        if (stored_since && *stored_since) {
           Retry(item, "its file was stored again while it was being read");
-        } else {
-          FailPermanently(item, "the uploaded file is missing from the blob store");
+          continue;
         }
-      } else {
-        // The details (the store's address among them) are for the operator, not the owner.
-        LogError("cannot read the upload of " + item.job.image_id, item.read.error());
-        Retry(item, "the blob store could not be read; the worker's log has the details");
+        if (stored_since) {
+          FailPermanently(item, "the uploaded file is missing from the blob store");
+          continue;
+        }
+        item.read = std::unexpected(stored_since.error());  // as any read the store refused
       }
+      // The details (the store's address among them) are for the operator, not the owner.
+      LogError("cannot read the upload of " + item.job.image_id, item.read.error());
+      Retry(item, "the blob store could not be read; the worker's log has the details");
       continue;
     }
     if (!item.decoded) {

@@ -113,8 +113,8 @@ export function UploadList({
 }) {
   const section = useRef<HTMLElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  // The row whose pressed control (Dismiss, Retry, Clear finished) goes with the press: focus
-  // moves to the control of the row now there, or to the list's heading, not to <body>.
+  // The row whose pressed control (Dismiss, Clear finished) goes with the press: focus moves
+  // to the control of the row now there, or to the list's heading, not to <body>.
   const refocusAt = useRef<number | null>(null);
   useLayoutEffect(() => {
     const index = refocusAt.current;
@@ -127,12 +127,10 @@ export function UploadList({
     const target = row?.querySelector<HTMLElement>('button, a') ?? heading.current ?? document.getElementById('main');
     target?.focus();
   });
-  const keepingFocus =
-    (act: (key: string) => void) =>
-    (key: string): void => {
-      refocusAt.current = items.findIndex((item) => item.key === key);
-      act(key);
-    };
+  const dismiss = (key: string) => {
+    refocusAt.current = items.findIndex((item) => item.key === key);
+    onDismiss(key);
+  };
 
   if (items.length === 0) return null;
   const done = items.filter((item) => item.phase === 'done').length;
@@ -171,7 +169,7 @@ export function UploadList({
           <UploadRow
             key={item.key}
             item={item}
-            onDismiss={keepingFocus(onDismiss)}
+            onDismiss={dismiss}
             onCancel={onCancel}
             onRetry={(key) => {
               // The row stays, but its buttons come and go with its phases: the list's heading
