@@ -4,6 +4,7 @@
 
 #include <format>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -57,6 +58,11 @@ void ApiContext::Announce(std::span<const worker::ImageEvent> images) {
 }
 
 Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string& id) {
+  return RemoveUploadBefore(owner, id, std::numeric_limits<std::int64_t>::max());
+}
+
+Result<void> ApiContext::RemoveUploadBefore(const std::string& owner, const std::string& id,
+                                            std::int64_t before_ms) {
   const std::unique_lock held = LockImage(id);
   const auto delete_derived = [this, &id]() -> Result<void> {
     for (const std::string& key : {worker::OutputKey(id), worker::ThumbnailKey(id)}) {
@@ -67,10 +73,11 @@ Result<void> ApiContext::RemoveImage(const std::string& owner, const std::string
   // The output object and thumbnail go with the bytes, before the removal commits, so that a
   // crash right after it leaves no object of the photo (the labels of a deleted account's
   // photo stayed in the output bucket for good).
-  auto last_owner = catalog.Remove(owner, id, [this, &id, &delete_derived]() -> Result<void> {
-    if (auto deleted = blobs.Delete(worker::InputKey(id)); !deleted) return deleted;
-    return delete_derived();
-  });
+  auto last_owner = catalog.RemoveUploadedBefore(
+      owner, id, before_ms, [this, &id, &delete_derived]() -> Result<void> {
+        if (auto deleted = blobs.Delete(worker::InputKey(id)); !deleted) return deleted;
+        return delete_derived();
+      });
   if (!last_owner) return std::unexpected(last_owner.error());
   // A photo sent without an account has no one to tell; an event naming no owner would be
   // taken as a worker's, for every account holding the same photo.
@@ -109,8 +116,8 @@ Result<std::size_t> ApiContext::RemoveAnonymousUploadsBefore(std::int64_t before
     auto ids = catalog.AnonymousUploadsBefore(before_ms, kPage);
     if (!ids) return std::unexpected(ids.error());
     for (const std::string& id : *ids) {
-      auto gone = RemoveImage("", id);
-      // Removed meanwhile by another replica's sweep: as good.
+      auto gone = RemoveUploadBefore("", id, before_ms);
+      // Removed meanwhile by another replica's sweep, or sent again since: as good.
       if (!gone && gone.error().code != ErrorCode::kNotFound) return std::unexpected(gone.error());
       removed += gone.has_value();
     }

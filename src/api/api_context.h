@@ -166,12 +166,15 @@ struct ApiContext {
   Result<std::size_t> RemoveImagesOf(const std::string& owner);
   // The photos of deleted accounts that the deletion failed to remove; returns how many.
   Result<std::size_t> RemovePhotosOfDeletedUsers();
-  // The finished photos sent without an account before `before_ms`, as RemoveImage does;
-  // returns how many.
+  // The finished photos sent without an account before `before_ms`, as RemoveImage does,
+  // unless sent again since; returns how many.
   Result<std::size_t> RemoveAnonymousUploadsBefore(std::int64_t before_ms);
 
  private:
   friend class BacklogReservation;
+  // RemoveImage of an upload older than `before_ms` (kNotFound if newer).
+  Result<void> RemoveUploadBefore(const std::string& owner, const std::string& id,
+                                  std::int64_t before_ms);
   Result<void> RefreshStatsLocked();
   void EndReservation(std::uint64_t images, std::uint64_t queued);
 

@@ -216,6 +216,11 @@ class Catalog {
   // image's other objects. kNotFound unless `owner` uploaded `id`.
   virtual Result<bool> Remove(std::string_view owner, std::string_view id,
                               const BytesRemover& remove_bytes) = 0;
+  // As Remove, while the owner's last upload of `id` is older than `before_ms`; kNotFound
+  // otherwise. A sweep removing what it listed so leaves alone a photo sent again since.
+  virtual Result<bool> RemoveUploadedBefore(std::string_view owner, std::string_view id,
+                                            std::int64_t before_ms,
+                                            const BytesRemover& remove_bytes) = 0;
   // Gives the owner's failed image another round, as uploading it again does: queued, its
   // error, attempts (alone too) and times cleared, awaiting its job (needs_job). kNotFound
   // unless `owner` uploaded `id`; kConflict, naming the status, unless it failed.
@@ -285,7 +290,8 @@ class Catalog {
   // left when it failed part-way.
   virtual Result<std::vector<std::string>> DeletedUsersWithUploads(int limit) = 0;
   // Up to `limit` finished (done or failed) images uploaded without an account before
-  // `before_ms`, oldest first: what the anonymous retention removes (as owner "", with Remove).
+  // `before_ms`, oldest first: what the anonymous retention removes (as owner "", with
+  // RemoveUploadedBefore).
   // Unfinished ones wait for their result, however old.
   virtual Result<std::vector<std::string>> AnonymousUploadsBefore(std::int64_t before_ms,
                                                                   int limit) = 0;

@@ -1303,6 +1303,30 @@ TEST_P(CatalogTest, FinishedAnonymousUploadsBeforeATimeAreListedOldestFirst) {
   EXPECT_EQ(Must(catalog_->Get(alice.id, Id(3))).id, Id(3)) << "alice's upload of it stays";
 }
 
+// The retention lists a batch, then removes each photo: one sent again in between stays.
+TEST_P(CatalogTest, ARemovalOfUploadsBeforeATimeLeavesOneSentAgainSince) {
+  Must(catalog_->AddUpload(Upload("", Id(1))));
+  Must(catalog_->StoreResults(std::vector<ResultToStore>{{.image_id = Id(1), .result = Labrador()}},
+                              Now()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::int64_t listed_at = Now();
+  ASSERT_EQ(Must(catalog_->AnonymousUploadsBefore(listed_at, 10)), std::vector<std::string>{Id(1)});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Must(catalog_->AddUpload(Upload("", Id(1))));
+
+  int removals = 0;
+  const BytesRemover count_removal = [&removals]() -> Result<void> {
+    ++removals;
+    return {};
+  };
+  EXPECT_EQ(CodeOf(catalog_->RemoveUploadedBefore("", Id(1), listed_at, count_removal)),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(removals, 0);
+  EXPECT_EQ(Must(catalog_->GetImage(Id(1))).status, ImageStatus::kDone);
+  EXPECT_TRUE(Must(catalog_->RemoveUploadedBefore("", Id(1), Now() + 1, count_removal)));
+  EXPECT_EQ(removals, 1);
+}
+
 TEST_P(CatalogTest, ADeletedUserTakesItsSessionsAndTokensAndFreesItsEmail) {
   const std::int64_t session_end = Now() + 3'600'000;
   UserRecord alice = Must(catalog_->CreateUser("alice@example.com", "hash", 1));

@@ -11,6 +11,7 @@
 #include <format>
 #include <future>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -221,7 +222,8 @@ constexpr std::string_view kRequeueFailed =
     " finished_at_ms = 0, started_at_ms = 0, created_at_ms = $1, job_enqueued = 0 WHERE id = $2 "
     "AND status = 'failed'"
     " AND EXISTS (SELECT 1 FROM uploads WHERE owner = $3 AND image_id = $2)";
-constexpr std::string_view kDeleteUpload = "DELETE FROM uploads WHERE owner = $1 AND image_id = $2";
+constexpr std::string_view kDeleteUpload =
+    "DELETE FROM uploads WHERE owner = $1 AND image_id = $2 AND uploaded_at_ms < $3";
 // image_terms go with the image (ON DELETE CASCADE).
 constexpr std::string_view kDeleteOrphanImage =
     "DELETE FROM images WHERE id = $1"
@@ -936,10 +938,16 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
 
 Result<bool> SqlCatalog::Remove(std::string_view owner, std::string_view id,
                                 const BytesRemover& remove_bytes) {
+  return RemoveUploadedBefore(owner, id, std::numeric_limits<std::int64_t>::max(), remove_bytes);
+}
+
+Result<bool> SqlCatalog::RemoveUploadedBefore(std::string_view owner, std::string_view id,
+                                              std::int64_t before_ms,
+                                              const BytesRemover& remove_bytes) {
   if (auto ok = CheckText({owner, id}); !ok) return std::unexpected(ok.error());
   return InTransaction<bool>("removing an image", [&](const Sql& db) -> Result<bool> {
     db(kLockImage, {std::string(id)});
-    if (db(kDeleteUpload, {std::string(owner), std::string(id)}).affectedRows() == 0) {
+    if (db(kDeleteUpload, {std::string(owner), std::string(id), before_ms}).affectedRows() == 0) {
       return Fail(ErrorCode::kNotFound, "no image " + std::string(id));
     }
     if (db(kDeleteOrphanImage, {std::string(id)}).affectedRows() == 0) return false;

@@ -74,6 +74,9 @@ class SqlCatalog final : public Catalog {
   Result<ListPage> List(const ListQuery& query) override;
   Result<bool> Remove(std::string_view owner, std::string_view id,
                       const BytesRemover& remove_bytes) override;
+  Result<bool> RemoveUploadedBefore(std::string_view owner, std::string_view id,
+                                    std::int64_t before_ms,
+                                    const BytesRemover& remove_bytes) override;
   Result<AddOutcome> Requeue(std::string_view owner, std::string_view id) override;
   Result<std::vector<std::optional<ImageStatus>>> StartProcessing(std::span<const std::string> ids,
                                                                   std::int64_t now_ms) override;

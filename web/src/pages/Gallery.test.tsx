@@ -247,14 +247,13 @@ describe('gallery', () => {
     expect((await screen.findByTestId('empty-search')).textContent).toContain('No photos of “vehicle” yet');
   });
 
-  // The server finds no words in "_" and lists every photo; the page said they matched "_".
-  it('says a search of separators alone has no words, and shows every photo as such', async () => {
-    mockFetch({ 'GET /api/v1/images': { body: { images: page1, next_cursor: '' } } });
+  // The server finds no photo for separators alone; the page listed every photo for them.
+  it('searches for separators alone as the server does, finding nothing', async () => {
+    const { calls } = mockFetch({ 'GET /api/v1/images': { body: { images: [], next_cursor: '', label_match: 'words' } } });
     renderApp('/gallery?label=_', { user: USER });
-    await waitFor(() => expect(items()).toHaveLength(3));
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Your photos');
-    expect(screen.getByText('“_” has no words to search for: all your photos.')).toBeTruthy();
-    expect(screen.queryByText(/matching/)).toBeNull();
+    expect((await screen.findByTestId('empty-search')).textContent).toContain('No photos of “_” yet');
+    expect(calls.some((c) => c.path === '/api/v1/images' && c.url.searchParams.get('label') === '_')).toBe(true);
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('No photos of “_”.'));
   });
 
   it('selects many photos and deletes them after confirming', async () => {

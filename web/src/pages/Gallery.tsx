@@ -14,7 +14,7 @@ import { formatPercent, raisesFirstLetter } from '../lib/format';
 import { useEventHub, useImageDeletions, useImageUpdates, useResync } from '../lib/live';
 import { useAuth } from '../lib/auth';
 import { Link, cameBackInHistory, navigate, useLocation } from '../lib/router';
-import { matchesLabel, searchKey } from '../lib/search';
+import { matchesLabel } from '../lib/search';
 import { isFinished, useUploads } from '../lib/uploads';
 
 export const PAGE_SIZE = 30;
@@ -128,9 +128,7 @@ function GalleryCard({
 
 export function Gallery() {
   const { search, href } = useLocation();
-  const asked = (search.get('label') ?? '').trim();
-  // Only separators ("_", "-", "."): the server searches for nothing, and lists every photo.
-  const label = searchKey(asked) ? asked : '';
+  const label = (search.get('label') ?? '').trim();
   useTitle(label ? `Photos of “${label}”` : 'Gallery');
   const uploads = useUploads();
   const announce = useAnnounce();
@@ -391,7 +389,6 @@ export function Gallery() {
       <div className="page-head">
         <div>
           <h1>{label ? <>Photos of “{label}”</> : 'Your photos'}</h1>
-          {asked && !label && <p className="muted">“{asked}” has no words to search for: all your photos.</p>}
           {label && (
             <p className="muted">
               {matchWords
