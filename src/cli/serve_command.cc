@@ -456,8 +456,21 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       LogLine("info", component, std::to_string(removed) + " stale request-body files removed");
     }
   });
-  auto stores = OpenStores(options.storage);
-  if (!stores) return fail(stores.error().message);
+  Result<Stores> stores;
+  {
+    std::stop_source stop;
+    const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+    auto opened = RetryWhileUnavailable(component, stop.get_token(), [&]() -> Result<void> {
+      stores = OpenStores(options.storage);
+      if (!stores) return std::unexpected(stores.error());
+      return {};
+    });
+    if (stop.stop_requested()) {
+      LogLine("info", component, "stopped while waiting for the stores");
+      return 0;
+    }
+    if (!opened) return fail(opened.error().message);
+  }
   // Otherwise every download would try to presign, log its failure and send the bytes.
   if (options.api.presigned_downloads) {
     if (auto presigned = stores->blobs->PresignedGetUrl("probe", std::chrono::seconds(60));

@@ -15,6 +15,8 @@
 #include "cli/option_checks.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/periodic.h"
+#include "common/repeated_messages.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "engine/manifest.h"
@@ -159,6 +161,21 @@ Result<Stores> OpenStores(const StorageOptions& options) {
   stores.blobs = std::move(*blobs);
   stores.events = std::move(*events);
   return stores;
+}
+
+Result<void> RetryWhileUnavailable(std::string_view component, const std::stop_token& stop,
+                                   const std::function<Result<void>()>& open) {
+  constexpr std::chrono::seconds kRetryPause{1};
+  RepeatedMessages waiting(std::chrono::seconds(30));
+  for (;;) {
+    auto opened = open();
+    if (opened || opened.error().code != ErrorCode::kUnavailable) return opened;
+    if (const auto held_back = waiting.Admit(opened.error().message)) {
+      LogLine("warning", component,
+              WithCopiesHeldBack("waiting for the stores: " + opened.error().message, *held_back));
+    }
+    if (!PauseUnlessStopped(kRetryPause, stop)) return opened;
+  }
 }
 
 Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_option,

@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,6 +86,14 @@ struct Stores {
   std::unique_ptr<events::EventBus> events;
 };
 Result<Stores> OpenStores(const StorageOptions& options);
+
+// Calls `open` again each second while it fails with kUnavailable (a store down: restarting,
+// failing over, or not yet up in a cold start of a whole deployment), logging the wait as
+// `component` every 30 s, and returns its first other result. A process that exited instead
+// was restarted by its supervisor with growing delays, and came up minutes after the store
+// did. Gives up when `stop` is requested, returning the last failure.
+Result<void> RetryWhileUnavailable(std::string_view component, const std::stop_token& stop,
+                                   const std::function<Result<void>()>& open);
 
 // How workers classify; `serve` and `scaler` pass these on to the workers they start.
 struct WorkerSettings {

@@ -9,8 +9,6 @@
 #include "cli/service_options.h"
 #include "cli/signals.h"
 #include "common/log.h"
-#include "common/periodic.h"
-#include "common/repeated_messages.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "image/vips_init.h"
@@ -24,26 +22,6 @@ struct WorkerCommandOptions {
   WorkerSettings settings;
   int heartbeat_fd = -1;  // given by the scaler that starts the worker
 };
-
-// The stores, waited for while one of them is down (kUnavailable: a database restarting, a
-// failover), as a running worker waits through an outage: a worker that exited was counted
-// as a crash by its scaler, restarted with a back-off, and came up seconds after the store
-// did. Beats meanwhile, and gives up when told to stop, returning the last failure.
-Result<Stores> OpenStoresWhenUp(const StorageOptions& storage, worker::Heartbeat* heartbeat,
-                                const std::stop_token& stop) {
-  constexpr std::chrono::seconds kRetryPause{1};
-  RepeatedMessages waiting(std::chrono::seconds(30));
-  for (;;) {
-    if (heartbeat != nullptr) heartbeat->Beat();
-    auto stores = OpenStores(storage);
-    if (stores || stores.error().code != ErrorCode::kUnavailable) return stores;
-    if (const auto held_back = waiting.Admit(stores.error().message)) {
-      LogLine("warning", "worker",
-              WithCopiesHeldBack("waiting for the stores: " + stores.error().message, *held_back));
-    }
-    if (!PauseUnlessStopped(kRetryPause, stop)) return stores;
-  }
-}
 
 int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   BlockTerminationSignals();
@@ -73,10 +51,16 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (options.heartbeat_fd >= 0) heartbeat.emplace(options.heartbeat_fd);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-  auto stores =
-      OpenStoresWhenUp(options.storage, heartbeat ? &*heartbeat : nullptr, stop.get_token());
+  // A running worker waits through an outage too; its scaler counted an exit as a crash.
+  Result<Stores> stores;
+  auto opened = RetryWhileUnavailable("worker", stop.get_token(), [&]() -> Result<void> {
+    if (heartbeat) heartbeat->Beat();
+    stores = OpenStores(options.storage);
+    if (!stores) return std::unexpected(stores.error());
+    return {};
+  });
   if (stop.stop_requested()) return 0;
-  if (!stores) return fail(stores.error().message);
+  if (!opened) return fail(opened.error().message);
   options.settings.worker.visibility_timeout =
       std::chrono::seconds(options.storage.visibility_timeout_s);
   // Engine threads that leave cores over (workers sharing the machine) may split a batch

@@ -243,7 +243,6 @@ class ClusterTest : public ::testing::Test {
   std::vector<std::unique_ptr<ServeProcess>> webs_;
   std::vector<std::unique_ptr<ArgusProcess>> processes_;
 
- private:
   ArgusProcess& StartProcess(const std::string& name, const std::string& command,
                              const std::vector<std::string>& arguments,
                              std::string_view ready_text) {
@@ -252,6 +251,45 @@ class ClusterTest : public ::testing::Test {
     return *processes_.back();
   }
 };
+
+// A cold start of a whole deployment with NATS last up: the web tiers and the scaler wait
+// for it, as workers do, where they exited 2 and their supervisor restarted them with growing
+// delays, long after NATS was back.
+TEST_F(ClusterTest, TheWebTierAndTheScalerStartedBeforeNatsWaitForIt) {
+  nats_->Stop(SIGTERM);
+  std::jthread starting_scaler([this] { StartScaler(1, 1); });
+  std::jthread starting_nats([this] {
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    const auto launched = nats_->Launch();
+    EXPECT_TRUE(launched) << launched.error().message;
+  });
+  ASSERT_NO_FATAL_FAILURE(StartWebs());
+  starting_scaler.join();
+  ASSERT_EQ(processes_.size(), 1u);
+  ArgusProcess& scaler = *processes_.front();
+  ASSERT_TRUE(scaler.running()) << scaler.log().substr(0, 6000);
+  EXPECT_THAT(WebA().log(), HasSubstr("waiting for the stores: queue: cannot connect to NATS"));
+  EXPECT_THAT(scaler.log(), HasSubstr("waiting for the stores: queue: cannot connect to NATS"));
+
+  const auto files = SamplePhotos();
+  const std::vector<std::string> ids =
+      UploadConcurrently(WebB(), std::vector(files.begin(), files.begin() + 10), 5, 2);
+  ASSERT_EQ(ids.size(), 10u);
+  ExpectAllDoneNoneLost(ids);
+}
+
+// A web tier told to stop while it waits for its stores stops at once.
+TEST_F(ClusterTest, AWebTierWaitingForItsStoresStopsWhenTold) {
+  nats_->Stop(SIGTERM);
+  const auto port = nats::FreePort();
+  ASSERT_TRUE(port) << port.error().message;
+  std::vector<std::string> arguments = ClusterArguments();
+  arguments.push_back(std::format("--port={}", *port));
+  ArgusProcess& web = StartProcess("web", "web", arguments, "waiting for the stores");
+  ASSERT_TRUE(web.running());
+  EXPECT_EQ(web.Terminate(std::chrono::seconds(5)), 0) << web.log();
+  EXPECT_THAT(web.log(), HasSubstr("stopped while waiting for the stores"));
+}
 
 // --durability governs only stores on the replica's machine; in the cluster profile the
 // servers decide, so the operations status does not claim a durability.
