@@ -674,10 +674,12 @@ TEST_P(CatalogTest, LabelFilterMatchesSearchTermsIncludingParents) {
 // by its words.
 TEST_P(CatalogTest, LabelsWithHyphensAndFullStopsAreFoundByTheirWords) {
   ClassificationResult r = Labrador();
-  r.search_terms = {"Shih-Tzu", "St. Bernard", "jack-o'-lantern"};
+  r.search_terms = {"Shih-Tzu", "St. Bernard", "jack-o'-lantern", "lady's slipper", "crane (bird)"};
   AddDone("alice", Id(1), r);
+  // Apostrophes, straight, curly or left out, and parentheses; a no-break space is a space.
   for (const char* query : {"shih tzu", "Shih-Tzu", "st bernard", "St. Bernard", "jack o' lantern",
-                            "Jack-O'-Lantern"}) {
+                            "Jack-O'-Lantern", "jack o lantern", "lady\u2019s slipper",
+                            "ladys slipper", "crane bird", "\u00a0crane\u00a0(bird)"}) {
     EXPECT_EQ(Ids(Must(catalog_->List({.owner = "alice", .label = query})).images),
               std::vector<std::string>{Id(1)})
         << query;
@@ -729,7 +731,33 @@ TEST_P(CatalogTest, ALabelNoImageHasAsATermFindsTheTermsHoldingItsWordsInOrder) 
     EXPECT_TRUE(page.images.empty()) << separators;
     EXPECT_EQ(page.label_match, LabelMatch::kWords) << separators;
   }
-  EXPECT_EQ(list("alice", "  ").label_match, LabelMatch::kNone) << "spaces alone: no search";
+  for (const char* blank : {"  ", "\t", "\n", " \v\f\r "}) {
+    EXPECT_EQ(list("alice", blank).label_match, LabelMatch::kNone) << "white space: no search";
+  }
+}
+
+// A search's later pages keep the way its first page matched: a photo having the words as a
+// term, uploaded between two pages of a search by words, dropped the rest of its results.
+TEST_P(CatalogTest, ASearchByWordsGoesOnByWordsAfterAPhotoWithTheTermArrives) {
+  ClassificationResult hot_dog = Labrador();
+  hot_dog.search_terms = {"hot dog", "food"};
+  AddDone("alice", Id(1), hot_dog);
+  AddDone("alice", Id(2), hot_dog);
+  const ListPage first = Must(catalog_->List({.owner = "alice", .label = "hot", .limit = 1}));
+  ASSERT_EQ(first.label_match, LabelMatch::kWords);
+  ASSERT_EQ(Ids(first.images), std::vector<std::string>{Id(2)});
+  ASSERT_FALSE(first.next_cursor.empty());
+
+  ClassificationResult hot = Labrador();
+  hot.search_terms = {"hot"};
+  AddDone("alice", Id(3), hot);
+  const ListPage second = Must(
+      catalog_->List({.owner = "alice", .label = "hot", .cursor = first.next_cursor, .limit = 1}));
+  EXPECT_EQ(second.label_match, LabelMatch::kWords);
+  EXPECT_EQ(Ids(second.images), std::vector<std::string>{Id(1)});
+  // A new search decides afresh.
+  EXPECT_EQ(Must(catalog_->List({.owner = "alice", .label = "hot"})).label_match,
+            LabelMatch::kTerm);
 }
 
 // Runs `statements` in order on the database at the catalog `url`, outside the catalog.

@@ -462,17 +462,36 @@ Loaded LoadRow(const orm::Row& row, bool with_upload) {
   return loaded;
 }
 
-// A search term or query as the index compares them: its words, split at spaces, tabs, line
-// breaks, hyphens, underscores and full stops, joined by one space, ASCII letters lowercased;
-// so "Shih-Tzu" finds "Shih Tzu" and "St. Bernard" "st bernard".
+constexpr std::string_view kWhitespace = " \t\n\r\f\v";
+
+// A search term or query as the index compares them: its words, split at white space (a
+// no-break space too), hyphens, underscores, full stops and parentheses, joined by one space,
+// without apostrophes (typed straight or curly, or left out), ASCII letters lowercased; so
+// "Shih-Tzu" finds "Shih Tzu", "St. Bernard" "st bernard", "crane bird" "crane (bird)" and
+// "lady’s slipper" "lady's slipper".
 std::string SearchKey(std::string_view text) {
-  constexpr std::string_view kSeparators = " \t\n\r\f\v-_.";
+  constexpr std::string_view kSeparators = " \t\n\r\f\v-_.()";
+  constexpr std::string_view kNoBreakSpace = "\u00a0";
+  constexpr std::string_view kCurlyApostrophe = "\u2019";
+  std::string plain;
+  plain.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.substr(i).starts_with(kNoBreakSpace)) {
+      plain += ' ';
+      i += kNoBreakSpace.size() - 1;
+    } else if (text.substr(i).starts_with(kCurlyApostrophe)) {
+      i += kCurlyApostrophe.size() - 1;
+    } else if (text[i] != '\'') {
+      plain += text[i];
+    }
+  }
+  const std::string_view rest(plain);
   std::string words;
-  for (std::size_t start = text.find_first_not_of(kSeparators); start != std::string_view::npos;
-       start = text.find_first_not_of(kSeparators, start)) {
-    const std::size_t end = std::min(text.find_first_of(kSeparators, start), text.size());
+  for (std::size_t start = rest.find_first_not_of(kSeparators); start != std::string_view::npos;
+       start = rest.find_first_not_of(kSeparators, start)) {
+    const std::size_t end = std::min(rest.find_first_of(kSeparators, start), rest.size());
     if (!words.empty()) words += ' ';
-    words += text.substr(start, end - start);
+    words += rest.substr(start, end - start);
     start = end;
   }
   return AsciiLowercase(words);
@@ -564,16 +583,29 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 struct Cursor {
   std::int64_t uploaded_at_ms = 0;
   std::string image_id;
+  // How the search whose page made it matched its label, which the later pages keep: decided
+  // again, a photo having the label as a term, uploaded between two pages of a search by
+  // words, dropped the rest of its results. Absent in a cursor of an earlier version.
+  std::optional<LabelMatch> label_match;
 };
 
-std::string EncodeCursor(const ImageRecord& last) {
-  return Base64UrlEncode(std::to_string(last.uploaded_at_ms) + ":" + last.id);
+// The match prefixes the position: "w:" words, "t:" term, none for a listing without label.
+std::string EncodeCursor(const ImageRecord& last, LabelMatch label_match) {
+  const std::string_view mode = label_match == LabelMatch::kWords  ? "w:"
+                                : label_match == LabelMatch::kTerm ? "t:"
+                                                                   : "";
+  return Base64UrlEncode(std::format("{}{}:{}", mode, last.uploaded_at_ms, last.id));
 }
 
 Result<Cursor> DecodeCursor(std::string_view text) {
   auto bad = [] { return Fail(ErrorCode::kInvalidArgument, "malformed list cursor"); };
   std::optional<std::string> decoded = Base64UrlDecode(text);
   if (!decoded) return bad();
+  std::optional<LabelMatch> label_match;
+  if (decoded->starts_with("w:") || decoded->starts_with("t:")) {
+    label_match = decoded->front() == 'w' ? LabelMatch::kWords : LabelMatch::kTerm;
+    decoded->erase(0, 2);
+  }
   std::size_t colon = decoded->find(':');
   if (colon == std::string::npos || colon == 0) return bad();
   Cursor cursor;
@@ -586,6 +618,7 @@ Result<Cursor> DecodeCursor(std::string_view text) {
   for (unsigned char c : cursor.image_id) {
     if (c < 0x20 || c == 0x7f || c == ':') return bad();
   }
+  cursor.label_match = label_match;
   return cursor;
 }
 
@@ -891,13 +924,17 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
   const std::string label = SearchKey(query.label);
   // A search of separators alone ("-", "...") has no word to find: it finds nothing, where
   // dropping the filter listed the whole gallery as its results.
-  if (label.empty() && query.label.find_first_not_of(" \t") != std::string::npos) {
+  if (label.empty() && query.label.find_first_not_of(kWhitespace) != std::string::npos) {
     return ListPage{.label_match = LabelMatch::kWords};
   }
 
   return Run<ListPage>("listing images", [&](const Sql& db) -> Result<ListPage> {
     ListPage page;
-    if (!label.empty()) {
+    if (label.empty()) {
+      page.label_match = LabelMatch::kNone;
+    } else if (cursor && cursor->label_match) {
+      page.label_match = *cursor->label_match;
+    } else {
       page.label_match =
           db(kOwnerHasTerm, {query.owner, label}).empty() ? LabelMatch::kWords : LabelMatch::kTerm;
     }
@@ -927,7 +964,7 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
     orm::Result rows = db(sql, params);
     for (const auto& row : rows) {
       if (page.images.size() == static_cast<std::size_t>(query.limit)) {
-        page.next_cursor = EncodeCursor(page.images.back());
+        page.next_cursor = EncodeCursor(page.images.back(), page.label_match);
         break;
       }
       page.images.push_back(LoadRow(row, true).record);

@@ -80,8 +80,14 @@ std::vector<std::string> SearchTermsOfResultJson(std::string_view result_json,
         .wnid = label["wnid"].isString() ? label["wnid"].asString() : "",
         .name = label["name"].asString(),
         .confidence = label["confidence"].isNumeric() ? label["confidence"].asFloat() : 0.0f};
-    for (const Json::Value& parent : label["parents"]) {
-      if (parent.isString()) score.parents.emplace_back(parent.asCString());
+    // The categories of today's taxonomy, which may have gained some since the result was
+    // stored (buses became vehicles), so that the index finds old photos by them too.
+    if (const auto offset = Taxonomy::OffsetOfWnid(score.wnid)) {
+      score.parents = Taxonomy::ParentsOf(*offset);
+    } else {
+      for (const Json::Value& parent : label["parents"]) {
+        if (parent.isString()) score.parents.emplace_back(parent.asCString());
+      }
     }
     classification.labels.push_back(std::move(score));
   }

@@ -41,8 +41,8 @@ std::vector<std::string> SearchTerms(const Classification& classification,
                                      float min_confidence = 0.1f);
 
 // SearchTerms of a result stored as ToJson wrote it (labels with wnid, name, confidence and
-// parents), for indexing stored results again when the rules of SearchTerms change. Empty
-// when the text is not such a result.
+// parents), for indexing stored results again when the rules of SearchTerms or the categories
+// change: a label's categories are today's. Empty when the text is not such a result.
 std::vector<std::string> SearchTermsOfResultJson(std::string_view result_json,
                                                  float min_confidence = 0.1f);
 

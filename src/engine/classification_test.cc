@@ -115,6 +115,11 @@ TEST_F(ClassificationTest, SearchTermsOfAStoredResultAreThoseOfItsClassification
   EXPECT_EQ(terms, SearchTerms(classification));
   EXPECT_TRUE(std::ranges::contains(terms, "retriever"));
 
+  // Stored before buses were vehicles: indexed with the categories of the day.
+  const auto minibus = SearchTermsOfResultJson(
+      R"({"labels":[{"wnid":"n03769881","name":"minibus","confidence":0.7,"parents":[]}]})");
+  EXPECT_TRUE(std::ranges::contains(minibus, "vehicle"));
+
   EXPECT_TRUE(SearchTermsOfResultJson("").empty());
   EXPECT_TRUE(SearchTermsOfResultJson("not json").empty());
   EXPECT_TRUE(SearchTermsOfResultJson(R"({"labels":[{"name":7}]})").empty());

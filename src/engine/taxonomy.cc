@@ -53,6 +53,14 @@ bool Taxonomy::IsIn(std::uint32_t wordnet_offset, std::string_view category) {
 }
 
 std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_offset) {
+  const std::uint32_t categories = MaskOf(wordnet_offset);
+  // A word that names a category the synset is not in is another sense of it: "plant" of
+  // "industrial plant" above a sawmill, "car" of "railcar" above a freight car.
+  const auto names_another_category = [categories](std::string_view word) {
+    const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), word);
+    return it != std::end(kCategoryNames) &&
+           (categories & (1u << (it - std::begin(kCategoryNames)))) == 0;
+  };
   std::vector<std::string_view> words;
   std::vector<std::uint32_t> seen;
   std::vector<std::uint32_t> level{wordnet_offset};
@@ -65,12 +73,16 @@ std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_of
         if (std::ranges::contains(seen, edge.hypernym)) continue;
         seen.push_back(edge.hypernym);
         if (std::ranges::binary_search(kCategoryRoots, edge.hypernym)) continue;
+        // Within the synset's categories only: WordNet also files wheeled vehicles under
+        // "container", which a search for containers should not find.
+        if (categories != 0 && (MaskOf(edge.hypernym) & categories) == 0) continue;
         next.push_back(edge.hypernym);
         const auto* named =
             std::ranges::lower_bound(kHypernymWords, edge.hypernym, {}, &SynsetWords::offset);
         if (named == std::end(kHypernymWords) || named->offset != edge.hypernym) continue;
         for (const auto word : std::views::split(std::string_view(named->words), '|')) {
-          words.emplace_back(word.begin(), word.end());
+          const std::string_view text(word.begin(), word.end());
+          if (!names_another_category(text)) words.push_back(text);
         }
       }
     }

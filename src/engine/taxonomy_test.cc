@@ -58,6 +58,36 @@ TEST(TaxonomyTest, AncestorWordsNameTheWordNetHypernymsNearestFirst) {
   EXPECT_THAT(Taxonomy::AncestorWordsOf(99999999), IsEmpty());
 }
 
+// Words of another sense: WordNet's "plant" above a sawmill is an industrial plant, its "car"
+// above a freight car a railcar, and it files wheeled vehicles under "container" too.
+TEST(TaxonomyTest, AncestorWordsKeepToTheSynsetsCategoriesAndTheirSense) {
+  const auto words_of = [](std::string_view wnid) {
+    const auto offset = Taxonomy::OffsetOfWnid(wnid);
+    if (!offset) ADD_FAILURE() << "unknown wnid " << wnid;
+    return offset ? Taxonomy::AncestorWordsOf(*offset) : std::vector<std::string_view>{};
+  };
+  const std::vector<std::string_view> sawmill = words_of("n03697007");
+  EXPECT_THAT(sawmill, Contains("industrial plant"));
+  EXPECT_THAT(sawmill, Not(Contains("plant")));
+  const std::vector<std::string_view> freight_car = words_of("n03393912");
+  EXPECT_THAT(freight_car, Contains("railcar"));
+  EXPECT_THAT(freight_car, Not(Contains("car")));
+  const std::vector<std::string_view> tow_truck = words_of("n04461696");
+  EXPECT_THAT(tow_truck, Contains("truck"));
+  EXPECT_THAT(tow_truck, Not(Contains("container")));
+}
+
+// Classes WordNet files outside the categories' synsets, which had no category.
+TEST(TaxonomyTest, PeopleBusesTrainsAndAppliancesHaveCategories) {
+  EXPECT_THAT(ParentsOfWnid("n03769881"), Contains("vehicle"));         // minibus
+  EXPECT_THAT(ParentsOfWnid("n02917067"), Contains("vehicle"));         // high-speed train
+  EXPECT_THAT(ParentsOfWnid("n10148035"), ElementsAre("person"));       // bridegroom
+  EXPECT_THAT(ParentsOfWnid("n04070727"), ElementsAre("appliance"));    // refrigerator
+  EXPECT_THAT(ParentsOfWnid("n03584254"), ElementsAre("electronics"));  // iPod
+  EXPECT_THAT(ParentsOfWnid("n04254680"), Contains("sports"));          // soccer ball
+  EXPECT_THAT(ParentsOfWnid("n09472597"), ElementsAre("landform"));     // volcano
+}
+
 TEST(TaxonomyTest, UnknownSynsetsAndCategoriesHaveNoParents) {
   EXPECT_THAT(Taxonomy::ParentsOf(99999999), IsEmpty());
   const auto retriever = Taxonomy::OffsetOfWnid("n02099601");

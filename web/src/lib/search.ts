@@ -5,12 +5,14 @@ export const SEARCH_MIN_CONFIDENCE = 0.1;
 
 /**
  * A term or query as the server compares them: its words, split at whitespace, hyphens,
- * underscores and full stops, joined by one space, in lower case ("St. Bernard" is
- * "st bernard", "Shih-Tzu" "shih tzu").
+ * underscores, full stops and parentheses, joined by one space, without apostrophes, in
+ * lower case ("St. Bernard" is "st bernard", "Shih-Tzu" "shih tzu", "crane (bird)" "crane
+ * bird", "lady’s slipper" "ladys slipper").
  */
 export function searchKey(text: string): string {
   return text
-    .split(/[\s\-_.]+/)
+    .replace(/['’]/g, '')
+    .split(/[\s\-_.()]+/)
     .filter(Boolean)
     .join(' ')
     .toLowerCase();
@@ -24,7 +26,8 @@ export function searchKey(text: string): string {
  */
 export function matchesLabel(image: Image, term: string, words = false): boolean {
   const key = searchKey(term);
-  if (!key) return true;
+  // No search lists every photo; one of separators alone finds none, as on the server.
+  if (!key) return term.trim() === '';
   const matches = (name: string) =>
     words ? ` ${searchKey(name)} `.includes(` ${key} `) : searchKey(name) === key;
   return (image.labels ?? []).some(

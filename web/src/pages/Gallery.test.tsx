@@ -458,5 +458,17 @@ describe('matchesLabel', () => {
     expect(matchesLabel(image, 'shepherd', true)).toBe(true);
     expect(matchesLabel(image, 'shep', true)).toBe(false);
     expect(matchesLabel(image, 'dog german', true)).toBe(false);
+    expect(matchesLabel(image, 'crane bird')).toBe(true);
+    expect(matchesLabel(image, 'St Bernard’s', true)).toBe(false);
+  });
+
+  it('leaves out apostrophes, and finds nothing for separators alone', () => {
+    const image = makeImage({
+      labels: [{ wnid: 'n03325584', name: "lady's slipper", confidence: 0.9, parents: ['plant'] }],
+    });
+    expect(matchesLabel(image, 'lady’s slipper')).toBe(true);
+    expect(matchesLabel(image, 'ladys slipper')).toBe(true);
+    expect(matchesLabel(image, '')).toBe(true);
+    expect(matchesLabel(image, '_')).toBe(false);
   });
 });
