@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/ascii.h"
+#include "common/base64.h"
 #include "common/clock.h"
 #include "common/utf8.h"
 #include "db/drogon_client.h"
@@ -539,46 +540,8 @@ Result<void> CheckId(std::string_view id) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Cursors: base64url (no padding) of "<uploaded_at_ms>:<image_id>", the last entry of the
-// previous page. Opaque to clients; anything that does not decode is kInvalidArgument.
-
-constexpr std::string_view kBase64Url =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string Base64UrlEncode(std::string_view data) {
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : data) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kBase64Url[(buffer >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kBase64Url[(buffer << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    std::size_t value = kBase64Url.find(c);
-    if (value == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical tail
-  return out;
-}
+// Cursors: base64url (no padding) of "[w:|t:]<uploaded_at_ms>:<image_id>", the last entry of
+// the previous page. Opaque to clients; anything that does not decode is kInvalidArgument.
 
 struct Cursor {
   std::int64_t uploaded_at_ms = 0;
@@ -589,17 +552,17 @@ struct Cursor {
   std::optional<LabelMatch> label_match;
 };
 
-// The match prefixes the position: "w:" words, "t:" term, none for a listing without label.
+// "w:" for a search by words, "t:" by term, nothing for a listing without a label.
 std::string EncodeCursor(const ImageRecord& last, LabelMatch label_match) {
   const std::string_view mode = label_match == LabelMatch::kWords  ? "w:"
                                 : label_match == LabelMatch::kTerm ? "t:"
                                                                    : "";
-  return Base64UrlEncode(std::format("{}{}:{}", mode, last.uploaded_at_ms, last.id));
+  return Base64Url(std::format("{}{}:{}", mode, last.uploaded_at_ms, last.id));
 }
 
 Result<Cursor> DecodeCursor(std::string_view text) {
   auto bad = [] { return Fail(ErrorCode::kInvalidArgument, "malformed list cursor"); };
-  std::optional<std::string> decoded = Base64UrlDecode(text);
+  std::optional<std::string> decoded = FromBase64Url(text);
   if (!decoded) return bad();
   std::optional<LabelMatch> label_match;
   if (decoded->starts_with("w:") || decoded->starts_with("t:")) {
@@ -910,7 +873,10 @@ Result<ImageRecord> SqlCatalog::GetImage(std::string_view id) {
 }
 
 Result<ListPage> SqlCatalog::List(const ListQuery& query) {
-  if (auto ok = CheckText({query.owner, query.label}); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckText({query.owner}); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckText({query.label}); !ok) {
+    return Fail(ok.error().code, "the label searched for: " + ok.error().message);
+  }
   if (query.limit < 1 || query.limit > kMaxListLimit) {
     return Fail(ErrorCode::kInvalidArgument,
                 "list limit must be 1.." + std::to_string(kMaxListLimit));

@@ -14,7 +14,9 @@
 
 #include "cli/classify_pipeline.h"
 #include "cli/option_checks.h"
+#include "common/base64.h"
 #include "common/json.h"
+#include "common/utf8.h"
 #include "engine/assets.h"
 #include "engine/classifier.h"
 #include "engine/manifest.h"
@@ -114,7 +116,11 @@ void PrintJsonLine(const FileResult& result, const std::string& model_name) {
     line["error"]["code"] = std::string(ErrorCodeName(result.classification.error().code));
     line["error"]["message"] = result.classification.error().message;
   }
-  line["file"] = result.file.string();
+  const std::string file = result.file.string();
+  line["file"] = file;
+  // JSON text is Unicode, so a name that is not UTF-8 has U+FFFD for its stray bytes there,
+  // and two such names can read the same: its exact bytes come too.
+  if (!IsUtf8(file)) line["file_base64"] = Base64(file);
   std::cout << WriteJson(line) << '\n';
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/run_argus_test.h"
+#include "common/base64.h"
 #include "common/temp_dir_test.h"
 #include "common/unused_port_test.h"
 
@@ -108,19 +109,27 @@ TEST(ClassifyCommandTest, FoldersTakeEveryCommonImageExtensionAndPrintNamesSafel
 }
 
 // A name that is not UTF-8 (made on another system) is in the JSON lines with U+FFFD for its
-// stray bytes; before, the byte swallowed the two after it ("caf\u9baapg").
-TEST(ClassifyCommandTest, JsonLinesOfANameThatIsNotUtf8StayJson) {
+// stray bytes (before, the byte swallowed the two after it: "caf\u9baapg"), and its exact
+// bytes in base64: two names that differ in a stray byte read the same otherwise.
+TEST(ClassifyCommandTest, JsonLinesOfANameThatIsNotUtf8StayJsonAndGiveItsBytes) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("argus-cli-latin1-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kSamples + "/n01440764_tench.JPEG", dir / "caf\xE8.jpg");
   std::filesystem::copy_file(kSamples + "/n01440764_tench.JPEG", dir / "caf\xE9.jpg");
-  const Outcome o = RunArgus("classify --json --top-k 1 " + dir.string());
+  const Outcome o = RunArgus("classify --json --top-k 1 " + dir.string() + " " + kSamples +
+                             "/n01440764_tench.JPEG");
   std::filesystem::remove_all(dir);
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto lines = JsonLines(o.out);
-  ASSERT_EQ(lines.size(), 1u) << o.out;
-  EXPECT_EQ(lines[0]["file"].asString(), (dir / "caf\uFFFD.jpg").string());
-  EXPECT_EQ(lines[0]["labels"][0]["name"].asString(), "tench");
+  ASSERT_EQ(lines.size(), 3u) << o.out;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(lines[i]["file"].asString(), (dir / "caf\uFFFD.jpg").string());
+    EXPECT_EQ(lines[i]["labels"][0]["name"].asString(), "tench");
+  }
+  EXPECT_EQ(lines[0]["file_base64"].asString(), Base64((dir / "caf\xE8.jpg").string()));
+  EXPECT_EQ(lines[1]["file_base64"].asString(), Base64((dir / "caf\xE9.jpg").string()));
+  EXPECT_FALSE(lines[2].isMember("file_base64")) << "a UTF-8 name is as it is";
 }
 
 // A link to nothing in a folder is a failed file, named, as a missing file given by name is.
@@ -135,6 +144,31 @@ TEST(ClassifyCommandTest, ALinkToNothingInAFolderIsNamedAsFailed) {
   EXPECT_EQ(o.exit_code, 1) << o.err;
   EXPECT_THAT(o.err, HasSubstr((dir / "broken.jpg").string() + ": "));
   EXPECT_THAT(o.out, HasSubstr("tench"));
+}
+
+// A folder that cannot be read, given or met in a folder, is a failed entry, named, where its
+// images were left out in silence and the command exited 0.
+TEST(ClassifyCommandTest, AFolderThatCannotBeReadIsNamedAsFailed) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("argus-cli-locked-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "locked");
+  std::filesystem::copy_file(kSamples + "/n01440764_tench.JPEG", dir / "tench.jpg");
+  std::filesystem::copy_file(kSamples + "/n01440764_tench.JPEG", dir / "locked" / "tench.jpg");
+  std::filesystem::permissions(dir / "locked", std::filesystem::perms::none);
+  // Root reads any folder: the command then runs as nobody.
+  const std::string as_nobody =
+      geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "";
+  const Outcome within = RunArgus("classify -q --top-k 1 " + dir.string(), as_nobody);
+  const Outcome named = RunArgus("classify -q --top-k 1 " + (dir / "locked").string(), as_nobody);
+  std::filesystem::permissions(dir / "locked", std::filesystem::perms::owner_all);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(within.exit_code, 1) << within.err;
+  EXPECT_THAT(within.err, HasSubstr((dir / "locked").string() + ": "));
+  EXPECT_THAT(within.err, HasSubstr("ermission denied"));
+  EXPECT_THAT(within.out, HasSubstr("tench"));
+  EXPECT_EQ(named.exit_code, 1) << named.err;
+  EXPECT_THAT(named.err, HasSubstr((dir / "locked").string() + ": "));
+  EXPECT_THAT(named.err, HasSubstr("ermission denied"));
 }
 
 // The decoder's warnings about a damaged file are not the command's output; a file cut short

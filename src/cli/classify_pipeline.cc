@@ -118,10 +118,25 @@ Result<std::vector<std::filesystem::path>> CollectImageFiles(
     std::error_code error;
     const fs::file_status status = fs::status(argument, error);
     if (fs::is_directory(status)) {
+      // A folder that cannot be read is reported as its result, as an unreadable file is,
+      // where its images were left out in silence.
+      const auto unreadable = [](const fs::path& folder) {
+        std::error_code denied;
+        const fs::directory_iterator probe(folder, denied);
+        return denied == std::errc::permission_denied;
+      };
+      if (unreadable(argument)) {
+        files.emplace_back(argument);
+        continue;
+      }
       std::vector<fs::path> found;
       for (auto it = fs::recursive_directory_iterator(
                argument, fs::directory_options::skip_permission_denied, error);
            !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (it->is_directory(error) && !it->is_symlink(error) && unreadable(it->path())) {
+          found.push_back(it->path());
+          continue;
+        }
         // A link to nothing is reported as its result, as a missing file named is, not
         // passed over in silence.
         const bool dangling = it->is_symlink(error) && !it->exists(error);

@@ -55,14 +55,17 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   Result<std::unique_ptr<queue::Queue>> queue;
   {
     std::stop_source stop;
-    const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-    auto opened = RetryWhileUnavailable("scaler", stop.get_token(), [&]() -> Result<void> {
-      queue = queue::OpenQueue(
-          options.storage.queue_url,
-          {.visibility_timeout = std::chrono::seconds(options.storage.visibility_timeout_s)});
-      if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
-      return {};
-    });
+    Result<void> opened;
+    {
+      const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+      opened = RetryWhileUnavailable("scaler", stop.get_token(), [&]() -> Result<void> {
+        queue = queue::OpenQueue(
+            options.storage.queue_url,
+            {.visibility_timeout = std::chrono::seconds(options.storage.visibility_timeout_s)});
+        if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
+        return {};
+      });
+    }  // joined: a signal it took in the meantime has asked `stop`
     if (stop.stop_requested()) {
       LogLine("info", "scaler", "stopped while waiting for the queue");
       return 0;

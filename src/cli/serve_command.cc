@@ -459,12 +459,15 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   Result<Stores> stores;
   {
     std::stop_source stop;
-    const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-    auto opened = RetryWhileUnavailable(component, stop.get_token(), [&]() -> Result<void> {
-      stores = OpenStores(options.storage);
-      if (!stores) return std::unexpected(stores.error());
-      return {};
-    });
+    Result<void> opened;
+    {
+      const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+      opened = RetryWhileUnavailable(component, stop.get_token(), [&]() -> Result<void> {
+        stores = OpenStores(options.storage);
+        if (!stores) return std::unexpected(stores.error());
+        return {};
+      });
+    }  // joined: a signal it took in the meantime has asked `stop`
     if (stop.stop_requested()) {
       LogLine("info", component, "stopped while waiting for the stores");
       return 0;

@@ -21,6 +21,7 @@ struct HypernymEdge {
 // literal at compile time, beyond its constant-evaluation step limit.
 struct SynsetWords {
   std::uint32_t offset;
+  bool most_general;  // entity, object, whole, matter...: no ancestor's words to search by
   const char* words;  // separated by '|'
 };
 
@@ -31,6 +32,28 @@ std::uint32_t MaskOf(std::uint32_t offset) {
       std::begin(kSynsetCategories), std::end(kSynsetCategories), offset,
       [](const SynsetCategories& entry, std::uint32_t key) { return entry.offset < key; });
   return it != std::end(kSynsetCategories) && it->offset == offset ? it->mask : 0;
+}
+
+const SynsetWords* WordsEntry(std::uint32_t offset) {
+  const auto* entry = std::ranges::lower_bound(kSynsetWords, offset, {}, &SynsetWords::offset);
+  return entry != std::end(kSynsetWords) && entry->offset == offset ? entry : nullptr;
+}
+
+// A word that names a category the synset is not in is another sense of it: "plant" of
+// "industrial plant" above a sawmill, "car" of "railcar" above a freight car.
+bool NamesAnotherCategory(std::string_view word, std::uint32_t categories) {
+  const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), word);
+  return it != std::end(kCategoryNames) &&
+         (categories & (1u << (it - std::begin(kCategoryNames)))) == 0;
+}
+
+// The entry's words, less those naming a category other than `categories`.
+void AddWords(const SynsetWords& entry, std::uint32_t categories,
+              std::vector<std::string_view>& words) {
+  for (const auto word : std::views::split(std::string_view(entry.words), '|')) {
+    const std::string_view text(word.begin(), word.end());
+    if (!NamesAnotherCategory(text, categories)) words.push_back(text);
+  }
 }
 
 }  // namespace
@@ -52,15 +75,16 @@ bool Taxonomy::IsIn(std::uint32_t wordnet_offset, std::string_view category) {
   return MaskOf(wordnet_offset) & (1u << (it - std::begin(kCategoryNames)));
 }
 
+std::vector<std::string_view> Taxonomy::WordsOf(std::uint32_t wordnet_offset) {
+  std::vector<std::string_view> words;
+  if (const SynsetWords* entry = WordsEntry(wordnet_offset)) {
+    AddWords(*entry, MaskOf(wordnet_offset), words);
+  }
+  return words;
+}
+
 std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_offset) {
   const std::uint32_t categories = MaskOf(wordnet_offset);
-  // A word that names a category the synset is not in is another sense of it: "plant" of
-  // "industrial plant" above a sawmill, "car" of "railcar" above a freight car.
-  const auto names_another_category = [categories](std::string_view word) {
-    const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), word);
-    return it != std::end(kCategoryNames) &&
-           (categories & (1u << (it - std::begin(kCategoryNames)))) == 0;
-  };
   std::vector<std::string_view> words;
   std::vector<std::uint32_t> seen;
   std::vector<std::uint32_t> level{wordnet_offset};
@@ -77,13 +101,8 @@ std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_of
         // "container", which a search for containers should not find.
         if (categories != 0 && (MaskOf(edge.hypernym) & categories) == 0) continue;
         next.push_back(edge.hypernym);
-        const auto* named =
-            std::ranges::lower_bound(kHypernymWords, edge.hypernym, {}, &SynsetWords::offset);
-        if (named == std::end(kHypernymWords) || named->offset != edge.hypernym) continue;
-        for (const auto word : std::views::split(std::string_view(named->words), '|')) {
-          const std::string_view text(word.begin(), word.end());
-          if (!names_another_category(text)) words.push_back(text);
-        }
+        const SynsetWords* entry = WordsEntry(edge.hypernym);
+        if (entry != nullptr && !entry->most_general) AddWords(*entry, categories, words);
       }
     }
     level = std::move(next);

@@ -20,6 +20,10 @@ class Taxonomy {
 
   static bool IsIn(std::uint32_t wordnet_offset, std::string_view category);
 
+  // A synset's own words, its synonyms, lower-case: "hotdog", "hot dog", "red hot"; never
+  // the name of a category the synset is not in.
+  static std::vector<std::string_view> WordsOf(std::uint32_t wordnet_offset);
+
   // The words of a synset's WordNet ancestors within its categories and below their roots,
   // lower-case and nearest first: "spaniel", "sporting dog", "gun dog", "hunting dog" for a
   // Brittany spaniel, whose category "dog" names the rest. For a synset under no category,

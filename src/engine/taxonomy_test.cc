@@ -77,6 +77,18 @@ TEST(TaxonomyTest, AncestorWordsKeepToTheSynsetsCategoriesAndTheirSense) {
   EXPECT_THAT(tow_truck, Not(Contains("container")));
 }
 
+TEST(TaxonomyTest, ASynsetsWordsAreItsSynonyms) {
+  const auto words_of = [](std::string_view wnid) {
+    const auto offset = Taxonomy::OffsetOfWnid(wnid);
+    if (!offset) ADD_FAILURE() << "unknown wnid " << wnid;
+    return offset ? Taxonomy::WordsOf(*offset) : std::vector<std::string_view>{};
+  };
+  EXPECT_THAT(words_of("n07697537"), ElementsAre("hotdog", "hot dog", "red hot"));
+  EXPECT_THAT(words_of("n10148035"), ElementsAre("groom", "bridegroom"));
+  EXPECT_THAT(words_of("n02109525"), Contains("saint bernard"));
+  EXPECT_THAT(Taxonomy::WordsOf(99999999), IsEmpty());
+}
+
 // Classes WordNet files outside the categories' synsets, which had no category.
 TEST(TaxonomyTest, PeopleBusesTrainsAndAppliancesHaveCategories) {
   EXPECT_THAT(ParentsOfWnid("n03769881"), Contains("vehicle"));         // minibus
