@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
           << "\" (commands: serve, web, worker, scaler, classify, accounts; see argus --help)\n";
       return 2;
     }
+    if (auto unknown = argus::cli::UnknownSubcommand(app, argc, argv)) {
+      std::cerr << *unknown << "\n";
+      return 2;
+    }
     // CLI11 names the key it could not place, not the file it is in.
     if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr) {
       std::cerr << "argus: " << app.get_config_ptr()->as<std::string>() << ": " << e.what() << "\n";

@@ -220,4 +220,22 @@ std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& ap
   return std::nullopt;
 }
 
+std::optional<std::string> UnknownSubcommand(const CLI::App& app, int argc, char** argv) {
+  const auto chosen = app.get_subcommands();
+  if (chosen.size() != 1) return std::nullopt;
+  const CLI::App& command = *chosen.front();
+  const auto known = command.get_subcommands([](const CLI::App*) { return true; });
+  if (known.empty() || !command.get_subcommands().empty()) return std::nullopt;
+  std::string names;
+  for (const CLI::App* sub : known) names += (names.empty() ? "" : ", ") + sub->get_name();
+  const std::string where = std::format("argus {}: ", command.get_name());
+  const std::string which =
+      std::format("(commands: {}; see argus {} --help)", names, command.get_name());
+  const auto* given = std::ranges::find(argv + 1, argv + argc, command.get_name());
+  if (given != argv + argc && given + 1 != argv + argc && (*(given + 1))[0] != '-') {
+    return std::format("{}unknown command \"{}\" {}", where, *(given + 1), which);
+  }
+  return where + "a command is needed " + which;
+}
+
 }  // namespace argus::cli

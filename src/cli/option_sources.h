@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <optional>
+#include <string>
 
 namespace argus::cli {
 
@@ -26,5 +27,10 @@ void RefuseRejectedEnvironment(CLI::App& app);
 // ("Could not convert: --no-anonymous-classify = maybe"). After a failed parse, this is the
 // error naming the variable instead, when a flag of `app` or of a subcommand has such a value.
 std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& app);
+
+// After a failed parse, when a command whose own commands are required got none it knows
+// (`argus accounts bogus`, which CLI11 reports as "A subcommand is required"): the message
+// naming the word given and the commands there are. nullopt otherwise.
+std::optional<std::string> UnknownSubcommand(const CLI::App& app, int argc, char** argv);
 
 }  // namespace argus::cli

@@ -164,6 +164,20 @@ TEST_F(OptionSourcesTest, TheBinaryRefusesOddValuesNamingWhereTheyCameFrom) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "a"));
 }
 
+// `argus accounts bogus` said "A subcommand is required", where `argus bogus` names the word.
+TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedCommandOfACommand) {
+  const Outcome mistyped = RunArgus("accounts lsit", "timeout 60");
+  EXPECT_EQ(mistyped.exit_code, 2);
+  EXPECT_THAT(mistyped.err,
+              HasSubstr("argus accounts: unknown command \"lsit\" (commands: list, "));
+  const Outcome none = RunArgus("accounts", "timeout 60");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("argus accounts: a command is needed (commands: list, "));
+  const Outcome negative = RunArgus("serve --max-connections -5", "timeout 60");
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_THAT(negative.err, HasSubstr("\"-5\" is not a number from 0 to 1048576"));
+}
+
 TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedSectionAndTheSectionsThereAre) {
   const std::filesystem::path config = dir_ / "argus.toml";
   std::ofstream(config) << "[serv]\nport = 8089\n";

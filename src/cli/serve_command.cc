@@ -666,7 +666,8 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
       .add_option("--max-connections", options.max_connections,
                   "Connections held at once, beyond which new ones are closed (0: the open-file "
                   "limit less an eighth, kept for the stores)")
-      ->envname("ARGUS_MAX_CONNECTIONS");
+      ->envname("ARGUS_MAX_CONNECTIONS")
+      ->check(Between(0, 1 << 20));
   command
       .add_option("--handler-threads", options.handler_threads,
                   "Threads for request handlers that wait on the stores or hash passwords")

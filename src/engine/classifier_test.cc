@@ -157,6 +157,21 @@ TEST(ClassifierErrorsTest, ManifestThatDoesNotMatchTheModelIsRefused) {
   EXPECT_NE(classifier.error().message.find("shape"), std::string::npos);
 }
 
+// A manifest calling the model's logits probabilities gave confidences such as 1953.8 %.
+TEST(ClassifierErrorsTest, LogitsTakenForProbabilitiesAreAnErrorNamingTheSetting) {
+  auto manifest = LoadManifest("mobilenetv2-12-int8", kAssets);
+  ASSERT_TRUE(manifest);
+  ASSERT_EQ(manifest->output_kind, OutputKind::kLogits);
+  manifest->output_kind = OutputKind::kProbabilities;
+  auto classifier = Classifier::Create(*manifest, {.intra_op_threads = 1});
+  ASSERT_TRUE(classifier) << classifier.error().message;
+  const auto tensor = Decode(**classifier, "n01440764_tench.JPEG");
+  const auto result = (*classifier)->Classify(tensor, 1, 5);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("output.kind should be \"logits\""), std::string::npos)
+      << result.error().message;
+}
+
 TEST(ClassifierErrorsTest, NotAModelFileIsAnErrorNotACrash) {
   auto manifest = LoadManifest("mobilenetv2-12-int8", kAssets);
   ASSERT_TRUE(manifest);

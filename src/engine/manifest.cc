@@ -46,7 +46,7 @@ Result<int> ReadPositiveInt(const Json::Value& object, const char* key, int fall
   if (value.isNull()) return fallback;
   if (!value.isInt() || value.asInt() <= 0 || value.asInt() > 8192) {
     return Fail(ErrorCode::kInvalidArgument,
-                std::string(context) + "." + key + " must be a positive integer");
+                std::string(context) + "." + key + " must be a whole number from 1 to 8192");
   }
   return value.asInt();
 }

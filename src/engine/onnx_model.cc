@@ -8,8 +8,11 @@
 #include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <format>
 #include <iostream>
 #include <mutex>
+#include <numeric>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -78,6 +81,19 @@ void SoftmaxInPlace(std::span<float> values) {
     sum += v;
   }
   for (float& v : values) v /= sum;
+}
+
+// A manifest that calls a model's logits probabilities showed confidences such as 1953.8 %.
+Result<void> CheckProbabilities(std::span<const float> row) {
+  constexpr float kSlack = 0.01f;
+  const float sum = std::accumulate(row.begin(), row.end(), 0.0f);
+  const bool in_range = std::ranges::all_of(
+      row, [](float value) { return value >= -kSlack && value <= 1.0f + kSlack; });
+  if (in_range && std::abs(sum - 1.0f) <= kSlack) return {};
+  return Fail(ErrorCode::kInvalidArgument,
+              std::format("the model's outputs are not probabilities (they sum to {:.3g}): its "
+                          "manifest's output.kind should be \"logits\"",
+                          sum));
 }
 
 }  // namespace
@@ -200,9 +216,12 @@ Result<std::vector<float>> OnnxModel::Run(std::span<const float> batch, std::siz
         state_->session->Run(Ort::RunOptions{nullptr}, input_names, &input, 1, output_names, 1);
     const float* data = outputs[0].GetTensorData<float>();
     std::vector<float> probabilities(data, data + count * state_->classes);
-    if (state_->output_kind == OutputKind::kLogits) {
-      for (std::size_t i = 0; i < count; ++i) {
-        SoftmaxInPlace(std::span(probabilities).subspan(i * state_->classes, state_->classes));
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::span row = std::span(probabilities).subspan(i * state_->classes, state_->classes);
+      if (state_->output_kind == OutputKind::kLogits) {
+        SoftmaxInPlace(row);
+      } else if (auto checked = CheckProbabilities(row); !checked) {
+        return std::unexpected(checked.error());
       }
     }
     return probabilities;
