@@ -92,7 +92,8 @@ Result<void> ApiContext::RemoveUploadBefore(const std::string& owner, const std:
   return delete_derived();
 }
 
-Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
+Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner,
+                                               const RemovalBounds& bounds) {
   constexpr int kPage = 200;
   std::size_t removed = 0;
   while (true) {
@@ -101,6 +102,7 @@ Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
     if (!page) return std::unexpected(page.error());
     if (page->images.empty()) return removed;
     for (const catalog::ImageRecord& image : page->images) {
+      if (bounds.Reached()) return removed;
       auto gone = RemoveImage(owner, image.id);
       // Removed meanwhile by the owner's own request: as good.
       if (!gone && gone.error().code != ErrorCode::kNotFound) return std::unexpected(gone.error());
@@ -109,13 +111,15 @@ Result<std::size_t> ApiContext::RemoveImagesOf(const std::string& owner) {
   }
 }
 
-Result<std::size_t> ApiContext::RemoveAnonymousUploadsBefore(std::int64_t before_ms) {
+Result<std::size_t> ApiContext::RemoveAnonymousUploadsBefore(std::int64_t before_ms,
+                                                             const RemovalBounds& bounds) {
   constexpr int kPage = 200;
   std::size_t removed = 0;
   while (true) {
     auto ids = catalog.AnonymousUploadsBefore(before_ms, kPage);
     if (!ids) return std::unexpected(ids.error());
     for (const std::string& id : *ids) {
+      if (bounds.Reached()) return removed;
       auto gone = RemoveUploadBefore("", id, before_ms);
       // Removed meanwhile by another replica's sweep, or sent again since: as good.
       if (!gone && gone.error().code != ErrorCode::kNotFound) return std::unexpected(gone.error());
@@ -125,13 +129,13 @@ Result<std::size_t> ApiContext::RemoveAnonymousUploadsBefore(std::int64_t before
   }
 }
 
-Result<std::size_t> ApiContext::RemovePhotosOfDeletedUsers() {
+Result<std::size_t> ApiContext::RemovePhotosOfDeletedUsers(const RemovalBounds& bounds) {
   constexpr int kUsersPerRound = 100;
   auto users = catalog.DeletedUsersWithUploads(kUsersPerRound);
   if (!users) return std::unexpected(users.error());
   std::size_t removed = 0;
   for (const std::string& user : *users) {
-    auto photos = RemoveImagesOf(user);
+    auto photos = RemoveImagesOf(user, bounds);
     if (!photos) return std::unexpected(photos.error());
     removed += *photos;
   }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -85,6 +86,17 @@ class BacklogReservation {
   ApiContext* context_ = nullptr;
   std::uint64_t images_ = 0;
   std::uint64_t queued_ = 0;
+};
+
+// Where a long removal gives way, keeping what it removed: the process stopping, or its
+// caller's time running out. The web tier's periodic sweeps take up what is left.
+struct RemovalBounds {
+  std::stop_token stop;
+  std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max();
+
+  bool Reached() const {
+    return stop.stop_requested() || std::chrono::steady_clock::now() >= until;
+  }
 };
 
 // Everything the HTTP handlers share. Owned by the process that runs the web tier.
@@ -162,13 +174,16 @@ struct ApiContext {
   // Takes `id` out of the owner's gallery, and deletes its stored objects when no owner is
   // left; tells the owner's clients. kNotFound unless the owner has it.
   Result<void> RemoveImage(const std::string& owner, const std::string& id);
-  // Every image of the owner's gallery, as RemoveImage does; returns how many.
-  Result<std::size_t> RemoveImagesOf(const std::string& owner);
-  // The photos of deleted accounts that the deletion failed to remove; returns how many.
-  Result<std::size_t> RemovePhotosOfDeletedUsers();
+  // Every image of the owner's gallery, as RemoveImage does, until `bounds` are reached;
+  // returns how many.
+  Result<std::size_t> RemoveImagesOf(const std::string& owner, const RemovalBounds& bounds = {});
+  // The photos of deleted accounts that their deletion left (failed part-way, or ran out of
+  // its time), until `bounds` are reached; returns how many.
+  Result<std::size_t> RemovePhotosOfDeletedUsers(const RemovalBounds& bounds = {});
   // The finished photos sent without an account before `before_ms`, as RemoveImage does,
-  // unless sent again since; returns how many.
-  Result<std::size_t> RemoveAnonymousUploadsBefore(std::int64_t before_ms);
+  // unless sent again since, until `bounds` are reached; returns how many.
+  Result<std::size_t> RemoveAnonymousUploadsBefore(std::int64_t before_ms,
+                                                   const RemovalBounds& bounds = {});
 
  private:
   friend class BacklogReservation;

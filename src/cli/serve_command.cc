@@ -519,8 +519,9 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   context->stores_lost = [&store_files] { return store_files.Lost(); };
 
   // A deletion of an account that failed part-way left photos that no one can delete.
-  Periodic deleted_users_sweep(kOrphanCheckPeriod, [&context, component] {
-    auto removed = context->RemovePhotosOfDeletedUsers();
+  Periodic deleted_users_sweep(kOrphanCheckPeriod, [&context,
+                                                    component](const std::stop_token& stop) {
+    auto removed = context->RemovePhotosOfDeletedUsers({.stop = stop});
     if (!removed) {
       LogLine("error", component, "photos of deleted accounts: " + removed.error().message);
     } else if (*removed > 0) {
@@ -535,9 +536,10 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     anonymous_sweep.emplace(
         std::clamp<std::chrono::seconds>(anonymous_retention / 4, std::chrono::seconds(1),
                                          kOrphanCheckPeriod),
-        [&context, anonymous_retention, component] {
+        [&context, anonymous_retention, component](const std::stop_token& stop) {
+          // A stop need not wait for a sweep of thousands of photos (12 s for 8,000).
           auto removed = context->RemoveAnonymousUploadsBefore(
-              NowMs() - std::chrono::milliseconds(anonymous_retention).count());
+              NowMs() - std::chrono::milliseconds(anonymous_retention).count(), {.stop = stop});
           if (!removed) {
             LogLine("error", component, "anonymous uploads: " + removed.error().message);
           } else if (*removed > 0) {

@@ -16,9 +16,13 @@ bool PauseUnlessStopped(std::chrono::milliseconds pause, const std::stop_token& 
 }
 
 Periodic::Periodic(std::chrono::milliseconds period, std::function<void()> task)
+    : Periodic(period, [task = std::move(task)](const std::stop_token&) { task(); }) {}
+
+Periodic::Periodic(std::chrono::milliseconds period,
+                   std::function<void(const std::stop_token&)> task)
     : thread_([period = std::max(period, std::chrono::milliseconds(1)),
                task = std::move(task)](const std::stop_token& stop) {
-        while (PauseUnlessStopped(period, stop)) task();
+        while (PauseUnlessStopped(period, stop)) task(stop);
       }) {}
 
 }  // namespace argus

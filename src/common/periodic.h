@@ -15,6 +15,9 @@ bool PauseUnlessStopped(std::chrono::milliseconds pause, const std::stop_token& 
 class Periodic {
  public:
   Periodic(std::chrono::milliseconds period, std::function<void()> task);
+  // A task that may take long is given a token that asks it to stop when Periodic is
+  // destroyed, so that the destruction need not wait for its end.
+  Periodic(std::chrono::milliseconds period, std::function<void(const std::stop_token&)> task);
 
  private:
   std::jthread thread_;
