@@ -88,13 +88,13 @@ struct ResultToStore {
 // The rule a result's search terms were made by. 0: the confident labels and their
 // categories; 1: also their WordNet ancestors below the categories ("retriever"); 2: also a
 // label's name without its qualifier ("crane" of "crane (bird)"), and every term's words
-// split at hyphens, underscores and full stops as well as spaces ("shih tzu"); 3: also a
-// label's WordNet synonyms ("hotdog", "groom", "saint bernard"), only ancestors within the
-// label's categories, none of their words naming another category ("plant" of a sawmill),
-// the categories of the day (person, electronics, appliance, sports, landform; buses and
-// trains are vehicles), words split at parentheses too and apostrophes left out ("crane
-// bird", "ladys slipper"). Results indexed by an older rule, stored before it or by a worker
-// of an older version, are indexed again (ReindexOutdatedSearchTerms).
+// split at hyphens, underscores and full stops as well as spaces ("shih tzu"); 3: no
+// ancestor's word that names another category ("plant" of a sawmill), no "container" above
+// wheeled vehicles, the phrases of the categories' own synsets ("domestic dog"), the
+// categories of the day (person, electronics, appliance, sports, landform; buses and trains
+// are vehicles), words split at parentheses too and apostrophes left out ("crane bird",
+// "ladys slipper"). Results indexed by an older rule, stored before it or by a worker of an
+// older version, are indexed again (ReindexOutdatedSearchTerms).
 inline constexpr int kSearchTermsVersion = 3;
 
 struct StoredResult {

@@ -678,9 +678,10 @@ TEST_P(CatalogTest, LabelsWithHyphensAndFullStopsAreFoundByTheirWords) {
   r.search_terms = {"Shih-Tzu", "St. Bernard", "jack-o'-lantern", "lady's slipper", "crane (bird)"};
   AddDone("alice", Id(1), r);
   // Apostrophes, straight, curly or left out, and parentheses; a no-break space is a space.
-  for (const char* query : {"shih tzu", "Shih-Tzu", "st bernard", "St. Bernard", "jack o' lantern",
-                            "Jack-O'-Lantern", "jack o lantern", "lady\u2019s slipper",
-                            "ladys slipper", "crane bird", "\u00a0crane\u00a0(bird)"}) {
+  for (const char* query :
+       {"shih tzu", "Shih-Tzu", "st bernard", "St. Bernard", "jack o' lantern", "Jack-O'-Lantern",
+        "jack o lantern", "lady\u2019s slipper", "ladys slipper", "crane bird",
+        "\u00a0crane\u00a0(bird)", "crane\u202fbird", "crane\u2009bird"}) {
     EXPECT_EQ(Ids(Must(catalog_->List({.owner = "alice", .label = query})).images),
               std::vector<std::string>{Id(1)})
         << query;
@@ -732,7 +733,7 @@ TEST_P(CatalogTest, ALabelNoImageHasAsATermFindsTheTermsHoldingItsWordsInOrder) 
     EXPECT_TRUE(page.images.empty()) << separators;
     EXPECT_EQ(page.label_match, LabelMatch::kWords) << separators;
   }
-  for (const char* blank : {"  ", "\t", "\n", " \v\f\r "}) {
+  for (const char* blank : {"  ", "\t", "\n", " \v\f\r ", "\u00a0", "\u3000 "}) {
     EXPECT_EQ(list("alice", blank).label_match, LabelMatch::kNone) << "white space: no search";
   }
 }

@@ -465,27 +465,42 @@ Loaded LoadRow(const orm::Row& row, bool with_upload) {
 
 constexpr std::string_view kWhitespace = " \t\n\r\f\v";
 
-// A search term or query as the index compares them: its words, split at white space (a
-// no-break space too), hyphens, underscores, full stops and parentheses, joined by one space,
-// without apostrophes (typed straight or curly, or left out), ASCII letters lowercased; so
-// "Shih-Tzu" finds "Shih Tzu", "St. Bernard" "st bernard", "crane bird" "crane (bird)" and
-// "lady’s slipper" "lady's slipper".
-std::string SearchKey(std::string_view text) {
-  constexpr std::string_view kSeparators = " \t\n\r\f\v-_.()";
-  constexpr std::string_view kNoBreakSpace = "\u00a0";
+// `text` with the spaces of Unicode that phones and word processors type (no-break, narrow
+// no-break, thin, ideographic) as ASCII spaces, and without apostrophes, straight or curly.
+std::string PlainSpacesWithoutApostrophes(std::string_view text) {
+  constexpr std::string_view kSpaces[] = {"\u00a0", "\u202f", "\u2009", "\u3000"};
   constexpr std::string_view kCurlyApostrophe = "\u2019";
   std::string plain;
   plain.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text.substr(i).starts_with(kNoBreakSpace)) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::string_view rest = text.substr(i);
+    if (const auto* space = std::ranges::find_if(
+            kSpaces, [rest](std::string_view s) { return rest.starts_with(s); });
+        space != std::end(kSpaces)) {
       plain += ' ';
-      i += kNoBreakSpace.size() - 1;
-    } else if (text.substr(i).starts_with(kCurlyApostrophe)) {
-      i += kCurlyApostrophe.size() - 1;
-    } else if (text[i] != '\'') {
-      plain += text[i];
+      i += space->size();
+    } else if (rest.starts_with(kCurlyApostrophe)) {
+      i += kCurlyApostrophe.size();
+    } else {
+      if (text[i] != '\'') plain += text[i];
+      ++i;
     }
   }
+  return plain;
+}
+
+// Whether a search is no search: white space alone, Unicode's spaces included.
+bool IsBlank(std::string_view text) {
+  return PlainSpacesWithoutApostrophes(text).find_first_not_of(kWhitespace) == std::string::npos;
+}
+
+// A search term or query as the index compares them: its words, split at white space (the
+// spaces above too), hyphens, underscores, full stops and parentheses, joined by one space,
+// without apostrophes, ASCII letters lowercased; so "Shih-Tzu" finds "Shih Tzu", "St.
+// Bernard" "st bernard", "crane bird" "crane (bird)" and "lady’s slipper" "lady's slipper".
+std::string SearchKey(std::string_view text) {
+  constexpr std::string_view kSeparators = " \t\n\r\f\v-_.()";
+  const std::string plain = PlainSpacesWithoutApostrophes(text);
   const std::string_view rest(plain);
   std::string words;
   for (std::size_t start = rest.find_first_not_of(kSeparators); start != std::string_view::npos;
@@ -890,7 +905,7 @@ Result<ListPage> SqlCatalog::List(const ListQuery& query) {
   const std::string label = SearchKey(query.label);
   // A search of separators alone ("-", "...") has no word to find: it finds nothing, where
   // dropping the filter listed the whole gallery as its results.
-  if (label.empty() && query.label.find_first_not_of(kWhitespace) != std::string::npos) {
+  if (label.empty() && !IsBlank(query.label)) {
     return ListPage{.label_match = LabelMatch::kWords};
   }
 

@@ -1,4 +1,7 @@
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "cli/accounts_command.h"
@@ -52,6 +55,16 @@ int main(int argc, char** argv) {
     if (auto unknown = argus::cli::UnknownSubcommand(app, argc, argv)) {
       std::cerr << *unknown << "\n";
       return 2;
+    }
+    // CLI11 says "was not readable (missing?)" of a file that is there but cannot be read.
+    if (dynamic_cast<const CLI::FileError*>(&e) != nullptr && app.get_config_ptr()->count() > 0) {
+      const std::string file = app.get_config_ptr()->as<std::string>();
+      if (std::FILE* opened = std::fopen(file.c_str(), "r"); opened != nullptr) {
+        std::fclose(opened);
+      } else {
+        std::cerr << "argus: --config " << file << ": " << std::strerror(errno) << "\n";
+        return 2;
+      }
     }
     // CLI11 names the key it could not place, not the file it is in.
     if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr) {

@@ -232,8 +232,10 @@ std::optional<std::string> UnknownSubcommand(const CLI::App& app, int argc, char
   const std::string which =
       std::format("(commands: {}; see argus {} --help)", names, command.get_name());
   const auto* given = std::ranges::find(argv + 1, argv + argc, command.get_name());
-  if (given != argv + argc && given + 1 != argv + argc && (*(given + 1))[0] != '-') {
-    return std::format("{}unknown command \"{}\" {}", where, *(given + 1), which);
+  if (given != argv + argc && given + 1 != argv + argc) {
+    const std::string_view word = *(given + 1);
+    return std::format("{}unknown {} \"{}\" {}", where,
+                       word.starts_with('-') ? "option" : "command", word, which);
   }
   return where + "a command is needed " + which;
 }

@@ -170,12 +170,33 @@ TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedCommandOfACommand) {
   EXPECT_EQ(mistyped.exit_code, 2);
   EXPECT_THAT(mistyped.err,
               HasSubstr("argus accounts: unknown command \"lsit\" (commands: list, "));
+  const Outcome option = RunArgus("accounts --bogus", "timeout 60");
+  EXPECT_EQ(option.exit_code, 2);
+  EXPECT_THAT(option.err, HasSubstr("argus accounts: unknown option \"--bogus\" (commands: "));
   const Outcome none = RunArgus("accounts", "timeout 60");
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_THAT(none.err, HasSubstr("argus accounts: a command is needed (commands: list, "));
   const Outcome negative = RunArgus("serve --max-connections -5", "timeout 60");
   EXPECT_EQ(negative.exit_code, 2);
   EXPECT_THAT(negative.err, HasSubstr("\"-5\" is not a number from 0 to 1048576"));
+}
+
+// CLI11 said "was not readable (missing?)" of a file that is there but cannot be read.
+TEST_F(OptionSourcesTest, TheBinarySaysWhyAConfigFileCannotBeRead) {
+  const Outcome missing = RunArgus("--config=" + (dir_ / "none.toml").string() + " serve");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("none.toml: No such file or directory"));
+  const std::filesystem::path locked = dir_ / "locked.toml";
+  std::ofstream(locked) << "[serve]\nport = 8089\n";
+  std::filesystem::permissions(locked, std::filesystem::perms::none);
+  std::filesystem::permissions(dir_, std::filesystem::perms::others_exec,
+                               std::filesystem::perm_options::add);
+  // Root reads any file: the command then runs as nobody.
+  const Outcome unreadable =
+      RunArgus("--config=" + locked.string() + " serve",
+               geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "");
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_THAT(unreadable.err, HasSubstr("locked.toml: Permission denied"));
 }
 
 TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedSectionAndTheSectionsThereAre) {

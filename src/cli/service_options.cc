@@ -189,12 +189,13 @@ Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_op
                 "model file " + manifest->model_file.string() +
                     " not found (set ARGUS_ASSETS_DIR or run scripts/fetch-assets)");
   }
-  // A model that is there but cannot be loaded (a download cut short, a manifest naming the
-  // wrong input) would have every worker exit at its start, over and over, while the service
-  // took uploads it could never classify. Loading it once here costs a few tens of ms.
-  if (auto loaded = engine::Classifier::Create(*manifest, {.intra_op_threads = 1}); !loaded) {
-    return std::unexpected(loaded.error());
-  }
+  // A model that is there but cannot be loaded or run (a download cut short, a manifest
+  // naming the wrong input or calling logits probabilities) would have every worker exit at
+  // its start, over and over, while the service took uploads it could never classify.
+  // Loading it and running one image here costs a few tens of ms.
+  auto loaded = engine::Classifier::Create(*manifest, {.intra_op_threads = 1});
+  if (!loaded) return std::unexpected(loaded.error());
+  if (auto ran = (*loaded)->WarmUp(1); !ran) return std::unexpected(ran.error());
   return assets_dir;
 }
 

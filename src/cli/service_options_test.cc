@@ -370,6 +370,29 @@ TEST_F(ServiceStartTest, AModelThatCannotBeLoadedIsRefusedAtTheStart) {
   }
 }
 
+// A manifest that calls the model's logits probabilities: every worker failed its first batch,
+// crashed and was started again (12 times in 6 s), and every photo ended failed.
+TEST_F(ServiceStartTest, AManifestTheModelDoesNotAnswerToIsRefusedAtTheStart) {
+  std::ifstream builtin(ARGUS_TEST_SOURCE_DIR "/models/mobilenetv2-12-int8.json");
+  std::string manifest{std::istreambuf_iterator<char>(builtin), {}};
+  const std::string logits = R"("kind": "logits")";
+  ASSERT_NE(manifest.find(logits), std::string::npos);
+  manifest.replace(manifest.find(logits), logits.size(), R"("kind": "probabilities")");
+  std::filesystem::create_directories(dir_ / "wrong");
+  for (const char* folder : {"models", "labels"}) {
+    std::filesystem::create_directory_symlink(
+        std::filesystem::path(ARGUS_TEST_SHARED_DIR "/assets") / folder, dir_ / "wrong" / folder);
+  }
+  std::ofstream(dir_ / "wrong" / "manifest.json") << manifest;
+  const Outcome refused = RunArgus("serve --port=" + std::to_string(UnusedLoopbackPort()) +
+                                       " --data-dir=" + (dir_ / "data").string() +
+                                       " --model=" + (dir_ / "wrong" / "manifest.json").string(),
+                                   "timeout 60");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("output.kind should be \\\"logits\\\""));
+  EXPECT_THAT(refused.err, ::testing::Not(HasSubstr("worker_start")));
+}
+
 // The scaler's /metrics and /healthz have a port of their own, not the web tier's 8080.
 TEST_F(ServiceStartTest, TheScalerListsItsMetricsPortAndRefusesOneThatIsTaken) {
   const Outcome help = RunArgus("scaler --help");

@@ -60,7 +60,6 @@ std::vector<std::string> SearchTerms(const Classification& classification, float
     }
     for (std::string_view parent : label.parents) add(parent);
     if (const auto offset = Taxonomy::OffsetOfWnid(label.wnid)) {
-      for (std::string_view synonym : Taxonomy::WordsOf(*offset)) add(synonym);
       for (std::string_view ancestor : Taxonomy::AncestorWordsOf(*offset)) add(ancestor);
     }
   }

@@ -36,8 +36,8 @@ Classification Interpret(std::span<const float> probabilities, const LabelSet& l
                          std::size_t top_k);
 
 // Lowercased words a search should find the image by: the top label and any other label
-// at least `min_confidence` sure, with their WordNet synonyms, parent categories and
-// ancestors' words; no duplicates.
+// at least `min_confidence` sure, with their parent categories and ancestors' words; no
+// duplicates.
 std::vector<std::string> SearchTerms(const Classification& classification,
                                      float min_confidence = 0.1f);
 

@@ -21,7 +21,6 @@ struct HypernymEdge {
 // literal at compile time, beyond its constant-evaluation step limit.
 struct SynsetWords {
   std::uint32_t offset;
-  bool most_general;  // entity, object, whole, matter...: no ancestor's words to search by
   const char* words;  // separated by '|'
 };
 
@@ -34,10 +33,9 @@ std::uint32_t MaskOf(std::uint32_t offset) {
   return it != std::end(kSynsetCategories) && it->offset == offset ? it->mask : 0;
 }
 
-const SynsetWords* WordsEntry(std::uint32_t offset) {
-  const auto* entry = std::ranges::lower_bound(kSynsetWords, offset, {}, &SynsetWords::offset);
-  return entry != std::end(kSynsetWords) && entry->offset == offset ? entry : nullptr;
-}
+// Hypernym edges a search does not follow: WordNet files wheeled vehicles under "container"
+// too, and a search for containers found tow trucks, bicycles and locomotives.
+constexpr HypernymEdge kEdgesNotFollowed[] = {{4576211u, 3094503u}};  // wheeled vehicle
 
 // A word that names a category the synset is not in is another sense of it: "plant" of
 // "industrial plant" above a sawmill, "car" of "railcar" above a freight car.
@@ -45,15 +43,6 @@ bool NamesAnotherCategory(std::string_view word, std::uint32_t categories) {
   const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), word);
   return it != std::end(kCategoryNames) &&
          (categories & (1u << (it - std::begin(kCategoryNames)))) == 0;
-}
-
-// The entry's words, less those naming a category other than `categories`.
-void AddWords(const SynsetWords& entry, std::uint32_t categories,
-              std::vector<std::string_view>& words) {
-  for (const auto word : std::views::split(std::string_view(entry.words), '|')) {
-    const std::string_view text(word.begin(), word.end());
-    if (!NamesAnotherCategory(text, categories)) words.push_back(text);
-  }
 }
 
 }  // namespace
@@ -75,14 +64,6 @@ bool Taxonomy::IsIn(std::uint32_t wordnet_offset, std::string_view category) {
   return MaskOf(wordnet_offset) & (1u << (it - std::begin(kCategoryNames)));
 }
 
-std::vector<std::string_view> Taxonomy::WordsOf(std::uint32_t wordnet_offset) {
-  std::vector<std::string_view> words;
-  if (const SynsetWords* entry = WordsEntry(wordnet_offset)) {
-    AddWords(*entry, MaskOf(wordnet_offset), words);
-  }
-  return words;
-}
-
 std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_offset) {
   const std::uint32_t categories = MaskOf(wordnet_offset);
   std::vector<std::string_view> words;
@@ -96,13 +77,25 @@ std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_of
       for (const HypernymEdge& edge : edges) {
         if (std::ranges::contains(seen, edge.hypernym)) continue;
         seen.push_back(edge.hypernym);
-        if (std::ranges::binary_search(kCategoryRoots, edge.hypernym)) continue;
-        // Within the synset's categories only: WordNet also files wheeled vehicles under
-        // "container", which a search for containers should not find.
-        if (categories != 0 && (MaskOf(edge.hypernym) & categories) == 0) continue;
-        next.push_back(edge.hypernym);
-        const SynsetWords* entry = WordsEntry(edge.hypernym);
-        if (entry != nullptr && !entry->most_general) AddWords(*entry, categories, words);
+        if (std::ranges::any_of(kEdgesNotFollowed, [&edge](const HypernymEdge& skipped) {
+              return skipped.offset == edge.offset && skipped.hypernym == edge.hypernym;
+            })) {
+          continue;
+        }
+        // A category's synset ends the walk, its name covering what is above; of its own
+        // words only phrases are kept ("public transport", "musical instrument", "domestic
+        // dog"), its single words being a category's name or another sense ("machine" of
+        // "car").
+        const bool root = std::ranges::binary_search(kCategoryRoots, edge.hypernym);
+        if (!root) next.push_back(edge.hypernym);
+        const auto* named =
+            std::ranges::lower_bound(kHypernymWords, edge.hypernym, {}, &SynsetWords::offset);
+        if (named == std::end(kHypernymWords) || named->offset != edge.hypernym) continue;
+        for (const auto word : std::views::split(std::string_view(named->words), '|')) {
+          const std::string_view text(word.begin(), word.end());
+          if (root && !text.contains(' ')) continue;
+          if (!NamesAnotherCategory(text, categories)) words.push_back(text);
+        }
       }
     }
     level = std::move(next);

@@ -20,16 +20,13 @@ class Taxonomy {
 
   static bool IsIn(std::uint32_t wordnet_offset, std::string_view category);
 
-  // A synset's own words, its synonyms, lower-case: "hotdog", "hot dog", "red hot"; never
-  // the name of a category the synset is not in.
-  static std::vector<std::string_view> WordsOf(std::uint32_t wordnet_offset);
-
-  // The words of a synset's WordNet ancestors within its categories and below their roots,
-  // lower-case and nearest first: "spaniel", "sporting dog", "gun dog", "hunting dog" for a
-  // Brittany spaniel, whose category "dog" names the rest. For a synset under no category,
-  // the ancestors up to the few most general (entity, object, whole, ...). Never the name of
-  // a category the synset is not in (another sense of the word). The names a person may
-  // search a label by, besides its own and its categories'.
+  // The words of a synset's WordNet ancestors below its nearest categories, lower-case and
+  // nearest first: "spaniel", "sporting dog", "gun dog", "hunting dog" for a Brittany
+  // spaniel, whose category "dog" names the rest, and the phrases of the categories' own
+  // synsets ("domestic dog"). For a synset under no category, the ancestors up to the few
+  // most general (entity, object, whole, ...). Never the name of a category the synset is
+  // not in (another sense of the word). The names a person may search a label by, besides
+  // its own and its categories'.
   static std::vector<std::string_view> AncestorWordsOf(std::uint32_t wordnet_offset);
 
   // "n02099601" -> 2099601; nullopt for anything that is not an ImageNet-style id.

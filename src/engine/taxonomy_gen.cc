@@ -1,7 +1,6 @@
 // Build-time generator: reads the category list and WordNet 3.0's data.noun and writes C++
 // tables: every noun synset under some category with the set of its categories, and the
-// hypernym edges and words that let a label be found by its synonyms and the names of its
-// ancestors.
+// hypernym edges and words that let a label be found by the names of its ancestors.
 // Running it at build time keeps WordNet out of the runtime dependencies.
 #include <algorithm>
 #include <cctype>
@@ -168,15 +167,19 @@ int main(int argc, char** argv) {
   }
   out << "};\n";
 
-  // For search: every synset's hypernym edges, and every synset's words, marking the few
-  // most general synsets (entity, object, whole, matter...), whose words would match nearly
-  // everything as an ancestor's.
+  // For search: every synset's hypernym edges, and the words of the synsets that are some
+  // synset's hypernym, except the few most general ones (entity, object, whole, matter...),
+  // which would match nearly everything.
   constexpr int kMostGeneralDepth = 3;
   const std::map<std::uint32_t, int> depth = Depths(nouns);
   out << "inline constexpr HypernymEdge kHypernymEdges[] = {\n";
+  std::map<std::uint32_t, const Synset*> hypernyms_with_words;
   for (const auto& [offset, synset] : nouns) {
     for (std::uint32_t hypernym : synset.hypernyms) {
       out << "    {" << offset << "u, " << hypernym << "u},\n";
+      if (depth.contains(hypernym) && depth.at(hypernym) > kMostGeneralDepth) {
+        hypernyms_with_words.emplace(hypernym, &nouns.at(hypernym));
+      }
     }
   }
   out << "};\n";
@@ -188,11 +191,9 @@ int main(int argc, char** argv) {
   out << "inline constexpr std::uint32_t kCategoryRoots[] = {\n";
   for (std::uint32_t root : roots) out << "    " << root << "u,\n";
   out << "};\n";
-  out << "inline constexpr SynsetWords kSynsetWords[] = {\n";
-  for (const auto& [offset, synset] : nouns) {
-    const bool most_general = !depth.contains(offset) || depth.at(offset) <= kMostGeneralDepth;
-    out << "    {" << offset << "u, " << (most_general ? "true" : "false") << ", \""
-        << JoinedLiteral(synset.words) << "\"},\n";
+  out << "inline constexpr SynsetWords kHypernymWords[] = {\n";
+  for (const auto& [offset, synset] : hypernyms_with_words) {
+    out << "    {" << offset << "u, \"" << JoinedLiteral(synset->words) << "\"},\n";
   }
   out << "};\n";
   return out ? 0 : 1;

@@ -263,6 +263,7 @@ ServeProcess::StartOutcome ServeProcess::StartOnce(const std::vector<std::string
                                               loop_.getLoop());
   // Ready, and past the first two seconds in which the start-up crash happens.
   bool ready = false;
+  std::string not_ready;  // the last /readyz answer's reason
   while (std::chrono::steady_clock::now() - spawned < std::chrono::seconds(15)) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -278,13 +279,18 @@ ServeProcess::StartOutcome ServeProcess::StartOnce(const std::vector<std::string
                     << log().substr(0, 6000);
       return StartOutcome::kDone;
     }
-    if (!ready) ready = Get("/readyz").status == 200;
+    if (!ready) {
+      const HttpResult readiness = Get("/readyz");
+      ready = readiness.status == 200;
+      if (readiness.status != 0) not_ready = readiness.body;
+    }
     if (ready && std::chrono::steady_clock::now() - spawned > std::chrono::seconds(2)) {
       return StartOutcome::kDone;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ADD_FAILURE() << "argus " << command_ << " did not become ready:\n" << log().substr(0, 6000);
+  ADD_FAILURE() << "argus " << command_ << " did not become ready: " << not_ready << "\n"
+                << log().substr(0, 6000);
   return StartOutcome::kDone;
 }
 
