@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "common/json.h"
+#include "engine/taxonomy.h"
 
 namespace argus::api {
 
@@ -35,6 +39,18 @@ Json::Value ImageJson(const catalog::ImageRecord& record) {
     Json::Value result;
     if (ReadJson(record.result_json, result)) {
       image["labels"] = result["labels"];
+      // The categories of the day, as the search index has them: a result stored before a
+      // category was added (buses became vehicles) is found by it and shows it.
+      for (Json::Value& label : image["labels"]) {
+        const auto offset = label.isObject() && label["wnid"].isString()
+                                ? engine::Taxonomy::OffsetOfWnid(label["wnid"].asString())
+                                : std::nullopt;
+        if (!offset) continue;
+        Json::Value& parents = label["parents"] = Json::Value(Json::arrayValue);
+        for (std::string_view parent : engine::Taxonomy::ParentsOf(*offset)) {
+          parents.append(std::string(parent));
+        }
+      }
       if (result.isMember("spirit_dog")) image["spirit_dog"] = result["spirit_dog"];
     }
     image["model"] = record.model;
