@@ -26,6 +26,19 @@ void AcceptSizeWithUnit(CLI::Option& option) {
   option.transform(CLI::AsSizeValue(false))->check(AtLeastOne());
 }
 
+CLI::Validator WholeNumberUpTo(unsigned long long high) {
+  return CLI::Validator(
+      [high](const std::string& text) -> std::string {
+        unsigned long long value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc() || end != text.data() + text.size() || value > high) {
+          return std::format("\"{}\" is not a whole number from 0 to {}", text, high);
+        }
+        return {};
+      },
+      std::format("NUMBER in [0 - {}]", high));
+}
+
 CLI::Validator Between(double low, double high) {
   return CLI::Validator(
       [low, high](const std::string& text) -> std::string {

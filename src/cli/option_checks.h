@@ -12,6 +12,10 @@ const CLI::Validator& AtLeastOne();
 // as CLI::AsSizeValue reads them), at least 1 byte.
 void AcceptSizeWithUnit(CLI::Option& option);
 
+// A whole number from 0 to `high`, written in digits alone ("1.5" and "-0" are refused by
+// name, where CLI11 said "Could not convert").
+CLI::Validator WholeNumberUpTo(unsigned long long high);
+
 // A number from `low` to `high`. CLI::Range lets "nan" through, since every comparison with it
 // is false.
 CLI::Validator Between(double low, double high);

@@ -178,7 +178,10 @@ TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedCommandOfACommand) {
   EXPECT_THAT(none.err, HasSubstr("argus accounts: a command is needed (commands: list, "));
   const Outcome negative = RunArgus("serve --max-connections -5", "timeout 60");
   EXPECT_EQ(negative.exit_code, 2);
-  EXPECT_THAT(negative.err, HasSubstr("\"-5\" is not a number from 0 to 1048576"));
+  EXPECT_THAT(negative.err, HasSubstr("\"-5\" is not a whole number from 0 to 1048576"));
+  const Outcome fraction = RunArgus("serve --max-connections 1.5", "timeout 60");
+  EXPECT_EQ(fraction.exit_code, 2);
+  EXPECT_THAT(fraction.err, HasSubstr("\"1.5\" is not a whole number from 0 to 1048576"));
 }
 
 // CLI11 said "was not readable (missing?)" of a file that is there but cannot be read.

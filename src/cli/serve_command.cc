@@ -669,7 +669,7 @@ void AddServeOptions(CLI::App& command, ServeOptions& options, bool with_workers
                   "Connections held at once, beyond which new ones are closed (0: the open-file "
                   "limit less an eighth, kept for the stores)")
       ->envname("ARGUS_MAX_CONNECTIONS")
-      ->check(Between(0, 1 << 20));
+      ->check(WholeNumberUpTo(1 << 20));
   command
       .add_option("--handler-threads", options.handler_threads,
                   "Threads for request handlers that wait on the stores or hash passwords")
