@@ -53,25 +53,18 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
   auto data_dir = options.storage.Resolve();
   if (!data_dir) return fail(data_dir.error().message);
   Result<std::unique_ptr<queue::Queue>> queue;
-  {
-    std::stop_source stop;
-    Result<void> opened;
-    {
-      const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-      opened = RetryWhileUnavailable("scaler", stop.get_token(), [&]() -> Result<void> {
-        queue = queue::OpenQueue(
-            options.storage.queue_url,
-            {.visibility_timeout = std::chrono::seconds(options.storage.visibility_timeout_s)});
-        if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
-        return {};
-      });
-    }  // joined: a signal it took in the meantime has asked `stop`
-    if (stop.stop_requested()) {
-      LogLine("info", "scaler", "stopped while waiting for the queue");
-      return 0;
-    }
-    if (!opened) return fail(opened.error().message);
+  const auto opened = RetryWhileUnavailableUnlessSignalled("scaler", [&]() -> Result<void> {
+    queue = queue::OpenQueue(
+        options.storage.queue_url,
+        {.visibility_timeout = std::chrono::seconds(options.storage.visibility_timeout_s)});
+    if (!queue) return Fail(queue.error().code, "queue: " + queue.error().message);
+    return {};
+  });
+  if (!opened) {
+    LogLine("info", "scaler", "stopped while waiting for the queue");
+    return 0;
   }
+  if (!*opened) return fail(opened->error().message);
   options.scaling.scale_in_cooldown = std::chrono::seconds(options.scale_in_cooldown_s);
   scaler::WorkerPool pool(WorkerCommand(options.storage, options.settings, assets_dir->string(),
                                         options.scaling.max_workers),

@@ -457,23 +457,16 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
     }
   });
   Result<Stores> stores;
-  {
-    std::stop_source stop;
-    Result<void> opened;
-    {
-      const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
-      opened = RetryWhileUnavailable(component, stop.get_token(), [&]() -> Result<void> {
-        stores = OpenStores(options.storage);
-        if (!stores) return std::unexpected(stores.error());
-        return {};
-      });
-    }  // joined: a signal it took in the meantime has asked `stop`
-    if (stop.stop_requested()) {
-      LogLine("info", component, "stopped while waiting for the stores");
-      return 0;
-    }
-    if (!opened) return fail(opened.error().message);
+  const auto opened = RetryWhileUnavailableUnlessSignalled(component, [&]() -> Result<void> {
+    stores = OpenStores(options.storage);
+    if (!stores) return std::unexpected(stores.error());
+    return {};
+  });
+  if (!opened) {
+    LogLine("info", component, "stopped while waiting for the stores");
+    return 0;
   }
+  if (!*opened) return fail(opened->error().message);
   // Otherwise every download would try to presign, log its failure and send the bytes.
   if (options.api.presigned_downloads) {
     if (auto presigned = stores->blobs->PresignedGetUrl("probe", std::chrono::seconds(60));

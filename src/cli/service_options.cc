@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "cli/option_checks.h"
+#include "cli/signals.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/periodic.h"
@@ -176,6 +177,18 @@ Result<void> RetryWhileUnavailable(std::string_view component, const std::stop_t
     }
     if (!PauseUnlessStopped(kRetryPause, stop)) return opened;
   }
+}
+
+std::optional<Result<void>> RetryWhileUnavailableUnlessSignalled(
+    std::string_view component, const std::function<Result<void>()>& open) {
+  std::stop_source stop;
+  Result<void> opened;
+  {
+    const std::jthread watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+    opened = RetryWhileUnavailable(component, stop.get_token(), open);
+  }  // joined: a signal it took in the meantime has asked `stop`
+  if (stop.stop_requested()) return std::nullopt;
+  return opened;
 }
 
 Result<std::filesystem::path> CheckWorkerAssets(const std::string& assets_dir_option,

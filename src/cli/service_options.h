@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -94,6 +95,10 @@ Result<Stores> OpenStores(const StorageOptions& options);
 // did. Gives up when `stop` is requested, returning the last failure.
 Result<void> RetryWhileUnavailable(std::string_view component, const std::stop_token& stop,
                                    const std::function<Result<void>()>& open);
+// RetryWhileUnavailable until SIGTERM, SIGINT or SIGHUP (blocked, BlockTerminationSignals)
+// comes: nullopt then, and the caller exits 0.
+std::optional<Result<void>> RetryWhileUnavailableUnlessSignalled(
+    std::string_view component, const std::function<Result<void>()>& open);
 
 // How workers classify; `serve` and `scaler` pass these on to the workers they start.
 struct WorkerSettings {
