@@ -37,12 +37,17 @@ std::uint32_t MaskOf(std::uint32_t offset) {
 // too, and a search for containers found tow trucks, bicycles and locomotives.
 constexpr HypernymEdge kEdgesNotFollowed[] = {{4576211u, 3094503u}};  // wheeled vehicle
 
+// The bit of the category named `name` in a synset's mask; 0 for a name no category has.
+std::uint32_t CategoryBit(std::string_view name) {
+  const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), name);
+  return it == std::end(kCategoryNames) ? 0 : 1u << (it - std::begin(kCategoryNames));
+}
+
 // A word that names a category the synset is not in is another sense of it: "plant" of
 // "industrial plant" above a sawmill, "car" of "railcar" above a freight car.
 bool NamesAnotherCategory(std::string_view word, std::uint32_t categories) {
-  const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), word);
-  return it != std::end(kCategoryNames) &&
-         (categories & (1u << (it - std::begin(kCategoryNames)))) == 0;
+  const std::uint32_t bit = CategoryBit(word);
+  return bit != 0 && (categories & bit) == 0;
 }
 
 }  // namespace
@@ -59,9 +64,7 @@ std::vector<std::string_view> Taxonomy::ParentsOf(std::uint32_t wordnet_offset) 
 }
 
 bool Taxonomy::IsIn(std::uint32_t wordnet_offset, std::string_view category) {
-  const auto* it = std::find(std::begin(kCategoryNames), std::end(kCategoryNames), category);
-  if (it == std::end(kCategoryNames)) return false;
-  return MaskOf(wordnet_offset) & (1u << (it - std::begin(kCategoryNames)));
+  return (MaskOf(wordnet_offset) & CategoryBit(category)) != 0;
 }
 
 std::vector<std::string_view> Taxonomy::AncestorWordsOf(std::uint32_t wordnet_offset) {
