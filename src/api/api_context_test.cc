@@ -73,7 +73,7 @@ class ApiContextTest : public TempDirTest {
   std::unique_ptr<ApiContext> context_;
 };
 
-// A stopping process need not wait for a sweep of thousands of photos (12 s for 8,000), nor
+// A stopping process need not wait for a sweep of thousands of photos (seconds), nor
 // a client for the deletion of a large gallery: removals give way at their bounds, and a
 // later one takes up the rest.
 TEST_F(ApiContextTest, RemovalsGiveWayAtTheirBoundsAndALaterOneTakesUpTheRest) {

@@ -26,7 +26,7 @@ constexpr char kSessionCookie[] = "argus_session";
 constexpr char kCsrfCookie[] = "argus_csrf";
 
 // How long an account's deletion removes its photos before answering: proxies commonly give
-// up on an answer after 60 s, and a gallery of 24,000 photos took 29 s.
+// up on an answer after 60 s, and the removal's time grows with the gallery.
 constexpr std::chrono::seconds kAccountRemovalTime(10);
 
 // Per client address: 10 failed log-ins, 10 sign-ups, or 10 wrong passwords given to change
@@ -310,8 +310,8 @@ void DeleteAccount(const std::shared_ptr<ApiContext>& context, AttemptLimits& li
     return callback(ErrorResponse(deleted.error()));
   }
   // What a failure leaves, or a gallery too large to remove within the time a client or its
-  // proxy waits (about a millisecond a photo), the web tier's periodic sweep removes
-  // (RemovePhotosOfDeletedUsers); the account is gone either way.
+  // proxy waits, the web tier's periodic sweep removes (RemovePhotosOfDeletedUsers); the
+  // account is gone either way.
   const RemovalBounds bounds{.until = std::chrono::steady_clock::now() + kAccountRemovalTime};
   if (auto removed = context->RemoveImagesOf(user.id, bounds); !removed) {
     LogLine("error", "web",

@@ -76,7 +76,8 @@ TEST(HandlerPoolTest, RefusesWorkBeyondItsBacklogUnlessItMustRun) {
 }
 
 // Answering clients admitted before (their once-a-second re-check among them) takes no room
-// from new requests: 1,200 waiting clients had every other request refused 503 each second.
+// from new requests: more waiting clients than the bound had every other request refused 503
+// each second.
 TEST(HandlerPoolTest, WorkThatMustRunLeavesTheBacklogToNewWork) {
   HandlerPool pool(1, 2);
   std::promise<void> release;

@@ -530,7 +530,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
         std::clamp<std::chrono::seconds>(anonymous_retention / 4, std::chrono::seconds(1),
                                          kOrphanCheckPeriod),
         [&context, anonymous_retention, component](const std::stop_token& stop) {
-          // A stop need not wait for a sweep of thousands of photos (12 s for 8,000).
+          // A stop need not wait for a sweep of thousands of photos, which takes seconds.
           auto removed = context->RemoveAnonymousUploadsBefore(
               NowMs() - std::chrono::milliseconds(anonymous_retention).count(), {.stop = stop});
           if (!removed) {

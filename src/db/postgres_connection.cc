@@ -232,7 +232,7 @@ Result<std::shared_ptr<drogon::orm::DbClient>> OpenPostgresClient(std::string_vi
 // libpq hands what a server says outside a query's result to the connection's notice
 // processor, whose default prints it on stderr as plain text: "FATAL:  terminating connection
 // due to administrator command" at every restart or failover, among the JSON log lines
-// (13 to 20 of them in 4 s of ended connections). Drogon 1.9 sets no processor and offers no
+// (several at each ended connection). Drogon 1.9 sets no processor and offers no
 // hook to its connections, so PQconnectStart, which it calls for each, is interposed: this
 // definition in the executable comes before libpq's for every library that calls it (ELF
 // symbol interposition), and gives each new connection a processor that logs one JSON line.
