@@ -44,7 +44,24 @@ Result<void> ConfigureSqlite(orm::DbClient& db, const CatalogUrl& url, Durabilit
   return {};
 }
 
-Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url, DurabilityLevel durability) {
+// Before anything is written to the database: switching a new SQLite file to WAL mode writes
+// its header.
+Result<void> CheckSchema(orm::DbClient& db, SqlDialect dialect, const CatalogUrl& url,
+                         SchemaUse schema) {
+  if (schema == SchemaUse::kCreateWhenMissing) return {};
+  auto found = SqlCatalog::HasSchema(db, dialect);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return Fail(ErrorCode::kNotFound,
+                "catalog: " + url.redacted +
+                    " holds no Argus catalog (no schema_migrations table); argus serve or "
+                    "argus web makes one at its first start");
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url, DurabilityLevel durability,
+                                            SchemaUse schema) {
   namespace fs = std::filesystem;
   const std::string& path = url.sqlite_path;
   if (path != ":memory:") {
@@ -64,20 +81,27 @@ Result<std::unique_ptr<Catalog>> OpenSqlite(const CatalogUrl& url, DurabilityLev
   if (!opened)
     return Fail(ErrorCode::kIo, "catalog: " + url.redacted + ": " + opened.error().message);
   std::shared_ptr<orm::DbClient> db = std::move(*opened);
-  if (auto configured = ConfigureSqlite(*db, url, durability); !configured) {
+  auto ready = CheckSchema(*db, SqlDialect::kSqlite, url, schema).and_then([&] {
+    return ConfigureSqlite(*db, url, durability);
+  });
+  if (!ready) {
     db::ReleaseDbClient(std::move(db));
-    return std::unexpected(configured.error());
+    return std::unexpected(ready.error());
   }
   return Opened(SqlCatalog::Open(std::move(db), SqlDialect::kSqlite));
 }
 
-Result<std::unique_ptr<Catalog>> OpenPostgres(const CatalogUrl& url) {
+Result<std::unique_ptr<Catalog>> OpenPostgres(const CatalogUrl& url, SchemaUse schema) {
   // A connect_timeout in the URL bounds the whole wait, as it would bound one connection.
   auto wait = url.pg_connect_timeout_s > 0
                   ? std::chrono::milliseconds(url.pg_connect_timeout_s * 1000)
                   : kPostgresConnectWait;
   auto db = db::OpenPostgresClient(url.pg_conninfo, kPostgresConnections, wait);
   if (!db) return Fail(db.error().code, "catalog: " + url.redacted + ": " + db.error().message);
+  if (auto checked = CheckSchema(**db, SqlDialect::kPostgres, url, schema); !checked) {
+    db::ReleaseDbClient(std::move(*db));
+    return std::unexpected(checked.error());
+  }
   return Opened(SqlCatalog::Open(std::move(*db), SqlDialect::kPostgres));
 }
 
@@ -126,15 +150,16 @@ Result<std::size_t> ReindexOutdatedSearchTerms(
   return reindexed;
 }
 
-Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url, DurabilityLevel durability) {
+Result<std::unique_ptr<Catalog>> OpenCatalog(std::string_view url, DurabilityLevel durability,
+                                             SchemaUse schema) {
   auto parsed = ParseCatalogUrl(url);
   if (!parsed) return std::unexpected(parsed.error());
   try {
     switch (parsed->kind) {
       case CatalogUrl::Kind::kSqlite:
-        return OpenSqlite(*parsed, durability);
+        return OpenSqlite(*parsed, durability, schema);
       case CatalogUrl::Kind::kPostgres:
-        return OpenPostgres(*parsed);
+        return OpenPostgres(*parsed, schema);
     }
     return Fail(ErrorCode::kInternal, "catalog: unknown database kind");
   } catch (const orm::DrogonDbException& e) {

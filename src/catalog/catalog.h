@@ -321,6 +321,15 @@ Result<std::size_t> ReindexOutdatedSearchTerms(
     const std::stop_token& stop = {},
     const std::function<void(std::size_t reindexed)>& progress = {});
 
+// Whether opening a catalog may create its schema.
+enum class SchemaUse : std::uint8_t {
+  // A database without one gets it: a service's first start.
+  kCreateWhenMissing,
+  // A database without one is kNotFound and left unwritten: tools that act on a service's
+  // catalog, where a new empty one would only hide a wrong path.
+  kRequireExisting,
+};
+
 // Opens the catalog at `url` and applies pending schema migrations:
 //   "sqlite:///abs/path/catalog.db" or "sqlite://relative.db" (relative to the working
 //     directory; created when missing, its directory must exist): one connection in WAL
@@ -334,6 +343,7 @@ Result<std::size_t> ReindexOutdatedSearchTerms(
 // or database), kIo when the SQLite file cannot be opened, kUnavailable when PostgreSQL
 // cannot be reached (within connect_timeout, else 10 s); see db::PinPostgresServer.
 Result<std::unique_ptr<Catalog>> OpenCatalog(
-    std::string_view url, DurabilityLevel durability = DurabilityLevel::kProcessCrash);
+    std::string_view url, DurabilityLevel durability = DurabilityLevel::kProcessCrash,
+    SchemaUse schema = SchemaUse::kCreateWhenMissing);
 
 }  // namespace argus::catalog

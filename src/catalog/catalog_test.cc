@@ -1,6 +1,7 @@
 #include "catalog/catalog.h"
 
 #include <drogon/orm/DbClient.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <format>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <latch>
@@ -279,6 +281,39 @@ TEST_P(CatalogTest, OpeningAnExistingCatalogPrintsNothing) {
   const std::string printed = ::testing::internal::GetCapturedStderr();
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(printed, "");
+}
+
+// Tools acting on a service's catalog (argus accounts) refuse a database without a schema
+// and leave it as it was: an empty SQLite file, or one copied without its -wal, became an
+// empty catalog that answered "no accounts yet". One with the schema opens as before.
+TEST_P(CatalogTest, RequiringAnExistingSchemaRefusesADatabaseWithoutOneAndWritesNothing) {
+  const auto open_existing = [](const std::string& url) {
+    return OpenCatalog(url, DurabilityLevel::kProcessCrash, SchemaUse::kRequireExisting);
+  };
+  std::string empty_url;
+  if (GetParam() == Backend::kPostgres) {
+    empty_url = CreatePostgresDatabase(pg_database_ + "_empty");
+  } else {
+    const std::filesystem::path empty = dir_.path() / "empty.db";
+    std::ofstream{empty};
+    empty_url = "sqlite://" + empty.string();
+  }
+  auto refused = open_existing(empty_url);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("holds no Argus catalog"));
+  if (GetParam() == Backend::kPostgres) {
+    EXPECT_THAT(Must(RunPostgres(empty_url,
+                                 "SELECT count(*) FROM information_schema.tables WHERE "
+                                 "table_schema = 'public'")),
+                ::testing::ElementsAre("0"));
+  } else {
+    EXPECT_EQ(std::filesystem::file_size(dir_.path() / "empty.db"), 0u);
+    EXPECT_FALSE(std::filesystem::exists(dir_.path() / "empty.db-wal"));
+  }
+  auto opened = open_existing(url_);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  EXPECT_TRUE(Must((*opened)->ListUsers()).empty());
 }
 
 // A server that refuses connections (down, unreachable) fails statements within seconds,

@@ -628,6 +628,17 @@ Result<std::unique_ptr<SqlCatalog>> SqlCatalog::Open(std::shared_ptr<orm::DbClie
   return catalog;
 }
 
+Result<bool> SqlCatalog::HasSchema(orm::DbClient& db, SqlDialect dialect) {
+  const std::string_view exists = dialect == SqlDialect::kPostgres ? kMigrationsTableExistsPostgres
+                                                                   : kMigrationsTableExistsSqlite;
+  try {
+    const orm::Result found = db.execSqlSync(std::string(exists));
+    return Column(found[0], 0).as<int>() != 0;
+  } catch (const orm::DrogonDbException& e) {
+    return Fail(ErrorCode::kIo, std::string("catalog: looking for the schema: ") + e.base().what());
+  }
+}
+
 // Drogon queues a statement for a client with no live connection until one comes back, so
 // while the server was down each statement held its caller for the whole statement timeout:
 // the web tier's I/O threads with them, and its /healthz too. A server that keeps its

@@ -63,6 +63,8 @@ class SqlCatalog final : public Catalog {
   // processes open the same database at once: a version is applied exactly once.
   static Result<std::unique_ptr<SqlCatalog>> Open(std::shared_ptr<drogon::orm::DbClient> db,
                                                   SqlDialect dialect);
+  // Whether the database holds a catalog's schema, found without writing anything.
+  static Result<bool> HasSchema(drogon::orm::DbClient& db, SqlDialect dialect);
   ~SqlCatalog() override;
 
   Result<AddOutcome> AddUpload(const NewUpload& upload) override;

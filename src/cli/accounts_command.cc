@@ -35,7 +35,8 @@ Result<std::unique_ptr<catalog::Catalog>> OpenServiceCatalog(const AccountsOptio
                       "service's, as given to argus serve");
     }
   }
-  auto catalog = catalog::OpenCatalog(url);
+  auto catalog = catalog::OpenCatalog(url, DurabilityLevel::kProcessCrash,
+                                      catalog::SchemaUse::kRequireExisting);
   if (!catalog) {
     const std::string shown = WithoutPassword(url);
     const std::string& message = catalog.error().message;

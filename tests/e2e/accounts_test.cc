@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <barrier>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -772,6 +774,14 @@ TEST_F(AccountsTest, TheOperatorListsAccountsAndResetsAForgottenPassword) {
   EXPECT_EQ(elsewhere.exit_code, 1);
   EXPECT_THAT(elsewhere.err, HasSubstr("no catalog at"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "nothing-here")) << "nothing made there";
+  // A catalog file without a schema (made empty, or copied without its -wal) is no service's.
+  const std::filesystem::path copied = dir_.path() / "copied";
+  std::filesystem::create_directories(copied);
+  std::ofstream{copied / "catalog.db"};
+  const cli::Outcome schemaless = cli::RunArgus("accounts list --data-dir=" + copied.string());
+  EXPECT_EQ(schemaless.exit_code, 1);
+  EXPECT_THAT(schemaless.err, HasSubstr("holds no Argus catalog")) << schemaless.out;
+  EXPECT_EQ(std::filesystem::file_size(copied / "catalog.db"), 0u) << "left as it was";
 }
 
 // The only administrator cannot delete the account and leave the service without one; the
