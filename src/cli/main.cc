@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
       std::cerr << *unknown << "\n";
       return 2;
     }
+    if (auto repeated = argus::cli::RepeatedOption(app, argc, argv)) {
+      std::cerr << *repeated << "\n";
+      return 2;
+    }
     // CLI11 says "was not readable (missing?)" of a file that is there but cannot be read.
     if (dynamic_cast<const CLI::FileError*>(&e) != nullptr && app.get_config_ptr()->count() > 0) {
       const std::string file = app.get_config_ptr()->as<std::string>();
@@ -68,7 +72,8 @@ int main(int argc, char** argv) {
     }
     // CLI11 names the key it could not place, not the file it is in.
     if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr) {
-      std::cerr << "argus: " << app.get_config_ptr()->as<std::string>() << ": " << e.what() << "\n";
+      std::cerr << "argus: " << app.get_config_ptr()->as<std::string>() << ": "
+                << argus::cli::ConfigErrorMessage(e.what()) << "\n";
       return 2;
     }
     if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr) {

@@ -240,4 +240,41 @@ std::optional<std::string> UnknownSubcommand(const CLI::App& app, int argc, char
   return where + "a command is needed " + which;
 }
 
+std::string ConfigErrorMessage(std::string_view cli11_message) {
+  constexpr std::string_view kUnparsed = "INI was not able to parse ";
+  if (!cli11_message.starts_with(kUnparsed)) return std::string(cli11_message);
+  return std::format(
+      "\"{}\" is no option's key (a misspelt key, or a line that is not key = value)",
+      cli11_message.substr(kUnparsed.size()));
+}
+
+std::optional<std::string> RepeatedOption(const CLI::App& app, int argc, char** argv) {
+  std::vector<const CLI::App*> commands{&app};
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    for (const CLI::App* sub : commands[i]->get_subcommands()) commands.push_back(sub);
+  }
+  for (const CLI::App* command : commands) {
+    for (const CLI::Option* option : command->get_options()) {
+      if (option->get_items_expected_max() != 1 || option->count() < 2) continue;
+      std::string values;
+      for (const std::string& value : option->results()) {
+        values += std::format("{}\"{}\"", values.empty() ? "" : ", ", value);
+      }
+      // "--port", "--port=1", "-k", "-k1".
+      const bool on_command_line = std::ranges::any_of(argv + 1, argv + argc, [&](const char* arg) {
+        const std::string_view given = arg;
+        if (given.starts_with("--"))
+          return option->check_name(std::string(given.substr(0, given.find('='))));
+        return given.size() >= 2 && given[0] == '-' &&
+               option->check_name(std::string(given.substr(0, 2)));
+      });
+      const std::string name = option->get_name();
+      return std::format("argus: {} {} {} times ({}); it takes one value", name,
+                         on_command_line ? "was given" : "is set in the config file",
+                         option->count(), values);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace argus::cli

@@ -33,4 +33,14 @@ std::optional<CLI::ValidationError> UnreadableFlagEnvironment(const CLI::App& ap
 // naming the word given and the commands there are. nullopt otherwise.
 std::optional<std::string> UnknownSubcommand(const CLI::App& app, int argc, char** argv);
 
+// After a failed parse, when an option that takes one value was given more (CLI11's "--port:
+// At Most 1 required but received 2"), on the command line or in the config file: the message
+// naming the option, where it was given, and its values.
+// nullopt otherwise.
+std::optional<std::string> RepeatedOption(const CLI::App& app, int argc, char** argv);
+
+// CLI11's message about a config file in the file's terms: of a key no option has, or of a
+// line that is no key = value, CLI11 says "INI was not able to parse KEY", of TOML files too.
+std::string ConfigErrorMessage(std::string_view cli11_message);
+
 }  // namespace argus::cli

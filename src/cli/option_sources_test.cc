@@ -105,8 +105,33 @@ TEST_F(OptionSourcesTest, TheBinaryNamesTheFileOfAKeyNoOptionHas) {
   std::ofstream(config) << "[serve]\nprot = 1001\n";
   const Outcome refused = RunArgus("--config=" + config.string() + " serve", "timeout 60");
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_THAT(refused.err,
-              HasSubstr("argus: " + config.string() + ": INI was not able to parse serve.prot"));
+  EXPECT_THAT(refused.err, HasSubstr("argus: " + config.string() +
+                                     ": \"serve.prot\" is no option's key (a misspelt key, or a "
+                                     "line that is not key = value)"));
+  std::ofstream(config) << "[serve]\nport 1001\n";
+  const Outcome garbled = RunArgus("--config=" + config.string() + " serve", "timeout 60");
+  EXPECT_EQ(garbled.exit_code, 2);
+  EXPECT_THAT(garbled.err, HasSubstr("\"serve.port 1001\" is no option's key"));
+}
+
+// CLI11 said "--port: At Most 1 required but received 2", also of a key twice in the file.
+TEST_F(OptionSourcesTest, TheBinaryNamesAnOptionGivenTwiceAndWhere) {
+  const std::filesystem::path config = dir_ / "argus.toml";
+  std::ofstream(config) << "[serve]\nport = 8089\nport = 8090\n";
+  const std::string data = " --data-dir=" + (dir_ / "data").string();
+  const std::pair<std::string, std::string> cases[] = {
+      {"serve --port=8089 --port 8090" + data,
+       "argus: --port was given 2 times (\"8089\", \"8090\"); it takes one value"},
+      {"classify -k1 --top-k 2 " + dir_.string(), "argus: --top-k was given 2 times"},
+      {"--config=" + config.string() + " serve" + data,
+       "argus: --port is set in the config file 2 times (\"8089\", \"8090\")"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    const Outcome refused = RunArgus(arguments, "timeout 60");
+    EXPECT_EQ(refused.exit_code, 2) << arguments;
+    EXPECT_THAT(refused.err, HasSubstr(message)) << arguments;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data"));
 }
 
 // The same order in the real binary: a maximum of 1 from the environment, over the file's 4,
