@@ -2,6 +2,9 @@
 
 #include <drogon/HttpRequest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <format>
 #include <functional>
 #include <limits>
@@ -11,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "api/http_errors.h"
 #include "common/ascii.h"
@@ -45,6 +49,23 @@ void WarnOfIgnoredForwarding(const std::string& peer) {
                       "balancer, name it in --trusted-proxies, or all its clients share one "
                       "address's limit of failed log-ins",
                       peer));
+}
+
+// The image an object of Argus's belongs to ("inputs/ID", "outputs/ID.json",
+// "thumbnails/ID.jpg"), or "" for any other key.
+std::string ImageOfObject(std::string_view key) {
+  const std::size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return "";
+  constexpr std::size_t kIdLength = 64;  // the hex sha256 of the bytes
+  const std::string id(key.substr(slash + 1, kIdLength));
+  if (id.size() != kIdLength || !std::ranges::all_of(id, [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      })) {
+    return "";
+  }
+  const bool argus_key = key == worker::InputKey(id) || key == worker::OutputKey(id) ||
+                         key == worker::ThumbnailKey(id);
+  return argus_key ? id : "";
 }
 
 }  // namespace
@@ -138,6 +159,80 @@ Result<std::size_t> ApiContext::RemovePhotosOfDeletedUsers(const RemovalBounds& 
     auto photos = RemoveImagesOf(user, bounds);
     if (!photos) return std::unexpected(photos.error());
     removed += *photos;
+  }
+  return removed;
+}
+
+Result<std::size_t> ApiContext::RemoveObjectsOfNoImage(
+    std::chrono::system_clock::time_point written_before, const RemovalBounds& bounds) {
+  struct Candidate {
+    std::string key;
+    std::string image;
+  };
+  // Looked up in the catalog a batch at a time.
+  constexpr std::size_t kBatch = 500;
+  std::vector<Candidate> batch;
+  std::size_t removed = 0;
+  // Under the image's lock, as an upload stores bytes and records them; another replica's
+  // upload is not held by it, so the bytes are put back if it recorded the image meanwhile.
+  const auto remove = [this](const Candidate& object) -> Result<bool> {
+    const std::unique_lock held = LockImage(object.image);
+    auto image = catalog.GetImage(object.image);
+    if (image) return false;
+    if (image.error().code != ErrorCode::kNotFound) return std::unexpected(image.error());
+    const bool input = object.key == worker::InputKey(object.image);
+    std::vector<std::byte> bytes;
+    if (input) {
+      auto read = blobs.Get(object.key);
+      if (!read) {
+        if (read.error().code == ErrorCode::kNotFound) return false;
+        return std::unexpected(read.error());
+      }
+      bytes = std::move(*read);
+    }
+    if (auto deleted = blobs.Delete(object.key); !deleted) return std::unexpected(deleted.error());
+    if (!input) return true;
+    auto recorded = catalog.GetImage(object.image);
+    if (!recorded && recorded.error().code == ErrorCode::kNotFound) return true;
+    const std::string type = recorded ? recorded->content_type : "application/octet-stream";
+    if (auto restored = blobs.Put(object.key, bytes, type, blob::Durability::kPowerLoss);
+        !restored) {
+      return std::unexpected(restored.error());
+    }
+    if (!recorded) return std::unexpected(recorded.error());
+    return false;
+  };
+  const auto remove_batch = [&]() -> Result<void> {
+    std::vector<std::string> images;
+    images.reserve(batch.size());
+    for (const Candidate& object : batch) images.push_back(object.image);
+    auto known = catalog.KnownImages(images);
+    if (!known) return std::unexpected(known.error());
+    for (const Candidate& object : batch) {
+      if (known->contains(object.image)) continue;
+      if (bounds.Reached()) break;
+      auto gone = remove(object);
+      if (!gone) return std::unexpected(gone.error());
+      removed += *gone ? 1 : 0;
+    }
+    batch.clear();
+    return {};
+  };
+  for (const std::string_view folder : {"inputs/", "outputs/", "thumbnails/"}) {
+    Result<void> failed;
+    auto listed = blobs.List(folder, [&](const blob::ListedObject& object) {
+      if (bounds.Reached()) return false;
+      std::string image = ImageOfObject(object.key);
+      if (object.written >= written_before || image.empty()) return true;
+      batch.push_back({.key = object.key, .image = std::move(image)});
+      if (batch.size() < kBatch) return true;
+      failed = remove_batch();
+      return failed.has_value();
+    });
+    if (!failed) return std::unexpected(failed.error());
+    if (!listed) return std::unexpected(listed.error());
+    if (auto rest = remove_batch(); !rest) return std::unexpected(rest.error());
+    if (bounds.Reached()) break;
   }
   return removed;
 }

@@ -184,6 +184,12 @@ struct ApiContext {
   // unless sent again since, until `bounds` are reached; returns how many.
   Result<std::size_t> RemoveAnonymousUploadsBefore(std::int64_t before_ms,
                                                    const RemovalBounds& bounds = {});
+  // The objects of images the catalog does not have (bytes stored by an upload that a crash
+  // or a catalog outage kept from being recorded; an output or thumbnail written as its image
+  // was removed) and that were written before `written_before`, until `bounds` are reached;
+  // returns how many. Bytes an upload through another replica records meanwhile are put back.
+  Result<std::size_t> RemoveObjectsOfNoImage(std::chrono::system_clock::time_point written_before,
+                                             const RemovalBounds& bounds = {});
 
  private:
   friend class BacklogReservation;

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <format>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "blob/store_with_a_step_test.h"
 #include "common/clock.h"
 #include "common/temp_dir_test.h"
 #include "worker/worker.h"
@@ -98,6 +101,57 @@ TEST_F(ApiContextTest, RemovalsGiveWayAtTheirBoundsAndALaterOneTakesUpTheRest) {
   EXPECT_EQ(StoredInputs(owned), 5u);
   EXPECT_EQ(context_->RemovePhotosOfDeletedUsers(), 5u);
   EXPECT_EQ(StoredInputs(owned), 0u);
+}
+
+// Bytes a crash or a catalog outage kept from being recorded stayed in the blob store for
+// good, as did an output or thumbnail written as its image was removed. The sweep removes
+// objects of no image once old enough, and leaves recorded images and newer objects alone.
+TEST_F(ApiContextTest, ObjectsOfNoImageAreRemovedOnceOldEnough) {
+  const std::vector<std::string> recorded = AddDonePhotos("", 1);
+  const std::vector<std::byte> bytes(16, std::byte{'y'});
+  const auto id = [](int n) { return std::format("{:064x}", 100 + n); };
+  const std::vector<std::string> unrecorded = {worker::InputKey(id(1)), worker::OutputKey(id(2)),
+                                               worker::ThumbnailKey(id(2))};
+  const std::vector<std::string> kept = {worker::OutputKey(recorded[0]), "inputs/not-an-image",
+                                         "elsewhere/" + id(3)};
+  for (const std::string& key : unrecorded) {
+    ASSERT_TRUE(blobs_->Put(key, bytes, "image/jpeg", blob::Durability::kRecreatable));
+  }
+  for (const std::string& key : kept) {
+    ASSERT_TRUE(blobs_->Put(key, bytes, "image/jpeg", blob::Durability::kRecreatable));
+  }
+  std::this_thread::sleep_for(20ms);
+  const auto cutoff = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(20ms);
+  const std::string recent = worker::InputKey(id(4));
+  ASSERT_TRUE(blobs_->Put(recent, bytes, "image/jpeg", blob::Durability::kRecreatable));
+
+  std::stop_source stopped;
+  stopped.request_stop();
+  EXPECT_EQ(context_->RemoveObjectsOfNoImage(cutoff, {.stop = stopped.get_token()}), 0u);
+  EXPECT_EQ(context_->RemoveObjectsOfNoImage(cutoff), 3u);
+  for (const std::string& key : unrecorded) EXPECT_FALSE(*blobs_->Exists(key)) << key;
+  for (const std::string& key : kept) EXPECT_TRUE(*blobs_->Exists(key)) << key;
+  EXPECT_TRUE(*blobs_->Exists(recent));
+  EXPECT_EQ(StoredInputs(recorded), 1u);
+  EXPECT_EQ(context_->RemoveObjectsOfNoImage(cutoff), 0u);
+}
+
+// An upload through another replica (not held by this one's image lock) that records the
+// image between the sweep's look at the catalog and its deletion gets its bytes back.
+TEST_F(ApiContextTest, BytesAnotherReplicaRecordsDuringTheirRemovalArePutBack) {
+  const std::string id = std::format("{:064x}", 200);
+  const std::vector<std::byte> bytes(16, std::byte{'z'});
+  ASSERT_TRUE(
+      blobs_->Put(worker::InputKey(id), bytes, "image/png", blob::Durability::kRecreatable));
+  blob::StoreWithAStepAfterARead store(*blobs_, worker::InputKey(id), [&] {
+    EXPECT_TRUE(catalog_->AddUpload(
+        {.id = id, .owner = "", .filename = "again.png", .content_type = "image/png"}));
+  });
+  ApiContext replica(*catalog_, *queue_, *job_marks_, store, *events_, hub_, metrics_, handlers_,
+                     ApiOptions{});
+  EXPECT_EQ(replica.RemoveObjectsOfNoImage(std::chrono::system_clock::now() + 1s), 0u);
+  EXPECT_EQ(blobs_->Get(worker::InputKey(id)), bytes);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -21,6 +22,11 @@ enum class Durability : std::uint8_t {
   // data kept elsewhere and can be made again (a result copied from the catalog, a
   // thumbnail), so it skips the flushes to stable storage that dominate small writes.
   kRecreatable,
+};
+
+struct ListedObject {
+  std::string key;
+  std::chrono::system_clock::time_point written;  // when the object was last put
 };
 
 // Objects by key, like an S3 bucket: "inputs/<sha256>", "outputs/<sha256>.json",
@@ -43,6 +49,11 @@ class BlobStore {
   // Deleting a missing object succeeds.
   virtual Result<void> Delete(std::string_view key) = 0;
   virtual Result<bool> Exists(std::string_view key) = 0;
+  // Calls `visit` with each object whose key starts with `folder` ("inputs/"; "" for all),
+  // in no particular order, until it returns false. An object put or deleted meanwhile may
+  // or may not be visited.
+  virtual Result<void> List(std::string_view folder,
+                            const std::function<bool(const ListedObject&)>& visit) = 0;
   // A URL that lets anyone GET the object for `expires` without credentials, so clients can
   // fetch files and thumbnails from the store directly. The object need not exist yet.
   // kInvalidArgument when the store cannot make one (a local folder) or `expires` is not

@@ -6,7 +6,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <format>
@@ -218,6 +220,57 @@ TEST_P(BlobStoreTest, ConcurrentClientsKeepTheirObjectsApart) {
   for (std::thread& thread : threads) thread.join();
 }
 
+// The keys `store` lists in `folder`, sorted, each checked to have been written within the
+// last minute (S3 dates objects to the second, and a clock may be a little ahead).
+std::vector<std::string> ListedKeys(BlobStore& store, std::string_view folder) {
+  std::vector<std::string> keys;
+  const auto now = std::chrono::system_clock::now();
+  auto listed = store.List(folder, [&](const ListedObject& object) {
+    EXPECT_LT(now - object.written, std::chrono::minutes(1)) << object.key;
+    EXPECT_LT(object.written - now, std::chrono::seconds(5)) << object.key;
+    keys.push_back(object.key);
+    return true;
+  });
+  EXPECT_TRUE(listed) << listed.error().message;
+  std::ranges::sort(keys);
+  return keys;
+}
+
+TEST_P(BlobStoreTest, ListsTheObjectsOfAFolderWithWhenTheyWereWritten) {
+  for (const char* key : {"inputs/b", "inputs/a", "inputs/deeper/c", "outputs/a.json", "top"}) {
+    ASSERT_TRUE(store_->Put(key, Bytes(key), "text/plain", Durability::kRecreatable));
+  }
+  ASSERT_TRUE(store_->Put("gone/x", Bytes("x"), "text/plain", Durability::kRecreatable));
+  ASSERT_TRUE(store_->Delete("gone/x"));
+  EXPECT_EQ(ListedKeys(*store_, "inputs/"),
+            (std::vector<std::string>{"inputs/a", "inputs/b", "inputs/deeper/c"}));
+  EXPECT_EQ(ListedKeys(*store_, ""),
+            (std::vector<std::string>{"inputs/a", "inputs/b", "inputs/deeper/c", "outputs/a.json",
+                                      "top"}));
+  EXPECT_TRUE(ListedKeys(*store_, "gone/").empty());
+  EXPECT_TRUE(ListedKeys(*store_, "never/").empty());
+
+  int visited = 0;
+  EXPECT_TRUE(store_->List("inputs/", [&](const ListedObject&) { return ++visited < 2; }));
+  EXPECT_EQ(visited, 2) << "a visit that returns false ends the listing";
+  for (const char* folder : {"inputs", "/inputs/", "../", "in~puts/"}) {
+    auto refused = store_->List(folder, [](const ListedObject&) { return true; });
+    ASSERT_FALSE(refused) << folder;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument) << folder;
+  }
+}
+
+// S3 answers a listing 1,000 keys at a time.
+TEST_P(BlobStoreTest, ListsFoldersOfMoreObjectsThanOnePage) {
+  constexpr int kObjects = 1003;
+  std::vector<std::string> keys;
+  for (int i = 0; i < kObjects; ++i) {
+    keys.push_back(std::format("many/{:04}", i));
+    ASSERT_TRUE(store_->Put(keys.back(), Bytes("1"), "text/plain", Durability::kRecreatable));
+  }
+  EXPECT_EQ(ListedKeys(*store_, "many/"), keys);
+}
+
 class LocalBlobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -247,6 +300,13 @@ TEST_F(LocalBlobStoreTest, LeavesNoTemporaryFiles) {
     names.push_back(entry.path().filename().string());
   }
   EXPECT_EQ(names, std::vector<std::string>{"k"});
+}
+
+// What a Put under way, or one a crash cut short, leaves in the folder is no object.
+TEST_F(LocalBlobStoreTest, ListsNoTemporaryFiles) {
+  ASSERT_TRUE(store_->Put("d/k", Bytes("1"), "", Durability::kPowerLoss));
+  std::ofstream(dir_ / "store/d/.k~0123456789abcdef") << "part of a put";
+  EXPECT_EQ(ListedKeys(*store_, "d/"), std::vector<std::string>{"d/k"});
 }
 
 TEST_F(LocalBlobStoreTest, MakingAMissingObjectDurableIsNotFound) {

@@ -49,4 +49,13 @@ Result<void> ValidateKey(std::string_view key) {
   }
 }
 
+Result<void> ValidateFolder(std::string_view folder) {
+  if (folder.empty()) return {};
+  if (!folder.ends_with('/')) {
+    return Fail(ErrorCode::kInvalidArgument,
+                std::format("blob folder \"{}\" does not end with '/'", folder));
+  }
+  return ValidateKey(folder.substr(0, folder.size() - 1));
+}
+
 }  // namespace argus::blob

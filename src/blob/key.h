@@ -17,4 +17,7 @@ inline constexpr std::size_t kMaxKeySegmentBytes = 200;
 // single '/', none of them "." or "..".
 Result<void> ValidateKey(std::string_view key);
 
+// kInvalidArgument unless `folder` is "" (every key) or a valid key followed by '/'.
+Result<void> ValidateFolder(std::string_view folder);
+
 }  // namespace argus::blob

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <filesystem>
 #include <format>
+#include <functional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -155,6 +158,42 @@ class LocalBlobStore final : public BlobStore {
       return std::unexpected(SystemError(errno, "look up", path));
     }
     return S_ISREG(info.st_mode);
+  }
+
+  Result<void> List(std::string_view folder,
+                    const std::function<bool(const ListedObject&)>& visit) override {
+    if (auto valid = ValidateFolder(folder); !valid) return valid;
+    namespace fs = std::filesystem;
+    const fs::path root(root_.empty() ? "/" : root_);
+    std::error_code error;
+    fs::recursive_directory_iterator entry(root / folder, error);
+    if (error == std::errc::no_such_file_or_directory || error == std::errc::not_a_directory) {
+      return {};
+    }
+    for (; !error && entry != fs::recursive_directory_iterator(); entry.increment(error)) {
+      const bool regular = entry->is_regular_file(error);
+      // Deleted since it was found.
+      if (error) {
+        error.clear();
+        continue;
+      }
+      if (!regular) continue;
+      const std::string key = entry->path().lexically_relative(root).string();
+      // Temporary files of a Put under way, or of one a crash cut short, are no objects.
+      if (!ValidateKey(key)) continue;
+      const auto written = entry->last_write_time(error);
+      if (error) {
+        error.clear();
+        continue;
+      }
+      if (!visit({.key = key,
+                  .written = std::chrono::clock_cast<std::chrono::system_clock>(written)})) {
+        return {};
+      }
+    }
+    if (error)
+      return std::unexpected(SystemError(error.value(), "list", root_ + "/" + std::string(folder)));
+    return {};
   }
 
   Result<std::string> PresignedGetUrl(std::string_view /*key*/,

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <format>
+#include <functional>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -18,6 +21,19 @@ constexpr std::chrono::seconds kMaxPresignedExpiry = std::chrono::days(7);
 
 std::unexpected<Error> BadUrl(std::string_view why) {
   return Fail(ErrorCode::kInvalidArgument, std::format("bad s3:// blob store URL: {}", why));
+}
+
+// S3's LastModified: "2026-12-07T23:10:49.000Z".
+Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view text) {
+  std::chrono::sys_time<std::chrono::milliseconds> time;
+  std::istringstream in{std::string(text)};
+  in >> std::chrono::parse("%FT%T", time);
+  if (in.fail()) {
+    return Fail(ErrorCode::kIo, std::format("S3 listed an object written at \"{}\", which is not "
+                                            "an ISO 8601 time",
+                                            text));
+  }
+  return time;
 }
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
@@ -226,6 +242,41 @@ class S3BlobStore final : public BlobStore {
     if (response->status == 200) return true;
     if (response->status == 404) return false;
     return std::unexpected(ResponseError(*response, Action("HEAD", key)));
+  }
+
+  // ListObjectsV2, a page of up to 1,000 keys at a time.
+  Result<void> List(std::string_view folder,
+                    const std::function<bool(const ListedObject&)>& visit) override {
+    if (auto valid = ValidateFolder(folder); !valid) return valid;
+    std::string continuation;
+    do {
+      QueryParameters query = {{"list-type", "2"}, {"prefix", std::string(folder)}};
+      if (!continuation.empty()) query.emplace_back("continuation-token", continuation);
+      auto response = client_->Send({.method = "GET", .query = std::move(query)});
+      if (!response) return std::unexpected(response.error());
+      if (response->status != 200) {
+        return std::unexpected(ResponseError(*response, Action("GET (list)", folder)));
+      }
+      std::string_view rest = BodyText(*response);
+      for (std::size_t at = rest.find("<Contents>"); at != std::string_view::npos;
+           at = rest.find("<Contents>")) {
+        rest.remove_prefix(at);
+        const std::size_t end = rest.find("</Contents>");
+        if (end == std::string_view::npos) break;
+        const std::string_view contents = rest.substr(0, end);
+        rest.remove_prefix(end);
+        auto written = ParseTimestamp(ElementText(contents, "LastModified"));
+        if (!written) return std::unexpected(written.error());
+        if (!visit({.key = XmlUnescape(ElementText(contents, "Key")), .written = *written})) {
+          return {};
+        }
+      }
+      const std::string_view body = BodyText(*response);
+      continuation = ElementText(body, "IsTruncated") == "true"
+                         ? XmlUnescape(ElementText(body, "NextContinuationToken"))
+                         : "";
+    } while (!continuation.empty());
+    return {};
   }
 
   Result<std::string> PresignedGetUrl(std::string_view key, std::chrono::seconds expires) override {

@@ -85,41 +85,6 @@ ErrorCode TransferErrorCode(CURLcode code) {
   }
 }
 
-// The text of the first <name> element: S3's error bodies are flat and small, so no XML
-// parser is needed.
-std::string_view ElementText(std::string_view xml, std::string_view name) {
-  const std::string open = std::format("<{}>", name);
-  const std::string close = std::format("</{}>", name);
-  const std::size_t begin = xml.find(open);
-  if (begin == std::string_view::npos) return {};
-  const std::size_t text = begin + open.size();
-  const std::size_t end = xml.find(close, text);
-  if (end == std::string_view::npos) return {};
-  return xml.substr(text, end - text);
-}
-
-std::string XmlUnescape(std::string_view text) {
-  static constexpr std::pair<std::string_view, char> kEntities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-  std::string plain;
-  while (!text.empty()) {
-    const auto entity = std::ranges::find_if(
-        kEntities, [&](const auto& candidate) { return text.starts_with(candidate.first); });
-    if (entity != std::end(kEntities)) {
-      plain += entity->second;
-      text.remove_prefix(entity->first.size());
-    } else {
-      plain += text.front();
-      text.remove_prefix(1);
-    }
-  }
-  return plain;
-}
-
-std::string_view BodyText(const S3Response& response) {
-  return {reinterpret_cast<const char*>(response.body.data()), response.body.size()};
-}
-
 // `code` is libcurl's outcome of the exchange, CURLE_OK when a response came.
 Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std::string& sigv4,
                            const std::string& url, const S3Request& request, CURLcode& code) {
@@ -196,6 +161,39 @@ Result<S3Response> Perform(CURL* curl, const S3ClientOptions& options, const std
 }
 
 }  // namespace
+
+std::string_view ElementText(std::string_view xml, std::string_view name) {
+  const std::string open = std::format("<{}>", name);
+  const std::string close = std::format("</{}>", name);
+  const std::size_t begin = xml.find(open);
+  if (begin == std::string_view::npos) return {};
+  const std::size_t text = begin + open.size();
+  const std::size_t end = xml.find(close, text);
+  if (end == std::string_view::npos) return {};
+  return xml.substr(text, end - text);
+}
+
+std::string XmlUnescape(std::string_view text) {
+  static constexpr std::pair<std::string_view, char> kEntities[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+  std::string plain;
+  while (!text.empty()) {
+    const auto entity = std::ranges::find_if(
+        kEntities, [&](const auto& candidate) { return text.starts_with(candidate.first); });
+    if (entity != std::end(kEntities)) {
+      plain += entity->second;
+      text.remove_prefix(entity->first.size());
+    } else {
+      plain += text.front();
+      text.remove_prefix(1);
+    }
+  }
+  return plain;
+}
+
+std::string_view BodyText(const S3Response& response) {
+  return {reinterpret_cast<const char*>(response.body.data()), response.body.size()};
+}
 
 struct S3Client::HandlePool {
   std::mutex mutex;

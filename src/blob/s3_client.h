@@ -98,6 +98,13 @@ class S3Client {
 // misconfigured (credentials, permissions, bucket).
 Error ResponseError(const S3Response& response, std::string_view action);
 
+// S3's answers are flat and small XML documents, read without an XML parser:
+// The text of the first <name> element of `xml`, "" when there is none.
+std::string_view ElementText(std::string_view xml, std::string_view name);
+// `text` with XML's five predefined entities replaced by their characters.
+std::string XmlUnescape(std::string_view text);
+std::string_view BodyText(const S3Response& response);
+
 // S3's error code ("NoSuchKey") from an error response's XML body, or "".
 std::string S3ErrorCode(const S3Response& response);
 

@@ -175,8 +175,11 @@ class S3rver {
     const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
-    ::execlp("node", "node", script_arg.c_str(), "-d", data_arg.c_str(), "-a", "127.0.0.1", "-p",
-             port_arg.c_str(), "--no-vhost-buckets", "--service-endpoint", "localhost", nullptr);
+    // s3rver's continuation tokens (a listing of over 1,000 keys) are DES-encrypted, which
+    // OpenSSL 3 keeps in its legacy provider: without it the second page is a 500.
+    ::execlp("node", "node", "--openssl-legacy-provider", script_arg.c_str(), "-d",
+             data_arg.c_str(), "-a", "127.0.0.1", "-p", port_arg.c_str(), "--no-vhost-buckets",
+             "--service-endpoint", "localhost", nullptr);
     constexpr std::string_view kNoNode = "cannot run node: is Node.js installed?\n";
     [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kNoNode.data(), kNoNode.size());
     ::_exit(127);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -206,6 +207,8 @@ class Catalog {
   // The image whatever its owners, for workers (owner and filename left empty,
   // uploaded_at_ms 0). kNotFound for an unknown id.
   virtual Result<ImageRecord> GetImage(std::string_view id) = 0;
+  // Those of `ids` that are images, whatever their owners.
+  virtual Result<std::set<std::string>> KnownImages(std::span<const std::string> ids) = 0;
   // One page of the owner's gallery, newest upload first (ties broken by id). The cursor
   // holds the position of the previous page's last entry (not an offset), so uploads and
   // removals between requests neither repeat nor skip other entries (an entry uploaded again

@@ -548,6 +548,18 @@ TEST_P(CatalogTest, GetIsPerOwnerAndGetImageIsNot) {
   EXPECT_EQ(CodeOf(catalog_->GetImage(Id(2))), ErrorCode::kNotFound);
 }
 
+// The blob store's sweep of objects of no image looks its keys up by the hundred.
+TEST_P(CatalogTest, KnownImagesAreThoseOfTheIdsThatAnyOwnerHas) {
+  Must(catalog_->AddUpload(Upload("alice", Id(1))));
+  Must(catalog_->AddUpload(Upload("", Id(700))));
+  Must(catalog_->AddUpload(Upload("bob", Id(2))));
+  EXPECT_TRUE(Must(catalog_->Remove("bob", Id(2), NoBlobs)));
+  std::vector<std::string> ids;
+  for (int n = 1; n <= 1200; ++n) ids.push_back(Id(n));
+  EXPECT_EQ(Must(catalog_->KnownImages(ids)), (std::set<std::string>{Id(1), Id(700)}));
+  EXPECT_TRUE(Must(catalog_->KnownImages({})).empty());
+}
+
 TEST_P(CatalogTest, AnonymousUploadsHaveTheirOwnGallery) {
   Must(catalog_->AddUpload(Upload("", Id(1))));
   Must(catalog_->AddUpload(Upload("alice", Id(2))));

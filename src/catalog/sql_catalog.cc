@@ -898,6 +898,28 @@ Result<ImageRecord> SqlCatalog::GetImage(std::string_view id) {
   });
 }
 
+Result<std::set<std::string>> SqlCatalog::KnownImages(std::span<const std::string> ids) {
+  using Out = std::set<std::string>;
+  for (const std::string& id : ids) {
+    if (auto ok = CheckText({id}); !ok) return std::unexpected(ok.error());
+  }
+  constexpr std::size_t kIdsPerStatement = 500;
+  return Run<Out>("looking up images", [&](const Sql& db) -> Result<Out> {
+    Out known;
+    for (std::size_t first = 0; first < ids.size(); first += kIdsPerStatement) {
+      const auto chunk = ids.subspan(first, std::min(kIdsPerStatement, ids.size() - first));
+      std::string sql = "SELECT id FROM images WHERE id IN (";
+      std::vector<Param> params;
+      for (const std::string& id : chunk) {
+        sql += std::format("{}${}", params.empty() ? "" : ", ", params.size() + 1);
+        params.emplace_back(id);
+      }
+      for (const auto& row : db(sql + ")", params)) known.insert(Column(row, 0).as<std::string>());
+    }
+    return known;
+  });
+}
+
 Result<ListPage> SqlCatalog::List(const ListQuery& query) {
   if (auto ok = CheckText({query.owner}); !ok) return std::unexpected(ok.error());
   if (auto ok = CheckText({query.label}); !ok) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +74,7 @@ class SqlCatalog final : public Catalog {
   Result<std::size_t> ForgetLostJobs(std::int64_t before_ms) override;
   Result<ImageRecord> Get(std::string_view owner, std::string_view id) override;
   Result<ImageRecord> GetImage(std::string_view id) override;
+  Result<std::set<std::string>> KnownImages(std::span<const std::string> ids) override;
   Result<ListPage> List(const ListQuery& query) override;
   Result<bool> Remove(std::string_view owner, std::string_view id,
                       const BytesRemover& remove_bytes) override;

@@ -116,6 +116,11 @@ constexpr std::chrono::seconds kOrphanCheckPeriod{10};
 // a process that died (the largest body at a slow client's pace takes minutes, not hours).
 constexpr std::chrono::minutes kSpoolCheckPeriod{10};
 constexpr std::chrono::minutes kSpoolFileAge{60};
+// Objects of no image: an upload's bytes are recorded within milliseconds of being stored, so
+// ones unrecorded for an hour were left by a crash or a catalog outage. The sweep lists the
+// whole blob store, so it runs seldom.
+constexpr std::chrono::hours kUnrecordedObjectAge{1};
+constexpr std::chrono::hours kUnrecordedObjectCheckPeriod{1};
 // How often connections receiving a request are checked for clients sending too slowly.
 constexpr std::chrono::seconds kSlowSenderCheckPeriod{5};
 // How long the catalog's marks of enqueued jobs may lag (worker::JobMarks): far below the
@@ -543,6 +548,20 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
           }
         });
   }
+
+  Periodic unrecorded_objects_sweep(
+      kUnrecordedObjectCheckPeriod, [&context, component](const std::stop_token& stop) {
+        auto removed = context->RemoveObjectsOfNoImage(
+            std::chrono::system_clock::now() - kUnrecordedObjectAge, {.stop = stop});
+        if (!removed) {
+          LogLine("error", component, "objects of no image: " + removed.error().message);
+        } else if (*removed > 0) {
+          LogLine("info", component,
+                  std::format("{} objects of no image removed from the blob store (bytes of "
+                              "uploads a crash or a catalog outage kept from being recorded)",
+                              *removed));
+        }
+      });
 
   std::unique_ptr<scaler::WorkerPool> pool;
   std::unique_ptr<scaler::Scaler> scaler;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "blob/s3rver_for_tests.h"
+#include "blob/store_with_a_step_test.h"
 #include "catalog/postgres_test_database.h"
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -443,44 +444,13 @@ TEST_F(WorkerTest, AnImageRemovedWhileBeingClassifiedLeavesNoOutputObject) {
   }
 }
 
-// The real store, with `after_first_read` run once, right after the first read of `key`:
-// the moment another process's step falls between a worker's read and its next step.
-class StoreWithAStepAfterARead : public blob::BlobStore {
- public:
-  StoreWithAStepAfterARead(blob::BlobStore& store, std::string key,
-                           std::function<void()> after_first_read)
-      : store_(store), key_(std::move(key)), after_first_read_(std::move(after_first_read)) {}
-
-  Result<void> Put(std::string_view key, std::span<const std::byte> data,
-                   std::string_view content_type, blob::Durability durability) override {
-    return store_.Put(key, data, content_type, durability);
-  }
-  Result<void> MakeDurable(std::string_view key) override { return store_.MakeDurable(key); }
-  Result<std::vector<std::byte>> Get(std::string_view key) override {
-    auto read = store_.Get(key);
-    if (key == key_ && after_first_read_) std::exchange(after_first_read_, nullptr)();
-    return read;
-  }
-  Result<void> Delete(std::string_view key) override { return store_.Delete(key); }
-  Result<bool> Exists(std::string_view key) override { return store_.Exists(key); }
-  Result<std::string> PresignedGetUrl(std::string_view key, std::chrono::seconds expires) override {
-    return store_.PresignedGetUrl(key, expires);
-  }
-  Result<std::string> LocalFileOf(std::string_view key) override { return store_.LocalFileOf(key); }
-
- private:
-  blob::BlobStore& store_;
-  const std::string key_;
-  std::function<void()> after_first_read_;
-};
-
 // A photo deleted while its job waited, and uploaded again right after the worker found its
 // file gone: the new upload's round had been failed for good, "missing from the blob store".
 TEST_F(WorkerTest, APhotoUploadedAgainWhileItsOldJobFoundNoFileIsClassified) {
   const std::filesystem::path photo = kSamples / "n01440764_tench.JPEG";
   const std::string id = Upload(photo);
   ASSERT_TRUE(catalog_->Remove("", id, [&] { return blobs_->Delete(InputKey(id)); }));
-  StoreWithAStepAfterARead store(*blobs_, InputKey(id), [&] { Upload(photo); });
+  blob::StoreWithAStepAfterARead store(*blobs_, InputKey(id), [&] { Upload(photo); });
   worker_ = std::make_unique<Worker>(*classifier_, *queue_, *catalog_, store, *events_,
                                      WorkerOptions{.retry_delay = 0ms});
   {
