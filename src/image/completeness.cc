@@ -13,26 +13,10 @@ std::string_view AsText(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-// In entropy-coded JPEG data 0xFF is always followed by 0x00 or a restart marker, so these
-// byte pairs occur only as real markers (or inside an earlier embedded thumbnail). Complete:
-// an end-of-image marker after the last start-of-scan. Searched for from the end-of-image,
-// which a complete file ends with, so a complete file is not read through.
-bool JpegComplete(std::string_view data) {
-  const std::size_t last_end = data.rfind("\xFF\xD9");
-  return last_end != std::string_view::npos &&
-         data.find("\xFF\xDA", last_end + 2) == std::string_view::npos &&
-         data.find("\xFF\xDA") < last_end;
-}
-
 // The IEND chunk's type followed by its 4-byte CRC.
 bool PngComplete(std::string_view data) {
   const std::size_t end = data.rfind("IEND");
   return end != std::string_view::npos && end >= 8 && end + 8 <= data.size();
-}
-
-bool GifComplete(std::string_view data) {
-  const std::size_t tail = std::min<std::size_t>(data.size(), 16);
-  return data.substr(data.size() - tail).find('\x3B') != std::string_view::npos;
 }
 
 std::uint64_t BigEndian(std::string_view data, std::size_t at, int bytes) {
@@ -41,20 +25,99 @@ std::uint64_t BigEndian(std::string_view data, std::size_t at, int bytes) {
   return value;
 }
 
+std::uint8_t ByteAt(std::string_view data, std::size_t at) {
+  return static_cast<std::uint8_t>(data[at]);
+}
+
+// Follows the file's segments from its start-of-image, each by its length (an embedded
+// thumbnail's markers lie inside one), and each scan's entropy-coded data to the marker that
+// ends it (there 0xFF is followed only by 0x00 or a restart marker): complete once the
+// end-of-image marker is reached. What follows it is not the image's (the video of a
+// "motion photo", say) and is not read.
+bool JpegComplete(std::string_view data) {
+  constexpr std::uint8_t kStartOfScan = 0xDA;
+  constexpr std::uint8_t kEndOfImage = 0xD9;
+  const auto standalone = [](std::uint8_t marker) {
+    return marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7);  // TEM, RST0-7
+  };
+  if (!data.starts_with("\xFF\xD8")) return false;
+  std::size_t at = 2;
+  while (true) {
+    // Like libjpeg, skips stray bytes before a marker and the 0xFF fill bytes of its prefix.
+    at = data.find('\xFF', at);
+    while (at < data.size() && ByteAt(data, at) == 0xFF) ++at;
+    if (at >= data.size()) return false;
+    const std::uint8_t marker = ByteAt(data, at++);
+    if (marker == kEndOfImage) return true;
+    if (marker == 0x00 || standalone(marker)) continue;
+    if (data.size() - at < 2) return false;
+    const std::size_t length = (std::size_t{ByteAt(data, at)} << 8) | ByteAt(data, at + 1);
+    if (length < 2 || length > data.size() - at) return false;
+    at += length;
+    if (marker != kStartOfScan) continue;
+    while (true) {
+      at = data.find('\xFF', at);
+      if (at == std::string_view::npos || at + 1 >= data.size()) return false;
+      const std::uint8_t next = ByteAt(data, at + 1);
+      if (next != 0x00 && !standalone(next) && next != 0xFF) break;
+      at += next == 0xFF ? 1 : 2;
+    }
+  }
+}
+
+// Follows the blocks after the header and screen descriptor (with its colour table):
+// extensions and images, each a run of sub-blocks ending with an empty one, until the
+// trailer. Bytes after the trailer are not the image's.
+bool GifComplete(std::string_view data) {
+  constexpr std::size_t kScreenEnd = 13;
+  const auto colour_table = [&](std::size_t flags_at) -> std::size_t {
+    const std::uint8_t flags = ByteAt(data, flags_at);
+    return (flags & 0x80) != 0 ? 3 * (std::size_t{1} << ((flags & 0x07) + 1)) : 0;
+  };
+  const auto skip_sub_blocks = [&](std::size_t at) -> std::size_t {
+    while (at < data.size() && ByteAt(data, at) != 0) at += 1 + ByteAt(data, at);
+    return at < data.size() ? at + 1 : std::string_view::npos;
+  };
+  if (data.size() < kScreenEnd) return false;
+  std::size_t at = kScreenEnd + colour_table(10);
+  while (at < data.size()) {
+    switch (ByteAt(data, at)) {
+      case 0x3B:  // trailer
+        return true;
+      case 0x21:  // extension: its label, then sub-blocks
+        at = skip_sub_blocks(at + 2);
+        break;
+      case 0x2C:  // image: descriptor, colour table, LZW code size, then sub-blocks
+        if (data.size() - at < 10) return false;
+        at = skip_sub_blocks(at + 10 + colour_table(at + 9) + 1);
+        break;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
 // HEIF and AVIF files are sequences of ISO base media boxes, each starting with its size (32
-// bits; 1: a 64-bit size follows the type; 0: up to the end of the file): the boxes must
-// exactly fill the file.
+// bits; 1: a 64-bit size follows the type; 0: up to the end of the file). Complete when the
+// boxes fill the file, or once its metadata ("meta") and image data ("mdat") boxes are whole:
+// what follows them is not the image's (a phone maker's trailer, a line break).
 bool IsoBoxesComplete(std::string_view data) {
+  bool meta = false;
+  bool media_data = false;
   std::uint64_t at = 0;
   while (at < data.size()) {
-    if (data.size() - at < 8) return false;
+    if (data.size() - at < 8) return meta && media_data;
     std::uint64_t size = BigEndian(data, at, 4);
     if (size == 0) return true;
     if (size == 1) {
-      if (data.size() - at < 16) return false;
+      if (data.size() - at < 16) return meta && media_data;
       size = BigEndian(data, at + 8, 8);
     }
-    if (size < 8 || size > data.size() - at) return false;
+    if (size < 8 || size > data.size() - at) return meta && media_data;
+    const std::string_view type = data.substr(at + 4, 4);
+    meta = meta || type == "meta";
+    media_data = media_data || type == "mdat";
     at += size;
   }
   return true;

@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "image/read_file.h"
 #include "image/test_images.h"
@@ -107,6 +109,62 @@ TEST(CheckCompleteTest, AJpegWhoseLastScanFollowsEveryEndMarkerIsCutShort) {
   thumbnail_first.insert(thumbnail_first.end(), whole.begin(), whole.end() - 2);
   EXPECT_FALSE(CheckComplete(thumbnail_first, "jpeg"));
   EXPECT_FALSE(CheckComplete(std::span(whole).first(whole.size() - 1), "jpeg"));
+}
+
+std::vector<std::byte> Followed(std::vector<std::byte> file, std::string_view trailer) {
+  const auto bytes = std::as_bytes(std::span(trailer));
+  file.insert(file.end(), bytes.begin(), bytes.end());
+  return file;
+}
+
+// Phones append data after the image: a "motion photo" is a JPEG followed by its video, a
+// Samsung HEIC ends with a trailer of its own. Those photos were refused as cut short when the
+// trailer held a start-of-scan marker, or any byte after an AVIF's last box.
+TEST(CheckCompleteTest, DataAfterTheEndOfTheImageIsNotTheImages) {
+  const auto jpeg = Save(".jpg");
+  for (std::string_view trailer :
+       {std::string_view("\0\0\xFF\xDA\0\0\0\0", 8), std::string_view("ftypmp42\xFF\xDA\x01")}) {
+    EXPECT_TRUE(CheckComplete(Followed(jpeg, trailer), "jpeg"));
+  }
+  EXPECT_TRUE(CheckComplete(Followed(Save(".gif"), std::string(17, '\0')), "gif"));
+  EXPECT_TRUE(CheckComplete(Followed(Save(".png"), "trailing"), "png"));
+  for (const auto& [suffix, format] : {std::pair{".heic", "heif"}, std::pair{".avif", "avif"}}) {
+    const auto whole = testing::Encode(testing::Solid(64, 48, 40, 160, 220).get(), suffix);
+    EXPECT_TRUE(CheckComplete(Followed(whole, "\n"), format)) << format;
+    EXPECT_TRUE(CheckComplete(Followed(whole, "SEFHxxxxxxxxxxxxSEFT"), format)) << format;
+  }
+}
+
+// An embedded thumbnail (inside an APP1 segment) holds its own scan and end-of-image marker:
+// the main image's scan cut short is still found.
+TEST(CheckCompleteTest, AJpegCutShortInItsScanAfterAWholeThumbnailIsCutShort) {
+  const auto thumbnail = Save(".jpg");
+  const auto main = Save(".jpg");
+  const std::size_t length = 2 + 6 + thumbnail.size();
+  std::vector<std::byte> file{std::byte{0xFF},
+                              std::byte{0xD8},
+                              std::byte{0xFF},
+                              std::byte{0xE1},
+                              static_cast<std::byte>(length >> 8),
+                              static_cast<std::byte>(length & 0xFF)};
+  const std::string_view exif("Exif\0\0", 6);
+  for (char c : exif) file.push_back(static_cast<std::byte>(c));
+  file.insert(file.end(), thumbnail.begin(), thumbnail.end());
+  file.insert(file.end(), main.begin() + 2, main.end());
+  EXPECT_TRUE(CheckComplete(file, "jpeg"));
+  for (std::size_t cut : {main.size() / 2, main.size() - 3}) {
+    EXPECT_FALSE(CheckComplete(std::span(file).first(file.size() - main.size() + cut), "jpeg"))
+        << cut;
+  }
+}
+
+// A GIF is cut short anywhere before its trailer, in a colour table as in the image data.
+TEST(CheckCompleteTest, AGifCutShortAnywhereIsCutShort) {
+  const auto whole = Save(".gif");
+  ASSERT_TRUE(CheckComplete(whole, "gif"));
+  for (std::size_t cut = 0; cut + 1 < whole.size(); ++cut) {
+    EXPECT_FALSE(CheckComplete(std::span(whole).first(cut), "gif")) << cut;
+  }
 }
 
 }  // namespace
