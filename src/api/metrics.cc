@@ -127,7 +127,7 @@ struct Metrics::Collectors {
       std::vector<std::string>{"route"}, kLatencyBuckets);
   std::shared_ptr<HistogramCollector> batch_size = std::make_shared<HistogramCollector>(
       "argus_batch_size", "Images per inference batch", std::vector<std::string>{},
-      std::vector<double>{1, 2, 4, 8, 16, 32, 64});
+      std::vector<double>{1, 2, 4, 8, 16, 32, 64, 128, 256});  // up to --max-batch's limit
   std::shared_ptr<HistogramCollector> inference =
       std::make_shared<HistogramCollector>("argus_inference_seconds", "Inference time per batch",
                                            std::vector<std::string>{}, kLatencyBuckets);
@@ -191,9 +191,14 @@ void Metrics::ObserveBatch(const worker::BatchEvent& batch) {
   collectors_->decoded_ahead->metric({})->increment(static_cast<double>(batch.decoded_ahead));
 }
 
-void Metrics::CountImagesFromNow() {
+void Metrics::CountWorkFromNow() {
   collectors_->images->metric({"done"});
   collectors_->images->metric({"failed"});
+  for (const auto& histogram : {collectors_->batch_size, collectors_->inference,
+                                collectors_->decode, collectors_->queue_wait}) {
+    histogram->metric({});
+  }
+  collectors_->decoded_ahead->metric({});
 }
 
 void Metrics::CountImage(const worker::ImageEvent& image) {

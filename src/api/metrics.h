@@ -27,9 +27,10 @@ class Metrics {
   // queued by the recovery of images whose mark lagged) announces its status again,
   // unsettled: only the delivery that recorded the status counts.
   void CountImage(const worker::ImageEvent& image);
-  // Exports the image counts at 0 before the first image finishes, for the process that
-  // counts them: a rate over a series that starts at 1 misses the first failure.
-  void CountImagesFromNow();
+  // Exports the image counts and the batch histograms at 0 before the first batch, for the
+  // process that counts them: a rate over a series that starts at 1 misses the first
+  // failure, and a dashboard showed "no data" after each start until then.
+  void CountWorkFromNow();
   void SetQueue(const queue::QueueStats& stats);
   void SetWorkers(int running, int desired);
   // Requests the handler threads have in hand, and how many they take before 503 "busy".

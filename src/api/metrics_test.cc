@@ -38,13 +38,19 @@ TEST(MetricsTest, AnImageCountsOnceHoweverOftenItsJobWasDelivered) {
   EXPECT_THAT(text, Not(HasSubstr("processing")));
 }
 
-TEST(MetricsTest, ImageCountsStartAtZeroInTheProcessThatCountsThem) {
+TEST(MetricsTest, ImageCountsAndBatchHistogramsStartAtZeroInTheProcessThatCountsThem) {
   Metrics metrics;
   EXPECT_THAT(metrics.Render(), Not(HasSubstr("argus_images_total")));
-  metrics.CountImagesFromNow();
+  EXPECT_THAT(metrics.Render(), Not(HasSubstr("argus_batch_size")));
+  metrics.CountWorkFromNow();
   const std::string text = metrics.Render();
   EXPECT_THAT(text, HasSubstr("argus_images_total{status=\"done\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("argus_images_total{status=\"failed\"} 0\n"));
+  for (const char* family : {"argus_batch_size", "argus_inference_seconds", "argus_decode_seconds",
+                             "argus_queue_wait_seconds"}) {
+    EXPECT_THAT(text, HasSubstr(std::string(family) + "_count 0\n"));
+  }
+  EXPECT_THAT(text, HasSubstr("argus_images_decoded_ahead_total 0\n"));
 }
 
 // A batch of 16 that waited 125 ms and a lone image that did not wait: the mean wait of the
@@ -57,6 +63,15 @@ TEST(MetricsTest, QueueWaitIsCountedPerImage) {
   EXPECT_THAT(text, HasSubstr("argus_queue_wait_seconds_count 17\n"));
   EXPECT_THAT(text, HasSubstr("argus_queue_wait_seconds_sum 2\n"));
   EXPECT_THAT(text, HasSubstr("argus_batch_size_count 2\n"));
+}
+
+// --max-batch goes up to 256: a batch of 200 was counted only in +Inf.
+TEST(MetricsTest, BatchSizeBucketsReachTheLargestBatch) {
+  Metrics metrics;
+  metrics.ObserveBatch({.size = 200, .queue_wait_ms = 1});
+  const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("argus_batch_size_bucket{le=\"128\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("argus_batch_size_bucket{le=\"256\"} 1\n"));
 }
 
 TEST(MetricsTest, TheHandlerBacklogIsAGaugeOfRequestsInHandAndItsLimit) {

@@ -235,7 +235,7 @@ struct EventSubscriptions {
 Result<EventSubscriptions> SubscribeToWorkers(events::EventBus& bus, api::EventHub& hub,
                                               api::Metrics& metrics) {
   EventSubscriptions subscriptions;
-  metrics.CountImagesFromNow();
+  metrics.CountWorkFromNow();
   if (!bus.ReachesEverySubscriber()) {
     auto both = bus.Subscribe(Decoding([&hub, &metrics](const worker::WorkerEvent& event) {
       Notify(event, hub);

@@ -6,6 +6,9 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -399,6 +402,33 @@ TEST(PreprocessTest, LibvipsWarningsCanGoToTheJsonLog) {
   const std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(logged.find("VIPS-WARNING"), std::string::npos) << logged;
   EXPECT_NE(logged.find("\"component\":\"vips\""), std::string::npos) << logged;
+}
+
+// libvips logs a decoder's warnings with the rest of its error buffer, where a success left
+// them: each damaged image's warning line repeated those of every earlier one, up to 10 KB.
+TEST(PreprocessTest, EachWarningLineHoldsOnlyItsOwnImagesWarnings) {
+  LogVipsWarnings();
+  auto bytes = ReadSample(SampleDir() / "n01440764_tench.JPEG");
+  bytes.resize(bytes.size() / 2);
+  bytes.insert(bytes.end(), {std::byte{0xFF}, std::byte{0xD9}});
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Preprocessed(bytes, Preprocessing{}).has_value());
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  std::vector<std::string> messages;
+  for (const auto part : std::views::split(logged, '\n')) {
+    const std::string_view line(part);
+    if (line.contains("\"component\":\"vips\"")) {
+      const std::size_t text = line.find("\"message\":\"") + 11;
+      messages.emplace_back(line.substr(text, line.find('"', text) - text));
+    }
+  }
+  // The same lines for each of the three images.
+  ASSERT_EQ(messages.size() % 3, 0u) << logged;
+  ASSERT_FALSE(messages.empty());
+  const std::size_t per_image = messages.size() / 3;
+  for (std::size_t i = per_image; i < messages.size(); ++i) {
+    EXPECT_EQ(messages[i], messages[i % per_image]) << i;
+  }
 }
 
 // libheif's seek reports (on valid files too) named nothing a user could act on, and the

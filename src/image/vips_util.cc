@@ -55,6 +55,12 @@ Error VipsError(ErrorCode code, std::string_view what) {
 
 std::uint64_t VipsErrorsBuilt() { return errors_built; }
 
+// A step failing meanwhile on another thread may lose its messages here; it runs again alone
+// (RunWithOwnErrors) and reports that run's.
+void DropMessagesOfASuccess() {
+  if (*vips_error_buffer() != '\0') vips_error_clear();
+}
+
 VipsStepLock::VipsStepLock(Mode mode) : mode_(mode) {
   if (mode_ == Mode::kShared) {
     {

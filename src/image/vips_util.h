@@ -55,12 +55,18 @@ std::string OneLineWithoutNoise(std::string_view message);
 // How many errors VipsError has built on this thread.
 std::uint64_t VipsErrorsBuilt();
 
+// Empties libvips' error buffer of the messages a step that succeeded left there (a
+// decoder's warnings about a damaged file it read anyway), which libvips otherwise logs
+// again with every later warning of any image.
+void DropMessagesOfASuccess();
+
 template <typename Step>
 auto RunWithOwnErrors(Step&& step) -> decltype(step()) {
   const std::uint64_t built = VipsErrorsBuilt();
   {
     VipsStepLock shared(VipsStepLock::Mode::kShared);
     auto result = step();
+    if (result) DropMessagesOfASuccess();
     if (result || VipsErrorsBuilt() == built) return result;
   }
   VipsStepLock alone(VipsStepLock::Mode::kAlone);

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <set>
 #include <string>
+
+#include "common/json.h"
 
 namespace argus::scaler {
 namespace {
@@ -133,6 +138,28 @@ TEST(ScalingPolicyTest, InconsistentBoundsAreMadeSafe) {
   ScalingPolicy policy({.min_workers = 3, .max_workers = 1, .jobs_per_worker = 0});
   EXPECT_EQ(policy.options().max_workers, 3);
   EXPECT_EQ(policy.Desired(100), 3);
+}
+
+// The OpenAPI document lists the decisions /api/v1/ops/status shows: "restart" was missing,
+// so a client with strict enums could not read the status after a worker crashed.
+TEST(ScalingPolicyTest, TheOpenApiDocumentListsEveryAction) {
+  std::ifstream file(ARGUS_TEST_SOURCE_DIR "/src/api/openapi.json");
+  const std::string text{std::istreambuf_iterator<char>(file), {}};
+  Json::Value document;
+  ASSERT_TRUE(ReadJson(text, document));
+  const Json::Value& decisions =
+      document["components"]["schemas"]["ScalerStatus"]["properties"]["decisions"];
+  std::set<std::string> listed;
+  for (const Json::Value& name : decisions["items"]["properties"]["action"]["enum"]) {
+    listed.insert(name.asString());
+  }
+  std::set<std::string> actions;
+  for (ScalingAction action :
+       {ScalingAction::kHold, ScalingAction::kScaleOut, ScalingAction::kScaleIn,
+        ScalingAction::kScaleOutHeld, ScalingAction::kRestart}) {
+    actions.insert(std::string(ActionName(action)));
+  }
+  EXPECT_EQ(listed, actions);
 }
 
 }  // namespace
