@@ -3,7 +3,13 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <ctime>
+#include <format>
+#include <utility>
+
+#include "common/log.h"
+#include "common/periodic.h"
 
 namespace argus::cli {
 namespace {
@@ -37,6 +43,22 @@ std::jthread WatchTerminationSignals(std::function<void()> on_signal) {
       }
     }
   });
+}
+
+std::jthread ExitUnlessStoppedWithin(std::stop_token stop, std::chrono::milliseconds limit,
+                                     std::string who) {
+  return std::jthread(
+      [stop = std::move(stop), limit, who = std::move(who)](const std::stop_token& done) {
+        constexpr std::chrono::milliseconds kPoll{100};
+        while (!stop.stop_requested()) {
+          if (!PauseUnlessStopped(kPoll, done)) return;
+        }
+        if (!PauseUnlessStopped(limit, done)) return;
+        LogLine("error", who,
+                std::format("still running {} s after being asked to stop; exiting",
+                            std::chrono::duration_cast<std::chrono::seconds>(limit).count()));
+        std::_Exit(kStopOverdueExitCode);
+      });
 }
 
 }  // namespace argus::cli

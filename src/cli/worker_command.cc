@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -51,6 +52,11 @@ int RunWorker(WorkerCommandOptions& options, const GlobalOptions& global) {
   if (options.heartbeat_fd >= 0) heartbeat.emplace(options.heartbeat_fd);
   std::stop_source stop;
   auto watcher = WatchTerminationSignals([&stop] { stop.request_stop(); });
+  // Asked to stop, a worker finishes the batch in hand. One whose batch hung after its scaler
+  // was killed had no one left to kill it, and extended its jobs' visibility for good: it
+  // leaves by itself once past the 30 s a scaler waits, and its jobs come back to the queue.
+  constexpr std::chrono::seconds kStopLimit{40};
+  auto overdue = ExitUnlessStoppedWithin(stop.get_token(), kStopLimit, "worker");
   // A running worker waits through an outage too; its scaler counted an exit as a crash.
   Result<Stores> stores;
   auto opened = RetryWhileUnavailable("worker", stop.get_token(), [&]() -> Result<void> {

@@ -70,21 +70,7 @@ void Scaler::Tick() {
     std::lock_guard lock(mutex_);
     ++status_.crashes;
   }
-  for (const WorkerPool::Stall& stall : pool_.KillStalled(policy_.options().stall_timeout)) {
-    Json::Value line(Json::objectValue);
-    line["level"] = "warning";
-    line["event"] = "worker_stalled";
-    line["pid"] = stall.pid;
-    line["silent_ms"] = static_cast<Json::Int64>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(stall.silent).count());
-    line["message"] = std::format(
-        "worker gave no sign of life for {} s; killed, to be replaced (its jobs come back after "
-        "their visibility timeout)",
-        std::chrono::duration_cast<std::chrono::seconds>(stall.silent).count());
-    Log(line);
-    std::lock_guard lock(mutex_);
-    ++status_.stalls;
-  }
+  KillStalled();
   // Only a worker started since the last failure can show that starting works again: one
   // that has run all along says nothing of the new ones.
   if (pool_.longest_up_of_those_started_since(last_failed_start_) >= backoff_.start_grace) {
@@ -181,13 +167,41 @@ void Scaler::Tick() {
   }
 }
 
+void Scaler::KillStalled() {
+  for (const WorkerPool::Stall& stall : pool_.KillStalled(policy_.options().stall_timeout)) {
+    Json::Value line(Json::objectValue);
+    line["level"] = "warning";
+    line["event"] = "worker_stalled";
+    line["pid"] = stall.pid;
+    line["silent_ms"] = static_cast<Json::Int64>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(stall.silent).count());
+    line["message"] = std::format(
+        "worker gave no sign of life for {} s; killed{} (its jobs come back after their "
+        "visibility timeout)",
+        std::chrono::duration_cast<std::chrono::seconds>(stall.silent).count(),
+        stall.stopping ? " while it was being stopped" : ", to be replaced");
+    Log(line);
+    std::lock_guard lock(mutex_);
+    ++status_.stalls;
+  }
+}
+
 void Scaler::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     Tick();
     std::this_thread::sleep_for(tick_);
   }
+  // The stall timeout holds while workers finish their batches: one that hung need not hold
+  // the stop for the whole grace.
   constexpr std::chrono::seconds kStopGrace{30};
-  for (const pid_t pid : pool_.StopAll(kStopGrace)) {
+  (void)pool_.Resize(0);
+  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  while (pool_.stopping() > 0 && std::chrono::steady_clock::now() < deadline) {
+    KillStalled();
+    (void)pool_.Reap();
+    if (pool_.stopping() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const pid_t pid : pool_.StopAll(std::chrono::milliseconds(0))) {
     Json::Value line(Json::objectValue);
     line["level"] = "warning";
     line["event"] = "worker_killed";

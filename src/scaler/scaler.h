@@ -70,6 +70,9 @@ class Scaler {
   ScalerStatus Status() const;
 
  private:
+  // Kills the workers that gave no heartbeat for the stall timeout, and logs each.
+  void KillStalled();
+
   queue::Queue& queue_;
   WorkerPool& pool_;
   ScalingPolicy policy_;

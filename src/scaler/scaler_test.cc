@@ -4,11 +4,14 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <thread>
 
 #include "common/temp_dir_test.h"
+#include "common/wait_test.h"
 #include "queue/queue.h"
 
 namespace argus::scaler {
@@ -126,6 +129,34 @@ TEST_F(ScalerTest, ReplacingACrashedWorkerIsARestartNotAScaleOut) {
   EXPECT_EQ(restart.to, 2);
   EXPECT_EQ(restart.reason, "replacing 1 crashed worker");
   pool.StopAll(milliseconds(1000));
+}
+
+// A worker that hangs while it finishes its batch held the service's stop for the whole 30 s
+// grace, whatever the stall timeout; it is killed once silent for that timeout, as it would be
+// while running, and not said to be replaced.
+TEST_F(ScalerTest, AWorkerThatHangsWhileStoppingIsKilledAtTheStallTimeout) {
+  // Ignores SIGTERM (the disposition survives exec) and never beats.
+  const std::filesystem::path ignoring = dir_ / "ignoring";
+  WorkerPool pool({"/bin/sh", "-c", "trap '' TERM; touch " + ignoring.string() + "; exec sleep 60"},
+                  {"PATH=/usr/bin:/bin"});
+  Scaler scaler(*queue_, pool,
+                {.min_workers = 1, .max_workers = 1, .stall_timeout = milliseconds(300)},
+                milliseconds(20));
+  scaler.Tick();
+  ASSERT_EQ(scaler.Status().running, 1);
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(ignoring); }, milliseconds(10000)));
+  std::stop_source stop;
+  stop.request_stop();
+  const auto started = std::chrono::steady_clock::now();
+  ::testing::internal::CaptureStderr();
+  scaler.Run(stop.get_token());
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10))
+      << "not the 30 s grace";
+  EXPECT_EQ(scaler.Status().stalls, 1u);
+  EXPECT_EQ(pool.stopping(), 0);
+  EXPECT_NE(logged.find("killed while it was being stopped"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("to be replaced"), std::string::npos) << logged;
 }
 
 // A stopping service starts workers for the jobs its waiting clients need, not for the

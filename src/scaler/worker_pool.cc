@@ -128,7 +128,8 @@ std::vector<WorkerPool::Stall> WorkerPool::KillStalled(Clock::duration timeout) 
     if (started.killed_for_stall || now - started.last_beat < timeout) continue;
     if (kill(pid, SIGKILL) == 0) {
       started.killed_for_stall = true;
-      stalls.push_back({.pid = pid, .silent = now - started.last_beat});
+      stalls.push_back(
+          {.pid = pid, .silent = now - started.last_beat, .stopping = stopping_.contains(pid)});
     }
   }
   return stalls;

@@ -45,6 +45,7 @@ class WorkerPool {
   struct Stall {
     pid_t pid;
     Clock::duration silent;
+    bool stopping;  // it had been asked to stop: not one to replace
   };
   // Reads the workers' heartbeats, then kills (SIGKILL) each worker, running or stopping,
   // that has given none for `timeout`, since its start or its last: a running one exits as a
