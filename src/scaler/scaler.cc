@@ -96,6 +96,7 @@ void Scaler::Tick() {
                 .from = decision.from,
                 .to = decision.from,
                 .depth = depth,
+                .desired = decision.from,
                 .reason = "stopping: no job waits"};
   }
   // Crashed workers the demand no longer needs are not missed.
@@ -149,7 +150,7 @@ void Scaler::Tick() {
     Log(line);
   }
   std::lock_guard lock(mutex_);
-  status_.desired = policy_.Desired(depth);
+  status_.desired = decision.desired;
   status_.running = pool_.running();
   status_.stopping = pool_.stopping();
   const auto pids = pool_.running_pids();

@@ -51,10 +51,13 @@ int ScalingPolicy::Desired(std::uint64_t depth) const {
 
 ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoint now,
                                       std::optional<double> idle_cores, std::uint64_t arrived) {
-  // Jobs done by the running workers keep one of them; with none running, someone else's
-  // workers did them, and they call for none.
-  const int desired = arrived > 0 && current > 0 ? std::max(Desired(depth), 1) : Desired(depth);
-  ScalingDecision decision{.from = current, .to = current, .depth = depth};
+  // Work keeps one running worker for the cooldown; with none running, someone else's workers
+  // did it, and it calls for none.
+  if (depth > 0 || arrived > 0) last_work_ = now;
+  const bool keeps_one =
+      current > 0 && last_work_ && now - *last_work_ <= options_.scale_in_cooldown;
+  const int desired = keeps_one ? std::max(Desired(depth), 1) : Desired(depth);
+  ScalingDecision decision{.from = current, .to = current, .depth = depth, .desired = desired};
   if (desired > current) {
     below_since_.reset();
     // The minimum, and a first worker for waiting jobs, are started whatever the load.
@@ -70,7 +73,7 @@ ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoin
     decision.action = ScalingAction::kScaleOut;
     decision.to = cores_busy ? unconditional : desired;
     decision.reason =
-        current < options_.min_workers
+        current < options_.min_workers && decision.to <= options_.min_workers
             ? std::format("below the minimum of {}", Count(options_.min_workers, "worker"))
             : std::format("{} {} at {} each", JobsNeed(depth), Count(desired, "worker"),
                           Count(options_.jobs_per_worker, "job"));
@@ -84,7 +87,8 @@ ScalingDecision ScalingPolicy::Decide(std::uint64_t depth, int current, TimePoin
     below_since_.reset();
     return decision;
   }
-  if (!below_since_) below_since_ = now;
+  // Down to no worker once the work that kept one is a cooldown old: idle since that work.
+  if (!below_since_) below_since_ = desired == 0 && last_work_ ? *last_work_ : now;
   if (now - *below_since_ < options_.scale_in_cooldown) return decision;
   below_since_.reset();
   decision.action = ScalingAction::kScaleIn;

@@ -39,15 +39,17 @@ struct ScalingDecision {
   int from = 0;
   int to = 0;
   std::uint64_t depth = 0;
+  int desired = 0;  // what the policy aims for (may differ from `to` while held or cooling down)
   std::string reason;
 };
 
 // desired = clamp(ceil(depth / jobs_per_worker), min, max). Scale out at once, as far as the
 // idle cores allow (scale_out_idle_cores); scale in only after demand has stayed below the
 // current size for the whole cooldown, so a pause between bursts does not stop workers that
-// are about to be needed again. Jobs that arrived since the last decision keep one running
-// worker even when they are done already and left no depth: light traffic served at once is
-// not idleness, and scaling to zero in it would make the next photo wait for a worker to start.
+// are about to be needed again. Work within the cooldown (jobs waiting, or arrived since the
+// last decision even when they are done already and left no depth) keeps one running worker:
+// light traffic served at once is not idleness, and scaling to zero in it would make the next
+// photo wait for a worker to start.
 class ScalingPolicy {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
@@ -65,6 +67,7 @@ class ScalingPolicy {
  private:
   ScalingOptions options_;
   std::optional<TimePoint> below_since_;
+  std::optional<TimePoint> last_work_;  // the last decision that saw jobs waiting or arrived
 };
 
 }  // namespace argus::scaler

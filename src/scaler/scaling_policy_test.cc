@@ -41,6 +41,9 @@ TEST(ScalingPolicyTest, ReasonsCountOneJobOrWorkerInTheSingular) {
   ScalingPolicy minimum({.min_workers = 1, .max_workers = 8, .jobs_per_worker = 5});
   EXPECT_EQ(minimum.Decide(0, 0, t0).reason, "below the minimum of 1 worker");
   EXPECT_EQ(minimum.Decide(23, 1, t0).reason, "23 jobs need 5 workers at 5 jobs each");
+  // A start that meets a backlog goes past the minimum for the jobs, and says so.
+  ScalingPolicy backlog({.min_workers = 1, .max_workers = 8, .jobs_per_worker = 10});
+  EXPECT_EQ(backlog.Decide(30, 0, t0).reason, "30 jobs need 3 workers at 10 jobs each");
 }
 
 TEST(ScalingPolicyTest, ScalesInOnlyAfterTheCooldownAndToZeroWhenAllowed) {
@@ -63,14 +66,17 @@ TEST(ScalingPolicyTest, JobsThatCameAndWentBetweenDecisionsKeepOneWorker) {
                         .jobs_per_worker = 10,
                         .scale_in_cooldown = std::chrono::seconds(30)});
   for (int s = 0; s <= 60; s += 10) {
-    EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(s), std::nullopt, 1).action, ScalingAction::kHold)
-        << s;
+    const auto kept = policy.Decide(0, 1, t0 + seconds(s), std::nullopt, 1);
+    EXPECT_EQ(kept.action, ScalingAction::kHold) << s;
+    EXPECT_EQ(kept.desired, 1) << s;
   }
-  EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(61)).action, ScalingAction::kHold);
+  // Between arrivals, too, the one worker is what the policy aims for (a dashboard read 0).
+  EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(61)).desired, 1);
   EXPECT_EQ(policy.Decide(0, 1, t0 + seconds(90)).action, ScalingAction::kHold);
   const auto idle = policy.Decide(0, 1, t0 + seconds(91));
   EXPECT_EQ(idle.action, ScalingAction::kScaleIn);
   EXPECT_EQ(idle.to, 0);
+  EXPECT_EQ(idle.desired, 0);
 
   // With none running, jobs that left no depth were done by workers of someone else's.
   EXPECT_EQ(policy.Decide(0, 0, t0 + seconds(95), std::nullopt, 5).action, ScalingAction::kHold);
