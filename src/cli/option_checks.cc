@@ -65,12 +65,16 @@ const CLI::Validator& NotEmpty() {
 namespace {
 
 // Drops the zeros that lead a number's digits, keeping one digit, so that "0100000MiB" is
-// 100000 MiB; refuses a radix prefix. Leaves anything else for the option's own checks.
+// 100000 MiB; refuses a radix prefix, a fraction ("1.5", which CLI11 called out of range) and
+// nothing at all. Leaves anything else for the option's own checks.
 const CLI::Validator& DecimalDigits() {
   static const CLI::Validator transform(
       [](std::string& text) -> std::string {
         const std::size_t sign = text.starts_with('-') || text.starts_with('+') ? 1 : 0;
         const std::size_t end = std::min(text.find_first_not_of("0123456789", sign), text.size());
+        const bool fraction = end > sign && end + 1 < text.size() && text[end] == '.' &&
+                              text.find_first_not_of("0123456789", end + 1) == std::string::npos;
+        if (text.empty() || fraction) return std::format("\"{}\" is not a whole number", text);
         if (end == sign || text[sign] != '0') return {};
         if (end == sign + 1 && end < text.size() &&
             std::string_view("xXoObB").contains(text[end])) {

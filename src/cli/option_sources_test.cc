@@ -197,7 +197,10 @@ TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedCommandOfACommandAndAnOddNumber
       {"accounts --bogus", "argus accounts: unknown option \"--bogus\" (commands: "},
       {"accounts", "argus accounts: a command is needed (commands: list, "},
       {"serve --max-connections -5", "\"-5\" is not a whole number from 0 to 1048576"},
-      {"serve --max-connections 1.5", "\"1.5\" is not a whole number from 0 to 1048576"},
+      {"serve --max-connections 1.5", "--max-connections: \"1.5\" is not a whole number"},
+      // CLI11 said "Value 1.5 not in range [1 - 1000000]" and "Value  not in range".
+      {"serve --jobs-per-worker 1.5", "--jobs-per-worker: \"1.5\" is not a whole number"},
+      {"serve --min-workers ''", "--min-workers: \"\" is not a whole number"},
   };
   for (const auto& [arguments, message] : cases) {
     const Outcome refused = RunArgus(arguments, "timeout 60");
