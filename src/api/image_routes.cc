@@ -152,27 +152,33 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
 
 // Thumbnails are made on first request and kept: most images are classified through the
 // API and never shown in the gallery, so making one for every image would cost each worker
-// a second decode for nothing.
-Result<std::vector<std::byte>> ThumbnailOf(ApiContext& context, const std::string& id) {
+// a second decode for nothing. `answer` is called at once with one kept before, else in the
+// render's turn (ThumbnailRenders), on its thread.
+void ThumbnailOf(ApiContext& context, const std::string& id, ThumbnailRenders::Answer answer) {
   auto stored = context.blobs.Get(worker::ThumbnailKey(id));
-  if (stored || stored.error().code != ErrorCode::kNotFound) return stored;
-  return context.thumbnails.Get(id, [&context, &id]() -> Result<std::vector<std::byte>> {
-    auto input = context.blobs.Get(worker::InputKey(id));
-    if (!input) return std::unexpected(input.error());
-    auto thumbnail =
-        image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
-    if (!thumbnail) return std::unexpected(thumbnail.error());
-    if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
-                                     blob::Durability::kRecreatable);
-        !put) {
-      LogLine("warning", "web", "cannot keep the thumbnail of " + id + ": " + put.error().message);
-    } else if (auto image = context.catalog.GetImage(id);
-               !image && image.error().code == ErrorCode::kNotFound) {
-      // Deleted while the thumbnail was being made: do not leave it behind.
-      (void)context.blobs.Delete(worker::ThumbnailKey(id));
-    }
-    return thumbnail;
-  });
+  if (stored || stored.error().code != ErrorCode::kNotFound) return answer(stored);
+  // The context owns the renders, whose thread ends before the rest of the context.
+  context.thumbnails.Get(
+      id,
+      [&context, id]() -> Result<std::vector<std::byte>> {
+        auto input = context.blobs.Get(worker::InputKey(id));
+        if (!input) return std::unexpected(input.error());
+        auto thumbnail =
+            image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
+        if (!thumbnail) return std::unexpected(thumbnail.error());
+        if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
+                                         blob::Durability::kRecreatable);
+            !put) {
+          LogLine("warning", "web",
+                  "cannot keep the thumbnail of " + id + ": " + put.error().message);
+        } else if (auto image = context.catalog.GetImage(id);
+                   !image && image.error().code == ErrorCode::kNotFound) {
+          // Deleted while the thumbnail was being made: do not leave it behind.
+          (void)context.blobs.Delete(worker::ThumbnailKey(id));
+        }
+        return thumbnail;
+      },
+      std::move(answer));
 }
 
 void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
@@ -191,9 +197,11 @@ void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   }
   const std::string etag = ETagOf(id + "-thumbnail");
   if (auto not_modified = NotModified(request, etag)) return callback(not_modified);
-  auto bytes = ThumbnailOf(*context, id);
-  if (!bytes) return callback(ErrorResponse(bytes.error()));
-  callback(BytesResponse(*bytes, "image/jpeg", etag));
+  ThumbnailOf(*context, id,
+              [callback = std::move(callback), etag](const Result<std::vector<std::byte>>& bytes) {
+                if (!bytes) return callback(ErrorResponse(bytes.error()));
+                callback(BytesResponse(*bytes, "image/jpeg", etag));
+              });
 }
 
 void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
