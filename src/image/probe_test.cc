@@ -229,6 +229,15 @@ TEST(ProbeTest, RefusesADecompressionBombFromItsHeader) {
   EXPECT_THAT(info.error().message, HasSubstr("50000 x 50000"));
 }
 
+// libspng refuses a width over 2^31 - 1 before libvips reads the size: that is an image too
+// large (413), not a damaged one (it was answered 400 corrupt).
+TEST(ProbeTest, APngWiderThanItsDecoderAllowsIsTooLarge) {
+  auto info = Probe(PngDeclaring(2'147'483'647u, 1), kDefaultLimits);
+  ASSERT_FALSE(info.has_value());
+  EXPECT_EQ(info.error().code, ErrorCode::kTooLarge);
+  EXPECT_THAT(info.error().message, HasSubstr("larger than its decoder allows"));
+}
+
 // Within the pixel limit, but no model's resize can take it: it is refused before it is
 // stored, where it used to be taken and then always fail.
 TEST(ProbeTest, RefusesAnImageTooElongatedToClassify) {

@@ -40,11 +40,14 @@ Error VipsError(ErrorCode code, std::string_view what) {
   const std::string detail = OneLineWithoutNoise(raw);
   g_free(raw);
   // Not damage: a valid file the decoder does not take (12-bit or lossless JPEG), or one over
-  // libheif's own size limit, which a header of other dimensions can hide from the probe.
+  // libheif's own size limit, which a header of other dimensions can hide from the probe, or
+  // over libspng's (a PNG whose width passes 2^31 - 1 pixels is refused before its size is
+  // known).
   if (code == ErrorCode::kCorrupt && detail.contains("Unsupported JPEG")) {
     code = ErrorCode::kUnsupportedMedia;
     what = "a kind of JPEG the decoder does not support";
-  } else if (code == ErrorCode::kCorrupt && detail.contains("Security limit exceeded")) {
+  } else if (code == ErrorCode::kCorrupt && (detail.contains("Security limit exceeded") ||
+                                             detail.contains("exceeds user limit"))) {
     code = ErrorCode::kTooLarge;
     what = "the image is larger than its decoder allows";
   }
