@@ -79,9 +79,14 @@ std::string DisplayName(std::string_view sent) {
   return shown;
 }
 
-Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& limits) {
+// The file's name as the client gave it, else its form field's.
+std::string NameOf(const drogon::HttpFile& file) {
   std::string name = DisplayName(file.getFileName());
-  if (name.empty()) name = file.getItemName();
+  return name.empty() ? file.getItemName() : name;
+}
+
+Result<ValidUpload> Validate(const drogon::HttpFile& file, const image::Limits& limits) {
+  const std::string name = NameOf(file);
   const std::string_view bytes = file.fileContent();
   if (bytes.empty()) return Fail(ErrorCode::kInvalidArgument, name + ": the file is empty");
   if (bytes.size() > limits.max_bytes) {
@@ -120,12 +125,25 @@ void LowercaseTheBoundaryParameter(const HttpRequestPtr& request) {
   request->addHeader("content-type", content_type);
 }
 
+// Why a request's files were not taken: the first file refused, or the request itself; with
+// every file refused listed in `members["refused"]`, so that a client with many files learns
+// of each bad one at once.
+struct UploadsRefused {
+  Error error;
+  Json::Value members{Json::objectValue};
+
+  UploadsRefused(Error first) : error(std::move(first)) {}  // NOLINT(google-explicit-constructor)
+};
+
+HttpResponsePtr RefusalResponse(const UploadsRefused& refused) {
+  return ErrorResponse(refused.error, refused.members);
+}
+
 // Parses the multipart body and validates every file; nothing is stored unless all pass.
 // With a `required_field`, the request carries exactly one file in that field (POST /).
-Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
-                                              drogon::MultiPartParser& parser,
-                                              const ApiOptions& options,
-                                              std::string_view required_field) {
+std::expected<std::vector<ValidUpload>, UploadsRefused> ParseUploads(
+    const HttpRequestPtr& request, drogon::MultiPartParser& parser, const ApiOptions& options,
+    std::string_view required_field) {
   if (!IsMultipartFormData(request)) {
     return Fail(ErrorCode::kInvalidArgument,
                 "expected a multipart/form-data body with image files");
@@ -151,11 +169,30 @@ Result<std::vector<ValidUpload>> ParseUploads(const HttpRequestPtr& request,
         std::format("send one file in \"{}\", or several to /api/v1/images", required_field));
   }
   std::vector<ValidUpload> uploads;
+  std::optional<UploadsRefused> refused;
   for (const drogon::HttpFile& file : parser.getFiles()) {
     if (!required_field.empty() && file.getItemName() != required_field) continue;
     auto upload = Validate(file, options.limits);
-    if (!upload) return std::unexpected(upload.error());
-    uploads.push_back(std::move(*upload));
+    if (upload) {
+      uploads.push_back(std::move(*upload));
+      continue;
+    }
+    if (!refused) {
+      refused.emplace(upload.error());
+      refused->members["refused"] = Json::Value(Json::arrayValue);
+    }
+    Json::Value entry(Json::objectValue);
+    entry["file"] = NameOf(file);
+    entry["code"] = std::string(ErrorCodeName(upload.error().code));
+    entry["message"] = upload.error().message;
+    refused->members["refused"].append(entry);
+  }
+  if (refused) {
+    if (const Json::ArrayIndex more = refused->members["refused"].size() - 1; more > 0) {
+      refused->error.message +=
+          std::format(" (and {} more file{} refused: see \"refused\")", more, more == 1 ? "" : "s");
+    }
+    return std::unexpected(std::move(*refused));
   }
   if (uploads.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
@@ -433,7 +470,7 @@ void ClassifySync(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   }
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "myfile");
-  if (!uploads) return callback(ErrorResponse(uploads.error()));
+  if (!uploads) return callback(RefusalResponse(uploads.error()));
   auto backlog = RefuseWhenOverloaded(*context, *uploads);
   if (!backlog) return callback(backlog.error());
   // Anonymous uploads belong to nobody: no account can list or fetch them.
@@ -465,7 +502,7 @@ void UploadImages(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   if (!principal) return callback(principal.error());
   drogon::MultiPartParser parser;
   auto uploads = ParseUploads(request, parser, context->options, "");
-  if (!uploads) return callback(ErrorResponse(uploads.error()));
+  if (!uploads) return callback(RefusalResponse(uploads.error()));
   auto backlog = RefuseWhenOverloaded(*context, *uploads);
   if (!backlog) return callback(backlog.error());
   const std::string& owner = principal->user.id;

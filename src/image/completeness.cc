@@ -1,6 +1,7 @@
 #include "image/completeness.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <format>
 #include <string>
@@ -100,22 +101,33 @@ bool GifComplete(std::string_view data) {
 
 // HEIF and AVIF files are sequences of ISO base media boxes, each starting with its size (32
 // bits; 1: a 64-bit size follows the type; 0: up to the end of the file). Complete when the
-// boxes fill the file, or once its metadata ("meta") and image data ("mdat") boxes are whole:
-// what follows them is not the image's (a phone maker's trailer, a line break).
+// boxes fill the file; or once the metadata ("meta") and image data ("mdat") are whole, when
+// what follows is no box of the format cut short but someone else's data (a phone maker's
+// trailer, a motion photo's video, a line break).
 bool IsoBoxesComplete(std::string_view data) {
+  static constexpr std::array<std::string_view, 12> kTopLevelBoxes = {
+      "ftyp", "meta", "mdat", "moov", "free", "skip",
+      "uuid", "moof", "mfra", "styp", "sidx", "idat"};
   bool meta = false;
   bool media_data = false;
+  const auto trailer = [&](std::string_view rest) {
+    const bool box_cut_short =
+        rest.size() >= 8 &&
+        std::ranges::find(kTopLevelBoxes, rest.substr(4, 4)) != kTopLevelBoxes.end();
+    return meta && media_data && !box_cut_short;
+  };
   std::uint64_t at = 0;
   while (at < data.size()) {
-    if (data.size() - at < 8) return meta && media_data;
+    const std::string_view rest = data.substr(at);
+    if (rest.size() < 8) return trailer(rest);
     std::uint64_t size = BigEndian(data, at, 4);
     if (size == 0) return true;
     if (size == 1) {
-      if (data.size() - at < 16) return meta && media_data;
+      if (rest.size() < 16) return trailer(rest);
       size = BigEndian(data, at + 8, 8);
     }
-    if (size < 8 || size > data.size() - at) return meta && media_data;
-    const std::string_view type = data.substr(at + 4, 4);
+    if (size < 8 || size > rest.size()) return trailer(rest);
+    const std::string_view type = rest.substr(4, 4);
     meta = meta || type == "meta";
     media_data = media_data || type == "mdat";
     at += size;

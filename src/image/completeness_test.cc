@@ -131,7 +131,14 @@ TEST(CheckCompleteTest, DataAfterTheEndOfTheImageIsNotTheImages) {
   for (const auto& [suffix, format] : {std::pair{".heic", "heif"}, std::pair{".avif", "avif"}}) {
     const auto whole = testing::Encode(testing::Solid(64, 48, 40, 160, 220).get(), suffix);
     EXPECT_TRUE(CheckComplete(Followed(whole, "\n"), format)) << format;
-    EXPECT_TRUE(CheckComplete(Followed(whole, "SEFHxxxxxxxxxxxxSEFT"), format)) << format;
+    EXPECT_TRUE(CheckComplete(
+        Followed(whole, std::string("SEFH", 4) + std::string(12, '\0') + "SEFT"), format))
+        << format;
+    EXPECT_TRUE(CheckComplete(Followed(whole, "MotionPhoto_Data and a video"), format)) << format;
+    // A box of the format cut short after the image is a file cut short.
+    EXPECT_FALSE(
+        CheckComplete(Followed(whole, std::string("\0\0\x10\0free", 8) + "partial"), format))
+        << format;
   }
 }
 

@@ -372,13 +372,21 @@ TEST_F(ServeTest, BadUploadsGetTheDocumentedErrorsAndLeaveNothingStored) {
       EXPECT_FALSE(result.json["error"]["message"].asString().empty());
     }
   }
-  // One bad file refuses the whole request.
-  EXPECT_EQ(serve
-                .Upload("/api/v1/images",
-                        {{"a", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"},
-                         {"b", scratch / "notes.jpg"}})
-                .status,
-            415);
+  // One bad file refuses the whole request; every bad one is named (only the first was).
+  const HttpResult mixed = serve.Upload(
+      "/api/v1/images", {{"a", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"},
+                         {"b", scratch / "notes.jpg"},
+                         {"c", scratch / "truncated.jpg"}});
+  EXPECT_EQ(mixed.status, 415) << mixed.body;
+  EXPECT_THAT(mixed.json["error"]["message"].asString(),
+              HasSubstr("(and 1 more file refused: see \"refused\")"));
+  const Json::Value& refused = mixed.json["refused"];
+  ASSERT_EQ(refused.size(), 2u) << mixed.body;
+  EXPECT_EQ(refused[0]["file"].asString(), "notes.jpg");
+  EXPECT_EQ(refused[0]["code"].asString(), "unsupported_media");
+  EXPECT_EQ(refused[1]["file"].asString(), "truncated.jpg");
+  EXPECT_EQ(refused[1]["code"].asString(), "corrupt");
+  EXPECT_THAT(refused[1]["message"].asString(), HasSubstr("truncated"));
   // Missing field, no files, malformed multipart, wrong content type, too large a request.
   EXPECT_EQ(
       serve.Upload("/", {{"other", SharedData() / "imagenet-sample" / "n01440764_tench.JPEG"}})
