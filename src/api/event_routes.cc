@@ -34,12 +34,24 @@ HttpResponsePtr EventStream(const std::string& body) {
   return response;
 }
 
-std::optional<std::uint64_t> LastEventId(const HttpRequestPtr& request) {
+// The event id the client resumes after (Last-Event-ID, else ?after=): nullopt without one,
+// kInvalidArgument for one that is not an id (it was taken for none, and the client silently
+// started afresh).
+Result<std::optional<std::uint64_t>> LastEventId(const HttpRequestPtr& request) {
   std::string text = request->getHeader("last-event-id");
-  if (text.empty()) text = request->getParameter("after");
+  std::string_view source = "Last-Event-ID";
+  if (text.empty()) {
+    text = request->getParameter("after");
+    source = "after";
+  }
+  if (text.empty()) return std::nullopt;
   std::uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        std::format("{} must be an event id (a whole number from 0), not \"{}\"", source, text));
+  }
   return value;
 }
 
@@ -122,7 +134,9 @@ void StartStream(const std::shared_ptr<ApiContext>& context, const HttpRequestPt
                  Callback&& callback) {
   auto principal = RequireUser(*context, request);
   if (!principal) return callback(principal.error());
-  const auto seen = LastEventId(request);
+  const auto given = LastEventId(request);
+  if (!given) return callback(ErrorResponse(given.error()));
+  const std::optional<std::uint64_t>& seen = *given;
   const std::uint64_t after = seen ? context->hub.ResumeAfter(*seen) : 0;
   // No id, or one ahead of every event here: the stream starts now.
   if (!seen || after > context->hub.last_sequence()) {

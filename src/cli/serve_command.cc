@@ -510,7 +510,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   worker::JobMarks job_marks(*stores->catalog, kJobMarkInterval);
   const auto handler_threads = static_cast<std::size_t>(options.handler_threads);
   api::HandlerPool handlers(handler_threads, kHandlerBacklogPerThread * handler_threads);
-  StoreFilesWatch store_files({options.storage.catalog_url, options.storage.queue_url});
+  StoreFilesWatch store_files({{.name = "catalog", .url = options.storage.catalog_url},
+                               {.name = "queue", .url = options.storage.queue_url}});
   auto context =
       std::make_shared<api::ApiContext>(*stores->catalog, *stores->queue, job_marks, *stores->blobs,
                                         *stores->events, hub, metrics, handlers, options.api);

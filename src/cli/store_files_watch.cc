@@ -8,14 +8,15 @@
 
 namespace argus::cli {
 
-StoreFilesWatch::StoreFilesWatch(const std::vector<std::string>& urls) {
+StoreFilesWatch::StoreFilesWatch(const std::vector<Store>& stores) {
   constexpr std::string_view kSqlite = "sqlite://";
-  for (const std::string& url : urls) {
-    if (!url.starts_with(kSqlite)) continue;
-    const std::filesystem::path path = url.substr(kSqlite.size());
+  for (const Store& store : stores) {
+    if (!store.url.starts_with(kSqlite)) continue;
+    const std::filesystem::path path = store.url.substr(kSqlite.size());
     struct stat status{};
     if (::stat(path.c_str(), &status) == 0) {
-      files_.push_back({.path = path, .device = status.st_dev, .inode = status.st_ino});
+      files_.push_back(
+          {.name = store.name, .path = path, .device = status.st_dev, .inode = status.st_ino});
     }
   }
 }
@@ -34,7 +35,7 @@ std::optional<std::string> StoreFilesWatch::Lost() {
                   "since what they stored would be gone at the next start; stop the service, "
                   "restore the file (or move the data directory aside) and start it again");
     }
-    return "a store's file was removed or replaced under the running service";
+    return "the " + file.name + "'s file was removed or replaced under the running service";
   }
   return std::nullopt;
 }

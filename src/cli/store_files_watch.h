@@ -16,8 +16,12 @@ namespace argus::cli {
 // 202 in 6 s, then lost.
 class StoreFilesWatch {
  public:
-  // The files of the `sqlite://` URLs among `urls`; the others name no file of this machine.
-  explicit StoreFilesWatch(const std::vector<std::string>& urls);
+  struct Store {
+    std::string name;  // "catalog", "queue": how answers name it (they name no path)
+    std::string url;
+  };
+  // The files of the stores with `sqlite://` URLs; the others name no file of this machine.
+  explicit StoreFilesWatch(const std::vector<Store>& stores);
 
   // What is wrong once a file is gone or another is in its place, logged the first time;
   // nullopt while every file is the one opened.
@@ -25,6 +29,7 @@ class StoreFilesWatch {
 
  private:
   struct Watched {
+    std::string name;
     std::filesystem::path path;
     dev_t device;
     ino_t inode;

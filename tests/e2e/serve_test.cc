@@ -521,6 +521,11 @@ TEST_F(ServeTest, AStreamResumingAfterEventsLeftTheWindowIsToldItMissedThem) {
   ASSERT_FALSE(since.empty());
   const HttpResult kept = serve.Get("/api/v1/events?after=" + since);
   EXPECT_THAT(kept.body, Not(HasSubstr("missed"))) << "nothing has left the window yet";
+  // An id that is not one was taken for none: the client silently started afresh.
+  const HttpResult garbage = serve.Get("/api/v1/events?after=x" + since);
+  EXPECT_EQ(garbage.status, 400) << garbage.body;
+  EXPECT_THAT(garbage.json["error"]["message"].asString(), HasSubstr("after must be an event id"));
+  EXPECT_EQ(serve.Get("/api/v1/events", {{"Last-Event-ID", "-1"}}).status, 400);
 
   serve.UseNewAccount("bob@example.com");
   std::vector<std::pair<std::string, std::filesystem::path>> files;
@@ -992,6 +997,9 @@ TEST_F(ServeTest, ACatalogFileRemovedUnderTheServiceStopsUploadsAndReadiness) {
   const HttpResult ready = serve.Get("/readyz");
   EXPECT_EQ(ready.status, 503) << ready.body;
   EXPECT_EQ(ready.json["error"]["code"].asString(), "store_file_gone");
+  EXPECT_THAT(ready.json["error"]["message"].asString(),
+              HasSubstr("the catalog's file was removed or replaced"))
+      << "the store named, not its path";
   EXPECT_THAT(serve.log(),
               HasSubstr("catalog.db was removed or replaced under the running service"));
   serve.Kill9();
