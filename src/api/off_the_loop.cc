@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <exception>
+#include <string>
 #include <utility>
 
 #include "api/http_errors.h"
@@ -10,11 +11,13 @@
 
 namespace argus::api {
 
-void RunOffTheLoop(ApiContext& context, Callback&& callback,
+void RunOffTheLoop(ApiContext& context, std::string request_id, Callback&& callback,
                    std::function<void(Callback&&)> handler) {
   const Callback refuse = callback;
   const bool taken =
-      context.handlers.TryRun([callback = std::move(callback), handler = std::move(handler)] {
+      context.handlers.TryRun([request_id = std::move(request_id), callback = std::move(callback),
+                               handler = std::move(handler)] {
+        const RequestLogScope in_hand(request_id);
         auto answered = std::make_shared<std::atomic<bool>>(false);
         Callback answer_once = [answered, callback](const drogon::HttpResponsePtr& response) {
           if (!answered->exchange(true)) callback(response);

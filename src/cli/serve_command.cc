@@ -14,6 +14,7 @@
 
 #include "api/handler_pool.h"
 #include "api/http_errors.h"
+#include "api/request_id.h"
 #include "api/route_methods.h"
 #include "api/routes.h"
 #include "api/security_headers.h"
@@ -340,6 +341,8 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
                                    const drogon::HttpRequestPtr& request,
                                    drogon::AdviceCallback&& respond,
                                    drogon::AdviceChainCallback&& next) {
+    // Given here, on the request's I/O thread, before any other thread reads it.
+    (void)api::RequestIdOf(request);
     if (!connections.RequestArrived(request->peerAddr().getSockAddr())) {
       // The connection is shut: this answer goes nowhere, and is only counted.
       return respond(api::ErrorResponse(drogon::k429TooManyRequests, "answers_unread",
@@ -397,6 +400,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
     line["status"] = status;
     line["duration_ms"] = seconds * 1000.0;
     line["peer"] = request->peerAddr().toIp();
+    line["request_id"] = api::RequestIdOf(request);
     if (!proxies.empty()) line["client"] = api::ClientAddress(proxies, request);
     WriteLogLine(WriteJson(line));
   };
@@ -404,6 +408,7 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
   app.registerPreSendingAdvice([log_and_count, &draining](const drogon::HttpRequestPtr& request,
                                                           const drogon::HttpResponsePtr& response) {
     api::AddSecurityHeaders(request, response);
+    response->addHeader("X-Request-Id", api::RequestIdOf(request));
     // A stopping server closes each connection after its answer, so that a client's next
     // request goes on a new connection, which the shut gate refuses cleanly, rather than on
     // one the server is about to drop.

@@ -6,11 +6,22 @@
 #include <cerrno>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/json.h"
 
 namespace argus {
+namespace {
+
+thread_local std::string request_in_hand;
+
+}  // namespace
+
+RequestLogScope::RequestLogScope(std::string request_id)
+    : outer_(std::exchange(request_in_hand, std::move(request_id))) {}
+
+RequestLogScope::~RequestLogScope() { request_in_hand = std::move(outer_); }
 
 void LogLine(std::string_view level, std::string_view component, std::string_view message) {
   static std::mutex mutex;
@@ -19,6 +30,7 @@ void LogLine(std::string_view level, std::string_view component, std::string_vie
   line["level"] = std::string(level);
   line["component"] = std::string(component);
   line["message"] = std::string(message);
+  if (!request_in_hand.empty()) line["request_id"] = request_in_hand;
   const std::string text = WriteJson(line);
   std::lock_guard lock(mutex);
   WriteLogLine(text);

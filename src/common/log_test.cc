@@ -64,5 +64,36 @@ TEST(LogTest, LinesOfProcessesSharingStderrStayWhole) {
   EXPECT_EQ(whole, kProcesses * kLinesEach);
 }
 
+// Lines written while a request is in hand name it; those before and after do not.
+TEST(LogTest, LinesWrittenForARequestNameIt) {
+  ::testing::internal::CaptureStderr();
+  LogLine("info", "test", "before");
+  {
+    RequestLogScope outer("req-1");
+    LogLine("error", "test", "during");
+    {
+      RequestLogScope inner("req-2");
+      LogLine("error", "test", "nested");
+    }
+    LogLine("error", "test", "after nested");
+  }
+  LogLine("info", "test", "after");
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  std::vector<Json::Value> lines;
+  std::size_t start = 0;
+  for (std::size_t end = logged.find('\n'); end != std::string::npos;
+       start = end + 1, end = logged.find('\n', start)) {
+    Json::Value line;
+    ASSERT_TRUE(ReadJson(logged.substr(start, end - start), line));
+    lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 5u) << logged;
+  EXPECT_FALSE(lines[0].isMember("request_id"));
+  EXPECT_EQ(lines[1]["request_id"].asString(), "req-1");
+  EXPECT_EQ(lines[2]["request_id"].asString(), "req-2");
+  EXPECT_EQ(lines[3]["request_id"].asString(), "req-1");
+  EXPECT_FALSE(lines[4].isMember("request_id"));
+}
+
 }  // namespace
 }  // namespace argus

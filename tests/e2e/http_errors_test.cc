@@ -63,6 +63,28 @@ TEST_F(HttpErrorsTest, AMethodAPathDoesNotAcceptGets405WithAllowAndTheJsonError)
   EXPECT_EQ(web.Terminate(), 0);
 }
 
+// An answer and its access line carry one id (a load balancer's X-Request-Id when usable), so
+// that a request can be followed through the logs; there was none to match a 500 with.
+TEST_F(HttpErrorsTest, EveryAnswerCarriesTheRequestIdItsLogLineNames) {
+  ServeProcess web(dir_.path() / "data", "web");
+  web.Start();
+  const HttpResult given = web.Get("/healthz", {{"X-Request-Id", "lb-42:a.b_c"}});
+  EXPECT_EQ(HeaderOf(given, "x-request-id"), "lb-42:a.b_c");
+  const std::regex made("[0-9a-f]{16}");
+  const HttpResult unknown = web.Get("/no/such/route");
+  const std::string unknown_id = HeaderOf(unknown, "x-request-id");
+  EXPECT_TRUE(std::regex_match(unknown_id, made)) << unknown_id;
+  const HttpResult unusable = web.Get("/healthz", {{"X-Request-Id", std::string(129, 'a')}});
+  const std::string replaced = HeaderOf(unusable, "x-request-id");
+  EXPECT_TRUE(std::regex_match(replaced, made)) << replaced;
+  EXPECT_NE(HeaderOf(web.Get("/healthz"), "x-request-id"), replaced) << "one id per request";
+  EXPECT_EQ(web.Terminate(), 0);
+  const std::string log = web.log();
+  for (const std::string& id : {std::string("lb-42:a.b_c"), unknown_id, replaced}) {
+    EXPECT_THAT(log, HasSubstr("\"request_id\":\"" + id + "\"")) << id;
+  }
+}
+
 TEST_F(HttpErrorsTest, OptionsIsAnswered204WithThePathsMethods) {
   ServeProcess web(dir_.path() / "data", "web");
   web.Start();
