@@ -1,10 +1,12 @@
 #include "api/http_errors.h"
 
+#include <drogon/drogon.h>
 #include <json/json.h>
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "common/log.h"
 #include "common/repeated_messages.h"
@@ -102,6 +104,17 @@ drogon::HttpResponsePtr NoContentResponse() {
   response->setStatusCode(drogon::k204NoContent);
   response->setContentTypeCode(drogon::CT_NONE);  // no body, so no type of one
   return response;
+}
+
+void AnswerFrameworkErrorsAsJson() {
+  drogon::app()
+      .setCustom404Page(ErrorResponse(drogon::k404NotFound, "not_found", "no such route"))
+      .setCustomErrorHandler([](drogon::HttpStatusCode status) {
+        return ErrorResponse(status, "http_" + std::to_string(static_cast<int>(status)),
+                             status == drogon::k413RequestEntityTooLarge
+                                 ? "the request body is too large"
+                                 : "the request could not be handled");
+      });
 }
 
 }  // namespace argus::api

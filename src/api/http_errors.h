@@ -25,6 +25,11 @@ drogon::HttpResponsePtr ErrorResponse(const Error& error, const Json::Value& mem
 // listing those it does.
 drogon::HttpResponsePtr MethodNotAllowedResponse(const std::string& allow);
 
+// Has the HTTP framework answer an unknown path and the errors it meets itself (413 for a
+// body over its limit, 400 for a request it cannot parse) with the JSON error, not its HTML
+// pages.
+void AnswerFrameworkErrorsAsJson();
+
 // 204 No Content.
 drogon::HttpResponsePtr NoContentResponse();
 

@@ -4,8 +4,12 @@
 #include <memory>
 #include <thread>
 
+#include "api/http_errors.h"
 #include "api/metrics.h"
+#include "api/route_methods.h"
 #include "api/routes.h"
+#include "api/trusted_proxies.h"
+#include "cli/access_log.h"
 #include "cli/drogon_log.h"
 #include "cli/listen_address.h"
 #include "cli/scaler_metrics.h"
@@ -73,6 +77,11 @@ int RunScaler(ScalerCommandOptions& options, const GlobalOptions& global) {
 
   api::Metrics metrics;
   api::RegisterHealthAndMetricsRoutes(metrics);
+  // As the web tier answers: JSON errors, 405 with Allow, OPTIONS, and an access line each.
+  api::AnswerWithAllowedMethods();
+  api::AnswerFrameworkErrorsAsJson();
+  static const api::TrustedProxies kNoProxies;
+  LogEveryRequest(kNoProxies);
   drogon::app()
       .addListener(options.metrics_host, static_cast<std::uint16_t>(options.metrics_port))
       .setThreadNum(1)

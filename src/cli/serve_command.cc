@@ -14,10 +14,10 @@
 
 #include "api/handler_pool.h"
 #include "api/http_errors.h"
-#include "api/request_id.h"
 #include "api/route_methods.h"
 #include "api/routes.h"
 #include "api/security_headers.h"
+#include "cli/access_log.h"
 #include "cli/connection_gate.h"
 #include "cli/connection_watch.h"
 #include "cli/drogon_log.h"
@@ -138,7 +138,6 @@ constexpr std::chrono::milliseconds kReindexRetryPause{30'000};
 constexpr std::size_t kReindexProgressEvery = 10'000;
 // The request attribute that marks a request logged and counted, by whichever advice came
 // first.
-constexpr std::string_view kLoggedAttribute = "argus.logged";
 // Requests in hand per handler thread, queued and running, above which new ones get 503: far
 // above a burst's (the course workload's 100 concurrent uploads), and low enough that what a
 // flood leaves queued fits in memory (bodies up to 1 MiB are held there).
@@ -329,20 +328,17 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
       .setIdleConnectionTimeout(120)
       // Confidences and timings to six significant digits, not 0.85550499999999996.
       .setFloatPrecisionInJson(6)
-      .disableSigtermHandling()
-      .setCustom404Page(api::ErrorResponse(drogon::k404NotFound, "not_found", "no such route"))
-      .setCustomErrorHandler([](drogon::HttpStatusCode status) {
-        return api::ErrorResponse(status, "http_" + std::to_string(static_cast<int>(status)),
-                                  status == drogon::k413RequestEntityTooLarge
-                                      ? "the request body is too large"
-                                      : "the request could not be handled");
+      .disableSigtermHandling();
+  api::AnswerFrameworkErrorsAsJson();
+  LogEveryRequest(
+      options.api.trusted_proxies,
+      [&metrics](const std::string& route, const std::string& method, int status, double seconds) {
+        metrics.ObserveRequest(route, method, status, seconds);
       });
   app.registerPreRoutingAdvice([max = options.max_request_bytes, &connections](
                                    const drogon::HttpRequestPtr& request,
                                    drogon::AdviceCallback&& respond,
                                    drogon::AdviceChainCallback&& next) {
-    // Given here, on the request's I/O thread, before any other thread reads it.
-    (void)api::RequestIdOf(request);
     if (!connections.RequestArrived(request->peerAddr().getSockAddr())) {
       // The connection is shut: this answer goes nowhere, and is only counted.
       return respond(api::ErrorResponse(drogon::k429TooManyRequests, "answers_unread",
@@ -374,47 +370,14 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
     }
     next();
   });
-  // After handling, as the handler answers: Drogon sends nothing, and calls no pre-sending
-  // advice, once the client has hung up, and an upload it stored went unlogged. Before
-  // sending for the rest: unknown routes, static files and the answers of advices.
-  auto log_and_count = [&metrics, &proxies = options.api.trusted_proxies](
-                           const drogon::HttpRequestPtr& request,
-                           const drogon::HttpResponsePtr& response) {
-    const std::string key(kLoggedAttribute);
-    if (request->attributes()->find(key)) return;
-    request->attributes()->insert(key, true);
-    const double seconds = static_cast<double>(trantor::Date::now().microSecondsSinceEpoch() -
-                                               request->creationDate().microSecondsSinceEpoch()) /
-                           1e6;
-    const std::string route = api::RouteLabel(request);
-    const std::string method = api::MethodLabel(request);
-    const int status = static_cast<int>(response->statusCode());
-    metrics.ObserveRequest(route, method, status, seconds);
-    Json::Value line(Json::objectValue);
-    line["time_ms"] = static_cast<Json::Int64>(NowMs());
-    line["level"] = "info";
-    line["component"] = "http";
-    line["method"] = method;
-    line["path"] = request->path();
-    line["route"] = route;
-    line["status"] = status;
-    line["duration_ms"] = seconds * 1000.0;
-    line["peer"] = request->peerAddr().toIp();
-    line["request_id"] = api::RequestIdOf(request);
-    if (!proxies.empty()) line["client"] = api::ClientAddress(proxies, request);
-    WriteLogLine(WriteJson(line));
-  };
-  app.registerPostHandlingAdvice(log_and_count);
-  app.registerPreSendingAdvice([log_and_count, &draining](const drogon::HttpRequestPtr& request,
-                                                          const drogon::HttpResponsePtr& response) {
-    api::AddSecurityHeaders(request, response);
-    response->addHeader("X-Request-Id", api::RequestIdOf(request));
-    // A stopping server closes each connection after its answer, so that a client's next
-    // request goes on a new connection, which the shut gate refuses cleanly, rather than on
-    // one the server is about to drop.
-    if (draining) response->setCloseConnection(true);
-    log_and_count(request, response);
-  });
+  app.registerPreSendingAdvice(
+      [&draining](const drogon::HttpRequestPtr& request, const drogon::HttpResponsePtr& response) {
+        api::AddSecurityHeaders(request, response);
+        // A stopping server closes each connection after its answer, so that a client's next
+        // request goes on a new connection, which the shut gate refuses cleanly, rather than on
+        // one the server is about to drop.
+        if (draining) response->setCloseConnection(true);
+      });
 }
 
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {

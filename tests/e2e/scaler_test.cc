@@ -65,6 +65,18 @@ TEST(ScalerProcessTest, ItsMetricsCountTheScaleOutThatQueuedJobsCause) {
   EXPECT_THAT(idle, ::testing::Not(HasSubstr("argus_http_requests_total")))
       << "the web tier's families are not the scaler's";
   EXPECT_THAT(HttpGet(*metrics_port, "/healthz"), HasSubstr("\"status\":\"ok\""));
+  // Answered as the web tier answers (it was Drogon's HTML 404, a 405 without Allow, a 403 to
+  // OPTIONS, and no access line).
+  const std::string unknown = HttpGet(*metrics_port, "/no/such/path");
+  EXPECT_THAT(unknown, HasSubstr("HTTP/1.1 404"));
+  EXPECT_THAT(unknown, HasSubstr("\"code\":\"not_found\""));
+  const std::string posted = RawExchange(
+      *metrics_port,
+      "POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      std::chrono::seconds(5));
+  EXPECT_THAT(posted, HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(posted, HasSubstr("allow: GET, HEAD, OPTIONS"));
+  EXPECT_THAT(scaler.log(), HasSubstr("\"path\":\"/no/such/path\""));
 
   std::vector<std::filesystem::path> files = SamplePhotos();
   files.resize(3);
