@@ -9,6 +9,7 @@
 #include "api/http_errors.h"
 #include "api/image_json.h"
 #include "api/off_the_loop.h"
+#include "api/request_id.h"
 #include "api/routes.h"
 #include "common/log.h"
 #include "common/peer_key.h"
@@ -152,33 +153,51 @@ void GetFile(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& r
 
 // Thumbnails are made on first request and kept: most images are classified through the
 // API and never shown in the gallery, so making one for every image would cost each worker
-// a second decode for nothing. `answer` is called at once with one kept before, else in the
-// render's turn (ThumbnailRenders), on its thread.
-void ThumbnailOf(ApiContext& context, const std::string& id, ThumbnailRenders::Answer answer) {
+// a second decode for nothing. One kept before is answered at once, else the thumbnail is
+// made in its owner's turn (ThumbnailRenders) and `callback` called on the renders' thread.
+void AnswerThumbnail(ApiContext& context, const std::string& owner, const std::string& id,
+                     const std::string& request_id, const std::string& etag, Callback&& callback) {
+  static constexpr std::string_view kBusy =
+      "the thumbnails of many photos wait to be made (64 of an account's, or 256 in all); retry "
+      "shortly";
+  const auto answer = [callback = std::move(callback),
+                       etag](const Result<std::vector<std::byte>>& bytes) {
+    if (bytes) return callback(BytesResponse(*bytes, "image/jpeg", etag));
+    const std::string& message = bytes.error().message;
+    if (message == ThumbnailRenders::kStoppingMessage || message == kBusy) {
+      return callback(ErrorResponse(drogon::k503ServiceUnavailable,
+                                    message == kBusy ? "busy" : "shutting_down", message));
+    }
+    callback(ErrorResponse(bytes.error()));
+  };
   auto stored = context.blobs.Get(worker::ThumbnailKey(id));
   if (stored || stored.error().code != ErrorCode::kNotFound) return answer(stored);
   // The context owns the renders, whose thread ends before the rest of the context.
-  context.thumbnails.Get(
-      id,
-      [&context, id]() -> Result<std::vector<std::byte>> {
-        auto input = context.blobs.Get(worker::InputKey(id));
-        if (!input) return std::unexpected(input.error());
-        auto thumbnail =
-            image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
-        if (!thumbnail) return std::unexpected(thumbnail.error());
-        if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
-                                         blob::Durability::kRecreatable);
-            !put) {
-          LogLine("warning", "web",
-                  "cannot keep the thumbnail of " + id + ": " + put.error().message);
-        } else if (auto image = context.catalog.GetImage(id);
-                   !image && image.error().code == ErrorCode::kNotFound) {
-          // Deleted while the thumbnail was being made: do not leave it behind.
-          (void)context.blobs.Delete(worker::ThumbnailKey(id));
-        }
-        return thumbnail;
-      },
-      std::move(answer));
+  auto render = [&context, id]() -> Result<std::vector<std::byte>> {
+    auto input = context.blobs.Get(worker::InputKey(id));
+    if (!input) return std::unexpected(input.error());
+    auto thumbnail =
+        image::MakeThumbnail(*input, context.options.thumbnail_size, context.options.limits);
+    if (!thumbnail) return std::unexpected(thumbnail.error());
+    if (auto put = context.blobs.Put(worker::ThumbnailKey(id), *thumbnail, "image/jpeg",
+                                     blob::Durability::kRecreatable);
+        !put) {
+      LogLine("warning", "web", "cannot keep the thumbnail of " + id + ": " + put.error().message);
+    } else if (auto image = context.catalog.GetImage(id);
+               !image && image.error().code == ErrorCode::kNotFound) {
+      // Deleted while the thumbnail was being made: do not leave it behind.
+      (void)context.blobs.Delete(worker::ThumbnailKey(id));
+    }
+    return thumbnail;
+  };
+  switch (context.thumbnails.Get(id, owner, request_id, std::move(render), answer)) {
+    case ThumbnailRenders::Taken::kYes:
+      return;
+    case ThumbnailRenders::Taken::kBusy:
+      return answer(Fail(ErrorCode::kUnavailable, std::string(kBusy)));
+    case ThumbnailRenders::Taken::kStopping:
+      return answer(Fail(ErrorCode::kUnavailable, std::string(ThumbnailRenders::kStoppingMessage)));
+  }
 }
 
 void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,
@@ -197,11 +216,8 @@ void GetThumbnail(const std::shared_ptr<ApiContext>& context, const HttpRequestP
   }
   const std::string etag = ETagOf(id + "-thumbnail");
   if (auto not_modified = NotModified(request, etag)) return callback(not_modified);
-  ThumbnailOf(*context, id,
-              [callback = std::move(callback), etag](const Result<std::vector<std::byte>>& bytes) {
-                if (!bytes) return callback(ErrorResponse(bytes.error()));
-                callback(BytesResponse(*bytes, "image/jpeg", etag));
-              });
+  AnswerThumbnail(*context, principal->user.id, id, RequestIdOf(request), etag,
+                  std::move(callback));
 }
 
 void DeleteImage(const std::shared_ptr<ApiContext>& context, const HttpRequestPtr& request,

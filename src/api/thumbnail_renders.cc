@@ -2,8 +2,9 @@
 
 #include <malloc.h>
 
-#include <format>
 #include <utility>
+
+#include "common/log.h"
 
 namespace argus::api {
 namespace {
@@ -12,11 +13,17 @@ constexpr std::size_t kFailuresKept = 1024;
 
 }  // namespace
 
-ThumbnailRenders::ThumbnailRenders(std::size_t most_waiting)
-    : most_waiting_(most_waiting),
-      thread_([this](const std::stop_token& stop) { RenderInTurn(stop); }) {}
+ThumbnailRenders::ThumbnailRenders(Bounds bounds)
+    : bounds_(bounds), thread_([this](const std::stop_token& stop) { RenderInTurn(stop); }) {}
 
-ThumbnailRenders::~ThumbnailRenders() {
+ThumbnailRenders::~ThumbnailRenders() { Stop(); }
+
+void ThumbnailRenders::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
   thread_.request_stop();
   thread_.join();
   std::map<std::string, Pending> left;
@@ -24,8 +31,10 @@ ThumbnailRenders::~ThumbnailRenders() {
     std::lock_guard lock(mutex_);
     left.swap(pending_);
     waiting_.clear();
+    turns_.clear();
+    waiting_count_ = 0;
   }
-  const Result<Bytes> stopping = Fail(ErrorCode::kUnavailable, "the server is stopping");
+  const Result<Bytes> stopping = Fail(ErrorCode::kUnavailable, std::string(kStoppingMessage));
   for (auto& [id, pending] : left) {
     for (const Answer& answer : pending.answers) answer(stopping);
   }
@@ -36,38 +45,69 @@ bool ThumbnailRenders::IsLasting(const Error& error) {
          error.code == ErrorCode::kTooLarge;
 }
 
-void ThumbnailRenders::Get(const std::string& id, Render render, Answer answer) {
+ThumbnailRenders::Taken ThumbnailRenders::Get(const std::string& id, const std::string& owner,
+                                              const std::string& request_id, Render render,
+                                              Answer answer) {
   std::unique_lock lock(mutex_);
+  if (stopped_) return Taken::kStopping;
   if (auto failed = failed_.find(id); failed != failed_.end()) {
     const Result<Bytes> refused = std::unexpected(failed->second);
     lock.unlock();
-    return answer(refused);
+    answer(refused);
+    return Taken::kYes;
   }
   if (auto shared = pending_.find(id); shared != pending_.end()) {
     shared->second.answers.push_back(std::move(answer));
-    return;
+    return Taken::kYes;
   }
-  if (waiting_.size() >= most_waiting_) {
-    lock.unlock();
-    return answer(Fail(
-        ErrorCode::kUnavailable,
-        std::format("{} thumbnails wait to be made already; try again shortly", most_waiting_)));
+  std::deque<std::string>& mine = waiting_[owner];
+  if (waiting_count_ >= bounds_.waiting || mine.size() >= bounds_.waiting_per_owner) {
+    if (mine.empty()) waiting_.erase(owner);
+    return Taken::kBusy;
   }
-  pending_.emplace(id, Pending{.render = std::move(render), .answers = {std::move(answer)}});
-  waiting_.push_back(id);
+  if (mine.empty()) turns_.push_back(owner);
+  mine.push_back(id);
+  ++waiting_count_;
+  pending_.emplace(id, Pending{.owner = owner,
+                               .request_id = request_id,
+                               .render = std::move(render),
+                               .answers = {std::move(answer)}});
   lock.unlock();
   work_.notify_one();
+  return Taken::kYes;
+}
+
+std::string ThumbnailRenders::NextInTurn() {
+  const std::string owner = std::move(turns_.front());
+  turns_.pop_front();
+  std::deque<std::string>& photos = waiting_.at(owner);
+  std::string id = std::move(photos.front());
+  photos.pop_front();
+  --waiting_count_;
+  if (photos.empty()) {
+    waiting_.erase(owner);
+  } else {
+    turns_.push_back(owner);
+  }
+  return id;
 }
 
 void ThumbnailRenders::RenderInTurn(const std::stop_token& stop) {
   while (true) {
     std::unique_lock lock(mutex_);
-    if (!work_.wait(lock, stop, [this] { return !waiting_.empty(); })) return;
-    const std::string id = std::move(waiting_.front());
-    waiting_.pop_front();
-    const Render render = pending_.at(id).render;
+    // Stopping leaves the photos still waiting to Stop, which answers them.
+    if (!work_.wait(lock, stop, [this] { return !turns_.empty(); }) || stop.stop_requested()) {
+      return;
+    }
+    const std::string id = NextInTurn();
+    const Pending& pending = pending_.at(id);
+    const Render render = pending.render;
+    const std::string request_id = pending.request_id;
     lock.unlock();
-    const Result<Bytes> result = render();
+    Result<Bytes> result = [&] {
+      const RequestLogScope in_hand(request_id);
+      return render();
+    }();
     // The decoded pixels went back to malloc; without this the process keeps them.
     ::malloc_trim(0);
     lock.lock();

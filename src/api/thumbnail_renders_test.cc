@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,8 +41,9 @@ struct SlowRender {
 Result<Bytes> GetAndWait(ThumbnailRenders& renders, const std::string& photo,
                          ThumbnailRenders::Render render) {
   std::promise<Result<Bytes>> answered;
-  renders.Get(photo, std::move(render),
-              [&answered](const Result<Bytes>& bytes) { answered.set_value(bytes); });
+  EXPECT_EQ(renders.Get(photo, "owner", "request", std::move(render),
+                        [&answered](const Result<Bytes>& bytes) { answered.set_value(bytes); }),
+            ThumbnailRenders::Taken::kYes);
   return answered.get_future().get();
 }
 
@@ -50,9 +52,10 @@ std::vector<Result<Bytes>> GetAtOnce(ThumbnailRenders& renders, SlowRender& rend
                                      const std::vector<std::string>& photos) {
   std::vector<std::promise<Result<Bytes>>> answers(photos.size());
   for (std::size_t i = 0; i < photos.size(); ++i) {
-    renders.Get(
-        photos[i], [&render] { return render(); },
-        [&answer = answers[i]](const Result<Bytes>& bytes) { answer.set_value(bytes); });
+    EXPECT_EQ(renders.Get(
+                  photos[i], "owner", "request", [&render] { return render(); },
+                  [&answer = answers[i]](const Result<Bytes>& bytes) { answer.set_value(bytes); }),
+              ThumbnailRenders::Taken::kYes);
   }
   std::vector<Result<Bytes>> results;
   results.reserve(answers.size());
@@ -112,45 +115,81 @@ TEST(ThumbnailRendersTest, AStoreThatDidNotAnswerIsTriedAgain) {
 
 // Requests waiting for their turn held the handler threads every route shares: one account's
 // tiny bombs (1 s each) froze others' log-ins for half a minute. Get now returns at once; past
-// the bound on waiting photos a request is refused, and a stop answers those still waiting.
+// the bounds on waiting photos a request is refused, and Stop answers those still waiting.
 TEST(ThumbnailRendersTest, RequestsWaitWithoutHoldingTheCallerAndTheirNumberIsBounded) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::vector<std::promise<Result<Bytes>>> answers(4);
-  {
-    ThumbnailRenders renders(2);
-    const auto blocked = [released]() -> Result<Bytes> {
-      released.wait();
-      return Bytes{std::byte{7}};
-    };
-    // One under way, two waiting: each Get returns while the first render is blocked.
-    for (int i = 0; i < 3; ++i) {
-      renders.Get("photo-" + std::to_string(i), blocked,
-                  [&answer = answers[i]](const Result<Bytes>& bytes) { answer.set_value(bytes); });
-      if (i == 0) {
-        // Under way, no longer waiting.
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
-    renders.Get("photo-3", blocked,
-                [&answer = answers[3]](const Result<Bytes>& bytes) { answer.set_value(bytes); });
-    auto refused = answers[3].get_future();
-    ASSERT_EQ(refused.wait_for(std::chrono::seconds(0)), std::future_status::ready);
-    const Result<Bytes> too_many = refused.get();
-    ASSERT_FALSE(too_many);
-    EXPECT_EQ(too_many.error().code, ErrorCode::kUnavailable);
-    release.set_value();
-    const Result<Bytes> first = answers[0].get_future().get();
-    ASSERT_TRUE(first) << first.error().message;
-    EXPECT_EQ(*first, Bytes{std::byte{7}});
+  const auto blocked = [released]() -> Result<Bytes> {
+    released.wait();
+    return Bytes{std::byte{7}};
+  };
+  std::vector<std::promise<Result<Bytes>>> answers(3);
+  const auto answer_to = [&answers](int i) {
+    return [&answer = answers[i]](const Result<Bytes>& bytes) { answer.set_value(bytes); };
+  };
+  ThumbnailRenders renders({.waiting = 2, .waiting_per_owner = 2});
+  ASSERT_EQ(renders.Get("photo-0", "alice", "r0", blocked, answer_to(0)),
+            ThumbnailRenders::Taken::kYes);
+  // Under way, no longer waiting: two more may wait, each Get returning while it is blocked.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 1; i < 3; ++i) {
+    ASSERT_EQ(renders.Get("photo-" + std::to_string(i), "alice", "r", blocked, answer_to(i)),
+              ThumbnailRenders::Taken::kYes);
   }
-  // The renders were destroyed with photos made or waiting: every request was answered.
+  EXPECT_EQ(renders.Get("photo-3", "bob", "r3", blocked,
+                        [](const Result<Bytes>&) {
+                          ADD_FAILURE() << "a refused request is not answered by the renders";
+                        }),
+            ThumbnailRenders::Taken::kBusy);
+  release.set_value();
+  const Result<Bytes> first = answers[0].get_future().get();
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, Bytes{std::byte{7}});
+  renders.Stop();
+  // Every request taken was answered: made, or told the server is stopping.
   for (int i = 1; i < 3; ++i) {
     auto answer = answers[i].get_future();
     ASSERT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::ready) << i;
     const Result<Bytes> bytes = answer.get();
-    EXPECT_TRUE(bytes || bytes.error().code == ErrorCode::kUnavailable) << i;
+    EXPECT_TRUE(bytes || bytes.error().message == ThumbnailRenders::kStoppingMessage) << i;
   }
+  EXPECT_EQ(renders.Get("photo-4", "bob", "r4", blocked, [](const Result<Bytes>&) {}),
+            ThumbnailRenders::Taken::kStopping);
+}
+
+// Accounts take turns: another account's photo is made after the one under way, not after
+// every photo the first account has waiting; and an account may have only so many waiting.
+TEST(ThumbnailRendersTest, AccountsTakeTurnsAndEachHasAFewPhotosWaiting) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::mutex mutex;
+  std::vector<std::string> order;
+  const auto render_of = [&](const std::string& id) {
+    return [&, id, released]() -> Result<Bytes> {
+      released.wait();
+      std::lock_guard lock(mutex);
+      order.push_back(id);
+      return Bytes{std::byte{1}};
+    };
+  };
+  std::atomic<int> answered = 0;
+  const auto count = [&answered](const Result<Bytes>&) { ++answered; };
+  ThumbnailRenders renders({.waiting = 64, .waiting_per_owner = 3});
+  ASSERT_EQ(renders.Get("bomb-0", "mallory", "r", render_of("bomb-0"), count),
+            ThumbnailRenders::Taken::kYes);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // bomb-0 under way
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "bomb-" + std::to_string(i);
+    ASSERT_EQ(renders.Get(id, "mallory", "r", render_of(id), count), ThumbnailRenders::Taken::kYes);
+  }
+  EXPECT_EQ(renders.Get("bomb-4", "mallory", "r", render_of("bomb-4"), count),
+            ThumbnailRenders::Taken::kBusy);
+  ASSERT_EQ(renders.Get("cat", "alice", "r", render_of("cat"), count),
+            ThumbnailRenders::Taken::kYes);
+  release.set_value();
+  while (answered < 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(order, (std::vector<std::string>{"bomb-0", "bomb-1", "cat", "bomb-2", "bomb-3"}));
 }
 
 }  // namespace

@@ -304,9 +304,12 @@ std::expected<catalog::ImageRecord, StoreFailure> Store(ApiContext& context,
         .error = {ErrorCode::kConflict, "the account was deleted while this upload was on its way"},
         .account_gone = true});
   }
-  if (added->needs_job && !*stored) {
+  if (added->needs_job) {
     // A removal of the content's last copy (through any replica) may have deleted the bytes
-    // found above before this upload was recorded as a new image (Catalog::Remove).
+    // found above before this upload was recorded as a new image (Catalog::Remove); and
+    // another replica's sweep of objects of no image (ApiContext::RemoveObjectsOfNoImage) may
+    // have deleted the bytes, found or just written, before the record: looked for again after
+    // it, they are either there or stored anew.
     if (auto restored = store_bytes_unless_there(); !restored) {
       return std::unexpected(StoreFailure{restored.error(), added->record});
     }

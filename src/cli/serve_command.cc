@@ -568,7 +568,7 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
       LogLine("info", component, "stopping: refusing new uploads, answering waiting clients");
       context->draining = true;
       if (scaler) scaler->Drain();
-      drain = std::jthread([&hub, &handlers, &connections, component,
+      drain = std::jthread([&hub, &handlers, &connections, &context, component,
                             port = static_cast<std::uint16_t>(options.port),
                             drain_timeout = std::chrono::seconds(options.drain_timeout_s)] {
         const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
@@ -589,6 +589,8 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
         // The clients still waiting get what there is: the image as it stands, a 503 for
         // POST /, an event stream the id to resume from.
         hub.Close();
+        // The render under way finishes, the thumbnails still waiting are answered 503.
+        context->thumbnails.Stop();
         // Requests still arriving on the connections taken before the gate shut (an
         // upload of some megabytes) are received and answered; then the requests under
         // way finish. Both are bounded by their stores' timeouts.

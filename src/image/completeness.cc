@@ -85,6 +85,9 @@ bool GifComplete(std::string_view data) {
     switch (ByteAt(data, at)) {
       case 0x3B:  // trailer
         return true;
+      case 0x00:  // a stray empty block between blocks, which decoders pass over
+        ++at;
+        break;
       case 0x21:  // extension: its label, then sub-blocks
         at = skip_sub_blocks(at + 2);
         break;

@@ -127,6 +127,10 @@ TEST(CheckCompleteTest, DataAfterTheEndOfTheImageIsNotTheImages) {
     EXPECT_TRUE(CheckComplete(Followed(jpeg, trailer), "jpeg"));
   }
   EXPECT_TRUE(CheckComplete(Followed(Save(".gif"), std::string(17, '\0')), "gif"));
+  // A stray empty block before the trailer, which decoders pass over.
+  auto gif = Save(".gif");
+  gif.insert(gif.end() - 1, std::byte{0});
+  EXPECT_TRUE(CheckComplete(gif, "gif"));
   EXPECT_TRUE(CheckComplete(Followed(Save(".png"), "trailing"), "png"));
   for (const auto& [suffix, format] : {std::pair{".heic", "heif"}, std::pair{".avif", "avif"}}) {
     const auto whole = testing::Encode(testing::Solid(64, 48, 40, 160, 220).get(), suffix);
