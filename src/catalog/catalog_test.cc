@@ -283,6 +283,8 @@ TEST_P(CatalogTest, OpeningAnExistingCatalogPrintsNothing) {
   EXPECT_EQ(printed, "");
 }
 
+Result<void> RunStatements(const std::string& url, const std::vector<std::string>& statements);
+
 // Tools acting on a service's catalog (argus accounts) refuse a database without a schema
 // and leave it as it was: an empty SQLite file, or one copied without its -wal, became an
 // empty catalog that answered "no accounts yet". One with the schema opens as before.
@@ -310,6 +312,21 @@ TEST_P(CatalogTest, RequiringAnExistingSchemaRefusesADatabaseWithoutOneAndWrites
   } else {
     EXPECT_EQ(std::filesystem::file_size(dir_.path() / "empty.db"), 0u);
     EXPECT_FALSE(std::filesystem::exists(dir_.path() / "empty.db-wal"));
+  }
+  // Another application's database with a table of that name (Rails, Ecto, golang-migrate).
+  std::string other_url;
+  if (GetParam() == Backend::kPostgres) {
+    other_url = CreatePostgresDatabase(pg_database_ + "_rails");
+  } else {
+    other_url = "sqlite://" + (dir_.path() / "rails.db").string();
+  }
+  MustOk(RunStatements(other_url, {"CREATE TABLE schema_migrations (version varchar PRIMARY KEY)",
+                                   "INSERT INTO schema_migrations VALUES ('20240101000000')"}));
+  auto other = open_existing(other_url);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_FALSE(std::filesystem::exists(dir_.path() / "rails.db-wal")) << "left in its mode";
   }
   auto opened = open_existing(url_);
   ASSERT_TRUE(opened.has_value()) << opened.error().message;

@@ -632,10 +632,20 @@ Result<bool> SqlCatalog::HasSchema(orm::DbClient& db, SqlDialect dialect) {
   const std::string_view exists = dialect == SqlDialect::kPostgres ? kMigrationsTableExistsPostgres
                                                                    : kMigrationsTableExistsSqlite;
   try {
-    const orm::Result found = db.execSqlSync(std::string(exists));
-    return Column(found[0], 0).as<int>() != 0;
+    if (Column(db.execSqlSync(std::string(exists))[0], 0).as<int>() == 0) return false;
   } catch (const orm::DrogonDbException& e) {
     return Fail(ErrorCode::kIo, std::string("catalog: looking for the schema: ") + e.base().what());
+  }
+  // Rails, Ecto and golang-migrate name their table schema_migrations too: Argus's holds
+  // Argus's first migration.
+  const Migration& first = MigrationList().front();
+  try {
+    const orm::Result found =
+        db.execSqlSync("SELECT count(*) FROM schema_migrations WHERE version = $1 AND name = $2",
+                       first.version, std::string(first.name));
+    return Column(found[0], 0).as<int>() != 0;
+  } catch (const orm::DrogonDbException&) {
+    return false;  // no such columns, or of other types: another application's table
   }
 }
 
