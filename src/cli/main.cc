@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   argus::cli::AddClassifyCommand(app, global, exit_code);
   argus::cli::AddAccountsCommand(app, exit_code);
   argus::cli::ReadWholeNumbersInDecimal(app);
+  if (auto empty = argus::cli::EmptyValueAfterEquals(argc, argv)) {
+    std::cerr << *empty << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -89,11 +89,31 @@ const CLI::Validator& DecimalDigits() {
 
 }  // namespace
 
+// Refuses anything but digits with an optional sign, for whole numbers without a unit:
+// ".5", "1e0" or "1,5" were told "not in range" by CLI11, though most were within it.
+const CLI::Validator& DigitsOnly() {
+  static const CLI::Validator check(
+      [](const std::string& text) -> std::string {
+        const std::size_t sign = text.starts_with('-') || text.starts_with('+') ? 1 : 0;
+        if (text.size() > sign && text.find_first_not_of("0123456789", sign) == std::string::npos) {
+          return {};
+        }
+        return std::format("\"{}\" is not a whole number", text);
+      },
+      "");
+  return check;
+}
+
 void ReadWholeNumbersInDecimal(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {
     // CLI11 names an option's type by what it is read into; checks add ":..." after it.
     const std::string type = option->get_type_name();
-    if (type.starts_with("INT") || type.starts_with("UINT")) option->transform(DecimalDigits());
+    if (!type.starts_with("INT") && !type.starts_with("UINT")) continue;
+    // CLI11 runs a transform before the option's checks, the last one added first: so the
+    // range check sees digits only, after a radix prefix or a fraction has been named as such.
+    // Sizes take a unit ("50MiB"), which their own check reads.
+    if (!type.contains("SIZE")) option->transform(DigitsOnly());
+    option->transform(DecimalDigits());
   }
   for (CLI::App* command : app.get_subcommands({})) ReadWholeNumbersInDecimal(*command);
 }

@@ -70,6 +70,16 @@ TEST(ReadWholeNumbersInDecimalTest, RadixPrefixesAreRefused) {
   }
 }
 
+// CLI11 told ".5", "1e0" or "1,5" "not in range [0 - 1024]", though most were within it.
+TEST(ReadWholeNumbersInDecimalTest, AnythingButDigitsIsNotAWholeNumber) {
+  for (const char* value : {".5", "1.", "1e0", "1,5", " ", "", "12abc"}) {
+    const Parsed parsed = Parse({"--port", value});
+    EXPECT_THAT(parsed.error, HasSubstr(std::string("\"") + value + "\" is not a whole number"))
+        << value;
+  }
+  EXPECT_EQ(Parse({"--bytes", "2MiB"}).bytes, 2u << 20) << "sizes keep their units";
+}
+
 class DecimalOptionsTest : public TempDirTest {};
 
 // From the environment and a config file too, in the real binary.

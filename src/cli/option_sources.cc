@@ -248,6 +248,22 @@ std::string ConfigErrorMessage(std::string_view cli11_message) {
       cli11_message.substr(kUnparsed.size()));
 }
 
+std::optional<std::string> EmptyValueAfterEquals(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "--") return std::nullopt;
+    if (argument.starts_with("--") && argument.size() > 3 && argument.ends_with('=') &&
+        argument.find('=') == argument.size() - 1) {
+      const std::string_view name = argument.substr(0, argument.size() - 1);
+      return std::format(
+          "argus: {} gives no value after the \"=\": write {}=VALUE, or {} '' for "
+          "an empty one",
+          argument, name, name);
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> RepeatedOption(const CLI::App& app, int argc, char** argv) {
   std::vector<const CLI::App*> commands{&app};
   for (std::size_t i = 0; i < commands.size(); ++i) {

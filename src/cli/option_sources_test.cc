@@ -201,6 +201,10 @@ TEST_F(OptionSourcesTest, TheBinaryNamesAMistypedCommandOfACommandAndAnOddNumber
       // CLI11 said "Value 1.5 not in range [1 - 1000000]" and "Value  not in range".
       {"serve --jobs-per-worker 1.5", "--jobs-per-worker: \"1.5\" is not a whole number"},
       {"serve --min-workers ''", "--min-workers: \"\" is not a whole number"},
+      // CLI11 filled an empty value after "=" with the next argument.
+      {"serve --min-workers= --max-workers 3",
+       "argus: --min-workers= gives no value after the \"=\": write --min-workers=VALUE"},
+      {"serve --data-dir= --port 8080", "argus: --data-dir= gives no value"},
   };
   for (const auto& [arguments, message] : cases) {
     const Outcome refused = RunArgus(arguments, "timeout 60");
@@ -245,8 +249,8 @@ TEST_F(OptionSourcesTest, TheBinaryNamesTheFileAndKeyOfAValueTheOptionRefuses) {
   const Outcome port = RunArgus(serve, "timeout 60");
   EXPECT_EQ(port.exit_code, 2);
   EXPECT_THAT(port.err, HasSubstr("argus: " + config.string() +
-                                  ": serve.port = \"abc\" is not a valid --port: Value abc not in "
-                                  "range [1 - 65535]"));
+                                  ": serve.port = \"abc\" is not a valid --port: \"abc\" is not "
+                                  "a whole number"));
 
   std::ofstream(config) << "[serve]\nmax-bytes = \"ten\"\n";
   const Outcome size = RunArgus(serve, "timeout 60");
