@@ -437,6 +437,10 @@ TEST(PreprocessTest, SeekNoiseIsLeftOutOfMessagesAndTheLog) {
   EXPECT_EQ(internal::OneLineWithoutNoise("source: bad seek to 27599\nsource: bad seek to 27572\n"
                                           "heif: Security limit exceeded\n"),
             "heif: Security limit exceeded");
+  EXPECT_EQ(internal::OneLineWithoutNoise("VipsJpeg: premature end\nVipsJpeg: premature end\n"
+                                          "VipsJpeg: bad marker\nVipsJpeg: premature end\n"),
+            "VipsJpeg: premature end; VipsJpeg: bad marker")
+      << "each line once";
   LogVipsWarnings();
   ::testing::internal::CaptureStderr();
   g_log("VIPS", G_LOG_LEVEL_WARNING, "source: bad seek to 27599\nsource: bad seek to 27572\n");

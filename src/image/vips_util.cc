@@ -1,10 +1,12 @@
 #include "image/vips_util.h"
 
+#include <algorithm>
 #include <mutex>
 #include <ranges>
 #include <shared_mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace argus::image::internal {
 namespace {
@@ -23,9 +25,12 @@ bool IsSeekNoise(std::string_view line) { return line.contains("bad seek to "); 
 
 std::string OneLineWithoutNoise(std::string_view message) {
   std::string joined;
+  std::vector<std::string_view> seen;
   for (const auto part : std::views::split(message, '\n')) {
     const std::string_view line(part);
-    if (line.empty() || IsSeekNoise(line)) continue;
+    // A decoder's warning is often in the buffer twice or more (each read of the same strip).
+    if (line.empty() || IsSeekNoise(line) || std::ranges::contains(seen, line)) continue;
+    seen.push_back(line);
     if (!joined.empty()) joined += "; ";
     joined += line;
   }

@@ -49,7 +49,8 @@ class VipsStepLock {
 // buffer, where the next message about another image picked them up.
 bool IsSeekNoise(std::string_view line);
 
-// The lines of a libvips message, without seek noise, joined by "; " (empty: only noise).
+// The lines of a libvips message, without seek noise and repeats, joined by "; " (empty: only
+// noise).
 std::string OneLineWithoutNoise(std::string_view message);
 
 // How many errors VipsError has built on this thread.
