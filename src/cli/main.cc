@@ -42,9 +42,12 @@ int main(int argc, char** argv) {
   argus::cli::AddClassifyCommand(app, global, exit_code);
   argus::cli::AddAccountsCommand(app, exit_code);
   argus::cli::ReadWholeNumbersInDecimal(app);
-  if (auto empty = argus::cli::EmptyValueAfterEquals(argc, argv)) {
-    std::cerr << *empty << "\n";
-    return 2;
+  for (const auto& refused : {argus::cli::EmptyValueAfterEquals(argc, argv),
+                              argus::cli::RepeatedConfigFile(argc, argv)}) {
+    if (refused) {
+      std::cerr << *refused << "\n";
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);

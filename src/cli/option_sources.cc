@@ -264,6 +264,20 @@ std::optional<std::string> EmptyValueAfterEquals(int argc, char** argv) {
   return std::nullopt;
 }
 
+std::optional<std::string> RepeatedConfigFile(int argc, char** argv) {
+  int given = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "--") break;
+    if (argument == "--config" || argument.starts_with("--config=")) ++given;
+  }
+  if (given < 2) return std::nullopt;
+  return std::format(
+      "argus: --config was given {} times; give one file (files are not merged: only the last "
+      "would be read)",
+      given);
+}
+
 std::optional<std::string> RepeatedOption(const CLI::App& app, int argc, char** argv) {
   std::vector<const CLI::App*> commands{&app};
   for (std::size_t i = 0; i < commands.size(); ++i) {

@@ -44,6 +44,10 @@ std::optional<std::string> RepeatedOption(const CLI::App& app, int argc, char** 
 // "--max-workers" as the minimum). nullopt when there is none before a "--".
 std::optional<std::string> EmptyValueAfterEquals(int argc, char** argv);
 
+// Before parsing: the message for --config given more than once, of which CLI11 read the last
+// alone, silently. nullopt otherwise.
+std::optional<std::string> RepeatedConfigFile(int argc, char** argv);
+
 // CLI11's message about a config file in the file's terms: of a key no option has, or of a
 // line that is no key = value, CLI11 says "INI was not able to parse KEY", of TOML files too.
 std::string ConfigErrorMessage(std::string_view cli11_message);

@@ -125,6 +125,9 @@ TEST_F(OptionSourcesTest, TheBinaryNamesAnOptionGivenTwiceAndWhere) {
       {"classify -k1 --top-k 2 " + dir_.string(), "argus: --top-k was given 2 times"},
       {"--config=" + config.string() + " serve" + data,
        "argus: --port is set in the config file 2 times (\"8089\", \"8090\")"},
+      // CLI11 read the last file alone, silently.
+      {"--config=" + config.string() + " --config " + config.string() + " serve" + data,
+       "argus: --config was given 2 times; give one file"},
   };
   for (const auto& [arguments, message] : cases) {
     const Outcome refused = RunArgus(arguments, "timeout 60");

@@ -163,7 +163,9 @@ std::string_view FormatName(std::string_view format, std::string_view data) {
   if (format == "png") return "PNG";
   if (format == "gif") return "GIF";
   if (format == "webp") return "WebP";
-  if (format == "heif") return ListsAvifBrand(data) ? "AVIF" : "HEIC";
+  // Its brands follow the first 16 bytes: a file cut shorter cannot tell.
+  if (format == "heif")
+    return data.size() < 16 ? "HEIC or AVIF" : ListsAvifBrand(data) ? "AVIF" : "HEIC";
   if (format == "avif") return "AVIF";
   return format;
 }
