@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <format>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -380,6 +381,17 @@ void ConfigureHttp(const ServeOptions& options, api::Metrics& metrics,
       });
 }
 
+// A periodic sweep's outcome: its failure, named by `what`, or what it removed, as `told`
+// words the count, when it removed anything.
+void LogSweep(std::string_view component, std::string_view what, const Result<std::size_t>& removed,
+              const std::function<std::string(std::size_t)>& told) {
+  if (!removed) {
+    LogLine("error", component, std::string(what) + ": " + removed.error().message);
+  } else if (*removed > 0) {
+    LogLine("info", component, told(*removed));
+  }
+}
+
 int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_workers) {
   BlockTerminationSignals();
   const std::string_view component = with_workers ? "serve" : "web";
@@ -486,15 +498,13 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
   context->stores_lost = [&store_files] { return store_files.Lost(); };
 
   // A deletion of an account that failed part-way left photos that no one can delete.
-  Periodic deleted_users_sweep(kOrphanCheckPeriod, [&context,
-                                                    component](const std::stop_token& stop) {
-    auto removed = context->RemovePhotosOfDeletedUsers({.stop = stop});
-    if (!removed) {
-      LogLine("error", component, "photos of deleted accounts: " + removed.error().message);
-    } else if (*removed > 0) {
-      LogLine("info", component, std::to_string(*removed) + " photos of deleted accounts removed");
-    }
-  });
+  Periodic deleted_users_sweep(
+      kOrphanCheckPeriod, [&context, component](const std::stop_token& stop) {
+        LogSweep(component, "photos of deleted accounts",
+                 context->RemovePhotosOfDeletedUsers({.stop = stop}), [](std::size_t removed) {
+                   return std::to_string(removed) + " photos of deleted accounts removed";
+                 });
+      });
 
   // Photos sent without an account belong to no one, so no one else ever deletes them.
   const std::chrono::seconds anonymous_retention(options.anonymous_retention_s);
@@ -505,31 +515,30 @@ int RunWebTier(ServeOptions& options, const GlobalOptions& global, bool with_wor
                                          kOrphanCheckPeriod),
         [&context, anonymous_retention, component](const std::stop_token& stop) {
           // A stop need not wait for a sweep of thousands of photos, which takes seconds.
-          auto removed = context->RemoveAnonymousUploadsBefore(
-              NowMs() - std::chrono::milliseconds(anonymous_retention).count(), {.stop = stop});
-          if (!removed) {
-            LogLine("error", component, "anonymous uploads: " + removed.error().message);
-          } else if (*removed > 0) {
-            LogLine("info", component,
-                    std::format("{} photos sent without an account removed, older than {} s "
-                                "(--anonymous-retention)",
-                                *removed, anonymous_retention.count()));
-          }
+          LogSweep(
+              component, "anonymous uploads",
+              context->RemoveAnonymousUploadsBefore(
+                  NowMs() - std::chrono::milliseconds(anonymous_retention).count(), {.stop = stop}),
+              [anonymous_retention](std::size_t removed) {
+                return std::format(
+                    "{} photos sent without an account removed, older than {} s "
+                    "(--anonymous-retention)",
+                    removed, anonymous_retention.count());
+              });
         });
   }
 
   Periodic unrecorded_objects_sweep(
       kUnrecordedObjectCheckPeriod, [&context, component](const std::stop_token& stop) {
-        auto removed = context->RemoveObjectsOfNoImage(
-            std::chrono::system_clock::now() - kUnrecordedObjectAge, {.stop = stop});
-        if (!removed) {
-          LogLine("error", component, "objects of no image: " + removed.error().message);
-        } else if (*removed > 0) {
-          LogLine("info", component,
-                  std::format("{} objects of no image removed from the blob store (bytes of "
-                              "uploads a crash or a catalog outage kept from being recorded)",
-                              *removed));
-        }
+        LogSweep(component, "objects of no image",
+                 context->RemoveObjectsOfNoImage(
+                     std::chrono::system_clock::now() - kUnrecordedObjectAge, {.stop = stop}),
+                 [](std::size_t removed) {
+                   return std::format(
+                       "{} objects of no image removed from the blob store (bytes of uploads a "
+                       "crash or a catalog outage kept from being recorded)",
+                       removed);
+                 });
       });
 
   std::unique_ptr<scaler::WorkerPool> pool;

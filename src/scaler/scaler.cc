@@ -195,14 +195,7 @@ void Scaler::Run(const std::stop_token& stop) {
   // The stall timeout holds while workers finish their batches: one that hung need not hold
   // the stop for the whole grace.
   constexpr std::chrono::seconds kStopGrace{30};
-  (void)pool_.Resize(0);
-  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
-  while (pool_.stopping() > 0 && std::chrono::steady_clock::now() < deadline) {
-    KillStalled();
-    (void)pool_.Reap();
-    if (pool_.stopping() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  for (const pid_t pid : pool_.StopAll(std::chrono::milliseconds(0))) {
+  for (const pid_t pid : pool_.StopAll(kStopGrace, [this] { KillStalled(); })) {
     Json::Value line(Json::objectValue);
     line["level"] = "warning";
     line["event"] = "worker_killed";

@@ -149,10 +149,12 @@ WorkerPool::Clock::duration WorkerPool::longest_up_of_those_started_since(
   return longest;
 }
 
-std::vector<pid_t> WorkerPool::StopAll(std::chrono::milliseconds grace) {
+std::vector<pid_t> WorkerPool::StopAll(std::chrono::milliseconds grace,
+                                       const std::function<void()>& while_waiting) {
   (void)Resize(0);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (!stopping_.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (while_waiting) while_waiting();
     Reap();
     if (!stopping_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -60,7 +61,10 @@ class WorkerPool {
   Clock::duration longest_up_of_those_started_since(Clock::time_point since) const;
 
   // SIGTERM to all, then SIGKILL to those still there after `grace`; returns those.
-  std::vector<pid_t> StopAll(std::chrono::milliseconds grace);
+  // `while_waiting`, when given, runs at each look while some are still stopping (the
+  // scaler's stall watch).
+  std::vector<pid_t> StopAll(std::chrono::milliseconds grace,
+                             const std::function<void()>& while_waiting = {});
 
  private:
   struct Started {
