@@ -17,7 +17,11 @@ export function AnnouncerProvider({ children }: { children: ReactNode }) {
   // Messages that come together (a photo's result and the batch it ended) are read out
   // together: the last one alone left the others unsaid.
   const queued = useRef<string[]>([]);
+  // An event that comes after the app went away (a fetch answered late) must not schedule
+  // an update of it: the timer then fired after a test's window was gone.
+  const mounted = useRef(true);
   const announce = useCallback((text: string) => {
+    if (!mounted.current) return;
     // Clearing first makes screen readers repeat an identical message.
     setMessage('');
     if (!queued.current.includes(text)) queued.current.push(text);
@@ -28,7 +32,13 @@ export function AnnouncerProvider({ children }: { children: ReactNode }) {
     }, 50);
   }, []);
   // A message still pending when the app goes away must not update it afterwards.
-  useEffect(() => () => clearTimeout(pending.current), []);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      clearTimeout(pending.current);
+    };
+  }, []);
   return (
     <AnnounceContext.Provider value={announce}>
       {children}
